@@ -1,0 +1,3 @@
+from hallclient.app import run
+
+run()

@@ -1,0 +1,153 @@
+"""``hallclient admin ...``: commands for IT staff. No Qt needed."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sqlite3
+import sys
+from pathlib import Path
+
+import hallclient_resources as resources
+from hallclient.config import CONFIG_FILE, OPTIONS, Config, ConfigError
+from hallclient.core.accounts import Role
+from hallclient.core.tickets import QueueError
+from hallclient.services.context import load_hall_file, open_context
+from hallclient.store import log_repo
+from hallclient.store.db import DB_FILE, StoreError, translate_error
+from hallclient.store.hall_repo import HallConfigError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    admin = sub.add_parser("admin", help="管理命令（信息管理员使用）")
+    cmds = admin.add_subparsers(dest="admin_command", required=True)
+    verify = cmds.add_parser("verify-log", help="校验操作日志的哈希链")
+    verify.add_argument("file", nargs="?", help="数据库文件（默认：数据目录中的数据库）")
+    status = cmds.add_parser("status", help="本机状态")
+    status.add_argument("--json", action="store_true", help="以 JSON 输出")
+    clerk = cmds.add_parser("add-clerk", help="新增或修改本地账户")
+    clerk.add_argument("username")
+    clerk.add_argument("--name", required=True, help="显示姓名")
+    clerk.add_argument("--role", choices=[r.value for r in Role], default="clerk")
+    clerk.add_argument("--password-stdin", action="store_true", help="从标准输入读密码")
+    hall = cmds.add_parser("import-hall", help="导入大厅业务与窗口配置（JSON）")
+    hall.add_argument("file", nargs="?", help="JSON 文件；省略则导入示范大厅")
+    conf = cmds.add_parser("config", help="查看或修改配置")
+    conf.add_argument("--list", action="store_true", help="列出全部配置项与说明")
+    conf.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+
+
+def run(args: argparse.Namespace, data_dir: Path) -> int:
+    try:
+        return _COMMANDS[args.admin_command](args, data_dir)
+    except (StoreError, QueueError) as exc:
+        print(exc.message, file=sys.stderr)
+        return 3
+    except (HallConfigError, ConfigError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+
+
+def _verify(args: argparse.Namespace, data_dir: Path) -> int:
+    path = Path(args.file) if args.file else data_dir / DB_FILE
+    if not path.exists():
+        print(f"文件不存在：{path}", file=sys.stderr)
+        return 2
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        verdict = log_repo.verify(conn)
+        conn.close()
+    except sqlite3.Error as exc:
+        raise translate_error(exc, path) from exc
+    print(verdict.describe())
+    return 0 if verdict.intact else 1
+
+
+def _status(args: argparse.Namespace, data_dir: Path) -> int:
+    config = Config(data_dir / CONFIG_FILE)
+    ctx = open_context(data_dir, config)
+    try:
+        waiting = ctx.queue.waiting_counts()
+        verdict = log_repo.verify(ctx.db.conn)
+        info = {
+            "data_dir": str(data_dir),
+            "database": str(ctx.db.path),
+            "device_id": log_repo.device_id(ctx.db.conn),
+            "queue_source": config["queue.source"],
+            "clerks": ctx.clerk_count(),
+            "windows": [
+                {"number": w.number, "state": w.state, "clerk": w.clerk, "services": list(w.services)}
+                for w in ctx.queue.windows()
+            ],
+            "waiting": {svc: sum(c.values()) for svc, c in waiting.items()},
+            "event_log": {"intact": verdict.intact, "entries": verdict.entries},
+            "config_problems": config.problems,
+        }
+    finally:
+        ctx.close()
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+    else:
+        for key, value in info.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def _add_clerk(args: argparse.Namespace, data_dir: Path) -> int:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("密码：")
+        if getpass.getpass("再次输入：") != password:
+            print("两次输入的密码不一致", file=sys.stderr)
+            return 2
+    if len(password) < 4:
+        print("密码至少 4 位", file=sys.stderr)
+        return 2
+    ctx = open_context(data_dir, Config(data_dir / CONFIG_FILE))
+    try:
+        ctx.add_clerk(args.username, args.name, Role(args.role), password)
+    finally:
+        ctx.close()
+    print(f"已保存账户 {args.username}（{args.role}）")
+    return 0
+
+
+def _import_hall(args: argparse.Namespace, data_dir: Path) -> int:
+    path = Path(args.file) if args.file else resources.path("demo", "hall.json")
+    try:
+        spec = load_hall_file(path)
+    except (OSError, json.JSONDecodeError) as exc:
+        print(f"无法读取大厅配置 {path}：{exc}", file=sys.stderr)
+        return 2
+    ctx = open_context(data_dir, Config(data_dir / CONFIG_FILE))
+    try:
+        ctx.import_hall(spec)
+    finally:
+        ctx.close()
+    print(f"已导入 {len(spec.get('services', []))} 个业务、{len(spec.get('windows', []))} 个窗口")
+    return 0
+
+
+def _config(args: argparse.Namespace, data_dir: Path) -> int:
+    config = Config(data_dir / CONFIG_FILE)
+    for item in args.set:
+        key, _, value = item.partition("=")
+        config.set(key.strip(), value.strip())
+    if args.set:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        config.save()
+    if args.list or not args.set:
+        for o in OPTIONS:
+            print(f"{o.key} = {config[o.key]!s}    # {o.description}")
+    return 0
+
+
+_COMMANDS = {
+    "verify-log": _verify,
+    "status": _status,
+    "add-clerk": _add_clerk,
+    "import-hall": _import_hall,
+    "config": _config,
+}

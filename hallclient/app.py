@@ -1,0 +1,293 @@
+"""Composition root: command line, staged start-up and wiring.
+
+``main(argv, exec_=False)`` builds everything and returns the running ``App`` (tests drive
+it); ``run()`` is the console entry point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import logging
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hallclient import __version__
+from hallclient.config import CONFIG_FILE, Config, default_data_dir
+
+log = logging.getLogger(__name__)
+
+SELFTEST_TIMEOUT_MS = 30_000
+DEMO_PASSWORD = "demo"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hallclient", description="政务服务大厅窗口客户端 (counter client for service halls)"
+    )
+    parser.add_argument("--version", action="version", version=f"hallclient {__version__}")
+    parser.add_argument("--data-dir", type=Path, help="数据目录（默认：系统用户数据目录）")
+    parser.add_argument("--demo", action="store_true",
+                        help="演示：临时数据目录、示范大厅、等候中的号、演示账户已签到")
+    parser.add_argument("--self-test", action="store_true",
+                        help="启动真实主窗口，成功打印 SELFTEST OK 并退出 0；超时退出 2")
+    parser.add_argument("--window", type=int, help="默认窗口号")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("counter", help="窗口叫号（默认）")
+    kiosk = sub.add_parser("kiosk", help="取号机模式")
+    kiosk.add_argument("--windowed", action="store_true", help="不全屏")
+    from hallclient import admin
+    admin.add_parser(sub)
+    return parser
+
+
+@dataclass
+class App:
+    """Everything a running hallclient holds, for the event loop and for tests."""
+
+    qapp: Any
+    config: Config
+    data_dir: Path
+    worker: Any
+    runner: Any
+    demo: bool = False
+    session: Any = None
+    queue: Any = None
+    announcer: Any = None
+    window: Any = None
+    kiosk: Any = None
+    kiosk_window: Any = None
+    printer: Any = None
+    exit_code: int | None = None
+    startup_errors: list[str] = field(default_factory=list)
+
+    def close(self) -> None:
+        for w in (self.window, self.kiosk_window):
+            if w is not None:
+                w.close()
+        if self.printer is not None:
+            self.printer.close()
+        self.worker.close()
+
+
+def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
+    args = build_parser().parse_args(argv)
+    throwaway = args.demo or (args.self_test and args.data_dir is None)
+    if throwaway:
+        data_dir = Path(tempfile.mkdtemp(prefix="hallclient-demo-"))
+        if exec_:
+            atexit.register(shutil.rmtree, data_dir, True)
+    else:
+        data_dir = (args.data_dir or default_data_dir()).expanduser().resolve()
+    if args.command == "admin":
+        from hallclient import admin
+        return admin.run(args, data_dir)
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    from hallclient.logs import setup_logging
+    setup_logging(data_dir)
+    config = Config(data_dir / CONFIG_FILE)
+    if not (data_dir / CONFIG_FILE).exists():
+        config.save()
+    if throwaway:
+        import json
+
+        import hallclient_resources as resources
+
+        config.set("kiosk.printer", "pdf")
+        demo_hall = json.loads(resources.path("demo", "hall.json").read_text(encoding="utf-8"))
+        config.set("hall.name", demo_hall.get("hall", config["hall.name"]))
+
+    app = _start_gui(args, config, data_dir, demo=throwaway)
+    if not exec_:
+        return app
+    code = app.qapp.exec()
+    app.close()
+    return app.exit_code if app.exit_code is not None else code
+
+
+def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: bool) -> App:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    qapp.setApplicationName("hallclient")
+    qapp.setApplicationDisplayName("hallclient")
+
+    # stage 1: the database opens on its own thread while the window appears
+    from hallclient.services.context import open_context
+    from hallclient.services.tasks import TaskRunner
+    from hallclient.store.worker import Worker
+
+    worker: Worker[Any] = Worker(lambda: open_context(data_dir, config), lambda ctx: ctx.close())
+    runner = TaskRunner(worker)
+    app = App(qapp=qapp, config=config, data_dir=data_dir, worker=worker, runner=runner, demo=demo)
+
+    if args.command == "kiosk":
+        _build_kiosk(app)
+        app.kiosk_window.show() if args.windowed or demo else app.kiosk_window.showFullScreen()
+    else:
+        _build_counter(app, preferred_window=args.window)
+        app.window.show()
+        if demo and not args.self_test:
+            _build_kiosk(app)
+            app.kiosk_window.move(app.window.x() + 60, app.window.y() + 60)
+            app.kiosk_window.show()
+    if args.self_test:
+        _arm_self_test(app)
+
+    # stage 2: after the first paint, things that may take a moment
+    QTimer.singleShot(0, lambda: _after_first_paint(app))
+    runner.run(lambda ctx: _prepare(ctx, demo), lambda info: _on_ready(app, info),
+               lambda exc: _on_store_failed(app, exc))
+    return app
+
+
+def _build_counter(app: App, preferred_window: int | None) -> None:
+    from hallclient.devices.speech import Announcer
+    from hallclient.services.queue_service import QueueService
+    from hallclient.services.session import SessionService
+    from hallclient.ui.counter_window import CounterWindow
+
+    c = app.config
+    app.session = SessionService(app.runner, c["ui.idle_lock_minutes"])
+    app.queue = QueueService(app.runner)
+    app.announcer = Announcer(c["announce.template"], speech=False)
+    app.window = CounterWindow(c, app.session, app.queue, app.announcer)
+    app.window.sign_in_page.window_box.setProperty("preferred", preferred_window)
+
+
+def _build_kiosk(app: App) -> None:
+    from hallclient.devices.printer import TicketPrinter
+    from hallclient.services.kiosk_service import KioskService
+    from hallclient.ui.kiosk_window import KioskWindow
+
+    c = app.config
+    app.printer = TicketPrinter(c["kiosk.printer"], app.data_dir / "tickets",
+                                c["kiosk.ticket_width_mm"])
+    app.kiosk = KioskService(app.runner)
+    app.kiosk_window = KioskWindow(c["hall.name"], app.kiosk, app.printer)
+
+
+def _after_first_paint(app: App) -> None:
+    """Speech engines can take a moment to load: do it once the window is up."""
+    if app.announcer is not None and app.config["announce.speech"]:
+        from hallclient.devices.speech import Announcer
+
+        speaking = Announcer(app.config["announce.template"], speech=True,
+                             engine=app.config["announce.engine"])
+        app.announcer.adopt(speaking)
+
+
+def _prepare(ctx: Any, demo: bool) -> dict[str, Any]:
+    """On the writer thread: demo data when asked, then what the sign-in page needs."""
+    if demo:
+        _seed_demo(ctx)
+    return {"windows": ctx.queue.windows(), "clerks": ctx.clerk_count()}
+
+
+def _seed_demo(ctx: Any) -> None:
+    import hallclient_resources as resources
+    from hallclient.core.accounts import Role
+    from hallclient.core.tickets import PriorityClass
+    from hallclient.services.context import load_hall_file
+
+    ctx.import_hall(load_hall_file(resources.path("demo", "hall.json")))
+    if ctx.clerk_count() == 0:
+        ctx.add_clerk("demo", "演示窗口员", Role.CLERK, DEMO_PASSWORD)
+        ctx.add_clerk("admin", "演示管理员", Role.SUPERVISOR, DEMO_PASSWORD)
+    plan = ["ZH", "ZH", "SC", "ZH", "RS", "BDC", "ZH", "ZX", "GA", "ZH", "SC", "RS"]
+    for i, code in enumerate(plan):
+        priority = PriorityClass.GREEN if i in (3, 9) else PriorityClass.NORMAL
+        ctx.queue.issue(code, priority, "demo")
+
+
+def _on_ready(app: App, info: dict[str, Any]) -> None:
+    if app.kiosk is not None:
+        app.kiosk.load()
+    if app.window is None:
+        return
+    preferred = app.window.sign_in_page.window_box.property("preferred")
+    app.window.show_sign_in(info["windows"], preferred or 1)
+    if not info["windows"]:
+        app.window.sign_in_page.show_error(app.window.tr(
+            "尚未配置大厅业务和窗口：请信息管理员运行 hallclient admin import-hall 配置文件"))
+    elif not info["clerks"]:
+        app.window.sign_in_page.show_error(app.window.tr(
+            "尚无本地账户：请信息管理员运行 hallclient admin add-clerk 用户名 --name 姓名"))
+    if app.demo:
+        app.window.sign_in_page.username.setText("demo")
+        app.session.sign_in("demo", DEMO_PASSWORD, preferred or 1)
+
+
+def _on_store_failed(app: App, exc: BaseException) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from hallclient.services.session import user_message
+
+    message = user_message(exc)
+    app.startup_errors.append(message)
+    parent = app.window or app.kiosk_window
+    if app.window is not None:
+        app.window.sign_in_page.show_error(message)
+        app.window.sign_in_page.button.setEnabled(False)
+    box = QMessageBox(QMessageBox.Icon.Critical, parent.tr("无法打开数据"), message,
+                      QMessageBox.StandardButton.Close, parent)
+    box.open()
+
+
+def _arm_self_test(app: App) -> None:
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    target = app.window or app.kiosk_window
+
+    def finish(code: int, text: str) -> None:
+        if app.exit_code is None:
+            print(text, flush=True)
+            app.exit_code = code
+            app.qapp.exit(code)
+
+    class FirstPaint(QObject):
+        def __init__(self) -> None:
+            super().__init__(target)
+            self.seen = False
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and not self.seen:
+                self.seen = True
+                print("FIRST_PAINT", flush=True)
+            return False
+
+    probe = FirstPaint()
+    target.installEventFilter(probe)
+    watchdog = QTimer(target)
+    watchdog.setSingleShot(True)
+    watchdog.timeout.connect(lambda: finish(2, "SELFTEST FAILED: timeout"))
+    watchdog.start(SELFTEST_TIMEOUT_MS)
+
+    if app.session is None:
+        app.kiosk.services_loaded.connect(
+            lambda s: finish(0, "SELFTEST OK") if s else finish(2, "SELFTEST FAILED: no services"))
+        return
+
+    def signed_in(*_: Any) -> None:
+        # the main window shows the counter page, with a real call through the worker
+        app.queue.ticket_called.connect(
+            lambda t: QTimer.singleShot(0, lambda: finish(0, f"SELFTEST OK ({t.number})")))
+        app.queue.call_next()
+
+    app.session.signed_in.connect(signed_in)
+    app.session.sign_in_failed.connect(lambda m: finish(2, f"SELFTEST FAILED: {m}"))
+    app.queue.action_failed.connect(lambda m: finish(2, f"SELFTEST FAILED: {m}"))
+    app.runner.task_finished.connect(
+        lambda *_: finish(2, f"SELFTEST FAILED: {app.startup_errors[0]}")
+        if app.startup_errors else None)
+
+
+def run() -> None:
+    result = main(sys.argv[1:], exec_=True)
+    sys.exit(result if isinstance(result, int) else 0)

@@ -1,0 +1,60 @@
+"""Local clerk accounts: roles and password hashing with a slow KDF (scrypt, RFC 7914)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from enum import Enum
+
+SCRYPT_N = 2**14
+SCRYPT_R = 8
+SCRYPT_P = 1
+
+
+class Role(str, Enum):
+    CLERK = "clerk"            # 窗口人员
+    SUPERVISOR = "supervisor"  # 值班长
+    ADMIN = "admin"            # 管理员
+
+
+@dataclass(frozen=True)
+class Clerk:
+    username: str
+    display_name: str
+    role: Role
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def hash_password(password: str, *, n: int = SCRYPT_N, salt: bytes | None = None) -> str:
+    """Return ``scrypt$N$r$p$salt$hash`` for storage."""
+    if not password:
+        raise ValueError("密码不能为空")
+    salt = salt if salt is not None else os.urandom(16)
+    digest = hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=n, r=SCRYPT_R, p=SCRYPT_P, dklen=32
+    )
+    return f"scrypt${n}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        actual = hashlib.scrypt(
+            password.encode("utf-8"),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=32,
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, base64.b64decode(digest))

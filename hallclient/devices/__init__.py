@@ -1,0 +1,1 @@
+"""Counter hardware: speech and chime, ticket printer (more devices join in later issues)."""

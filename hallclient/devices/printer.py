@@ -1,0 +1,70 @@
+"""Ticket printer (取号票打印): a receipt printer, or PDF files when configured or when
+the PC has no printer. Rendering runs on its own thread; the GUI only gets the result."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from hallclient.documents.ticket import TicketPrint, render_ticket
+
+log = logging.getLogger(__name__)
+
+
+class TicketPrinter(QObject):
+    """Signals: ticket_printed(str number, str where), print_failed(str number, str message)"""
+
+    ticket_printed = Signal(str, str)
+    print_failed = Signal(str, str)
+
+    def __init__(self, printer_name: str, pdf_dir: Path, width_mm: float = 80.0,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.printer_name = printer_name
+        self.pdf_dir = pdf_dir
+        self.width_mm = width_mm
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="printer")
+
+    def print_ticket(self, info: TicketPrint, day: str) -> Future[str]:
+        future = self._executor.submit(self._print, info, day)
+        future.add_done_callback(lambda f: self._report(info.number, f))
+        return future
+
+    def _report(self, number: str, future: Future[str]) -> None:
+        error = future.exception()
+        if error is None:
+            self.ticket_printed.emit(number, future.result())
+        else:
+            log.error("ticket print failed", exc_info=error)
+            self.print_failed.emit(number, f"取号票打印失败：{error}")
+
+    def _print(self, info: TicketPrint, day: str) -> str:
+        from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
+
+        use_pdf = self.printer_name == "pdf"
+        if not use_pdf:
+            names = [p.printerName() for p in QPrinterInfo.availablePrinters()]
+            if self.printer_name and self.printer_name not in names:
+                raise RuntimeError(f"找不到打印机 {self.printer_name}")
+            if not names:
+                log.info("no printer installed; ticket goes to PDF")
+                use_pdf = True
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        if use_pdf:
+            self.pdf_dir.mkdir(parents=True, exist_ok=True)
+            target = self.pdf_dir / f"{day}-{info.number}.pdf"
+            printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+            printer.setOutputFileName(str(target))
+        else:
+            if self.printer_name:
+                printer.setPrinterName(self.printer_name)
+            target = Path(printer.printerName())
+        printer.setFullPage(False)
+        render_ticket(info, printer, self.width_mm)
+        return str(target)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)

@@ -1,0 +1,1 @@
+"""Printed documents: HTML templates -> QTextDocument -> printer or PDF, with Code128."""

@@ -1,0 +1,68 @@
+"""The 80 mm queue ticket (取号票) printed by the kiosk."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from string import Template
+
+from PySide6.QtCore import QMarginsF, QSizeF, QUrl
+from PySide6.QtGui import QPageLayout, QPageSize, QPainter, QPagedPaintDevice, QTextDocument
+
+import hallclient_resources as resources
+
+from .barcode import code128_image
+
+MM_PER_INCH = 25.4
+
+
+@dataclass(frozen=True)
+class TicketPrint:
+    hall: str
+    number: str
+    service: str
+    priority: str
+    ahead: int
+    issued_at: str   # already formatted for people
+
+
+def ticket_html(info: TicketPrint, barcode_width_px: int, barcode_height_px: int) -> str:
+    template = Template(resources.path("templates", "ticket.html").read_text(encoding="utf-8"))
+    esc = {k: html.escape(str(v)) for k, v in info.__dict__.items()}
+    return template.substitute(esc, barcode_width=barcode_width_px,
+                               barcode_height=barcode_height_px)
+
+
+def page_size(width_mm: float, height_mm: float = 75.0) -> QPageSize:
+    """A receipt-sized page: never A4, so a thermal printer cuts a ticket, not a sheet."""
+    return QPageSize(QSizeF(width_mm, height_mm), QPageSize.Unit.Millimeter, "hallclient-ticket")
+
+
+def render_ticket(info: TicketPrint, device: QPagedPaintDevice, width_mm: float = 80.0) -> None:
+    """Lay the ticket out on ``device`` (a QPrinter or QPdfWriter) as one receipt page."""
+    layout = QPageLayout(page_size(width_mm), QPageLayout.Orientation.Portrait,
+                         QMarginsF(3, 3, 3, 3), QPageLayout.Unit.Millimeter)
+    device.setPageLayout(layout)
+    dpi = device.logicalDpiX()
+    printable_mm = width_mm - 6
+    width_px = printable_mm / MM_PER_INCH * dpi
+    module_px = max(2, int(0.33 / MM_PER_INCH * dpi))  # ~0.33 mm modules
+    image = code128_image(info.number, module_px=module_px, height_px=int(12 / MM_PER_INCH * dpi))
+    # keep the barcode inside the paper: shrink only by whole modules
+    while image.width() > width_px and module_px > 1:
+        module_px -= 1
+        image = code128_image(info.number, module_px=module_px, height_px=image.height())
+    doc = QTextDocument()
+    doc.documentLayout().setPaintDevice(device)  # point sizes at the device's resolution
+    doc.setDocumentMargin(0)
+    doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl("barcode:ticket"), image)
+    # fonts are in points, so lay out at the device's resolution
+    doc.setPageSize(QSizeF(width_px, layout.paintRectPixels(int(dpi)).height()))
+    # <img> sizes are CSS pixels (1/96 inch), scaled by the layout to the device
+    css = 96.0 / dpi
+    doc.setHtml(ticket_html(info, round(image.width() * css), round(image.height() * css)))
+    painter = QPainter(device)
+    try:
+        doc.drawContents(painter)
+    finally:
+        painter.end()

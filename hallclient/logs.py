@@ -1,0 +1,29 @@
+"""Logging set-up: a rotating file in the data directory. Never log full personal data."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from pathlib import Path
+
+
+def setup_logging(data_dir: Path, level: int = logging.INFO) -> None:
+    log_dir = data_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(
+        log_dir / "hallclient.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.setLevel(level)
+    if not any(getattr(h, "baseFilename", None) == handler.baseFilename for h in root.handlers):
+        root.addHandler(handler)
+
+
+def mask(text: str | None, keep_start: int = 1, keep_end: int = 1) -> str:
+    """张三丰 -> 张*丰, 110101199003071234 -> 1****************4: for log lines."""
+    if not text:
+        return ""
+    if len(text) <= keep_start + keep_end:
+        return text[:1] + "*" * (len(text) - 1)
+    return text[:keep_start] + "*" * (len(text) - keep_start - keep_end) + text[-keep_end:]

@@ -1,0 +1,1 @@
+"""Queue backends behind one interface (QueueBackend): LocalQueue on this PC's SQLite."""

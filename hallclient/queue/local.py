@@ -1,0 +1,333 @@
+"""LocalQueue: the queue in this PC's SQLite file (one PC, or a township centre where the
+kiosk and counter share the machine). Each action is one write transaction that checks
+the ticket's state (compare-and-set) and appends to the event log."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from hallclient.core.queue_policy import QueueRules, after_call, choose_next, next_streak
+from hallclient.core.tickets import (
+    Action,
+    PriorityClass,
+    QueueError,
+    Ticket,
+    TicketState,
+    format_number,
+    next_state,
+)
+from hallclient.store import hall_repo, log_repo, queue_repo
+from hallclient.store.db import Database
+
+from .base import IssuedTicket, RecallResult, WindowSnapshot
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+class LocalQueue:
+    source_label = "本机队列"
+
+    def __init__(self, db: Database, rules: QueueRules | None = None,
+                 clock: Clock = local_now) -> None:
+        self.db = db
+        self.rules = rules or QueueRules()
+        self.clock = clock
+        self._seen_version = -1
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _now(self) -> tuple[str, str, int]:
+        now = self.clock()
+        return now.date().isoformat(), now.isoformat(timespec="milliseconds"), int(
+            now.timestamp() * 1000
+        )
+
+    def _log(self, conn: sqlite3.Connection, at: str, action: str, window: int | None,
+             clerk: str | None, ticket: Ticket | None = None, **detail: Any) -> None:
+        log_repo.append(conn, at=at, action=action, window=window, clerk=clerk,
+                        ticket=ticket.number if ticket else None,
+                        detail={k: v for k, v in detail.items() if v is not None} or None)
+
+    def _ticket_at_window(self, conn: sqlite3.Connection, ticket_id: int, window: int) -> Ticket:
+        ticket = queue_repo.get(conn, ticket_id)
+        if ticket is None:
+            raise QueueError("找不到该号码")
+        if ticket.window != window:
+            raise QueueError(f"{ticket.number} 不在本窗口（{window} 号）")
+        return ticket
+
+    def _move(self, conn: sqlite3.Connection, ticket: Ticket, action: Action,
+              **changes: Any) -> Ticket:
+        target = next_state(action, ticket.number, ticket.state)
+        if not queue_repo.compare_and_set(conn, ticket.id, ticket.state,
+                                          state=target.value, **changes):
+            raise QueueError(f"{ticket.number} 刚被其他窗口处理，请刷新")
+        moved = queue_repo.get(conn, ticket.id)
+        assert moved is not None
+        return moved
+
+    def _require_open(self, conn: sqlite3.Connection, window: int) -> int:
+        state = hall_repo.window_state(conn, window)
+        if state is None:
+            raise QueueError(f"{window} 号窗口未配置")
+        if state[0] == "paused":
+            raise QueueError("本窗口已暂停服务，请先恢复服务")
+        if state[0] == "closed":
+            raise QueueError("本窗口未签到")
+        return state[2]
+
+    def _require_idle(self, conn: sqlite3.Connection, day: str, window: int) -> None:
+        active = queue_repo.active_at_window(conn, day, window)
+        if active is not None:
+            verb = "办结、挂起或转移" if active.state is TicketState.SERVING else "开始办理或过号"
+            raise QueueError(f"当前号 {active.number} 尚未处理完，请先{verb}")
+
+    # -- configuration -----------------------------------------------------------------
+
+    def services(self) -> list[hall_repo.Service]:
+        return hall_repo.services(self.db.conn)
+
+    def windows(self) -> list[hall_repo.WindowInfo]:
+        return hall_repo.windows(self.db.conn)
+
+    def import_hall(self, spec: dict[str, Any]) -> None:
+        with self.db.write() as conn:
+            hall_repo.import_hall(conn, spec)
+
+    # -- kiosk -------------------------------------------------------------------------
+
+    def issue(self, service: str, priority: PriorityClass = PriorityClass.NORMAL,
+              device: str = "") -> IssuedTicket:
+        day, at, now_ms = self._now()
+        with self.db.write() as conn:
+            svc = hall_repo.service(conn, service)
+            if svc is None:
+                raise QueueError(f"业务 {service} 不存在或已停用")
+            seq = queue_repo.next_seq(conn, day, svc.prefix)
+            number = format_number(svc.prefix, seq)
+            ticket_id = queue_repo.insert(
+                conn, uid=str(uuid.uuid4()), day=day, seq=seq, number=number,
+                service=svc.code, priority=int(priority), state=TicketState.WAITING.value,
+                issued_at=at, sort_at_ms=now_ms,
+            )
+            ticket = queue_repo.get(conn, ticket_id)
+            assert ticket is not None
+            ahead = queue_repo.people_ahead(conn, ticket, now_ms)
+            self._log(conn, at, Action.ISSUE.value, None, None, ticket,
+                      service=svc.code, priority=int(priority), device=device or None)
+        return IssuedTicket(ticket, svc.name, ahead)
+
+    # -- window ------------------------------------------------------------------------
+
+    def sign_in(self, window: int, clerk: str) -> WindowSnapshot:
+        _, at, _ = self._now()
+        with self.db.write() as conn:
+            if hall_repo.window_state(conn, window) is None:
+                raise QueueError(f"{window} 号窗口未配置，请联系管理员")
+            hall_repo.set_window_state(conn, window, "open", clerk)
+            self._log(conn, at, "sign_in", window, clerk)
+        return self.snapshot(window)
+
+    def sign_out(self, window: int, clerk: str) -> None:
+        _, at, _ = self._now()
+        with self.db.write() as conn:
+            hall_repo.set_window_state(conn, window, "closed", None)
+            self._log(conn, at, "sign_out", window, clerk)
+
+    def record(self, action: str, window: int | None, clerk: str | None,
+               detail: dict[str, object] | None = None) -> None:
+        """Log a non-queue action (lock, unlock, print ...)."""
+        _, at, _ = self._now()
+        with self.db.write() as conn:
+            self._log(conn, at, action, window, clerk, **(detail or {}))
+
+    def pause(self, window: int, clerk: str, reason: str = "") -> None:
+        _, at, _ = self._now()
+        with self.db.write() as conn:
+            self._require_open(conn, window)
+            hall_repo.set_window_state(conn, window, "paused", clerk)
+            self._log(conn, at, "pause", window, clerk, reason=reason or None)
+
+    def resume(self, window: int, clerk: str) -> None:
+        _, at, _ = self._now()
+        with self.db.write() as conn:
+            state = hall_repo.window_state(conn, window)
+            if state is None or state[0] != "paused":
+                raise QueueError("本窗口没有暂停")
+            hall_repo.set_window_state(conn, window, "open", clerk)
+            self._log(conn, at, "resume", window, clerk)
+
+    # -- calling -----------------------------------------------------------------------
+
+    def call_next(self, window: int, clerk: str) -> Ticket | None:
+        day, at, now_ms = self._now()
+        with self.db.write() as conn:
+            streak = self._require_open(conn, window)
+            self._require_idle(conn, day, window)
+            plan = hall_repo.window_plan(conn, window)
+            assert plan is not None
+            heads = queue_repo.heads(conn, day, plan.weights, window)
+            choice = choose_next(heads, plan, self.rules, streak, now_ms)
+            if choice is None:
+                return None
+            ticket = queue_repo.get(conn, choice.head.ticket_id)
+            assert ticket is not None
+            called = self._move(conn, ticket, Action.CALL, window=window, clerk=clerk,
+                                called_at=at, recalls=0, target_window=None, raised=0)
+            new_pass, vtime = after_call(plan, called.service)
+            hall_repo.record_call(conn, window, called.service, new_pass, vtime,
+                                  next_streak(streak, choice))
+            self._log(conn, at, Action.CALL.value, window, clerk, called,
+                      service=called.service)
+        return called
+
+    def call_specific(self, window: int, clerk: str, number: str) -> Ticket:
+        day, at, _ = self._now()
+        with self.db.write() as conn:
+            self._require_open(conn, window)
+            self._require_idle(conn, day, window)
+            ticket = queue_repo.by_number(conn, day, number.strip())
+            if ticket is None:
+                raise QueueError(f"今天没有 {number.strip().upper()} 这个号")
+            if ticket.state is TicketState.NO_SHOW:
+                raise QueueError(f"{ticket.number} 已过号，请先激活过号")
+            called = self._move(conn, ticket, Action.CALL, window=window, clerk=clerk,
+                                called_at=at, recalls=0, target_window=None, raised=0)
+            self._log(conn, at, Action.CALL.value, window, clerk, called,
+                      service=called.service, specific=True)
+        return called
+
+    def recall(self, window: int, clerk: str, ticket_id: int) -> RecallResult:
+        _, at, _ = self._now()
+        with self.db.write() as conn:
+            ticket = self._ticket_at_window(conn, ticket_id, window)
+            if ticket.state is TicketState.CALLED and ticket.recalls >= self.rules.recall_limit:
+                moved = self._move(conn, ticket, Action.NO_SHOW)
+                self._log(conn, at, Action.NO_SHOW.value, window, clerk, moved,
+                          automatic=True, recalls=ticket.recalls)
+                return RecallResult(moved, True)
+            moved = self._move(conn, ticket, Action.RECALL, recalls=ticket.recalls + 1)
+            self._log(conn, at, Action.RECALL.value, window, clerk, moved, count=moved.recalls)
+            return RecallResult(moved, False)
+
+    def no_show(self, window: int, clerk: str, ticket_id: int) -> Ticket:
+        _, at, _ = self._now()
+        with self.db.write() as conn:
+            ticket = self._ticket_at_window(conn, ticket_id, window)
+            moved = self._move(conn, ticket, Action.NO_SHOW)
+            self._log(conn, at, Action.NO_SHOW.value, window, clerk, moved,
+                      recalls=ticket.recalls)
+        return moved
+
+    def reactivate(self, window: int, clerk: str, number: str) -> Ticket:
+        """A no-show applicant came back: waiting again, in their original place."""
+        day, at, _ = self._now()
+        with self.db.write() as conn:
+            ticket = queue_repo.by_number(conn, day, number.strip())
+            if ticket is None:
+                raise QueueError(f"今天没有 {number.strip().upper()} 这个号")
+            moved = self._move(conn, ticket, Action.REACTIVATE, window=None, recalls=0)
+            self._log(conn, at, Action.REACTIVATE.value, window, clerk, moved)
+        return moved
+
+    # -- serving -----------------------------------------------------------------------
+
+    def start(self, window: int, clerk: str, ticket_id: int) -> Ticket:
+        _, at, _ = self._now()
+        with self.db.write() as conn:
+            ticket = self._ticket_at_window(conn, ticket_id, window)
+            moved = self._move(conn, ticket, Action.START, started_at=at, clerk=clerk)
+            self._log(conn, at, Action.START.value, window, clerk, moved)
+        return moved
+
+    def finish(self, window: int, clerk: str, ticket_id: int) -> Ticket:
+        _, at, _ = self._now()
+        with self.db.write() as conn:
+            ticket = self._ticket_at_window(conn, ticket_id, window)
+            moved = self._move(conn, ticket, Action.FINISH, finished_at=at)
+            self._log(conn, at, Action.FINISH.value, window, clerk, moved)
+        return moved
+
+    def hold(self, window: int, clerk: str, ticket_id: int) -> Ticket:
+        _, at, _ = self._now()
+        with self.db.write() as conn:
+            ticket = self._ticket_at_window(conn, ticket_id, window)
+            moved = self._move(conn, ticket, Action.HOLD)
+            self._log(conn, at, Action.HOLD.value, window, clerk, moved)
+        return moved
+
+    def return_held(self, window: int, clerk: str, ticket_id: int) -> Ticket:
+        day, at, _ = self._now()
+        with self.db.write() as conn:
+            self._require_idle(conn, day, window)
+            ticket = self._ticket_at_window(conn, ticket_id, window)
+            moved = self._move(conn, ticket, Action.RETURN)
+            self._log(conn, at, Action.RETURN.value, window, clerk, moved)
+        return moved
+
+    def transfer(self, window: int, clerk: str, ticket_id: int, *, to_service: str | None = None,
+                 to_window: int | None = None, raised: bool = False) -> Ticket:
+        """Send the ticket to another service or window; it keeps its arrival time (its place
+        in the queue) and, when ``raised``, goes before everyone else there."""
+        _, at, _ = self._now()
+        if to_service is None and to_window is None:
+            raise QueueError("请选择转移到的业务或窗口")
+        with self.db.write() as conn:
+            ticket = self._ticket_at_window(conn, ticket_id, window)
+            if to_service is not None and hall_repo.service(conn, to_service) is None:
+                raise QueueError(f"业务 {to_service} 不存在")
+            if to_window is not None:
+                if to_window == window:
+                    raise QueueError("不能转移到本窗口")
+                if hall_repo.window_state(conn, to_window) is None:
+                    raise QueueError(f"{to_window} 号窗口不存在")
+            moved = self._move(
+                conn, ticket, Action.TRANSFER, service=to_service or ticket.service,
+                target_window=to_window, raised=int(raised), window=None, recalls=0,
+                called_at=None, started_at=None,
+            )
+            self._log(conn, at, Action.TRANSFER.value, window, clerk, moved,
+                      from_service=ticket.service, to_service=to_service,
+                      to_window=to_window, raised=raised or None)
+        return moved
+
+    # -- reading -----------------------------------------------------------------------
+
+    def snapshot(self, window: int) -> WindowSnapshot:
+        day, _, _ = self._now()
+        conn = self.db.conn
+        state = hall_repo.window_state(conn, window)
+        if state is None:
+            raise QueueError(f"{window} 号窗口未配置")
+        plan = hall_repo.window_plan(conn, window)
+        codes = list(plan.weights) if plan else []
+        return WindowSnapshot(
+            window=window, state=state[0], clerk=state[1],
+            current=queue_repo.active_at_window(conn, day, window),
+            held=tuple(queue_repo.held_at_window(conn, day, window)),
+            no_shows=tuple(queue_repo.no_shows(conn, day, codes)),
+            waiting=queue_repo.waiting_counts(conn, day),
+        )
+
+    def waiting_counts(self) -> dict[str, dict[int, int]]:
+        day, _, _ = self._now()
+        return queue_repo.waiting_counts(self.db.conn, day)
+
+    def changed(self) -> bool:
+        """True when another connection (a kiosk, another window) has committed since the
+        last call."""
+        version = self.db.data_version()
+        changed = version != self._seen_version
+        self._seen_version = version
+        return changed

@@ -1,0 +1,1 @@
+"""Use cases the UI calls. QObjects with past-tense signals; no widgets imported here."""

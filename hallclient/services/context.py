@@ -1,0 +1,73 @@
+"""What lives on the writer thread: the database, the queue backend, accounts."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from hallclient.config import Config
+from hallclient.core.accounts import Clerk, Role, check_password, hash_password
+from hallclient.core.queue_policy import FairnessMode, QueueRules
+from hallclient.queue.local import Clock, LocalQueue, local_now
+from hallclient.store import accounts_repo, log_repo
+from hallclient.store.db import DB_FILE, Database, open_database
+
+log = logging.getLogger(__name__)
+
+
+def rules_from(config: Config) -> QueueRules:
+    return QueueRules(
+        fairness=FairnessMode(config["queue.fairness"]),
+        priority_ratio=int(config["queue.priority_ratio"]),
+        aging_minutes=float(config["queue.aging_minutes"]),
+        recall_limit=int(config["queue.recall_limit"]),
+    )
+
+
+@dataclass
+class CounterContext:
+    db: Database
+    queue: LocalQueue
+    clock: Clock
+
+    def authenticate(self, username: str, password: str) -> Clerk | None:
+        found = accounts_repo.password_hash(self.db.conn, username.strip())
+        if found is None or not check_password(password, found[1]):
+            return None
+        return found[0]
+
+    def add_clerk(self, username: str, display_name: str, role: Role, password: str) -> None:
+        at = self.clock().isoformat(timespec="milliseconds")
+        hashed = hash_password(password)
+        with self.db.write() as conn:
+            accounts_repo.add_clerk(conn, username, display_name, role, hashed, at)
+            log_repo.append(conn, at=at, action="account_saved",
+                            detail={"username": username, "role": role.value})
+
+    def clerk_count(self) -> int:
+        return accounts_repo.count(self.db.conn)
+
+    def import_hall(self, spec: dict[str, Any]) -> None:
+        self.queue.import_hall(spec)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def open_context(data_dir: Path, config: Config, clock: Clock = local_now) -> CounterContext:
+    db = open_database(data_dir / DB_FILE)
+    return CounterContext(db=db, queue=LocalQueue(db, rules_from(config), clock), clock=clock)
+
+
+def load_hall_file(path: Path) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as fh:
+        spec: dict[str, Any] = json.load(fh)
+    return spec
+
+
+def now_text(clock: Clock = local_now) -> str:
+    return datetime.isoformat(clock(), timespec="milliseconds")

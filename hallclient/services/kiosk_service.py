@@ -1,0 +1,46 @@
+"""Taking a ticket at the kiosk (取号)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from hallclient.core.tickets import PriorityClass
+from hallclient.queue.base import IssuedTicket
+from hallclient.store.hall_repo import Service
+
+from .session import user_message
+
+
+class KioskService(QObject):
+    """Signals:
+    services_loaded(list services)
+    ticket_issued(IssuedTicket)
+    issue_failed(str message)
+    """
+
+    services_loaded = Signal(list)
+    ticket_issued = Signal(object)
+    issue_failed = Signal(str)
+
+    def __init__(self, runner: Any, device: str = "kiosk", parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.device = device
+        self.services: list[Service] = []
+
+    def load(self) -> None:
+        def done(services: list[Service]) -> None:
+            self.services = services
+            self.services_loaded.emit(services)
+
+        self.runner.run(lambda ctx: ctx.queue.services(), done,
+                        lambda exc: self.issue_failed.emit(user_message(exc)))
+
+    def issue(self, service: str, priority: PriorityClass) -> None:
+        def done(issued: IssuedTicket) -> None:
+            self.ticket_issued.emit(issued)
+
+        self.runner.run(lambda ctx: ctx.queue.issue(service, priority, self.device), done,
+                        lambda exc: self.issue_failed.emit(user_message(exc)))

@@ -1,0 +1,230 @@
+"""Queue calling for one window (叫号), as the counter window uses it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from hallclient.core.tickets import Ticket
+from hallclient.queue.base import RecallResult, WindowSnapshot
+from hallclient.store.hall_repo import Service, WindowInfo
+
+from .session import user_message
+
+log = logging.getLogger(__name__)
+
+
+class QueueService(QObject):
+    """Signals (all delivered on the GUI thread):
+    snapshot_changed(WindowSnapshot) — after every action and when others change the queue
+    ticket_called(Ticket), ticket_recalled(Ticket), ticket_no_show(Ticket, bool automatic),
+    ticket_reactivated(Ticket), ticket_started(Ticket), ticket_finished(Ticket),
+    ticket_transferred(Ticket), ticket_held(Ticket), ticket_returned(Ticket)
+    queue_empty() — call next found nobody waiting
+    window_paused(), window_resumed()
+    hall_loaded(list services, list windows)
+    action_failed(str message) — in Chinese, for the status line
+    """
+
+    snapshot_changed = Signal(object)
+    ticket_called = Signal(object)
+    ticket_recalled = Signal(object)
+    ticket_no_show = Signal(object, bool)
+    ticket_reactivated = Signal(object)
+    ticket_started = Signal(object)
+    ticket_finished = Signal(object)
+    ticket_transferred = Signal(object)
+    ticket_held = Signal(object)
+    ticket_returned = Signal(object)
+    queue_empty = Signal()
+    window_paused = Signal()
+    window_resumed = Signal()
+    hall_loaded = Signal(list, list)
+    action_failed = Signal(str)
+
+    def __init__(self, runner: Any, source_label: str = "本机队列",
+                 poll_ms: int = 1500, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.source_label = source_label
+        self.window: int | None = None
+        self.clerk: str | None = None
+        self.snapshot: WindowSnapshot | None = None
+        self.services: list[Service] = []
+        self.windows: list[WindowInfo] = []
+        self._busy = False
+        self._poll = QTimer(self)
+        self._poll.setInterval(poll_ms)
+        self._poll.timeout.connect(self._poll_changes)
+
+    # -- attach to a signed-in window ---------------------------------------------------
+
+    def attach(self, clerk: str, window: int, snapshot: WindowSnapshot | None = None) -> None:
+        self.clerk, self.window = clerk, window
+        if snapshot is not None:
+            self._set_snapshot(snapshot)
+        self.load_hall()
+        self.refresh()
+        self._poll.start()
+
+    def detach(self) -> None:
+        self._poll.stop()
+        self.clerk = self.window = None
+        self.snapshot = None
+
+    def load_hall(self) -> None:
+        def done(result: tuple[list[Service], list[WindowInfo]]) -> None:
+            self.services, self.windows = result
+            self.hall_loaded.emit(self.services, self.windows)
+
+        self.runner.run(lambda ctx: (ctx.queue.services(), ctx.queue.windows()), done,
+                        self._failed)
+
+    def service_name(self, code: str) -> str:
+        return next((s.name for s in self.services if s.code == code), code)
+
+    @property
+    def current(self) -> Ticket | None:
+        return self.snapshot.current if self.snapshot else None
+
+    # -- actions -----------------------------------------------------------------------
+
+    def call_next(self) -> None:
+        self._act(lambda q, w, c: q.call_next(w, c), self._on_called)
+
+    def call_specific(self, number: str) -> None:
+        if not number.strip():
+            self.action_failed.emit(self.tr("请输入要呼叫的号码"))
+            return
+        self._act(lambda q, w, c: q.call_specific(w, c, number), self._on_called)
+
+    def recall(self) -> None:
+        ticket = self._need_current()
+        if ticket:
+            self._act(lambda q, w, c: q.recall(w, c, ticket.id), self._on_recalled)
+
+    def no_show(self) -> None:
+        ticket = self._need_current()
+        if ticket:
+            self._act(lambda q, w, c: q.no_show(w, c, ticket.id),
+                      lambda t: self.ticket_no_show.emit(t, False))
+
+    def reactivate(self, number: str) -> None:
+        if not number.strip():
+            self.action_failed.emit(self.tr("请选择或输入要激活的过号"))
+            return
+        self._act(lambda q, w, c: q.reactivate(w, c, number), self.ticket_reactivated.emit)
+
+    def start(self) -> None:
+        ticket = self._need_current()
+        if ticket:
+            self._act(lambda q, w, c: q.start(w, c, ticket.id), self.ticket_started.emit)
+
+    def finish(self) -> None:
+        ticket = self._need_current()
+        if ticket:
+            self._act(lambda q, w, c: q.finish(w, c, ticket.id), self.ticket_finished.emit)
+
+    def hold(self) -> None:
+        ticket = self._need_current()
+        if ticket:
+            self._act(lambda q, w, c: q.hold(w, c, ticket.id), self.ticket_held.emit)
+
+    def return_held(self, ticket_id: int) -> None:
+        self._act(lambda q, w, c: q.return_held(w, c, ticket_id), self.ticket_returned.emit)
+
+    def transfer(self, to_service: str | None, to_window: int | None, raised: bool) -> None:
+        ticket = self._need_current()
+        if ticket:
+            self._act(
+                lambda q, w, c: q.transfer(w, c, ticket.id, to_service=to_service,
+                                           to_window=to_window, raised=raised),
+                self.ticket_transferred.emit,
+            )
+
+    def pause(self, reason: str = "") -> None:
+        self._act(lambda q, w, c: q.pause(w, c, reason), lambda _: self.window_paused.emit())
+
+    def resume(self) -> None:
+        self._act(lambda q, w, c: q.resume(w, c), lambda _: self.window_resumed.emit())
+
+    def toggle_pause(self) -> None:
+        if self.snapshot is not None and self.snapshot.state == "paused":
+            self.resume()
+        else:
+            self.pause()
+
+    def refresh(self) -> None:
+        window = self.window
+        if window is None:
+            return
+        self.runner.run(lambda ctx: ctx.queue.snapshot(window), self._set_snapshot,
+                        self._failed)
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    def _need_current(self) -> Ticket | None:
+        if self.current is None:
+            self.action_failed.emit(self.tr("当前没有正在呼叫或办理的号"))
+        return self.current
+
+    def _act(self, action: Callable[[Any, int, str], Any], on_done: Callable[[Any], None]) -> None:
+        window, clerk = self.window, self.clerk
+        if window is None or clerk is None:
+            self.action_failed.emit(self.tr("请先签到"))
+            return
+
+        def job(ctx: Any) -> tuple[Any, WindowSnapshot]:
+            try:
+                result = action(ctx.queue, window, clerk)
+            except Exception as exc:
+                # keep the window view right even when the action was refused
+                exc.snapshot = ctx.queue.snapshot(window)  # type: ignore[attr-defined]
+                raise
+            return result, ctx.queue.snapshot(window)
+
+        def done(pair: tuple[Any, WindowSnapshot]) -> None:
+            result, snapshot = pair
+            self._set_snapshot(snapshot)
+            on_done(result)
+
+        self.runner.run(job, done, self._failed)
+
+    def _failed(self, exc: BaseException) -> None:
+        snapshot = getattr(exc, "snapshot", None)
+        if snapshot is not None:
+            self._set_snapshot(snapshot)
+        self.action_failed.emit(user_message(exc))
+
+    def _on_called(self, ticket: Ticket | None) -> None:
+        if ticket is None:
+            self.queue_empty.emit()
+        else:
+            self.ticket_called.emit(ticket)
+
+    def _on_recalled(self, result: RecallResult) -> None:
+        if result.became_no_show:
+            self.ticket_no_show.emit(result.ticket, True)
+        else:
+            self.ticket_recalled.emit(result.ticket)
+
+    def _set_snapshot(self, snapshot: WindowSnapshot) -> None:
+        self.snapshot = snapshot
+        self.snapshot_changed.emit(snapshot)
+
+    def _poll_changes(self) -> None:
+        window = self.window
+        if window is None or self.runner.pending > 2:
+            return
+
+        def job(ctx: Any) -> WindowSnapshot | None:
+            return ctx.queue.snapshot(window) if ctx.queue.changed() else None
+
+        def done(snapshot: WindowSnapshot | None) -> None:
+            if snapshot is not None and self.window == window:
+                self._set_snapshot(snapshot)
+
+        self.runner.run(job, done, lambda exc: log.warning("queue poll failed: %s", exc))

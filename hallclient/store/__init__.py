@@ -1,0 +1,1 @@
+"""SQLite storage (through sqlite-utils on sqlite3). Every SQL statement lives here."""

@@ -1,0 +1,181 @@
+"""Opening the counter database: pragmas, migrations, transactions, clear errors."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .migrations import LATEST, MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+DB_FILE = "hallclient.sqlite3"
+BUSY_TIMEOUT_MS = 5000
+
+
+class StoreError(Exception):
+    """A storage problem with a message the clerk or IT staff can act on (Chinese)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class StoreCorrupt(StoreError):
+    pass
+
+
+class StoreLocked(StoreError):
+    pass
+
+
+class StoreFull(StoreError):
+    pass
+
+
+class StoreTooNew(StoreError):
+    pass
+
+
+def translate_error(exc: sqlite3.Error, path: Path | str) -> StoreError:
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return StoreLocked(
+            f"数据库 {path} 正被其他程序占用，请稍后重试；如持续出现，请关闭其他 hallclient 程序。"
+        )
+    if "full" in text:
+        return StoreFull(f"磁盘已满，无法写入数据库 {path}。请清理磁盘空间后重试，已录入的数据未丢失。")
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return StoreCorrupt(
+            f"数据库文件 {path} 已损坏或不是 hallclient 数据库。请联系信息管理员从备份恢复；"
+            "原文件未被改动。"
+        )
+    if "readonly" in text or "unable to open" in text or "permission" in text:
+        return StoreError(f"无法打开或写入数据库 {path}：没有权限或路径不存在。")
+    return StoreError(f"数据库错误（{exc}），文件：{path}")
+
+
+class Database:
+    """One SQLite connection with our pragmas. Not thread-safe: one thread owns it."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | str) -> None:
+        self.conn = conn
+        self.path = path
+        self.utils = sqlite_utils.Database(conn)
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken at once (BEGIN IMMEDIATE) so concurrent writers
+        queue on the lock instead of failing half-way."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise translate_error(exc, self.path) from exc
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise translate_error(exc, self.path) from exc
+
+    def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+        try:
+            return list(self.utils.query(sql, params))
+        except sqlite3.Error as exc:
+            raise translate_error(exc, self.path) from exc
+
+    def one(self, sql: str, params: Any = ()) -> dict[str, Any] | None:
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    def data_version(self) -> int:
+        """Changes when another connection commits (cheap change detection)."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def connect(path: Path | str, *, synchronous: str = "FULL") -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute(f"PRAGMA synchronous = {synchronous}")
+    return conn
+
+
+def migrate(conn: sqlite3.Connection, target: int = LATEST) -> int:
+    """Apply migrations up to ``target``; return the version before."""
+    before = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if before > LATEST:
+        raise StoreTooNew(
+            f"数据库版本 {before} 比本程序支持的 {LATEST} 新，请升级 hallclient 后再打开。"
+        )
+    for version in range(before + 1, target + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(MIGRATIONS[version - 1]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        log.info("database migrated to version %d", version)
+    return before
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def open_database(
+    path: Path | str, *, check: bool = True, target: int = LATEST, synchronous: str = "FULL"
+) -> Database:
+    """Open (creating if needed) and migrate the counter database.
+
+    Raises StoreError subclasses with Chinese messages; never leaves a half-migrated file.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = connect(path, synchronous=synchronous)
+    except sqlite3.Error as exc:
+        raise translate_error(exc, path) from exc
+    except OSError as exc:
+        raise StoreError(f"无法打开数据库 {path}：{exc}") from exc
+    try:
+        if check:
+            result = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if result != "ok":
+                raise StoreCorrupt(
+                    f"数据库文件 {path} 已损坏（{result}）。请联系信息管理员从备份恢复；原文件未被改动。"
+                )
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            log.warning("journal_mode is %s, not WAL", mode)
+        migrate(conn, target)
+        if target >= 1:
+            conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('device_id', ?)",
+                (uuid.uuid4().hex,),
+            )
+    except StoreError:
+        conn.close()
+        raise
+    except sqlite3.Error as exc:
+        conn.close()
+        raise translate_error(exc, path) from exc
+    return Database(conn, path)

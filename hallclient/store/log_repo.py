@@ -1,0 +1,83 @@
+"""Event log storage: append inside the caller's transaction, read back, verify."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from hallclient.core import eventlog
+
+
+def _head(conn: sqlite3.Connection) -> tuple[int, str]:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'log_head'").fetchone()
+    if row is None:
+        return 0, eventlog.GENESIS
+    seq, digest = row[0].split(":")
+    return int(seq), digest
+
+
+def device_id(conn: sqlite3.Connection) -> str:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'device_id'").fetchone()
+    return str(row[0]) if row else ""
+
+
+def append(
+    conn: sqlite3.Connection,
+    *,
+    at: str,
+    action: str,
+    window: int | None = None,
+    clerk: str | None = None,
+    ticket: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> int:
+    """Append one entry; must run inside a write transaction (Database.write)."""
+    if not conn.in_transaction:
+        raise RuntimeError("event log append needs an open write transaction")
+    last_seq, prev = _head(conn)
+    fields: dict[str, Any] = {
+        "seq": last_seq + 1,
+        "at": at,
+        "device": device_id(conn),
+        "window": window,
+        "clerk": clerk,
+        "action": action,
+        "ticket": ticket,
+        "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else None,
+    }
+    digest = eventlog.entry_hash(prev, fields)
+    conn.execute(
+        "INSERT INTO event_log (seq, at, device, window, clerk, action, ticket, detail,"
+        " prev_hash, hash) VALUES (:seq, :at, :device, :window, :clerk, :action, :ticket,"
+        " :detail, :prev_hash, :hash)",
+        {**fields, "prev_hash": prev, "hash": digest},
+    )
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('log_head', ?)"
+        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (f"{last_seq + 1}:{digest}",),
+    )
+    return last_seq + 1
+
+
+def entries(conn: sqlite3.Connection, since_seq: int = 0, limit: int = -1) -> list[dict[str, Any]]:
+    conn_rows = conn.execute(
+        "SELECT seq, at, device, window, clerk, action, ticket, detail, prev_hash, hash"
+        " FROM event_log WHERE seq > ? ORDER BY rowid LIMIT ?",
+        (since_seq, limit),
+    )
+    names = [c[0] for c in conn_rows.description]
+    return [dict(zip(names, row)) for row in conn_rows]
+
+
+def verify(conn: sqlite3.Connection) -> eventlog.Verdict:
+    """Walk the log in storage order (rowid), as a reader of the file would."""
+    cursor = conn.execute(
+        "SELECT seq, at, device, window, clerk, action, ticket, detail, prev_hash, hash"
+        " FROM event_log ORDER BY rowid"
+    )
+    names = [c[0] for c in cursor.description]
+    rows = (dict(zip(names, r)) for r in cursor)
+    has_head = conn.execute("SELECT 1 FROM meta WHERE key = 'log_head'").fetchone()
+    return eventlog.verify(rows, _head(conn) if has_head else None)

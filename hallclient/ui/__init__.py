@@ -1,0 +1,1 @@
+"""Widgets only: they call services and listen to their signals."""

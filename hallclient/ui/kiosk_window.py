@@ -1,0 +1,136 @@
+"""The ticket kiosk (取号机): big touch buttons per service and priority class."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hallclient.core.tickets import PRIORITY_LABELS, PriorityClass
+from hallclient.devices.printer import TicketPrinter
+from hallclient.documents.ticket import TicketPrint
+from hallclient.queue.base import IssuedTicket
+from hallclient.services.kiosk_service import KioskService
+from hallclient.store.hall_repo import Service
+
+STYLE = """
+QWidget#kiosk { background: #eaf2f8; }
+QLabel#kioskTitle { font-size: 34px; font-weight: bold; color: #1a5276; }
+QPushButton[class="service"] { font-size: 26px; min-height: 110px; background: #2e86c1; color: white;
+                      border-radius: 12px; }
+QPushButton[class="priority"] { font-size: 22px; min-height: 64px; border-radius: 10px; }
+QPushButton[class="priority"]:checked { background: #239b56; color: white; }
+QLabel#issuedNumber { font-size: 80px; font-weight: bold; color: #b03a2e; }
+QLabel#kioskMessage { font-size: 22px; }
+"""
+
+
+class KioskWindow(QWidget):
+    RESET_MS = 8000
+
+    def __init__(self, hall_name: str, kiosk: KioskService, printer: TicketPrinter,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("kiosk")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setStyleSheet(STYLE)
+        self.setWindowTitle(self.tr("取号机 — {hall}").format(hall=hall_name))
+        self.resize(1024, 768)
+        self.hall_name = hall_name
+        self.kiosk = kiosk
+        self.printer = printer
+        self.service_buttons: dict[str, QPushButton] = {}
+        title = QLabel(self.tr("{hall} · 请选择办理业务").format(hall=hall_name))
+        title.setObjectName("kioskTitle")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.grid = QGridLayout()
+        self.priority_group = QButtonGroup(self)
+        self.priority_buttons: dict[PriorityClass, QPushButton] = {}
+        priorities = QHBoxLayout()
+        for cls in (PriorityClass.NORMAL, PriorityClass.GREEN, PriorityClass.APPOINTMENT):
+            b = QPushButton(self.tr(PRIORITY_LABELS[cls]))
+            b.setProperty("class", "priority")
+            b.setCheckable(True)
+            self.priority_group.addButton(b, int(cls))
+            self.priority_buttons[cls] = b
+            priorities.addWidget(b)
+        self.priority_buttons[PriorityClass.NORMAL].setChecked(True)
+        hint = QLabel(self.tr("绿色通道：老年人、残疾人、孕妇、军人等"))
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.issued_number = QLabel(" ")
+        self.issued_number.setObjectName("issuedNumber")
+        self.issued_number.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message = QLabel(self.tr("请点击业务按钮取号"))
+        self.message.setObjectName("kioskMessage")
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addLayout(self.grid, 3)
+        layout.addLayout(priorities)
+        layout.addWidget(hint)
+        layout.addWidget(self.issued_number, 2)
+        layout.addWidget(self.message)
+        self._reset = QTimer(self)
+        self._reset.setSingleShot(True)
+        self._reset.setInterval(self.RESET_MS)
+        self._reset.timeout.connect(self._clear)
+        kiosk.services_loaded.connect(self._show_services)
+        kiosk.ticket_issued.connect(self._on_issued)
+        kiosk.issue_failed.connect(self._on_failed)
+        printer.print_failed.connect(lambda _n, m: self._on_failed(m))
+
+    def _show_services(self, services: list[Service]) -> None:
+        for b in self.service_buttons.values():
+            self.grid.removeWidget(b)
+            b.deleteLater()
+        self.service_buttons.clear()
+        if not services:
+            self.message.setText(self.tr("尚未配置业务，请联系工作人员"))
+        for i, s in enumerate(services):
+            b = QPushButton(f"{s.name}\n{s.prefix}")
+            b.setProperty("class", "service")
+            b.setObjectName(f"service_{s.code}")
+            b.clicked.connect(lambda _=False, code=s.code: self.take(code))
+            self.grid.addWidget(b, i // 3, i % 3)
+            self.service_buttons[s.code] = b
+
+    def take(self, service: str) -> None:
+        cls = PriorityClass(self.priority_group.checkedId())
+        for b in self.service_buttons.values():
+            b.setEnabled(False)
+        self.message.setText(self.tr("正在出票，请稍候…"))
+        self.kiosk.issue(service, cls)
+
+    def _on_issued(self, issued: IssuedTicket) -> None:
+        t = issued.ticket
+        self.issued_number.setText(t.number)
+        self.message.setText(self.tr("{service} · 您前面还有 {n} 人，请取票并留意叫号").format(
+            service=issued.service_name, n=issued.ahead))
+        issued_at = datetime.fromisoformat(t.issued_at).strftime("%Y-%m-%d %H:%M")
+        self.printer.print_ticket(
+            TicketPrint(self.hall_name, t.number, issued.service_name,
+                        t.priority.label, issued.ahead, issued_at), t.day)
+        self._enable()
+        self.priority_buttons[PriorityClass.NORMAL].setChecked(True)
+        self._reset.start()
+
+    def _on_failed(self, message: str) -> None:
+        self.message.setText(message)
+        self._enable()
+
+    def _enable(self) -> None:
+        for b in self.service_buttons.values():
+            b.setEnabled(True)
+
+    def _clear(self) -> None:
+        self.issued_number.setText(" ")
+        self.message.setText(self.tr("请点击业务按钮取号"))

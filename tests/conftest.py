@@ -1,0 +1,57 @@
+"""Shared fixtures: a real SQLite file on disk, the demo hall, a controllable clock."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+# no display in CI: Qt renders offscreen unless a test starts its own Xvfb
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+import hallclient_resources as resources  # noqa: E402
+from hallclient.core.queue_policy import QueueRules  # noqa: E402
+from hallclient.queue.local import LocalQueue  # noqa: E402
+from hallclient.store.db import DB_FILE, open_database  # noqa: E402
+
+CST = timezone(timedelta(hours=8))
+
+
+class FakeClock:
+    """A wall clock the test moves by hand (China Standard Time)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 27, 9, 0, 0, tzinfo=CST)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, minutes: float = 0, seconds: float = 0) -> None:
+        self.now += timedelta(minutes=minutes, seconds=seconds)
+
+
+@pytest.fixture
+def demo_hall() -> dict:
+    return json.loads(resources.path("demo", "hall.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def db(tmp_path: Path):
+    database = open_database(tmp_path / DB_FILE)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def queue(db, demo_hall, clock) -> LocalQueue:
+    q = LocalQueue(db, QueueRules(recall_limit=2, priority_ratio=2), clock)
+    q.import_hall(demo_hall)
+    return q

@@ -1,0 +1,160 @@
+"""The counter database on disk: WAL, migrations from every version, clear errors."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+
+from hallclient.store import db as dbmod
+from hallclient.store.db import (
+    StoreCorrupt,
+    StoreLocked,
+    StoreTooNew,
+    migrate,
+    open_database,
+)
+from hallclient.store.migrations import LATEST
+
+# rows a counter would have written while at each schema version
+SEED = {
+    1: ["INSERT INTO clerks (username, display_name, role, password_hash, created_at)"
+        " VALUES ('li', '李𠮷', 'clerk', 'x', '2026-01-01')"],
+    2: ["INSERT INTO services (code, name, prefix) VALUES ('ZH', '综合', 'A')",
+        "INSERT INTO windows (number) VALUES (1)",
+        "INSERT INTO tickets (uid, day, seq, number, service, issued_at, sort_at_ms)"
+        " VALUES ('u1', '2026-01-01', 1, 'A001', 'ZH', 't', 1)"],
+    3: ["INSERT INTO event_log (seq, at, device, action, prev_hash, hash)"
+        " VALUES (1, 't', 'd', 'sign_in', 'p', 'h')"],
+}
+
+
+def test_new_database_is_wal_and_latest(tmp_path):
+    database = open_database(tmp_path / "c.sqlite3")
+    conn = database.conn
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert {"clerks", "tickets", "event_log"} <= set(database.utils.table_names())
+    assert len(conn.execute("SELECT value FROM meta WHERE key='device_id'").fetchone()[0]) == 32
+    database.close()
+
+
+@pytest.mark.parametrize("start", range(0, LATEST))
+def test_migrates_from_every_earlier_version_keeping_data(tmp_path, start):
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, target=start)
+    for version in range(1, start + 1):
+        for sql in SEED[version]:
+            conn.execute(sql)
+    conn.close()
+
+    database = open_database(path)
+    assert database.conn.execute("PRAGMA user_version").fetchone()[0] == LATEST
+    if start >= 1:
+        assert database.one("SELECT display_name FROM clerks")["display_name"] == "李𠮷"
+    if start >= 2:
+        assert database.one("SELECT number FROM tickets")["number"] == "A001"
+    # the new schema is usable: every table of the latest version accepts its seed rows
+    with database.write() as c:
+        for version in range(start + 1, LATEST + 1):
+            for sql in SEED[version]:
+                c.execute(sql)
+    database.close()
+
+
+def test_database_from_a_newer_program_is_refused(tmp_path):
+    path = tmp_path / "new.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {LATEST + 1}")
+    conn.close()
+    with pytest.raises(StoreTooNew, match="升级"):
+        open_database(path)
+
+
+def test_corrupt_file_gives_a_clear_message_and_is_left_alone(tmp_path):
+    path = tmp_path / "hallclient.sqlite3"
+    garbage = b"this is not sqlite at all" * 200
+    path.write_bytes(garbage)
+    with pytest.raises(StoreCorrupt) as err:
+        open_database(path)
+    assert "已损坏" in err.value.message and str(path) in err.value.message
+    assert path.read_bytes() == garbage
+
+
+def test_damaged_pages_are_caught_at_open(tmp_path):
+    path = tmp_path / "hallclient.sqlite3"
+    database = open_database(path)
+    with database.write() as c:
+        c.execute("CREATE TABLE filler (x TEXT)")
+        for i in range(2000):
+            c.execute("INSERT INTO filler VALUES (?)", (f"row {i} " * 10,))
+    database.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.close()
+    data = bytearray(path.read_bytes())
+    page = 4096
+    for offset in range(page * 5, page * 9):   # scribble over a few pages
+        data[offset] = 0xA5
+    path.write_bytes(bytes(data))
+    with pytest.raises(StoreCorrupt):
+        open_database(path)
+
+
+def test_locked_database_gives_a_clear_message(tmp_path, monkeypatch):
+    monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_MS", 100)
+    path = tmp_path / "hallclient.sqlite3"
+    database = open_database(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreLocked, match="占用"):
+            with database.write() as c:
+                c.execute("INSERT INTO meta VALUES ('k', 'v')")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert database.one("SELECT count(*) AS n FROM meta WHERE key = 'k'")["n"] == 0
+    database.close()
+
+
+def test_failed_transaction_rolls_back_everything(db):
+    with pytest.raises(RuntimeError):
+        with db.write() as c:
+            c.execute("INSERT INTO meta VALUES ('a', '1')")
+            raise RuntimeError("boom")
+    assert db.one("SELECT count(*) AS n FROM meta WHERE key = 'a'")["n"] == 0
+
+
+def test_worker_runs_jobs_on_its_own_thread_in_order(tmp_path):
+    from hallclient.store.worker import Worker
+
+    worker = Worker(lambda: open_database(tmp_path / "w.sqlite3"), lambda d: d.close())
+    names = []
+
+    def job(i):
+        def run(database):
+            names.append((i, threading.current_thread().name))
+            with database.write() as c:
+                c.execute("INSERT INTO meta VALUES (?, ?)", (f"k{i}", str(i)))
+            return i
+        return run
+
+    futures = [worker.submit(job(i)) for i in range(20)]
+    assert [f.result(timeout=10) for f in futures] == list(range(20))
+    assert [i for i, _ in names] == list(range(20))
+    assert {n for _, n in names} != {threading.current_thread().name}
+    assert len({n for _, n in names}) == 1
+    worker.close()
+
+
+def test_worker_reports_an_open_failure_to_every_job(tmp_path):
+    from hallclient.store.worker import Worker
+
+    bad = tmp_path / "bad.sqlite3"
+    bad.write_bytes(b"garbage" * 1000)
+    worker = Worker(lambda: open_database(bad), lambda d: d.close())
+    with pytest.raises(StoreCorrupt):
+        worker.submit(lambda d: 1).result(timeout=10)
+    worker.close()

@@ -80,8 +80,13 @@ class Database:
             raise translate_error(exc, self.path) from exc
         try:
             yield self.conn
+        except sqlite3.Error as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise translate_error(exc, self.path) from exc
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise
         try:
             self.conn.execute("COMMIT")

@@ -44,7 +44,8 @@ def append(
         "clerk": clerk,
         "action": action,
         "ticket": ticket,
-        "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else None,
+        "detail": (json.dumps(detail, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+                   if detail else None),
     }
     digest = eventlog.entry_hash(prev, fields)
     conn.execute(

@@ -139,11 +139,14 @@ def waiting_counts(conn: sqlite3.Connection, day: str) -> dict[str, dict[int, in
 
 
 def people_ahead(conn: sqlite3.Connection, ticket: Ticket, sort_at_ms: int) -> int:
-    """Waiting tickets of the same service that arrived earlier (an estimate for the ticket)."""
+    """Waiting tickets of the same service that will be called before this one as things
+    stand: same or higher priority and earlier arrival (printed on the ticket)."""
     row = conn.execute(
         "SELECT count(*) FROM tickets WHERE day = ? AND service = ? AND state = 'waiting'"
-        " AND target_window IS NULL AND sort_at_ms < ?",
-        (ticket.day, ticket.service, sort_at_ms),
+        " AND target_window IS NULL AND id != ? AND (priority > ? OR (priority = ? AND"
+        " (sort_at_ms < ? OR (sort_at_ms = ? AND id < ?))))",
+        (ticket.day, ticket.service, ticket.id, int(ticket.priority), int(ticket.priority),
+         sort_at_ms, sort_at_ms, ticket.id),
     ).fetchone()
     return int(row[0])
 

@@ -1,0 +1,62 @@
+"""Caller loops run in threads and in separate processes against one database file."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from hallclient.core.queue_policy import QueueRules
+from hallclient.core.tickets import PriorityClass
+from hallclient.queue.local import LocalQueue
+from hallclient.store.db import open_database
+
+SERVICES = ["ZH", "SC", "RS"]
+
+
+def hall(windows: int) -> dict:
+    return {
+        "services": [{"code": c, "name": c, "prefix": p} for c, p in zip(SERVICES, "ABC")],
+        "windows": [{"number": n, "services": {"ZH": 2, "SC": 1, "RS": 1}}
+                    for n in range(1, windows + 1)],
+    }
+
+
+def serve_until_empty(db_path: str, window: int, issuing_done_file: str) -> list[int]:
+    """Sign in at ``window`` and call, start and finish until nobody is left and the
+    kiosk has finished issuing. Returns the ticket ids this window called."""
+    db = open_database(Path(db_path), check=False)
+    queue = LocalQueue(db, QueueRules())
+    queue.sign_in(window, f"clerk{window}")
+    called: list[int] = []
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            ticket = queue.call_next(window, f"clerk{window}")
+            if ticket is None:
+                if Path(issuing_done_file).exists():
+                    # one last look: the kiosk may have issued after our empty call
+                    ticket = queue.call_next(window, f"clerk{window}")
+                    if ticket is None:
+                        return called
+                else:
+                    time.sleep(0.002)
+                    continue
+            called.append(ticket.id)
+            queue.start(window, f"clerk{window}", ticket.id)
+            queue.finish(window, f"clerk{window}", ticket.id)
+        raise TimeoutError(f"window {window} still calling after 120 s")
+    finally:
+        db.close()
+
+
+def issue_many(db_path: str, count: int, priority_every: int = 7) -> list[int]:
+    db = open_database(Path(db_path), check=False)
+    queue = LocalQueue(db)
+    ids = []
+    try:
+        for i in range(count):
+            priority = PriorityClass.GREEN if i % priority_every == 0 else PriorityClass.NORMAL
+            ids.append(queue.issue(SERVICES[i % len(SERVICES)], priority, "kiosk").ticket.id)
+    finally:
+        db.close()
+    return ids

@@ -1,0 +1,126 @@
+"""The hash-chained event log catches edits, deletions and reordering."""
+
+from __future__ import annotations
+
+import pytest
+
+from hallclient.app import main
+from hallclient.store import log_repo
+from hallclient.store.db import DB_FILE
+
+
+@pytest.fixture
+def busy_day(queue, db):
+    queue.sign_in(1, "li")
+    for _ in range(4):
+        queue.issue("ZH")
+    for _ in range(3):
+        t = queue.call_next(1, "li")
+        queue.start(1, "li", t.id)
+        queue.finish(1, "li", t.id)
+    queue.pause(1, "li")
+    queue.resume(1, "li")
+    queue.record("lock", 1, "li", {"reason": "idle"})
+    return db
+
+
+def tamper(db, sql, params=()):
+    db.conn.execute(sql, params)
+
+
+def test_untouched_log_is_intact(busy_day):
+    verdict = log_repo.verify(busy_day.conn)
+    assert verdict.intact and verdict.entries == 17
+    assert verdict.describe().startswith("intact: 17 entries")
+
+
+def test_every_entry_links_to_the_previous_hash(busy_day):
+    rows = log_repo.entries(busy_day.conn)
+    assert rows[0]["prev_hash"] == "0" * 64
+    assert all(b["prev_hash"] == a["hash"] for a, b in zip(rows, rows[1:]))
+    assert {r["device"] for r in rows} == {log_repo.device_id(busy_day.conn)}
+
+
+def test_edited_entry_is_caught(busy_day):
+    tamper(busy_day, "UPDATE event_log SET action = 'finish' WHERE seq = 6")
+    verdict = log_repo.verify(busy_day.conn)
+    assert not verdict.intact and verdict.broken_seq == 6 and "edited" in verdict.reason
+
+
+def test_edited_time_is_caught(busy_day):
+    tamper(busy_day, "UPDATE event_log SET at = '2026-11-27T08:00:00.000+08:00' WHERE seq = 9")
+    assert log_repo.verify(busy_day.conn).broken_seq == 9
+
+
+def test_deleted_entry_is_caught(busy_day):
+    tamper(busy_day, "DELETE FROM event_log WHERE seq = 7")
+    verdict = log_repo.verify(busy_day.conn)
+    assert not verdict.intact and verdict.broken_seq == 7 and "missing" in verdict.reason
+
+
+def test_deleted_and_renumbered_entries_are_caught(busy_day):
+    # a careful forger deletes #7 and renumbers the rest so the sequence has no gap
+    tamper(busy_day, "DELETE FROM event_log WHERE seq = 7")
+    tamper(busy_day, "UPDATE event_log SET seq = seq - 1 WHERE seq > 7")
+    verdict = log_repo.verify(busy_day.conn)
+    assert not verdict.intact and verdict.broken_seq == 7
+
+
+def test_deleted_last_entry_is_caught(busy_day):
+    tamper(busy_day, "DELETE FROM event_log WHERE seq = 17")
+    verdict = log_repo.verify(busy_day.conn)
+    assert not verdict.intact and "ends at #16" in verdict.reason
+
+
+def test_reordered_entries_are_caught(busy_day):
+    rows = {r["seq"]: r for r in log_repo.entries(busy_day.conn)}
+    a, b = rows[10], rows[11]
+    # swap the contents of two rows, each keeping its own (valid) hash
+    for target, src in ((10, b), (11, a)):
+        tamper(busy_day, "UPDATE event_log SET at=?, action=?, ticket=?, detail=?, prev_hash=?,"
+               " hash=? WHERE seq=?", (src["at"], src["action"], src["ticket"], src["detail"],
+                                      src["prev_hash"], src["hash"], target))
+    verdict = log_repo.verify(busy_day.conn)
+    assert not verdict.intact and verdict.broken_seq == 10
+
+
+def test_reordered_storage_is_caught(busy_day, tmp_path):
+    # rewrite the table with two rows stored in swapped order (rowid order is what is read)
+    conn = busy_day.conn
+    rows = conn.execute("SELECT * FROM event_log ORDER BY seq").fetchall()
+    rows[4], rows[5] = rows[5], rows[4]
+    conn.execute("DROP TABLE event_log")
+    conn.execute("CREATE TABLE event_log (seq INTEGER, at TEXT, device TEXT, window INTEGER,"
+                 " clerk TEXT, action TEXT, ticket TEXT, detail TEXT, prev_hash TEXT, hash TEXT)")
+    conn.executemany("INSERT INTO event_log VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+    verdict = log_repo.verify(conn)
+    assert not verdict.intact and verdict.broken_seq == 5
+
+
+def test_append_outside_a_transaction_is_refused(db):
+    with pytest.raises(RuntimeError):
+        log_repo.append(db.conn, at="t", action="x")
+
+
+def test_admin_verify_log_command(busy_day, capsys):
+    path = str(busy_day.path)
+    assert main(["admin", "verify-log", path]) == 0
+    assert "intact: 17 entries" in capsys.readouterr().out
+    tamper(busy_day, "DELETE FROM event_log WHERE seq = 3")
+    assert main(["admin", "verify-log", path]) == 1
+    assert "BROKEN at entry 3" in capsys.readouterr().out
+
+
+def test_admin_verify_log_on_a_non_database(tmp_path, capsys):
+    bad = tmp_path / DB_FILE
+    bad.write_bytes(b"x" * 4096)
+    assert main(["admin", "verify-log", str(bad)]) == 3
+    assert "已损坏" in capsys.readouterr().err
+
+
+def test_readonly_verification_does_not_modify_the_file(busy_day):
+    path = busy_day.path
+    busy_day.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = path.read_bytes()
+    assert main(["admin", "verify-log", str(path)]) == 0
+    assert path.read_bytes() == before

@@ -21,14 +21,18 @@ def hall(windows: int) -> dict:
     }
 
 
-def serve_until_empty(db_path: str, window: int, issuing_done_file: str) -> list[int]:
-    """Sign in at ``window`` and call, start and finish until nobody is left and the
-    kiosk has finished issuing. Returns the ticket ids this window called."""
+def serve_until_empty(db_path: str, window: int, issuing_done_file: str,
+                      go_file: str = "") -> list[int]:
+    """Sign in at ``window``, wait for ``go_file``, then call, start and finish until
+    nobody is left and the kiosk has finished issuing. Returns the ticket ids called."""
     db = open_database(Path(db_path), check=False)
     queue = LocalQueue(db, QueueRules())
     queue.sign_in(window, f"clerk{window}")
+    Path(f"{issuing_done_file}.ready-{window}").touch()
     called: list[int] = []
     deadline = time.monotonic() + 120
+    while go_file and not Path(go_file).exists() and time.monotonic() < deadline:
+        time.sleep(0.001)
     try:
         while time.monotonic() < deadline:
             ticket = queue.call_next(window, f"clerk{window}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass
 from string import Template
 
@@ -14,6 +15,7 @@ import hallclient_resources as resources
 from .barcode import code128_image
 
 MM_PER_INCH = 25.4
+MIN_MODULE_MM = 0.33
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,8 @@ def render_ticket(info: TicketPrint, device: QPagedPaintDevice, width_mm: float 
     dpi = device.logicalDpiX()
     printable_mm = width_mm - 6
     width_px = printable_mm / MM_PER_INCH * dpi
-    module_px = max(2, int(0.33 / MM_PER_INCH * dpi))  # ~0.33 mm modules
+    # modules of at least 0.33 mm: readable by hand scanners and 203-dpi thermal heads
+    module_px = max(2, math.ceil(MIN_MODULE_MM / MM_PER_INCH * dpi))
     image = code128_image(info.number, module_px=module_px, height_px=int(12 / MM_PER_INCH * dpi))
     # keep the barcode inside the paper: shrink only by whole modules
     while image.width() > width_px and module_px > 1:

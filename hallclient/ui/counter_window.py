@@ -263,11 +263,11 @@ class CounterWindow(QMainWindow):
         self.transfer_target.clear()
         for s in services:
             self.transfer_target.addItem(self.tr("业务：{name}（{p}）").format(name=s.name, p=s.prefix),
-                                         ("service", s.code))
+                                         f"service:{s.code}")
         for w in windows:
             if w.number != self.queue.window:
                 self.transfer_target.addItem(self.tr("窗口：{n} 号 {name}").format(n=w.number, name=w.name),
-                                             ("window", w.number))
+                                             f"window:{w.number}")
         if self.queue.snapshot:
             self._show_snapshot(self.queue.snapshot)
 
@@ -380,9 +380,10 @@ class CounterWindow(QMainWindow):
         if target is None:
             self._say(self.tr("请选择转移目标"), error=True)
             return
-        kind, value = target
+        kind, _, value = str(target).partition(":")
         self.queue.transfer(value if kind == "service" else None,
-                            value if kind == "window" else None, self.transfer_raise.isChecked())
+                            int(value) if kind == "window" else None,
+                            self.transfer_raise.isChecked())
 
     def _do_hold(self) -> None:
         snap = self.queue.snapshot

@@ -1,0 +1,52 @@
+"""Calls are spoken through QtTextToSpeech, or chimed and flashed when no engine speaks."""
+
+from __future__ import annotations
+
+from PySide6.QtTextToSpeech import QTextToSpeech
+
+from hallclient.devices.speech import Announcer
+
+
+def test_without_a_usable_engine_it_chimes_and_flashes(qtbot):
+    announcer = Announcer("请{number}号到{window}号窗口办理", speech=True, engine="speechd")
+    assert not announcer.speaks
+    flashes, calls = [], []
+    announcer.flash_requested.connect(flashes.append)
+    announcer.announced.connect(lambda *a: calls.append(a))
+    announcer.announce("A023", 3)
+    assert flashes == ["请A023号到3号窗口办理"]
+    assert calls == [("请A023号到3号窗口办理", "请A 零 二 三号到三号窗口办理", "chime")]
+
+
+def test_auto_selection_ignores_test_engines(qtbot):
+    announcer = Announcer(speech=True, engine="")
+    # this machine has no Chinese voice; the mock engine must never be picked by itself
+    assert announcer.voice_description == "提示音" or "mock" not in announcer.voice_description
+
+
+def test_a_configured_engine_speaks_and_queues_calls(qtbot):
+    announcer = Announcer(speech=True, engine="mock")
+    assert announcer.speaks and announcer.voice_description.startswith("mock")
+    tts = announcer._tts
+    states = []
+    tts.stateChanged.connect(lambda s: states.append(s))
+    announcer.announce("A001", 1)
+    announcer.announce("A002", 2)     # queued, not cutting the first one off
+    qtbot.waitUntil(lambda: states.count(QTextToSpeech.State.Ready) >= 1
+                    and tts.state() == QTextToSpeech.State.Ready, timeout=10000)
+    assert QTextToSpeech.State.Speaking in states
+
+
+def test_counter_flashes_the_call(qtbot, start_app):
+    from PySide6.QtCore import Qt
+
+    from .conftest import sign_in
+
+    app = start_app()
+    sign_in(qtbot, app)
+    with qtbot.waitSignal(app.announcer.announced) as spoken:
+        qtbot.keyClick(app.window, Qt.Key.Key_F1)
+    assert spoken.args[0] == "请A001号到1号窗口办理"
+    assert spoken.args[2] in ("speech", "chime")
+    qtbot.waitUntil(lambda: app.window.ticket_number.property("flash") == "true")
+    qtbot.waitUntil(lambda: app.window.ticket_number.property("flash") == "false", timeout=4000)

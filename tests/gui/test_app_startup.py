@@ -1,0 +1,102 @@
+"""Start-up paths: self-test, demo, a broken database, the admin commands."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from hallclient.app import main
+from hallclient.store.db import DB_FILE
+
+
+def test_self_test_prints_ok_and_exits_zero(tmp_path):
+    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "hallclient", "--self-test"],
+                            capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "FIRST_PAINT" in result.stdout
+    assert "SELFTEST OK (A003)" in result.stdout
+
+
+def test_kiosk_self_test(tmp_path):
+    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "hallclient", "--self-test", "kiosk"],
+                            capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0 and "SELFTEST OK" in result.stdout, result.stderr
+
+
+def test_self_test_fails_with_exit_2_on_a_broken_database(tmp_path):
+    (tmp_path / DB_FILE).write_bytes(b"not a database" * 500)
+    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "hallclient", "--self-test", "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 2
+    assert "SELFTEST FAILED" in result.stdout and "已损坏" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_opens_counter_and_kiosk_signed_in(qtbot):
+    app = main(["--demo"])
+    try:
+        qtbot.addWidget(app.window)
+        qtbot.waitUntil(lambda: app.session.clerk is not None, timeout=10000)
+        assert app.window.stack.currentWidget() is app.window.counter_page
+        qtbot.waitUntil(lambda: app.window.waiting_model.total() == 12)
+        assert app.kiosk_window.isVisible()
+        qtbot.waitUntil(lambda: len(app.kiosk_window.service_buttons) == 6)
+        assert app.config["hall.name"] == "示范县政务服务中心"
+        assert "hallclient-demo-" in str(app.data_dir)
+    finally:
+        app.close()
+
+
+def test_corrupt_database_shows_a_message_not_a_traceback(qtbot, tmp_path):
+    (tmp_path / DB_FILE).write_bytes(b"garbage" * 1000)
+    app = main(["--data-dir", str(tmp_path)])
+    try:
+        qtbot.addWidget(app.window)
+        qtbot.waitUntil(lambda: bool(app.startup_errors))
+        page = app.window.sign_in_page
+        assert "已损坏" in page.message.text()
+        assert not page.button.isEnabled()
+    finally:
+        app.close()
+    assert (tmp_path / DB_FILE).read_bytes() == b"garbage" * 1000
+
+
+def test_first_run_without_hall_or_clerks_explains_what_to_do(qtbot, tmp_path):
+    app = main(["--data-dir", str(tmp_path)])
+    try:
+        qtbot.addWidget(app.window)
+        qtbot.waitUntil(lambda: "import-hall" in app.window.sign_in_page.message.text())
+    finally:
+        app.close()
+    assert (tmp_path / "config.ini").exists()
+
+
+def test_admin_commands_set_up_a_counter(tmp_path, capsys, monkeypatch):
+    d = str(tmp_path)
+    assert main(["--data-dir", d, "admin", "import-hall"]) == 0
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("s3cret\n"))
+    assert main(["--data-dir", d, "admin", "add-clerk", "wang", "--name", "王五",
+                 "--password-stdin"]) == 0
+    assert main(["--data-dir", d, "admin", "config", "--set", "queue.recall_limit=5"]) == 0
+    assert main(["--data-dir", d, "admin", "config", "--set", "queue.fairness=sometimes"]) == 2
+    assert "只能是 ratio/aging" in capsys.readouterr().err
+    assert main(["--data-dir", d, "admin", "status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["clerks"] == 1 and len(status["windows"]) == 7
+    assert status["event_log"]["intact"] is True
+    from hallclient.config import Config
+
+    assert Config(tmp_path / "config.ini")["queue.recall_limit"] == 5
+
+
+def test_bad_hall_file_is_refused_clearly(tmp_path, capsys):
+    bad = tmp_path / "hall.json"
+    bad.write_text(json.dumps({"services": [{"code": "X", "name": "x", "prefix": "1"}]}),
+                   encoding="utf-8")
+    assert main(["--data-dir", str(tmp_path), "admin", "import-hall", str(bad)]) == 2
+    assert "前缀不是字母" in capsys.readouterr().err

@@ -9,12 +9,9 @@ import sqlite3
 import sys
 from pathlib import Path
 
-import hallclient_resources as resources
 from hallclient.config import CONFIG_FILE, OPTIONS, Config, ConfigError
 from hallclient.core.accounts import Role
 from hallclient.core.tickets import QueueError
-from hallclient.services.context import load_hall_file, open_context
-from hallclient.store import log_repo
 from hallclient.store.db import DB_FILE, StoreError, translate_error
 from hallclient.store.hall_repo import HallConfigError
 
@@ -50,6 +47,8 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _verify(args: argparse.Namespace, data_dir: Path) -> int:
+    from hallclient.store import log_repo
+
     path = Path(args.file) if args.file else data_dir / DB_FILE
     if not path.exists():
         print(f"文件不存在：{path}", file=sys.stderr)
@@ -65,14 +64,20 @@ def _verify(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _status(args: argparse.Namespace, data_dir: Path) -> int:
+    from hallclient.services.context import open_context
+    from hallclient.store import log_repo
+
     config = Config(data_dir / CONFIG_FILE)
     ctx = open_context(data_dir, config)
     try:
         waiting = ctx.queue.waiting_counts()
+        tables = ctx.db.utils.table_names()
         verdict = log_repo.verify(ctx.db.conn)
         info = {
             "data_dir": str(data_dir),
             "database": str(ctx.db.path),
+            "schema_version": ctx.db.conn.execute("PRAGMA user_version").fetchone()[0],
+            "tables": {t: ctx.db.utils[t].count for t in tables},
             "device_id": log_repo.device_id(ctx.db.conn),
             "queue_source": config["queue.source"],
             "clerks": ctx.clerk_count(),
@@ -95,6 +100,8 @@ def _status(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _add_clerk(args: argparse.Namespace, data_dir: Path) -> int:
+    from hallclient.services.context import open_context
+
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -115,6 +122,10 @@ def _add_clerk(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _import_hall(args: argparse.Namespace, data_dir: Path) -> int:
+    import hallclient_resources as resources
+
+    from hallclient.services.context import load_hall_file, open_context
+
     path = Path(args.file) if args.file else resources.path("demo", "hall.json")
     try:
         spec = load_hall_file(path)

@@ -35,7 +35,8 @@ def check_template(template: str) -> None:
         raise TemplateError(f"播报模板格式错误：{exc}") from exc
     unknown = names - {"number", "window"}
     if unknown:
-        raise TemplateError(f"播报模板只能使用 {{number}} 和 {{window}}，不认识：{', '.join(sorted(unknown))}")
+        names_text = ", ".join(sorted(unknown))
+        raise TemplateError(f"播报模板只能使用 {{number}} 和 {{window}}，不认识：{names_text}")
 
 
 def display_text(template: str, number: str, window: int) -> str:

@@ -87,7 +87,7 @@ class QueueError(Exception):
         self.message = message
 
 
-class IllegalTransition(QueueError):
+class IllegalTransitionError(QueueError):
     def __init__(self, action: Action, number: str, state: TicketState) -> None:
         super().__init__(
             f"{number} 当前状态为「{STATE_LABELS[state]}」，不能执行「{ACTION_LABELS[action]}」"
@@ -111,10 +111,10 @@ ACTION_LABELS = {
 
 
 def next_state(action: Action, number: str, state: TicketState) -> TicketState:
-    """The state after ``action``, or IllegalTransition."""
+    """The state after ``action``, or IllegalTransitionError."""
     sources, target = TRANSITIONS[action]
     if state not in sources:
-        raise IllegalTransition(action, number, state)
+        raise IllegalTransitionError(action, number, state)
     return target
 
 

@@ -7,10 +7,9 @@ import math
 from dataclasses import dataclass
 from string import Template
 
-from PySide6.QtCore import QMarginsF, QSizeF, QUrl
-from PySide6.QtGui import QPageLayout, QPageSize, QPainter, QPagedPaintDevice, QTextDocument
-
 import hallclient_resources as resources
+from PySide6.QtCore import QMarginsF, QSizeF, QUrl
+from PySide6.QtGui import QPagedPaintDevice, QPageLayout, QPageSize, QPainter, QTextDocument
 
 from .barcode import code128_image
 

@@ -150,7 +150,8 @@ class LocalQueue:
         """Log a non-queue action (lock, unlock, print ...)."""
         _, at, _ = self._now()
         with self.db.write() as conn:
-            self._log(conn, at, action, window, clerk, **(detail or {}))
+            log_repo.append(conn, at=at, action=action, window=window, clerk=clerk,
+                            detail=dict(detail) if detail else None)
 
     def pause(self, window: int, clerk: str, reason: str = "") -> None:
         _, at, _ = self._now()

@@ -7,10 +7,9 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import Any
-
-import sqlite_utils
 
 from .migrations import LATEST, MIGRATIONS
 
@@ -28,32 +27,32 @@ class StoreError(Exception):
         self.message = message
 
 
-class StoreCorrupt(StoreError):
+class StoreCorruptError(StoreError):
     pass
 
 
-class StoreLocked(StoreError):
+class StoreLockedError(StoreError):
     pass
 
 
-class StoreFull(StoreError):
+class StoreFullError(StoreError):
     pass
 
 
-class StoreTooNew(StoreError):
+class StoreTooNewError(StoreError):
     pass
 
 
 def translate_error(exc: sqlite3.Error, path: Path | str) -> StoreError:
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
-        return StoreLocked(
+        return StoreLockedError(
             f"数据库 {path} 正被其他程序占用，请稍后重试；如持续出现，请关闭其他 hallclient 程序。"
         )
     if "full" in text:
-        return StoreFull(f"磁盘已满，无法写入数据库 {path}。请清理磁盘空间后重试，已录入的数据未丢失。")
+        return StoreFullError(f"磁盘已满，无法写入数据库 {path}。请清理磁盘空间后重试，已录入的数据未丢失。")
     if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return StoreCorrupt(
+        return StoreCorruptError(
             f"数据库文件 {path} 已损坏或不是 hallclient 数据库。请联系信息管理员从备份恢复；"
             "原文件未被改动。"
         )
@@ -63,12 +62,22 @@ def translate_error(exc: sqlite3.Error, path: Path | str) -> StoreError:
 
 
 class Database:
-    """One SQLite connection with our pragmas. Not thread-safe: one thread owns it."""
+    """One SQLite connection with our pragmas. Not thread-safe: one thread owns it.
+
+    Writes go through ``write()`` with plain sqlite3 statements: sqlite-utils' own write
+    helpers open ``with conn:`` blocks that would commit our outer transaction early.
+    sqlite-utils serves introspection and dict-shaped reads (``utils``, ``query``).
+    """
 
     def __init__(self, conn: sqlite3.Connection, path: Path | str) -> None:
         self.conn = conn
         self.path = path
-        self.utils = sqlite_utils.Database(conn)
+
+    @cached_property
+    def utils(self) -> Any:
+        import sqlite_utils  # loaded on first use: it pulls in numpy, not wanted at start-up
+
+        return sqlite_utils.Database(self.conn)
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -125,7 +134,7 @@ def migrate(conn: sqlite3.Connection, target: int = LATEST) -> int:
     """Apply migrations up to ``target``; return the version before."""
     before = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if before > LATEST:
-        raise StoreTooNew(
+        raise StoreTooNewError(
             f"数据库版本 {before} 比本程序支持的 {LATEST} 新，请升级 hallclient 后再打开。"
         )
     for version in range(before + 1, target + 1):
@@ -165,7 +174,7 @@ def open_database(
         if check:
             result = conn.execute("PRAGMA quick_check").fetchone()[0]
             if result != "ok":
-                raise StoreCorrupt(
+                raise StoreCorruptError(
                     f"数据库文件 {path} 已损坏（{result}）。请联系信息管理员从备份恢复；原文件未被改动。"
                 )
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]

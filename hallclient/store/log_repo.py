@@ -69,7 +69,7 @@ def entries(conn: sqlite3.Connection, since_seq: int = 0, limit: int = -1) -> li
         (since_seq, limit),
     )
     names = [c[0] for c in conn_rows.description]
-    return [dict(zip(names, row)) for row in conn_rows]
+    return [dict(zip(names, row, strict=True)) for row in conn_rows]
 
 
 def verify(conn: sqlite3.Connection) -> eventlog.Verdict:
@@ -79,6 +79,6 @@ def verify(conn: sqlite3.Connection) -> eventlog.Verdict:
         " FROM event_log ORDER BY rowid"
     )
     names = [c[0] for c in cursor.description]
-    rows = (dict(zip(names, r)) for r in cursor)
+    rows = (dict(zip(names, r, strict=True)) for r in cursor)
     has_head = conn.execute("SELECT 1 FROM meta WHERE key = 'log_head'").fetchone()
     return eventlog.verify(rows, _head(conn) if has_head else None)

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDateTime, QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication,
-    QCheckBox,
-    QComboBox,
-    QGridLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QStackedWidget,
-    QTableView,
-    QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -35,8 +23,10 @@ from hallclient.services.queue_service import QueueService
 from hallclient.services.session import SessionService
 from hallclient.store.hall_repo import Service, WindowInfo
 
-from .models import WaitingModel
 from .pages import LockPage, SignInPage
+
+if TYPE_CHECKING:
+    from .counter_page import CounterPage
 
 STYLE = """
 QLabel#pageTitle { font-size: 26px; font-weight: bold; margin: 12px; }
@@ -51,22 +41,6 @@ QLabel#windowState[paused="true"] { background: #f5b041; }
 QToolButton { min-height: 54px; min-width: 120px; font-size: 15px; }
 """
 
-ACTIONS: tuple[tuple[str, str, str], ...] = (
-    # (name, label, config key of the shortcut)
-    ("call_next", "呼叫下一位", "keys.call_next"),
-    ("recall", "重呼", "keys.recall"),
-    ("no_show", "过号", "keys.no_show"),
-    ("start", "开始办理", "keys.start"),
-    ("finish", "办结", "keys.finish"),
-    ("transfer", "转移", "keys.transfer"),
-    ("hold", "挂起/恢复", "keys.hold"),
-    ("pause", "暂停/恢复服务", "keys.pause"),
-    ("call_specific", "指定呼叫", "keys.call_specific"),
-    ("reactivate", "激活过号", "keys.reactivate"),
-    ("lock", "锁屏", "keys.lock"),
-)
-
-
 class CounterWindow(QMainWindow):
     def __init__(self, config: Config, session: SessionService, queue: QueueService,
                  announcer: Announcer, parent: QWidget | None = None) -> None:
@@ -76,15 +50,16 @@ class CounterWindow(QMainWindow):
         self.queue = queue
         self.announcer = announcer
         self.actions_by_name: dict[str, QAction] = {}
+        self._flash_left = 0
         self.setWindowTitle(self.tr("hallclient 窗口叫号 — {hall}").format(hall=config["hall.name"]))
         self.setStyleSheet(STYLE)
         self.resize(1180, 760)
 
         self.stack = QStackedWidget()
         self.sign_in_page = SignInPage(config["hall.name"])
-        self.counter_page = self._build_counter_page()
+        self.counter_page: CounterPage | None = None   # built after the first paint
         self.lock_page = LockPage()
-        for page in (self.sign_in_page, self.counter_page, self.lock_page):
+        for page in (self.sign_in_page, self.lock_page):
             self.stack.addWidget(page)
         self.setCentralWidget(self.stack)
         self._build_status_bar()
@@ -93,87 +68,31 @@ class CounterWindow(QMainWindow):
         self._flash_timer.setInterval(250)
         self._flash_timer.timeout.connect(self._flash_step)
         self._connect()
-        self._update_actions()
         QApplication.instance().installEventFilter(self)
 
     # -- construction ------------------------------------------------------------------
 
-    def _build_counter_page(self) -> QWidget:
-        page = QWidget()
-        self.ticket_number = QLabel("—")
-        self.ticket_number.setObjectName("ticketNumber")
-        self.ticket_number.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.ticket_info = QLabel(self.tr("尚未呼叫"))
-        self.ticket_info.setObjectName("ticketInfo")
-        self.ticket_info.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.display_text = QLabel(" ")
-        self.display_text.setObjectName("displayText")
-        self.display_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.display_text.setToolTip(self.tr("窗口屏显示内容"))
-        self.display_text.setFixedHeight(48)
-        current = QGroupBox(self.tr("当前号码"))
-        cur_layout = QVBoxLayout(current)
-        cur_layout.addWidget(self.ticket_number)
-        cur_layout.addWidget(self.ticket_info)
-        cur_layout.addWidget(self.display_text)
+    def ensure_counter_page(self) -> None:
+        """Build the counter page (and its widget classes) once, after the first paint."""
+        if self.counter_page is not None:
+            return
+        from .counter_page import CounterPage
 
-        buttons = QGridLayout()
-        for i, (name, label, key) in enumerate(ACTIONS):
-            action = QAction(self.tr(label), self)
-            action.setObjectName(name)
-            shortcut = QKeySequence(str(self.config[key]))
-            action.setShortcut(shortcut)
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            action.triggered.connect(getattr(self, f"_do_{name}"))
-            self.addAction(action)
-            self.actions_by_name[name] = action
-            button = QToolButton()
-            button.setDefaultAction(action)
-            button.setText(f"{self.tr(label)}\n{shortcut.toString()}")
-            button.setObjectName(f"button_{name}")
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-            buttons.addWidget(button, i // 6, i % 6)
+        page = CounterPage(self)
+        self.counter_page = page
+        for name in ("ticket_number", "ticket_info", "display_text", "number_edit",
+                     "transfer_target", "transfer_raise", "waiting_model", "waiting_view",
+                     "waiting_total", "held_list", "no_show_list"):
+            setattr(self, name, getattr(page, name))
+        self.actions_by_name = page.actions_by_name
+        self.stack.insertWidget(1, page)
+        self._connect_counter_page()
+        self._update_actions()
 
-        self.number_edit = QLineEdit()
-        self.number_edit.setPlaceholderText(self.tr("号码，如 A023"))
-        self.number_edit.setMaximumWidth(160)
-        self.transfer_target = QComboBox()
-        self.transfer_raise = QCheckBox(self.tr("优先（排到最前）"))
-        tools = QHBoxLayout()
-        tools.addWidget(QLabel(self.tr("指定号码：")))
-        tools.addWidget(self.number_edit)
-        tools.addSpacing(24)
-        tools.addWidget(QLabel(self.tr("转移到：")))
-        tools.addWidget(self.transfer_target, 1)
-        tools.addWidget(self.transfer_raise)
-
-        left = QVBoxLayout()
-        left.addWidget(current, 1)
-        left.addLayout(buttons)
-        left.addLayout(tools)
-
-        self.waiting_model = WaitingModel(self)
-        self.waiting_view = QTableView()
-        self.waiting_view.setModel(self.waiting_model)
-        self.waiting_view.verticalHeader().hide()
-        self.waiting_view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.waiting_view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
-        self.waiting_total = QLabel()
-        self.held_list = QListWidget()
-        self.no_show_list = QListWidget()
-        right = QVBoxLayout()
-        right.addWidget(QLabel(self.tr("等候情况")))
-        right.addWidget(self.waiting_view, 3)
-        right.addWidget(self.waiting_total)
-        right.addWidget(QLabel(self.tr("本窗口挂起（双击恢复）")))
-        right.addWidget(self.held_list, 1)
-        right.addWidget(QLabel(self.tr("过号（双击激活）")))
-        right.addWidget(self.no_show_list, 1)
-
-        layout = QHBoxLayout(page)
-        layout.addLayout(left, 3)
-        layout.addLayout(right, 2)
-        return page
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and self.counter_page is None:
+            QTimer.singleShot(0, self.ensure_counter_page)
+        return super().event(event)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -198,7 +117,7 @@ class CounterWindow(QMainWindow):
         s.signed_in.connect(self._on_signed_in)
         s.signed_out.connect(self._on_signed_out)
         s.locked.connect(self._on_locked)
-        s.unlocked.connect(lambda: self.stack.setCurrentWidget(self.counter_page))
+        s.unlocked.connect(self._on_unlocked)
         s.unlock_failed.connect(self.lock_page.show_error)
         self.lock_page.unlock_requested.connect(s.unlock)
         self.lock_page.sign_out_requested.connect(s.sign_out)
@@ -218,6 +137,12 @@ class CounterWindow(QMainWindow):
         q.window_paused.connect(lambda: self._say(self.tr("已暂停服务")))
         q.window_resumed.connect(lambda: self._say(self.tr("已恢复服务")))
         self.announcer.flash_requested.connect(self._flash)
+
+    def _connect_counter_page(self) -> None:
+        q = self.queue
+        for name, action in self.actions_by_name.items():
+            action.triggered.connect(getattr(self, f"_do_{name}"))
+            self.addAction(action)
         self.held_list.itemDoubleClicked.connect(
             lambda item: q.return_held(int(item.data(Qt.ItemDataRole.UserRole))))
         self.no_show_list.itemDoubleClicked.connect(
@@ -232,6 +157,7 @@ class CounterWindow(QMainWindow):
         self._update_actions()
 
     def _on_signed_in(self, clerk: Clerk, window: int, snapshot: WindowSnapshot) -> None:
+        self.ensure_counter_page()
         self.queue.attach(clerk.username, window, snapshot)
         self.clerk_label.setText(self.tr("{name} · {n} 号窗口").format(name=clerk.display_name, n=window))
         self.stack.setCurrentWidget(self.counter_page)
@@ -244,6 +170,11 @@ class CounterWindow(QMainWindow):
         self.window_state_label.setText(self.tr("未签到"))
         self.sign_in_page.reset()
         self.stack.setCurrentWidget(self.sign_in_page)
+        self._update_actions()
+
+    def _on_unlocked(self) -> None:
+        self.ensure_counter_page()
+        self.stack.setCurrentWidget(self.counter_page)
         self._update_actions()
 
     def _on_locked(self, reason: str) -> None:
@@ -260,6 +191,7 @@ class CounterWindow(QMainWindow):
     # -- showing state -----------------------------------------------------------------
 
     def _on_hall_loaded(self, services: list[Service], windows: list[WindowInfo]) -> None:
+        self.ensure_counter_page()
         self.transfer_target.clear()
         for s in services:
             self.transfer_target.addItem(self.tr("业务：{name}（{p}）").format(name=s.name, p=s.prefix),
@@ -272,6 +204,7 @@ class CounterWindow(QMainWindow):
             self._show_snapshot(self.queue.snapshot)
 
     def _show_snapshot(self, snap: WindowSnapshot) -> None:
+        self.ensure_counter_page()
         ticket = snap.current
         if ticket is None:
             self.ticket_number.setText("—")
@@ -285,8 +218,8 @@ class CounterWindow(QMainWindow):
         self.window_state_label.style().polish(self.window_state_label)
         self.waiting_model.set_counts(self.queue.services, snap.waiting)
         self.waiting_total.setText(self.tr("共 {n} 人等候").format(n=self.waiting_model.total()))
-        self._fill_list(self.held_list, snap.held)
-        self._fill_list(self.no_show_list, snap.no_shows)
+        self.counter_page.fill_list(self.held_list, snap.held, self.queue.service_name)
+        self.counter_page.fill_list(self.no_show_list, snap.no_shows, self.queue.service_name)
         self._update_actions()
 
     def _describe(self, t: Ticket) -> str:
@@ -297,14 +230,9 @@ class CounterWindow(QMainWindow):
             parts.append(self.tr("重呼 {k}/{n}").format(k=t.recalls, n=self.config["queue.recall_limit"]))
         return " · ".join(parts)
 
-    def _fill_list(self, widget: QListWidget, tickets: tuple[Ticket, ...]) -> None:
-        widget.clear()
-        for t in tickets:
-            item = QListWidgetItem(f"{t.number}  {self.queue.service_name(t.service)}")
-            item.setData(Qt.ItemDataRole.UserRole, t.id)
-            widget.addItem(item)
-
     def _update_actions(self) -> None:
+        if self.counter_page is None:
+            return
         on_counter = self.stack.currentWidget() is self.counter_page
         snap = self.queue.snapshot
         state = snap.current.state if snap and snap.current else None
@@ -346,6 +274,7 @@ class CounterWindow(QMainWindow):
             self._say(self.tr("{n} 已过号").format(n=ticket.number))
 
     def _flash(self, text: str) -> None:
+        self.ensure_counter_page()
         self.display_text.setText(text)
         self._flash_left = 8
         self._flash_timer.start()

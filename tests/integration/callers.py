@@ -15,7 +15,7 @@ SERVICES = ["ZH", "SC", "RS"]
 
 def hall(windows: int) -> dict:
     return {
-        "services": [{"code": c, "name": c, "prefix": p} for c, p in zip(SERVICES, "ABC")],
+        "services": [{"code": c, "name": c, "prefix": p} for c, p in zip(SERVICES, "ABC", strict=True)],
         "windows": [{"number": n, "services": {"ZH": 2, "SC": 1, "RS": 1}}
                     for n in range(1, windows + 1)],
     }

@@ -12,7 +12,7 @@ from hallclient.core.announce import (
 )
 from hallclient.core.tickets import (
     Action,
-    IllegalTransition,
+    IllegalTransitionError,
     TicketState,
     format_number,
     next_state,
@@ -40,10 +40,10 @@ def test_legal_transitions(action, start, end):
 
 
 def test_illegal_transition_explains_in_chinese():
-    with pytest.raises(IllegalTransition) as err:
+    with pytest.raises(IllegalTransitionError) as err:
         next_state(Action.FINISH, "A001", TicketState.WAITING)
     assert err.value.message == "A001 当前状态为「等候中」，不能执行「办结」"
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalTransitionError):
         next_state(Action.CALL, "A001", TicketState.FINISHED)
 
 

@@ -9,9 +9,9 @@ import pytest
 
 from hallclient.store import db as dbmod
 from hallclient.store.db import (
-    StoreCorrupt,
-    StoreLocked,
-    StoreTooNew,
+    StoreCorruptError,
+    StoreLockedError,
+    StoreTooNewError,
     migrate,
     open_database,
 )
@@ -70,7 +70,7 @@ def test_database_from_a_newer_program_is_refused(tmp_path):
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version = {LATEST + 1}")
     conn.close()
-    with pytest.raises(StoreTooNew, match="升级"):
+    with pytest.raises(StoreTooNewError, match="升级"):
         open_database(path)
 
 
@@ -78,7 +78,7 @@ def test_corrupt_file_gives_a_clear_message_and_is_left_alone(tmp_path):
     path = tmp_path / "hallclient.sqlite3"
     garbage = b"this is not sqlite at all" * 200
     path.write_bytes(garbage)
-    with pytest.raises(StoreCorrupt) as err:
+    with pytest.raises(StoreCorruptError) as err:
         open_database(path)
     assert "已损坏" in err.value.message and str(path) in err.value.message
     assert path.read_bytes() == garbage
@@ -98,7 +98,7 @@ def test_damaged_pages_are_caught_at_open(tmp_path):
     for offset in range(page * 5, page * 9):   # scribble over a few pages
         data[offset] = 0xA5
     path.write_bytes(bytes(data))
-    with pytest.raises(StoreCorrupt):
+    with pytest.raises(StoreCorruptError):
         open_database(path)
 
 
@@ -109,7 +109,7 @@ def test_locked_database_gives_a_clear_message(tmp_path, monkeypatch):
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
-        with pytest.raises(StoreLocked, match="占用"):
+        with pytest.raises(StoreLockedError, match="占用"):
             with database.write() as c:
                 c.execute("INSERT INTO meta VALUES ('k', 'v')")
     finally:
@@ -155,6 +155,6 @@ def test_worker_reports_an_open_failure_to_every_job(tmp_path):
     bad = tmp_path / "bad.sqlite3"
     bad.write_bytes(b"garbage" * 1000)
     worker = Worker(lambda: open_database(bad), lambda d: d.close())
-    with pytest.raises(StoreCorrupt):
+    with pytest.raises(StoreCorruptError):
         worker.submit(lambda d: 1).result(timeout=10)
     worker.close()

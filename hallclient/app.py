@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("counter", help="窗口叫号（默认）")
     kiosk = sub.add_parser("kiosk", help="取号机模式")
     kiosk.add_argument("--windowed", action="store_true", help="不全屏")
+    kiosk.add_argument("--screen", type=int, default=None,
+                       help="显示在第几块屏幕（从 1 起；默认：有副屏时用最后一块）")
     from hallclient import admin
     admin.add_parser(sub)
     return parser
@@ -129,6 +131,7 @@ def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: b
 
     if args.command == "kiosk":
         _build_kiosk(app)
+        _place_on_screen(app.kiosk_window, args.screen)
         app.kiosk_window.show() if args.windowed or demo else app.kiosk_window.showFullScreen()
     else:
         _build_counter(app, preferred_window=args.window)
@@ -171,6 +174,20 @@ def _build_kiosk(app: App) -> None:
                                 c["kiosk.ticket_width_mm"])
     app.kiosk = KioskService(app.runner)
     app.kiosk_window = KioskWindow(c["hall.name"], app.kiosk, app.printer)
+
+
+def _place_on_screen(widget: Any, number: int | None) -> None:
+    """Township centres run the kiosk on the counter PC's second screen."""
+    from PySide6.QtGui import QGuiApplication
+
+    screens = QGuiApplication.screens()
+    if number is None:
+        index = len(screens) - 1
+    else:
+        index = min(max(number - 1, 0), len(screens) - 1)
+    screen = screens[index]
+    widget.setScreen(screen)
+    widget.move(screen.availableGeometry().topLeft())
 
 
 def _after_first_paint(app: App) -> None:

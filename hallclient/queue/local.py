@@ -244,29 +244,26 @@ class LocalQueue:
 
     # -- serving -----------------------------------------------------------------------
 
-    def start(self, window: int, clerk: str, ticket_id: int) -> Ticket:
+    def _transition(self, window: int, by: str, ticket_id: int, action: Action,
+                    stamp: str | None = None, **changes: Any) -> Ticket:
+        """A plain move of this window's ticket; ``stamp`` names a column set to now."""
         _, at, _ = self._now()
         with self.db.write() as conn:
             ticket = self._ticket_at_window(conn, ticket_id, window)
-            moved = self._move(conn, ticket, Action.START, started_at=at, clerk=clerk)
-            self._log(conn, at, Action.START.value, window, clerk, moved)
+            if stamp is not None:
+                changes[stamp] = at
+            moved = self._move(conn, ticket, action, **changes)
+            self._log(conn, at, action.value, window, by, moved)
         return moved
+
+    def start(self, window: int, clerk: str, ticket_id: int) -> Ticket:
+        return self._transition(window, clerk, ticket_id, Action.START, "started_at", clerk=clerk)
 
     def finish(self, window: int, clerk: str, ticket_id: int) -> Ticket:
-        _, at, _ = self._now()
-        with self.db.write() as conn:
-            ticket = self._ticket_at_window(conn, ticket_id, window)
-            moved = self._move(conn, ticket, Action.FINISH, finished_at=at)
-            self._log(conn, at, Action.FINISH.value, window, clerk, moved)
-        return moved
+        return self._transition(window, clerk, ticket_id, Action.FINISH, "finished_at")
 
     def hold(self, window: int, clerk: str, ticket_id: int) -> Ticket:
-        _, at, _ = self._now()
-        with self.db.write() as conn:
-            ticket = self._ticket_at_window(conn, ticket_id, window)
-            moved = self._move(conn, ticket, Action.HOLD)
-            self._log(conn, at, Action.HOLD.value, window, clerk, moved)
-        return moved
+        return self._transition(window, clerk, ticket_id, Action.HOLD)
 
     def return_held(self, window: int, clerk: str, ticket_id: int) -> Ticket:
         day, at, _ = self._now()

@@ -79,10 +79,11 @@ class CounterPage(QWidget):
             shortcut = QKeySequence(str(window.config[key]))
             action.setShortcut(shortcut)
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            # the button shows the action's icon text: the label and its keypad key
+            action.setIconText(f"{self.tr(label)}\n{shortcut.toString()}")
             self.actions_by_name[name] = action
             button = QToolButton()
             button.setDefaultAction(action)
-            button.setText(f"{self.tr(label)}\n{shortcut.toString()}")
             button.setObjectName(f"button_{name}")
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             buttons.addWidget(button, i // 6, i % 6)

@@ -141,7 +141,9 @@ class CounterWindow(QMainWindow):
     def _connect_counter_page(self) -> None:
         q = self.queue
         for name, action in self.actions_by_name.items():
-            action.triggered.connect(getattr(self, f"_do_{name}"))
+            # window-side handlers where the action needs input from the page,
+            # otherwise the queue service's method of the same name
+            action.triggered.connect(getattr(self, f"_do_{name}", None) or getattr(q, name))
             self.addAction(action)
         self.held_list.itemDoubleClicked.connect(
             lambda item: q.return_held(int(item.data(Qt.ItemDataRole.UserRole))))
@@ -288,21 +290,6 @@ class CounterWindow(QMainWindow):
             self._flash_timer.stop()
 
     # -- action handlers ---------------------------------------------------------------
-
-    def _do_call_next(self) -> None:
-        self.queue.call_next()
-
-    def _do_recall(self) -> None:
-        self.queue.recall()
-
-    def _do_no_show(self) -> None:
-        self.queue.no_show()
-
-    def _do_start(self) -> None:
-        self.queue.start()
-
-    def _do_finish(self) -> None:
-        self.queue.finish()
 
     def _do_transfer(self) -> None:
         target = self.transfer_target.currentData()

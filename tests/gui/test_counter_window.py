@@ -199,3 +199,13 @@ def test_keys_are_configurable(qtbot, start_app):
     assert app.window.actions_by_name["call_next"].shortcut().toString() == "Ctrl+N"
     with qtbot.waitSignal(app.queue.ticket_called):
         qtbot.keyClick(app.window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+
+
+def test_buttons_show_their_keypad_keys(qtbot, start_app):
+    from PySide6.QtWidgets import QToolButton
+
+    app = start_app()
+    sign_in(qtbot, app)
+    button = app.window.counter_page.findChild(QToolButton, "button_call_next")
+    assert button.text() == "呼叫下一位\nF1"
+    assert app.window.counter_page.findChild(QToolButton, "button_lock").text() == "锁屏\nF12"

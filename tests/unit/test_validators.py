@@ -1,0 +1,162 @@
+"""Validators against the published algorithms, written here a second, independent way."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from hallclient.core.validators import (
+    PROVINCES,
+    USCC_CHARS,
+    check_mobile,
+    check_resident_id,
+    check_uscc,
+    id_birth_date,
+    id_is_male,
+    mask_id,
+    mask_mobile,
+)
+
+TODAY = date(2026, 11, 27)
+
+
+def iso7064_mod11_2(body: str) -> str:
+    """ISO 7064 MOD 11-2 as the standard states it: weight of position i (from the right,
+    the check character being position 1) is 2^(i-1) mod 11; check = (12 - S mod 11) mod 11."""
+    s = sum(int(c) * pow(2, len(body) - k, 11) for k, c in enumerate(body))
+    value = (12 - s % 11) % 11
+    return "X" if value == 10 else str(value)
+
+
+def gb32100_check(body: str) -> str:
+    """GB 32100-2015: weights W_i = 3^(i-1) mod 31, C18 = 31 - (sum mod 31), 31 -> 0."""
+    s = sum(USCC_CHARS.index(c) * pow(3, i, 31) for i, c in enumerate(body))
+    return USCC_CHARS[(31 - s % 31) % 31]
+
+
+@pytest.mark.parametrize("value", [
+    "11010519491231002X",   # GB 11643-1999 example
+    "440524188001010014",   # GB 11643-1999 example
+    "11010519491231002x",   # lower-case x is accepted and normalised
+    "110105 19491231 002X",
+])
+def test_known_valid_ids(value):
+    result = check_resident_id(value, TODAY)
+    assert result.ok and result.value == value.replace(" ", "").upper()
+
+
+@pytest.mark.parametrize("value, message", [
+    ("110105194912310021", "校验位"),
+    ("11010519491231002", "18 位"),
+    ("110105491231002", "一代"),
+    ("99010519491231002X", "地区码"),
+    ("110105194902300025", "不是有效日期"),
+    ("110105203001010011", "不合理"),
+    ("11010519491231002A", "最后一位"),
+    ("", "请输入"),
+])
+def test_known_invalid_ids(value, message):
+    result = check_resident_id(value, TODAY)
+    assert not result.ok and message in result.message
+
+
+born = st.dates(min_value=date(1900, 1, 1), max_value=TODAY)
+
+
+@st.composite
+def resident_ids(draw):
+    province = draw(st.sampled_from(sorted(PROVINCES)))
+    rest = draw(st.integers(0, 9999))
+    birth = draw(born)
+    seq = draw(st.integers(0, 999))
+    body = f"{province:02d}{rest:04d}{birth:%Y%m%d}{seq:03d}"
+    return body + iso7064_mod11_2(body)
+
+
+@given(resident_ids())
+def test_every_well_formed_id_passes_and_reads_back(value):
+    result = check_resident_id(value, TODAY)
+    assert result.ok, result.message
+    assert id_birth_date(value).strftime("%Y%m%d") == value[6:14]
+    assert id_is_male(value) == (int(value[16]) % 2 == 1)
+
+
+@given(resident_ids(), st.integers(0, 17), st.sampled_from("0123456789X"))
+def test_any_single_character_change_is_caught(value, position, char):
+    assume(value[position] != char)
+    changed = value[:position] + char + value[position + 1:]
+    assert not check_resident_id(changed, TODAY).ok
+
+
+@given(resident_ids(), st.integers(0, 15))
+def test_adjacent_transpositions_are_caught(value, position):
+    a, b = value[position], value[position + 1]
+    assume(a != b)
+    swapped = value[:position] + b + a + value[position + 2:]
+    assert not check_resident_id(swapped, TODAY).ok
+
+
+@pytest.mark.parametrize("value", ["91350100M000100Y43", "91110000600037341L", "9135 0100 M000 100Y 43"])
+def test_known_valid_uscc(value):
+    assert check_uscc(value).ok
+
+
+@pytest.mark.parametrize("value, message", [
+    ("91350100M000100Y44", "校验位"),
+    ("91350100M000100Y4", "18 位"),
+    ("91350100M0001O0Y43", "不能含有字符 O"),
+    ("Z1350100M000100Y43", "不能含有字符 Z"),
+    ("B1350100M000100Y43", "登记管理部门"),
+    ("9135A100M000100Y43", "行政区划"),
+])
+def test_known_invalid_uscc(value, message):
+    result = check_uscc(value)
+    assert not result.ok and message in result.message
+
+
+@st.composite
+def usccs(draw):
+    head = draw(st.sampled_from("123456789ANY")) + draw(st.sampled_from("123459"))
+    region = f"{draw(st.integers(110000, 829999)):06d}"
+    org = "".join(draw(st.lists(st.sampled_from(USCC_CHARS), min_size=9, max_size=9)))
+    body = head + region + org
+    return body + gb32100_check(body)
+
+
+@given(usccs())
+def test_every_well_formed_uscc_passes(value):
+    assert check_uscc(value).ok
+
+
+@given(usccs(), st.integers(0, 17), st.sampled_from(USCC_CHARS))
+def test_uscc_single_character_change_is_caught(value, position, char):
+    assume(value[position] != char)
+    changed = value[:position] + char + value[position + 1:]
+    assert not check_uscc(changed).ok
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("13800138000", "13800138000"), ("+8613800138000", "13800138000"),
+    ("86 139-0000-1111", "13900001111"), ("19912345678", "19912345678"),
+])
+def test_valid_mobiles(value, expected):
+    assert check_mobile(value).value == expected
+
+
+@pytest.mark.parametrize("value", ["12800138000", "1380013800", "138001380000", "0571-8888888", ""])
+def test_invalid_mobiles(value):
+    assert not check_mobile(value).ok
+
+
+def test_masks_never_show_the_whole_number():
+    assert mask_id("11010519491231002X") == "110105********002X"
+    assert mask_mobile("13800138000") == "138****8000"
+
+
+def test_future_birth_dates_are_refused():
+    tomorrow = TODAY + timedelta(days=1)
+    body = f"110105{tomorrow:%Y%m%d}001"
+    assert not check_resident_id(body + iso7064_mod11_2(body), TODAY).ok

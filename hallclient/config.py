@@ -38,7 +38,8 @@ def _bool(text: str) -> bool:
 
 OPTIONS: tuple[Option, ...] = (
     Option("hall.name", str, "政务服务中心", "大厅名称，显示在取号票和窗口上"),
-    Option("hall.device_id", str, "", "本机设备编号（首次启动自动生成）"),
+    Option("hall.region_code", str, "000000", "大厅所在地 6 位行政区划代码（用于办件编号）"),
+    Option("hall.device_code", str, "", "本机设备代码（县内唯一，用于办件编号；留空则由数据库设备标识生成）"),
     Option("queue.source", str, "local", "队列来源：local=本机 SQLite 队列", ("local",)),
     Option("queue.recall_limit", int, 3, "重呼次数上限，超过后自动过号"),
     Option("queue.fairness", str, "ratio",

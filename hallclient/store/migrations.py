@@ -90,6 +90,106 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX event_log_at ON event_log (at);
     """,
+    # 4: the service-item catalog (事项目录), stored locally so intake works offline
+    """
+    CREATE TABLE catalog_items (
+        impl_code TEXT PRIMARY KEY,
+        item_code TEXT NOT NULL,
+        name TEXT NOT NULL,
+        department TEXT NOT NULL,
+        item_type TEXT NOT NULL,
+        case_type INTEGER NOT NULL,
+        pinyin_initials TEXT NOT NULL,
+        pinyin_full TEXT NOT NULL,
+        body TEXT NOT NULL,
+        catalog_version TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1
+    );
+    CREATE INDEX catalog_items_code ON catalog_items (item_code);
+    """,
+    # 5: cases (办件), their materials and attachments, and the upload outbox (待上传队列)
+    """
+    CREATE TABLE case_counters (day TEXT PRIMARY KEY, last INTEGER NOT NULL);
+    CREATE TABLE cases (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        case_no TEXT NOT NULL UNIQUE,
+        version INTEGER NOT NULL DEFAULT 1,
+        impl_code TEXT NOT NULL,
+        item_name TEXT NOT NULL,
+        case_type INTEGER NOT NULL,
+        status INTEGER NOT NULL,
+        decision TEXT NOT NULL CHECK (decision IN ('accept', 'correct', 'refuse')),
+        applicant_kind TEXT NOT NULL CHECK (applicant_kind IN ('person', 'company')),
+        applicant_name TEXT NOT NULL,
+        id_type TEXT NOT NULL,
+        id_number TEXT NOT NULL,
+        legal_rep TEXT,
+        agent_name TEXT,
+        agent_id_number TEXT,
+        mobile TEXT NOT NULL,
+        address TEXT,
+        source INTEGER NOT NULL DEFAULT 1,
+        window INTEGER,
+        clerk TEXT,
+        ticket TEXT,
+        received_at TEXT NOT NULL,
+        decided_at TEXT NOT NULL,
+        promised_date TEXT,
+        query_password TEXT NOT NULL,
+        refusal_reason TEXT,
+        refusal_agency TEXT,
+        delivery TEXT NOT NULL DEFAULT 'window',
+        post_address TEXT,
+        post_recipient TEXT,
+        post_phone TEXT,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX cases_received ON cases (received_at);
+    CREATE INDEX cases_name ON cases (applicant_name);
+    CREATE INDEX cases_id_number ON cases (id_number);
+    CREATE INDEX cases_status ON cases (status, received_at);
+    CREATE TABLE attachments (
+        sha256 TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        mime TEXT NOT NULL,
+        stored_at TEXT NOT NULL
+    );
+    CREATE TABLE case_materials (
+        case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        code TEXT NOT NULL,
+        name TEXT NOT NULL,
+        requirement TEXT NOT NULL,
+        form TEXT NOT NULL,
+        expected_count INTEGER NOT NULL,
+        standard TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('kept', 'original_verified', 'paper_copy',
+                                                'missing', 'not_applicable')),
+        received_at TEXT,
+        PRIMARY KEY (case_id, code)
+    );
+    CREATE TABLE case_attachments (
+        case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        material_code TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        sha256 TEXT NOT NULL REFERENCES attachments(sha256),
+        original_name TEXT NOT NULL,
+        PRIMARY KEY (case_id, material_code, seq)
+    );
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        kind TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_try_at TEXT,
+        last_error TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX outbox_state ON outbox (state, next_try_at);
+    """,
 )
 
 LATEST = len(MIGRATIONS)

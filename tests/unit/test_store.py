@@ -27,6 +27,13 @@ SEED = {
         " VALUES ('u1', '2026-01-01', 1, 'A001', 'ZH', 't', 1)"],
     3: ["INSERT INTO event_log (seq, at, device, action, prev_hash, hash)"
         " VALUES (1, 't', 'd', 'sign_in', 'p', 'h')"],
+    4: ["INSERT INTO catalog_items (impl_code, item_code, name, department, item_type, case_type,"
+        " pinyin_initials, pinyin_full, body, catalog_version) VALUES ('I1', 'C1', '事项', '局',"
+        " '01', 1, 'sx', 'shixiang', '{}', 'v1')"],
+    5: ["INSERT INTO cases (uid, case_no, impl_code, item_name, case_type, status, decision,"
+        " applicant_kind, applicant_name, id_type, id_number, mobile, received_at, decided_at,"
+        " query_password, updated_at) VALUES ('u', 'N1', 'I1', '事项', 1, 3, 'accept', 'person',"
+        " '王𠮷', '111', '11010519491231002X', '13800138000', 't', 't', '123456', 't')"],
 }
 
 

@@ -1,0 +1,203 @@
+"""Intake on the writer thread (受理台): stage material files, commit a decided case.
+
+A commit writes the case, its materials, attachment links, the outbox row and the event
+log entry in ONE transaction (synchronous=FULL); the attachment bytes were already fsynced
+into the content-addressed store when they were staged.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from hallclient.core.cases import (
+    CaseDraft,
+    CaseStatus,
+    Decision,
+    StagedFile,
+    case_number,
+    decision_problems,
+    new_query_password,
+)
+from hallclient.core.workdays import add_working_days
+from hallclient.queue.local import Clock, local_now
+from hallclient.store import case_repo, log_repo
+from hallclient.store.attachments import AttachmentError, AttachmentStore
+from hallclient.store.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class CaseError(ValueError):
+    """The case cannot be committed as it stands; ``problems`` lists why, in Chinese."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("；".join(problems))
+        self.problems = problems
+        self.message = "；".join(problems)
+
+
+@dataclass(frozen=True)
+class CommittedCase:
+    id: int
+    uid: str
+    case_no: str
+    version: int
+    status: CaseStatus
+    query_password: str
+    received_at: str
+    promised_date: str | None
+
+
+def derive_device_code(device_id: str) -> str:
+    """Six characters from the database's random device id (A-Z, 2-7)."""
+    digest = hashlib.sha256(device_id.encode("ascii")).digest()
+    return base64.b32encode(digest)[:6].decode("ascii")
+
+
+class CaseDesk:
+    def __init__(self, db: Database, attachments: AttachmentStore, *, region: str = "000000",
+                 device_code: str = "", clock: Clock = local_now,
+                 holidays: Collection[date] = (), workdays: Collection[date] = ()) -> None:
+        self.db = db
+        self.attachments = attachments
+        self.region = region
+        self.device_code = device_code or derive_device_code(log_repo.device_id(db.conn))
+        self.clock = clock
+        self.holidays = holidays
+        self.workdays = workdays
+
+    # -- materials ---------------------------------------------------------------------
+
+    def stage_file(self, path: Path) -> StagedFile:
+        stored = self.attachments.put_file(path)
+        return StagedFile(stored.sha256, path.name, stored.size, stored.mime)
+
+    def stage_bytes(self, data: bytes, name: str) -> StagedFile:
+        stored = self.attachments.put_bytes(data, name)
+        return StagedFile(stored.sha256, name, stored.size, stored.mime)
+
+    def _check_files(self, draft: CaseDraft) -> None:
+        lost = [f.original_name for m in draft.materials for f in m.files
+                if not self.attachments.path(f.sha256).exists()]
+        if lost:
+            raise AttachmentError(f"材料文件丢失：{'、'.join(lost)}，请重新扫描或导入")
+
+    # -- committing --------------------------------------------------------------------
+
+    def commit(self, draft: CaseDraft, window: int | None, clerk: str) -> CommittedCase:
+        problems = decision_problems(draft)
+        if problems:
+            raise CaseError(problems)
+        assert draft.decision is not None
+        self._check_files(draft)
+        now = self.clock()
+        at = now.isoformat(timespec="milliseconds")
+        day = now.date().isoformat()
+        uid = str(uuid.uuid4())
+        password = new_query_password()
+        promised = self._promised(draft, now.date())
+        a = draft.applicant
+        with self.db.write() as conn:
+            serial = case_repo.next_serial(conn, day)
+            case_no = case_number(self.region, day, self.device_code, serial)
+            case_id = case_repo.insert_case(conn, {
+                "uid": uid, "case_no": case_no, "version": 1, "impl_code": draft.item.impl_code,
+                "item_name": draft.item.name, "case_type": int(draft.item.case_type),
+                "status": int(draft.decision.status), "decision": draft.decision.value,
+                "applicant_kind": a.kind, "applicant_name": a.name.strip(), "id_type": a.id_type,
+                "id_number": a.id_number.strip().upper(), "legal_rep": a.legal_rep.strip() or None,
+                "agent_name": a.agent_name.strip() or None,
+                "agent_id_number": a.agent_id_number.strip().upper() or None,
+                "mobile": a.mobile.strip(), "address": a.address.strip() or None, "source": 1,
+                "window": window, "clerk": clerk, "ticket": draft.ticket or None,
+                "received_at": at, "decided_at": at, "promised_date": promised,
+                "query_password": password, "refusal_reason": draft.refusal_reason.strip() or None,
+                "refusal_agency": draft.refusal_agency.strip() or None,
+                "delivery": draft.delivery, "post_address": draft.post_address.strip() or None,
+                "post_recipient": draft.post_recipient.strip() or None,
+                "post_phone": draft.post_phone.strip() or None, "updated_at": at,
+            })
+            self._write_materials(conn, case_id, draft, at)
+            case_repo.enqueue(conn, case_id, "case_upsert", 1, f"{uid}:1", at)
+            log_repo.append(conn, at=at, action=f"intake_{draft.decision.value}", window=window,
+                            clerk=clerk, ticket=draft.ticket or None,
+                            detail={"case_no": case_no, "impl_code": draft.item.impl_code,
+                                    "missing": len(draft.missing())})
+        return CommittedCase(case_id, uid, case_no, 1, draft.decision.status, password, at, promised)
+
+    def resume_correction(self, case_no: str, draft: CaseDraft, window: int | None,
+                          clerk: str) -> CommittedCase:
+        """The applicant came back with the missing materials (补正): continue the same case."""
+        problems = decision_problems(draft)
+        if problems:
+            raise CaseError(problems)
+        assert draft.decision is not None
+        self._check_files(draft)
+        now = self.clock()
+        at = now.isoformat(timespec="milliseconds")
+        promised = self._promised(draft, now.date())
+        with self.db.write() as conn:
+            case = case_repo.get_case(conn, case_no)
+            if case is None:
+                raise CaseError([f"找不到办件 {case_no}"])
+            if case["status"] != CaseStatus.CORRECTION_STARTED:
+                label = CaseStatus(case["status"]).label
+                raise CaseError([f"办件 {case_no} 当前状态为「{label}」，不在补正中"])
+            version = int(case["version"]) + 1
+            changed = case_repo.update_case(conn, case["id"], case["version"], {
+                "status": int(draft.decision.status if draft.decision is not Decision.CORRECT
+                              else CaseStatus.CORRECTION_STARTED),
+                "decision": draft.decision.value, "decided_at": at, "promised_date": promised,
+                "refusal_reason": draft.refusal_reason.strip() or None,
+                "refusal_agency": draft.refusal_agency.strip() or None,
+                "window": window, "clerk": clerk, "updated_at": at,
+            })
+            if not changed:
+                raise CaseError([f"办件 {case_no} 刚被其他窗口修改，请重新打开"])
+            self._write_materials(conn, case["id"], draft, at)
+            case_repo.enqueue(conn, case["id"], "case_upsert", version, f"{case['uid']}:{version}", at)
+            log_repo.append(conn, at=at, action="correction_ended", window=window, clerk=clerk,
+                            detail={"case_no": case_no})
+            log_repo.append(conn, at=at, action=f"intake_{draft.decision.value}", window=window,
+                            clerk=clerk, detail={"case_no": case_no, "missing": len(draft.missing())})
+        return CommittedCase(case["id"], case["uid"], case_no, version, draft.decision.status,
+                             case["query_password"], case["received_at"], promised)
+
+    def _write_materials(self, conn: Any, case_id: int, draft: CaseDraft, at: str) -> None:
+        known = case_repo.linked_files(conn, case_id)
+        for m in draft.materials:
+            case_repo.put_material(conn, case_id, {
+                "code": m.code, "name": m.name, "requirement": m.requirement.value,
+                "form": m.form.value, "expected_count": m.expected_count, "standard": m.standard,
+                "status": m.status.value, "received_at": at if m.status.present else None,
+            })
+            for f in m.files:
+                if (m.code, f.sha256) in known:
+                    continue
+                case_repo.register_attachment(conn, f.sha256, f.size, f.mime, at)
+                case_repo.link_attachment(conn, case_id, m.code, f.sha256, f.original_name)
+
+    def _promised(self, draft: CaseDraft, today: date) -> str | None:
+        if draft.decision is not Decision.ACCEPT:
+            return None
+        days = draft.item.promised_days
+        if not days:   # 即办件: completed the same day
+            return today.isoformat()
+        return add_working_days(today, days, self.holidays, self.workdays).isoformat()
+
+    # -- reading -----------------------------------------------------------------------
+
+    def load(self, case_no: str) -> dict[str, Any] | None:
+        return case_repo.get_case(self.db.conn, case_no)
+
+    def search(self, text: str = "", **filters: Any) -> list[dict[str, Any]]:
+        return case_repo.search(self.db.conn, text, **filters)
+

@@ -1,0 +1,111 @@
+"""Content-addressed attachment store (材料附件): files named by their SHA-256.
+
+Bytes are written to a temporary file, fsynced, renamed into place and the directory
+fsynced, all BEFORE the transaction that references them commits; a crash can leave an
+unreferenced file behind (harmless, swept later) but never a case pointing at nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_BYTES = 20 * 1024 * 1024   # one scanned page is ~0.3-3 MB; a 20-page PDF fits
+
+
+class AttachmentError(ValueError):
+    """Why a file cannot be kept, in Chinese, for the clerk."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    sha256: str
+    size: int
+    mime: str
+
+
+def sniff(data: bytes, name: str = "文件") -> str:
+    """The type from the content (never from the file name); truncated files are refused."""
+    if not data:
+        raise AttachmentError(f"{name} 是空文件")
+    tail = data[-1024:]
+    if data[:3] == b"\xff\xd8\xff":
+        if b"\xff\xd9" not in tail:
+            raise AttachmentError(f"{name} 不完整（JPEG 文件被截断），请重新扫描或导入")
+        return "image/jpeg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        if b"IEND" not in tail:
+            raise AttachmentError(f"{name} 不完整（PNG 文件被截断），请重新扫描或导入")
+        return "image/png"
+    if data[:5] == b"%PDF-":
+        if b"%%EOF" not in tail:
+            raise AttachmentError(f"{name} 不完整（PDF 文件被截断），请重新导入")
+        return "application/pdf"
+    raise AttachmentError(f"{name} 不是 JPG、PNG 或 PDF 文件，无法作为材料保存")
+
+
+class AttachmentStore:
+    def __init__(self, root: Path, max_bytes: int = MAX_BYTES) -> None:
+        self.root = root
+        self.max_bytes = max_bytes
+
+    def path(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256
+
+    def put_bytes(self, data: bytes, name: str = "文件") -> StoredFile:
+        if len(data) > self.max_bytes:
+            raise AttachmentError(
+                f"{name} 有 {len(data) / 1048576:.1f} MB，超过 {self.max_bytes / 1048576:.0f} MB 上限，"
+                "请降低扫描分辨率或拆分后导入")
+        mime = sniff(data, name)
+        digest = hashlib.sha256(data).hexdigest()
+        target = self.path(digest)
+        if target.exists() and target.stat().st_size == len(data):
+            return StoredFile(digest, len(data), mime)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise AttachmentError(f"无法保存 {name}：{exc.strerror or exc}（磁盘已满或没有权限？）") from exc
+        _fsync_dir(target.parent)
+        return StoredFile(digest, len(data), mime)
+
+    def put_file(self, path: Path) -> StoredFile:
+        try:
+            size = path.stat().st_size
+            if size > self.max_bytes:
+                raise AttachmentError(
+                    f"{path.name} 有 {size / 1048576:.1f} MB，超过 {self.max_bytes / 1048576:.0f} MB 上限")
+            data = path.read_bytes()
+        except OSError as exc:
+            raise AttachmentError(f"无法读取 {path.name}：{exc.strerror or exc}") from exc
+        return self.put_bytes(data, path.name)
+
+    def verify(self, sha256: str) -> bool:
+        target = self.path(sha256)
+        if not target.exists():
+            return False
+        h = hashlib.sha256()
+        with open(target, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        return h.hexdigest() == sha256
+
+
+def _fsync_dir(directory: Path) -> None:
+    if os.name == "nt":   # directories cannot be opened for fsync on Windows; NTFS journals renames
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

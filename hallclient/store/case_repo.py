@@ -1,0 +1,127 @@
+"""Case storage: cases, their materials and attachments, the outbox row, search."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+
+def next_serial(conn: sqlite3.Connection, day: str) -> int:
+    row = conn.execute(
+        "INSERT INTO case_counters (day, last) VALUES (?, 1)"
+        " ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last", (day,)
+    ).fetchone()
+    return int(row[0])
+
+
+def insert_case(conn: sqlite3.Connection, fields: dict[str, Any]) -> int:
+    names = ", ".join(fields)
+    marks = ", ".join(f":{k}" for k in fields)
+    return int(conn.execute(f"INSERT INTO cases ({names}) VALUES ({marks})", fields).lastrowid or 0)
+
+
+def update_case(conn: sqlite3.Connection, case_id: int, expected_version: int,
+                fields: dict[str, Any]) -> bool:
+    """Apply ``fields`` and bump the version, only if nobody changed the case meanwhile."""
+    sets = ", ".join(f"{k} = :{k}" for k in fields)
+    cursor = conn.execute(
+        f"UPDATE cases SET {sets}, version = version + 1 WHERE id = :_id AND version = :_v",
+        {**fields, "_id": case_id, "_v": expected_version},
+    )
+    return cursor.rowcount == 1
+
+
+def put_material(conn: sqlite3.Connection, case_id: int, m: dict[str, Any]) -> None:
+    conn.execute(
+        "INSERT INTO case_materials (case_id, code, name, requirement, form, expected_count,"
+        " standard, status, received_at) VALUES (:case_id, :code, :name, :requirement, :form,"
+        " :expected_count, :standard, :status, :received_at)"
+        " ON CONFLICT(case_id, code) DO UPDATE SET status = excluded.status,"
+        " received_at = coalesce(case_materials.received_at, excluded.received_at)",
+        {**m, "case_id": case_id},
+    )
+
+
+def register_attachment(conn: sqlite3.Connection, sha256: str, size: int, mime: str,
+                        at: str) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO attachments (sha256, size, mime, stored_at) VALUES (?, ?, ?, ?)",
+        (sha256, size, mime, at),
+    )
+
+
+def link_attachment(conn: sqlite3.Connection, case_id: int, material_code: str, sha256: str,
+                    original_name: str) -> None:
+    seq = conn.execute(
+        "SELECT coalesce(max(seq), 0) + 1 FROM case_attachments WHERE case_id = ? AND material_code = ?",
+        (case_id, material_code),
+    ).fetchone()[0]
+    conn.execute(
+        "INSERT INTO case_attachments (case_id, material_code, seq, sha256, original_name)"
+        " VALUES (?, ?, ?, ?, ?)", (case_id, material_code, seq, sha256, original_name),
+    )
+
+
+def linked_files(conn: sqlite3.Connection, case_id: int) -> set[tuple[str, str]]:
+    """(material code, sha256) pairs already attached to the case."""
+    return {(r[0], r[1]) for r in conn.execute(
+        "SELECT material_code, sha256 FROM case_attachments WHERE case_id = ?", (case_id,))}
+
+
+def enqueue(conn: sqlite3.Connection, case_id: int, kind: str, version: int, key: str,
+            at: str) -> None:
+    conn.execute(
+        "INSERT INTO outbox (case_id, kind, version, idempotency_key, created_at)"
+        " VALUES (?, ?, ?, ?, ?)", (case_id, kind, version, key, at),
+    )
+
+
+def _dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+def get_case(conn: sqlite3.Connection, case_no: str) -> dict[str, Any] | None:
+    rows = _dicts(conn.execute("SELECT * FROM cases WHERE case_no = ?", (case_no,)))
+    if not rows:
+        return None
+    case = rows[0]
+    case["materials"] = _dicts(conn.execute(
+        "SELECT * FROM case_materials WHERE case_id = ? ORDER BY code", (case["id"],)))
+    case["attachments"] = _dicts(conn.execute(
+        "SELECT a.material_code, a.seq, a.sha256, a.original_name, t.size, t.mime"
+        " FROM case_attachments a JOIN attachments t USING (sha256)"
+        " WHERE a.case_id = ? ORDER BY a.material_code, a.seq", (case["id"],)))
+    case["outbox"] = _dicts(conn.execute(
+        "SELECT kind, version, idempotency_key, state FROM outbox WHERE case_id = ? ORDER BY id",
+        (case["id"],)))
+    return case
+
+
+def search(conn: sqlite3.Connection, text: str = "", status: int | None = None,
+           day_from: str | None = None, day_to: str | None = None,
+           limit: int = 100) -> list[dict[str, Any]]:
+    """By 办件编号 (prefix), applicant name (prefix), ID number (exact), status, date range."""
+    where: list[str] = ["1 = 1"]
+    params: list[Any] = []
+    text = text.strip()
+    if text:
+        if text.isascii() and len(text) >= 15 and text[:6].isdigit():
+            where.append("(case_no LIKE ? OR id_number = ?)")
+            params += [f"{text}%", text.upper()]
+        else:
+            where.append("(applicant_name LIKE ? OR case_no LIKE ?)")
+            params += [f"{text}%", f"{text}%"]
+    if status is not None:
+        where.append("status = ?")
+        params.append(status)
+    if day_from:
+        where.append("received_at >= ?")
+        params.append(day_from)
+    if day_to:
+        where.append("received_at < ?")
+        params.append(day_to + "T99")
+    return _dicts(conn.execute(
+        "SELECT id, case_no, item_name, status, applicant_name, id_number, mobile, received_at,"
+        f" window, clerk FROM cases WHERE {' AND '.join(where)}"
+        " ORDER BY received_at DESC LIMIT ?", (*params, limit)))

@@ -1,0 +1,81 @@
+"""The local copy of the service-item catalog: import, search, read."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from hallclient.core.catalog import CatalogItem, parse_item, search_keys
+
+
+@dataclass(frozen=True)
+class ItemSummary:
+    impl_code: str
+    item_code: str
+    name: str
+    department: str
+    case_type: int
+
+
+def import_items(conn: sqlite3.Connection, raw_items: Iterable[Mapping[str, Any]],
+                 version: str) -> int:
+    """Replace the catalog with ``raw_items`` (validated first: all or nothing)."""
+    items = [parse_item(raw) for raw in raw_items]
+    conn.execute("UPDATE catalog_items SET active = 0")
+    for item in items:
+        initials, full = search_keys(item.name)
+        conn.execute(
+            "INSERT INTO catalog_items (impl_code, item_code, name, department, item_type,"
+            " case_type, pinyin_initials, pinyin_full, body, catalog_version, active)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
+            " ON CONFLICT(impl_code) DO UPDATE SET item_code = excluded.item_code,"
+            " name = excluded.name, department = excluded.department,"
+            " item_type = excluded.item_type, case_type = excluded.case_type,"
+            " pinyin_initials = excluded.pinyin_initials, pinyin_full = excluded.pinyin_full,"
+            " body = excluded.body, catalog_version = excluded.catalog_version, active = 1",
+            (item.impl_code, item.item_code, item.name, item.department, item.item_type,
+             int(item.case_type), initials, full,
+             json.dumps(asdict(item), ensure_ascii=False), version),
+        )
+    return len(items)
+
+
+_LATIN = re.compile(r"^[a-z]+$")
+
+
+def search(conn: sqlite3.Connection, query: str, limit: int = 50) -> list[ItemSummary]:
+    """By name or department (汉字), by 事项编码 / 实施编码 prefix, or by pinyin (initials
+    such as "gtgsh" or whole syllables such as "budongchan")."""
+    q = query.strip().lower()
+    base = ("SELECT impl_code, item_code, name, department, case_type FROM catalog_items"
+            " WHERE active = 1")
+    if not q:
+        rows = conn.execute(base + " ORDER BY department, name LIMIT ?", (limit,))
+    elif _LATIN.match(q):
+        rows = conn.execute(
+            base + " AND (pinyin_initials LIKE ? OR pinyin_full LIKE ?)"
+            " ORDER BY instr(pinyin_initials, ?) = 1 DESC, name LIMIT ?",
+            (f"%{q}%", f"%{q}%", q, limit),
+        )
+    else:
+        rows = conn.execute(
+            base + " AND (name LIKE ? OR department LIKE ? OR item_code LIKE ?"
+            " OR impl_code LIKE ?) ORDER BY instr(name, ?) = 1 DESC, name LIMIT ?",
+            (f"%{q}%", f"%{q}%", f"{q.upper()}%", f"{q.upper()}%", q, limit),
+        )
+    return [ItemSummary(*r) for r in rows]
+
+
+def get(conn: sqlite3.Connection, impl_code: str) -> CatalogItem | None:
+    row = conn.execute("SELECT body FROM catalog_items WHERE impl_code = ?", (impl_code,)).fetchone()
+    if row is None:
+        return None
+    return parse_item(json.loads(row[0]))
+
+
+def count(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM catalog_items WHERE active = 1").fetchone()[0])

@@ -1,0 +1,183 @@
+"""Intake decisions committed to the real database: accept, 补正 then resume, refuse."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from hallclient.core.cases import (
+    Applicant,
+    CaseDraft,
+    CaseStatus,
+    Decision,
+    MaterialStatus,
+    decision_problems,
+)
+from hallclient.core.workdays import add_working_days
+from hallclient.services.case_desk import CaseDesk, CaseError
+from hallclient.store import catalog_repo, log_repo
+from hallclient.store.attachments import AttachmentStore
+
+from ..conftest import tiny_jpeg, tiny_pdf
+
+PERSON = Applicant(kind="person", name="王𠮷", id_number="11010519491231002X",
+                   mobile="13800138000", address="示范县人民路 1 号")
+COMPANY = Applicant(kind="company", name="示范县䶮记餐饮有限公司", id_number="91350100M000100Y43",
+                    legal_rep="李䶮", mobile="+86 139 0000 1111")
+
+
+@pytest.fixture
+def desk(db, demo_catalog, clock, tmp_path):
+    with db.write() as conn:
+        catalog_repo.import_items(conn, demo_catalog["items"], demo_catalog["version"])
+    return CaseDesk(db, AttachmentStore(tmp_path / "attachments"), region="330109",
+                    device_code="W01AAA", clock=clock)
+
+
+def item(desk, name):
+    (found,) = [s for s in catalog_repo.search(desk.db.conn, name) if s.name == name]
+    return catalog_repo.get(desk.db.conn, found.impl_code)
+
+
+def complete(desk, draft, skip=()):
+    for i, m in enumerate(draft.materials):
+        if m.code in skip:
+            continue
+        if m.required:
+            m.files.append(desk.stage_bytes(tiny_jpeg(i), f"{m.name}.jpg"))
+            m.status = MaterialStatus.KEPT
+        else:
+            m.status = MaterialStatus.NOT_APPLICABLE
+    return draft
+
+
+def test_accept_a_natural_person_case(desk, db, clock):
+    draft = complete(desk, CaseDraft.for_item(item(desk, "个体工商户登记（设立登记）")))
+    draft.applicant = PERSON
+    draft.decision = Decision.ACCEPT
+    done = desk.commit(draft, window=1, clerk="li")
+    assert done.case_no == "33010920261127W01AAA0001" and len(done.query_password) == 6
+    assert done.status is CaseStatus.ACCEPTED and done.promised_date == "2026-11-27"  # 即办件
+    case = desk.load(done.case_no)
+    assert case["applicant_name"] == "王𠮷"                      # outside the BMP, unchanged
+    assert case["status"] == 3 and case["version"] == 1 and case["id_type"] == "111"
+    assert [m["status"] for m in case["materials"]].count("kept") == len(draft.item.required_materials())
+    assert len(case["attachments"]) == len(draft.item.required_materials())
+    assert all(desk.attachments.verify(a["sha256"]) for a in case["attachments"])
+    assert case["outbox"] == [{"kind": "case_upsert", "version": 1,
+                               "idempotency_key": f"{done.uid}:1", "state": "pending"}]
+    last = log_repo.entries(db.conn)[-1]
+    assert last["action"] == "intake_accept" and done.case_no in last["detail"]
+    assert "王" not in last["detail"] and "1101051949" not in last["detail"]   # no personal data
+
+
+def test_accept_a_company_case_with_promised_date(desk):
+    draft = complete(desk, CaseDraft.for_item(item(desk, "食品经营许可（新办）")))
+    draft.applicant = COMPANY
+    draft.decision = Decision.ACCEPT
+    done = desk.commit(draft, window=2, clerk="zhao")
+    # 5 working days from Friday 2026-11-27
+    assert done.promised_date == add_working_days(date(2026, 11, 27), 5).isoformat() == "2026-12-04"
+    case = desk.load(done.case_no)
+    assert case["id_type"] == "USCC" and case["legal_rep"] == "李䶮"
+
+
+def test_correction_lists_every_missing_material_then_resumes(desk, clock):
+    it = item(desk, "国有建设用地使用权及房屋所有权登记（转移登记（买卖））")
+    draft = CaseDraft.for_item(it)
+    draft.applicant = PERSON
+    missing_codes = [m.code for m in draft.materials if m.required][-2:]
+    complete(desk, draft, skip=missing_codes)
+    draft.decision = Decision.ACCEPT
+    with pytest.raises(CaseError, match="还缺必要材料"):
+        desk.commit(draft, 1, "li")
+    draft.decision = Decision.CORRECT
+    assert [m.code for m in draft.missing()] == missing_codes
+    first = desk.commit(draft, 1, "li")
+    assert first.status is CaseStatus.CORRECTION_STARTED and first.promised_date is None
+
+    clock.advance(minutes=60 * 24 * 3)   # the applicant returns three days later
+    for m in draft.materials:
+        if m.code in missing_codes:
+            m.files.append(desk.stage_bytes(tiny_pdf(m.code), f"{m.code}.pdf"))
+            m.status = MaterialStatus.KEPT
+    draft.decision = Decision.ACCEPT
+    again = desk.resume_correction(first.case_no, draft, 3, "sun")
+    assert again.case_no == first.case_no and again.version == 2
+    assert again.query_password == first.query_password
+    case = desk.load(first.case_no)
+    assert case["status"] == 3 and case["window"] == 3
+    assert [o["version"] for o in case["outbox"]] == [1, 2]
+    assert len(case["attachments"]) == len(it.required_materials())   # nothing doubled
+    with pytest.raises(CaseError, match="不在补正中"):
+        desk.resume_correction(first.case_no, draft, 3, "sun")
+
+
+def test_refusal_needs_reason_and_agency(desk):
+    draft = CaseDraft.for_item(item(desk, "社会团体成立登记"))
+    draft.applicant = COMPANY
+    draft.decision = Decision.REFUSE
+    with pytest.raises(CaseError) as err:
+        desk.commit(draft, 1, "li")
+    assert "不予受理须写明理由" in err.value.problems
+    draft.refusal_reason = "申请事项依法不属于本机关职权范围"
+    draft.refusal_agency = "市民政局"
+    done = desk.commit(draft, 1, "li")
+    assert done.status is CaseStatus.REFUSED
+    assert desk.load(done.case_no)["refusal_agency"] == "市民政局"
+
+
+def test_problems_are_listed_all_at_once(desk):
+    draft = CaseDraft.for_item(item(desk, "社会团体成立登记"))
+    draft.applicant = Applicant(kind="person", name="", id_number="110105194912310021",
+                                mobile="123")
+    draft.decision = Decision.CORRECT
+    problems = decision_problems(draft)
+    assert "请填写申请人名称" in problems
+    assert any("校验位" in p for p in problems) and any("手机" in p for p in problems)
+
+
+def test_case_numbers_are_unique_across_windows_days_and_devices(desk, db, tmp_path, clock):
+    numbers = set()
+    it = item(desk, "不动产登记资料查询")
+    other = CaseDesk(db, desk.attachments, region="330109", clock=clock)   # derived device code
+    for _day in range(3):
+        for window, d in ((1, desk), (2, desk), (3, other)):
+            draft = complete(desk, CaseDraft.for_item(it))
+            draft.applicant, draft.decision = PERSON, Decision.ACCEPT
+            numbers.add(d.commit(draft, window, "x").case_no)
+        clock.advance(minutes=24 * 60)
+    assert len(numbers) == 9
+    assert len(other.device_code) == 6 and other.device_code != desk.device_code
+
+
+def test_search_cases(desk):
+    it = item(desk, "不动产登记资料查询")
+    for applicant in (PERSON, Applicant("person", "张三", "440524188001010014", mobile="13900001111")):
+        draft = complete(desk, CaseDraft.for_item(it))
+        draft.applicant, draft.decision = applicant, Decision.ACCEPT
+        desk.commit(draft, 1, "li")
+    assert [c["applicant_name"] for c in desk.search("王")] == ["王𠮷"]
+    assert [c["applicant_name"] for c in desk.search("440524188001010014")] == ["张三"]
+    assert len(desk.search("330109202611")) == 2
+    assert len(desk.search(status=3, day_from="2026-11-27", day_to="2026-11-27")) == 2
+    assert desk.search(day_from="2026-11-28") == []
+
+
+def test_a_lost_staged_file_stops_the_commit(desk):
+    draft = complete(desk, CaseDraft.for_item(item(desk, "不动产登记资料查询")))
+    draft.applicant, draft.decision = PERSON, Decision.ACCEPT
+    lost = draft.materials[0].files[0]
+    desk.attachments.path(lost.sha256).unlink()
+    with pytest.raises(Exception, match="材料文件丢失"):
+        desk.commit(draft, 1, "li")
+    assert desk.search() == []
+
+
+def test_working_days_skip_weekends_and_holidays():
+    friday = date(2026, 9, 25)
+    assert add_working_days(friday, 1) == date(2026, 9, 28)
+    national_day = {date(2026, 10, d) for d in range(1, 8)}
+    assert add_working_days(date(2026, 9, 30), 1, holidays=national_day) == date(2026, 10, 8)
+    assert add_working_days(friday, 1, workdays={date(2026, 9, 26)}) == date(2026, 9, 26)

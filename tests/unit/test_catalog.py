@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import pytest
+
+from hallclient.core.catalog import CaseType, CatalogError, Requirement, parse_item
+from hallclient.store import catalog_repo
+
+
+@pytest.fixture
+def catalog(db, demo_catalog):
+    with db.write() as conn:
+        catalog_repo.import_items(conn, demo_catalog["items"], demo_catalog["version"])
+    return db
+
+
+def test_demo_catalog_is_a_realistic_county_catalog(demo_catalog):
+    items = [parse_item(raw) for raw in demo_catalog["items"]]
+    assert len(items) >= 30
+    departments = {i.department for i in items}
+    for dept in ("市场监督管理局", "人力资源和社会保障局", "民政局", "不动产登记中心", "公安局",
+                 "卫生健康局", "住房和城乡建设局"):
+        assert any(dept in d for d in departments)
+    assert {i.case_type for i in items} == {CaseType.INSTANT, CaseType.PROMISED}
+    assert len({i.impl_code for i in items}) == len(items)
+    for item in items:   # the ten 三级十同 fields are all there
+        assert item.main_name and item.item_type and item.item_code and item.legal_basis
+        assert item.materials and item.process and item.form_fields and item.fees
+        assert item.legal_days >= item.promised_days or item.legal_days == 0
+        assert item.required_materials()
+    assert any(m.requirement is Requirement.CONDITIONAL for i in items for m in i.materials)
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("个体工商户", "个体工商户登记（设立登记）"),
+    ("gtgshdj", "个体工商户登记（设立登记）"),       # pinyin initials
+    ("budongchan", "不动产登记资料查询"),          # whole syllables
+    ("食品经营", "食品经营许可（新办）"),
+    ("民政局", "内地居民婚姻登记（结婚登记）"),      # by department
+])
+def test_search_by_name_pinyin_and_department(catalog, query, expected):
+    names = [s.name for s in catalog_repo.search(catalog.conn, query)]
+    assert expected in names
+
+
+def test_search_by_code(catalog, demo_catalog):
+    first = demo_catalog["items"][0]
+    by_impl = catalog_repo.search(catalog.conn, first["impl_code"])
+    assert [s.impl_code for s in by_impl] == [first["impl_code"]]
+    by_code = catalog_repo.search(catalog.conn, first["item_code"][:6])
+    assert first["impl_code"] in [s.impl_code for s in by_code]
+
+
+def test_items_read_back_whole(catalog, demo_catalog):
+    raw = demo_catalog["items"][3]
+    item = catalog_repo.get(catalog.conn, raw["impl_code"])
+    assert item == parse_item(raw)
+
+
+def test_a_bad_catalog_changes_nothing(catalog, demo_catalog):
+    bad = [dict(demo_catalog["items"][0], item_type="77")]
+    with pytest.raises(CatalogError, match="事项类型 77"):
+        with catalog.write() as conn:
+            catalog_repo.import_items(conn, demo_catalog["items"][1:] + bad, "v2")
+    assert catalog_repo.count(catalog.conn) == len(demo_catalog["items"])
+
+
+def test_item_validation_messages():
+    with pytest.raises(CatalogError, match="缺少「item_code」"):
+        parse_item({"impl_code": "X", "item_type": "01"})
+    with pytest.raises(CatalogError, match="承诺时限"):
+        parse_item({"impl_code": "X", "item_type": "01", "item_code": "C", "main_name": "m",
+                    "department": "d", "legal_basis": "b", "legal_days": 5, "promised_days": 9})

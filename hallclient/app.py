@@ -209,7 +209,6 @@ def _prepare(ctx: Any, demo: bool) -> dict[str, Any]:
 
 def _seed_demo(ctx: Any) -> None:
     import hallclient_resources as resources
-
     from hallclient.core.accounts import Role
     from hallclient.core.tickets import PriorityClass
     from hallclient.services.context import load_hall_file

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import barcode
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QPainter
@@ -14,6 +16,17 @@ def code128_modules(text: str) -> str:
     if not text or not text.isascii():
         raise ValueError("Code128 只能编码 ASCII 字符")
     return str(barcode.get("code128", text).build()[0])
+
+
+def fitted_code128(text: str, dpi: float, max_width_px: float, height_px: int,
+                   ideal_mm: float = 0.33, min_mm: float = 0.19) -> QImage:
+    """A barcode with modules as close to ``ideal_mm`` as the space allows (never below
+    ``min_mm``, the smallest X-dimension readers and 203-dpi thermal heads handle well)."""
+    modules = len(code128_modules(text)) + 2 * QUIET_MODULES
+    ideal = max(1, math.ceil(ideal_mm / 25.4 * dpi))
+    fitting = int(max_width_px // modules)
+    module_px = max(min(ideal, fitting), max(1, math.ceil(min_mm / 25.4 * dpi)))
+    return code128_image(text, module_px=module_px, height_px=height_px)
 
 
 def code128_image(text: str, module_px: int = 3, height_px: int = 90) -> QImage:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import html
-import math
 from dataclasses import dataclass
 from string import Template
 
-import hallclient_resources as resources
 from PySide6.QtCore import QMarginsF, QSizeF, QUrl
 from PySide6.QtGui import QPagedPaintDevice, QPageLayout, QPageSize, QPainter, QTextDocument
 
-from .barcode import code128_image
+import hallclient_resources as resources
+
+from .barcode import fitted_code128
 
 MM_PER_INCH = 25.4
 MIN_MODULE_MM = 0.33
@@ -47,13 +47,8 @@ def render_ticket(info: TicketPrint, device: QPagedPaintDevice, width_mm: float 
     dpi = device.logicalDpiX()
     printable_mm = width_mm - 6
     width_px = printable_mm / MM_PER_INCH * dpi
-    # modules of at least 0.33 mm: readable by hand scanners and 203-dpi thermal heads
-    module_px = max(2, math.ceil(MIN_MODULE_MM / MM_PER_INCH * dpi))
-    image = code128_image(info.number, module_px=module_px, height_px=int(12 / MM_PER_INCH * dpi))
-    # keep the barcode inside the paper: shrink only by whole modules
-    while image.width() > width_px and module_px > 1:
-        module_px -= 1
-        image = code128_image(info.number, module_px=module_px, height_px=image.height())
+    # modules of about 0.33 mm: readable by hand scanners and 203-dpi thermal heads
+    image = fitted_code128(info.number, dpi, width_px, int(12 / MM_PER_INCH * dpi), MIN_MODULE_MM)
     doc = QTextDocument()
     doc.documentLayout().setPaintDevice(device)  # point sizes at the device's resolution
     doc.setDocumentMargin(0)

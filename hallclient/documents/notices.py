@@ -1,0 +1,143 @@
+"""Written notices (行政许可法 第三十二条): 受理通知书, 补正告知书, 不予受理通知书 on A4,
+and the 80 mm receipt (办件回执). Each carries a Code128 barcode of the 办件编号."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from PySide6.QtCore import QMarginsF, QRectF, QSizeF, QUrl
+from PySide6.QtGui import (
+    QPagedPaintDevice,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPdfWriter,
+    QTextDocument,
+)
+
+import hallclient_resources as resources
+from hallclient.core.catalog import CaseType, CatalogItem, MaterialForm
+from hallclient.core.validators import mask_id, mask_mobile
+
+from .barcode import fitted_code128
+from .ticket import MIN_MODULE_MM, MM_PER_INCH, page_size
+
+KINDS = {
+    "accept": ("受理通知书", "notice_accept.html"),
+    "correction": ("补正告知书", "notice_correction.html"),
+    "refusal": ("不予受理通知书", "notice_refusal.html"),
+}
+MATERIAL_STATUS = {"kept": "已收取（电子件）", "original_verified": "原件已核验",
+                   "paper_copy": "已收纸质件", "missing": "未提供", "not_applicable": "不适用"}
+
+
+@dataclass(frozen=True)
+class NoticeContext:
+    hall: str
+    case: dict[str, Any]      # as case_repo.get_case returns it
+    item: CatalogItem
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _day(iso: str | None) -> str:
+    if not iso:
+        return "—"
+    d = datetime.fromisoformat(iso)
+    return f"{d.year} 年 {d.month} 月 {d.day} 日"
+
+
+def _fields(ctx: NoticeContext) -> dict[str, str]:
+    c, item = ctx.case, ctx.item
+    kept = [m for m in c["materials"] if m["status"] != "not_applicable"]
+    material_rows = "".join(
+        f"<tr><td>{i}</td><td>{_e(m['name'])}</td><td>{_e(MaterialForm(m['form']).label)}</td>"
+        f"<td>{_e(MATERIAL_STATUS[m['status']])}</td></tr>" for i, m in enumerate(kept, 1))
+    missing = [m for m in c["materials"] if m["status"] == "missing" and m["requirement"] == "required"]
+    missing_rows = "".join(
+        f"<tr><td>{i}</td><td>{_e(m['name'])}（{_e(MaterialForm(m['form']).label)}，"
+        f"{m['expected_count']} 份）</td><td>{_e(m['standard']) or '按有关规定提交'}</td></tr>"
+        for i, m in enumerate(missing, 1))
+    applicant = c["applicant_name"] + (f"（法定代表人：{c['legal_rep']}）" if c.get("legal_rep") else "")
+    delivery = "窗口领取" if c["delivery"] == "window" else (
+        f"邮寄：{c.get('post_recipient') or ''} {c.get('post_address') or ''}")
+    return {
+        "hall": _e(ctx.hall), "department": _e(item.department), "case_no": _e(c["case_no"]),
+        "query_password": _e(c["query_password"]), "applicant_line": _e(applicant),
+        "applicant_name": _e(c["applicant_name"]), "id_number_masked": _e(mask_id(c["id_number"])),
+        "mobile_masked": _e(mask_mobile(c["mobile"])), "item_name": _e(c["item_name"]),
+        "legal_basis": _e(item.legal_basis), "received_on": _day(c["received_at"]),
+        "received_at": _e(c["received_at"][:16].replace("T", " ")),
+        "issued_on": _day(c["decided_at"]), "clerk": _e(c.get("clerk")),
+        "window": _e(c.get("window")), "case_type": _e(CaseType(c["case_type"]).label),
+        "legal_days": f"{item.legal_days} 个工作日" if item.legal_days else "即办",
+        "promised_date": _day(c.get("promised_date")) if c.get("promised_date") else "—",
+        "delivery": _e(delivery), "material_rows": material_rows, "missing_rows": missing_rows,
+        "refusal_reason": _e(c.get("refusal_reason")), "refusal_agency": _e(c.get("refusal_agency")),
+        "status": {3: "已受理", 5: "不予受理", 6: "待补正"}.get(c["status"], str(c["status"])),
+    }
+
+
+def _template(name: str) -> Template:
+    return Template(resources.path("templates", name).read_text(encoding="utf-8"))
+
+
+def notice_html(kind: str, ctx: NoticeContext, barcode_size: tuple[int, int]) -> str:
+    fields = _fields(ctx)
+    w, h = barcode_size
+    if kind == "receipt":
+        return _template("receipt.html").substitute(fields, barcode_width=w, barcode_height=h)
+    title, body = KINDS[kind]
+    return _template("notice_base.html").substitute(
+        fields, title=title, body=_template(body).substitute(fields), barcode_width=w,
+        barcode_height=h)
+
+
+def render(kind: str, ctx: NoticeContext, device: QPagedPaintDevice) -> None:
+    """Lay out a notice (A4) or the receipt (80 mm) on a printer or PDF writer."""
+    receipt = kind == "receipt"
+    size = page_size(80.0, 120.0) if receipt else QPageSize(QPageSize.PageSizeId.A4)
+    margins = QMarginsF(3, 3, 3, 3) if receipt else QMarginsF(20, 18, 20, 18)
+    layout = QPageLayout(size, QPageLayout.Orientation.Portrait, margins, QPageLayout.Unit.Millimeter)
+    device.setPageLayout(layout)
+    dpi = device.logicalDpiX()
+    rect = layout.paintRectPixels(int(dpi))
+    image = fitted_code128(ctx.case["case_no"], dpi, rect.width() * (1.0 if receipt else 0.5),
+                           int((10 if receipt else 12) / MM_PER_INCH * dpi), MIN_MODULE_MM)
+    css = 96.0 / dpi
+    doc = QTextDocument()
+    doc.documentLayout().setPaintDevice(device)
+    doc.setDocumentMargin(0)
+    doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl("barcode:case"), image)
+    doc.setPageSize(QSizeF(rect.width(), rect.height()))
+    doc.setHtml(notice_html(kind, ctx, (round(image.width() * css), round(image.height() * css))))
+    painter = QPainter(device)
+    try:
+        pages = max(1, doc.pageCount())
+        for page in range(pages):
+            if page:
+                device.newPage()
+            painter.save()
+            painter.translate(0, -page * rect.height())
+            doc.drawContents(painter, QRectF(0, page * rect.height(), rect.width(), rect.height()))
+            painter.restore()
+    finally:
+        painter.end()
+
+
+def write_pdf(kind: str, ctx: NoticeContext, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = QPdfWriter(str(path))
+    writer.setResolution(300)
+    writer.setTitle(f"{KINDS.get(kind, ('办件回执',))[0]} {ctx.case['case_no']}")
+    writer.setCreator("hallclient")
+    render(kind, ctx, writer)
+    del writer
+    return path

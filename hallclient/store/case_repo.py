@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from hallclient.core.validators import check_resident_id, check_uscc
+
 
 def next_serial(conn: sqlite3.Connection, day: str) -> int:
     row = conn.execute(
@@ -98,20 +100,31 @@ def get_case(conn: sqlite3.Connection, case_no: str) -> dict[str, Any] | None:
     return case
 
 
+def _prefix(column: str, text: str) -> tuple[str, list[str]]:
+    """``column`` starts with ``text``, as a range the column's index can serve (LIKE cannot
+    use a BINARY index)."""
+    return f"({column} >= ? AND {column} < ?)", [text, text + "\U0010ffff"]
+
+
 def search(conn: sqlite3.Connection, text: str = "", status: int | None = None,
            day_from: str | None = None, day_to: str | None = None,
            limit: int = 100) -> list[dict[str, Any]]:
     """By 办件编号 (prefix), applicant name (prefix), ID number (exact), status, date range."""
-    where: list[str] = ["1 = 1"]
+    where: list[str] = []
     params: list[Any] = []
     text = text.strip()
     if text:
-        if text.isascii() and len(text) >= 15 and text[:6].isdigit():
-            where.append("(case_no LIKE ? OR id_number = ?)")
-            params += [f"{text}%", text.upper()]
+        if check_resident_id(text).ok or check_uscc(text).ok:
+            where.append("id_number = ?")
+            params.append(text.upper())
+        elif text.isascii():
+            clause, values = _prefix("case_no", text.upper())
+            where.append(clause)
+            params += values
         else:
-            where.append("(applicant_name LIKE ? OR case_no LIKE ?)")
-            params += [f"{text}%", f"{text}%"]
+            clause, values = _prefix("applicant_name", text)
+            where.append(clause)
+            params += values
     if status is not None:
         where.append("status = ?")
         params.append(status)
@@ -121,7 +134,9 @@ def search(conn: sqlite3.Connection, text: str = "", status: int | None = None,
     if day_to:
         where.append("received_at < ?")
         params.append(day_to + "T99")
+    condition = " AND ".join(where) or "1 = 1"
     return _dicts(conn.execute(
         "SELECT id, case_no, item_name, status, applicant_name, id_number, mobile, received_at,"
-        f" window, clerk FROM cases WHERE {' AND '.join(where)}"
+        f" window, clerk FROM cases WHERE {condition}"
         " ORDER BY received_at DESC LIMIT ?", (*params, limit)))
+

@@ -64,15 +64,25 @@ class App:
     kiosk: Any = None
     kiosk_window: Any = None
     printer: Any = None
+    intake: Any = None
+    intake_window: Any = None
+    notice_printer: Any = None
+    wedge: Any = None
     exit_code: int | None = None
     startup_errors: list[str] = field(default_factory=list)
 
     def close(self) -> None:
+        if self.wedge is not None:
+            self.qapp.removeEventFilter(self.wedge)
+            self.wedge.flush()
         for w in (self.window, self.kiosk_window):
             if w is not None:
                 w.close()
-        if self.printer is not None:
-            self.printer.close()
+        if self.intake_window is not None:
+            self.intake_window.close()
+        for printer in (self.printer, self.notice_printer):
+            if printer is not None:
+                printer.close()
         self.worker.close()
 
 
@@ -101,6 +111,7 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
         import hallclient_resources as resources
 
         config.set("kiosk.printer", "pdf")
+        config.set("notice.printer", "pdf")
         demo_hall = json.loads(resources.path("demo", "hall.json").read_text(encoding="utf-8"))
         config.set("hall.name", demo_hall.get("hall", config["hall.name"]))
 
@@ -163,6 +174,47 @@ def _build_counter(app: App, preferred_window: int | None) -> None:
     app.window = CounterWindow(c, app.session, app.queue, app.announcer)
     app.window.sign_in_page.window_box.setProperty("preferred", preferred_window)
 
+    from hallclient.devices.wedge import BarcodeWedge
+    from hallclient.services.intake_service import IntakeService
+
+    app.intake = IntakeService(app.runner)
+    app.session.signed_in.connect(lambda clerk, window, _s: app.intake.attach(clerk.username, window))
+    app.window.intake_requested.connect(lambda ticket: open_intake(app, ticket))
+    app.wedge = BarcodeWedge()
+    app.wedge.scanned.connect(lambda code: _route_scan(app, code))
+    app.qapp.installEventFilter(app.wedge)
+
+
+def open_intake(app: App, ticket: str = "") -> Any:
+    """Show the intake window (built on first use), for the ticket being served."""
+    if app.intake_window is None:
+        from hallclient.devices.printer import NoticePrinter
+        from hallclient.ui.intake_window import IntakeWindow
+
+        app.notice_printer = NoticePrinter(app.config["notice.printer"], app.data_dir / "notices")
+        app.intake_window = IntakeWindow(app.intake, app.notice_printer, app.config["hall.name"])
+    app.intake_window.current_ticket = ticket
+    if app.intake.draft is not None:
+        app.intake.draft.ticket = app.intake.draft.ticket or ticket
+    app.intake_window.show()
+    app.intake_window.raise_()
+    app.intake_window.activateWindow()
+    app.intake.search(app.intake_window.search_edit.text())
+    return app.intake_window
+
+
+def _route_scan(app: App, code: str) -> None:
+    from hallclient.core.scancodes import ScanKind, classify
+
+    if app.intake_window is not None and app.intake_window.isVisible() and app.intake.take_scan(code):
+        return
+    kind = classify(code)
+    if kind is ScanKind.CASE:
+        open_intake(app)
+        app.intake.take_scan(code)
+    elif kind is ScanKind.TICKET and app.window is not None:
+        app.window.show_scan(code.strip().upper())
+
 
 def _build_kiosk(app: App) -> None:
     from hallclient.devices.printer import TicketPrinter
@@ -214,6 +266,7 @@ def _seed_demo(ctx: Any) -> None:
     from hallclient.services.context import load_hall_file
 
     ctx.import_hall(load_hall_file(resources.path("demo", "hall.json")))
+    ctx.import_catalog(load_hall_file(resources.path("demo", "catalog.json")))
     if ctx.clerk_count() == 0:
         ctx.add_clerk("demo", "演示窗口员", Role.CLERK, DEMO_PASSWORD)
         ctx.add_clerk("admin", "演示管理员", Role.SUPERVISOR, DEMO_PASSWORD)

@@ -53,6 +53,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("ui.idle_lock_minutes", float, 10.0, "无操作多少分钟后自动锁屏（0=不锁）"),
     Option("kiosk.printer", str, "", "取号票打印机名称；留空=系统默认；pdf=打印到数据目录 tickets/ 下的 PDF"),
     Option("kiosk.ticket_width_mm", float, 80.0, "取号票纸宽（毫米），热敏打印机通常为 80"),
+    Option("notice.printer", str, "",
+           "通知书（A4）打印机名称；留空=系统默认；pdf=只生成数据目录 notices/ 下的 PDF"),
     Option("keys.call_next", str, "F1", "快捷键：呼叫下一位"),
     Option("keys.recall", str, "F2", "快捷键：重呼"),
     Option("keys.no_show", str, "F3", "快捷键：过号"),
@@ -64,6 +66,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("keys.call_specific", str, "F9", "快捷键：指定号码呼叫"),
     Option("keys.reactivate", str, "F10", "快捷键：激活过号"),
     Option("keys.lock", str, "F12", "快捷键：锁屏"),
+    Option("keys.intake", str, "F11", "快捷键：打开受理"),
 )
 BY_KEY = {o.key: o for o in OPTIONS}
 

@@ -68,3 +68,57 @@ class TicketPrinter(QObject):
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+
+
+class NoticePrinter(QObject):
+    """Notices (A4) and receipts (80 mm): always kept as a PDF in ``pdf_dir`` (the record of
+    what was handed over), and sent to the printer unless the printer is "pdf" or absent.
+
+    Signals: notice_printed(str kind, str pdf_path, str printer), print_failed(str kind, str message)
+    """
+
+    notice_printed = Signal(str, str, str)
+    print_failed = Signal(str, str)
+
+    def __init__(self, printer_name: str, pdf_dir: Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.printer_name = printer_name
+        self.pdf_dir = pdf_dir
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notice-printer")
+
+    def print_notice(self, kind: str, ctx: object) -> Future[tuple[str, str]]:
+        future = self._executor.submit(self._print, kind, ctx)
+
+        def report(f: Future[tuple[str, str]]) -> None:
+            error = f.exception()
+            if error is None:
+                self.notice_printed.emit(kind, *f.result())
+            else:
+                log.error("notice print failed", exc_info=error)
+                self.print_failed.emit(kind, f"通知书打印失败：{error}")
+
+        future.add_done_callback(report)
+        return future
+
+    def _print(self, kind: str, ctx: object) -> tuple[str, str]:
+        from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
+
+        from hallclient.documents.notices import render, write_pdf
+
+        case_no = ctx.case["case_no"]  # type: ignore[attr-defined]
+        pdf = write_pdf(kind, ctx, self.pdf_dir / f"{case_no}-{kind}.pdf")  # type: ignore[arg-type]
+        if self.printer_name == "pdf":
+            return str(pdf), ""
+        names = [p.printerName() for p in QPrinterInfo.availablePrinters()]
+        if self.printer_name and self.printer_name not in names:
+            raise RuntimeError(f"找不到打印机 {self.printer_name}，PDF 已保存在 {pdf}")
+        if not names:
+            return str(pdf), ""
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        if self.printer_name:
+            printer.setPrinterName(self.printer_name)
+        render(kind, ctx, printer)  # type: ignore[arg-type]
+        return str(pdf), printer.printerName()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)

@@ -33,6 +33,8 @@ class CounterContext:
     db: Database
     queue: LocalQueue
     clock: Clock
+    desk: Any = None          # CaseDesk (intake)
+    card_reader: Any = None   # IdCardReader
 
     def authenticate(self, username: str, password: str) -> Clerk | None:
         found = accounts_repo.password_hash(self.db.conn, username.strip())
@@ -54,13 +56,28 @@ class CounterContext:
     def import_hall(self, spec: dict[str, Any]) -> None:
         self.queue.import_hall(spec)
 
+    def import_catalog(self, spec: dict[str, Any]) -> int:
+        from hallclient.store import catalog_repo
+
+        with self.db.write() as conn:
+            return catalog_repo.import_items(conn, spec["items"], str(spec.get("version", "")))
+
     def close(self) -> None:
         self.db.close()
 
 
-def open_context(data_dir: Path, config: Config, clock: Clock = local_now) -> CounterContext:
+def open_context(data_dir: Path, config: Config, clock: Clock = local_now,
+                 card_reader: Any = None) -> CounterContext:
+    from hallclient.devices.idcard import SimulatedReader
+    from hallclient.services.case_desk import CaseDesk
+    from hallclient.store.attachments import AttachmentStore
+
     db = open_database(data_dir / DB_FILE)
-    return CounterContext(db=db, queue=LocalQueue(db, rules_from(config), clock), clock=clock)
+    desk = CaseDesk(db, AttachmentStore(data_dir / "attachments"),
+                    region=config["hall.region_code"], device_code=config["hall.device_code"],
+                    clock=clock)
+    return CounterContext(db=db, queue=LocalQueue(db, rules_from(config), clock), clock=clock,
+                          desk=desk, card_reader=card_reader or SimulatedReader())
 
 
 def load_hall_file(path: Path) -> dict[str, Any]:

@@ -48,6 +48,7 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("call_specific", "指定呼叫", "keys.call_specific"),
     ("reactivate", "激活过号", "keys.reactivate"),
     ("lock", "锁屏", "keys.lock"),
+    ("intake", "受理", "keys.intake"),
 )
 
 

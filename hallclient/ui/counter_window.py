@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDateTime, QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QDateTime, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication,
@@ -42,6 +42,10 @@ QToolButton { min-height: 54px; min-width: 120px; font-size: 15px; }
 """
 
 class CounterWindow(QMainWindow):
+    """Signals: intake_requested(str current ticket number or "")"""
+
+    intake_requested = Signal(str)
+
     def __init__(self, config: Config, session: SessionService, queue: QueueService,
                  announcer: Announcer, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -251,6 +255,7 @@ class CounterWindow(QMainWindow):
             "pause": state is None,
             "reactivate": True,
             "lock": True,
+            "intake": True,
         }
         for name, action in self.actions_by_name.items():
             action.setEnabled(on_counter and enabled[name])
@@ -322,6 +327,16 @@ class CounterWindow(QMainWindow):
             number = self.no_show_list.currentItem().text().split()[0]
         self.queue.reactivate(number)
         self.number_edit.clear()
+
+    def _do_intake(self) -> None:
+        current = self.queue.current
+        self.intake_requested.emit(current.number if current else "")
+
+    def show_scan(self, code: str) -> None:
+        """A ticket number scanned at the counter goes to the number field, ready for F9/F10."""
+        self.ensure_counter_page()
+        self.number_edit.setText(code)
+        self._say(self.tr("已扫描排队号 {n}，按 F9 呼叫或 F10 激活").format(n=code))
 
     def _do_lock(self) -> None:
         self.session.lock("manual")

@@ -1,0 +1,207 @@
+"""Application intake (受理) for the counter window: one draft case at a time."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from hallclient.core.cases import Applicant, CaseDraft, Decision, MaterialStatus, decision_problems
+from hallclient.core.scancodes import ScanKind, classify
+from hallclient.devices.idcard import CardReaderError, IdCardData
+from hallclient.store import catalog_repo
+from hallclient.store.attachments import AttachmentError
+
+from .case_desk import CaseError, CommittedCase
+from .session import user_message
+
+log = logging.getLogger(__name__)
+
+
+class IntakeService(QObject):
+    """Signals:
+    items_found(list ItemSummary)
+    draft_started(CaseDraft)            — an item was chosen, or a 补正 case reopened
+    card_read(IdCardData), card_failed(str)
+    material_changed(str code)          — files or status of one material changed
+    material_failed(str code, str message)
+    scan_routed(str kind, str code)     — a wedge scan was taken by intake
+    case_committed(CommittedCase, dict case)
+    commit_failed(list problems)
+    """
+
+    items_found = Signal(list)
+    draft_started = Signal(object)
+    card_read = Signal(object)
+    card_failed = Signal(str)
+    material_changed = Signal(str)
+    material_failed = Signal(str, str)
+    scan_routed = Signal(str, str)
+    case_committed = Signal(object, object)
+    commit_failed = Signal(list)
+
+    def __init__(self, runner: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.draft: CaseDraft | None = None
+        self.resuming: str | None = None     # case number of a 补正 case being completed
+        self.window: int | None = None
+        self.clerk: str = ""
+        self.last: CommittedCase | None = None
+
+    def attach(self, clerk: str, window: int) -> None:
+        self.clerk, self.window = clerk, window
+
+    # -- item ---------------------------------------------------------------------------
+
+    def search(self, text: str) -> None:
+        self.runner.run(lambda ctx: catalog_repo.search(ctx.db.conn, text), self.items_found.emit,
+                        lambda exc: log.warning("catalog search failed: %s", exc))
+
+    def choose(self, impl_code: str, ticket: str = "") -> None:
+        def done(item: Any) -> None:
+            if item is None:
+                self.commit_failed.emit([self.tr("事项目录中没有该事项")])
+                return
+            self.draft = CaseDraft.for_item(item)
+            self.draft.ticket = ticket
+            self.resuming = None
+            self.draft_started.emit(self.draft)
+
+        self.runner.run(lambda ctx: catalog_repo.get(ctx.db.conn, impl_code), done,
+                        lambda exc: self.commit_failed.emit([user_message(exc)]))
+
+    def reopen(self, case_no: str) -> None:
+        """An applicant returns with 补正 materials: continue the stored case."""
+        def job(ctx: Any) -> tuple[Any, Any]:
+            case = ctx.desk.load(case_no)
+            item = catalog_repo.get(ctx.db.conn, case["impl_code"]) if case else None
+            return case, item
+
+        def done(pair: tuple[Any, Any]) -> None:
+            case, item = pair
+            if case is None or item is None:
+                self.commit_failed.emit([self.tr("找不到办件 {n}").format(n=case_no)])
+                return
+            draft = CaseDraft.for_item(item)
+            draft.applicant = Applicant(case["applicant_kind"], case["applicant_name"],
+                                        case["id_number"], case["legal_rep"] or "", case["mobile"],
+                                        case["address"] or "", case["agent_name"] or "",
+                                        case["agent_id_number"] or "")
+            stored = {m["code"]: MaterialStatus(m["status"]) for m in case["materials"]}
+            for m in draft.materials:
+                m.status = stored.get(m.code, MaterialStatus.MISSING)
+            self.draft, self.resuming = draft, case_no
+            self.draft_started.emit(draft)
+
+        self.runner.run(job, done, lambda exc: self.commit_failed.emit([user_message(exc)]))
+
+    # -- applicant ----------------------------------------------------------------------
+
+    def read_card(self) -> None:
+        def done(card: IdCardData) -> None:
+            if self.draft is not None and self.draft.applicant.kind == "person":
+                a = self.draft.applicant
+                a.name, a.id_number, a.address = card.name, card.id_number, card.address
+            self.card_read.emit(card)
+
+        def failed(exc: BaseException) -> None:
+            self.card_failed.emit(exc.message if isinstance(exc, CardReaderError) else user_message(exc))
+
+        self.runner.run(lambda ctx: ctx.card_reader.read(), done, failed)
+
+    # -- materials ----------------------------------------------------------------------
+
+    def import_files(self, code: str, paths: list[Path]) -> None:
+        """Stage each file (type checked, fsynced into the store) and attach it."""
+        material = self._material(code)
+        if material is None:
+            return
+
+        def job(ctx: Any) -> list[Any]:
+            return [ctx.desk.stage_file(Path(p)) for p in paths]
+
+        def done(files: list[Any]) -> None:
+            material.files.extend(files)
+            material.status = MaterialStatus.KEPT
+            self.material_changed.emit(code)
+
+        def failed(exc: BaseException) -> None:
+            message = str(exc) if isinstance(exc, AttachmentError) else user_message(exc)
+            self.material_failed.emit(code, message)
+
+        self.runner.run(job, done, failed)
+
+    def set_status(self, code: str, status: MaterialStatus) -> None:
+        material = self._material(code)
+        if material is None:
+            return
+        if status is MaterialStatus.KEPT and not material.files:
+            self.material_failed.emit(code, self.tr("请先扫描或导入「{n}」的电子件").format(n=material.name))
+            return
+        material.status = status
+        self.material_changed.emit(code)
+
+    def _material(self, code: str) -> Any:
+        if self.draft is None:
+            return None
+        return next((m for m in self.draft.materials if m.code == code), None)
+
+    # -- scans --------------------------------------------------------------------------
+
+    def take_scan(self, code: str) -> bool:
+        """Route a scan that arrived while intake is open; False if intake does not want it."""
+        kind = classify(code)
+        if kind is ScanKind.CASE:
+            self.reopen(code.strip().upper())
+        elif self.draft is None:
+            return False
+        elif kind is ScanKind.TICKET:
+            self.draft.ticket = code.strip().upper()
+        elif kind is ScanKind.ID_NUMBER and self.draft.applicant.kind == "person":
+            self.draft.applicant.id_number = code.strip().upper()
+        elif kind is ScanKind.PREAPPLICATION:
+            pass   # fetched from the platform once sync exists; the code is kept with the draft
+        self.scan_routed.emit(kind.value, code.strip())
+        return True
+
+    # -- decision -----------------------------------------------------------------------
+
+    def problems(self) -> list[str]:
+        return decision_problems(self.draft) if self.draft else [self.tr("请先选择事项")]
+
+    def commit(self, decision: Decision) -> None:
+        draft = self.draft
+        if draft is None:
+            self.commit_failed.emit([self.tr("请先选择事项")])
+            return
+        draft.decision = decision
+        problems = decision_problems(draft)
+        if problems:
+            self.commit_failed.emit(problems)
+            return
+        window, clerk, resuming = self.window, self.clerk, self.resuming
+
+        def job(ctx: Any) -> tuple[CommittedCase, dict[str, Any]]:
+            if resuming:
+                done = ctx.desk.resume_correction(resuming, draft, window, clerk)
+            else:
+                done = ctx.desk.commit(draft, window, clerk)
+            return done, ctx.desk.load(done.case_no)
+
+        def done(pair: tuple[CommittedCase, dict[str, Any]]) -> None:
+            self.last = pair[0]
+            self.draft, self.resuming = None, None
+            self.case_committed.emit(pair[0], pair[1])
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, CaseError):
+                self.commit_failed.emit(exc.problems)
+            elif isinstance(exc, AttachmentError):
+                self.commit_failed.emit([str(exc)])
+            else:
+                self.commit_failed.emit([user_message(exc)])
+
+        self.runner.run(job, done, failed)

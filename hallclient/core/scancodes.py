@@ -8,7 +8,7 @@ from enum import Enum
 from .validators import check_resident_id
 
 _TICKET = re.compile(r"^[A-Z]\d{3,4}$")
-_CASE = re.compile(r"^\d{14}[A-Z2-7]{6}\d{4}$")          # see core.cases.case_number
+_CASE = re.compile(r"^\d{14}[0-9A-Z]{6}\d{4}$")         # see core.cases.case_number
 _PREAPPLICATION = re.compile(r"^YS[0-9A-Z]{10,32}$")      # online pre-application (网上预申请)
 
 

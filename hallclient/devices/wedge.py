@@ -54,7 +54,7 @@ class BarcodeWedge(QObject):
             # shortcuts (F9 呼叫 ...) act on this event, before the key press: anything held
             # must reach its field first, as a keypad sends "A023" then F9 in one burst
             assert isinstance(event, QKeyEvent)
-            if not (event.text() and event.text().isprintable()):
+            if event.key() not in _ENTER and not (event.text() and event.text().isprintable()):
                 self.flush()
             return False
         if event.type() != QEvent.Type.KeyPress:

@@ -8,7 +8,14 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from hallclient.core.cases import Applicant, CaseDraft, Decision, MaterialStatus, decision_problems
+from hallclient.core.cases import (
+    Applicant,
+    CaseDraft,
+    Decision,
+    MaterialStatus,
+    StagedFile,
+    decision_problems,
+)
 from hallclient.core.scancodes import ScanKind, classify
 from hallclient.devices.idcard import CardReaderError, IdCardData
 from hallclient.store import catalog_repo
@@ -93,6 +100,8 @@ class IntakeService(QObject):
             stored = {m["code"]: MaterialStatus(m["status"]) for m in case["materials"]}
             for m in draft.materials:
                 m.status = stored.get(m.code, MaterialStatus.MISSING)
+                m.files = [StagedFile(a["sha256"], a["original_name"], a["size"], a["mime"])
+                           for a in case["attachments"] if a["material_code"] == m.code]
             self.draft, self.resuming = draft, case_no
             self.draft_started.emit(draft)
 

@@ -1,0 +1,177 @@
+"""The whole intake flow driven through the window like a clerk: item, card read,
+materials, decision, printed notice — for a person and a company; accept, 补正 then
+complete, refuse; with wedge-scanned barcodes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+import hallclient_resources as resources
+from hallclient.app import open_intake
+from hallclient.core.cases import Decision
+from hallclient.services.context import load_hall_file, open_context
+
+from ..conftest import tiny_jpeg, tiny_pdf
+from .conftest import sign_in
+from .test_kiosk_and_documents import decode_pdf
+
+
+@pytest.fixture
+def intake_app(start_app, qtbot, tmp_path):
+    app = start_app(config={"notice.printer": "pdf"})
+    ctx = open_context(app.data_dir, app.config)
+    ctx.import_catalog(load_hall_file(resources.path("demo", "catalog.json")))
+    ctx.close()
+    sign_in(qtbot, app)
+    return app
+
+
+def scan(qtbot, app, widget, code):
+    with qtbot.waitSignal(app.wedge.scanned):
+        qtbot.keyClicks(widget, code)
+        qtbot.keyClick(widget, Qt.Key.Key_Return)
+
+
+def choose_item(qtbot, app, query, name):
+    win = open_intake(app, "A001")
+    win.search_edit.clear()
+    qtbot.keyClicks(win.search_edit, query)
+    qtbot.waitUntil(lambda: any(
+        win.item_list.item(i).text().startswith(name) for i in range(win.item_list.count())))
+    row = next(i for i in range(win.item_list.count())
+               if win.item_list.item(i).text().startswith(name + "　"))
+    win.item_list.setCurrentRow(row)
+    with qtbot.waitSignal(app.intake.draft_started):
+        qtbot.keyClick(win.item_list, Qt.Key.Key_Return)
+    assert win.stack.currentIndex() == 1
+    return win
+
+
+def supply_materials(qtbot, app, win, tmp_path: Path, leave_out: int = 0):
+    draft = app.intake.draft
+    required = [i for i, m in enumerate(draft.materials) if m.required]
+    keep = required[:len(required) - leave_out] if leave_out else required
+    for row in keep:
+        path = tmp_path / f"scan-{row}.jpg"
+        path.write_bytes(tiny_jpeg(row + len(draft.item.impl_code)))
+        with qtbot.waitSignal(app.intake.material_changed):
+            win.import_files_for_row(row, [path])
+    for row, m in enumerate(draft.materials):
+        if not m.required:
+            win.material_table.cellWidget(row, 3).setCurrentIndex(4)   # 不适用
+    return [draft.materials[i].name for i in required if i not in keep]
+
+
+def decide(qtbot, app, win, decision):
+    win.go(3)
+    win.decision_buttons[decision].setChecked(True)
+    with qtbot.waitSignal(app.intake.case_committed, timeout=10000) as done:
+        qtbot.mouseClick(win.submit_button, Qt.MouseButton.LeftButton)
+    kinds = {"accept", "receipt"} if decision is Decision.ACCEPT else (
+        {"correction", "receipt"} if decision is Decision.CORRECT else {"refusal", "receipt"})
+    qtbot.waitUntil(lambda: set(win.printed) == kinds, timeout=15000)
+    return done.args
+
+
+def test_person_accepted_with_card_read_and_scanned_ticket(qtbot, intake_app, tmp_path):
+    app = intake_app
+    win = choose_item(qtbot, app, "gtgsh", "个体工商户登记（设立登记）")
+    scan(qtbot, app, win.name_edit, "A007")                       # the queue ticket
+    assert app.intake.draft.ticket == "A007" and win.name_edit.text() == ""
+    with qtbot.waitSignal(app.intake.card_read):
+        qtbot.mouseClick(win.card_button, Qt.MouseButton.LeftButton)
+    assert win.name_edit.text() == "王𠮷" and win.id_edit.text() == "11010519491231002X"
+    qtbot.keyClicks(win.mobile_edit, "1380013800")
+    qtbot.waitUntil(lambda: "11 位" in win.mobile_hint.text())     # live validation
+    qtbot.keyClicks(win.mobile_edit, "0")
+    qtbot.waitUntil(lambda: win.mobile_hint.text() == "")
+    qtbot.mouseClick(win.next_button, Qt.MouseButton.LeftButton)
+    assert win.stack.currentIndex() == 2
+    supply_materials(qtbot, app, win, tmp_path)
+    done, case = decide(qtbot, app, win, Decision.ACCEPT)
+    assert case["status"] == 3 and case["applicant_name"] == "王𠮷" and case["ticket"] == "A007"
+    assert win.case_number_label.text() == done.case_no
+    texts, _ = decode_pdf(Path(win.printed["accept"]), dpi=300)
+    assert texts == [done.case_no]
+    assert app.reader.rows("SELECT status, applicant_name FROM cases WHERE case_no = ?",
+                           (done.case_no,)) == [(3, "王𠮷")]
+    assert "intake_accept" in app.reader.actions()
+
+
+def test_company_correction_then_completed_after_scanning_the_notice(qtbot, intake_app, tmp_path):
+    app = intake_app
+    win = choose_item(qtbot, app, "spjyxk", "食品经营许可（新办）")
+    win.kind_box.setCurrentIndex(win.kind_box.findData("company"))
+    win.name_edit.setText("示范县䶮记餐饮有限公司")   # QTest types ASCII only
+    qtbot.keyClicks(win.id_edit, "91350100M000100Y44")
+    qtbot.waitUntil(lambda: "校验位" in win.id_hint.text())
+    win.id_edit.setText("91350100M000100Y43")
+    qtbot.waitUntil(lambda: win.id_hint.text() == "")
+    win.rep_edit.setText("李䶮")
+    win.mobile_edit.setText("13900001111")
+    qtbot.mouseClick(win.next_button, Qt.MouseButton.LeftButton)
+    missing = supply_materials(qtbot, app, win, tmp_path, leave_out=2)
+
+    # accepting with materials missing is refused, with the missing ones named
+    win.go(3)
+    win.decision_buttons[Decision.ACCEPT].setChecked(True)
+    with qtbot.waitSignal(app.intake.commit_failed) as refused:
+        qtbot.mouseClick(win.submit_button, Qt.MouseButton.LeftButton)
+    assert all(name in refused.args[0][0] for name in missing)
+
+    done, case = decide(qtbot, app, win, Decision.CORRECT)
+    assert case["status"] == 6
+    assert [m["name"] for m in case["materials"] if m["status"] == "missing"] == missing
+
+    # days later the applicant brings the notice back: scanning its barcode reopens the case
+    win.start_new()
+    with qtbot.waitSignal(app.intake.draft_started):
+        scan(qtbot, app, win.search_edit, done.case_no)
+    assert app.intake.resuming == done.case_no and win.stack.currentIndex() == 2
+    draft = app.intake.draft
+    for row, m in enumerate(draft.materials):
+        if m.name in missing:
+            path = tmp_path / f"later-{row}.pdf"
+            path.write_bytes(tiny_pdf(m.name))
+            with qtbot.waitSignal(app.intake.material_changed):
+                win.import_files_for_row(row, [path])
+    again, case = decide(qtbot, app, win, Decision.ACCEPT)
+    assert again.case_no == done.case_no and case["status"] == 3 and case["version"] == 2
+    assert case["legal_rep"] == "李䶮"
+
+
+def test_refusal_with_reason_and_agency(qtbot, intake_app, tmp_path):
+    app = intake_app
+    win = choose_item(qtbot, app, "shttcl", "社会团体成立登记")
+    win.kind_box.setCurrentIndex(win.kind_box.findData("company"))
+    win.name_edit.setText("示范县书法协会")
+    win.id_edit.setText("91350100M000100Y43")
+    win.rep_edit.setText("张三")
+    win.mobile_edit.setText("13900001111")
+    qtbot.mouseClick(win.next_button, Qt.MouseButton.LeftButton)
+    win.go(3)
+    win.decision_buttons[Decision.REFUSE].setChecked(True)
+    with qtbot.waitSignal(app.intake.commit_failed) as refused:
+        qtbot.mouseClick(win.submit_button, Qt.MouseButton.LeftButton)
+    assert "不予受理须写明理由" in refused.args[0]
+    win.reason_edit.setText("申请事项依法不属于本机关职权范围")
+    win.agency_edit.setText("市民政局")
+    done, case = decide(qtbot, app, win, Decision.REFUSE)
+    assert case["status"] == 5 and case["refusal_agency"] == "市民政局"
+    texts, (w, h) = decode_pdf(Path(win.printed["refusal"]), dpi=300)
+    assert texts == [done.case_no] and (round(w), round(h)) == (210, 297)
+
+
+def test_unreadable_file_is_refused_and_the_material_stays_missing(qtbot, intake_app, tmp_path):
+    app = intake_app
+    win = choose_item(qtbot, app, "bdcdjzlcx", "不动产登记资料查询")
+    bad = tmp_path / "photo.jpg"
+    bad.write_bytes(b"GIF89a not really a jpeg")
+    with qtbot.waitSignal(app.intake.material_failed) as failed:
+        win.import_files_for_row(0, [bad])
+    assert "不是 JPG、PNG 或 PDF" in failed.args[1]
+    assert win.message.text() == failed.args[1]
+    assert app.intake.draft.materials[0].status.value == "missing"

@@ -66,6 +66,8 @@ class App:
     printer: Any = None
     intake: Any = None
     intake_window: Any = None
+    evaluation: Any = None
+    evaluator: Any = None
     notice_printer: Any = None
     wedge: Any = None
     exit_code: int | None = None
@@ -78,8 +80,9 @@ class App:
         for w in (self.window, self.kiosk_window):
             if w is not None:
                 w.close()
-        if self.intake_window is not None:
-            self.intake_window.close()
+        for w in (self.intake_window, self.evaluator):
+            if w is not None:
+                w.close()
         for printer in (self.printer, self.notice_printer):
             if printer is not None:
                 printer.close()
@@ -180,6 +183,14 @@ def _build_counter(app: App, preferred_window: int | None) -> None:
     app.intake = IntakeService(app.runner)
     app.session.signed_in.connect(lambda clerk, window, _s: app.intake.attach(clerk.username, window))
     app.window.intake_requested.connect(lambda ticket: open_intake(app, ticket))
+    from hallclient.services.evaluation_service import EvaluationService
+
+    app.evaluation = EvaluationService(app.runner, c["evaluation.rectify_days"])
+    app.session.signed_in.connect(
+        lambda clerk, window, _s: app.evaluation.attach(clerk.username, window))
+    app.evaluation.evaluation_requested.connect(lambda *_: ensure_evaluator(app))
+    if c["evaluation.after_finish"]:
+        app.queue.ticket_finished.connect(lambda t: ask_evaluation(app, t.number))
     app.wedge = BarcodeWedge()
     app.wedge.scanned.connect(lambda code: _route_scan(app, code))
     app.qapp.installEventFilter(app.wedge)
@@ -201,6 +212,25 @@ def open_intake(app: App, ticket: str = "") -> Any:
     app.intake_window.activateWindow()
     app.intake.search(app.intake_window.search_edit.text())
     return app.intake_window
+
+
+def ensure_evaluator(app: App) -> Any:
+    """The evaluator window, on the applicant-facing (last) screen; built on first use."""
+    if app.evaluator is None:
+        from hallclient.ui.evaluator import EvaluatorWindow
+
+        app.evaluator = EvaluatorWindow(app.evaluation)
+        _place_on_screen(app.evaluator, None)
+        # the request that built the window has already been emitted: show it now
+        if app.evaluation.pending is not None:
+            app.evaluator.ask(*app.evaluation.pending)
+    return app.evaluator
+
+
+def ask_evaluation(app: App, ticket: str) -> None:
+    last = app.intake.last if app.intake is not None else None
+    case_no = last.case_no if last is not None and app.intake.last_ticket == ticket else ""
+    app.evaluation.request(case_no, ticket)
 
 
 def _route_scan(app: App, code: str) -> None:

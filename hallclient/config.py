@@ -55,6 +55,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("kiosk.ticket_width_mm", float, 80.0, "取号票纸宽（毫米），热敏打印机通常为 80"),
     Option("notice.printer", str, "",
            "通知书（A4）打印机名称；留空=系统默认；pdf=只生成数据目录 notices/ 下的 PDF"),
+    Option("evaluation.after_finish", _bool, True, "办结后自动在评价器（副屏）上请申请人评价"),
+    Option("evaluation.rectify_days", int, 5, "差评整改时限（工作日，各省 5-15 天不等）"),
     Option("keys.call_next", str, "F1", "快捷键：呼叫下一位"),
     Option("keys.recall", str, "F2", "快捷键：重呼"),
     Option("keys.no_show", str, "F3", "快捷键：过号"),

@@ -57,6 +57,7 @@ class IntakeService(QObject):
         self.window: int | None = None
         self.clerk: str = ""
         self.last: CommittedCase | None = None
+        self.last_ticket = ""          # the queue ticket of the last committed case
 
     def attach(self, clerk: str, window: int) -> None:
         self.clerk, self.window = clerk, window
@@ -201,7 +202,7 @@ class IntakeService(QObject):
             return done, ctx.desk.load(done.case_no)
 
         def done(pair: tuple[CommittedCase, dict[str, Any]]) -> None:
-            self.last = pair[0]
+            self.last, self.last_ticket = pair[0], pair[1].get("ticket") or ""
             self.draft, self.resuming = None, None
             self.case_committed.emit(pair[0], pair[1])
 

@@ -140,3 +140,29 @@ def search(conn: sqlite3.Connection, text: str = "", status: int | None = None,
         f" window, clerk FROM cases WHERE {condition}"
         " ORDER BY received_at DESC LIMIT ?", (*params, limit)))
 
+
+
+def insert_evaluation(conn: sqlite3.Connection, fields: dict[str, Any]) -> int:
+    names = ", ".join(fields)
+    marks = ", ".join(f":{k}" for k in fields)
+    return int(conn.execute(f"INSERT INTO evaluations ({names}) VALUES ({marks})", fields).lastrowid or 0)
+
+
+def enqueue_evaluation(conn: sqlite3.Connection, evaluation_id: int, case_id: int | None,
+                       key: str, at: str) -> None:
+    conn.execute(
+        "INSERT INTO outbox (case_id, evaluation_id, kind, version, idempotency_key, created_at)"
+        " VALUES (?, ?, 'evaluation', 1, ?, ?)", (case_id, evaluation_id, key, at),
+    )
+
+
+def case_id(conn: sqlite3.Connection, case_no: str) -> int | None:
+    row = conn.execute("SELECT id FROM cases WHERE case_no = ?", (case_no,)).fetchone()
+    return int(row[0]) if row else None
+
+
+def evaluations(conn: sqlite3.Connection, day: str | None = None) -> list[dict[str, Any]]:
+    if day:
+        return _dicts(conn.execute(
+            "SELECT * FROM evaluations WHERE at >= ? AND at < ? ORDER BY id", (day, day + "T99")))
+    return _dicts(conn.execute("SELECT * FROM evaluations ORDER BY id"))

@@ -178,7 +178,8 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE TABLE outbox (
         id INTEGER PRIMARY KEY,
-        case_id INTEGER NOT NULL REFERENCES cases(id),
+        case_id INTEGER REFERENCES cases(id),
+        evaluation_id INTEGER,
         kind TEXT NOT NULL,
         version INTEGER NOT NULL,
         idempotency_key TEXT NOT NULL UNIQUE,
@@ -189,6 +190,25 @@ MIGRATIONS: tuple[str, ...] = (
         created_at TEXT NOT NULL
     );
     CREATE INDEX outbox_state ON outbox (state, next_try_at);
+    """,
+    # 6: 好差评 evaluations
+    """
+    CREATE TABLE evaluations (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        case_no TEXT,
+        ticket TEXT,
+        level TEXT NOT NULL,
+        reasons TEXT NOT NULL DEFAULT '[]',
+        comment TEXT NOT NULL DEFAULT '',
+        window INTEGER,
+        clerk TEXT,
+        channel TEXT NOT NULL,
+        at TEXT NOT NULL,
+        rectify_by TEXT
+    );
+    CREATE INDEX evaluations_at ON evaluations (at);
+    CREATE INDEX evaluations_case ON evaluations (case_no);
     """,
 )
 

@@ -34,6 +34,8 @@ SEED = {
         " applicant_kind, applicant_name, id_type, id_number, mobile, received_at, decided_at,"
         " query_password, updated_at) VALUES ('u', 'N1', 'I1', '事项', 1, 3, 'accept', 'person',"
         " '王𠮷', '111', '11010519491231002X', '13800138000', 't', 't', '123456', 't')"],
+    6: ["INSERT INTO evaluations (uid, case_no, level, channel, at) VALUES"
+        " ('e', 'N1', 'satisfied', '政务大厅平板电脑', 't')"],
 }
 
 

@@ -68,6 +68,7 @@ class App:
     intake_window: Any = None
     evaluation: Any = None
     evaluator: Any = None
+    case_list: Any = None
     notice_printer: Any = None
     wedge: Any = None
     exit_code: int | None = None
@@ -80,7 +81,7 @@ class App:
         for w in (self.window, self.kiosk_window):
             if w is not None:
                 w.close()
-        for w in (self.intake_window, self.evaluator):
+        for w in (self.intake_window, self.evaluator, self.case_list):
             if w is not None:
                 w.close()
         for printer in (self.printer, self.notice_printer):
@@ -183,6 +184,7 @@ def _build_counter(app: App, preferred_window: int | None) -> None:
     app.intake = IntakeService(app.runner)
     app.session.signed_in.connect(lambda clerk, window, _s: app.intake.attach(clerk.username, window))
     app.window.intake_requested.connect(lambda ticket: open_intake(app, ticket))
+    app.window.cases_requested.connect(lambda: open_case_list(app))
     from hallclient.services.evaluation_service import EvaluationService
 
     app.evaluation = EvaluationService(app.runner, c["evaluation.rectify_days"])
@@ -212,6 +214,17 @@ def open_intake(app: App, ticket: str = "") -> Any:
     app.intake_window.activateWindow()
     app.intake.search(app.intake_window.search_edit.text())
     return app.intake_window
+
+
+def open_case_list(app: App) -> Any:
+    if app.case_list is None:
+        from hallclient.services.case_list_service import CaseListService
+        from hallclient.ui.case_list import CaseListWindow
+
+        app.case_list = CaseListWindow(CaseListService(app.runner))
+    app.case_list.show()
+    app.case_list.search()
+    return app.case_list
 
 
 def ensure_evaluator(app: App) -> Any:

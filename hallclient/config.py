@@ -69,6 +69,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("keys.reactivate", str, "F10", "快捷键：激活过号"),
     Option("keys.lock", str, "F12", "快捷键：锁屏"),
     Option("keys.intake", str, "F11", "快捷键：打开受理"),
+    Option("keys.cases", str, "Ctrl+F", "快捷键：办件查询"),
 )
 BY_KEY = {o.key: o for o in OPTIONS}
 

@@ -49,6 +49,7 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("reactivate", "激活过号", "keys.reactivate"),
     ("lock", "锁屏", "keys.lock"),
     ("intake", "受理", "keys.intake"),
+    ("cases", "办件查询", "keys.cases"),
 )
 
 

@@ -42,9 +42,10 @@ QToolButton { min-height: 54px; min-width: 120px; font-size: 15px; }
 """
 
 class CounterWindow(QMainWindow):
-    """Signals: intake_requested(str current ticket number or "")"""
+    """Signals: intake_requested(str current ticket number or ""), cases_requested()"""
 
     intake_requested = Signal(str)
+    cases_requested = Signal()
 
     def __init__(self, config: Config, session: SessionService, queue: QueueService,
                  announcer: Announcer, parent: QWidget | None = None) -> None:
@@ -256,6 +257,7 @@ class CounterWindow(QMainWindow):
             "reactivate": True,
             "lock": True,
             "intake": True,
+            "cases": True,
         }
         for name, action in self.actions_by_name.items():
             action.setEnabled(on_counter and enabled[name])
@@ -331,6 +333,9 @@ class CounterWindow(QMainWindow):
     def _do_intake(self) -> None:
         current = self.queue.current
         self.intake_requested.emit(current.number if current else "")
+
+    def _do_cases(self) -> None:
+        self.cases_requested.emit()
 
     def show_scan(self, code: str) -> None:
         """A ticket number scanned at the counter goes to the number field, ready for F9/F10."""

@@ -1,0 +1,150 @@
+"""The case list (办件查询): today's and past cases, personal data masked."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hallclient.core.cases import STATUS_LABELS, CaseStatus
+from hallclient.core.validators import mask_id, mask_mobile
+from hallclient.services.case_list_service import CaseListService
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class CaseListModel(QAbstractTableModel):
+    HEADERS = ("办件编号", "事项", "申请人", "证件号码", "手机", "状态", "受理时间", "窗口")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.cases: list[dict[str, Any]] = []
+
+    def set_cases(self, cases: list[dict[str, Any]]) -> None:
+        self.beginResetModel()
+        self.cases = list(cases)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.cases)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self.cases)):
+            return None
+        c = self.cases[index.row()]
+        if role == Qt.ItemDataRole.UserRole:
+            return c["case_no"]
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        return (
+            c["case_no"], c["item_name"], c["applicant_name"], mask_id(c["id_number"]),
+            mask_mobile(c["mobile"]), STATUS_LABELS[CaseStatus(c["status"])],
+            c["received_at"][:16].replace("T", " "), str(c["window"] or ""),
+        )[index.column()]
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal
+                and 0 <= section < len(self.HEADERS)):
+            return self.tr(self.HEADERS[section])
+        return None
+
+
+MATERIAL_STATUS = {"kept": "已收取（电子件）", "original_verified": "原件已核验",
+                   "paper_copy": "纸质复印件", "missing": "未提供", "not_applicable": "不适用"}
+
+
+def case_detail_html(case: dict[str, Any]) -> str:
+    e = html.escape
+    rows = "".join(
+        f"<tr><td>{e(m['name'])}</td><td>{e(MATERIAL_STATUS[m['status']])}</td>"
+        f"<td>{sum(1 for a in case['attachments'] if a['material_code'] == m['code'])}</td></tr>"
+        for m in case["materials"])
+    uploads = "、".join(f"v{o['version']} {o['state']}" for o in case["outbox"]) or "—"
+    return (
+        f"<h3>{e(case['case_no'])}　{e(STATUS_LABELS[CaseStatus(case['status'])])}</h3>"
+        f"<p>{e(case['item_name'])}<br>申请人：{e(case['applicant_name'])}　"
+        f"证件：{e(mask_id(case['id_number']))}　手机：{e(mask_mobile(case['mobile']))}<br>"
+        f"受理：{e(case['received_at'][:16].replace('T', ' '))}　窗口 {case['window'] or ''}　"
+        f"{e(case['clerk'] or '')}　承诺办结：{e(case['promised_date'] or '—')}<br>"
+        f"上传：{e(uploads)}</p>"
+        f"<table border='1' cellspacing='0' cellpadding='3'><tr><th>材料</th><th>收取情况</th>"
+        f"<th>电子件</th></tr>{rows}</table>"
+    )
+
+
+class CaseListWindow(QWidget):
+    def __init__(self, service: CaseListService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.setWindowTitle(self.tr("办件查询"))
+        self.resize(1100, 650)
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText(self.tr("办件编号、申请人姓名或证件号码"))
+        self.status_box = QComboBox()
+        self.status_box.addItem(self.tr("全部状态"), None)
+        for status in (CaseStatus.ACCEPTED, CaseStatus.CORRECTION_STARTED, CaseStatus.REFUSED):
+            self.status_box.addItem(self.tr(status.label), int(status))
+        today = QDate.currentDate()
+        self.from_edit, self.to_edit = QDateEdit(today.addDays(-30)), QDateEdit(today)
+        for d in (self.from_edit, self.to_edit):
+            d.setCalendarPopup(True)
+            d.setDisplayFormat("yyyy-MM-dd")
+        self.search_button = QPushButton(self.tr("查询"))
+        self.count_label = QLabel()
+        self.model = CaseListModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.detail = QTextBrowser()
+        bar = QHBoxLayout()
+        for w in (self.search_edit, self.status_box, QLabel(self.tr("从")), self.from_edit,
+                  QLabel(self.tr("到")), self.to_edit, self.search_button):
+            bar.addWidget(w)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(self.detail)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.count_label)
+        layout.addWidget(split, 1)
+        self.search_button.clicked.connect(self.search)
+        self.search_edit.returnPressed.connect(self.search)
+        self.table.doubleClicked.connect(self._open)
+        self.table.activated.connect(self._open)
+        service.cases_found.connect(self._show)
+        service.case_opened.connect(lambda case: self.detail.setHtml(case_detail_html(case)))
+        service.search_failed.connect(self.count_label.setText)
+
+    def search(self) -> None:
+        self.service.search(self.search_edit.text(), self.status_box.currentData(),
+                            self.from_edit.date().toString("yyyy-MM-dd"),
+                            self.to_edit.date().toString("yyyy-MM-dd"))
+
+    def _show(self, cases: list[dict[str, Any]]) -> None:
+        self.model.set_cases(cases)
+        self.count_label.setText(self.tr("共 {n} 件").format(n=len(cases)) +
+                                 (self.tr("（仅显示最近 100 件，请缩小范围）") if len(cases) >= 100 else ""))
+
+    def _open(self, index: QModelIndex) -> None:
+        self.service.open(str(self.model.data(self.model.index(index.row(), 0),
+                                              Qt.ItemDataRole.UserRole)))

@@ -1,0 +1,90 @@
+"""Finding cases: by number, name, ID, status and date; personal data masked; details."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QDate, Qt
+
+from hallclient.app import open_case_list
+from hallclient.core.cases import Applicant, CaseDraft, Decision, MaterialStatus
+from hallclient.services.context import open_context
+from hallclient.store import catalog_repo
+
+from ..conftest import tiny_jpeg
+from .conftest import sign_in
+
+
+@pytest.fixture
+def with_cases(start_app, qtbot, demo_catalog):
+    app = start_app()
+    ctx = open_context(app.data_dir, app.config)
+    ctx.import_catalog(demo_catalog)
+    item = catalog_repo.get(ctx.db.conn, catalog_repo.search(ctx.db.conn, "bdcdjzlcx")[0].impl_code)
+    numbers = []
+    for name, id_number, decision in (("王𠮷", "11010519491231002X", Decision.ACCEPT),
+                                      ("张三", "440524188001010014", Decision.CORRECT)):
+        draft = CaseDraft.for_item(item)
+        draft.applicant = Applicant("person", name, id_number, mobile="13800138000")
+        if decision is Decision.ACCEPT:
+            for i, m in enumerate(draft.materials):
+                if m.required:
+                    m.files.append(ctx.desk.stage_bytes(tiny_jpeg(i), f"{i}.jpg"))
+                    m.status = MaterialStatus.KEPT
+                else:
+                    m.status = MaterialStatus.NOT_APPLICABLE
+        draft.decision = decision
+        numbers.append(ctx.desk.commit(draft, 2, "zhao").case_no)
+    ctx.close()
+    sign_in(qtbot, app)
+    return app, numbers
+
+
+def test_case_list_search_and_details(qtbot, with_cases, qtmodeltester):
+    app, (accepted, corrected) = with_cases
+    with qtbot.waitSignal(app.window.cases_requested):
+        qtbot.keyClick(app.window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    win = app.case_list
+    qtbot.waitUntil(lambda: win.model.rowCount() == 2)
+    qtmodeltester.check(win.model)
+    shown = [[win.model.index(r, c).data() for c in range(8)] for r in range(2)]
+    flat = " ".join(" ".join(row) for row in shown)
+    assert "110105********002X" in flat and "138****8000" in flat
+    assert "11010519491231002X" not in flat and "13800138000" not in flat
+
+    for text, expected in (("王", [accepted]), ("440524188001010014", [corrected]),
+                           (accepted[:20], [accepted, corrected]), (accepted, [accepted])):
+        win.search_edit.setText(text)
+        with qtbot.waitSignal(app.case_list.service.cases_found):
+            win.search()
+        assert sorted(win.model.cases[i]["case_no"] for i in range(win.model.rowCount())) == sorted(expected)
+
+    win.search_edit.clear()
+    win.status_box.setCurrentIndex(win.status_box.findData(6))       # 补正中
+    with qtbot.waitSignal(app.case_list.service.cases_found):
+        win.search()
+    assert [c["case_no"] for c in win.model.cases] == [corrected]
+
+    win.status_box.setCurrentIndex(0)
+    win.from_edit.setDate(QDate.currentDate().addDays(1))
+    win.to_edit.setDate(QDate.currentDate().addDays(2))
+    with qtbot.waitSignal(app.case_list.service.cases_found):
+        win.search()
+    assert win.model.rowCount() == 0
+
+    win.from_edit.setDate(QDate.currentDate().addDays(-1))
+    win.to_edit.setDate(QDate.currentDate())
+    win.search_edit.setText(accepted)
+    with qtbot.waitSignal(app.case_list.service.cases_found):
+        win.search()
+    with qtbot.waitSignal(app.case_list.service.case_opened):
+        win._open(win.model.index(0, 0))
+    detail = win.detail.toPlainText()
+    assert accepted in detail and "窗口受理" in detail and "已收取（电子件）" in detail
+    assert "110105********002X" in detail and "v1 pending" in detail
+
+
+def test_case_list_opens_from_the_demo(qtbot, with_cases):
+    app, _ = with_cases
+    win = open_case_list(app)
+    qtbot.waitUntil(lambda: win.model.rowCount() == 2)
+    assert win.count_label.text() == "共 2 件"

@@ -35,6 +35,7 @@ class CounterContext:
     clock: Clock
     desk: Any = None          # CaseDesk (intake)
     card_reader: Any = None   # IdCardReader
+    scanner: Any = None       # SaneScanner
 
     def authenticate(self, username: str, password: str) -> Clerk | None:
         found = accounts_repo.password_hash(self.db.conn, username.strip())
@@ -69,6 +70,7 @@ class CounterContext:
 def open_context(data_dir: Path, config: Config, clock: Clock = local_now,
                  card_reader: Any = None) -> CounterContext:
     from hallclient.devices.idcard import SimulatedReader
+    from hallclient.devices.scanner import SaneScanner
     from hallclient.services.case_desk import CaseDesk
     from hallclient.store.attachments import AttachmentStore
 
@@ -77,7 +79,9 @@ def open_context(data_dir: Path, config: Config, clock: Clock = local_now,
                     region=config["hall.region_code"], device_code=config["hall.device_code"],
                     clock=clock)
     return CounterContext(db=db, queue=LocalQueue(db, rules_from(config), clock), clock=clock,
-                          desk=desk, card_reader=card_reader or SimulatedReader())
+                          desk=desk, card_reader=card_reader or SimulatedReader(),
+                          scanner=SaneScanner(config["scanner.device"], config["scanner.resolution"],
+                                              config["scanner.mode"]))
 
 
 def load_hall_file(path: Path) -> dict[str, Any]:

@@ -144,6 +144,27 @@ class IntakeService(QObject):
 
         self.runner.run(job, done, failed)
 
+    def scan_material(self, code: str) -> None:
+        """Scan one page on the SANE scanner and attach it to the material."""
+        material = self._material(code)
+        if material is None:
+            return
+
+        def job(ctx: Any) -> Any:
+            return ctx.desk.stage_bytes(ctx.scanner.scan(), f"{material.name}-扫描.png")
+
+        def done(staged: Any) -> None:
+            material.files.append(staged)
+            material.status = MaterialStatus.KEPT
+            self.material_changed.emit(code)
+
+        def failed(exc: BaseException) -> None:
+            message = getattr(exc, "message", None) or (
+                str(exc) if isinstance(exc, AttachmentError) else user_message(exc))
+            self.material_failed.emit(code, message)
+
+        self.runner.run(job, done, failed)
+
     def set_status(self, code: str, status: MaterialStatus) -> None:
         material = self._material(code)
         if material is None:

@@ -147,13 +147,18 @@ class IntakeWindow(QWidget):
         self.material_table.horizontalHeader().setStretchLastSection(True)
         self.material_table.setColumnWidth(0, 330)
         self.import_button = QPushButton(self.tr("导入文件（JPG/PNG/PDF）…"))
+        self.scan_button = QPushButton(self.tr("扫描仪扫描"))
         self.standard_label = QLabel()
         self.standard_label.setWordWrap(True)
         v = QVBoxLayout(page)
         v.addWidget(self.material_table, 1)
         v.addWidget(self.standard_label)
-        v.addWidget(self.import_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.import_button)
+        buttons.addWidget(self.scan_button)
+        v.addLayout(buttons)
         self.import_button.clicked.connect(self._import_dialog)
+        self.scan_button.clicked.connect(self.scan_current_row)
         self.material_table.currentCellChanged.connect(lambda r, *_: self._show_standard(r))
         return page
 
@@ -349,6 +354,13 @@ class IntakeWindow(QWidget):
         draft = self.intake.draft
         if draft is not None and 0 <= row < len(draft.materials):
             self.intake.import_files(draft.materials[row].code, paths)
+
+    def scan_current_row(self) -> None:
+        draft = self.intake.draft
+        row = self.material_table.currentRow()
+        if draft is not None and 0 <= row < len(draft.materials):
+            self._say(self.tr("正在扫描「{n}」…").format(n=draft.materials[row].name))
+            self.intake.scan_material(draft.materials[row].code)
 
     def _import_dialog(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, self.tr("选择材料文件"), "",

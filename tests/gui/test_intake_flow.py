@@ -175,3 +175,24 @@ def test_unreadable_file_is_refused_and_the_material_stays_missing(qtbot, intake
     assert "不是 JPG、PNG 或 PDF" in failed.args[1]
     assert win.message.text() == failed.args[1]
     assert app.intake.draft.materials[0].status.value == "missing"
+
+
+def test_material_scanned_on_the_sane_scanner(qtbot, start_app, tmp_path, monkeypatch):
+    config = tmp_path / "sane.d"
+    config.mkdir()
+    (config / "dll.conf").write_text("test\n")
+    monkeypatch.setenv("SANE_CONFIG_DIR", str(config))
+    app = start_app(config={"notice.printer": "pdf", "scanner.resolution": "75",
+                            "scanner.mode": "Gray"})
+    ctx = open_context(app.data_dir, app.config)
+    ctx.import_catalog(load_hall_file(resources.path("demo", "catalog.json")))
+    ctx.close()
+    sign_in(qtbot, app)
+    win = choose_item(qtbot, app, "bdcdjzlcx", "不动产登记资料查询")
+    win.go(2)
+    win.material_table.setCurrentCell(0, 0)
+    with qtbot.waitSignal(app.intake.material_changed, timeout=60000):
+        qtbot.mouseClick(win.scan_button, Qt.MouseButton.LeftButton)
+    material = app.intake.draft.materials[0]
+    assert material.status.value == "kept" and material.files[0].mime == "image/png"
+    assert win.material_table.item(0, 4).text() == "1"

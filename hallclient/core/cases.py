@@ -124,6 +124,7 @@ class CaseDraft:
     post_recipient: str = ""
     post_phone: str = ""
     ticket: str = ""
+    preapplication_code: str = ""   # 网上预申请码: looked up on the platform once online
 
     @classmethod
     def for_item(cls, item: CatalogItem) -> CaseDraft:

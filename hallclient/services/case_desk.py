@@ -118,6 +118,7 @@ class CaseDesk:
                 "agent_id_number": a.agent_id_number.strip().upper() or None,
                 "mobile": a.mobile.strip(), "address": a.address.strip() or None, "source": 1,
                 "window": window, "clerk": clerk, "ticket": draft.ticket or None,
+                "preapplication_code": draft.preapplication_code or None,
                 "received_at": at, "decided_at": at, "promised_date": promised,
                 "query_password": password, "refusal_reason": draft.refusal_reason.strip() or None,
                 "refusal_agency": draft.refusal_agency.strip() or None,
@@ -127,6 +128,9 @@ class CaseDesk:
             })
             self._write_materials(conn, case_id, draft, at)
             case_repo.enqueue(conn, case_id, "case_upsert", 1, f"{uid}:1", at)
+            if draft.preapplication_code:
+                case_repo.enqueue(conn, case_id, "preapplication_lookup", 1,
+                                  f"{uid}:pre:{draft.preapplication_code}", at)
             log_repo.append(conn, at=at, action=f"intake_{draft.decision.value}", window=window,
                             clerk=clerk, ticket=draft.ticket or None,
                             detail={"case_no": case_no, "impl_code": draft.item.impl_code,

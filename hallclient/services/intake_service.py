@@ -194,7 +194,8 @@ class IntakeService(QObject):
         elif kind is ScanKind.ID_NUMBER and self.draft.applicant.kind == "person":
             self.draft.applicant.id_number = code.strip().upper()
         elif kind is ScanKind.PREAPPLICATION:
-            pass   # fetched from the platform once sync exists; the code is kept with the draft
+            # kept with the case and queued: the platform lookup fills in the rest once online
+            self.draft.preapplication_code = code.strip().upper()
         self.scan_routed.emit(kind.value, code.strip())
         return True
 

@@ -133,6 +133,7 @@ MIGRATIONS: tuple[str, ...] = (
         window INTEGER,
         clerk TEXT,
         ticket TEXT,
+        preapplication_code TEXT,
         received_at TEXT NOT NULL,
         decided_at TEXT NOT NULL,
         promised_date TEXT,

@@ -81,6 +81,9 @@ def test_person_accepted_with_card_read_and_scanned_ticket(qtbot, intake_app, tm
     win = choose_item(qtbot, app, "gtgsh", "个体工商户登记（设立登记）")
     scan(qtbot, app, win.name_edit, "A007")                       # the queue ticket
     assert app.intake.draft.ticket == "A007" and win.name_edit.text() == ""
+    scan(qtbot, app, win.name_edit, "YS202611270000123456")       # online pre-application
+    assert app.intake.draft.preapplication_code == "YS202611270000123456"
+    assert "网上预申请码" in win.message.text()
     with qtbot.waitSignal(app.intake.card_read):
         qtbot.mouseClick(win.card_button, Qt.MouseButton.LeftButton)
     assert win.name_edit.text() == "王𠮷" and win.id_edit.text() == "11010519491231002X"
@@ -93,6 +96,7 @@ def test_person_accepted_with_card_read_and_scanned_ticket(qtbot, intake_app, tm
     supply_materials(qtbot, app, win, tmp_path)
     done, case = decide(qtbot, app, win, Decision.ACCEPT)
     assert case["status"] == 3 and case["applicant_name"] == "王𠮷" and case["ticket"] == "A007"
+    assert case["preapplication_code"] == "YS202611270000123456"
     assert win.case_number_label.text() == done.case_no
     texts, _ = decode_pdf(Path(win.printed["accept"]), dpi=300)
     assert texts == [done.case_no]

@@ -181,3 +181,13 @@ def test_working_days_skip_weekends_and_holidays():
     national_day = {date(2026, 10, d) for d in range(1, 8)}
     assert add_working_days(date(2026, 9, 30), 1, holidays=national_day) == date(2026, 10, 8)
     assert add_working_days(friday, 1, workdays={date(2026, 9, 26)}) == date(2026, 9, 26)
+
+
+def test_a_scanned_preapplication_is_kept_and_queued_for_lookup(desk):
+    draft = complete(desk, CaseDraft.for_item(item(desk, "不动产登记资料查询")))
+    draft.applicant, draft.decision = PERSON, Decision.ACCEPT
+    draft.preapplication_code = "YS202611270000123456"
+    done = desk.commit(draft, 1, "li")
+    case = desk.load(done.case_no)
+    assert case["preapplication_code"] == "YS202611270000123456"
+    assert [o["kind"] for o in case["outbox"]] == ["case_upsert", "preapplication_lookup"]

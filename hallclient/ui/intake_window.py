@@ -146,6 +146,8 @@ class IntakeWindow(QWidget):
             [self.tr("材料"), self.tr("要求"), self.tr("形式/份数"), self.tr("收取情况"), self.tr("电子件")])
         self.material_table.horizontalHeader().setStretchLastSection(True)
         self.material_table.setColumnWidth(0, 330)
+        self.material_table.setColumnWidth(2, 130)
+        self.material_table.setColumnWidth(3, 190)
         self.import_button = QPushButton(self.tr("导入文件（JPG/PNG/PDF）…"))
         self.scan_button = QPushButton(self.tr("扫描仪扫描"))
         self.standard_label = QLabel()
@@ -194,7 +196,20 @@ class IntakeWindow(QWidget):
         form.addRow("", self.submit_button)
         page.setLayout(form)
         self.submit_button.clicked.connect(self.submit)
+        self._decision_form = form
+        for b in self.decision_buttons.values():
+            b.toggled.connect(self._decision_fields)
+        self.delivery_box.currentIndexChanged.connect(self._decision_fields)
         return page
+
+    def _decision_fields(self, *_: object) -> None:
+        """Show the refusal fields only for 不予受理 and the postal ones only for 邮寄."""
+        refusing = self.decision_buttons[Decision.REFUSE].isChecked()
+        posting = self.delivery_box.currentData() == "post" and not refusing
+        for widget, show in ((self.reason_edit, refusing), (self.agency_edit, refusing),
+                             (self.post_name_edit, posting), (self.post_phone_edit, posting),
+                             (self.post_address_edit, posting)):
+            self._decision_form.setRowVisible(widget, show)
 
     def _done_page(self) -> QWidget:
         page = QWidget()
@@ -252,7 +267,8 @@ class IntakeWindow(QWidget):
         self.go(0)
         self.intake.search("")
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: str, error: bool = True) -> None:
+        self.message.setStyleSheet("" if error else "color: #1e8449;")
         self.message.setText(text)
 
     # -- item ----------------------------------------------------------------------------
@@ -295,7 +311,7 @@ class IntakeWindow(QWidget):
         self.name_edit.setText(card.name)
         self.id_edit.setText(card.id_number)
         self.address_edit.setText(card.address)
-        self._say(self.tr("已读取身份证：{name}").format(name=card.name))
+        self._say(self.tr("已读取身份证：{name}").format(name=card.name), error=False)
 
     def _check_id(self, text: str) -> None:
         if not text.strip():
@@ -359,7 +375,7 @@ class IntakeWindow(QWidget):
         draft = self.intake.draft
         row = self.material_table.currentRow()
         if draft is not None and 0 <= row < len(draft.materials):
-            self._say(self.tr("正在扫描「{n}」…").format(n=draft.materials[row].name))
+            self._say(self.tr("正在扫描「{n}」…").format(n=draft.materials[row].name), error=False)
             self.intake.scan_material(draft.materials[row].code)
 
     def _import_dialog(self) -> None:
@@ -417,6 +433,7 @@ class IntakeWindow(QWidget):
     def _on_scan(self, kind: str, code: str) -> None:
         labels = {"ticket": "排队号", "case": "办件编号", "preapplication": "网上预申请码",
                   "id_number": "身份证号", "material": "材料条码"}
-        self._say(self.tr("已扫描{what}：{code}").format(what=labels.get(kind, kind), code=code))
+        self._say(self.tr("已扫描{what}：{code}").format(what=labels.get(kind, kind), code=code),
+                  error=False)
         if kind == "id_number":
             self.id_edit.setText(code.upper())

@@ -13,6 +13,7 @@ import shutil
 import sys
 import tempfile
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -178,24 +179,34 @@ def _build_counter(app: App, preferred_window: int | None) -> None:
     app.window = CounterWindow(c, app.session, app.queue, app.announcer)
     app.window.sign_in_page.window_box.setProperty("preferred", preferred_window)
 
+
+
+def _wire_counter_extras(app: App) -> None:
+    """Intake, evaluation and the barcode wedge: not needed before a clerk signs in, so they
+    are wired after the first paint (staged start-up)."""
     from hallclient.devices.wedge import BarcodeWedge
+    from hallclient.services.evaluation_service import EvaluationService
     from hallclient.services.intake_service import IntakeService
 
+    c = app.config
     app.intake = IntakeService(app.runner)
-    app.session.signed_in.connect(lambda clerk, window, _s: app.intake.attach(clerk.username, window))
+    app.evaluation = EvaluationService(app.runner, c["evaluation.rectify_days"])
+    for service in (app.intake, app.evaluation):
+        app.session.signed_in.connect(partial(_attach, service))
+        if app.session.clerk is not None and app.session.window is not None:
+            service.attach(app.session.clerk.username, app.session.window)
     app.window.intake_requested.connect(lambda ticket: open_intake(app, ticket))
     app.window.cases_requested.connect(lambda: open_case_list(app))
-    from hallclient.services.evaluation_service import EvaluationService
-
-    app.evaluation = EvaluationService(app.runner, c["evaluation.rectify_days"])
-    app.session.signed_in.connect(
-        lambda clerk, window, _s: app.evaluation.attach(clerk.username, window))
     app.evaluation.evaluation_requested.connect(lambda *_: ensure_evaluator(app))
     if c["evaluation.after_finish"]:
         app.queue.ticket_finished.connect(lambda t: ask_evaluation(app, t.number))
     app.wedge = BarcodeWedge()
     app.wedge.scanned.connect(lambda code: _route_scan(app, code))
     app.qapp.installEventFilter(app.wedge)
+
+
+def _attach(service: Any, clerk: Any, window: int, _snapshot: Any = None) -> None:
+    service.attach(clerk.username, window)
 
 
 def open_intake(app: App, ticket: str = "") -> Any:
@@ -287,6 +298,8 @@ def _place_on_screen(widget: Any, number: int | None) -> None:
 
 def _after_first_paint(app: App) -> None:
     """Speech engines can take a moment to load: do it once the window is up."""
+    if app.window is not None and app.intake is None:
+        _wire_counter_extras(app)
     if app.announcer is not None and app.config["announce.speech"]:
         from hallclient.devices.speech import Announcer
 

@@ -12,13 +12,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
+from hallclient.devices import DeviceError
 
-class CardReaderError(Exception):
-    """Why no card was read, in Chinese (读卡器未连接 / 请放置身份证 ...)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class CardReaderError(DeviceError):
+    pass
 
 
 @dataclass(frozen=True)

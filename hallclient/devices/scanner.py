@@ -12,13 +12,13 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
+from hallclient.devices import DeviceError
+
 _DEVICE = re.compile(r"^device `(?P<name>[^']+)' is an? (?P<desc>.*)$")
 
 
-class ScannerError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class ScannerError(DeviceError):
+    pass
 
 
 @dataclass(frozen=True)

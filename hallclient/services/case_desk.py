@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -92,18 +92,21 @@ class CaseDesk:
 
     # -- committing --------------------------------------------------------------------
 
-    def commit(self, draft: CaseDraft, window: int | None, clerk: str) -> CommittedCase:
+    def _ready(self, draft: CaseDraft) -> tuple[datetime, str, str | None]:
+        """Refuse a draft that cannot be committed; else (now, now as text, promised date)."""
         problems = decision_problems(draft)
         if problems:
             raise CaseError(problems)
-        assert draft.decision is not None
         self._check_files(draft)
         now = self.clock()
-        at = now.isoformat(timespec="milliseconds")
+        return now, now.isoformat(timespec="milliseconds"), self._promised(draft, now.date())
+
+    def commit(self, draft: CaseDraft, window: int | None, clerk: str) -> CommittedCase:
+        now, at, promised = self._ready(draft)
+        assert draft.decision is not None
         day = now.date().isoformat()
         uid = str(uuid.uuid4())
         password = new_query_password()
-        promised = self._promised(draft, now.date())
         a = draft.applicant
         with self.db.write() as conn:
             serial = case_repo.next_serial(conn, day)
@@ -140,14 +143,8 @@ class CaseDesk:
     def resume_correction(self, case_no: str, draft: CaseDraft, window: int | None,
                           clerk: str) -> CommittedCase:
         """The applicant came back with the missing materials (补正): continue the same case."""
-        problems = decision_problems(draft)
-        if problems:
-            raise CaseError(problems)
+        _, at, promised = self._ready(draft)
         assert draft.decision is not None
-        self._check_files(draft)
-        now = self.clock()
-        at = now.isoformat(timespec="milliseconds")
-        promised = self._promised(draft, now.date())
         with self.db.write() as conn:
             case = case_repo.get_case(conn, case_no)
             if case is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QDate, QModelIndex, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -25,31 +25,25 @@ from hallclient.core.cases import STATUS_LABELS, CaseStatus
 from hallclient.core.validators import mask_id, mask_mobile
 from hallclient.services.case_list_service import CaseListService
 
-Index = QModelIndex | QPersistentModelIndex
+from .models import Index, ReadOnlyTableModel
 
 
-class CaseListModel(QAbstractTableModel):
+class CaseListModel(ReadOnlyTableModel):
     HEADERS = ("办件编号", "事项", "申请人", "证件号码", "手机", "状态", "受理时间", "窗口")
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.cases: list[dict[str, Any]] = []
+    @property
+    def cases(self) -> list[dict[str, Any]]:
+        return self._rows
 
     def set_cases(self, cases: list[dict[str, Any]]) -> None:
         self.beginResetModel()
-        self.cases = list(cases)
+        self._rows = list(cases)
         self.endResetModel()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.cases)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self.cases)):
+        if not self._valid(index):
             return None
-        c = self.cases[index.row()]
+        c = self._rows[index.row()]
         if role == Qt.ItemDataRole.UserRole:
             return c["case_no"]
         if role != Qt.ItemDataRole.DisplayRole:
@@ -59,13 +53,6 @@ class CaseListModel(QAbstractTableModel):
             mask_mobile(c["mobile"]), STATUS_LABELS[CaseStatus(c["status"])],
             c["received_at"][:16].replace("T", " "), str(c["window"] or ""),
         )[index.column()]
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal
-                and 0 <= section < len(self.HEADERS)):
-            return self.tr(self.HEADERS[section])
-        return None
 
 
 MATERIAL_STATUS = {"kept": "已收取（电子件）", "original_verified": "原件已核验",

@@ -16,7 +16,7 @@ from hallclient.devices import DeviceError
 
 
 class CardReaderError(DeviceError):
-    pass
+    """Why no card was read (读卡器未连接 / 请将身份证放在读卡器上 ...)."""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ _DEVICE = re.compile(r"^device `(?P<name>[^']+)' is an? (?P<desc>.*)$")
 
 
 class ScannerError(DeviceError):
-    pass
+    """Why the scan failed (没有扫描仪 / 卡纸 / 超时 ...)."""
 
 
 @dataclass(frozen=True)

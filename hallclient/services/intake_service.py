@@ -144,6 +144,25 @@ class IntakeService(QObject):
 
         self.runner.run(job, done, failed)
 
+    def add_camera_image(self, code: str, image: Any) -> None:
+        """A page photographed on the document camera (高拍仪): JPEG-encode and store it
+        on the writer thread, then attach it."""
+        material = self._material(code)
+        if material is None:
+            return
+
+        def job(ctx: Any) -> Any:
+            from hallclient.devices.camera import encode_jpeg
+
+            return ctx.desk.stage_bytes(encode_jpeg(image), f"{material.name}-高拍仪.jpg")
+
+        def done(staged: Any) -> None:
+            material.files.append(staged)
+            material.status = MaterialStatus.KEPT
+            self.material_changed.emit(code)
+
+        self.runner.run(job, done, lambda exc: self.material_failed.emit(code, user_message(exc)))
+
     def scan_material(self, code: str) -> None:
         """Scan one page on the SANE scanner and attach it to the material."""
         material = self._material(code)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from hallclient.core.cases import CaseDraft, Decision, MaterialStatus
 from hallclient.core.catalog import Requirement
 from hallclient.core.validators import check_mobile, check_resident_id, check_uscc
+from hallclient.devices.camera import DocumentCamera, camera_names
 from hallclient.devices.printer import NoticePrinter
 from hallclient.documents.notices import NoticeContext
 from hallclient.services.intake_service import IntakeService
@@ -150,6 +151,8 @@ class IntakeWindow(QWidget):
         self.material_table.setColumnWidth(3, 190)
         self.import_button = QPushButton(self.tr("导入文件（JPG/PNG/PDF）…"))
         self.scan_button = QPushButton(self.tr("扫描仪扫描"))
+        self.camera_button = QPushButton(self.tr("高拍仪拍照"))
+        self.camera: DocumentCamera | None = None
         self.standard_label = QLabel()
         self.standard_label.setWordWrap(True)
         v = QVBoxLayout(page)
@@ -158,7 +161,9 @@ class IntakeWindow(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.import_button)
         buttons.addWidget(self.scan_button)
+        buttons.addWidget(self.camera_button)
         v.addLayout(buttons)
+        self.camera_button.clicked.connect(self.photograph_current_row)
         self.import_button.clicked.connect(self._import_dialog)
         self.scan_button.clicked.connect(self.scan_current_row)
         self.material_table.currentCellChanged.connect(lambda r, *_: self._show_standard(r))
@@ -342,6 +347,8 @@ class IntakeWindow(QWidget):
         draft = self.intake.draft
         if draft is None:
             return
+        if self.camera is None:
+            self.refresh_camera()
         row_now = max(self.material_table.currentRow(), 0)
         self.material_table.setRowCount(len(draft.materials))
         for row, m in enumerate(draft.materials):
@@ -370,6 +377,29 @@ class IntakeWindow(QWidget):
         draft = self.intake.draft
         if draft is not None and 0 <= row < len(draft.materials):
             self.intake.import_files(draft.materials[row].code, paths)
+
+    def refresh_camera(self) -> None:
+        """Enable 高拍仪拍照 only when a camera is connected."""
+        names = camera_names()
+        self.camera_button.setEnabled(bool(names))
+        self.camera_button.setToolTip(names[0] if names else self.tr("未检测到高拍仪"))
+
+    def ensure_camera(self) -> DocumentCamera:
+        if self.camera is None:
+            self.camera = DocumentCamera(parent=self)
+            self.camera.image_captured.connect(self._on_photo)
+            self.camera.camera_failed.connect(self._say)
+        return self.camera
+
+    def photograph_current_row(self) -> None:
+        self._photo_row = self.material_table.currentRow()
+        self.ensure_camera().capture()
+
+    def _on_photo(self, image: Any) -> None:
+        draft = self.intake.draft
+        row = getattr(self, "_photo_row", self.material_table.currentRow())
+        if draft is not None and 0 <= row < len(draft.materials):
+            self.intake.add_camera_image(draft.materials[row].code, image)
 
     def scan_current_row(self) -> None:
         draft = self.intake.draft

@@ -200,3 +200,31 @@ def test_material_scanned_on_the_sane_scanner(qtbot, start_app, tmp_path, monkey
     material = app.intake.draft.materials[0]
     assert material.status.value == "kept" and material.files[0].mime == "image/png"
     assert win.material_table.item(0, 4).text() == "1"
+
+
+def test_document_camera_pipeline_and_no_camera_state(qtbot, intake_app):
+    """No camera here: the button says so and a capture reports it. The capture pipeline is
+    fed a real QImage exactly as QImageCapture.imageCaptured delivers one."""
+    from PySide6.QtGui import QColor, QImage
+
+    app = intake_app
+    win = choose_item(qtbot, app, "bdcdjzlcx", "不动产登记资料查询")
+    win.go(2)
+    assert not win.camera_button.isEnabled() and win.camera_button.toolTip() == "未检测到高拍仪"
+    camera = win.ensure_camera()
+    with qtbot.waitSignal(camera.camera_failed) as failed:
+        camera.capture()
+    assert "未检测到高拍仪" in failed.args[0] and "未检测到高拍仪" in win.message.text()
+
+    page = QImage(1240, 1754, QImage.Format.Format_RGB32)   # A4 at 150 dpi
+    page.fill(QColor("white"))
+    win.material_table.setCurrentCell(1, 0)
+    win._photo_row = 1
+    with qtbot.waitSignal(app.intake.material_changed):
+        camera._on_image(7, page)
+    staged = app.intake.draft.materials[1].files[0]
+    assert staged.mime == "image/jpeg"
+    stored = QImage()
+    path = app.data_dir / "attachments" / staged.sha256[:2] / staged.sha256
+    assert stored.loadFromData(path.read_bytes())
+    assert (stored.width(), stored.height()) == (1240, 1754)

@@ -1,0 +1,94 @@
+"""Document camera (高拍仪): an ordinary UVC camera, driven through Qt Multimedia.
+
+The camera is opened only when the clerk asks for it. A captured frame arrives as a QImage
+on the GUI thread; encoding it to JPEG and storing it happens on the writer thread
+(IntakeService.add_camera_image), so the window never waits on it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, Signal
+from PySide6.QtGui import QImage
+
+log = logging.getLogger(__name__)
+
+JPEG_QUALITY = 88   # documents stay legible; a 5 MP page is about 1-2 MB
+
+
+def camera_names() -> list[str]:
+    from PySide6.QtMultimedia import QMediaDevices
+
+    return [d.description() for d in QMediaDevices.videoInputs()]
+
+
+def encode_jpeg(image: QImage, quality: int = JPEG_QUALITY) -> bytes:
+    """QImage -> JPEG bytes (safe on any thread)."""
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "JPG", quality):
+        raise ValueError("图像无法编码为 JPEG")
+    buffer.close()
+    return bytes(data.data())
+
+
+class DocumentCamera(QObject):
+    """Signals: image_captured(QImage), camera_failed(str message)"""
+
+    image_captured = Signal(QImage)
+    camera_failed = Signal(str)
+
+    def __init__(self, preferred: str = "", parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.preferred = preferred
+        self._camera = None
+        self._session = None
+        self._capture = None
+
+    def available(self) -> bool:
+        return bool(camera_names())
+
+    def start(self) -> bool:
+        if self._camera is not None:
+            return True
+        from PySide6.QtMultimedia import QCamera, QImageCapture, QMediaCaptureSession, QMediaDevices
+
+        devices = QMediaDevices.videoInputs()
+        if not devices:
+            self.camera_failed.emit("未检测到高拍仪，请检查 USB 连接")
+            return False
+        device = next((d for d in devices if d.description() == self.preferred), devices[0])
+        self._camera = QCamera(device, self)
+        self._session = QMediaCaptureSession(self)
+        self._capture = QImageCapture(self)
+        self._capture.setQuality(QImageCapture.Quality.VeryHighQuality)
+        self._session.setCamera(self._camera)
+        self._session.setImageCapture(self._capture)
+        self._capture.imageCaptured.connect(self._on_image)
+        self._capture.errorOccurred.connect(
+            lambda _id, _err, text: self.camera_failed.emit(f"高拍仪拍照失败：{text}"))
+        self._camera.errorOccurred.connect(
+            lambda _err, text: self.camera_failed.emit(f"高拍仪故障：{text}"))
+        self._camera.start()
+        return True
+
+    def capture(self) -> None:
+        if not self.start():
+            return
+        assert self._capture is not None
+        if not self._capture.isReadyForCapture():
+            self.camera_failed.emit("高拍仪正在准备，请稍后再拍")
+            return
+        self._capture.capture()
+
+    def _on_image(self, _request_id: int, image: QImage) -> None:
+        if image.isNull():
+            self.camera_failed.emit("高拍仪没有返回图像，请重拍")
+            return
+        self.image_captured.emit(image)
+
+    def stop(self) -> None:
+        if self._camera is not None:
+            self._camera.stop()

@@ -89,6 +89,7 @@ class MaterialDraft:
     condition: str = ""
     status: MaterialStatus = MaterialStatus.MISSING
     files: list[StagedFile] = field(default_factory=list)
+    scanned_codes: list[str] = field(default_factory=list)   # barcodes read off the document
 
     @property
     def required(self) -> bool:

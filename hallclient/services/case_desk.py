@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 import uuid
 from collections.abc import Collection
@@ -179,6 +180,7 @@ class CaseDesk:
                 "code": m.code, "name": m.name, "requirement": m.requirement.value,
                 "form": m.form.value, "expected_count": m.expected_count, "standard": m.standard,
                 "status": m.status.value, "received_at": at if m.status.present else None,
+                "scanned_codes": json.dumps(m.scanned_codes, ensure_ascii=False),
             })
             for f in m.files:
                 if (m.code, f.sha256) in known:

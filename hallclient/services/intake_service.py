@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -98,9 +99,11 @@ class IntakeService(QObject):
                                         case["id_number"], case["legal_rep"] or "", case["mobile"],
                                         case["address"] or "", case["agent_name"] or "",
                                         case["agent_id_number"] or "")
-            stored = {m["code"]: MaterialStatus(m["status"]) for m in case["materials"]}
+            stored = {m["code"]: m for m in case["materials"]}
             for m in draft.materials:
-                m.status = stored.get(m.code, MaterialStatus.MISSING)
+                row = stored.get(m.code)
+                m.status = MaterialStatus(row["status"]) if row else MaterialStatus.MISSING
+                m.scanned_codes = json.loads(row["scanned_codes"]) if row else []
                 m.files = [StagedFile(a["sha256"], a["original_name"], a["size"], a["mime"])
                            for a in case["attachments"] if a["material_code"] == m.code]
             self.draft, self.resuming = draft, case_no
@@ -162,6 +165,13 @@ class IntakeService(QObject):
             self.material_changed.emit(code)
 
         self.runner.run(job, done, lambda exc: self.material_failed.emit(code, user_message(exc)))
+
+    def note_material_code(self, code: str, scanned: str) -> None:
+        """A barcode read off a material (e.g. the QR code of a 营业执照) is kept with it."""
+        material = self._material(code)
+        if material is not None and scanned not in material.scanned_codes:
+            material.scanned_codes.append(scanned)
+            self.material_changed.emit(code)
 
     def scan_material(self, code: str) -> None:
         """Scan one page on the SANE scanner and attach it to the material."""

@@ -167,6 +167,7 @@ MIGRATIONS: tuple[str, ...] = (
         status TEXT NOT NULL CHECK (status IN ('kept', 'original_verified', 'paper_copy',
                                                 'missing', 'not_applicable')),
         received_at TEXT,
+        scanned_codes TEXT NOT NULL DEFAULT '[]',
         PRIMARY KEY (case_id, code)
     );
     CREATE TABLE case_attachments (

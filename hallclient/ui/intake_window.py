@@ -467,3 +467,9 @@ class IntakeWindow(QWidget):
                   error=False)
         if kind == "id_number":
             self.id_edit.setText(code.upper())
+        draft = self.intake.draft
+        row = self.material_table.currentRow()
+        if kind == "material" and draft is not None and 0 <= row < len(draft.materials):
+            self.intake.note_material_code(draft.materials[row].code, code)
+            self._say(self.tr("已记录「{m}」上的条码：{code}").format(
+                m=draft.materials[row].name, code=code), error=False)

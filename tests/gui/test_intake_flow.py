@@ -126,8 +126,12 @@ def test_company_correction_then_completed_after_scanning_the_notice(qtbot, inta
         qtbot.mouseClick(win.submit_button, Qt.MouseButton.LeftButton)
     assert all(name in refused.args[0][0] for name in missing)
 
+    win.material_table.setCurrentCell(1, 0)                       # 营业执照
+    scan(qtbot, app, win.material_table, "9135HTTPLICENSEQR01")    # the QR code on it
+    assert app.intake.draft.materials[1].scanned_codes == ["9135HTTPLICENSEQR01"]
     done, case = decide(qtbot, app, win, Decision.CORRECT)
     assert case["status"] == 6
+    assert case["materials"][1]["scanned_codes"] == '["9135HTTPLICENSEQR01"]'
     assert [m["name"] for m in case["materials"] if m["status"] == "missing"] == missing
 
     # days later the applicant brings the notice back: scanning its barcode reopens the case

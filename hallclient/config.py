@@ -11,6 +11,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,13 @@ def _bool(text: str) -> bool:
     raise ValueError(f"不是布尔值：{text!r}")
 
 
+def _dates(text: str) -> tuple[date, ...]:
+    try:
+        return tuple(sorted(date.fromisoformat(t.strip()) for t in text.split(",") if t.strip()))
+    except ValueError as exc:
+        raise ValueError(f"日期应写成 YYYY-MM-DD，用逗号分隔：{exc}") from exc
+
+
 OPTIONS: tuple[Option, ...] = (
     Option("hall.name", str, "政务服务中心", "大厅名称，显示在取号票和窗口上"),
     Option("hall.region_code", str, "000000", "大厅所在地 6 位行政区划代码（用于办件编号）"),
@@ -59,6 +67,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("scanner.resolution", int, 200, "扫描分辨率 dpi（材料一般 200-300）"),
     Option("scanner.mode", str, "Color", "扫描模式：Color 彩色 / Gray 灰度 / Lineart 黑白",
            ("Color", "Gray", "Lineart")),
+    Option("calendar.holidays", _dates, (),
+           "法定节假日（不计入办理时限），逗号分隔，如 2026-10-01,2026-10-02"),
+    Option("calendar.workdays", _dates, (), "调休上班的周末，逗号分隔，如 2026-09-27"),
     Option("evaluation.after_finish", _bool, True, "办结后自动在评价器（副屏）上请申请人评价"),
     Option("evaluation.rectify_days", int, 5, "差评整改时限（工作日，各省 5-15 天不等）"),
     Option("keys.call_next", str, "F1", "快捷键：呼叫下一位"),
@@ -138,7 +149,13 @@ class Config:
             if not parser.has_section(section):
                 parser.add_section(section)
             value = self._values[option.key]
-            parser.set(section, name, str(value).lower() if isinstance(value, bool) else str(value))
+            if isinstance(value, bool):
+                text = str(value).lower()
+            elif isinstance(value, tuple):
+                text = ",".join(v.isoformat() for v in value)
+            else:
+                text = str(value)
+            parser.set(section, name, text)
         tmp = self.path.with_suffix(".tmp")
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write("# hallclient 配置文件 — 说明见 `hallclient admin config --list`\n")

@@ -77,7 +77,8 @@ def open_context(data_dir: Path, config: Config, clock: Clock = local_now,
     db = open_database(data_dir / DB_FILE)
     desk = CaseDesk(db, AttachmentStore(data_dir / "attachments"),
                     region=config["hall.region_code"], device_code=config["hall.device_code"],
-                    clock=clock)
+                    clock=clock, holidays=frozenset(config["calendar.holidays"]),
+                    workdays=frozenset(config["calendar.workdays"]))
     return CounterContext(db=db, queue=LocalQueue(db, rules_from(config), clock), clock=clock,
                           desk=desk, card_reader=card_reader or SimulatedReader(),
                           scanner=SaneScanner(config["scanner.device"], config["scanner.resolution"],

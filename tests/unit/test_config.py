@@ -44,3 +44,20 @@ def test_unreadable_file_falls_back_to_defaults(tmp_path):
     path.write_bytes(b"\xff\xfe[queue\x00")
     c = Config(path)
     assert c["queue.recall_limit"] == 3 and c.problems
+
+
+def test_holiday_calendar_round_trips_and_reaches_intake(tmp_path):
+    from datetime import date
+
+    from hallclient.services.context import open_context
+
+    path = tmp_path / "config.ini"
+    c = Config(path, {"calendar.holidays": "2026-10-02, 2026-10-01", "calendar.workdays": "2026-09-27"})
+    c.save()
+    again = Config(path)
+    assert again["calendar.holidays"] == (date(2026, 10, 1), date(2026, 10, 2))
+    ctx = open_context(tmp_path, again)
+    assert date(2026, 10, 1) in ctx.desk.holidays and date(2026, 9, 27) in ctx.desk.workdays
+    ctx.close()
+    with pytest.raises(ConfigError, match="YYYY-MM-DD"):
+        Config(values={"calendar.holidays": "10/1"})

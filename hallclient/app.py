@@ -43,9 +43,48 @@ def build_parser() -> argparse.ArgumentParser:
     kiosk.add_argument("--windowed", action="store_true", help="不全屏")
     kiosk.add_argument("--screen", type=int, default=None,
                        help="显示在第几块屏幕（从 1 起；默认：有副屏时用最后一块）")
+    sim = sub.add_parser("platform-sim", help="省平台模拟器（演示、培训、测试用）")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8700)
+    sim.add_argument("--token-ttl", type=float, default=3600.0, help="令牌有效秒数")
+    sim.add_argument("--device", action="append", default=[], metavar="ID=SECRET",
+                     help="预先登记的设备")
+    for name, kind, text in (
+            ("error-rate", float, "注入 500/502/503 的比例"),
+            ("retry-after-rate", float, "注入 429/503 + Retry-After 的比例"),
+            ("reset-rate", float, "处理后断开连接的比例"),
+            ("truncate-rate", float, "处理后截断 JSON 的比例"),
+            ("slow-ms", int, "每个请求延迟毫秒数")):
+        sim.add_argument(f"--{name}", type=kind, default=0, help=text)
+    sim.add_argument("--retry-after-seconds", type=int, default=1)
+    sim.add_argument("--retry-after-as-date", action="store_true")
+    sim.add_argument("--expire-tokens", action="store_true")
+    sim.add_argument("--seed", type=int)
     from hallclient import admin
     admin.add_parser(sub)
     return parser
+
+
+def run_platform_sim(args: argparse.Namespace, data_dir: Path) -> int:
+    try:
+        import uvicorn
+
+        from hallclient.servers.platform_sim import Faults, create_app
+    except ImportError:
+        print("平台模拟器需要服务端组件：pip install 'hallclient[servers]'", file=sys.stderr)
+        return 2
+    faults = Faults(error_rate=args.error_rate, retry_after_rate=args.retry_after_rate,
+                    retry_after_seconds=args.retry_after_seconds,
+                    retry_after_as_date=args.retry_after_as_date, reset_rate=args.reset_rate,
+                    truncate_rate=args.truncate_rate, slow_ms=args.slow_ms,
+                    expire_tokens=args.expire_tokens, seed=args.seed)
+    sim = create_app(data_dir / "platform-sim", faults, token_ttl_s=args.token_ttl)
+    for item in args.device:
+        device_id, _, secret = item.partition("=")
+        sim.store.write("INSERT OR REPLACE INTO devices VALUES (?, ?)", (device_id, secret))
+    print(f"platform_sim on http://{args.host}:{args.port}  (OpenAPI: /openapi.json)", flush=True)
+    uvicorn.run(sim.asgi, host=args.host, port=args.port, log_level="warning", lifespan="off")
+    return 0
 
 
 @dataclass
@@ -103,6 +142,8 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
     if args.command == "admin":
         from hallclient import admin
         return admin.run(args, data_dir)
+    if args.command == "platform-sim":
+        return run_platform_sim(args, data_dir)
 
     data_dir.mkdir(parents=True, exist_ok=True)
     from hallclient.logs import setup_logging

@@ -15,8 +15,9 @@ FORBIDDEN = {
              "hallclient.store", "hallclient.queue", "hallclient.services", "hallclient.ui"},
     "store": {"PySide6", "requests", "hallclient.services", "hallclient.ui"},
     "ui": {"sqlite3", "sqlite_utils", "requests", "urllib", "http", "socket", "hallclient.store.db",
-           "hallclient.store.queue_repo", "hallclient.store.log_repo"},
-    "services": {"hallclient.ui"},
+           "hallclient.store.queue_repo", "hallclient.store.log_repo", "hallclient.servers",
+           "fastapi", "uvicorn"},
+    "services": {"hallclient.ui", "hallclient.servers", "fastapi", "uvicorn"},
 }
 
 

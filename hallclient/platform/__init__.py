@@ -1,0 +1,1 @@
+"""Client of the provincial platform contract (requests). Typed errors, no Qt."""

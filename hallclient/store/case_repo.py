@@ -84,6 +84,22 @@ def _dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
+def get_case_by_id(conn: sqlite3.Connection, case_id: int) -> dict[str, Any] | None:
+    row = conn.execute("SELECT case_no FROM cases WHERE id = ?", (case_id,)).fetchone()
+    return get_case(conn, row[0]) if row else None
+
+
+def get_evaluation(conn: sqlite3.Connection, evaluation_id: int) -> dict[str, Any] | None:
+    rows = _dicts(conn.execute("SELECT * FROM evaluations WHERE id = ?", (evaluation_id,)))
+    return rows[0] if rows else None
+
+
+def set_status(conn: sqlite3.Connection, case_no: str, status: int, at: str) -> bool:
+    """A platform-side status change (办结 ...) flows back into the local case."""
+    return conn.execute("UPDATE cases SET status = ?, updated_at = ? WHERE case_no = ? AND status != ?",
+                        (status, at, case_no, status)).rowcount == 1
+
+
 def get_case(conn: sqlite3.Connection, case_no: str) -> dict[str, Any] | None:
     rows = _dicts(conn.execute("SELECT * FROM cases WHERE case_no = ?", (case_no,)))
     if not rows:

@@ -1,0 +1,1 @@
+"""The outbox engine: uploads cases, blobs and evaluations off the GUI thread."""

@@ -1,0 +1,175 @@
+"""The outbox engine (待上传队列): gets every committed case onto the platform exactly once.
+
+- A case is sent with its Idempotency-Key (``uid:version``), so a resend after a lost
+  response, a crash or a kill -9 never makes a second case; its blobs go first, each resumed
+  from the offset the platform reports and skipped when the platform already has it.
+- Transient failures back off with full jitter, capped, and never sooner than Retry-After.
+- A rejected row goes to 需处理 with the platform's field errors; the rows behind it go on.
+- Only the newest version of a case is sent; older pending versions are superseded.
+- Each row's outcome is committed locally right after the platform answered.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from hallclient.core.evaluation import NATIONAL_CODES, Level
+from hallclient.platform.client import AuthError, PlatformClient, RejectedError, TransientError
+from hallclient.store import case_repo, catalog_repo, log_repo, outbox_repo
+from hallclient.store.attachments import AttachmentStore
+from hallclient.store.db import Database
+
+from .mapping import case_body
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Full jitter (a uniform wait in [0, min(cap, base * 2^attempt)])."""
+
+    base_s: float = 2.0
+    cap_s: float = 600.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        return rng.uniform(0, min(self.cap_s, self.base_s * (2 ** min(attempt, 30))))
+
+
+@dataclass
+class SyncReport:
+    done: int = 0
+    retried: int = 0
+    attention: int = 0
+    superseded: int = 0
+    bytes_sent: int = 0
+    auth_failed: bool = False
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def touched(self) -> int:
+        return self.done + self.retried + self.attention + self.superseded
+
+
+class LocalProblemError(RejectedError):
+    """Something on this PC stops the upload (a lost attachment file ...)."""
+
+
+class OutboxEngine:
+    def __init__(self, db: Database, attachments: AttachmentStore, client: PlatformClient, *,
+                 clock: Callable[[], datetime] = utc_now, rng: random.Random | None = None,
+                 backoff: Backoff = Backoff()) -> None:
+        self.db = db
+        self.attachments = attachments
+        self.client = client
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.backoff = backoff
+
+    def _stamp(self, after_s: float = 0.0) -> str:
+        return (self.clock() + timedelta(seconds=after_s)).isoformat(timespec="milliseconds")
+
+    def run_once(self, limit: int = 50) -> SyncReport:
+        report = SyncReport()
+        for row in outbox_repo.due(self.db.conn, self._stamp(), limit):
+            try:
+                if self._superseded(row):
+                    report.superseded += 1
+                    continue
+                report.bytes_sent += self._send(row)
+            except AuthError as exc:
+                report.auth_failed = True
+                report.errors.append(exc.message)
+                break           # every row would fail the same way
+            except TransientError as exc:
+                wait = max(exc.retry_after or 0.0, self.backoff.delay(row["attempts"], self.rng))
+                with self.db.write() as conn:
+                    outbox_repo.mark_retry(conn, row["id"], self._stamp(wait), exc.message)
+                report.retried += 1
+            except RejectedError as exc:
+                detail = exc.message + (
+                    " " + json.dumps(exc.fields, ensure_ascii=False) if exc.fields else "")
+                with self.db.write() as conn:
+                    outbox_repo.mark_attention(conn, row["id"], detail)
+                    log_repo.append(conn, at=self._stamp(), action="upload_rejected",
+                                    detail={"outbox": row["id"], "kind": row["kind"]})
+                report.attention += 1
+                report.errors.append(exc.message)
+            else:
+                with self.db.write() as conn:
+                    outbox_repo.mark_done(conn, row["id"])
+                report.done += 1
+        return report
+
+    def _superseded(self, row: dict[str, Any]) -> bool:
+        if row["kind"] != "case_upsert":
+            return False
+        newest = outbox_repo.newest_version(self.db.conn, row["case_id"])
+        if row["version"] >= newest:
+            return False
+        with self.db.write() as conn:
+            outbox_repo.supersede_older(conn, row["case_id"], newest)
+        return True
+
+    def _send(self, row: dict[str, Any]) -> int:
+        kind = row["kind"]
+        if kind == "case_upsert":
+            return self._send_case(row)
+        if kind == "evaluation":
+            self._send_evaluation(row)
+            return 0
+        if kind == "preapplication_lookup":
+            code = row["idempotency_key"].split(":pre:", 1)[1]
+            if self.client.preapplication(code) is None:
+                raise RejectedError(f"网上预申请 {code} 在平台上不存在，请与申请人核对")
+            return 0
+        raise LocalProblemError(f"未知的上传类型 {kind}")
+
+    def _send_case(self, row: dict[str, Any]) -> int:
+        conn = self.db.conn
+        case = case_repo.get_case_by_id(conn, row["case_id"])
+        if case is None:
+            raise LocalProblemError("本地找不到该办件")
+        sent = 0
+        for a in case["attachments"]:
+            path = self.attachments.path(a["sha256"])
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise LocalProblemError(f"本地附件 {a['original_name']} 丢失，请重新扫描后重传") from exc
+            sent += self.client.upload_blob(a["sha256"], data)
+        item = catalog_repo.get(conn, case["impl_code"])
+        self.client.upsert_case(case["uid"], case_body(case, item), row["idempotency_key"])
+        return sent
+
+    def _send_evaluation(self, row: dict[str, Any]) -> None:
+        ev = case_repo.get_evaluation(self.db.conn, row["evaluation_id"])
+        if ev is None:
+            raise LocalProblemError("本地找不到该评价")
+        self.client.put_evaluation(ev["uid"], {
+            "case_no": ev["case_no"], "level": NATIONAL_CODES[Level(ev["level"])],
+            "reasons": json.loads(ev["reasons"]), "comment": ev["comment"],
+            "channel": ev["channel"], "at": ev["at"]})
+
+    def pull_changes(self) -> int:
+        """Platform-side status changes (办结 ...) flow back into local cases."""
+        row = self.db.conn.execute("SELECT value FROM meta WHERE key = 'changes_cursor'").fetchone()
+        cursor = int(row[0]) if row else 0
+        changes, new_cursor = self.client.changes(cursor)
+        applied = 0
+        with self.db.write() as conn:
+            for change in changes:
+                if case_repo.set_status(conn, change["case_no"], int(change["status"]), self._stamp()):
+                    applied += 1
+            conn.execute("INSERT INTO meta (key, value) VALUES ('changes_cursor', ?)"
+                         " ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(new_cursor),))
+        return applied

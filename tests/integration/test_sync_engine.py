@@ -1,0 +1,164 @@
+"""The outbox engine against the real simulator on loopback."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+import requests
+
+from hallclient.core.cases import Applicant, CaseDraft, Decision, MaterialStatus
+from hallclient.core.evaluation import Level
+from hallclient.platform.client import PlatformClient
+from hallclient.servers.platform_sim import RunningServer, create_app
+from hallclient.services.context import CounterContext
+from hallclient.services.evaluation_service import save_evaluation
+from hallclient.store import catalog_repo, outbox_repo
+from hallclient.sync.engine import Backoff, OutboxEngine, utc_now
+
+from ..conftest import tiny_jpeg
+from .test_platform_sim import API, faults
+
+
+@pytest.fixture
+def sim(tmp_path):
+    server = RunningServer(create_app(tmp_path / "platform"))
+    requests.post(server.url + API + "/admin/devices", json={"device_id": "W01", "secret": "pw"},
+                  timeout=5).raise_for_status()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def engine(sim, desk, db):
+    client = PlatformClient(sim.url, "W01", "pw", timeout=(2, 5))
+    yield OutboxEngine(db, desk.attachments, client, rng=random.Random(1), backoff=Backoff(1, 60))
+    client.close()
+
+
+def accept(desk, seed=0, mobile="13800138000", decision=Decision.ACCEPT):
+    (found,) = catalog_repo.search(desk.db.conn, "bdcdjzlcx")
+    draft = CaseDraft.for_item(catalog_repo.get(desk.db.conn, found.impl_code))
+    draft.applicant = Applicant("person", "王𠮷", "11010519491231002X", mobile=mobile)
+    for i, m in enumerate(draft.materials):
+        if m.required and decision is Decision.ACCEPT:
+            m.files.append(desk.stage_bytes(tiny_jpeg(seed * 10 + i), f"{i}.jpg"))
+            m.status = MaterialStatus.KEPT
+        elif not m.required:
+            m.status = MaterialStatus.NOT_APPLICABLE
+    draft.decision = decision
+    return desk.commit(draft, 1, "li")
+
+
+def stats(sim):
+    return requests.get(sim.url + API + "/admin/stats", timeout=5).json()
+
+
+def test_a_case_reaches_the_platform_with_its_blobs(sim, desk, engine, db):
+    done = accept(desk)
+    report = engine.run_once()
+    assert (report.done, report.retried, report.attention) == (1, 0, 0)
+    assert stats(sim) == {"cases": 1, "blobs": 2, "evaluations": 0}
+    stored = engine.client.request("GET", f"{API}/cases/{done.uid}").json()
+    assert stored["case"]["case_no"] == done.case_no and stored["case"]["applicant_name"] == "王𠮷"
+    assert outbox_repo.counts(db.conn) == {"done": 1}
+    assert engine.run_once().touched == 0                      # nothing left to do
+
+
+def test_retry_after_is_honoured_and_backoff_is_jittered(sim, desk, engine, db):
+    accept(desk)
+    faults(sim, retry_after_rate=1.0, retry_after_seconds=120, seed=1)
+    report = engine.run_once()
+    assert report.retried == 1
+    (row,) = outbox_repo.all_rows(db.conn)
+    assert row["attempts"] == 1 and "暂时不可用" in row["last_error"]
+    wait = (row["next_try_at"] > (utc_now() + timedelta(seconds=115)).isoformat())
+    assert wait                                                 # not sooner than Retry-After
+    faults(sim)
+    assert engine.run_once().touched == 0                       # not due yet
+    with db.write() as conn:
+        outbox_repo.retry_now(conn, row["id"])                  # 立即重试
+    assert engine.run_once().done == 1
+    rng = random.Random(2)
+    delays = [Backoff(2, 60).delay(10, rng) for _ in range(200)]
+    assert max(delays) <= 60 and min(delays) < 10               # capped, and spread
+
+
+def test_a_rejected_case_goes_to_needs_attention_with_the_field_errors(sim, desk, engine, db):
+    accept(desk, 1)
+    faults(sim, reject_fields={"mobile": "手机号码不符合省平台要求"})
+    report = engine.run_once()
+    assert report.attention == 1 and report.errors
+    (row,) = outbox_repo.all_rows(db.conn)
+    assert row["state"] == "needs_attention"
+    assert "mobile" in row["last_error"] and "手机号码不符合省平台要求" in row["last_error"]
+    assert "upload_rejected" in [e["action"] for e in __import__(
+        "hallclient.store.log_repo", fromlist=["entries"]).entries(db.conn)]
+
+
+def test_a_failing_case_never_blocks_the_ones_behind_it(sim, desk, engine, db):
+    broken = accept(desk, 1)
+    accept(desk, 2)
+    case = desk.load(broken.case_no)
+    desk.attachments.path(case["attachments"][0]["sha256"]).unlink()   # its scan is gone
+    report = engine.run_once()
+    assert (report.attention, report.done) == (1, 1)
+    assert stats(sim)["cases"] == 1
+
+
+def test_only_the_newest_version_is_sent(sim, desk, engine, db, clock):
+    first = accept(desk, decision=Decision.CORRECT)
+    (found,) = catalog_repo.search(db.conn, "bdcdjzlcx")
+    draft = CaseDraft.for_item(catalog_repo.get(db.conn, found.impl_code))
+    draft.applicant = Applicant("person", "王𠮷", "11010519491231002X", mobile="13800138000")
+    for i, m in enumerate(draft.materials):
+        if m.required:
+            m.files.append(desk.stage_bytes(tiny_jpeg(90 + i), f"{i}.jpg"))
+            m.status = MaterialStatus.KEPT
+        else:
+            m.status = MaterialStatus.NOT_APPLICABLE
+    draft.decision = Decision.ACCEPT
+    desk.resume_correction(first.case_no, draft, 1, "li")
+    report = engine.run_once()
+    assert (report.superseded, report.done) == (1, 1)
+    stored = engine.client.request("GET", f"{API}/cases/{first.uid}").json()
+    assert stored["version"] == 2 and stored["status"] == 3
+
+
+def test_evaluations_are_uploaded_with_national_codes(sim, desk, engine, db, clock, queue):
+    ctx = CounterContext(db=db, queue=queue, clock=clock, desk=desk)
+    save_evaluation(ctx, level=Level.UNSATISFIED, reasons=["等候时间过长"], text="", case_no="",
+                    ticket="A001", window=1, clerk="li", rectify_days=5)
+    assert engine.run_once().done == 1
+    assert stats(sim)["evaluations"] == 1
+
+
+def test_platform_status_changes_flow_back(sim, desk, engine, db):
+    done = accept(desk)
+    engine.run_once()
+    requests.post(f"{sim.url}{API}/admin/cases/{done.case_no}/status", params={"status": 11},
+                  timeout=5).raise_for_status()
+    assert engine.pull_changes() == 1
+    assert desk.load(done.case_no)["status"] == 11
+    assert engine.pull_changes() == 0                           # the cursor moved on
+
+
+def test_a_lost_response_does_not_make_a_second_case(sim, desk, engine, db):
+    accept(desk)
+    faults(sim, reset_rate=1.0, seed=3)
+    assert engine.run_once().retried >= 1
+    faults(sim)
+    with db.write() as conn:
+        for row in outbox_repo.all_rows(conn):
+            outbox_repo.retry_now(conn, row["id"])
+    assert engine.run_once().done == 1
+    assert stats(sim)["cases"] == 1
+
+
+def test_a_lost_attachment_needs_attention(sim, desk, engine, db):
+    done = accept(desk)
+    case = desk.load(done.case_no)
+    desk.attachments.path(case["attachments"][0]["sha256"]).unlink()
+    report = engine.run_once()
+    assert report.attention == 1 and "丢失" in outbox_repo.all_rows(db.conn)[0]["last_error"]

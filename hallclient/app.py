@@ -108,6 +108,8 @@ class App:
     intake_window: Any = None
     evaluation: Any = None
     evaluator: Any = None
+    sync: Any = None
+    platform_sim: Any = None
     case_list: Any = None
     notice_printer: Any = None
     wedge: Any = None
@@ -115,6 +117,10 @@ class App:
     startup_errors: list[str] = field(default_factory=list)
 
     def close(self) -> None:
+        if self.sync is not None:
+            self.sync.stop()
+        if self.platform_sim is not None:
+            self.platform_sim.stop()
         if self.wedge is not None:
             self.qapp.removeEventFilter(self.wedge)
             self.wedge.flush()
@@ -161,7 +167,8 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
         demo_hall = json.loads(resources.path("demo", "hall.json").read_text(encoding="utf-8"))
         config.set("hall.name", demo_hall.get("hall", config["hall.name"]))
 
-    app = _start_gui(args, config, data_dir, demo=throwaway)
+    app = _start_gui(args, config, data_dir, demo=throwaway,
+                     with_platform=args.demo and args.command != "kiosk")
     if not exec_:
         return app
     code = app.qapp.exec()
@@ -169,7 +176,8 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
     return app.exit_code if app.exit_code is not None else code
 
 
-def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: bool) -> App:
+def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: bool,
+               with_platform: bool = False) -> App:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -185,6 +193,8 @@ def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: b
     worker: Worker[Any] = Worker(lambda: open_context(data_dir, config), lambda ctx: ctx.close())
     runner = TaskRunner(worker)
     app = App(qapp=qapp, config=config, data_dir=data_dir, worker=worker, runner=runner, demo=demo)
+    if with_platform:
+        _start_demo_platform(app)
 
     if args.command == "kiosk":
         _build_kiosk(app)
@@ -244,6 +254,54 @@ def _wire_counter_extras(app: App) -> None:
     app.wedge = BarcodeWedge()
     app.wedge.scanned.connect(lambda code: _route_scan(app, code))
     app.qapp.installEventFilter(app.wedge)
+    _start_sync(app)
+
+
+def _start_sync(app: App) -> None:
+    from hallclient.services.sync_service import SyncService
+
+    c = app.config
+    app.sync = SyncService(_engine_factory(app) if c["platform.url"] else None,
+                           c["sync.interval_seconds"])
+    app.sync.status_changed.connect(app.window.show_sync_status)
+    app.window.sync_requested.connect(app.sync.sync_now)
+    app.intake.case_committed.connect(lambda *_: app.sync.sync_now())
+    app.sync.start()
+
+
+def _engine_factory(app: App) -> Any:
+    def make() -> Any:
+        from hallclient.platform.client import PlatformClient
+        from hallclient.services.sync_service import read_secret
+        from hallclient.store.attachments import AttachmentStore
+        from hallclient.store.db import DB_FILE, open_database
+        from hallclient.sync.engine import OutboxEngine
+
+        c = app.config
+        client = PlatformClient(c["platform.url"], c["platform.device_id"], read_secret(app.data_dir),
+                                ca_bundle=c["platform.ca_bundle"] or None)
+        return OutboxEngine(open_database(app.data_dir / DB_FILE, check=False),
+                            AttachmentStore(app.data_dir / "attachments"), client)
+    return make
+
+
+def _start_demo_platform(app: App) -> None:
+    """--demo: the bundled platform simulator on loopback, this counter registered with it."""
+    try:
+        from hallclient.servers.platform_sim import RunningServer, create_app
+    except ImportError:
+        log.info("servers extra not installed; the demo runs without a platform")
+        return
+    import secrets as _secrets
+
+    from hallclient.services.sync_service import write_secret
+
+    app.platform_sim = RunningServer(create_app(app.data_dir / "platform-sim"))
+    secret = _secrets.token_urlsafe(16)
+    app.platform_sim.sim.store.write("INSERT OR REPLACE INTO devices VALUES (?, ?)", ("DEMO-W01", secret))
+    write_secret(app.data_dir, secret)
+    app.config.set("platform.url", app.platform_sim.url)
+    app.config.set("platform.device_id", "DEMO-W01")
 
 
 def _attach(service: Any, clerk: Any, window: int, _snapshot: Any = None) -> None:

@@ -70,6 +70,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("calendar.holidays", _dates, (),
            "法定节假日（不计入办理时限），逗号分隔，如 2026-10-01,2026-10-02"),
     Option("calendar.workdays", _dates, (), "调休上班的周末，逗号分隔，如 2026-09-27"),
+    Option("platform.url", str, "", "省平台接口地址（https；留空=暂不上传，办件只保存在本机）"),
+    Option("platform.device_id", str, "", "本机在省平台登记的设备标识"),
+    Option("platform.ca_bundle", str, "", "政务外网自有 CA 证书文件（PEM），留空=系统证书"),
+    Option("sync.interval_seconds", float, 30.0, "自动上传间隔（秒）"),
+    Option("sync.warn_after_minutes", float, 60.0, "办件超过多少分钟未上传时醒目提示"),
     Option("evaluation.after_finish", _bool, True, "办结后自动在评价器（副屏）上请申请人评价"),
     Option("evaluation.rectify_days", int, 5, "差评整改时限（工作日，各省 5-15 天不等）"),
     Option("keys.call_next", str, "F1", "快捷键：呼叫下一位"),
@@ -85,6 +90,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("keys.lock", str, "F12", "快捷键：锁屏"),
     Option("keys.intake", str, "F11", "快捷键：打开受理"),
     Option("keys.cases", str, "Ctrl+F", "快捷键：办件查询"),
+    Option("keys.sync", str, "Ctrl+U", "快捷键：立即同步（上传）"),
 )
 BY_KEY = {o.key: o for o in OPTIONS}
 

@@ -41,6 +41,10 @@ class TransientError(PlatformError):
         self.retry_after = retry_after
 
 
+class OfflineError(TransientError):
+    """The platform could not be reached at all (network down, timeout, reset)."""
+
+
 class RejectedError(PlatformError):
     def __init__(self, message: str, fields: list[dict[str, str]] | None = None) -> None:
         super().__init__(message)
@@ -122,7 +126,7 @@ class PlatformClient:
         except requests.exceptions.SSLError as exc:
             raise TransientError(f"无法验证平台证书（请检查 CA 证书配置）：{exc}") from exc
         except requests.exceptions.RequestException as exc:
-            raise TransientError(f"连接平台失败：{type(exc).__name__}") from exc
+            raise OfflineError(f"连接平台失败：{type(exc).__name__}") from exc
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """Send with the device token; on an expired token authenticate once and resend."""

@@ -20,7 +20,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from hallclient.core.evaluation import NATIONAL_CODES, Level
-from hallclient.platform.client import AuthError, PlatformClient, RejectedError, TransientError
+from hallclient.platform.client import (
+    AuthError,
+    OfflineError,
+    PlatformClient,
+    RejectedError,
+    TransientError,
+)
 from hallclient.store import case_repo, catalog_repo, log_repo, outbox_repo
 from hallclient.store.attachments import AttachmentStore
 from hallclient.store.db import Database
@@ -53,6 +59,7 @@ class SyncReport:
     superseded: int = 0
     bytes_sent: int = 0
     auth_failed: bool = False
+    offline: bool = False          # the platform could not be reached
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -91,6 +98,8 @@ class OutboxEngine:
                 report.errors.append(exc.message)
                 break           # every row would fail the same way
             except TransientError as exc:
+                report.offline = report.offline or isinstance(exc, OfflineError)
+                report.errors.append(exc.message)
                 wait = max(exc.retry_after or 0.0, self.backoff.delay(row["attempts"], self.rng))
                 with self.db.write() as conn:
                     outbox_repo.mark_retry(conn, row["id"], self._stamp(wait), exc.message)
@@ -159,6 +168,17 @@ class OutboxEngine:
             "case_no": ev["case_no"], "level": NATIONAL_CODES[Level(ev["level"])],
             "reasons": json.loads(ev["reasons"]), "comment": ev["comment"],
             "channel": ev["channel"], "at": ev["at"]})
+
+    def status(self) -> dict[str, Any]:
+        """Backlog figures for the status bar and ``admin status``."""
+        conn = self.db.conn
+        counts = outbox_repo.counts(conn)
+        oldest = outbox_repo.oldest_pending(conn)
+        age = None
+        if oldest:
+            age = (self.clock() - datetime.fromisoformat(oldest)).total_seconds()
+        return {"pending": counts.get("pending", 0), "attention": counts.get("needs_attention", 0),
+                "done": counts.get("done", 0), "oldest_pending_s": age}
 
     def pull_changes(self) -> int:
         """Platform-side status changes (办结 ...) flow back into local cases."""

@@ -50,6 +50,7 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("lock", "锁屏", "keys.lock"),
     ("intake", "受理", "keys.intake"),
     ("cases", "办件查询", "keys.cases"),
+    ("sync", "立即同步", "keys.sync"),
 )
 
 

@@ -42,10 +42,12 @@ QToolButton { min-height: 54px; min-width: 120px; font-size: 15px; }
 """
 
 class CounterWindow(QMainWindow):
-    """Signals: intake_requested(str current ticket number or ""), cases_requested()"""
+    """Signals: intake_requested(str current ticket number or ""), cases_requested(),
+    sync_requested()"""
 
     intake_requested = Signal(str)
     cases_requested = Signal()
+    sync_requested = Signal()
 
     def __init__(self, config: Config, session: SessionService, queue: QueueService,
                  announcer: Announcer, parent: QWidget | None = None) -> None:
@@ -106,9 +108,11 @@ class CounterWindow(QMainWindow):
         self.window_state_label = QLabel()
         self.window_state_label.setObjectName("windowState")
         self.source_label = QLabel(self.tr("队列：{src}").format(src=self.queue.source_label))
+        self.sync_label = QLabel(self.tr("平台：未配置"))
         self.clock_label = QLabel()
         bar.addWidget(self.message_label, 1)
-        for w in (self.clerk_label, self.window_state_label, self.source_label, self.clock_label):
+        for w in (self.clerk_label, self.window_state_label, self.source_label, self.sync_label,
+                  self.clock_label):
             bar.addPermanentWidget(w)
         self._clock = QTimer(self)
         self._clock.timeout.connect(self._tick)
@@ -258,6 +262,7 @@ class CounterWindow(QMainWindow):
             "lock": True,
             "intake": True,
             "cases": True,
+            "sync": True,
         }
         for name, action in self.actions_by_name.items():
             action.setEnabled(on_counter and enabled[name])
@@ -333,6 +338,27 @@ class CounterWindow(QMainWindow):
     def _do_intake(self) -> None:
         current = self.queue.current
         self.intake_requested.emit(current.number if current else "")
+
+    def _do_sync(self) -> None:
+        self.sync_requested.emit()
+
+    def show_sync_status(self, status: dict[str, Any]) -> None:
+        """Always-visible platform state (在线 / 离线 / 平台异常) and the upload backlog."""
+        names = {"online": self.tr("在线"), "offline": self.tr("离线"), "error": self.tr("平台异常"),
+                 "not_configured": self.tr("未配置")}
+        text = self.tr("平台：{state} · 待上传 {n}").format(
+            state=names.get(status["connection"], status["connection"]), n=status["pending"])
+        if status["attention"]:
+            text += self.tr(" · 需处理 {n}").format(n=status["attention"])
+        warn_s = float(self.config["sync.warn_after_minutes"]) * 60
+        late = status.get("oldest_pending_s") is not None and status["oldest_pending_s"] > warn_s
+        if late:
+            text += self.tr(" · 有办件超过 {m} 分钟未上传").format(m=int(warn_s // 60))
+        colour = ("#c0392b" if late or status["attention"] or status["connection"] == "error"
+                  else "#b9770e" if status["connection"] == "offline" else "#1e8449")
+        self.sync_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
+        self.sync_label.setText(text)
+        self.sync_label.setToolTip(status.get("message") or "")
 
     def _do_cases(self) -> None:
         self.cases_requested.emit()

@@ -1,0 +1,113 @@
+"""Uploading in the background (后台上传): the outbox engine on its own thread.
+
+The engine has its own database connection and its own requests.Session, so the GUI and
+the writer thread never wait on the network. Runs at start, every ``interval`` seconds, and
+at once on 立即同步 (``sync_now``). Results come back as signals on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+log = logging.getLogger(__name__)
+
+SECRET_FILE = "device.secret"
+
+
+def read_secret(data_dir: Path) -> str:
+    """The device secret lives in its own owner-only file, never in config.ini."""
+    path = data_dir / SECRET_FILE
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def write_secret(data_dir: Path, secret: str) -> None:
+    path = data_dir / SECRET_FILE
+    path.write_text(secret, encoding="utf-8")
+    path.chmod(0o600)
+
+
+class SyncService(QObject):
+    """Signals: status_changed(dict) — keys: connection ("online" / "offline" / "error" /
+    "not_configured"), pending, attention, done, oldest_pending_s, message"""
+
+    status_changed = Signal(object)
+
+    def __init__(self, make_engine: Callable[[], Any] | None, interval_s: float = 30.0,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.make_engine = make_engine
+        self.interval_s = interval_s
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_status: dict[str, Any] = {"connection": "not_configured", "pending": 0,
+                                            "attention": 0, "done": 0, "oldest_pending_s": None,
+                                            "message": ""}
+
+    def start(self) -> None:
+        if self.make_engine is None:
+            self.status_changed.emit(self.last_status)
+            return
+        self._thread = threading.Thread(target=self._loop, name="sync", daemon=True)
+        self._thread.start()
+
+    def sync_now(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+
+    def _loop(self) -> None:
+        engine = None
+        while not self._stop.is_set():
+            try:
+                if engine is None:
+                    assert self.make_engine is not None
+                    engine = self.make_engine()
+                self._publish(self._cycle(engine))
+            except Exception as exc:   # keep the thread alive: report and try again later
+                log.error("sync cycle failed", exc_info=exc)
+                self._publish({**self.last_status, "connection": "error",
+                               "message": f"上传出错：{type(exc).__name__}"})
+            self._wake.wait(self.interval_s)
+            self._wake.clear()
+        if engine is not None:
+            engine.client.close()
+            engine.db.close()
+
+    def _cycle(self, engine: Any) -> dict[str, Any]:
+        from hallclient.platform.client import PlatformError
+
+        offline = auth = False
+        messages: list[str] = []
+        for _ in range(20):                       # until nothing is due (bounded per cycle)
+            report = engine.run_once()
+            offline |= report.offline
+            auth |= report.auth_failed
+            messages += report.errors
+            if report.touched == 0 or report.offline or report.auth_failed:
+                break
+        if not offline and not auth:
+            try:
+                engine.pull_changes()
+            except PlatformError as exc:
+                messages.append(exc.message)
+        connection = "offline" if offline else ("error" if auth or messages else "online")
+        return {**engine.status(), "connection": connection,
+                "message": messages[-1] if messages else ""}
+
+    def _publish(self, status: dict[str, Any]) -> None:
+        self.last_status = status
+        self.status_changed.emit(status)

@@ -1,0 +1,80 @@
+"""Uploads from the running app, and the always-visible platform state."""
+
+from __future__ import annotations
+
+import socket
+
+import requests
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from hallclient.app import main
+from hallclient.core.cases import Applicant, CaseDraft, Decision, MaterialStatus
+from hallclient.services.context import open_context
+from hallclient.store import catalog_repo
+
+from ..conftest import tiny_jpeg
+from .conftest import sign_in
+
+
+def commit_case(app) -> str:
+    ctx = open_context(app.data_dir, app.config)
+    try:
+        (found,) = catalog_repo.search(ctx.db.conn, "bdcdjzlcx")
+        draft = CaseDraft.for_item(catalog_repo.get(ctx.db.conn, found.impl_code))
+        draft.applicant = Applicant("person", "王𠮷", "11010519491231002X", mobile="13800138000")
+        for i, m in enumerate(draft.materials):
+            if m.required:
+                m.files.append(ctx.desk.stage_bytes(tiny_jpeg(i), f"{i}.jpg"))
+                m.status = MaterialStatus.KEPT
+            else:
+                m.status = MaterialStatus.NOT_APPLICABLE
+        draft.decision = Decision.ACCEPT
+        return ctx.desk.commit(draft, 1, "demo").case_no
+    finally:
+        ctx.close()
+
+
+def test_demo_uploads_to_the_bundled_platform(qtbot):
+    app = main(["--demo"])
+    try:
+        qtbot.addWidget(app.window)
+        qtbot.waitUntil(lambda: app.sync is not None and app.session.clerk is not None, timeout=10000)
+        qtbot.waitUntil(lambda: app.sync.last_status["connection"] == "online", timeout=10000)
+        case_no = commit_case(app)
+        app.window.activateWindow()               # the demo's kiosk window opened last
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is app.window)
+        with qtbot.waitSignal(app.sync.status_changed, timeout=10000,
+                              check_params_cb=lambda s: s["done"] == 1):
+            qtbot.keyClick(app.window, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier)
+        assert app.window.sync_label.text() == "平台：在线 · 待上传 0"
+        stats = requests.get(app.platform_sim.url + "/api/v1/admin/stats", timeout=5).json()
+        assert stats["cases"] == 1
+        assert app.platform_sim.sim.store.one("SELECT case_no FROM cases")[0] == case_no
+        assert "secret" not in (app.data_dir / "config.ini").read_text(encoding="utf-8")
+    finally:
+        app.close()
+
+
+def test_unreachable_platform_shows_offline_and_the_backlog(qtbot, start_app):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]                     # closed again: nothing listens there
+    app = start_app(config={"platform.url": f"http://127.0.0.1:{port}",
+                            "platform.device_id": "W01", "sync.interval_seconds": "0.2"})
+    ctx = open_context(app.data_dir, app.config)
+    ctx.import_catalog(__import__("json").loads(__import__("hallclient_resources").path(
+        "demo", "catalog.json").read_text(encoding="utf-8")))
+    ctx.close()
+    sign_in(qtbot, app)
+    commit_case(app)
+    qtbot.waitUntil(lambda: app.sync.last_status["connection"] == "offline"
+                    and app.sync.last_status["pending"] == 1, timeout=10000)
+    qtbot.waitUntil(lambda: app.window.sync_label.text() == "平台：离线 · 待上传 1", timeout=5000)
+    assert "连接平台失败" in app.window.sync_label.toolTip()
+
+
+def test_without_a_platform_the_counter_says_not_configured(qtbot, start_app):
+    app = start_app()
+    sign_in(qtbot, app)
+    qtbot.waitUntil(lambda: app.window.sync_label.text() == "平台：未配置 · 待上传 0", timeout=5000)

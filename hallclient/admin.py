@@ -28,6 +28,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     clerk.add_argument("--name", required=True, help="显示姓名")
     clerk.add_argument("--role", choices=[r.value for r in Role], default="clerk")
     clerk.add_argument("--password-stdin", action="store_true", help="从标准输入读密码")
+    cmds.add_parser("sync-now", help="立即上传待上传队列并拉取平台状态")
+    secret = cmds.add_parser("set-device", help="登记本机在省平台的设备标识和密钥")
+    secret.add_argument("device_id")
+    secret.add_argument("--secret-stdin", action="store_true", help="从标准输入读密钥")
     hall = cmds.add_parser("import-hall", help="导入大厅业务与窗口配置（JSON）")
     hall.add_argument("file", nargs="?", help="JSON 文件；省略则导入示范大厅")
     conf = cmds.add_parser("config", help="查看或修改配置")
@@ -65,7 +69,7 @@ def _verify(args: argparse.Namespace, data_dir: Path) -> int:
 
 def _status(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.services.context import open_context
-    from hallclient.store import log_repo
+    from hallclient.store import log_repo, outbox_repo
 
     config = Config(data_dir / CONFIG_FILE)
     ctx = open_context(data_dir, config)
@@ -87,6 +91,9 @@ def _status(args: argparse.Namespace, data_dir: Path) -> int:
             ],
             "waiting": {svc: sum(c.values()) for svc, c in waiting.items()},
             "event_log": {"intact": verdict.intact, "entries": verdict.entries},
+            "sync": {"platform_url": config["platform.url"] or None,
+                     "outbox": outbox_repo.counts(ctx.db.conn),
+                     "oldest_pending": outbox_repo.oldest_pending(ctx.db.conn)},
             "config_problems": config.problems,
         }
     finally:
@@ -96,6 +103,65 @@ def _status(args: argparse.Namespace, data_dir: Path) -> int:
     else:
         for key, value in info.items():
             print(f"{key}: {value}")
+    return 0
+
+
+def _sync_now(args: argparse.Namespace, data_dir: Path) -> int:
+    from hallclient.platform.client import PlatformClient, PlatformError
+    from hallclient.services.sync_service import read_secret
+    from hallclient.store import outbox_repo
+    from hallclient.store.attachments import AttachmentStore
+    from hallclient.store.db import open_database
+    from hallclient.sync.engine import OutboxEngine
+
+    config = Config(data_dir / CONFIG_FILE)
+    if not config["platform.url"]:
+        print("未配置省平台地址（platform.url），办件只保存在本机", file=sys.stderr)
+        return 2
+    client = PlatformClient(config["platform.url"], config["platform.device_id"],
+                            read_secret(data_dir), ca_bundle=config["platform.ca_bundle"] or None)
+    engine = OutboxEngine(open_database(data_dir / DB_FILE), AttachmentStore(data_dir / "attachments"),
+                          client)
+    with engine.db.write() as conn:      # an IT person asking means: try everything pending now
+        for row in outbox_repo.all_rows(conn):
+            if row["state"] == "pending":
+                outbox_repo.retry_now(conn, row["id"])
+    totals = {"done": 0, "retried": 0, "attention": 0, "superseded": 0}
+    problems: list[str] = []
+    try:
+        for _ in range(1000):
+            report = engine.run_once()
+            for key in totals:
+                totals[key] += getattr(report, key)
+            problems += report.errors
+            if report.touched == 0 or report.offline or report.auth_failed:
+                break
+        changed = engine.pull_changes()
+    except PlatformError as exc:
+        problems.append(exc.message)
+        changed = 0
+    finally:
+        status = engine.status()
+        client.close()
+        engine.db.close()
+    print(json.dumps({**totals, "status_changes": changed, **status, "problems": problems[-5:]},
+                     ensure_ascii=False, indent=2))
+    return 0 if status["pending"] == 0 and status["attention"] == 0 else 1
+
+
+def _set_device(args: argparse.Namespace, data_dir: Path) -> int:
+    from hallclient.services.sync_service import write_secret
+
+    secret = sys.stdin.readline().strip() if args.secret_stdin else getpass.getpass("设备密钥：")
+    if not secret:
+        print("密钥不能为空", file=sys.stderr)
+        return 2
+    config = Config(data_dir / CONFIG_FILE)
+    config.set("platform.device_id", args.device_id)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config.save()
+    write_secret(data_dir, secret)
+    print(f"已登记设备 {args.device_id}（密钥保存在 {data_dir / 'device.secret'}，仅本用户可读）")
     return 0
 
 
@@ -158,6 +224,8 @@ _COMMANDS = {
     "verify-log": _verify,
     "status": _status,
     "add-clerk": _add_clerk,
+    "sync-now": _sync_now,
+    "set-device": _set_device,
     "import-hall": _import_hall,
     "config": _config,
 }

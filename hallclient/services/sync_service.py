@@ -102,8 +102,11 @@ class SyncService(QObject):
         if not offline and not auth:
             try:
                 engine.pull_changes()
+                engine.refresh_catalog()
             except PlatformError as exc:
                 messages.append(exc.message)
+            except ValueError as exc:          # a catalog the platform sent that we cannot use
+                messages.append(f"事项目录更新失败：{exc}")
         connection = "offline" if offline else ("error" if auth or messages else "online")
         return {**engine.status(), "connection": connection,
                 "message": messages[-1] if messages else ""}

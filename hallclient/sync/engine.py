@@ -180,6 +180,19 @@ class OutboxEngine:
         return {"pending": counts.get("pending", 0), "attention": counts.get("needs_attention", 0),
                 "done": counts.get("done", 0), "oldest_pending_s": age}
 
+    def refresh_catalog(self) -> bool:
+        """Download the catalog when it changed (ETag); True when the local copy was replaced."""
+        row = self.db.conn.execute("SELECT value FROM meta WHERE key = 'catalog_etag'").fetchone()
+        result = self.client.catalog(row[0] if row else None)
+        if not result.changed:
+            return False
+        body = result.body or {}
+        with self.db.write() as conn:
+            catalog_repo.import_items(conn, body.get("items", []), str(body.get("version", "")))
+            conn.execute("INSERT INTO meta (key, value) VALUES ('catalog_etag', ?)"
+                         " ON CONFLICT(key) DO UPDATE SET value = excluded.value", (result.etag or "",))
+        return True
+
     def pull_changes(self) -> int:
         """Platform-side status changes (办结 ...) flow back into local cases."""
         row = self.db.conn.execute("SELECT value FROM meta WHERE key = 'changes_cursor'").fetchone()

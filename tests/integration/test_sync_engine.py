@@ -162,3 +162,16 @@ def test_a_lost_attachment_needs_attention(sim, desk, engine, db):
     desk.attachments.path(case["attachments"][0]["sha256"]).unlink()
     report = engine.run_once()
     assert report.attention == 1 and "丢失" in outbox_repo.all_rows(db.conn)[0]["last_error"]
+
+
+def test_catalog_refresh_uses_the_etag(sim, desk, engine, db, demo_catalog):
+    small = {"version": "2026-12", "items": demo_catalog["items"][:3]}
+    requests.put(sim.url + API + "/admin/catalog", json=small, timeout=5).raise_for_status()
+    assert engine.refresh_catalog() is True
+    assert catalog_repo.count(db.conn) == 3
+    assert engine.refresh_catalog() is False                    # 304: nothing downloaded
+    bad = {"version": "x", "items": [dict(demo_catalog["items"][0], item_type="77")]}
+    requests.put(sim.url + API + "/admin/catalog", json=bad, timeout=5).raise_for_status()
+    with pytest.raises(ValueError):
+        engine.refresh_catalog()
+    assert catalog_repo.count(db.conn) == 3                     # the local copy is kept

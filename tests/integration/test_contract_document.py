@@ -1,0 +1,20 @@
+"""The contract document in the project is the one the simulator serves."""
+
+from __future__ import annotations
+
+import json
+
+import hallclient_resources as resources
+from hallclient.servers.platform_sim import create_app
+
+
+def test_committed_openapi_matches_the_simulator(tmp_path):
+    committed = json.loads(resources.path("platform", "openapi.json").read_text(encoding="utf-8"))
+    served = create_app(tmp_path).api.openapi()
+    assert committed == json.loads(json.dumps(served)), (
+        "resources/platform/openapi.json is stale: regenerate it from platform_sim")
+    assert committed["openapi"].startswith("3.")
+    for path in ("/api/v1/auth/token", "/api/v1/catalog", "/api/v1/cases/{uid}",
+                 "/api/v1/blobs/{sha256}", "/api/v1/evaluations/{uid}",
+                 "/api/v1/preapplications/{code}", "/api/v1/changes"):
+        assert path in committed["paths"]

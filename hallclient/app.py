@@ -302,6 +302,14 @@ def _start_demo_platform(app: App) -> None:
     write_secret(app.data_dir, secret)
     app.config.set("platform.url", app.platform_sim.url)
     app.config.set("platform.device_id", "DEMO-W01")
+    import hashlib
+
+    import hallclient_resources as resources
+
+    catalog = resources.path("demo", "catalog.json").read_bytes()
+    etag = '"' + hashlib.sha256(catalog).hexdigest()[:32] + '"'
+    app.platform_sim.sim.store.write("INSERT OR REPLACE INTO catalog VALUES (1, ?, ?)",
+                                     (catalog.decode("utf-8"), etag))
 
 
 def _attach(service: Any, clerk: Any, window: int, _snapshot: Any = None) -> None:

@@ -167,7 +167,7 @@ class PlatformClient:
     def catalog(self, etag: str | None = None) -> CatalogResult:
         headers = {"If-None-Match": etag} if etag else {}
         response = self.request("GET", API + "/catalog", headers=headers)
-        if response.status_code == 304:
+        if response.status_code in (304, 404):    # unchanged, or none published: keep ours
             return CatalogResult(False, etag)
         self._raise_for(response)
         return CatalogResult(True, response.headers.get("ETag"), self._json(response))

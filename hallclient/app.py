@@ -110,6 +110,7 @@ class App:
     evaluator: Any = None
     sync: Any = None
     platform_sim: Any = None
+    outbox_view: Any = None
     case_list: Any = None
     notice_printer: Any = None
     wedge: Any = None
@@ -127,7 +128,7 @@ class App:
         for w in (self.window, self.kiosk_window):
             if w is not None:
                 w.close()
-        for w in (self.intake_window, self.evaluator, self.case_list):
+        for w in (self.intake_window, self.evaluator, self.case_list, self.outbox_view):
             if w is not None:
                 w.close()
         for printer in (self.printer, self.notice_printer):
@@ -265,6 +266,7 @@ def _start_sync(app: App) -> None:
                            c["sync.interval_seconds"])
     app.sync.status_changed.connect(app.window.show_sync_status)
     app.window.sync_requested.connect(app.sync.sync_now)
+    app.window.outbox_requested.connect(lambda: open_outbox(app))
     app.intake.case_committed.connect(lambda *_: app.sync.sync_now())
     app.sync.start()
 
@@ -332,6 +334,21 @@ def open_intake(app: App, ticket: str = "") -> Any:
     app.intake_window.activateWindow()
     app.intake.search(app.intake_window.search_edit.text())
     return app.intake_window
+
+
+def open_outbox(app: App) -> Any:
+    if app.outbox_view is None:
+        from hallclient.services.outbox_service import OutboxService
+        from hallclient.ui.outbox_view import OutboxView
+
+        service = OutboxService(app.runner, on_queued=app.sync.sync_now if app.sync else None)
+        if app.session.clerk is not None:
+            service.clerk, service.window = app.session.clerk.username, app.session.window
+        app.outbox_view = OutboxView(service)
+        app.sync.status_changed.connect(lambda _s: service.load())
+    app.outbox_view.show()
+    app.outbox_view.service.load()
+    return app.outbox_view
 
 
 def open_case_list(app: App) -> Any:

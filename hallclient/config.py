@@ -91,6 +91,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("keys.intake", str, "F11", "快捷键：打开受理"),
     Option("keys.cases", str, "Ctrl+F", "快捷键：办件查询"),
     Option("keys.sync", str, "Ctrl+U", "快捷键：立即同步（上传）"),
+    Option("keys.outbox", str, "Ctrl+O", "快捷键：待上传队列"),
 )
 BY_KEY = {o.key: o for o in OPTIONS}
 

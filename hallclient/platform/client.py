@@ -107,9 +107,11 @@ class PlatformClient:
     # -- plumbing -------------------------------------------------------------------------
 
     def authenticate(self) -> None:
+        if not self.device_id or not self.secret:
+            raise AuthError("本机尚未登记设备标识和密钥：请信息管理员运行 hallclient admin set-device")
         response = self._send("POST", API + "/auth/token", auth=False,
                               json={"device_id": self.device_id, "secret": self.secret})
-        if response.status_code == 401:
+        if response.status_code in (400, 401, 403, 422):
             raise AuthError("平台拒绝了本机的设备凭据，请联系信息管理员重新登记")
         self._raise_for(response)
         self.token = self._json(response)["access_token"]
@@ -158,6 +160,10 @@ class PlatformClient:
         if code == 409 and error in ("in_progress", "offset_mismatch"):
             raise TransientError("平台正在处理同一请求", 1.0)
         fields = detail.get("fields", []) if isinstance(detail, Mapping) else []
+        if isinstance(inner, list):     # schema validation: [{"loc": [...], "msg": ...}, ...]
+            error = "invalid"
+            fields = [{"field": ".".join(str(p) for p in item.get("loc", [])[1:]),
+                       "reason": str(item.get("msg", ""))} for item in inner if isinstance(item, Mapping)]
         reasons = "；".join(f"{f.get('field')}：{f.get('reason')}" for f in fields)
         message = f"平台拒收（HTTP {code}，{error or '无说明'}）" + (f"：{reasons}" if reasons else "")
         raise RejectedError(message, fields)

@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from hallclient.core.cases import (
+    Applicant,
     CaseDraft,
     CaseStatus,
     Decision,
     StagedFile,
+    applicant_problems,
     case_number,
     decision_problems,
     new_query_password,
@@ -172,6 +174,40 @@ class CaseDesk:
                             clerk=clerk, detail={"case_no": case_no, "missing": len(draft.missing())})
         return CommittedCase(case["id"], case["uid"], case_no, version, draft.decision.status,
                              case["query_password"], case["received_at"], promised)
+
+    AMENDABLE = ("applicant_name", "id_number", "legal_rep", "mobile", "address")
+
+    def amend(self, case_no: str, changes: dict[str, str], window: int | None,
+              clerk: str) -> CommittedCase:
+        """Correct applicant fields the platform refused (修改后重传): a new version of the
+        same case, with a new upload that supersedes the refused one."""
+        unknown = set(changes) - set(self.AMENDABLE)
+        if unknown:
+            raise CaseError([f"不能修改：{'、'.join(sorted(unknown))}"])
+        case = self.load(case_no)
+        if case is None:
+            raise CaseError([f"找不到办件 {case_no}"])
+        applicant = Applicant(case["applicant_kind"], case["applicant_name"], case["id_number"],
+                              case["legal_rep"] or "", case["mobile"], case["address"] or "",
+                              case["agent_name"] or "", case["agent_id_number"] or "")
+        for key, value in changes.items():
+            setattr(applicant, "name" if key == "applicant_name" else key, value.strip())
+        problems = applicant_problems(applicant)
+        if problems:
+            raise CaseError(problems)
+        at = self.clock().isoformat(timespec="milliseconds")
+        fields = {"applicant_name": applicant.name, "id_number": applicant.id_number.upper(),
+                  "legal_rep": applicant.legal_rep or None, "mobile": applicant.mobile,
+                  "address": applicant.address or None, "updated_at": at}
+        with self.db.write() as conn:
+            if not case_repo.update_case(conn, case["id"], case["version"], fields):
+                raise CaseError([f"办件 {case_no} 刚被修改，请重新打开"])
+            version = int(case["version"]) + 1
+            case_repo.enqueue(conn, case["id"], "case_upsert", version, f"{case['uid']}:{version}", at)
+            log_repo.append(conn, at=at, action="case_amended", window=window, clerk=clerk,
+                            detail={"case_no": case_no, "fields": sorted(changes)})
+        return CommittedCase(case["id"], case["uid"], case_no, version, CaseStatus(case["status"]),
+                             case["query_password"], case["received_at"], case["promised_date"])
 
     def _write_materials(self, conn: Any, case_id: int, draft: CaseDraft, at: str) -> None:
         known = case_repo.linked_files(conn, case_id)

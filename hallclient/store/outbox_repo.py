@@ -65,3 +65,14 @@ def oldest_pending(conn: sqlite3.Connection) -> str | None:
 
 def all_rows(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return _dicts(conn.execute("SELECT * FROM outbox ORDER BY id"))
+
+
+def overview(conn: sqlite3.Connection, limit: int = 500) -> list[dict[str, Any]]:
+    """Rows for the outbox view, newest first, with the case or rating they carry."""
+    return _dicts(conn.execute(
+        "SELECT o.id, o.kind, o.version, o.state, o.attempts, o.next_try_at, o.last_error,"
+        " o.created_at, c.case_no, c.applicant_name, c.mobile, c.address, c.id_number,"
+        " e.level AS evaluation_level FROM outbox o LEFT JOIN cases c ON c.id = o.case_id"
+        " LEFT JOIN evaluations e ON e.id = o.evaluation_id"
+        " ORDER BY CASE o.state WHEN 'needs_attention' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END,"
+        " o.id DESC LIMIT ?", (limit,)))

@@ -116,6 +116,9 @@ class OutboxEngine:
             else:
                 with self.db.write() as conn:
                     outbox_repo.mark_done(conn, row["id"])
+                    if row["kind"] == "case_upsert":   # the platform now has this version
+                        report.superseded += outbox_repo.supersede_older(
+                            conn, row["case_id"], row["version"])
                 report.done += 1
         return report
 

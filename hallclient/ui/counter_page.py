@@ -51,6 +51,7 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("intake", "受理", "keys.intake"),
     ("cases", "办件查询", "keys.cases"),
     ("sync", "立即同步", "keys.sync"),
+    ("outbox", "待上传队列", "keys.outbox"),
 )
 
 

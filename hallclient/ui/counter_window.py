@@ -48,6 +48,7 @@ class CounterWindow(QMainWindow):
     intake_requested = Signal(str)
     cases_requested = Signal()
     sync_requested = Signal()
+    outbox_requested = Signal()
 
     def __init__(self, config: Config, session: SessionService, queue: QueueService,
                  announcer: Announcer, parent: QWidget | None = None) -> None:
@@ -263,6 +264,7 @@ class CounterWindow(QMainWindow):
             "intake": True,
             "cases": True,
             "sync": True,
+            "outbox": True,
         }
         for name, action in self.actions_by_name.items():
             action.setEnabled(on_counter and enabled[name])
@@ -338,6 +340,9 @@ class CounterWindow(QMainWindow):
     def _do_intake(self) -> None:
         current = self.queue.current
         self.intake_requested.emit(current.number if current else "")
+
+    def _do_outbox(self) -> None:
+        self.outbox_requested.emit()
 
     def _do_sync(self) -> None:
         self.sync_requested.emit()

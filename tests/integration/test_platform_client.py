@@ -56,6 +56,8 @@ def test_retry_after_in_seconds_and_as_a_date():
 def test_bad_credentials_are_an_auth_error(sim):
     with pytest.raises(AuthError, match="设备凭据"):
         PlatformClient(sim.url, "W01", "wrong").changes(0)
+    with pytest.raises(AuthError, match="admin set-device"):
+        PlatformClient(sim.url, "W01", "").changes(0)           # never registered: no request sent
 
 
 def test_expired_token_is_renewed_by_itself(sim, client):

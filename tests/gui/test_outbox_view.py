@@ -1,0 +1,87 @@
+"""需处理: the platform refuses a field; the clerk sees why, corrects it and resends."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+from PySide6.QtCore import Qt
+
+import hallclient_resources as resources
+from hallclient.app import open_outbox
+from hallclient.servers.platform_sim import RunningServer, create_app
+from hallclient.services.context import open_context
+from hallclient.services.sync_service import write_secret
+
+from .conftest import sign_in
+from .test_sync_status import commit_case
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def sim(tmp_path):
+    server = RunningServer(create_app(tmp_path / "platform"))
+    requests.post(server.url + API + "/admin/devices", json={"device_id": "W01", "secret": "pw"},
+                  timeout=5).raise_for_status()
+    yield server
+    server.stop()
+
+
+def test_fix_and_resend_a_refused_case(qtbot, start_app, sim, tmp_path):
+    requests.put(sim.url + API + "/admin/faults",
+                 json={"reject_fields": {"mobile": "手机号码与实名信息不符"}}, timeout=5)
+    (tmp_path / "data").mkdir()
+    write_secret(tmp_path / "data", "pw")                 # admin set-device, done beforehand
+    app = start_app(config={"platform.url": sim.url, "platform.device_id": "W01",
+                            "sync.interval_seconds": "0.3"})
+    ctx = open_context(app.data_dir, app.config)
+    ctx.import_catalog(json.loads(resources.path("demo", "catalog.json").read_text(encoding="utf-8")))
+    ctx.close()
+    sign_in(qtbot, app)
+    case_no = commit_case(app)
+    qtbot.waitUntil(lambda: app.sync is not None and app.sync.last_status["attention"] == 1,
+                    timeout=10000)
+    assert "需处理 1" in app.window.sync_label.text()
+
+    view = open_outbox(app)
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1)
+    assert view.model.index(0, 3).data() == "需处理"
+    view._select(view.model.index(0, 0))
+    assert "手机号码与实名信息不符" in view.reason.text()
+    assert view.resend_button.isEnabled()
+
+    requests.put(sim.url + API + "/admin/faults", json={}, timeout=5)   # the rule is met now
+    view.mobile_edit.setText("139 0000 1111")
+    with qtbot.waitSignal(view.service.resend_queued):
+        qtbot.mouseClick(view.resend_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: app.sync.last_status["attention"] == 0
+                    and app.sync.last_status["pending"] == 0, timeout=10000)
+    stored = sim.sim.store.one("SELECT version, body FROM cases WHERE case_no = ?", (case_no,))
+    assert stored[0] == 2 and json.loads(stored[1])["mobile"] == "139 0000 1111"
+    states = sorted(r[0] for r in app.reader.rows("SELECT state FROM outbox"))
+    assert states == ["done", "superseded"]
+    assert "case_amended" in app.reader.actions()
+
+
+def test_wrong_corrections_are_refused_locally(qtbot, start_app, sim, tmp_path):
+    requests.put(sim.url + API + "/admin/faults", json={"reject_fields": {"mobile": "x"}}, timeout=5)
+    (tmp_path / "data").mkdir()
+    write_secret(tmp_path / "data", "pw")
+    app = start_app(config={"platform.url": sim.url, "platform.device_id": "W01"})
+    ctx = open_context(app.data_dir, app.config)
+    ctx.import_catalog(json.loads(resources.path("demo", "catalog.json").read_text(encoding="utf-8")))
+    ctx.close()
+    sign_in(qtbot, app)
+    commit_case(app)
+    app.sync.sync_now()
+    qtbot.waitUntil(lambda: app.sync is not None and app.sync.last_status["attention"] == 1,
+                    timeout=10000)
+    view = open_outbox(app)
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1)
+    view._select(view.model.index(0, 0))
+    view.mobile_edit.setText("12345")
+    with qtbot.waitSignal(view.service.action_failed) as failed:
+        qtbot.mouseClick(view.resend_button, Qt.MouseButton.LeftButton)
+    assert "手机号码" in failed.args[0] and view.message.text() == failed.args[0]

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 from hallclient.app import main
 from hallclient.core.cases import Applicant, CaseDraft, Decision, MaterialStatus
 from hallclient.services.context import open_context
+from hallclient.services.sync_service import write_secret
 from hallclient.store import catalog_repo
 
 from ..conftest import tiny_jpeg
@@ -56,7 +57,9 @@ def test_demo_uploads_to_the_bundled_platform(qtbot):
         app.close()
 
 
-def test_unreachable_platform_shows_offline_and_the_backlog(qtbot, start_app):
+def test_unreachable_platform_shows_offline_and_the_backlog(qtbot, start_app, tmp_path):
+    (tmp_path / "data").mkdir()
+    write_secret(tmp_path / "data", "pw")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]                     # closed again: nothing listens there
@@ -72,6 +75,16 @@ def test_unreachable_platform_shows_offline_and_the_backlog(qtbot, start_app):
                     and app.sync.last_status["pending"] == 1, timeout=10000)
     qtbot.waitUntil(lambda: app.window.sync_label.text() == "平台：离线 · 待上传 1", timeout=5000)
     assert "连接平台失败" in app.window.sync_label.toolTip()
+
+
+def test_an_unregistered_device_says_so_and_keeps_the_backlog(qtbot, start_app):
+    app = start_app(config={"platform.url": "http://127.0.0.1:9", "platform.device_id": "W01",
+                            "sync.interval_seconds": "0.2"})
+    sign_in(qtbot, app)
+    qtbot.waitUntil(lambda: app.sync is not None and app.sync.last_status["connection"] == "error",
+                    timeout=10000)
+    assert "admin set-device" in app.window.sync_label.toolTip()
+    assert app.window.sync_label.text() == "平台：平台异常 · 待上传 0"
 
 
 def test_without_a_platform_the_counter_says_not_configured(qtbot, start_app):

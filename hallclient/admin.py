@@ -120,7 +120,8 @@ def _sync_now(args: argparse.Namespace, data_dir: Path) -> int:
         return 2
     client = PlatformClient(config["platform.url"], config["platform.device_id"],
                             read_secret(data_dir), ca_bundle=config["platform.ca_bundle"] or None)
-    engine = OutboxEngine(open_database(data_dir / DB_FILE), AttachmentStore(data_dir / "attachments"),
+    engine = OutboxEngine(open_database(data_dir / DB_FILE, synchronous="NORMAL"),
+                          AttachmentStore(data_dir / "attachments"),
                           client)
     with engine.db.write() as conn:      # an IT person asking means: try everything pending now
         for row in outbox_repo.all_rows(conn):

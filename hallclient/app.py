@@ -282,7 +282,7 @@ def _engine_factory(app: App) -> Any:
         c = app.config
         client = PlatformClient(c["platform.url"], c["platform.device_id"], read_secret(app.data_dir),
                                 ca_bundle=c["platform.ca_bundle"] or None)
-        return OutboxEngine(open_database(app.data_dir / DB_FILE, check=False),
+        return OutboxEngine(open_database(app.data_dir / DB_FILE, check=False, synchronous="NORMAL"),
                             AttachmentStore(app.data_dir / "attachments"), client)
     return make
 

@@ -193,11 +193,15 @@ class PlatformClient:
         offset = int(response.headers.get("Upload-Offset", "0"))
         return offset, response.headers.get("Upload-Complete") == "1"
 
-    def upload_blob(self, sha256: str, data: bytes, chunk: int = CHUNK) -> int:
-        """Send what the platform does not hold yet; returns the bytes sent this time."""
+    def upload_blob(self, sha256: str, data: bytes, chunk: int = CHUNK, *, ask_first: bool = True) -> int:
+        """Send what the platform does not hold yet; returns the bytes sent this time.
+
+        ``ask_first=False`` skips the HEAD on a first attempt: the platform answers a PUT from
+        offset 0 with "complete" or with the offset it really holds, so nothing is lost.
+        """
         if hashlib.sha256(data).hexdigest() != sha256:
             raise RejectedError("本地附件内容与其 sha256 不符，附件可能已损坏")
-        offset, complete = self.blob_offset(sha256)
+        offset, complete = self.blob_offset(sha256) if ask_first else (0, False)
         sent = 0
         total = len(data)
         while not complete and offset < total:

@@ -81,12 +81,14 @@ class OutboxEngine:
         self.clock = clock
         self.rng = rng or random.Random()
         self.backoff = backoff
+        self._items: dict[str, Any] = {}
 
     def _stamp(self, after_s: float = 0.0) -> str:
         return (self.clock() + timedelta(seconds=after_s)).isoformat(timespec="milliseconds")
 
     def run_once(self, limit: int = 50) -> SyncReport:
         report = SyncReport()
+        self._items = {}         # catalog items read in this run
         for row in outbox_repo.due(self.db.conn, self._stamp(), limit):
             try:
                 if self._superseded(row):
@@ -158,8 +160,11 @@ class OutboxEngine:
                 data = path.read_bytes()
             except OSError as exc:
                 raise LocalProblemError(f"本地附件 {a['original_name']} 丢失，请重新扫描后重传") from exc
-            sent += self.client.upload_blob(a["sha256"], data)
-        item = catalog_repo.get(conn, case["impl_code"])
+            sent += self.client.upload_blob(a["sha256"], data, ask_first=row["attempts"] > 0)
+        impl = case["impl_code"]
+        if impl not in self._items:
+            self._items[impl] = catalog_repo.get(conn, impl)
+        item = self._items[impl]
         self.client.upsert_case(case["uid"], case_body(case, item), row["idempotency_key"])
         return sent
 

@@ -16,7 +16,7 @@ from hallclient.sync.engine import Backoff, OutboxEngine
 
 def main(data_dir: str, url: str, seed: int) -> None:
     root = Path(data_dir)
-    db = open_database(root / DB_FILE, check=False)
+    db = open_database(root / DB_FILE, check=False, synchronous="NORMAL")
     client = PlatformClient(url, "W01", "pw", timeout=(2, 5))
     engine = OutboxEngine(db, AttachmentStore(root / "attachments"), client,
                           rng=random.Random(seed), backoff=Backoff(0.01, 0.05))

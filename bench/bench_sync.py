@@ -1,0 +1,160 @@
+"""Sync benchmark (not a test): drain a backlog to platform_sim on loopback.
+
+    python bench/bench_sync.py [--cases 2000] [--files 3] [--kib 200]
+
+The engine drains ``--cases`` committed cases with ``--files`` attachments of ``--kib`` KiB
+each; a bare requests loop then uploads the same bytes (blobs + a case body per case) to a
+fresh simulator in the same run. Prints cases/s, MB/s, the ratio (target >= 0.7) and the
+client's RSS while draining (it should stay flat). Each simulator is its own process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+import hallclient_resources as resources
+from hallclient.core.cases import Applicant, CaseDraft, Decision, MaterialStatus
+from hallclient.core.catalog import parse_item
+from hallclient.platform.client import PlatformClient
+from hallclient.services.case_desk import CaseDesk
+from hallclient.store import catalog_repo, outbox_repo
+from hallclient.store.attachments import AttachmentStore
+from hallclient.store.db import DB_FILE, open_database
+from hallclient.sync.engine import OutboxEngine
+from hallclient.sync.mapping import case_body
+
+
+def rss_mib() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_sim(root: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "hallclient", "--data-dir", str(root),
+                             "platform-sim", "--port", str(port), "--device", "W01=pw"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            requests.get(url + "/openapi.json", timeout=1)
+            return proc, url
+        except requests.RequestException:
+            time.sleep(0.05)
+    raise RuntimeError("platform_sim did not start")
+
+
+def build_backlog(root: Path, cases: int, files: int, kib: int) -> CaseDesk:
+    db = open_database(root / DB_FILE)
+    raw = json.loads(resources.path("demo", "catalog.json").read_text(encoding="utf-8"))["items"][0]
+    raw = dict(raw, impl_code="BENCH", materials=[
+        {"code": f"M{i}", "name": f"材料{i}", "requirement": "required", "form": "copy", "count": 1,
+         "standard": "", "condition": ""} for i in range(files)])
+    with db.write() as conn:
+        catalog_repo.import_items(conn, [raw], "bench")
+    item = parse_item(raw)
+    desk = CaseDesk(db, AttachmentStore(root / "attachments"), region="330109", device_code="BENCH1")
+    rng = random.Random(7)
+    for _ in range(cases):
+        draft = CaseDraft.for_item(item)
+        draft.applicant = Applicant("person", "王𠮷", "11010519491231002X", mobile="13800138000")
+        for m in draft.materials:
+            data = b"\xff\xd8\xff\xe0" + rng.randbytes(kib * 1024 - 6) + b"\xff\xd9"
+            m.files.append(desk.stage_bytes(data, "scan.jpg"))
+            m.status = MaterialStatus.KEPT
+        draft.decision = Decision.ACCEPT
+        desk.commit(draft, 1, "bench")
+    return desk
+
+
+def drain(desk: CaseDesk, url: str) -> tuple[float, list[float]]:
+    client = PlatformClient(url, "W01", "pw", timeout=(5, 60))
+    # the engine has its own connection, as in the app (outcome marks need no fsync: a lost
+    # one only means an idempotent resend)
+    engine = OutboxEngine(open_database(Path(desk.db.path), synchronous="NORMAL"), desk.attachments,
+                          client)
+    samples = [rss_mib()]
+    t0 = time.perf_counter()
+    while True:
+        report = engine.run_once(limit=100)
+        samples.append(rss_mib())
+        if report.touched == 0:
+            break
+        assert report.attention == 0 and report.retried == 0, report.errors
+    elapsed = time.perf_counter() - t0
+    assert outbox_repo.counts(desk.db.conn).get("pending", 0) == 0
+    client.close()
+    return elapsed, samples
+
+
+def bare(desk: CaseDesk, url: str) -> float:
+    """The same bytes with a plain requests loop: blobs, then the case body."""
+    s = requests.Session()
+    token = s.post(url + "/api/v1/auth/token", json={"device_id": "W01", "secret": "pw"},
+                   timeout=5).json()["access_token"]
+    s.headers["Authorization"] = f"Bearer {token}"
+    cases = [desk.load(r[0]) for r in desk.db.conn.execute("SELECT case_no FROM cases ORDER BY id")]
+    item = catalog_repo.get(desk.db.conn, "BENCH")
+    t0 = time.perf_counter()
+    for case in cases:
+        for a in case["attachments"]:
+            data = desk.attachments.path(a["sha256"]).read_bytes()
+            r = s.put(f"{url}/api/v1/blobs/{a['sha256']}", data=data, timeout=60,
+                      headers={"Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}"})
+            assert r.status_code == 201, r.text
+        r = s.put(f"{url}/api/v1/cases/{case['uid']}", json=case_body(case, item), timeout=60,
+                  headers={"Idempotency-Key": f"{case['uid']}:1"})
+        assert r.status_code == 201, r.text
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=2000)
+    parser.add_argument("--files", type=int, default=3)
+    parser.add_argument("--kib", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        t0 = time.perf_counter()
+        desk = build_backlog(root / "client", args.cases, args.files, args.kib)
+        print(f"backlog: {args.cases} cases x {args.files} x {args.kib} KiB committed in "
+              f"{time.perf_counter() - t0:.1f} s")
+        megabytes = args.cases * args.files * args.kib / 1024
+        sim1, url1 = start_sim(root / "sim-engine")
+        sim2, url2 = start_sim(root / "sim-bare")
+        try:
+            engine_s, samples = drain(desk, url1)
+            bare_s = bare(desk, url2)
+        finally:
+            for proc in (sim1, sim2):
+                proc.terminate()
+                proc.wait(timeout=10)
+        ours, theirs = args.cases / engine_s, args.cases / bare_s
+        print(f"engine: {engine_s:.1f} s, {ours:.1f} cases/s, {megabytes / engine_s:.1f} MB/s")
+        print(f"bare requests loop: {bare_s:.1f} s, {theirs:.1f} cases/s, {megabytes / bare_s:.1f} MB/s")
+        print(f"ratio {ours / theirs:.2f} (target >= 0.7)")
+        quarter = max(1, len(samples) // 4)
+        print(f"client RSS while draining: start {samples[1]:.0f} MiB, after 1/4 "
+              f"{samples[quarter]:.0f} MiB, end {samples[-1]:.0f} MiB, max {max(samples):.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

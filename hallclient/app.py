@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--self-test", action="store_true",
                         help="启动真实主窗口，成功打印 SELFTEST OK 并退出 0；超时退出 2")
     parser.add_argument("--window", type=int, help="默认窗口号")
+    parser.add_argument("--training", action="store_true",
+                        help="培训模式：单独的数据目录、本机平台模拟器、醒目的培训标识")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("counter", help="窗口叫号（默认）")
     kiosk = sub.add_parser("kiosk", help="取号机模式")
@@ -146,6 +148,8 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
             atexit.register(shutil.rmtree, data_dir, True)
     else:
         data_dir = (args.data_dir or default_data_dir()).expanduser().resolve()
+        if args.training:
+            data_dir = data_dir / "training"     # never the counter's real data
     if args.command == "admin":
         from hallclient import admin
         return admin.run(args, data_dir)
@@ -168,8 +172,10 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
         demo_hall = json.loads(resources.path("demo", "hall.json").read_text(encoding="utf-8"))
         config.set("hall.name", demo_hall.get("hall", config["hall.name"]))
 
-    app = _start_gui(args, config, data_dir, demo=throwaway,
-                     with_platform=args.demo and args.command != "kiosk")
+    app = _start_gui(args, config, data_dir, demo=throwaway or args.training,
+                     with_platform=(args.demo or args.training) and args.command != "kiosk")
+    if args.training and app.window is not None:
+        app.window.show_training_banner()
     if not exec_:
         return app
     code = app.qapp.exec()
@@ -267,8 +273,25 @@ def _start_sync(app: App) -> None:
     app.sync.status_changed.connect(app.window.show_sync_status)
     app.window.sync_requested.connect(app.sync.sync_now)
     app.window.outbox_requested.connect(lambda: open_outbox(app))
+    try:
+        from PySide6.QtNetwork import QNetworkInformation
+
+        if QNetworkInformation.loadDefaultBackend() and QNetworkInformation.instance() is not None:
+            QNetworkInformation.instance().reachabilityChanged.connect(
+                lambda r: on_reachability(app, r))
+    except ImportError:
+        log.info("QtNetwork not available; uploads follow the timer and 立即同步")
     app.intake.case_committed.connect(lambda *_: app.sync.sync_now())
     app.sync.start()
+
+
+def on_reachability(app: App, reachability: Any) -> None:
+    """The network came back: upload at once instead of waiting for the timer."""
+    from PySide6.QtNetwork import QNetworkInformation
+
+    if reachability == QNetworkInformation.Reachability.Online and app.sync is not None:
+        log.info("network is back; syncing now")
+        app.sync.sync_now()
 
 
 def _engine_factory(app: App) -> Any:
@@ -440,6 +463,8 @@ def _prepare(ctx: Any, demo: bool) -> dict[str, Any]:
 
 
 def _seed_demo(ctx: Any) -> None:
+    if ctx.clerk_count() > 0:
+        return                      # a training data dir from an earlier run
     import hallclient_resources as resources
     from hallclient.core.accounts import Role
     from hallclient.core.tickets import PriorityClass

@@ -91,3 +91,34 @@ def test_without_a_platform_the_counter_says_not_configured(qtbot, start_app):
     app = start_app()
     sign_in(qtbot, app)
     qtbot.waitUntil(lambda: app.window.sync_label.text() == "平台：未配置 · 待上传 0", timeout=5000)
+
+
+def test_training_mode_has_its_own_data_platform_and_banner(qtbot, tmp_path):
+    app = main(["--data-dir", str(tmp_path), "--training"])
+    try:
+        qtbot.addWidget(app.window)
+        assert app.data_dir == (tmp_path / "training").resolve()
+        assert app.window.training_banner.text().startswith("培训模式")
+        assert app.window.windowTitle().startswith("【培训】")
+        qtbot.waitUntil(lambda: app.session.clerk is not None, timeout=10000)
+        qtbot.waitUntil(lambda: app.sync is not None and app.sync.last_status["connection"] == "online",
+                        timeout=10000)
+        assert app.platform_sim is not None and app.platform_sim.url.startswith("http://127.0.0.1")
+    finally:
+        app.close()
+    assert not (tmp_path / "hallclient.sqlite3").exists()       # the real data was never touched
+
+
+def test_network_return_syncs_at_once(qtbot, start_app):
+    from PySide6.QtNetwork import QNetworkInformation
+
+    from hallclient.app import on_reachability
+
+    app = start_app()
+    sign_in(qtbot, app)
+    qtbot.waitUntil(lambda: app.sync is not None)
+    calls = []
+    app.sync.sync_now = lambda: calls.append("now")
+    on_reachability(app, QNetworkInformation.Reachability.Disconnected)
+    on_reachability(app, QNetworkInformation.Reachability.Online)
+    assert calls == ["now"]

@@ -161,8 +161,9 @@ def _set_device(args: argparse.Namespace, data_dir: Path) -> int:
     config.set("platform.device_id", args.device_id)
     data_dir.mkdir(parents=True, exist_ok=True)
     config.save()
-    write_secret(data_dir, secret)
-    print(f"已登记设备 {args.device_id}（密钥保存在 {data_dir / 'device.secret'}，仅本用户可读）")
+    where = write_secret(data_dir, secret)
+    place = "系统密钥环" if where == "keyring" else f"{where}（仅本用户可读）"
+    print(f"已登记设备 {args.device_id}，密钥保存在{place}")
     return 0
 
 

@@ -101,7 +101,9 @@ class PlatformClient:
         self.secret = secret
         self.timeout = timeout
         self.session = session or requests.Session()
-        self.session.verify = ca_bundle or True
+        # passed on every request: a Session's own ``verify`` loses to REQUESTS_CA_BUNDLE /
+        # CURL_CA_BUNDLE in the environment, which would silently drop the county's CA
+        self.verify: str | bool = ca_bundle or True
         self.token: str | None = None
 
     # -- plumbing -------------------------------------------------------------------------
@@ -124,7 +126,7 @@ class PlatformClient:
             headers["Authorization"] = f"Bearer {self.token}"
         try:
             return self.session.request(method, self.base + path, headers=headers,
-                                        timeout=self.timeout, **kwargs)
+                                        timeout=self.timeout, verify=self.verify, **kwargs)
         except requests.exceptions.SSLError as exc:
             raise TransientError(f"无法验证平台证书（请检查 CA 证书配置）：{exc}") from exc
         except requests.exceptions.RequestException as exc:

@@ -391,14 +391,16 @@ class PlatformSim:
 class RunningServer:
     """platform_sim served by uvicorn on a loopback port in a background thread."""
 
-    def __init__(self, sim: PlatformSim, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, sim: PlatformSim, host: str = "127.0.0.1", port: int = 0,
+                 certfile: str | None = None, keyfile: str | None = None) -> None:
         import threading
 
         import uvicorn
 
         self.sim = sim
         config = uvicorn.Config(sim.asgi, host=host, port=port, log_level="warning",
-                                lifespan="off", access_log=False)
+                                lifespan="off", access_log=False, ssl_certfile=certfile,
+                                ssl_keyfile=keyfile)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="platform-sim", daemon=True)
         self.thread.start()
@@ -409,7 +411,7 @@ class RunningServer:
             time.sleep(0.01)
         sock = self.server.servers[0].sockets[0]
         self.port = sock.getsockname()[1]
-        self.url = f"http://{host}:{self.port}"
+        self.url = f"{'https' if certfile else 'http'}://{host}:{self.port}"
 
     def stop(self) -> None:
         self.server.should_exit = True

@@ -20,8 +20,37 @@ log = logging.getLogger(__name__)
 SECRET_FILE = "device.secret"
 
 
-def read_secret(data_dir: Path) -> str:
-    """The device secret lives in its own owner-only file, never in config.ini."""
+KEYRING_SERVICE = "hallclient"
+
+
+def _keyring() -> Any:
+    """The OS keyring when this PC has a usable one, else None."""
+    try:
+        import keyring
+        from keyring.backends import fail
+    except ImportError:
+        return None
+    backend = keyring.get_keyring()
+    if isinstance(backend, fail.Keyring) or "null" in type(backend).__module__:
+        return None
+    return keyring
+
+
+_SYSTEM = object()
+
+
+def read_secret(data_dir: Path, ring: Any = _SYSTEM) -> str:
+    """The device secret: from the OS keyring where one exists, else from an owner-only
+    file in the data directory — never from config.ini."""
+    ring = _keyring() if ring is _SYSTEM else ring
+    if ring is not None:
+        try:
+            value = ring.get_password(KEYRING_SERVICE, str(data_dir))
+        except Exception as exc:      # a locked or broken keyring: fall back, and say so
+            log.warning("keyring unavailable: %s", type(exc).__name__)
+        else:
+            if value:
+                return str(value)
     path = data_dir / SECRET_FILE
     try:
         return path.read_text(encoding="utf-8").strip()
@@ -29,10 +58,21 @@ def read_secret(data_dir: Path) -> str:
         return ""
 
 
-def write_secret(data_dir: Path, secret: str) -> None:
+def write_secret(data_dir: Path, secret: str, ring: Any = _SYSTEM) -> str:
+    """Store the secret; returns where ("keyring" or the file path)."""
+    ring = _keyring() if ring is _SYSTEM else ring
+    if ring is not None:
+        try:
+            ring.set_password(KEYRING_SERVICE, str(data_dir), secret)
+        except Exception as exc:
+            log.warning("keyring unavailable: %s", type(exc).__name__)
+        else:
+            (data_dir / SECRET_FILE).unlink(missing_ok=True)
+            return "keyring"
     path = data_dir / SECRET_FILE
     path.write_text(secret, encoding="utf-8")
     path.chmod(0o600)
+    return str(path)
 
 
 class SyncService(QObject):

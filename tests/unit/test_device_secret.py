@@ -1,0 +1,39 @@
+"""The device secret goes to the OS keyring where one exists, else to an owner-only file;
+never into config.ini."""
+
+from __future__ import annotations
+
+import stat
+
+from hallclient.services.sync_service import SECRET_FILE, read_secret, write_secret
+
+
+class MemoryKeyring:
+    """The two calls hallclient makes of the keyring module."""
+
+    def __init__(self) -> None:
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+
+def test_with_a_keyring_the_secret_never_touches_the_disk(tmp_path):
+    ring = MemoryKeyring()
+    (tmp_path / SECRET_FILE).write_text("old")
+    assert write_secret(tmp_path, "s3cret", ring) == "keyring"
+    assert not (tmp_path / SECRET_FILE).exists()
+    assert ring.store == {("hallclient", str(tmp_path)): "s3cret"}
+    assert read_secret(tmp_path, ring) == "s3cret"
+
+
+def test_without_a_keyring_an_owner_only_file(tmp_path):
+    where = write_secret(tmp_path, "s3cret", None)
+    assert where == str(tmp_path / SECRET_FILE)
+    assert stat.S_IMODE((tmp_path / SECRET_FILE).stat().st_mode) == 0o600
+    assert read_secret(tmp_path, None) == "s3cret"
+    assert read_secret(tmp_path / "elsewhere", None) == ""
+

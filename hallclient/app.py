@@ -369,6 +369,7 @@ def open_outbox(app: App) -> Any:
             service.clerk, service.window = app.session.clerk.username, app.session.window
         app.outbox_view = OutboxView(service)
         app.sync.status_changed.connect(lambda _s: service.load())
+        app.sync.sending.connect(app.outbox_view.model.set_in_flight)
     app.outbox_view.show()
     app.outbox_view.service.load()
     return app.outbox_view

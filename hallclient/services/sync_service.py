@@ -77,9 +77,11 @@ def write_secret(data_dir: Path, secret: str, ring: Any = _SYSTEM) -> str:
 
 class SyncService(QObject):
     """Signals: status_changed(dict) — keys: connection ("online" / "offline" / "error" /
-    "not_configured"), pending, attention, done, oldest_pending_s, message"""
+    "not_configured"), pending, attention, done, oldest_pending_s, message;
+    sending(object) — the outbox row id in flight (上传中), or None"""
 
     status_changed = Signal(object)
+    sending = Signal(object)
 
     def __init__(self, make_engine: Callable[[], Any] | None, interval_s: float = 30.0,
                  parent: QObject | None = None) -> None:
@@ -116,6 +118,7 @@ class SyncService(QObject):
                 if engine is None:
                     assert self.make_engine is not None
                     engine = self.make_engine()
+                    engine.on_sending = self.sending.emit
                 self._publish(self._cycle(engine))
             except Exception as exc:   # keep the thread alive: report and try again later
                 log.error("sync cycle failed", exc_info=exc)

@@ -74,13 +74,15 @@ class LocalProblemError(RejectedError):
 class OutboxEngine:
     def __init__(self, db: Database, attachments: AttachmentStore, client: PlatformClient, *,
                  clock: Callable[[], datetime] = utc_now, rng: random.Random | None = None,
-                 backoff: Backoff = Backoff()) -> None:
+                 backoff: Backoff = Backoff(),
+                 on_sending: Callable[[int | None], None] | None = None) -> None:
         self.db = db
         self.attachments = attachments
         self.client = client
         self.clock = clock
         self.rng = rng or random.Random()
         self.backoff = backoff
+        self.on_sending = on_sending          # told which outbox row is in flight (上传中)
         self._items: dict[str, Any] = {}
 
     def _stamp(self, after_s: float = 0.0) -> str:
@@ -90,39 +92,50 @@ class OutboxEngine:
         report = SyncReport()
         self._items = {}         # catalog items read in this run
         for row in outbox_repo.due(self.db.conn, self._stamp(), limit):
-            try:
-                if self._superseded(row):
-                    report.superseded += 1
-                    continue
-                report.bytes_sent += self._send(row)
-            except AuthError as exc:
-                report.auth_failed = True
-                report.errors.append(exc.message)
-                break           # every row would fail the same way
-            except TransientError as exc:
-                report.offline = report.offline or isinstance(exc, OfflineError)
-                report.errors.append(exc.message)
-                wait = max(exc.retry_after or 0.0, self.backoff.delay(row["attempts"], self.rng))
-                with self.db.write() as conn:
-                    outbox_repo.mark_retry(conn, row["id"], self._stamp(wait), exc.message)
-                report.retried += 1
-            except RejectedError as exc:
-                detail = exc.message + (
-                    " " + json.dumps(exc.fields, ensure_ascii=False) if exc.fields else "")
-                with self.db.write() as conn:
-                    outbox_repo.mark_attention(conn, row["id"], detail)
-                    log_repo.append(conn, at=self._stamp(), action="upload_rejected",
-                                    detail={"outbox": row["id"], "kind": row["kind"]})
-                report.attention += 1
-                report.errors.append(exc.message)
-            else:
-                with self.db.write() as conn:
-                    outbox_repo.mark_done(conn, row["id"])
-                    if row["kind"] == "case_upsert":   # the platform now has this version
-                        report.superseded += outbox_repo.supersede_older(
-                            conn, row["case_id"], row["version"])
-                report.done += 1
+            if self._superseded(row):
+                report.superseded += 1
+                continue
+            if not self._attempt(row, report):
+                break            # credentials refused: every row would fail the same way
         return report
+
+    def _attempt(self, row: dict[str, Any], report: SyncReport) -> bool:
+        """Send one row and record its outcome; False when the run should stop."""
+        if self.on_sending is not None:
+            self.on_sending(row["id"])
+        try:
+            report.bytes_sent += self._send(row)
+        except AuthError as exc:
+            report.auth_failed = True
+            report.errors.append(exc.message)
+            return False
+        except TransientError as exc:
+            report.offline = report.offline or isinstance(exc, OfflineError)
+            report.errors.append(exc.message)
+            wait = max(exc.retry_after or 0.0, self.backoff.delay(row["attempts"], self.rng))
+            with self.db.write() as conn:
+                outbox_repo.mark_retry(conn, row["id"], self._stamp(wait), exc.message)
+            report.retried += 1
+        except RejectedError as exc:
+            detail = exc.message + (
+                " " + json.dumps(exc.fields, ensure_ascii=False) if exc.fields else "")
+            with self.db.write() as conn:
+                outbox_repo.mark_attention(conn, row["id"], detail)
+                log_repo.append(conn, at=self._stamp(), action="upload_rejected",
+                                detail={"outbox": row["id"], "kind": row["kind"]})
+            report.attention += 1
+            report.errors.append(exc.message)
+        else:
+            with self.db.write() as conn:
+                outbox_repo.mark_done(conn, row["id"])
+                if row["kind"] == "case_upsert":   # the platform now has this version
+                    report.superseded += outbox_repo.supersede_older(
+                        conn, row["case_id"], row["version"])
+            report.done += 1
+        finally:
+            if self.on_sending is not None:
+                self.on_sending(None)
+        return True
 
     def _superseded(self, row: dict[str, Any]) -> bool:
         if row["kind"] != "case_upsert":

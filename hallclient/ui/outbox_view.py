@@ -28,6 +28,13 @@ KINDS = {"case_upsert": "办件", "evaluation": "好差评", "preapplication_loo
 
 class OutboxModel(ReadOnlyTableModel):
     HEADERS = ("类型", "办件编号", "申请人", "状态", "尝试", "下次尝试", "原因")
+    in_flight: int | None = None
+
+    def set_in_flight(self, row_id: int | None) -> None:
+        """The row being uploaded right now reads 上传中."""
+        self.in_flight = row_id
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 3), self.index(len(self._rows) - 1, 3))
 
     def set_rows(self, rows: list[dict[str, Any]]) -> None:
         self.beginResetModel()
@@ -46,12 +53,13 @@ class OutboxModel(ReadOnlyTableModel):
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         next_try = (r["next_try_at"] or "")[:19].replace("T", " ") if r["state"] == "pending" else ""
+        state = "上传中" if r["id"] == self.in_flight else STATES.get(r["state"], r["state"])
         kind = self.tr(KINDS.get(r["kind"], r["kind"]))
         if r["kind"] == "case_upsert":
             kind += f" v{r['version']}"
         return (
             kind,
-            r["case_no"] or "", r["applicant_name"] or "", self.tr(STATES.get(r["state"], r["state"])),
+            r["case_no"] or "", r["applicant_name"] or "", self.tr(state),
             str(r["attempts"]), next_try or ("立即" if r["state"] == "pending" else ""),
             (r["last_error"] or "")[:120],
         )[index.column()]

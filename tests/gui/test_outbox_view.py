@@ -85,3 +85,46 @@ def test_wrong_corrections_are_refused_locally(qtbot, start_app, sim, tmp_path):
     with qtbot.waitSignal(view.service.action_failed) as failed:
         qtbot.mouseClick(view.resend_button, Qt.MouseButton.LeftButton)
     assert "手机号码" in failed.args[0] and view.message.text() == failed.args[0]
+
+
+def test_the_row_in_flight_reads_uploading(qtbot):
+    from hallclient.ui.outbox_view import OutboxModel
+
+    model = OutboxModel()
+    row = {"id": 7, "kind": "case_upsert", "version": 1, "state": "pending", "attempts": 0,
+           "next_try_at": None, "last_error": None, "case_no": "N1", "applicant_name": "王𠮷"}
+    model.set_rows([row])
+    assert model.index(0, 3).data() == "待上传"
+    with qtbot.waitSignal(model.dataChanged):
+        model.set_in_flight(7)
+    assert model.index(0, 3).data() == "上传中"
+    model.set_in_flight(None)
+    assert model.index(0, 3).data() == "待上传"
+
+
+def test_the_engine_announces_the_row_in_flight(tmp_path):
+    from hallclient.sync.engine import OutboxEngine
+
+    seen = []
+
+    class Client:
+        def put_evaluation(self, uid, body):
+            seen.append(("sent", uid))
+
+    from hallclient.core.evaluation import Level
+    from hallclient.queue.local import LocalQueue
+    from hallclient.services.context import CounterContext
+    from hallclient.services.evaluation_service import save_evaluation
+    from hallclient.store.attachments import AttachmentStore
+    from hallclient.store.db import open_database
+
+    db = open_database(tmp_path / "c.sqlite3")
+    ctx = CounterContext(db=db, queue=LocalQueue(db), clock=__import__("hallclient.queue.local",
+                         fromlist=["local_now"]).local_now)
+    save_evaluation(ctx, level=Level.SATISFIED, reasons=[], text="", case_no="", ticket="A1",
+                    window=1, clerk="li", rectify_days=5)
+    engine = OutboxEngine(db, AttachmentStore(tmp_path / "a"), Client(),
+                          on_sending=lambda row_id: seen.append(("flight", row_id)))
+    assert engine.run_once().done == 1
+    assert [s[0] for s in seen] == ["flight", "sent", "flight"] and seen[-1] == ("flight", None)
+    db.close()

@@ -69,3 +69,17 @@ def tiny_jpeg(seed: int = 0) -> bytes:
 
 def tiny_pdf(text: str = "x") -> bytes:
     return b"%PDF-1.4\n% " + text.encode() + b"\n%%EOF\n"
+
+
+@pytest.fixture
+def sim(tmp_path):
+    """The platform simulator on a loopback port, with counter device W01 / pw registered."""
+    import requests
+
+    from hallclient.servers.platform_sim import RunningServer, create_app
+
+    server = RunningServer(create_app(tmp_path / "platform"))
+    requests.post(server.url + "/api/v1/admin/devices", json={"device_id": "W01", "secret": "pw"},
+                  timeout=5).raise_for_status()
+    yield server
+    server.stop()

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import requests
 from PySide6.QtCore import Qt
 
 import hallclient_resources as resources
 from hallclient.app import open_outbox
-from hallclient.servers.platform_sim import RunningServer, create_app
 from hallclient.services.context import open_context
 from hallclient.services.sync_service import write_secret
 
@@ -18,15 +16,6 @@ from .conftest import sign_in
 from .test_sync_status import commit_case
 
 API = "/api/v1"
-
-
-@pytest.fixture
-def sim(tmp_path):
-    server = RunningServer(create_app(tmp_path / "platform"))
-    requests.post(server.url + API + "/admin/devices", json={"device_id": "W01", "secret": "pw"},
-                  timeout=5).raise_for_status()
-    yield server
-    server.stop()
 
 
 def test_fix_and_resend_a_refused_case(qtbot, start_app, sim, tmp_path):

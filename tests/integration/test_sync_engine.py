@@ -11,7 +11,6 @@ import requests
 from hallclient.core.cases import Applicant, CaseDraft, Decision, MaterialStatus
 from hallclient.core.evaluation import Level
 from hallclient.platform.client import PlatformClient
-from hallclient.servers.platform_sim import RunningServer, create_app
 from hallclient.services.context import CounterContext
 from hallclient.services.evaluation_service import save_evaluation
 from hallclient.store import catalog_repo, outbox_repo
@@ -19,15 +18,6 @@ from hallclient.sync.engine import Backoff, OutboxEngine, utc_now
 
 from ..conftest import tiny_jpeg
 from .test_platform_sim import API, faults
-
-
-@pytest.fixture
-def sim(tmp_path):
-    server = RunningServer(create_app(tmp_path / "platform"))
-    requests.post(server.url + API + "/admin/devices", json={"device_id": "W01", "secret": "pw"},
-                  timeout=5).raise_for_status()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -107,22 +107,16 @@ def _status(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _sync_now(args: argparse.Namespace, data_dir: Path) -> int:
-    from hallclient.platform.client import PlatformClient, PlatformError
-    from hallclient.services.sync_service import read_secret
+    from hallclient.platform.client import PlatformError
+    from hallclient.services.sync_service import make_engine
     from hallclient.store import outbox_repo
-    from hallclient.store.attachments import AttachmentStore
-    from hallclient.store.db import open_database
-    from hallclient.sync.engine import OutboxEngine
 
     config = Config(data_dir / CONFIG_FILE)
     if not config["platform.url"]:
         print("未配置省平台地址（platform.url），办件只保存在本机", file=sys.stderr)
         return 2
-    client = PlatformClient(config["platform.url"], config["platform.device_id"],
-                            read_secret(data_dir), ca_bundle=config["platform.ca_bundle"] or None)
-    engine = OutboxEngine(open_database(data_dir / DB_FILE, synchronous="NORMAL"),
-                          AttachmentStore(data_dir / "attachments"),
-                          client)
+    engine = make_engine(data_dir, config)
+    client = engine.client
     with engine.db.write() as conn:      # an IT person asking means: try everything pending now
         for row in outbox_repo.all_rows(conn):
             if row["state"] == "pending":

@@ -295,19 +295,9 @@ def on_reachability(app: App, reachability: Any) -> None:
 
 
 def _engine_factory(app: App) -> Any:
-    def make() -> Any:
-        from hallclient.platform.client import PlatformClient
-        from hallclient.services.sync_service import read_secret
-        from hallclient.store.attachments import AttachmentStore
-        from hallclient.store.db import DB_FILE, open_database
-        from hallclient.sync.engine import OutboxEngine
+    from hallclient.services.sync_service import make_engine
 
-        c = app.config
-        client = PlatformClient(c["platform.url"], c["platform.device_id"], read_secret(app.data_dir),
-                                ca_bundle=c["platform.ca_bundle"] or None)
-        return OutboxEngine(open_database(app.data_dir / DB_FILE, check=False, synchronous="NORMAL"),
-                            AttachmentStore(app.data_dir / "attachments"), client)
-    return make
+    return lambda: make_engine(app.data_dir, app.config)
 
 
 def _start_demo_platform(app: App) -> None:

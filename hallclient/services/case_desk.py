@@ -59,6 +59,13 @@ class CommittedCase:
     promised_date: str | None
 
 
+def applicant_from_case(case: dict[str, Any]) -> Applicant:
+    """The applicant of a stored case record (case_repo.get_case)."""
+    return Applicant(case["applicant_kind"], case["applicant_name"], case["id_number"],
+                     case["legal_rep"] or "", case["mobile"], case["address"] or "",
+                     case["agent_name"] or "", case["agent_id_number"] or "")
+
+
 def derive_device_code(device_id: str) -> str:
     """Six characters from the database's random device id (A-Z, 2-7)."""
     digest = hashlib.sha256(device_id.encode("ascii")).digest()
@@ -187,9 +194,7 @@ class CaseDesk:
         case = self.load(case_no)
         if case is None:
             raise CaseError([f"找不到办件 {case_no}"])
-        applicant = Applicant(case["applicant_kind"], case["applicant_name"], case["id_number"],
-                              case["legal_rep"] or "", case["mobile"], case["address"] or "",
-                              case["agent_name"] or "", case["agent_id_number"] or "")
+        applicant = applicant_from_case(case)
         for key, value in changes.items():
             setattr(applicant, "name" if key == "applicant_name" else key, value.strip())
         problems = applicant_problems(applicant)

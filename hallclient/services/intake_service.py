@@ -10,7 +10,6 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from hallclient.core.cases import (
-    Applicant,
     CaseDraft,
     Decision,
     MaterialStatus,
@@ -22,7 +21,7 @@ from hallclient.devices.idcard import CardReaderError, IdCardData
 from hallclient.store import catalog_repo
 from hallclient.store.attachments import AttachmentError
 
-from .case_desk import CaseError, CommittedCase
+from .case_desk import CaseError, CommittedCase, applicant_from_case
 from .session import user_message
 
 log = logging.getLogger(__name__)
@@ -95,10 +94,7 @@ class IntakeService(QObject):
                 self.commit_failed.emit([self.tr("找不到办件 {n}").format(n=case_no)])
                 return
             draft = CaseDraft.for_item(item)
-            draft.applicant = Applicant(case["applicant_kind"], case["applicant_name"],
-                                        case["id_number"], case["legal_rep"] or "", case["mobile"],
-                                        case["address"] or "", case["agent_name"] or "",
-                                        case["agent_id_number"] or "")
+            draft.applicant = applicant_from_case(case)
             stored = {m["code"]: m for m in case["materials"]}
             for m in draft.materials:
                 row = stored.get(m.code)

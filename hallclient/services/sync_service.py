@@ -75,6 +75,20 @@ def write_secret(data_dir: Path, secret: str, ring: Any = _SYSTEM) -> str:
     return str(path)
 
 
+def make_engine(data_dir: Path, config: Any) -> Any:
+    """The outbox engine for a counter's data dir: its own database connection (outcome
+    marks need no fsync: a lost one only means an idempotent resend) and platform client."""
+    from hallclient.platform.client import PlatformClient
+    from hallclient.store.attachments import AttachmentStore
+    from hallclient.store.db import DB_FILE, open_database
+    from hallclient.sync.engine import OutboxEngine
+
+    client = PlatformClient(config["platform.url"], config["platform.device_id"],
+                            read_secret(data_dir), ca_bundle=config["platform.ca_bundle"] or None)
+    return OutboxEngine(open_database(data_dir / DB_FILE, check=False, synchronous="NORMAL"),
+                        AttachmentStore(data_dir / "attachments"), client)
+
+
 class SyncService(QObject):
     """Signals: status_changed(dict) — keys: connection ("online" / "offline" / "error" /
     "not_configured"), pending, attention, done, oldest_pending_s, message;

@@ -304,6 +304,7 @@ class IntakeWindow(QWidget):
                             (self.address_edit, a.address), (self.agent_name_edit, a.agent_name),
                             (self.agent_id_edit, a.agent_id_number)):
             edit.setText(value)
+        self.refresh_camera()
         self._fill_materials()
         self.message.setText(self.tr("继续补正办件 {n}").format(n=self.intake.resuming)
                              if self.intake.resuming else "")
@@ -347,8 +348,6 @@ class IntakeWindow(QWidget):
         draft = self.intake.draft
         if draft is None:
             return
-        if self.camera is None:
-            self.refresh_camera()
         row_now = max(self.material_table.currentRow(), 0)
         self.material_table.setRowCount(len(draft.materials))
         for row, m in enumerate(draft.materials):

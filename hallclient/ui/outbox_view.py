@@ -104,6 +104,9 @@ class OutboxView(QWidget):
         service.action_failed.connect(self.message.setText)
         service.resend_queued.connect(self._queued)
         self._selected: dict[str, Any] | None = None
+        for w in (self.name_edit, self.id_edit, self.mobile_edit, self.address_edit,
+                  self.resend_button, self.retry_button):
+            w.setEnabled(False)            # until a row that can be retried or fixed is chosen
 
     def _queued(self, case_no: str) -> None:
         self.message.setText(self.tr("已排队重传 {n}").format(n=case_no) if case_no

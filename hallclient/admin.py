@@ -32,6 +32,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     secret = cmds.add_parser("set-device", help="登记本机在省平台的设备标识和密钥")
     secret.add_argument("device_id")
     secret.add_argument("--secret-stdin", action="store_true", help="从标准输入读密钥")
+    join = cmds.add_parser("join-hall", help="改用大厅服务器的共享队列：保存地址、设备标识和令牌")
+    join.add_argument("url", help="大厅服务器地址，如 http://192.168.1.10:8710")
+    join.add_argument("device_id", help="在大厅服务器登记的设备标识（hall-server add-device 时填写的）")
+    join.add_argument("--token-stdin", action="store_true", help="从标准输入读令牌")
     hall = cmds.add_parser("import-hall", help="导入大厅业务与窗口配置（JSON）")
     hall.add_argument("file", nargs="?", help="JSON 文件；省略则导入示范大厅")
     conf = cmds.add_parser("config", help="查看或修改配置")
@@ -161,6 +165,28 @@ def _set_device(args: argparse.Namespace, data_dir: Path) -> int:
     return 0
 
 
+def _join_hall(args: argparse.Namespace, data_dir: Path) -> int:
+    from hallclient.services.sync_service import write_secret
+
+    token = sys.stdin.readline().strip() if args.token_stdin else getpass.getpass("设备令牌：")
+    if not token:
+        print("令牌不能为空", file=sys.stderr)
+        return 2
+    if not args.url.startswith(("http://", "https://")):
+        print("大厅服务器地址应以 http:// 或 https:// 开头", file=sys.stderr)
+        return 2
+    config = Config(data_dir / CONFIG_FILE)
+    config.set("queue.source", "hall")
+    config.set("hall.server_url", args.url)
+    config.set("hall.device_id", args.device_id)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config.save()
+    where = write_secret(data_dir, token, kind="hall")
+    place = "系统密钥环" if where == "keyring" else f"{where}（仅本用户可读）"
+    print(f"已改用大厅服务器 {args.url}（设备 {args.device_id}），令牌保存在{place}")
+    return 0
+
+
 def _add_clerk(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.services.context import open_context
 
@@ -222,6 +248,7 @@ _COMMANDS = {
     "add-clerk": _add_clerk,
     "sync-now": _sync_now,
     "set-device": _set_device,
+    "join-hall": _join_hall,
     "import-hall": _import_hall,
     "config": _config,
 }

@@ -62,6 +62,22 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--retry-after-as-date", action="store_true")
     sim.add_argument("--expire-tokens", action="store_true")
     sim.add_argument("--seed", type=int)
+    hall = sub.add_parser("hall-server", help="大厅服务器：全大厅共用一个队列（数据在 数据目录/hall-server）")
+    hall_cmds = hall.add_subparsers(dest="hall_command")
+    serve = hall_cmds.add_parser("serve", help="运行服务（默认）")
+    for p in (hall, serve):
+        p.add_argument("--host", default="0.0.0.0", help="监听地址（默认所有网卡）")
+        p.add_argument("--port", type=int, default=8710)
+    imp = hall_cmds.add_parser("import-hall", help="导入业务类别与窗口配置（JSON）")
+    imp.add_argument("file", nargs="?", help="JSON 文件；省略则导入示范大厅")
+    dev = hall_cmds.add_parser("add-device", help="登记设备并打印其令牌（只显示一次）")
+    dev.add_argument("device_id")
+    dev.add_argument("--kind", choices=["counter", "kiosk", "panel"], required=True)
+    dev.add_argument("--window", type=int, help="窗口机只允许操作这个窗口（可省略）")
+    hall_cmds.add_parser("devices", help="列出已登记设备")
+    panel = sub.add_parser("panel", help="大厅综合屏：最新呼叫、各窗口当前号、等候人数，并语音播报")
+    panel.add_argument("--windowed", action="store_true", help="不全屏")
+    panel.add_argument("--screen", type=int, default=None, help="显示在第几块屏幕（从 1 起）")
     from hallclient import admin
     admin.add_parser(sub)
     return parser
@@ -86,6 +102,61 @@ def run_platform_sim(args: argparse.Namespace, data_dir: Path) -> int:
         sim.store.write("INSERT OR REPLACE INTO devices VALUES (?, ?)", (device_id, secret))
     print(f"platform_sim on http://{args.host}:{args.port}  (OpenAPI: /openapi.json)", flush=True)
     uvicorn.run(sim.asgi, host=args.host, port=args.port, log_level="warning", lifespan="off")
+    return 0
+
+
+def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
+    try:
+        import uvicorn
+
+        from hallclient.servers import hall_server
+    except ImportError:
+        print("大厅服务器需要服务端组件：pip install 'hallclient[servers]'", file=sys.stderr)
+        return 2
+    from hallclient.core.tickets import QueueError
+    from hallclient.store.db import StoreError
+    from hallclient.store.hall_repo import HallConfigError
+
+    command = args.hall_command or "serve"
+    try:
+        if command == "serve":
+            server = hall_server.HallServer(data_dir)
+            print(f"hall server on http://{args.host}:{args.port}  (OpenAPI: /openapi.json;"
+                  f" data: {data_dir})", flush=True)
+            try:
+                uvicorn.run(server.asgi, host=args.host, port=args.port, log_level="warning",
+                            lifespan="off", timeout_graceful_shutdown=2)
+            finally:
+                server.close()
+            return 0
+        db = hall_server.open_server_db(data_dir)
+        try:
+            if command == "import-hall":
+                import hallclient_resources as resources
+                from hallclient.services.context import load_hall_file
+                from hallclient.store import hall_repo
+
+                path = Path(args.file) if args.file else resources.path("demo", "hall.json")
+                with db.write() as conn:
+                    hall_repo.import_hall(conn, load_hall_file(path))
+                print(f"已导入 {path}")
+            elif command == "add-device":
+                token = hall_server.add_device(db, args.device_id,
+                                               hall_server.DeviceKind(args.kind), args.window)
+                print(f"已登记 {args.kind} 设备 {args.device_id}。令牌（只显示这一次，"
+                      f"在该设备上运行 hallclient admin join-hall 时输入）：\n{token}")
+            else:
+                for row in db.query("SELECT device_id, kind, window, active, created_at"
+                                    " FROM hall_devices ORDER BY device_id"):
+                    print("\t".join("" if v is None else str(v) for v in row.values()))
+        finally:
+            db.close()
+    except (QueueError, StoreError) as exc:
+        print(exc.message, file=sys.stderr)
+        return 3
+    except (HallConfigError, ValueError, OSError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     return 0
 
 
@@ -155,6 +226,8 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
         return admin.run(args, data_dir)
     if args.command == "platform-sim":
         return run_platform_sim(args, data_dir)
+    if args.command == "hall-server":
+        return run_hall_server(args, data_dir / "hall-server")
 
     data_dir.mkdir(parents=True, exist_ok=True)
     from hallclient.logs import setup_logging
@@ -172,6 +245,13 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
         demo_hall = json.loads(resources.path("demo", "hall.json").read_text(encoding="utf-8"))
         config.set("hall.name", demo_hall.get("hall", config["hall.name"]))
 
+    if args.command == "panel":
+        app = _start_panel(args, config, data_dir)
+        if not exec_:
+            return app
+        code = app.qapp.exec()
+        app.close()
+        return app.exit_code if app.exit_code is not None else code
     app = _start_gui(args, config, data_dir, demo=throwaway or args.training,
                      with_platform=(args.demo or args.training) and args.command != "kiosk")
     if args.training and app.window is not None:
@@ -224,6 +304,56 @@ def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: b
     return app
 
 
+@dataclass
+class PanelApp:
+    qapp: Any
+    config: Config
+    events: Any
+    panel: Any
+    announcer: Any
+    exit_code: int | None = None
+
+    def close(self) -> None:
+        self.events.stop()
+        self.panel.close()
+
+
+def _start_panel(args: argparse.Namespace, config: Config, data_dir: Path) -> Any:
+    """``hallclient panel``: the hall display; needs only the hall server's address and a
+    panel token (admin join-hall), no database of its own."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from hallclient.devices.speech import Announcer
+    from hallclient.services.hall_events import HallEventsService
+    from hallclient.services.sync_service import read_secret
+    from hallclient.ui.panel_window import PanelWindow
+
+    qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    qapp.setApplicationName("hallclient")
+    url, token = config["hall.server_url"], read_secret(data_dir, kind="hall")
+    events = HallEventsService(url or "http://127.0.0.1:8710", token,
+                               config["hall.ca_bundle"] or True)
+    announcer = Announcer(config["announce.template"], speech=False)
+    panel = PanelWindow(config["hall.name"], events, announcer)
+    app = PanelApp(qapp, config, events, panel, announcer)
+    _place_on_screen(panel, args.screen)
+    panel.show() if args.windowed else panel.showFullScreen()
+    if not url or not token:
+        QMessageBox.critical(panel, panel.tr("未配置大厅服务器"), panel.tr(
+            "请信息管理员在本机运行 hallclient admin join-hall 地址 设备标识（设备类型 panel）"))
+        return app
+    events.start()
+
+    def load_speech() -> None:
+        if config["announce.speech"]:
+            announcer.adopt(Announcer(config["announce.template"], speech=True,
+                                      engine=config["announce.engine"]))
+
+    QTimer.singleShot(0, load_speech)
+    return app
+
+
 def _build_counter(app: App, preferred_window: int | None) -> None:
     from hallclient.devices.speech import Announcer
     from hallclient.services.queue_service import QueueService
@@ -232,7 +362,9 @@ def _build_counter(app: App, preferred_window: int | None) -> None:
 
     c = app.config
     app.session = SessionService(app.runner, c["ui.idle_lock_minutes"])
-    app.queue = QueueService(app.runner)
+    hall = c["queue.source"] == "hall"
+    app.queue = QueueService(app.runner, source_label="大厅服务器" if hall else "本机队列",
+                             poll_ms=500 if hall else 1500)
     app.announcer = Announcer(c["announce.template"], speech=False)
     app.window = CounterWindow(c, app.session, app.queue, app.announcer)
     app.window.sign_in_page.window_box.setProperty("preferred", preferred_window)

@@ -28,7 +28,8 @@ class RecallResult:
 @dataclass(frozen=True)
 class WindowSnapshot:
     """What a counter shows: its state, current ticket, its held tickets, no-shows it may
-    reactivate and waiting counts per service (no applicant data anywhere)."""
+    reactivate and waiting counts per service (no applicant data anywhere). State
+    "manual" means the hall server is out of reach and the window serves by hand."""
 
     window: int
     state: str
@@ -37,6 +38,8 @@ class WindowSnapshot:
     held: tuple[Ticket, ...] = ()
     no_shows: tuple[Ticket, ...] = ()
     waiting: dict[str, dict[int, int]] = field(default_factory=dict)
+    link: str = ""         # hall server link: "" (local queue), "online" or "offline"
+    pending: int = 0       # manual-mode services not yet sent to the hall server
 
 
 class QueueBackend(Protocol):

@@ -4,6 +4,7 @@ the ticket's state (compare-and-set) and appends to the event log."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import uuid
@@ -29,6 +30,14 @@ from .base import IssuedTicket, RecallResult, WindowSnapshot
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+
+
+def _manual_may_finish(ticket: Ticket, window: int) -> bool:
+    if ticket.state in (TicketState.WAITING, TicketState.NO_SHOW):
+        return True
+    if ticket.state in (TicketState.CALLED, TicketState.SERVING, TicketState.HELD):
+        return ticket.window == window
+    return False
 
 
 def local_now() -> datetime:
@@ -300,6 +309,54 @@ class LocalQueue:
                       to_window=to_window, raised=raised or None)
         return moved
 
+    # -- manual mode (手工接待) -------------------------------------------------------------
+
+    def apply_manual(self, *, uid: str, device: str, window: int, clerk: str,
+                     number: str | None, started_at: str, finished_at: str) -> dict[str, Any]:
+        """A service a counter recorded by hand while the hall server was out of reach.
+
+        Applied once per ``uid`` (a resend gets the first answer). A ticket that is still
+        waiting, held here, called or served here, or a no-show, becomes finished at this
+        window with the recorded times, so nobody calls it again. A ticket another window
+        has served or is serving is left alone and the clash is logged for the supervisor
+        (``manual_conflict``): a ticket is never served twice in the records.
+        """
+        _, at, _ = self._now()
+        with self.db.write() as conn:
+            row = conn.execute("SELECT result FROM hall_manual_applied WHERE uid = ?",
+                               (uid,)).fetchone()
+            if row is not None:
+                return dict(json.loads(row[0]))
+            ticket = (queue_repo.by_number(conn, started_at[:10], number.strip())
+                      if number else None)
+            detail = {"uid": uid, "device": device, "started_at": started_at,
+                      "finished_at": finished_at}
+            if not number:
+                result = {"result": "walk_in", "message": "无号来访已记录"}
+                self._log(conn, at, "manual_service", window, clerk, None, **detail)
+            elif ticket is None:
+                result = {"result": "unknown", "message": f"当天没有 {number} 这个号，已按无号来访记录"}
+                self._log(conn, at, "manual_service", window, clerk, None, number=number,
+                          **detail)
+            elif _manual_may_finish(ticket, window):
+                done = queue_repo.compare_and_set(
+                    conn, ticket.id, ticket.state, state=TicketState.FINISHED.value,
+                    window=window, clerk=clerk, called_at=ticket.called_at or started_at,
+                    started_at=started_at, finished_at=finished_at, target_window=None)
+                assert done, "the hall server applies manual services one at a time"
+                result = {"result": "served", "message": f"{ticket.number} 已补记为本窗口办结"}
+                self._log(conn, at, "manual_finish", window, clerk, ticket,
+                          service=ticket.service, was=ticket.state.value, **detail)
+            else:
+                where = f"{ticket.window} 号窗口" if ticket.window else "其他窗口"
+                result = {"result": "conflict",
+                          "message": f"{ticket.number} 已由{where}办理，手工记录已留存待值班长核对"}
+                self._log(conn, at, "manual_conflict", window, clerk, ticket,
+                          state=ticket.state.value, other_window=ticket.window, **detail)
+            conn.execute("INSERT INTO hall_manual_applied VALUES (?, ?, ?, ?)",
+                         (uid, device, json.dumps(result, ensure_ascii=False), at))
+        return result
+
     # -- reading -----------------------------------------------------------------------
 
     def snapshot(self, window: int) -> WindowSnapshot:
@@ -321,6 +378,30 @@ class LocalQueue:
     def waiting_counts(self) -> dict[str, dict[int, int]]:
         day, _, _ = self._now()
         return queue_repo.waiting_counts(self.db.conn, day)
+
+    def hall_state(self, recent: int = 8) -> dict[str, Any]:
+        """The whole hall for a panel: every window's state and current number, waiting
+        counts, the latest calls, and the log position the state was read at."""
+        day, _, _ = self._now()
+        conn = self.db.conn
+        windows = []
+        for info in hall_repo.windows(conn):
+            current = queue_repo.active_at_window(conn, day, info.number)
+            windows.append({"number": info.number, "name": info.name, "state": info.state,
+                            "current": current.number if current else None,
+                            "current_state": current.state.value if current else None})
+        calls = conn.execute(
+            "SELECT seq, at, window, ticket, action FROM event_log WHERE action IN"
+            " ('call', 'recall') AND substr(at, 1, 10) = ? ORDER BY seq DESC LIMIT ?",
+            (day, recent)).fetchall()
+        head = conn.execute("SELECT max(seq) FROM event_log").fetchone()[0] or 0
+        return {"day": day, "windows": windows,
+                "services": [{"code": sv.code, "name": sv.name, "prefix": sv.prefix}
+                             for sv in hall_repo.services(conn)],
+                "waiting": queue_repo.waiting_counts(conn, day),
+                "recent_calls": [{"seq": c[0], "at": c[1], "window": c[2], "ticket": c[3],
+                                  "action": c[4]} for c in calls],
+                "seq": int(head)}
 
     def changed(self) -> bool:
         """True when another connection (a kiosk, another window) has committed since the

@@ -12,6 +12,7 @@ from typing import Any
 from hallclient.config import Config
 from hallclient.core.accounts import Clerk, Role, check_password, hash_password
 from hallclient.core.queue_policy import FairnessMode, QueueRules
+from hallclient.core.tickets import QueueError
 from hallclient.queue.local import Clock, LocalQueue, local_now
 from hallclient.store import accounts_repo, log_repo
 from hallclient.store.db import DB_FILE, Database, open_database
@@ -28,10 +29,29 @@ def rules_from(config: Config) -> QueueRules:
     )
 
 
+class HallNotConfiguredError(QueueError):
+    pass
+
+
+def make_queue(db: Database, config: Config, data_dir: Path, clock: Clock) -> Any:
+    """LocalQueue, or HallQueue when ``queue.source = hall``."""
+    if config["queue.source"] != "hall":
+        return LocalQueue(db, rules_from(config), clock)
+    from hallclient.queue.hall import HallQueue
+    from hallclient.services.sync_service import read_secret
+
+    url, token = config["hall.server_url"], read_secret(data_dir, kind="hall")
+    if not url or not token:
+        raise HallNotConfiguredError(
+            "已设置使用大厅服务器（queue.source=hall），但没有服务器地址或设备令牌：请信息管理员运行"
+            " hallclient admin join-hall 地址 设备标识")
+    return HallQueue(db, url, token, clock, verify=config["hall.ca_bundle"] or True)
+
+
 @dataclass
 class CounterContext:
     db: Database
-    queue: LocalQueue
+    queue: Any                # LocalQueue or HallQueue (queue.base.QueueBackend)
     clock: Clock
     desk: Any = None          # CaseDesk (intake)
     card_reader: Any = None   # IdCardReader
@@ -55,7 +75,11 @@ class CounterContext:
         return accounts_repo.count(self.db.conn)
 
     def import_hall(self, spec: dict[str, Any]) -> None:
-        self.queue.import_hall(spec)
+        """Into this PC's own queue tables (with a hall server, the server has its own)."""
+        from hallclient.store import hall_repo
+
+        with self.db.write() as conn:
+            hall_repo.import_hall(conn, spec)
 
     def import_catalog(self, spec: dict[str, Any]) -> int:
         from hallclient.store import catalog_repo
@@ -64,6 +88,9 @@ class CounterContext:
             return catalog_repo.import_items(conn, spec["items"], str(spec.get("version", "")))
 
     def close(self) -> None:
+        closer = getattr(self.queue, "close", None)
+        if closer is not None:
+            closer()
         self.db.close()
 
 
@@ -79,7 +106,12 @@ def open_context(data_dir: Path, config: Config, clock: Clock = local_now,
                     region=config["hall.region_code"], device_code=config["hall.device_code"],
                     clock=clock, holidays=frozenset(config["calendar.holidays"]),
                     workdays=frozenset(config["calendar.workdays"]))
-    return CounterContext(db=db, queue=LocalQueue(db, rules_from(config), clock), clock=clock,
+    try:
+        queue = make_queue(db, config, data_dir, clock)
+    except BaseException:
+        db.close()
+        raise
+    return CounterContext(db=db, queue=queue, clock=clock,
                           desk=desk, card_reader=card_reader or SimulatedReader(),
                           scanner=SaneScanner(config["scanner.device"], config["scanner.resolution"],
                                               config["scanner.mode"]))

@@ -27,6 +27,7 @@ class QueueService(QObject):
     window_paused(), window_resumed()
     hall_loaded(list services, list windows)
     action_failed(str message) — in Chinese, for the status line
+    link_changed(bool online) — the hall server came back or went out of reach
     """
 
     snapshot_changed = Signal(object)
@@ -44,6 +45,7 @@ class QueueService(QObject):
     window_resumed = Signal()
     hall_loaded = Signal(list, list)
     action_failed = Signal(str)
+    link_changed = Signal(bool)
 
     def __init__(self, runner: Any, source_label: str = "本机队列",
                  poll_ms: int = 1500, parent: QObject | None = None) -> None:
@@ -95,8 +97,13 @@ class QueueService(QObject):
     def call_next(self) -> None:
         self._act(lambda q, w, c: q.call_next(w, c), self._on_called)
 
+    @property
+    def manual(self) -> bool:
+        """The hall server is out of reach: the window serves by hand (手工接待)."""
+        return self.snapshot is not None and self.snapshot.state == "manual"
+
     def call_specific(self, number: str) -> None:
-        if not number.strip():
+        if not number.strip() and not self.manual:
             self.action_failed.emit(self.tr("请输入要呼叫的号码"))
             return
         self._act(lambda q, w, c: q.call_specific(w, c, number), self._on_called)
@@ -212,7 +219,10 @@ class QueueService(QObject):
             self.ticket_recalled.emit(result.ticket)
 
     def _set_snapshot(self, snapshot: WindowSnapshot) -> None:
+        before = self.snapshot
         self.snapshot = snapshot
+        if before is not None and before.link != snapshot.link and snapshot.link:
+            self.link_changed.emit(snapshot.link == "online")
         self.snapshot_changed.emit(snapshot)
 
     def _poll_changes(self) -> None:

@@ -39,37 +39,45 @@ def _keyring() -> Any:
 _SYSTEM = object()
 
 
-def read_secret(data_dir: Path, ring: Any = _SYSTEM) -> str:
-    """The device secret: from the OS keyring where one exists, else from an owner-only
+def _secret_place(data_dir: Path, kind: str) -> tuple[str, Path]:
+    """Keyring account and fallback file of a secret: "platform" (the provincial platform's
+    device secret) or "hall" (the hall server's device token)."""
+    if kind == "platform":
+        return str(data_dir), data_dir / SECRET_FILE
+    return f"{data_dir}#{kind}", data_dir / f"{kind}-device.secret"
+
+
+def read_secret(data_dir: Path, ring: Any = _SYSTEM, kind: str = "platform") -> str:
+    """A device secret: from the OS keyring where one exists, else from an owner-only
     file in the data directory — never from config.ini."""
+    account, path = _secret_place(data_dir, kind)
     ring = _keyring() if ring is _SYSTEM else ring
     if ring is not None:
         try:
-            value = ring.get_password(KEYRING_SERVICE, str(data_dir))
+            value = ring.get_password(KEYRING_SERVICE, account)
         except Exception as exc:      # a locked or broken keyring: fall back, and say so
             log.warning("keyring unavailable: %s", type(exc).__name__)
         else:
             if value:
                 return str(value)
-    path = data_dir / SECRET_FILE
     try:
         return path.read_text(encoding="utf-8").strip()
     except OSError:
         return ""
 
 
-def write_secret(data_dir: Path, secret: str, ring: Any = _SYSTEM) -> str:
+def write_secret(data_dir: Path, secret: str, ring: Any = _SYSTEM, kind: str = "platform") -> str:
     """Store the secret; returns where ("keyring" or the file path)."""
+    account, path = _secret_place(data_dir, kind)
     ring = _keyring() if ring is _SYSTEM else ring
     if ring is not None:
         try:
-            ring.set_password(KEYRING_SERVICE, str(data_dir), secret)
+            ring.set_password(KEYRING_SERVICE, account, secret)
         except Exception as exc:
             log.warning("keyring unavailable: %s", type(exc).__name__)
         else:
-            (data_dir / SECRET_FILE).unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
             return "keyring"
-    path = data_dir / SECRET_FILE
     path.write_text(secret, encoding="utf-8")
     path.chmod(0o600)
     return str(path)

@@ -212,6 +212,49 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX evaluations_at ON evaluations (at);
     CREATE INDEX evaluations_case ON evaluations (case_no);
     """,
+    # 7: the hall server (大厅服务器): device tokens, manual-mode services applied once,
+    #    counters' pushed event logs; on a counter: manual-mode services not yet sent
+    """
+    CREATE TABLE hall_devices (
+        device_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('counter', 'kiosk', 'panel')),
+        window INTEGER,
+        token_hash TEXT NOT NULL UNIQUE,
+        active INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE hall_manual_applied (
+        uid TEXT PRIMARY KEY,
+        device TEXT NOT NULL,
+        result TEXT NOT NULL,
+        applied_at TEXT NOT NULL
+    );
+    CREATE TABLE pushed_log (
+        device TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        window INTEGER,
+        clerk TEXT,
+        action TEXT NOT NULL,
+        ticket TEXT,
+        detail TEXT,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (device, seq)
+    );
+    CREATE TABLE manual_services (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        window INTEGER NOT NULL,
+        clerk TEXT NOT NULL,
+        ticket TEXT,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        sent_at TEXT,
+        result TEXT
+    );
+    """,
 )
 
 LATEST = len(MIGRATIONS)

@@ -134,7 +134,8 @@ class CounterWindow(QMainWindow):
         q.hall_loaded.connect(self._on_hall_loaded)
         q.snapshot_changed.connect(self._show_snapshot)
         q.action_failed.connect(lambda m: self._say(m, error=True))
-        q.ticket_called.connect(lambda t: self._announce(t, self.tr("已呼叫 {n}")))
+        q.ticket_called.connect(self._on_called)
+        q.link_changed.connect(self._on_link_changed)
         q.ticket_recalled.connect(lambda t: self._announce(t, self.tr("已重呼 {n}")))
         q.ticket_no_show.connect(self._on_no_show)
         q.ticket_reactivated.connect(lambda t: self._say(self.tr("{n} 已激活，重新等候").format(n=t.number)))
@@ -224,9 +225,12 @@ class CounterWindow(QMainWindow):
         else:
             self.ticket_number.setText(ticket.number)
             self.ticket_info.setText(self._describe(ticket))
-        paused = snap.state == "paused"
-        self.window_state_label.setText(self.tr("暂停服务") if paused else self.tr("服务中"))
+        paused = snap.state in ("paused", "manual")
+        self.window_state_label.setText(
+            self.tr("手工接待") if snap.state == "manual"
+            else self.tr("暂停服务") if paused else self.tr("服务中"))
         self.window_state_label.setProperty("paused", "true" if paused else "false")
+        self._show_link(snap)
         self.window_state_label.style().polish(self.window_state_label)
         self.waiting_model.set_counts(self.queue.services, snap.waiting)
         self.waiting_total.setText(self.tr("共 {n} 人等候").format(n=self.waiting_model.total()))
@@ -234,7 +238,37 @@ class CounterWindow(QMainWindow):
         self.counter_page.fill_list(self.no_show_list, snap.no_shows, self.queue.service_name)
         self._update_actions()
 
+    def _show_link(self, snap: WindowSnapshot) -> None:
+        """Where the queue lives and whether it answers; manual mode stands out."""
+        if not snap.link:
+            text, style = self.tr("队列：{src}").format(src=self.queue.source_label), ""
+        elif snap.link == "online" and snap.state != "manual":
+            text, style = self.tr("队列：大厅服务器 · 已连接"), "color: #1e8449;"
+        else:
+            text = (self.tr("队列：大厅服务器中断 · 手工接待") if snap.link == "offline"
+                    else self.tr("队列：大厅服务器 · 手工接待未办结"))
+            style = "background: #c0392b; color: white; font-weight: bold; padding: 2px 8px;"
+        if snap.pending:
+            text += self.tr("（待补传 {n}）").format(n=snap.pending)
+        self.source_label.setText(text)
+        self.source_label.setStyleSheet(style)
+
+    def _on_called(self, ticket: Ticket) -> None:
+        if ticket.id < 0:     # manual mode: the clerk receives the applicant by hand
+            self._say(self.tr("手工接待 {n}：办完请按「办结」").format(n=ticket.number))
+            return
+        self._announce(ticket, self.tr("已呼叫 {n}"))
+
+    def _on_link_changed(self, online: bool) -> None:
+        if online:
+            self._say(self.tr("大厅服务器已恢复连接，手工接待记录会自动补传"))
+        else:
+            self._say(self.tr("大厅服务器连接中断：已转为手工接待。请输入申请人手中的号码后按「指定呼叫」，"
+                              "无号来访不填号码直接按「指定呼叫」"), error=True)
+
     def _describe(self, t: Ticket) -> str:
+        if t.id < 0:
+            return self.tr("手工接待 · {state}").format(state=self.tr(STATE_LABELS[t.state]))
         parts = [self.queue.service_name(t.service), self.tr(STATE_LABELS[t.state])]
         if t.priority:
             parts.append(self.tr(t.priority.label))
@@ -249,17 +283,19 @@ class CounterWindow(QMainWindow):
         snap = self.queue.snapshot
         state = snap.current.state if snap and snap.current else None
         paused = bool(snap and snap.state == "paused")
+        manual = bool(snap and snap.state == "manual")
         enabled = {
-            "call_next": state is None and not paused,
+            "call_next": state is None and not paused and not manual,
             "call_specific": state is None and not paused,
             "recall": state is TicketState.CALLED,
             "no_show": state is TicketState.CALLED,
             "start": state is TicketState.CALLED,
             "finish": state is TicketState.SERVING,
-            "transfer": state in (TicketState.CALLED, TicketState.SERVING),
-            "hold": state is TicketState.SERVING or (state is None and bool(snap and snap.held)),
-            "pause": state is None,
-            "reactivate": True,
+            "transfer": state in (TicketState.CALLED, TicketState.SERVING) and not manual,
+            "hold": not manual and (state is TicketState.SERVING
+                                    or (state is None and bool(snap and snap.held))),
+            "pause": state is None and not manual,
+            "reactivate": not manual,
             "lock": True,
             "intake": True,
             "cases": True,

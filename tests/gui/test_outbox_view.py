@@ -32,7 +32,7 @@ def test_fix_and_resend_a_refused_case(qtbot, start_app, sim, tmp_path):
     case_no = commit_case(app)
     qtbot.waitUntil(lambda: app.sync is not None and app.sync.last_status["attention"] == 1,
                     timeout=10000)
-    assert "需处理 1" in app.window.sync_label.text()
+    qtbot.waitUntil(lambda: "需处理 1" in app.window.sync_label.text())
 
     view = open_outbox(app)
     qtbot.waitUntil(lambda: view.model.rowCount() == 1)

@@ -64,3 +64,38 @@ def issue_many(db_path: str, count: int, priority_every: int = 7) -> list[int]:
     finally:
         db.close()
     return ids
+
+
+def hall_serve_until_empty(url: str, token: str, db_path: str, window: int,
+                           issuing_done_file: str, go_file: str) -> list[int]:
+    """The same loop against the hall server, through HallQueue (run in a process)."""
+    from hallclient.queue.hall import HallQueue
+    from hallclient.queue.local import local_now
+
+    db = open_database(Path(db_path))
+    queue = HallQueue(db, url, token, local_now, listen=False)
+    clerk = f"clerk{window}"
+    queue.sign_in(window, clerk)
+    Path(f"{issuing_done_file}.ready-{window}").touch()
+    called: list[int] = []
+    deadline = time.monotonic() + 120
+    while not Path(go_file).exists() and time.monotonic() < deadline:
+        time.sleep(0.001)
+    try:
+        while time.monotonic() < deadline:
+            ticket = queue.call_next(window, clerk)
+            if ticket is None:
+                if Path(issuing_done_file).exists():
+                    ticket = queue.call_next(window, clerk)
+                    if ticket is None:
+                        return called
+                else:
+                    time.sleep(0.002)
+                    continue
+            called.append(ticket.id)
+            queue.start(window, clerk, ticket.id)
+            queue.finish(window, clerk, ticket.id)
+        raise TimeoutError(f"window {window} still calling after 120 s")
+    finally:
+        queue.close()
+        db.close()

@@ -68,7 +68,8 @@ def test_case_upsert_with_damaged_valid_bodies(sim, changes, key):
 
 @FUZZ
 @given(data=st.binary(max_size=200), start=st.integers(-5, 300), end=st.integers(-5, 300),
-       total=st.integers(-5, 300), raw=st.text(max_size=30).filter(lambda t: t.isascii() and t.isprintable()),
+       total=st.integers(-5, 300), raw=st.text(max_size=30).filter(lambda t: t.isascii() and t.isprintable()
+                                                  and not t[:1].isspace()),  # requests refuses those
        use_raw=st.booleans(), honest=st.booleans())
 def test_blob_upload_with_any_range(sim, data, start, end, total, raw, use_raw, honest):
     sha = hashlib.sha256(data).hexdigest() if honest else "ab" * 32

@@ -18,6 +18,8 @@ FORBIDDEN = {
            "hallclient.store.queue_repo", "hallclient.store.log_repo", "hallclient.servers",
            "fastapi", "uvicorn"},
     "services": {"hallclient.ui", "hallclient.servers", "fastapi", "uvicorn"},
+    "queue": {"PySide6", "hallclient.ui", "hallclient.services", "hallclient.servers", "fastapi",
+              "uvicorn"},
     "sync": {"PySide6", "hallclient.ui", "hallclient.servers"},
     "platform": {"PySide6", "sqlite3", "sqlite_utils", "hallclient.ui", "hallclient.store",
                  "hallclient.servers"},

@@ -36,6 +36,12 @@ SEED = {
         " '王𠮷', '111', '11010519491231002X', '13800138000', 't', 't', '123456', 't')"],
     6: ["INSERT INTO evaluations (uid, case_no, level, channel, at) VALUES"
         " ('e', 'N1', 'satisfied', '政务大厅平板电脑', 't')"],
+    7: ["INSERT INTO hall_devices (device_id, kind, window, token_hash, created_at) VALUES"
+        " ('W1', 'counter', 1, 'h', 't')",
+        "INSERT INTO hall_manual_applied VALUES ('u', 'W1', '{}', 't')",
+        "INSERT INTO pushed_log VALUES ('d', 1, 't', 1, 'c', 'lock', NULL, NULL, 'p', 'h', 't')",
+        "INSERT INTO manual_services (uid, window, clerk, ticket, started_at) VALUES"
+        " ('u', 1, 'c', 'A001', 't')"],
 }
 
 

@@ -1,0 +1,40 @@
+"""The hall server's event stream as Qt signals (for the hall panel)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from hallclient.queue.hall import EventStream
+
+
+class HallEventsService(QObject):
+    """Signals (delivered on the GUI thread; the stream runs on its own thread):
+    state_received(dict) — the whole hall (on first connect, or after too long away)
+    event_received(dict) — one queue event: seq, at, action, window, ticket, service, waiting
+    link_changed(bool) — connected / disconnected (it reconnects by itself)
+    """
+
+    state_received = Signal(dict)
+    event_received = Signal(dict)
+    link_changed = Signal(bool)
+
+    def __init__(self, url: str, token: str, verify: bool | str = True,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.stream = EventStream(url, token, verify, on_event=self._on_event,
+                                  on_link=self.link_changed.emit)
+
+    def start(self) -> None:
+        self.stream.start()
+
+    def stop(self) -> None:
+        self.stream.stop()
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        # runs on the stream thread: the emits are queued to the GUI thread
+        if event["event"] == "state":
+            self.state_received.emit(event["data"])
+        elif event["event"] == "queue":
+            self.event_received.emit(event["data"])

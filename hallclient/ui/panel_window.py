@@ -1,0 +1,260 @@
+"""The hall panel (大厅综合屏): the latest call large, each window's current number and the
+waiting counts, following the hall server's event stream.
+
+Calls are announced one after another: each new call joins a queue and is shown large and
+spoken for ``call_ms`` before the next, so calls never overlap and none is dropped however
+many windows call at once. Calls replayed after a long disconnection update the screen but
+are not spoken again.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import datetime, timedelta
+from typing import Any
+
+from PySide6.QtCore import QDateTime, Qt, QTimer
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hallclient.core.announce import display_text
+from hallclient.devices.speech import Announcer
+from hallclient.services.hall_events import HallEventsService
+
+STYLE = """
+QWidget#panel { background: #0b2545; color: #ffffff; }
+QLabel { color: #ffffff; }
+QLabel#panelTitle { font-size: 34px; font-weight: bold; }
+QLabel#panelClock { font-size: 26px; }
+QLabel#panelLink { font-size: 22px; padding: 2px 12px; }
+QLabel#panelLink[down="true"] { background: #c0392b; font-weight: bold; }
+QLabel#callNumber { font-size: 170px; font-weight: bold; color: #ffd166; }
+QLabel#callNumber[flash="true"] { color: #ef476f; }
+QLabel#callText { font-size: 48px; }
+QLabel#sectionTitle { font-size: 26px; color: #9fc5e8; }
+QListWidget { background: #13315c; color: #ffffff; font-size: 30px; border: none; }
+QLabel[class="windowNo"] { font-size: 28px; color: #9fc5e8; }
+QLabel[class="windowNow"] { font-size: 34px; font-weight: bold; }
+QLabel#waiting { font-size: 26px; }
+"""
+
+CALL_ACTIONS = ("call", "recall")
+CLEAR_ACTIONS = ("finish", "no_show", "transfer", "hold", "manual_finish")
+
+
+class PanelWindow(QWidget):
+    RECENT = 6
+
+    def __init__(self, hall_name: str, events: HallEventsService, announcer: Announcer,
+                 call_ms: int = 5000, announce_max_age_s: float = 120.0,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setStyleSheet(STYLE)
+        self.setWindowTitle(self.tr("大厅综合屏 — {hall}").format(hall=hall_name))
+        self.resize(1600, 900)
+        self.events = events
+        self.announcer = announcer
+        self.announce_max_age = timedelta(seconds=announce_max_age_s)
+        self.pending: deque[tuple[str, int]] = deque()
+        self.announced: list[tuple[str, int]] = []
+        self.windows: dict[int, dict[str, Any]] = {}
+        self._now_labels: dict[int, QLabel] = {}
+        self.services: dict[str, str] = {}
+        self.waiting: dict[str, dict[int, int]] = {}
+        self._build(hall_name)
+        self._pace = QTimer(self)
+        self._pace.setInterval(call_ms)
+        self._pace.timeout.connect(self._next_call)
+        self._flashes = 0
+        self._flash_timer = QTimer(self)
+        self._flash_timer.setInterval(300)
+        self._flash_timer.timeout.connect(self._flash_step)
+        events.state_received.connect(self.show_state)
+        events.event_received.connect(self.apply_event)
+        events.link_changed.connect(self.show_link)
+        self.show_link(False)
+
+    # -- layout ------------------------------------------------------------------------
+
+    def _build(self, hall_name: str) -> None:
+        root = QVBoxLayout(self)
+        top = QHBoxLayout()
+        title = QLabel(hall_name)
+        title.setObjectName("panelTitle")
+        self.link_label = QLabel()
+        self.link_label.setObjectName("panelLink")
+        self.clock_label = QLabel()
+        self.clock_label.setObjectName("panelClock")
+        top.addWidget(title, 1)
+        top.addWidget(self.link_label)
+        top.addWidget(self.clock_label)
+        root.addLayout(top)
+
+        body = QHBoxLayout()
+        left = QVBoxLayout()
+        self.call_number = QLabel("—")
+        self.call_number.setObjectName("callNumber")
+        self.call_number.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.call_text = QLabel(self.tr("欢迎办事，请留意叫号"))
+        self.call_text.setObjectName("callText")
+        self.call_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        recent_title = QLabel(self.tr("最近呼叫"))
+        recent_title.setObjectName("sectionTitle")
+        self.recent_list = QListWidget()
+        self.recent_list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        left.addWidget(self.call_number, 3)
+        left.addWidget(self.call_text)
+        left.addWidget(recent_title)
+        left.addWidget(self.recent_list, 2)
+        body.addLayout(left, 3)
+
+        right = QVBoxLayout()
+        windows_title = QLabel(self.tr("各窗口当前号"))
+        windows_title.setObjectName("sectionTitle")
+        right.addWidget(windows_title)
+        self.windows_grid = QGridLayout()
+        right.addLayout(self.windows_grid)
+        right.addStretch(1)
+        body.addLayout(right, 2)
+        root.addLayout(body, 1)
+
+        self.waiting_label = QLabel()
+        self.waiting_label.setObjectName("waiting")
+        self.waiting_label.setWordWrap(True)
+        root.addWidget(self.waiting_label)
+        self._clock = QTimer(self)
+        self._clock.timeout.connect(self._tick)
+        self._clock.start(1000)
+        self._tick()
+
+    def _tick(self) -> None:
+        self.clock_label.setText(QDateTime.currentDateTime().toString("yyyy-MM-dd HH:mm:ss"))
+
+    # -- what the stream brings ----------------------------------------------------------
+
+    def show_link(self, up: bool) -> None:
+        self.link_label.setText(self.tr("● 已连接") if up else self.tr("连接中断，正在重连…"))
+        self.link_label.setProperty("down", "false" if up else "true")
+        self.link_label.style().polish(self.link_label)
+
+    def show_state(self, state: dict[str, Any]) -> None:
+        self.services = {s["code"]: s["name"] for s in state.get("services", [])}
+        self.windows = {w["number"]: dict(w) for w in state["windows"]}
+        self.waiting = {s: {int(p): n for p, n in by.items()}
+                        for s, by in state.get("waiting", {}).items()}
+        self.recent_list.clear()
+        for call in reversed(state.get("recent_calls", [])):
+            self._add_recent(call["ticket"], call["window"])
+        self._render_windows()
+        self._render_waiting()
+
+    def apply_event(self, event: dict[str, Any]) -> None:
+        action, window, ticket = event["action"], event.get("window"), event.get("ticket")
+        if "waiting" in event:
+            self.waiting = {s: {int(p): n for p, n in by.items()}
+                            for s, by in event["waiting"].items()}
+            self._render_waiting()
+        slot = self.windows.setdefault(window, {"number": window, "name": "", "state": "open",
+                                                "current": None}) if window else None
+        if slot is not None:
+            if action in CALL_ACTIONS or action == "return":
+                slot["current"] = ticket
+            elif action in CLEAR_ACTIONS and slot.get("current") == ticket:
+                slot["current"] = None
+            elif action in ("sign_in", "resume"):
+                slot["state"] = "open"
+            elif action == "pause":
+                slot["state"] = "paused"
+            elif action == "sign_out":
+                slot["state"], slot["current"] = "closed", None
+            self._render_windows()
+        if action in CALL_ACTIONS and ticket and window:
+            self._add_recent(ticket, window)
+            if self._fresh(event.get("at")):
+                self.queue_call(ticket, window)
+
+    def _fresh(self, at: str | None) -> bool:
+        if not at:
+            return True
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError:
+            return True
+        return datetime.now(when.tzinfo) - when <= self.announce_max_age
+
+    # -- the announcement queue ----------------------------------------------------------
+
+    def queue_call(self, number: str, window: int) -> None:
+        self.pending.append((number, window))
+        if not self._pace.isActive():
+            self._next_call()
+            self._pace.start()
+
+    def _next_call(self) -> None:
+        if not self.pending:
+            self._pace.stop()
+            return
+        number, window = self.pending.popleft()
+        self.announced.append((number, window))
+        self.call_number.setText(number)
+        self.call_text.setText(display_text(self.announcer.template, number, window))
+        self.announcer.announce(number, window)
+        self._flashes = 8
+        self._flash_timer.start()
+
+    def _flash_step(self) -> None:
+        self._flashes -= 1
+        on = self._flashes % 2 == 1 and self._flashes > 0
+        self.call_number.setProperty("flash", "true" if on else "false")
+        self.call_number.style().polish(self.call_number)
+        if self._flashes <= 0:
+            self._flash_timer.stop()
+
+    # -- rendering -----------------------------------------------------------------------
+
+    def _add_recent(self, number: str, window: int) -> None:
+        self.recent_list.insertItem(0, self.tr("{n}  →  {w} 号窗口").format(n=number, w=window))
+        while self.recent_list.count() > self.RECENT:
+            self.recent_list.takeItem(self.recent_list.count() - 1)
+
+    def _render_windows(self) -> None:
+        self._now_labels.clear()
+        while self.windows_grid.count():
+            item = self.windows_grid.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        for row, number in enumerate(sorted(self.windows)):
+            w = self.windows[number]
+            label = QLabel(self.tr("{n} 号 {name}").format(n=number, name=w.get("name") or ""))
+            label.setProperty("class", "windowNo")
+            state = w.get("state")
+            now = (self.tr("暂停") if state == "paused" else self.tr("未开")
+                   if state == "closed" else w.get("current") or "—")
+            current = QLabel(now)
+            current.setProperty("class", "windowNow")
+            self._now_labels[number] = current
+            self.windows_grid.addWidget(label, row, 0)
+            self.windows_grid.addWidget(current, row, 1)
+
+    def window_text(self, number: int) -> str:
+        found = self._now_labels.get(number)
+        return found.text() if found is not None else ""
+
+    def _render_waiting(self) -> None:
+        parts = []
+        for code, by in sorted(self.waiting.items()):
+            total = sum(by.values())
+            if total:
+                parts.append(self.tr("{name} {n} 人").format(name=self.services.get(code, code),
+                                                            n=total))
+        total = sum(sum(by.values()) for by in self.waiting.values())
+        self.waiting_label.setText(self.tr("正在等候 {n} 人：").format(n=total) + "　".join(parts)
+                                   if parts else self.tr("当前无人等候"))

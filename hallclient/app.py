@@ -121,11 +121,18 @@ def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
     try:
         if command == "serve":
             server = hall_server.HallServer(data_dir)
+
+            class Server(uvicorn.Server):
+                def handle_exit(self, sig: int, frame: Any) -> None:
+                    server.broker.close()      # end the event streams, then stop
+                    super().handle_exit(sig, frame)
+
             print(f"hall server on http://{args.host}:{args.port}  (OpenAPI: /openapi.json;"
                   f" data: {data_dir})", flush=True)
             try:
-                uvicorn.run(server.asgi, host=args.host, port=args.port, log_level="warning",
-                            lifespan="off", timeout_graceful_shutdown=2)
+                Server(uvicorn.Config(server.asgi, host=args.host, port=args.port,
+                                     log_level="warning", lifespan="off",
+                                     timeout_graceful_shutdown=2)).run()
             finally:
                 server.close()
             return 0
@@ -580,9 +587,15 @@ def _after_first_paint(app: App) -> None:
 
 def _prepare(ctx: Any, demo: bool) -> dict[str, Any]:
     """On the writer thread: demo data when asked, then what the sign-in page needs."""
+    from hallclient.core.tickets import QueueError
+
     if demo:
         _seed_demo(ctx)
-    return {"windows": ctx.queue.windows(), "clerks": ctx.clerk_count()}
+    try:
+        windows, problem = ctx.queue.windows(), ""
+    except QueueError as exc:       # the hall server is out of reach and nothing is cached
+        windows, problem = [], exc.message
+    return {"windows": windows, "clerks": ctx.clerk_count(), "problem": problem}
 
 
 def _seed_demo(ctx: Any) -> None:
@@ -611,7 +624,9 @@ def _on_ready(app: App, info: dict[str, Any]) -> None:
         return
     preferred = app.window.sign_in_page.window_box.property("preferred")
     app.window.show_sign_in(info["windows"], preferred or 1)
-    if not info["windows"]:
+    if info.get("problem"):
+        app.window.sign_in_page.show_error(info["problem"])
+    elif not info["windows"]:
         app.window.sign_in_page.show_error(app.window.tr(
             "尚未配置大厅业务和窗口：请信息管理员运行 hallclient admin import-hall 配置文件"))
     elif not info["clerks"]:

@@ -350,11 +350,13 @@ class HallQueue:
             snap = snapshot_from_dict(self._call("GET", f"/windows/{window}"))
         except HallUnavailableError:
             return self._manual_snapshot(window, None)
-        self._push_log_if_due()
         return replace(snap, pending=self.pending_manual())
 
     def changed(self) -> bool:
-        """True when the event stream brought something, or the link went up or down."""
+        """True when the event stream brought something, or the link went up or down.
+        Called every moment or so on the worker thread: also sends this counter's new log
+        entries to the server every ``LOG_PUSH_INTERVAL_S``."""
+        self._push_log_if_due()
         stream = self.events
         seen = (stream.version, stream.connected) if stream is not None else (0, None)
         changed = seen != self._seen
@@ -393,7 +395,8 @@ class HallQueue:
 
     def pending_manual(self) -> int:
         row = self.db.conn.execute(
-            "SELECT count(*) FROM manual_services WHERE sent_at IS NULL").fetchone()
+            "SELECT count(*) FROM manual_services WHERE finished_at IS NOT NULL"
+            " AND sent_at IS NULL").fetchone()
         return int(row[0])
 
     def _start_manual(self, window: int, clerk: str, number: str) -> Ticket:
@@ -468,7 +471,8 @@ class HallQueue:
     # -- pushing this counter's log to the hall server -------------------------------------
 
     def _push_log_if_due(self) -> None:
-        if time.monotonic() - self._last_push < LOG_PUSH_INTERVAL_S:
+        if (time.monotonic() - self._last_push < LOG_PUSH_INTERVAL_S
+                or time.monotonic() < self._down_until):
             return
         self._last_push = time.monotonic()
         try:

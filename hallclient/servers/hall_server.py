@@ -54,6 +54,9 @@ REPLAY_LIMIT = 5000
 SUBSCRIBER_BACKLOG = 2000
 
 
+Event = tuple[int, str]      # (log seq, the event as server-sent-events text)
+
+
 class DeviceKind(str, Enum):
     COUNTER = "counter"
     KIOSK = "kiosk"
@@ -166,35 +169,40 @@ class Core:
         self.queue = queue
         head = db.conn.execute("SELECT max(seq) FROM event_log").fetchone()[0]
         self.published = int(head or 0)
+        self.waiting_now: dict[str, dict[int, int]] | None = None   # read by this job already
 
     def devices(self) -> dict[str, Device]:
         rows = self.db.conn.execute(
             "SELECT token_hash, device_id, kind, window FROM hall_devices WHERE active = 1")
         return {r[0]: Device(r[1], DeviceKind(r[2]), r[3]) for r in rows}
 
-    def new_events(self) -> list[dict[str, Any]]:
+    def new_events(self) -> list[Event]:
         """Log entries written since the last call, as events (with waiting counts)."""
+        waiting, self.waiting_now = self.waiting_now, None
         entries = log_repo.entries(self.db.conn, self.published)
         if not entries:
             return []
         self.published = entries[-1]["seq"]
-        return self.to_events(entries)
+        return self.to_events(entries, waiting)
 
-    def to_events(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        waiting = self.queue.waiting_counts()
+    def to_events(self, entries: list[dict[str, Any]],
+                  waiting: dict[str, dict[int, int]] | None = None) -> list[Event]:
+        """Events encoded once for every subscriber: (seq, the SSE text)."""
+        if waiting is None:
+            waiting = self.queue.waiting_counts()
         events = []
         for e in entries:
             detail = json.loads(e["detail"]) if e["detail"] else {}
-            events.append({
+            events.append((e["seq"], sse("queue", {
                 "seq": e["seq"], "at": e["at"], "action": e["action"], "window": e["window"],
                 "ticket": e["ticket"],
                 "service": detail.get("service") or detail.get("to_service"),
                 "to_window": detail.get("to_window"),
                 "waiting": waiting,
-            })
+            }, e["seq"])))
         return events
 
-    def replay(self, since: int) -> list[dict[str, Any]] | None:
+    def replay(self, since: int) -> list[Event] | None:
         """Events after ``since`` for a reconnecting subscriber; None when that is too far
         back (the subscriber then gets the whole state instead)."""
         entries = log_repo.entries(self.db.conn, since, REPLAY_LIMIT + 1)
@@ -252,7 +260,7 @@ class Broker:
     def unsubscribe(self, queue: asyncio.Queue[Any]) -> None:
         self.subscribers.discard(queue)
 
-    def publish(self, events: list[dict[str, Any]]) -> None:
+    def publish(self, events: list[Event]) -> None:
         """From any thread."""
         loop = self.loop
         if events and loop is not None and not loop.is_closed():
@@ -312,7 +320,7 @@ class HallServer:
     async def run(self, fn: Callable[[Core], Any], publish: bool = True) -> Any:
         """Run ``fn`` on the writer thread; then publish what it wrote to the log."""
 
-        def job(core: Core) -> tuple[Any, list[dict[str, Any]]]:
+        def job(core: Core) -> tuple[Any, list[Event]]:
             try:
                 return fn(core), core.new_events() if publish else []
             except BaseException:
@@ -404,7 +412,9 @@ class HallServer:
 
             def job(core: Core) -> dict[str, Any]:
                 result = _dispatch(core.queue, window, action, body)
-                return {"result": result, "snapshot": snapshot_to_dict(core.queue.snapshot(window))}
+                snap = core.queue.snapshot(window)
+                core.waiting_now = snap.waiting
+                return {"result": result, "snapshot": snapshot_to_dict(snap)}
 
             answer: dict[str, Any] = await self.run(job)
             return answer
@@ -447,16 +457,16 @@ class HallServer:
 
         return app
 
-    async def _stream(self, queue: asyncio.Queue[Any], replay: list[dict[str, Any]] | None,
+    async def _stream(self, queue: asyncio.Queue[Any], replay: list[Event] | None,
                       state: dict[str, Any] | None) -> AsyncIterator[str]:
         try:
             last = 0
             if state is not None:
                 last = int(state["seq"])
                 yield sse("state", state, last)
-            for event in replay or ():
-                last = event["seq"]
-                yield sse("queue", event, last)
+            for seq, text in replay or ():
+                last = seq
+                yield text
             while True:
                 try:
                     item = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
@@ -465,10 +475,10 @@ class HallServer:
                     continue
                 if item is Broker.CLOSE or item is Broker.OVERFLOW:
                     return
-                for event in item:
-                    if event["seq"] > last:
-                        last = event["seq"]
-                        yield sse("queue", event, last)
+                for seq, text in item:
+                    if seq > last:
+                        last = seq
+                        yield text
         finally:
             self.broker.unsubscribe(queue)
 
@@ -542,6 +552,8 @@ class RunningHallServer:
         self.hall.worker.submit(lambda core: core.queue.import_hall(spec)).result()
 
     def stop(self) -> None:
+        if self.server.should_exit:
+            return
         self.hall.broker.close()
         self.server.should_exit = True
         self.thread.join(timeout=10)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from hallclient.core.tickets import PriorityClass
 from hallclient.queue.base import IssuedTicket
@@ -30,13 +30,20 @@ class KioskService(QObject):
         self.device = device
         self.services: list[Service] = []
 
+    RETRY_MS = 5000
+
     def load(self) -> None:
+        """The service list; when the queue cannot be read (hall server away), say so and
+        try again every few seconds."""
         def done(services: list[Service]) -> None:
             self.services = services
             self.services_loaded.emit(services)
 
-        self.runner.run(lambda ctx: ctx.queue.services(), done,
-                        lambda exc: self.issue_failed.emit(user_message(exc)))
+        def failed(exc: BaseException) -> None:
+            self.issue_failed.emit(user_message(exc))
+            QTimer.singleShot(self.RETRY_MS, self.load)
+
+        self.runner.run(lambda ctx: ctx.queue.services(), done, failed)
 
     def issue(self, service: str, priority: PriorityClass) -> None:
         def done(issued: IssuedTicket) -> None:

@@ -255,6 +255,11 @@ MIGRATIONS: tuple[str, ...] = (
         result TEXT
     );
     """,
+    # 8: waiting counts per service read from an index of their own (the hall server reads
+    #    them after every action, for the panels)
+    """
+    CREATE INDEX tickets_waiting ON tickets (day, state, service, priority);
+    """,
 )
 
 LATEST = len(MIGRATIONS)

@@ -42,6 +42,7 @@ SEED = {
         "INSERT INTO pushed_log VALUES ('d', 1, 't', 1, 'c', 'lock', NULL, NULL, 'p', 'h', 't')",
         "INSERT INTO manual_services (uid, window, clerk, ticket, started_at) VALUES"
         " ('u', 1, 'c', 'A001', 't')"],
+    8: [],
 }
 
 

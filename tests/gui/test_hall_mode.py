@@ -1,0 +1,140 @@
+"""The counter, the kiosk and the hall panel against a real hall server on loopback."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from PySide6.QtCore import Qt
+
+from hallclient.devices.speech import Announcer
+from hallclient.servers.hall_server import DeviceKind
+from hallclient.services.hall_events import HallEventsService
+from hallclient.services.sync_service import write_secret
+from hallclient.ui.panel_window import PanelWindow
+
+from ..integration.hall_fixtures import start_hall
+from .conftest import sign_in
+
+
+@pytest.fixture
+def hall(tmp_path, demo_hall):
+    h = start_hall(tmp_path / "hall", demo_hall)
+    yield h
+    h.close()
+
+
+def server_rows(hall, sql: str) -> list[tuple]:
+    return hall.server.hall.worker.submit(lambda c: c.db.conn.execute(sql).fetchall()).result()
+
+
+def hall_counter_app(start_app, hall, tmp_path, window: int = 1, argv=()):
+    data = tmp_path / "data"
+    data.mkdir(exist_ok=True)
+    kind = DeviceKind.KIOSK if "kiosk" in argv else DeviceKind.COUNTER
+    write_secret(data, hall.server.add_device(f"PC{window}", kind, window if kind is
+                                              DeviceKind.COUNTER else None), kind="hall")
+    return start_app(tickets=(), argv=argv, config={
+        "queue.source": "hall", "hall.server_url": hall.url, "kiosk.printer": "pdf"})
+
+
+def test_counter_follows_the_hall_live_and_serves_by_hand_when_it_is_away(
+        qtbot, start_app, hall, tmp_path):
+    app = hall_counter_app(start_app, hall, tmp_path)
+    window = app.window
+    sign_in(qtbot, app)
+    qtbot.waitUntil(lambda: "已连接" in window.source_label.text())
+    kiosk = hall.kiosk()
+    kiosk.issue("ZH")
+    kiosk.issue("ZH")
+    # another device changed the queue: the counter's waiting count follows by itself
+    qtbot.waitUntil(lambda: window.waiting_model.total() == 2, timeout=5000)
+    window.actions_by_name["call_next"].trigger()
+    qtbot.waitUntil(lambda: window.ticket_number.text() == "A001")
+    window.actions_by_name["start"].trigger()
+    qtbot.waitUntil(lambda: window.actions_by_name["finish"].isEnabled())
+    window.actions_by_name["finish"].trigger()
+    qtbot.waitUntil(lambda: window.ticket_number.text() == "—")
+
+    hall.stop()
+    qtbot.waitUntil(lambda: "中断" in window.source_label.text(), timeout=3000)
+    assert window.window_state_label.text() == "手工接待"
+    assert not window.actions_by_name["call_next"].isEnabled()
+    assert "手工接待" in window.message_label.text()
+    window.number_edit.setText("A002")
+    window.actions_by_name["call_specific"].trigger()
+    qtbot.waitUntil(lambda: window.ticket_number.text() == "A002")
+    assert "手工接待" in window.ticket_info.text()
+    window.actions_by_name["finish"].trigger()
+    qtbot.waitUntil(lambda: "待补传 1" in window.source_label.text())
+    # a walk-in with no ticket: no number, 指定呼叫
+    window.number_edit.clear()
+    window.actions_by_name["call_specific"].trigger()
+    qtbot.waitUntil(lambda: window.ticket_number.text() == "无号")
+    window.actions_by_name["finish"].trigger()
+    qtbot.waitUntil(lambda: "待补传 2" in window.source_label.text())
+
+    hall.restart()
+    qtbot.waitUntil(lambda: "已连接" in window.source_label.text()
+                    and "待补传" not in window.source_label.text(), timeout=10000)
+    assert window.window_state_label.text() == "服务中"
+    assert dict(server_rows(hall, "SELECT number, state FROM tickets")) == {
+        "A001": "finished", "A002": "finished"}
+    assert server_rows(hall, "SELECT window, ticket FROM event_log WHERE action ="
+                             " 'manual_service'") == [(1, None)]
+
+
+def test_kiosk_takes_tickets_from_the_hall_server(qtbot, start_app, hall, tmp_path):
+    app = hall_counter_app(start_app, hall, tmp_path, argv=("kiosk", "--windowed"))
+    kiosk = app.kiosk_window
+    qtbot.addWidget(kiosk)
+    qtbot.waitUntil(lambda: "ZH" in kiosk.service_buttons)
+    with qtbot.waitSignal(app.kiosk.ticket_issued):
+        qtbot.mouseClick(kiosk.service_buttons["SC"], Qt.MouseButton.LeftButton)
+    assert kiosk.issued_number.text() == "B001"
+    assert server_rows(hall, "SELECT number, service FROM tickets") == [("B001", "SC")]
+
+
+def test_panel_shows_calls_and_announces_them_one_after_another(qtbot, hall):
+    events = HallEventsService(hall.url, hall.token("P1", DeviceKind.PANEL))
+    announcer = Announcer(speech=False)
+    panel = PanelWindow("示范县政务服务中心", events, announcer, call_ms=400)
+    qtbot.addWidget(panel)
+    spoken: list[tuple[float, str]] = []
+    announcer.announced.connect(lambda shown, _s, _v: spoken.append((time.monotonic(), shown)))
+    events.start()
+    qtbot.waitUntil(lambda: 1 in panel.windows and panel.link_label.text() == "● 已连接")
+    kiosk = hall.kiosk()
+    for _ in range(4):
+        kiosk.issue("ZH")
+    qtbot.waitUntil(lambda: "正在等候 4 人" in panel.waiting_label.text())
+    counters = {w: hall.counter(w) for w in (1, 2, 5)}
+    for w, q in counters.items():       # three windows call within a few milliseconds
+        q.sign_in(w, f"c{w}")
+        q.call_next(w, f"c{w}")
+    qtbot.waitUntil(lambda: len(spoken) == 3, timeout=5000)
+    assert [s for _, s in spoken] == ["请A001号到1号窗口办理", "请A002号到2号窗口办理",
+                                      "请A003号到5号窗口办理"]
+    gaps = [b - a for (a, _), (b, _) in zip(spoken, spoken[1:], strict=False)]
+    assert min(gaps) >= 0.3, f"calls overlapped: {gaps}"
+    assert [panel.window_text(w) for w in (1, 2, 5)] == ["A001", "A002", "A003"]
+    assert panel.call_number.text() == "A003"
+    assert "正在等候 1 人" in panel.waiting_label.text()
+    assert panel.recent_list.item(0).text().startswith("A003")
+
+    counters[1].recall(1, "c1", counters[1].snapshot(1).current.id)
+    qtbot.waitUntil(lambda: len(spoken) == 4)
+    assert spoken[-1][1] == "请A001号到1号窗口办理"
+    t = counters[2].snapshot(2).current
+    counters[2].finish(2, "c2", counters[2].start(2, "c2", t.id).id)
+    qtbot.waitUntil(lambda: panel.window_text(2) == "—")
+
+    # the server goes away and comes back: the panel says so and carries on by itself
+    hall.stop()
+    qtbot.waitUntil(lambda: "连接中断" in panel.link_label.text(), timeout=5000)
+    hall.restart()
+    qtbot.waitUntil(lambda: panel.link_label.text() == "● 已连接", timeout=10000)
+    counters[2].call_next(2, "c2")
+    qtbot.waitUntil(lambda: len(spoken) == 5, timeout=5000)
+    assert spoken[-1][1] == "请A004号到2号窗口办理"
+    events.stop()

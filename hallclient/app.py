@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     panel = sub.add_parser("panel", help="大厅综合屏：最新呼叫、各窗口当前号、等候人数，并语音播报")
     panel.add_argument("--windowed", action="store_true", help="不全屏")
     panel.add_argument("--screen", type=int, default=None, help="显示在第几块屏幕（从 1 起）")
+    panel.add_argument("--demo", action="store_true", dest="panel_demo",
+                       help="演示：本机启动大厅服务器（示范大厅），模拟窗口叫号和取号")
     from hallclient import admin
     admin.add_parser(sub)
     return parser
@@ -219,7 +221,8 @@ class App:
 
 def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
     args = build_parser().parse_args(argv)
-    throwaway = args.demo or (args.self_test and args.data_dir is None)
+    throwaway = (args.demo or getattr(args, "panel_demo", False)
+                 or (args.self_test and args.data_dir is None))
     if throwaway:
         data_dir = Path(tempfile.mkdtemp(prefix="hallclient-demo-"))
         if exec_:
@@ -318,11 +321,14 @@ class PanelApp:
     events: Any
     panel: Any
     announcer: Any
+    demo_hall: Any = None
     exit_code: int | None = None
 
     def close(self) -> None:
         self.events.stop()
         self.panel.close()
+        if self.demo_hall is not None:
+            self.demo_hall.stop()
 
 
 def _start_panel(args: argparse.Namespace, config: Config, data_dir: Path) -> Any:
@@ -338,12 +344,20 @@ def _start_panel(args: argparse.Namespace, config: Config, data_dir: Path) -> An
 
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     qapp.setApplicationName("hallclient")
-    url, token = config["hall.server_url"], read_secret(data_dir, kind="hall")
+    demo = None
+    if args.panel_demo:
+        demo = _start_demo_hall(data_dir, config)
+        if demo is None:
+            print("演示需要服务端组件：pip install 'hallclient[servers]'", file=sys.stderr)
+            raise SystemExit(2)
+        url, token = demo.url, demo.panel_token
+    else:
+        url, token = config["hall.server_url"], read_secret(data_dir, kind="hall")
     events = HallEventsService(url or "http://127.0.0.1:8710", token,
                                config["hall.ca_bundle"] or True)
     announcer = Announcer(config["announce.template"], speech=False)
     panel = PanelWindow(config["hall.name"], events, announcer)
-    app = PanelApp(qapp, config, events, panel, announcer)
+    app = PanelApp(qapp, config, events, panel, announcer, demo)
     _place_on_screen(panel, args.screen)
     panel.show() if args.windowed else panel.showFullScreen()
     if not url or not token:
@@ -351,6 +365,8 @@ def _start_panel(args: argparse.Namespace, config: Config, data_dir: Path) -> An
             "请信息管理员在本机运行 hallclient admin join-hall 地址 设备标识（设备类型 panel）"))
         return app
     events.start()
+    if demo is not None:
+        demo.start()
 
     def load_speech() -> None:
         if config["announce.speech"]:
@@ -359,6 +375,20 @@ def _start_panel(args: argparse.Namespace, config: Config, data_dir: Path) -> An
 
     QTimer.singleShot(0, load_speech)
     return app
+
+
+def _start_demo_hall(data_dir: Path, config: Config) -> Any:
+    try:
+        from hallclient.servers.hall_demo import DemoHall
+    except ImportError:
+        return None
+    import json
+
+    import hallclient_resources as resources
+
+    spec = json.loads(resources.path("demo", "hall.json").read_text(encoding="utf-8"))
+    config.set("hall.name", spec.get("hall", config["hall.name"]))
+    return DemoHall(data_dir / "demo-hall", spec)
 
 
 def _build_counter(app: App, preferred_window: int | None) -> None:

@@ -18,6 +18,8 @@ def setup_logging(data_dir: Path, level: int = logging.INFO) -> None:
     root.setLevel(level)
     if not any(getattr(h, "baseFilename", None) == handler.baseFilename for h in root.handlers):
         root.addHandler(handler)
+    else:
+        handler.close()         # already logging to that file
 
 
 def mask(text: str | None, keep_start: int = 1, keep_end: int = 1) -> str:

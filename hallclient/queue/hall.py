@@ -520,6 +520,7 @@ class EventStream:
         self.version = 0
         self.connected = False
         self.connected_since = 0.0
+        self.problem = ""            # why it cannot connect, when the server said why
         self._stop = threading.Event()
         self._response: requests.Response | None = None
         self._thread = threading.Thread(target=self._run, name="hall-events", daemon=True)
@@ -563,8 +564,14 @@ class EventStream:
                     with session.get(self.url, headers=headers, stream=True, verify=self.verify,
                                      timeout=(CONNECT_TIMEOUT_S, 30.0)) as response:
                         self._response = response
+                        if response.status_code in (401, 403) and not self.problem:
+                            self.problem = "大厅服务器不认本机的令牌：请信息管理员重新登记（admin join-hall）"
+                            self.version += 1
+                            if self.on_link is not None:
+                                self.on_link(False)
                         if response.status_code != 200:
                             raise HallUnavailableError(f"HTTP {response.status_code}")
+                        self.problem = ""
                         self._set_link(True)
                         delay = 0.2
                         for event in parse_sse(_lines(response)):

@@ -50,4 +50,11 @@ class KioskService(QObject):
             self.ticket_issued.emit(issued)
 
         self.runner.run(lambda ctx: ctx.queue.issue(service, priority, self.device), done,
-                        lambda exc: self.issue_failed.emit(user_message(exc)))
+                        lambda exc: self.issue_failed.emit(self._for_applicant(exc)))
+
+    def _for_applicant(self, exc: BaseException) -> str:
+        from hallclient.queue.hall import HallUnavailableError
+
+        if isinstance(exc, HallUnavailableError):     # the applicant needs what to do, not why
+            return self.tr("暂时无法取号，请稍候再试，或到咨询台人工取号")
+        return user_message(exc)

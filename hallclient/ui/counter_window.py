@@ -232,8 +232,11 @@ class CounterWindow(QMainWindow):
         self.window_state_label.setProperty("paused", "true" if paused else "false")
         self._show_link(snap)
         self.window_state_label.style().polish(self.window_state_label)
-        self.waiting_model.set_counts(self.queue.services, snap.waiting)
-        self.waiting_total.setText(self.tr("共 {n} 人等候").format(n=self.waiting_model.total()))
+        if snap.link == "offline":       # keep the last counts seen, and say they are stale
+            self.waiting_total.setText(self.tr("大厅服务器中断：等候人数暂时无法更新"))
+        else:
+            self.waiting_model.set_counts(self.queue.services, snap.waiting)
+            self.waiting_total.setText(self.tr("共 {n} 人等候").format(n=self.waiting_model.total()))
         self.counter_page.fill_list(self.held_list, snap.held, self.queue.service_name)
         self.counter_page.fill_list(self.no_show_list, snap.no_shows, self.queue.service_name)
         self._update_actions()

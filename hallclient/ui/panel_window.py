@@ -2,9 +2,9 @@
 waiting counts, following the hall server's event stream.
 
 Calls are announced one after another: each new call joins a queue and is shown large and
-spoken for ``call_ms`` before the next, so calls never overlap and none is dropped however
-many windows call at once. Calls replayed after a long disconnection update the screen but
-are not spoken again.
+spoken for ``call_ms`` before the next (half that while more than two are waiting), so
+calls never overlap and none is dropped however many windows call at once. Calls replayed
+after a long disconnection update the screen but are not spoken again.
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ class PanelWindow(QWidget):
         self.events = events
         self.announcer = announcer
         self.announce_max_age = timedelta(seconds=announce_max_age_s)
+        self.call_ms = call_ms
         self.pending: deque[tuple[str, int]] = deque()
         self.announced: list[tuple[str, int]] = []
         self.windows: dict[int, dict[str, Any]] = {}
@@ -110,6 +111,7 @@ class PanelWindow(QWidget):
         recent_title.setObjectName("sectionTitle")
         self.recent_list = QListWidget()
         self.recent_list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.recent_list.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         left.addWidget(self.call_number, 3)
         left.addWidget(self.call_text)
         left.addWidget(recent_title)
@@ -141,7 +143,8 @@ class PanelWindow(QWidget):
     # -- what the stream brings ----------------------------------------------------------
 
     def show_link(self, up: bool) -> None:
-        self.link_label.setText(self.tr("● 已连接") if up else self.tr("连接中断，正在重连…"))
+        problem = self.events.stream.problem
+        self.link_label.setText(self.tr("● 已连接") if up else problem or self.tr("连接中断，正在重连…"))
         self.link_label.setProperty("down", "false" if up else "true")
         self.link_label.style().polish(self.link_label)
 
@@ -203,6 +206,8 @@ class PanelWindow(QWidget):
             self._pace.stop()
             return
         number, window = self.pending.popleft()
+        # a rush of calls: show them faster (speech itself is queued and never overlaps)
+        self._pace.setInterval(self.call_ms if len(self.pending) < 3 else self.call_ms // 2)
         self.announced.append((number, window))
         self.call_number.setText(number)
         self.call_text.setText(display_text(self.announcer.template, number, window))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 
 import pytest
@@ -93,6 +94,11 @@ def test_kiosk_takes_tickets_from_the_hall_server(qtbot, start_app, hall, tmp_pa
         qtbot.mouseClick(kiosk.service_buttons["SC"], Qt.MouseButton.LeftButton)
     assert kiosk.issued_number.text() == "B001"
     assert server_rows(hall, "SELECT number, service FROM tickets") == [("B001", "SC")]
+    hall.stop()
+    with qtbot.waitSignal(app.kiosk.issue_failed):
+        qtbot.mouseClick(kiosk.service_buttons["ZH"], Qt.MouseButton.LeftButton)
+    assert "暂时无法取号" in kiosk.message.text()
+    assert kiosk.service_buttons["ZH"].isEnabled()      # the next applicant can try again
 
 
 def test_panel_shows_calls_and_announces_them_one_after_another(qtbot, hall):
@@ -138,3 +144,42 @@ def test_panel_shows_calls_and_announces_them_one_after_another(qtbot, hall):
     qtbot.waitUntil(lambda: len(spoken) == 5, timeout=5000)
     assert spoken[-1][1] == "请A004号到2号窗口办理"
     events.stop()
+
+
+def test_panel_command_joins_the_hall_and_says_when_its_token_is_refused(qtbot, hall, tmp_path):
+    from hallclient.app import main
+
+    data = tmp_path / "panel-pc"
+    token = hall.token("P9", DeviceKind.PANEL)
+    with __import__("unittest.mock").mock.patch("sys.stdin", io.StringIO(token + "\n")):
+        assert main(["--data-dir", str(data), "admin", "join-hall", hall.url, "P9",
+                     "--token-stdin"]) == 0
+    app = main(["--data-dir", str(data), "panel", "--windowed"])
+    try:
+        qtbot.addWidget(app.panel)
+        qtbot.waitUntil(lambda: app.panel.link_label.text() == "● 已连接")
+        qtbot.waitUntil(lambda: 7 in app.panel.windows)
+        assert app.panel.isVisible()
+    finally:
+        app.close()
+    write_secret(data, "revoked", kind="hall")
+    app = main(["--data-dir", str(data), "panel", "--windowed"])
+    try:
+        qtbot.addWidget(app.panel)
+        qtbot.waitUntil(lambda: "令牌" in app.panel.link_label.text(), timeout=5000)
+    finally:
+        app.close()
+
+
+def test_panel_demo_shows_a_working_hall(qtbot):
+    from hallclient.app import main
+
+    app = main(["panel", "--windowed", "--demo"])
+    try:
+        qtbot.addWidget(app.panel)
+        qtbot.waitUntil(lambda: app.panel.link_label.text() == "● 已连接", timeout=10000)
+        qtbot.waitUntil(lambda: len(app.panel.announced) >= 1, timeout=15000)
+        number, window = app.panel.announced[0]
+        assert window in app.panel.windows and number[0] in "ABCDEF"
+    finally:
+        app.close()

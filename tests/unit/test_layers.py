@@ -20,6 +20,7 @@ FORBIDDEN = {
     "services": {"hallclient.ui", "hallclient.servers", "fastapi", "uvicorn"},
     "queue": {"PySide6", "hallclient.ui", "hallclient.services", "hallclient.servers", "fastapi",
               "uvicorn"},
+    "servers": {"PySide6", "hallclient.ui", "hallclient.devices"},
     "sync": {"PySide6", "hallclient.ui", "hallclient.servers"},
     "platform": {"PySide6", "sqlite3", "sqlite_utils", "hallclient.ui", "hallclient.store",
                  "hallclient.servers"},

@@ -78,7 +78,12 @@ def _status(args: argparse.Namespace, data_dir: Path) -> int:
     config = Config(data_dir / CONFIG_FILE)
     ctx = open_context(data_dir, config)
     try:
-        waiting = ctx.queue.waiting_counts()
+        try:
+            waiting: dict[str, dict[int, int]] | None = ctx.queue.waiting_counts()
+            windows = ctx.queue.windows()
+        except QueueError as exc:        # the hall server is out of reach
+            waiting, windows = None, []
+            config.problems.append(exc.message)
         tables = ctx.db.utils.table_names()
         verdict = log_repo.verify(ctx.db.conn)
         info = {
@@ -91,9 +96,11 @@ def _status(args: argparse.Namespace, data_dir: Path) -> int:
             "clerks": ctx.clerk_count(),
             "windows": [
                 {"number": w.number, "state": w.state, "clerk": w.clerk, "services": list(w.services)}
-                for w in ctx.queue.windows()
+                for w in windows
             ],
-            "waiting": {svc: sum(c.values()) for svc, c in waiting.items()},
+            "waiting": ({svc: sum(c.values()) for svc, c in waiting.items()}
+                        if waiting is not None else None),
+            "hall": ctx.queue.status() if hasattr(ctx.queue, "status") else None,
             "event_log": {"intact": verdict.intact, "entries": verdict.entries},
             "sync": {"platform_url": config["platform.url"] or None,
                      "outbox": outbox_repo.counts(ctx.db.conn),

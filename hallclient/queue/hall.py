@@ -352,6 +352,21 @@ class HallQueue:
             return self._manual_snapshot(window, None)
         return replace(snap, pending=self.pending_manual())
 
+    def waiting_counts(self) -> dict[str, dict[int, int]]:
+        return waiting_from_json(self._call("GET", "/state")["waiting"])
+
+    def status(self) -> dict[str, Any]:
+        """For ``admin status``: the link, manual services not yet sent, log push position."""
+        row = self.db.conn.execute(
+            "SELECT value FROM meta WHERE key = 'hall_log_pushed'").fetchone()
+        try:
+            self._call("GET", "/health")
+        except QueueError:
+            pass
+        return {"url": self.http.url, "online": self.online,
+                "manual_pending": self.pending_manual(),
+                "log_pushed_upto": int(row[0]) if row else 0}
+
     def changed(self) -> bool:
         """True when the event stream brought something, or the link went up or down.
         Called every moment or so on the worker thread: also sends this counter's new log

@@ -362,3 +362,33 @@ def test_hall_server_cli_imports_registers_and_lists(tmp_path, capsys):
                       (hash_token(token),))["device_id"] == "W3"
     finally:
         db.close()
+
+
+def test_admin_joins_a_counter_to_the_hall_and_status_shows_the_link(hall, tmp_path, capsys,
+                                                                     monkeypatch):
+    import io
+
+    from hallclient.app import main
+
+    data = tmp_path / "counter-pc"
+    token = hall.server.add_device("W5", DeviceKind.COUNTER, 5)
+    monkeypatch.setattr("sys.stdin", io.StringIO(token + "\n"))
+    assert main(["--data-dir", str(data), "admin", "join-hall", hall.url, "W5",
+                 "--token-stdin"]) == 0
+    assert token not in (data / "config.ini").read_text(encoding="utf-8")
+    hall.kiosk().issue("SC")
+    capsys.readouterr()
+    assert main(["--data-dir", str(data), "admin", "status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["queue_source"] == "hall"
+    assert status["waiting"] == {"SC": 1}
+    assert status["hall"]["online"] is True and status["hall"]["manual_pending"] == 0
+    assert [w["number"] for w in status["windows"]] == list(range(1, 8))
+    hall.stop()
+    try:
+        assert main(["--data-dir", str(data), "admin", "status", "--json"]) == 0
+        status = json.loads(capsys.readouterr().out)
+        assert status["hall"]["online"] is False and status["waiting"] is None
+        assert any("大厅服务器" in p for p in status["config_problems"])
+    finally:
+        hall.restart()

@@ -1,6 +1,7 @@
 """Hall server load benchmark (not a test; loopback only, bounded in time).
 
     python bench/bench_hall.py [--windows 100] [--kiosks 5] [--seconds 60] [--subscribers 10]
+                               [--real-counters]
 
 The hall server runs as its own process (``hallclient hall-server serve``). ``--windows``
 simulated counters (threads in 4 client processes, each its own requests Session and
@@ -8,7 +9,8 @@ device token) call, start and finish as fast as applicants arrive, with a short 
 time; ``--kiosks`` kiosks issue tickets for ``--seconds``; ``--subscribers`` panels follow
 the event stream. After the kiosks stop, windows drain the queue. Prints calls/s,
 p50/p99/max call latency (target p99 <= 50 ms), double calls, lost tickets, the events
-each panel received, and the server's peak and final memory.
+each panel received, and the server's peak and final memory. With ``--real-counters`` each
+window is the counter's own HallQueue (event stream, snapshot reads) instead of bare requests.
 """
 
 from __future__ import annotations
@@ -104,12 +106,66 @@ def window_loop(url: str, window: int, token: str, stop_issue: threading.Event,
             post(s, f"{base}/finish", {"clerk": f"c{window}", "ticket_id": ticket["id"]})
 
 
+def counter_loop(url: str, window: int, token: str, stop_issue: threading.Event,
+                 go: threading.Event, out: dict[str, list[Any]], work: str) -> None:
+    """A window as the counter app runs it: HallQueue with its event stream, looking for
+    changes every 0.5 s (QueueService's poll) and reading its snapshot when told to."""
+    from hallclient.queue.hall import HallQueue
+    from hallclient.queue.local import local_now
+    from hallclient.store.db import open_database
+
+    rnd = random.Random(window)
+    db = open_database(Path(work) / f"w{window}.sqlite3")
+    q = HallQueue(db, url, token, local_now, listen=True)
+    clerk = f"c{window}"
+
+    def idle(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            time.sleep(min(0.5, left))
+            if q.changed():
+                q.snapshot(window)
+
+    try:
+        q.sign_in(window, clerk)
+        out["ready"].append(window)
+        go.wait()
+        idle(rnd.random() * 0.5)
+        while True:
+            t0 = time.perf_counter()
+            ticket = q.call_next(window, clerk)
+            out["drain" if stop_issue.is_set() else "latency"].append(time.perf_counter() - t0)
+            out["when"].append((time.time(), time.perf_counter() - t0))
+            q.snapshot(window)
+            if ticket is None:
+                if stop_issue.is_set():
+                    if q.call_next(window, clerk) is None:
+                        return
+                    raise RuntimeError("unreachable: the last look found someone")
+                idle(0.2 + rnd.random() * 0.3)
+                continue
+            out["called"].append(ticket.id)
+            q.start(window, clerk, ticket.id)
+            if not stop_issue.is_set():
+                idle(0.5 + rnd.random() * 1.5)
+            q.finish(window, clerk, ticket.id)
+            q.snapshot(window)
+    finally:
+        out["fetches"].append(q.fetches)
+        q.close()
+        db.close()
+
+
 def windows_process(url: str, windows: list[int], tokens: dict[str, str], stop_file: str,
-                    go_file: str, queue: Any) -> None:
+                    go_file: str, queue: Any, real: bool = False) -> None:
     out: dict[str, list[Any]] = {"latency": [], "drain": [], "called": [], "when": [],
-                                 "ready": []}
+                                 "ready": [], "fetches": []}
     stop_issue, go = threading.Event(), threading.Event()
-    threads = [threading.Thread(target=window_loop, args=(url, w, tokens[f"W{w}"], stop_issue,
+    work = tempfile.mkdtemp(prefix="bench-counters-")
+    threads = [threading.Thread(target=counter_loop, args=(url, w, tokens[f"W{w}"], stop_issue,
+                                                           go, out, work))
+               if real else
+               threading.Thread(target=window_loop, args=(url, w, tokens[f"W{w}"], stop_issue,
                                                           go, out)) for w in windows]
     for t in threads:
         t.start()
@@ -174,6 +230,9 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=10)
     parser.add_argument("--issue-rate", type=float, default=8.0, help="tickets/s per kiosk")
     parser.add_argument("--client-processes", type=int, default=4)
+    parser.add_argument("--real-counters", action="store_true",
+                        help="windows run HallQueue as the counter app does: each with its own"
+                             " event stream and snapshot reads (200 client threads)")
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="bench-hall-"))
@@ -207,7 +266,8 @@ def main() -> None:
               for i in range(args.client_processes)]
     go_file = root / "go"
     procs = [ctx.Process(target=windows_process, args=(url, g, tokens, str(stop_file),
-                                                       str(go_file), results)) for g in groups]
+                                                       str(go_file), results,
+                                                       args.real_counters)) for g in groups]
     for p in procs:
         p.start()
     # every window signed in (client processes started) before anyone calls
@@ -262,6 +322,10 @@ def main() -> None:
         print(f"drain after the kiosks stopped ({len(drain)} calls, no service time, every window"
               f" calling back to back): p50 {statistics.median(drain):.1f} ms,"
               f" p99 {drain[int(len(drain) * 0.99) - 1]:.1f} ms")
+    fetches = [f for o in outs for f in o["fetches"]]
+    if fetches:
+        print(f"snapshot reads over HTTP per counter: mean {statistics.mean(fetches):.0f},"
+              f" max {max(fetches)} (the rest came from actions' answers and the event stream)")
     print(f"double calls {doubles}, lost tickets {lost}")
     print(f"events per panel: min {min(events) if events else 0}, max {max(events) if events else 0}")
     print(f"server CPU: {cpu:.1f} s over {elapsed:.1f} s ({cpu / elapsed * 100:.0f}% of one core)")

@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, replace
 from datetime import datetime
@@ -41,6 +42,10 @@ LOG_PUSH_BATCH = 500
 WALK_IN = "无号"
 
 Clock = Callable[[], datetime]
+
+
+# actions at other windows that still change a window's view (its no-show list)
+EVERY_WINDOW_ACTIONS = frozenset({"no_show", "reactivate", "manual_finish", "manual_conflict"})
 
 
 class HallUnavailableError(QueueError):
@@ -165,9 +170,14 @@ class HallQueue:
         self._online: bool | None = None
         self._seen = (-1, None)
         self._last_push = 0.0
-        self._fresh: WindowSnapshot | None = None
-        self._fresh_at = 0.0
-        self.events = EventStream(url, token, verify) if listen else None
+        self._fresh: WindowSnapshot | None = None          # the view an action answered
+        self._fresh_seq = 0
+        self._last_seq = 0
+        self._inbox: deque[dict[str, Any]] = deque()      # events not looked at yet
+        self._last: WindowSnapshot | None = None           # the last snapshot from the server
+        self.fetches = 0                                   # snapshots read over HTTP
+        self.events = (EventStream(url, token, verify, on_event=self._inbox.append)
+                       if listen else None)
         if self.events is not None:
             self.events.start()
 
@@ -199,7 +209,7 @@ class HallQueue:
         answer = self._call("POST", f"/windows/{window}/{action}", {"clerk": clerk, **body})
         if answer.get("snapshot") is not None:
             self._fresh = snapshot_from_dict(answer["snapshot"])
-            self._fresh_at = time.monotonic()
+            self._fresh_seq = int(answer.get("seq", 0))
         return answer.get("result")
 
     @property
@@ -245,6 +255,8 @@ class HallQueue:
     # -- window --------------------------------------------------------------------------
 
     def sign_in(self, window: int, clerk: str) -> WindowSnapshot:
+        if self.events is not None:
+            self.events.follow(window)
         try:
             self._act(window, "sign-in", clerk)
         except HallUnavailableError:
@@ -336,21 +348,58 @@ class HallQueue:
     # -- reading -------------------------------------------------------------------------
 
     def snapshot(self, window: int) -> WindowSnapshot:
-        # the snapshot an action just returned saves a round trip, while it is current
+        """The window's view. Read from the server only when needed: an action's answer
+        carries the view after it, and events about other windows only change the waiting
+        counts, which the events carry too — so a hall of 100 counters does not ask the
+        server for 100 snapshots on every call."""
         fresh, self._fresh = self._fresh, None
-        if (fresh is not None and fresh.window == window and time.monotonic() - self._fresh_at < 1
-                and (self.events is None or self.events.connected)
-                and self._open_manual(window) is None):
-            return replace(fresh, pending=self.pending_manual())
+        if fresh is not None and fresh.window == window:
+            self._last, self._last_seq = fresh, self._fresh_seq
+        events = list(self._inbox)
+        self._inbox.clear()
         open_row = self._open_manual(window)
         if open_row is not None:
             return self._manual_snapshot(window, open_row["clerk"])
+        last = self._last
+        must_read, waiting = self._judge(events, window, self._last_seq)
+        stream_up = self.events is not None and self.events.connected
+        if (last is not None and last.window == window and not must_read
+                and (stream_up or (self.events is None and last is fresh)) and self._online_now()
+                and self.pending_manual() == 0):
+            if waiting is not None:
+                last = self._last = replace(last, waiting=waiting)
+            return last
         try:
             self._flush_manual()
-            snap = snapshot_from_dict(self._call("GET", f"/windows/{window}"))
+            answer = self._call("GET", f"/windows/{window}")
         except HallUnavailableError:
+            self._last = None
             return self._manual_snapshot(window, None)
-        return replace(snap, pending=self.pending_manual())
+        self.fetches += 1
+        self._last, self._last_seq = snapshot_from_dict(answer), int(answer.get("seq", 0))
+        return replace(self._last, pending=self.pending_manual())
+
+    @staticmethod
+    def _judge(events: list[dict[str, Any]], window: int,
+               since: int) -> tuple[bool, dict[str, dict[int, int]] | None]:
+        """Of the events newer than the view (``since``): does any concern this window (then
+        the view is read again), and the latest waiting counts they carried."""
+        must_read, waiting = False, None
+        for event in events:
+            data = event["data"]
+            if event["event"] not in ("queue", "waiting"):
+                must_read = True            # (re)connected: the whole state came
+                continue
+            if int(data.get("seq", 0)) <= since:
+                continue                    # already in the view
+            if "waiting" in data:
+                waiting = waiting_from_json(data["waiting"])
+            if event["event"] == "waiting":
+                continue                    # other windows' news, as counts
+            if (data.get("window") == window or data.get("to_window") == window
+                    or data.get("action") in EVERY_WINDOW_ACTIONS):
+                must_read = True
+        return must_read, waiting
 
     def waiting_counts(self) -> dict[str, dict[int, int]]:
         return waiting_from_json(self._call("GET", "/state")["waiting"])
@@ -532,6 +581,8 @@ class EventStream:
         self.on_link = on_link
         self.max_backoff_s = max_backoff_s
         self.last_id = 0
+        self.window: int | None = None
+        self.connected_window: int | None = None     # the filter of the live connection
         self.version = 0
         self.connected = False
         self.connected_since = 0.0
@@ -545,9 +596,21 @@ class EventStream:
 
     def stop(self) -> None:
         self._stop.set()
+        self._kick()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def follow(self, window: int | None) -> None:
+        """Only the events about ``window`` (a counter), the rest as waiting counts; None
+        for every event (a panel). Reconnects at once, missing nothing."""
+        if window != self.window:
+            self.window = window
+            self._kick()
+
+    def _kick(self) -> None:
+        """Wake the blocked read at once: shut the socket down under it."""
         response = self._response
         if response is not None:
-            # wake the blocked read at once: shut the socket down under it
             sock = getattr(getattr(response.raw, "connection", None), "sock", None)
             try:
                 if sock is not None:
@@ -555,8 +618,6 @@ class EventStream:
                 response.close()
             except Exception:         # closing a socket mid-read may raise anything
                 pass
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
 
     def _set_link(self, up: bool) -> None:
         if up != self.connected:
@@ -576,7 +637,9 @@ class EventStream:
                     headers = {"Accept": "text/event-stream"}
                     if self.last_id:
                         headers["Last-Event-ID"] = str(self.last_id)
-                    with session.get(self.url, headers=headers, stream=True, verify=self.verify,
+                    params = {"window": self.window} if self.window is not None else None
+                    with session.get(self.url, headers=headers, params=params, stream=True,
+                                     verify=self.verify,
                                      timeout=(CONNECT_TIMEOUT_S, 30.0)) as response:
                         self._response = response
                         if response.status_code in (401, 403) and not self.problem:
@@ -587,6 +650,7 @@ class EventStream:
                         if response.status_code != 200:
                             raise HallUnavailableError(f"HTTP {response.status_code}")
                         self.problem = ""
+                        self.connected_window = self.window
                         self._set_link(True)
                         delay = 0.2
                         for event in parse_sse(_lines(response)):

@@ -29,7 +29,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -39,7 +39,7 @@ from pydantic import BaseModel, Field
 from hallclient.config import CONFIG_FILE, Config
 from hallclient.core import eventlog
 from hallclient.core.tickets import PriorityClass, QueueError
-from hallclient.queue.hall import snapshot_to_dict, ticket_to_dict
+from hallclient.queue.hall import EVERY_WINDOW_ACTIONS, snapshot_to_dict, ticket_to_dict
 from hallclient.queue.local import Clock, LocalQueue, local_now
 from hallclient.store import log_repo
 from hallclient.store.db import DB_FILE, Database, StoreError, open_database
@@ -54,7 +54,22 @@ REPLAY_LIMIT = 5000
 SUBSCRIBER_BACKLOG = 2000
 
 
-Event = tuple[int, str]      # (log seq, the event as server-sent-events text)
+class Event(NamedTuple):
+    """One event, encoded once for every subscriber."""
+
+    seq: int
+    text: str                # the server-sent-events text
+    window: int | None
+    to_window: int | None
+    action: str
+    waiting: dict[str, dict[int, int]]
+
+    def concerns(self, window: int) -> bool:
+        return (self.window == window or self.to_window == window
+                or self.action in EVERY_WINDOW_ACTIONS)
+
+
+WAITING_EVERY_S = 0.5        # a counter's stream carries other windows' news as counts, this often
 
 
 class DeviceKind(str, Enum):
@@ -171,6 +186,10 @@ class Core:
         self.published = int(head or 0)
         self.waiting_now: dict[str, dict[int, int]] | None = None   # read by this job already
 
+    def head(self) -> int:
+        row = self.db.conn.execute("SELECT max(seq) FROM event_log").fetchone()
+        return int(row[0] or 0)
+
     def devices(self) -> dict[str, Device]:
         rows = self.db.conn.execute(
             "SELECT token_hash, device_id, kind, window FROM hall_devices WHERE active = 1")
@@ -193,13 +212,14 @@ class Core:
         events = []
         for e in entries:
             detail = json.loads(e["detail"]) if e["detail"] else {}
-            events.append((e["seq"], sse("queue", {
+            to_window = detail.get("to_window")
+            events.append(Event(e["seq"], sse("queue", {
                 "seq": e["seq"], "at": e["at"], "action": e["action"], "window": e["window"],
                 "ticket": e["ticket"],
                 "service": detail.get("service") or detail.get("to_service"),
-                "to_window": detail.get("to_window"),
+                "to_window": to_window,
                 "waiting": waiting,
-            }, e["seq"])))
+            }, e["seq"]), e["window"], to_window, e["action"], waiting))
         return events
 
     def replay(self, since: int) -> list[Event] | None:
@@ -304,8 +324,13 @@ class HallServer:
         self.worker: Worker[Core] = Worker(
             lambda: self._open_core(rules, clock), lambda core: core.db.close(), "hall-writer")
         self.worker.opened.result(timeout=30)
+        # reads (snapshots, the hall state, replays) on a second connection: WAL readers
+        # neither wait for the writer nor hold it up
+        self.reader: Worker[Core] = Worker(
+            lambda: self._open_core(rules, clock), lambda core: core.db.close(), "hall-reader")
+        self.reader.opened.result(timeout=30)
         self.broker = Broker()
-        self._devices: dict[str, Device] = self.worker.submit(Core.devices).result()
+        self._devices: dict[str, Device] = self.reader.submit(Core.devices).result()
         self.clock = clock
         self.asgi = self._build()
 
@@ -315,6 +340,7 @@ class HallServer:
 
     def close(self) -> None:
         self.broker.close()
+        self.reader.close()
         self.worker.close()
 
     async def run(self, fn: Callable[[Core], Any], publish: bool = True) -> Any:
@@ -340,12 +366,29 @@ class HallServer:
         self.broker.publish(events)
         return result
 
+    async def read(self, fn: Callable[[Core], Any]) -> Any:
+        """Run ``fn`` on the reader thread (its own connection; nothing is written), inside
+        one read transaction: everything it reads is from the same moment."""
+        def job(core: Core) -> Any:
+            core.db.conn.execute("BEGIN")
+            try:
+                return fn(core)
+            finally:
+                core.db.conn.execute("COMMIT")
+
+        try:
+            return await asyncio.wrap_future(self.reader.submit(job))
+        except QueueError as exc:
+            raise HTTPException(409, {"error": "queue", "message": exc.message}) from exc
+        except StoreError as exc:
+            raise HTTPException(503, {"error": "store", "message": exc.message}) from exc
+
     async def device(self, authorization: str | None = Header(default=None)) -> Device:
         token = (authorization or "").removeprefix("Bearer ").strip()
         digest = hash_token(token)
         found = self._devices.get(digest)
         if found is None and token:
-            self._devices = await asyncio.wrap_future(self.worker.submit(Core.devices))
+            self._devices = await asyncio.wrap_future(self.reader.submit(Core.devices))
             found = self._devices.get(digest)
         if found is None:
             raise HTTPException(401, {"error": "device", "message": "设备未登记或令牌错误"})
@@ -374,12 +417,12 @@ class HallServer:
                 return {"services": [vars(s) for s in core.queue.services()],
                         "windows": [{**vars(w), "services": list(w.services)}
                                     for w in core.queue.windows()]}
-            result: dict[str, Any] = await self.run(read, publish=False)
+            result: dict[str, Any] = await self.read(read)
             return result
 
         @app.get(API + "/state", summary="全大厅状态：各窗口当前号、等候人数、最近呼叫")
         async def state(device: Device = device_dep) -> dict[str, Any]:
-            result: dict[str, Any] = await self.run(lambda c: c.queue.hall_state(), False)
+            result: dict[str, Any] = await self.read(lambda c: c.queue.hall_state())
             return result
 
         @app.post(API + "/tickets", summary="取号", status_code=201)
@@ -393,8 +436,12 @@ class HallServer:
         @app.get(API + "/windows/{window}", summary="窗口快照")
         async def window_snapshot(window: int, device: Device = device_dep) -> dict[str, Any]:
             need(device, DeviceKind.COUNTER, DeviceKind.PANEL, window=window)
-            snap = await self.run(lambda c: c.queue.snapshot(window), False)
-            return snapshot_to_dict(snap)
+            def read(core: Core) -> dict[str, Any]:
+                # "seq": the log position this view is from (events after it are news)
+                return {**snapshot_to_dict(core.queue.snapshot(window)), "seq": core.head()}
+
+            answer: dict[str, Any] = await self.read(read)
+            return answer
 
         @app.post(API + "/windows/{window}/manual", summary="补记手工接待（幂等）")
         async def manual(window: int, body: ManualIn,
@@ -414,7 +461,8 @@ class HallServer:
                 result = _dispatch(core.queue, window, action, body)
                 snap = core.queue.snapshot(window)
                 core.waiting_now = snap.waiting
-                return {"result": result, "snapshot": snapshot_to_dict(snap)}
+                return {"result": result, "snapshot": snapshot_to_dict(snap),
+                        "seq": core.head()}
 
             answer: dict[str, Any] = await self.run(job)
             return answer
@@ -433,17 +481,21 @@ class HallServer:
                  response_description="text/event-stream：queue 事件（id 为日志序号）、"
                                       "state 全量状态")
         async def events(request: Request, device: Device = device_dep,
-                         last_event_id: str | None = Header(default=None)) -> StreamingResponse:
+                         last_event_id: str | None = Header(default=None),
+                         window: int | None = None) -> StreamingResponse:
+            """Every event; with ``?window=N`` (a counter) only the events about window N,
+            and the others' effect on the waiting counts as ``waiting`` events at most
+            twice a second."""
             queue = self.broker.subscribe()
             try:
                 since = int(last_event_id) if last_event_id else None
             except ValueError:
                 since = None
-            replay = (await self.run(lambda c: c.replay(since), False)
+            replay = (await self.read(lambda c: c.replay(since))
                       if since is not None else None)
-            state = (await self.run(lambda c: c.queue.hall_state(), False)
+            state = (await self.read(lambda c: c.queue.hall_state())
                      if replay is None else None)
-            return StreamingResponse(self._stream(queue, replay, state),
+            return StreamingResponse(self._stream(queue, replay, state, window),
                                      media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache",
                                               "X-Accel-Buffering": "no"})
@@ -458,27 +510,50 @@ class HallServer:
         return app
 
     async def _stream(self, queue: asyncio.Queue[Any], replay: list[Event] | None,
-                      state: dict[str, Any] | None) -> AsyncIterator[str]:
+                      state: dict[str, Any] | None,
+                      window: int | None = None) -> AsyncIterator[str]:
+        loop = asyncio.get_running_loop()
+        counts: Event | None = None         # news for the counts only, not yet sent
+        counts_due = 0.0
         try:
             last = 0
             if state is not None:
                 last = int(state["seq"])
                 yield sse("state", state, last)
-            for seq, text in replay or ():
-                last = seq
-                yield text
+            items: list[Any] = [replay] if replay else []
             while True:
+                chunk: list[str] = []
+                for events in items:
+                    if events is Broker.CLOSE or events is Broker.OVERFLOW:
+                        if chunk:
+                            yield "".join(chunk)
+                        return
+                    for event in events:
+                        if event.seq <= last:
+                            continue
+                        last = event.seq
+                        if window is None or event.concerns(window):
+                            chunk.append(event.text)
+                            counts = None
+                        else:
+                            counts = event
+                if counts is not None and loop.time() >= counts_due:
+                    chunk.append(sse("waiting", {"seq": counts.seq, "waiting": counts.waiting},
+                                     counts.seq))
+                    counts, counts_due = None, loop.time() + WAITING_EVERY_S
+                if chunk:
+                    yield "".join(chunk)    # one write for a burst
+                wait = KEEPALIVE_S if counts is None else max(0.0, counts_due - loop.time())
                 try:
-                    item = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
+                    item = await asyncio.wait_for(queue.get(), wait)
                 except TimeoutError:
-                    yield ": keep-alive\n\n"
+                    if counts is None:
+                        yield ": keep-alive\n\n"
+                    items = []
                     continue
-                if item is Broker.CLOSE or item is Broker.OVERFLOW:
-                    return
-                for seq, text in item:
-                    if seq > last:
-                        last = seq
-                        yield text
+                items = [item]
+                while not queue.empty() and len(items) < 64:
+                    items.append(queue.get_nowait())
         finally:
             self.broker.unsubscribe(queue)
 

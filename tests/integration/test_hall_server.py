@@ -392,3 +392,68 @@ def test_admin_joins_a_counter_to_the_hall_and_status_shows_the_link(hall, tmp_p
         assert any("大厅服务器" in p for p in status["config_problems"])
     finally:
         hall.restart()
+
+
+def test_a_counter_reads_its_snapshot_again_only_when_an_event_concerns_it(hall):
+    kiosk, w1, w2 = hall.kiosk(), hall.counter(1, listen=True), hall.counter(2)
+    w1.sign_in(1, "a")
+    w2.sign_in(2, "b")
+    wait_for(lambda: w1.events.connected and w1.events.connected_window == 1)
+    time.sleep(0.2)
+    w1.changed()
+    w1.snapshot(1)
+    reads = w1.fetches
+
+    def snapshot_when(predicate):
+        """Look as QueueService does (changed() then snapshot) until the view is right."""
+        seen = []
+
+        def look():
+            if w1.changed():
+                seen.append(w1.snapshot(1))
+            return bool(seen) and predicate(seen[-1])
+
+        wait_for(look, timeout=5)
+        return seen[-1]
+
+    for _ in range(3):
+        kiosk.issue("ZH")
+    snapshot_when(lambda s: s.waiting == {"ZH": {0: 3}})
+    t = w2.call_next(2, "b")
+    snapshot_when(lambda s: s.waiting == {"ZH": {0: 2}})
+    assert w1.fetches == reads, "events about other windows only changed the counts"
+    w2.transfer(2, "b", t.id, to_window=1)
+    snapshot_when(lambda s: s.waiting == {"ZH": {0: 3}})
+    assert w1.fetches == reads + 1
+    assert w1.call_next(1, "a").number == t.number       # sent to window 1: it goes first
+    t2 = w2.call_next(2, "b")
+    w2.no_show(2, "b", t2.id)
+    snap = snapshot_when(lambda s: s.no_shows)
+    assert [x.number for x in snap.no_shows] == [t2.number]   # window 1 serves ZH too
+
+
+def test_a_counter_stream_carries_its_own_window_and_the_rest_as_counts(hall):
+    events: list[dict] = []
+    stream = EventStream(hall.url, hall.token("W3", DeviceKind.COUNTER), on_event=events.append)
+    stream.follow(3)
+    stream.start()
+    try:
+        wait_for(lambda: stream.connected_window == 3)
+        kiosk, w2, w3 = hall.kiosk(), hall.counter(2), hall.counter(3)
+        for _ in range(4):
+            kiosk.issue("SC")
+        w2.sign_in(2, "b")
+        w3.sign_in(3, "c")
+        assert w2.call_next(2, "b") is not None       # window 2 serves 企业开办 too
+        mine = w3.call_next(3, "c")
+        wait_for(lambda: any(e["event"] == "queue" and e["data"]["action"] == "call"
+                             for e in events))
+        wait_for(lambda: [e for e in events if e["event"] == "waiting"]
+                 and events[-1]["data"]["waiting"] == {"SC": {"0": 2}})
+        queue_events = [e["data"] for e in events if e["event"] == "queue"]
+        assert {(e["action"], e["window"]) for e in queue_events} == {("sign_in", 3), ("call", 3)}
+        assert next(e for e in queue_events if e["action"] == "call")["ticket"] == mine.number
+        seqs = [int(e["id"]) for e in events if e["id"]]
+        assert seqs == sorted(seqs)
+    finally:
+        stream.stop()

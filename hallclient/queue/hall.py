@@ -588,6 +588,7 @@ class EventStream:
         self.connected_since = 0.0
         self.problem = ""            # why it cannot connect, when the server said why
         self._stop = threading.Event()
+        self._delay = 0.2
         self._response: requests.Response | None = None
         self._thread = threading.Thread(target=self._run, name="hall-events", daemon=True)
 
@@ -629,42 +630,52 @@ class EventStream:
                 self.on_link(up)
 
     def _run(self) -> None:
-        delay = 0.2
+        self._delay = 0.2
         with requests.Session() as session:
             session.headers["Authorization"] = f"Bearer {self.token}"
             while not self._stop.is_set():
+                window = self.window
                 try:
-                    headers = {"Accept": "text/event-stream"}
-                    if self.last_id:
-                        headers["Last-Event-ID"] = str(self.last_id)
-                    params = {"window": self.window} if self.window is not None else None
-                    with session.get(self.url, headers=headers, params=params, stream=True,
-                                     verify=self.verify,
-                                     timeout=(CONNECT_TIMEOUT_S, 30.0)) as response:
-                        self._response = response
-                        if response.status_code in (401, 403) and not self.problem:
-                            self.problem = "大厅服务器不认本机的令牌：请信息管理员重新登记（admin join-hall）"
-                            self.version += 1
-                            if self.on_link is not None:
-                                self.on_link(False)
-                        if response.status_code != 200:
-                            raise HallUnavailableError(f"HTTP {response.status_code}")
-                        self.problem = ""
-                        self.connected_window = self.window
-                        self._set_link(True)
-                        delay = 0.2
-                        for event in parse_sse(_lines(response)):
-                            self._deliver(event)
+                    self._follow_once(session, window)
                 except (requests.RequestException, HallUnavailableError, AttributeError,
                         ValueError) as exc:
-                    if not self._stop.is_set():
+                    if not self._stop.is_set() and self.window == window:
                         log.info("hall event stream interrupted: %s", type(exc).__name__)
                 finally:
                     self._response = None
+                if self.window != window and not self._stop.is_set():
+                    continue            # follow(): reconnect at once, the link stays up
                 self._set_link(False)
-                if self._stop.wait(delay):
+                if self._stop.wait(self._delay):
                     return
-                delay = min(delay * 2, self.max_backoff_s)
+                self._delay = min(self._delay * 2, self.max_backoff_s)
+            self._set_link(False)
+
+    def _follow_once(self, session: requests.Session, window: int | None) -> None:
+        headers = {"Accept": "text/event-stream"}
+        if self.last_id:
+            headers["Last-Event-ID"] = str(self.last_id)
+        params = {"window": window} if window is not None else None
+        with session.get(self.url, headers=headers, params=params, stream=True,
+                         verify=self.verify, timeout=(CONNECT_TIMEOUT_S, 30.0)) as response:
+            self._response = response
+            if self.window != window:
+                return                  # follow() came while connecting
+            if response.status_code in (401, 403) and not self.problem:
+                self.problem = "大厅服务器不认本机的令牌：请信息管理员重新登记（admin join-hall）"
+                self.version += 1
+                if self.on_link is not None:
+                    self.on_link(False)
+            if response.status_code != 200:
+                raise HallUnavailableError(f"HTTP {response.status_code}")
+            self.problem = ""
+            self.connected_window = window
+            self._set_link(True)
+            self._delay = 0.2
+            for event in parse_sse(_lines(response)):
+                self._deliver(event)
+                if self.window != window:
+                    return              # follow() while reading: go again
 
     def _deliver(self, event: dict[str, Any]) -> None:
         if event.get("id"):

@@ -260,25 +260,36 @@ class Core:
         return last_seq
 
 
+class Subscriber:
+    """One event stream: its queue, and for a counter (``window``) the latest news that
+    only changed the waiting counts — kept here without waking the stream up."""
+
+    def __init__(self, window: int | None) -> None:
+        self.window = window
+        self.queue: asyncio.Queue[Any] = asyncio.Queue(SUBSCRIBER_BACKLOG)
+        self.counts: Event | None = None
+
+
 class Broker:
-    """Fans events out to SSE subscribers on the event loop; a subscriber that falls too far
-    behind is told to reconnect (it then replays from the log)."""
+    """Fans events out to SSE subscribers on the event loop. A counter's stream is woken
+    only for events about its window; a subscriber that falls too far behind is told to
+    reconnect (it then replays from the log)."""
 
     CLOSE = object()
     OVERFLOW = object()
 
     def __init__(self) -> None:
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.subscribers: set[asyncio.Queue[Any]] = set()
+        self.subscribers: set[Subscriber] = set()
 
-    def subscribe(self) -> asyncio.Queue[Any]:
+    def subscribe(self, window: int | None = None) -> Subscriber:
         self.loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Any] = asyncio.Queue(SUBSCRIBER_BACKLOG)
-        self.subscribers.add(queue)
-        return queue
+        sub = Subscriber(window)
+        self.subscribers.add(sub)
+        return sub
 
-    def unsubscribe(self, queue: asyncio.Queue[Any]) -> None:
-        self.subscribers.discard(queue)
+    def unsubscribe(self, sub: Subscriber) -> None:
+        self.subscribers.discard(sub)
 
     def publish(self, events: list[Event]) -> None:
         """From any thread."""
@@ -287,13 +298,22 @@ class Broker:
             loop.call_soon_threadsafe(self._fanout, events)
 
     def _fanout(self, item: Any) -> None:
-        for queue in list(self.subscribers):
+        for sub in list(self.subscribers):
+            if isinstance(item, list) and sub.window is not None:
+                mine = [e for e in item if e.concerns(sub.window)]
+                if not mine:
+                    sub.counts = item[-1]
+                    continue
+                item_for_sub: Any = mine
+                sub.counts = item[-1] if item[-1].seq > mine[-1].seq else None
+            else:
+                item_for_sub = item
             try:
-                queue.put_nowait(item)
+                sub.queue.put_nowait(item_for_sub)
             except asyncio.QueueFull:
-                self.subscribers.discard(queue)
-                queue.get_nowait()
-                queue.put_nowait(self.OVERFLOW)
+                self.subscribers.discard(sub)
+                sub.queue.get_nowait()
+                sub.queue.put_nowait(self.OVERFLOW)
 
     def close(self) -> None:
         loop = self.loop
@@ -486,7 +506,7 @@ class HallServer:
             """Every event; with ``?window=N`` (a counter) only the events about window N,
             and the others' effect on the waiting counts as ``waiting`` events at most
             twice a second."""
-            queue = self.broker.subscribe()
+            sub = self.broker.subscribe(window)
             try:
                 since = int(last_event_id) if last_event_id else None
             except ValueError:
@@ -495,7 +515,7 @@ class HallServer:
                       if since is not None else None)
             state = (await self.read(lambda c: c.queue.hall_state())
                      if replay is None else None)
-            return StreamingResponse(self._stream(queue, replay, state, window),
+            return StreamingResponse(self._stream(sub, replay, state),
                                      media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache",
                                               "X-Accel-Buffering": "no"})
@@ -509,12 +529,12 @@ class HallServer:
 
         return app
 
-    async def _stream(self, queue: asyncio.Queue[Any], replay: list[Event] | None,
-                      state: dict[str, Any] | None,
-                      window: int | None = None) -> AsyncIterator[str]:
+    async def _stream(self, sub: Subscriber, replay: list[Event] | None,
+                      state: dict[str, Any] | None) -> AsyncIterator[str]:
         loop = asyncio.get_running_loop()
-        counts: Event | None = None         # news for the counts only, not yet sent
+        window = sub.window
         counts_due = 0.0
+        quiet_since = loop.time()
         try:
             last = 0
             if state is not None:
@@ -534,28 +554,34 @@ class HallServer:
                         last = event.seq
                         if window is None or event.concerns(window):
                             chunk.append(event.text)
-                            counts = None
-                        else:
-                            counts = event
+                        elif sub.counts is None or sub.counts.seq < event.seq:
+                            sub.counts = event         # (replayed news for other windows)
+                counts = sub.counts
+                if counts is not None and counts.seq <= last:
+                    sub.counts = counts = None         # what was sent is newer
                 if counts is not None and loop.time() >= counts_due:
                     chunk.append(sse("waiting", {"seq": counts.seq, "waiting": counts.waiting},
                                      counts.seq))
-                    counts, counts_due = None, loop.time() + WAITING_EVERY_S
+                    last, sub.counts = counts.seq, None
+                    counts_due = loop.time() + WAITING_EVERY_S
                 if chunk:
+                    quiet_since = loop.time()
                     yield "".join(chunk)    # one write for a burst
-                wait = KEEPALIVE_S if counts is None else max(0.0, counts_due - loop.time())
+                # a counter's stream looks for count news every WAITING_EVERY_S
+                wait = KEEPALIVE_S if window is None else WAITING_EVERY_S
                 try:
-                    item = await asyncio.wait_for(queue.get(), wait)
+                    item = await asyncio.wait_for(sub.queue.get(), wait)
                 except TimeoutError:
-                    if counts is None:
+                    if sub.counts is None and loop.time() - quiet_since >= KEEPALIVE_S:
+                        quiet_since = loop.time()
                         yield ": keep-alive\n\n"
                     items = []
                     continue
                 items = [item]
-                while not queue.empty() and len(items) < 64:
-                    items.append(queue.get_nowait())
+                while not sub.queue.empty() and len(items) < 64:
+                    items.append(sub.queue.get_nowait())
         finally:
-            self.broker.unsubscribe(queue)
+            self.broker.unsubscribe(sub)
 
 
 def _dispatch(q: LocalQueue, window: int, action: WindowAction, body: ActionIn) -> Any:

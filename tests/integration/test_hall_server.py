@@ -448,8 +448,11 @@ def test_a_counter_stream_carries_its_own_window_and_the_rest_as_counts(hall):
         mine = w3.call_next(3, "c")
         wait_for(lambda: any(e["event"] == "queue" and e["data"]["action"] == "call"
                              for e in events))
-        wait_for(lambda: [e for e in events if e["event"] == "waiting"]
-                 and events[-1]["data"]["waiting"] == {"SC": {"0": 2}})
+        assert events[-1]["data"]["waiting"] == {"SC": {"0": 2}}   # it carries the counts
+        assert not [e for e in events if e["event"] == "waiting"]   # so nothing else was due
+        kiosk.issue("SC")                 # news for no window in particular: counts only
+        wait_for(lambda: events[-1]["event"] == "waiting"
+                 and events[-1]["data"]["waiting"] == {"SC": {"0": 3}})
         queue_events = [e["data"] for e in events if e["event"] == "queue"]
         assert {(e["action"], e["window"]) for e in queue_events} == {("sign_in", 3), ("call", 3)}
         assert next(e for e in queue_events if e["action"] == "call")["ticket"] == mine.number

@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import secrets
+import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -42,7 +43,7 @@ from hallclient.core.tickets import PriorityClass, QueueError
 from hallclient.queue.hall import EVERY_WINDOW_ACTIONS, snapshot_to_dict, ticket_to_dict
 from hallclient.queue.local import Clock, LocalQueue, local_now
 from hallclient.store import log_repo
-from hallclient.store.db import DB_FILE, Database, StoreError, open_database
+from hallclient.store.db import DB_FILE, Database, StoreError, connect, open_database
 from hallclient.store.hall_repo import HallConfigError
 from hallclient.store.worker import Worker
 
@@ -52,6 +53,8 @@ API = "/api/v1"
 KEEPALIVE_S = 15.0
 REPLAY_LIMIT = 5000
 SUBSCRIBER_BACKLOG = 2000
+CHECKPOINT_EVERY_S = 2.0
+SLOW_WRITE_MS = 100          # a write that took longer is logged (disk or lock trouble)
 
 
 class Event(NamedTuple):
@@ -349,6 +352,13 @@ class HallServer:
         self.reader: Worker[Core] = Worker(
             lambda: self._open_core(rules, clock), lambda core: core.db.close(), "hall-reader")
         self.reader.opened.result(timeout=30)
+        # the writer never checkpoints (a checkpoint's flush would hold every window up);
+        # a thread of its own does, a little at a time, beside the writer
+        self.worker.submit(lambda core: core.db.conn.execute("PRAGMA wal_autocheckpoint = 0"))
+        self._stop_checkpoints = threading.Event()
+        self._checkpointer = threading.Thread(target=self._checkpoints, name="hall-checkpoint",
+                                              daemon=True)
+        self._checkpointer.start()
         self.broker = Broker()
         self._devices: dict[str, Device] = self.reader.submit(Core.devices).result()
         self.clock = clock
@@ -358,8 +368,22 @@ class HallServer:
         db = open_server_db(self.data_dir)
         return Core(db, LocalQueue(db, rules, clock))
 
+    def _checkpoints(self) -> None:
+        conn = connect(self.data_dir / DB_FILE)
+        try:
+            while not self._stop_checkpoints.wait(CHECKPOINT_EVERY_S):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error as exc:
+                    log.warning("hall server checkpoint failed: %s", exc)
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            conn.close()
+
     def close(self) -> None:
         self.broker.close()
+        self._stop_checkpoints.set()
+        self._checkpointer.join(timeout=10)
         self.reader.close()
         self.worker.close()
 
@@ -367,12 +391,17 @@ class HallServer:
         """Run ``fn`` on the writer thread; then publish what it wrote to the log."""
 
         def job(core: Core) -> tuple[Any, list[Event]]:
+            started = time.perf_counter()
             try:
                 return fn(core), core.new_events() if publish else []
             except BaseException:
                 if publish:
                     self.broker.publish(core.new_events())
                 raise
+            finally:
+                took = (time.perf_counter() - started) * 1000
+                if took > SLOW_WRITE_MS:
+                    log.warning("slow write on the hall server: %.0f ms", took)
 
         try:
             result, events = await asyncio.wrap_future(self.worker.submit(job))

@@ -18,3 +18,17 @@ def test_committed_openapi_matches_the_simulator(tmp_path):
                  "/api/v1/blobs/{sha256}", "/api/v1/evaluations/{uid}",
                  "/api/v1/preapplications/{code}", "/api/v1/changes"):
         assert path in committed["paths"]
+
+
+def test_committed_hall_openapi_matches_the_hall_server(tmp_path):
+    from hallclient.servers.hall_server import HallServer
+
+    committed = json.loads(resources.path("hall", "openapi.json").read_text(encoding="utf-8"))
+    server = HallServer(tmp_path)
+    try:
+        served = server.asgi.openapi()
+    finally:
+        server.close()
+    assert committed == json.loads(json.dumps(served)), (
+        "resources/hall/openapi.json is stale: regenerate it from hall_server")
+    assert "/api/v1/windows/{window}/{action}" in committed["paths"]

@@ -658,20 +658,11 @@ class RunningHallServer:
 
     def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int = 0,
                  clock: Clock = local_now) -> None:
-        import uvicorn
+        from . import serve_in_thread
 
         self.hall = HallServer(data_dir, clock)
-        config = uvicorn.Config(self.hall.asgi, host=host, port=port, log_level="warning",
-                                lifespan="off", access_log=False, timeout_graceful_shutdown=2)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="hall-server", daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("hall server did not start")
-            time.sleep(0.01)
-        self.port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.server, self.thread, self.port = serve_in_thread(
+            self.hall.asgi, "hall-server", host, port, timeout_graceful_shutdown=2)
         self.url = f"http://{host}:{self.port}"
 
     def add_device(self, device_id: str, kind: DeviceKind, window: int | None = None) -> str:

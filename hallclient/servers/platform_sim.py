@@ -393,24 +393,11 @@ class RunningServer:
 
     def __init__(self, sim: PlatformSim, host: str = "127.0.0.1", port: int = 0,
                  certfile: str | None = None, keyfile: str | None = None) -> None:
-        import threading
-
-        import uvicorn
+        from . import serve_in_thread
 
         self.sim = sim
-        config = uvicorn.Config(sim.asgi, host=host, port=port, log_level="warning",
-                                lifespan="off", access_log=False, ssl_certfile=certfile,
-                                ssl_keyfile=keyfile)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="platform-sim", daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("platform_sim did not start")
-            time.sleep(0.01)
-        sock = self.server.servers[0].sockets[0]
-        self.port = sock.getsockname()[1]
+        self.server, self.thread, self.port = serve_in_thread(
+            sim.asgi, "platform-sim", host, port, ssl_certfile=certfile, ssl_keyfile=keyfile)
         self.url = f"{'https' if certfile else 'http'}://{host}:{self.port}"
 
     def stop(self) -> None:

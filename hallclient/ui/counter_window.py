@@ -23,6 +23,7 @@ from hallclient.services.queue_service import QueueService
 from hallclient.services.session import SessionService
 from hallclient.store.hall_repo import Service, WindowInfo
 
+from .flash import Flasher
 from .pages import LockPage, SignInPage
 
 if TYPE_CHECKING:
@@ -58,7 +59,6 @@ class CounterWindow(QMainWindow):
         self.queue = queue
         self.announcer = announcer
         self.actions_by_name: dict[str, QAction] = {}
-        self._flash_left = 0
         self.setWindowTitle(self.tr("hallclient 窗口叫号 — {hall}").format(hall=config["hall.name"]))
         self.setStyleSheet(STYLE)
         self.resize(1180, 760)
@@ -71,10 +71,7 @@ class CounterWindow(QMainWindow):
             self.stack.addWidget(page)
         self.setCentralWidget(self.stack)
         self._build_status_bar()
-        self._flash_left = 0
-        self._flash_timer = QTimer(self)
-        self._flash_timer.setInterval(250)
-        self._flash_timer.timeout.connect(self._flash_step)
+        self._flasher = Flasher(self, 250)
         self._connect()
         QApplication.instance().installEventFilter(self)
 
@@ -331,16 +328,7 @@ class CounterWindow(QMainWindow):
     def _flash(self, text: str) -> None:
         self.ensure_counter_page()
         self.display_text.setText(text)
-        self._flash_left = 8
-        self._flash_timer.start()
-
-    def _flash_step(self) -> None:
-        self._flash_left -= 1
-        on = self._flash_left % 2 == 1 and self._flash_left > 0
-        self.ticket_number.setProperty("flash", "true" if on else "false")
-        self.ticket_number.style().polish(self.ticket_number)
-        if self._flash_left <= 0:
-            self._flash_timer.stop()
+        self._flasher.flash(self.ticket_number)
 
     # -- action handlers ---------------------------------------------------------------
 

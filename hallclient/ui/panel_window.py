@@ -27,6 +27,8 @@ from hallclient.core.announce import display_text
 from hallclient.devices.speech import Announcer
 from hallclient.services.hall_events import HallEventsService
 
+from .flash import Flasher
+
 STYLE = """
 QWidget#panel { background: #0b2545; color: #ffffff; }
 QLabel { color: #ffffff; }
@@ -74,10 +76,7 @@ class PanelWindow(QWidget):
         self._pace = QTimer(self)
         self._pace.setInterval(call_ms)
         self._pace.timeout.connect(self._next_call)
-        self._flashes = 0
-        self._flash_timer = QTimer(self)
-        self._flash_timer.setInterval(300)
-        self._flash_timer.timeout.connect(self._flash_step)
+        self._flasher = Flasher(self, 300)
         events.state_received.connect(self.show_state)
         events.event_received.connect(self.apply_event)
         events.link_changed.connect(self.show_link)
@@ -212,16 +211,7 @@ class PanelWindow(QWidget):
         self.call_number.setText(number)
         self.call_text.setText(display_text(self.announcer.template, number, window))
         self.announcer.announce(number, window)
-        self._flashes = 8
-        self._flash_timer.start()
-
-    def _flash_step(self) -> None:
-        self._flashes -= 1
-        on = self._flashes % 2 == 1 and self._flashes > 0
-        self.call_number.setProperty("flash", "true" if on else "false")
-        self.call_number.style().polish(self.call_number)
-        if self._flashes <= 0:
-            self._flash_timer.stop()
+        self._flasher.flash(self.call_number)
 
     # -- rendering -----------------------------------------------------------------------
 

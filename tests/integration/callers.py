@@ -26,31 +26,35 @@ def serve_until_empty(db_path: str, window: int, issuing_done_file: str,
     """Sign in at ``window``, wait for ``go_file``, then call, start and finish until
     nobody is left and the kiosk has finished issuing. Returns the ticket ids called."""
     db = open_database(Path(db_path), check=False)
-    queue = LocalQueue(db, QueueRules())
-    queue.sign_in(window, f"clerk{window}")
+    try:
+        return _serve(LocalQueue(db, QueueRules()), window, issuing_done_file, go_file)
+    finally:
+        db.close()
+
+
+def _serve(queue, window: int, issuing_done_file: str, go_file: str) -> list[int]:
+    clerk = f"clerk{window}"
+    queue.sign_in(window, clerk)
     Path(f"{issuing_done_file}.ready-{window}").touch()
     called: list[int] = []
     deadline = time.monotonic() + 120
     while go_file and not Path(go_file).exists() and time.monotonic() < deadline:
         time.sleep(0.001)
-    try:
-        while time.monotonic() < deadline:
-            ticket = queue.call_next(window, f"clerk{window}")
-            if ticket is None:
-                if Path(issuing_done_file).exists():
-                    # one last look: the kiosk may have issued after our empty call
-                    ticket = queue.call_next(window, f"clerk{window}")
-                    if ticket is None:
-                        return called
-                else:
-                    time.sleep(0.002)
-                    continue
-            called.append(ticket.id)
-            queue.start(window, f"clerk{window}", ticket.id)
-            queue.finish(window, f"clerk{window}", ticket.id)
-        raise TimeoutError(f"window {window} still calling after 120 s")
-    finally:
-        db.close()
+    while time.monotonic() < deadline:
+        ticket = queue.call_next(window, clerk)
+        if ticket is None:
+            if Path(issuing_done_file).exists():
+                # one last look: the kiosk may have issued after our empty call
+                ticket = queue.call_next(window, clerk)
+                if ticket is None:
+                    return called
+            else:
+                time.sleep(0.002)
+                continue
+        called.append(ticket.id)
+        queue.start(window, clerk, ticket.id)
+        queue.finish(window, clerk, ticket.id)
+    raise TimeoutError(f"window {window} still calling after 120 s")
 
 
 def issue_many(db_path: str, count: int, priority_every: int = 7) -> list[int]:
@@ -74,28 +78,8 @@ def hall_serve_until_empty(url: str, token: str, db_path: str, window: int,
 
     db = open_database(Path(db_path))
     queue = HallQueue(db, url, token, local_now, listen=False)
-    clerk = f"clerk{window}"
-    queue.sign_in(window, clerk)
-    Path(f"{issuing_done_file}.ready-{window}").touch()
-    called: list[int] = []
-    deadline = time.monotonic() + 120
-    while not Path(go_file).exists() and time.monotonic() < deadline:
-        time.sleep(0.001)
     try:
-        while time.monotonic() < deadline:
-            ticket = queue.call_next(window, clerk)
-            if ticket is None:
-                if Path(issuing_done_file).exists():
-                    ticket = queue.call_next(window, clerk)
-                    if ticket is None:
-                        return called
-                else:
-                    time.sleep(0.002)
-                    continue
-            called.append(ticket.id)
-            queue.start(window, clerk, ticket.id)
-            queue.finish(window, clerk, ticket.id)
-        raise TimeoutError(f"window {window} still calling after 120 s")
+        return _serve(queue, window, issuing_done_file, go_file)
     finally:
         queue.close()
         db.close()

@@ -637,7 +637,6 @@ def _seed_demo(ctx: Any) -> None:
     from hallclient.services.context import load_hall_file
 
     ctx.import_hall(load_hall_file(resources.path("demo", "hall.json")))
-    ctx.import_catalog(load_hall_file(resources.path("demo", "catalog.json")))
     if ctx.clerk_count() == 0:
         ctx.add_clerk("demo", "演示窗口员", Role.CLERK, DEMO_PASSWORD)
         ctx.add_clerk("admin", "演示管理员", Role.SUPERVISOR, DEMO_PASSWORD)
@@ -645,6 +644,16 @@ def _seed_demo(ctx: Any) -> None:
     for i, code in enumerate(plan):
         priority = PriorityClass.GREEN if i in (3, 9) else PriorityClass.NORMAL
         ctx.queue.issue(code, priority, "demo")
+
+
+def _seed_demo_catalog(ctx: Any) -> None:
+    """The demo catalog (its pinyin keys need a large dictionary loaded): once the window
+    is up, so it does not hold the first paint back."""
+    import hallclient_resources as resources
+    from hallclient.services.context import load_hall_file
+
+    if ctx.db.conn.execute("SELECT count(*) FROM catalog_items").fetchone()[0] == 0:
+        ctx.import_catalog(load_hall_file(resources.path("demo", "catalog.json")))
 
 
 def _on_ready(app: App, info: dict[str, Any]) -> None:
@@ -665,6 +674,7 @@ def _on_ready(app: App, info: dict[str, Any]) -> None:
     if app.demo:
         app.window.sign_in_page.username.setText("demo")
         app.session.sign_in("demo", DEMO_PASSWORD, preferred or 1)
+        app.runner.run(_seed_demo_catalog)
 
 
 def _on_store_failed(app: App, exc: BaseException) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -48,14 +48,48 @@ def make_queue(db: Database, config: Config, data_dir: Path, clock: Clock) -> An
     return HallQueue(db, url, token, clock, verify=config["hall.ca_bundle"] or True)
 
 
-@dataclass
 class CounterContext:
-    db: Database
-    queue: Any                # LocalQueue or HallQueue (queue.base.QueueBackend)
-    clock: Clock
-    desk: Any = None          # CaseDesk (intake)
-    card_reader: Any = None   # IdCardReader
-    scanner: Any = None       # SaneScanner
+    """``desk`` (CaseDesk, intake), ``card_reader`` (IdCardReader) and ``scanner``
+    (SaneScanner) may be given, or made on first use by ``make(name)`` — on the writer
+    thread, after start-up, so their imports do not hold the first paint back."""
+
+    def __init__(self, db: Database, queue: Any, clock: Clock, desk: Any = None,
+                 card_reader: Any = None, scanner: Any = None,
+                 make: Callable[[str], Any] | None = None) -> None:
+        self.db = db
+        self.queue = queue          # LocalQueue or HallQueue (queue.base.QueueBackend)
+        self.clock = clock
+        self._parts = {"desk": desk, "card_reader": card_reader, "scanner": scanner}
+        self._make = make
+
+    def _part(self, name: str) -> Any:
+        if self._parts[name] is None and self._make is not None:
+            self._parts[name] = self._make(name)
+        return self._parts[name]
+
+    @property
+    def desk(self) -> Any:
+        return self._part("desk")
+
+    @desk.setter
+    def desk(self, value: Any) -> None:
+        self._parts["desk"] = value
+
+    @property
+    def card_reader(self) -> Any:
+        return self._part("card_reader")
+
+    @card_reader.setter
+    def card_reader(self, value: Any) -> None:
+        self._parts["card_reader"] = value
+
+    @property
+    def scanner(self) -> Any:
+        return self._part("scanner")
+
+    @scanner.setter
+    def scanner(self, value: Any) -> None:
+        self._parts["scanner"] = value
 
     def authenticate(self, username: str, password: str) -> Clerk | None:
         found = accounts_repo.password_hash(self.db.conn, username.strip())
@@ -96,25 +130,33 @@ class CounterContext:
 
 def open_context(data_dir: Path, config: Config, clock: Clock = local_now,
                  card_reader: Any = None) -> CounterContext:
-    from hallclient.devices.idcard import SimulatedReader
-    from hallclient.devices.scanner import SaneScanner
-    from hallclient.services.case_desk import CaseDesk
-    from hallclient.store.attachments import AttachmentStore
-
     db = open_database(data_dir / DB_FILE)
-    desk = CaseDesk(db, AttachmentStore(data_dir / "attachments"),
-                    region=config["hall.region_code"], device_code=config["hall.device_code"],
-                    clock=clock, holidays=frozenset(config["calendar.holidays"]),
-                    workdays=frozenset(config["calendar.workdays"]))
+
+    def make(part: str) -> Any:
+        if part == "desk":
+            from hallclient.services.case_desk import CaseDesk
+            from hallclient.store.attachments import AttachmentStore
+
+            return CaseDesk(db, AttachmentStore(data_dir / "attachments"),
+                            region=config["hall.region_code"],
+                            device_code=config["hall.device_code"], clock=clock,
+                            holidays=frozenset(config["calendar.holidays"]),
+                            workdays=frozenset(config["calendar.workdays"]))
+        if part == "card_reader":
+            from hallclient.devices.idcard import SimulatedReader
+
+            return SimulatedReader()
+        from hallclient.devices.scanner import SaneScanner
+
+        return SaneScanner(config["scanner.device"], config["scanner.resolution"],
+                           config["scanner.mode"])
+
     try:
         queue = make_queue(db, config, data_dir, clock)
     except BaseException:
         db.close()
         raise
-    return CounterContext(db=db, queue=queue, clock=clock,
-                          desk=desk, card_reader=card_reader or SimulatedReader(),
-                          scanner=SaneScanner(config["scanner.device"], config["scanner.resolution"],
-                                              config["scanner.mode"]))
+    return CounterContext(db=db, queue=queue, clock=clock, card_reader=card_reader, make=make)
 
 
 def load_hall_file(path: Path) -> dict[str, Any]:

@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (hall, serve):
         p.add_argument("--host", default="0.0.0.0", help="监听地址（默认所有网卡）")
         p.add_argument("--port", type=int, default=8710)
+        p.add_argument("--certfile", help="用 https：服务器证书（PEM）")
+        p.add_argument("--keyfile", help="用 https：证书私钥（PEM）")
     imp = hall_cmds.add_parser("import-hall", help="导入业务类别与窗口配置（JSON）")
     imp.add_argument("file", nargs="?", help="JSON 文件；省略则导入示范大厅")
     dev = hall_cmds.add_parser("add-device", help="登记设备并打印其令牌（只显示一次）")
@@ -129,12 +131,14 @@ def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
                     server.broker.close()      # end the event streams, then stop
                     super().handle_exit(sig, frame)
 
-            print(f"hall server on http://{args.host}:{args.port}  (OpenAPI: /openapi.json;"
+            scheme = "https" if args.certfile else "http"
+            print(f"hall server on {scheme}://{args.host}:{args.port}  (OpenAPI: /openapi.json;"
                   f" data: {data_dir})", flush=True)
             try:
                 Server(uvicorn.Config(server.asgi, host=args.host, port=args.port,
                                      log_level="warning", lifespan="off",
-                                     timeout_graceful_shutdown=2)).run()
+                                     timeout_graceful_shutdown=2, ssl_certfile=args.certfile,
+                                     ssl_keyfile=args.keyfile)).run()
             finally:
                 server.close()
             return 0

@@ -52,6 +52,8 @@ CLEAR_ACTIONS = ("finish", "no_show", "transfer", "hold", "manual_finish")
 
 class PanelWindow(QWidget):
     RECENT = 6
+    PAGE_SIZE = 12          # windows listed at once; a bigger hall is shown page by page
+    PAGE_MS = 8000
 
     def __init__(self, hall_name: str, events: HallEventsService, announcer: Announcer,
                  call_ms: int = 5000, announce_max_age_s: float = 120.0,
@@ -69,7 +71,8 @@ class PanelWindow(QWidget):
         self.pending: deque[tuple[str, int]] = deque()
         self.announced: list[tuple[str, int]] = []
         self.windows: dict[int, dict[str, Any]] = {}
-        self._now_labels: dict[int, QLabel] = {}
+        self._rows: dict[int, tuple[QLabel, QLabel]] = {}     # window: (name, current)
+        self._page = 0
         self.services: dict[str, str] = {}
         self.waiting: dict[str, dict[int, int]] = {}
         self._build(hall_name)
@@ -124,6 +127,12 @@ class PanelWindow(QWidget):
         self.windows_grid = QGridLayout()
         right.addLayout(self.windows_grid)
         right.addStretch(1)
+        self.page_label = QLabel()
+        self.page_label.setObjectName("sectionTitle")
+        right.addWidget(self.page_label)
+        self._pager = QTimer(self)
+        self._pager.setInterval(self.PAGE_MS)
+        self._pager.timeout.connect(self._next_page)
         body.addLayout(right, 2)
         root.addLayout(body, 1)
 
@@ -221,27 +230,52 @@ class PanelWindow(QWidget):
             self.recent_list.takeItem(self.recent_list.count() - 1)
 
     def _render_windows(self) -> None:
-        self._now_labels.clear()
-        while self.windows_grid.count():
-            item = self.windows_grid.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
-        for row, number in enumerate(sorted(self.windows)):
+        """Update each window's row (made once per window, not on every event) and show
+        the current page: a big hall's windows are shown a page at a time, in turn."""
+        numbers = sorted(self.windows)
+        if set(numbers) != set(self._rows):
+            for number_label, now_label in self._rows.values():
+                number_label.deleteLater()
+                now_label.deleteLater()
+            self._rows = {}
+            for i, number in enumerate(numbers):
+                number_label, now_label = QLabel(), QLabel()
+                number_label.setProperty("class", "windowNo")
+                now_label.setProperty("class", "windowNow")
+                self.windows_grid.addWidget(number_label, i, 0)
+                self.windows_grid.addWidget(now_label, i, 1)
+                self._rows[number] = (number_label, now_label)
+        for number in numbers:
             w = self.windows[number]
-            label = QLabel(self.tr("{n} 号 {name}").format(n=number, name=w.get("name") or ""))
-            label.setProperty("class", "windowNo")
+            number_label, now_label = self._rows[number]
+            number_label.setText(self.tr("{n} 号 {name}").format(n=number, name=w.get("name") or ""))
             state = w.get("state")
-            now = (self.tr("暂停") if state == "paused" else self.tr("未开")
-                   if state == "closed" else w.get("current") or "—")
-            current = QLabel(now)
-            current.setProperty("class", "windowNow")
-            self._now_labels[number] = current
-            self.windows_grid.addWidget(label, row, 0)
-            self.windows_grid.addWidget(current, row, 1)
+            now_label.setText(self.tr("暂停") if state == "paused" else self.tr("未开")
+                              if state == "closed" else w.get("current") or "—")
+        self._show_page()
+
+    def _show_page(self) -> None:
+        numbers = sorted(self._rows)
+        pages = max(1, -(-len(numbers) // self.PAGE_SIZE))
+        self._page %= pages
+        shown = set(numbers[self._page * self.PAGE_SIZE:(self._page + 1) * self.PAGE_SIZE])
+        for number, (number_label, now_label) in self._rows.items():
+            number_label.setVisible(number in shown)
+            now_label.setVisible(number in shown)
+        self.page_label.setText(self.tr("第 {p}/{n} 页").format(p=self._page + 1, n=pages)
+                                if pages > 1 else "")
+        if pages > 1 and not self._pager.isActive():
+            self._pager.start()
+        elif pages == 1:
+            self._pager.stop()
+
+    def _next_page(self) -> None:
+        self._page += 1
+        self._show_page()
 
     def window_text(self, number: int) -> str:
-        found = self._now_labels.get(number)
-        return found.text() if found is not None else ""
+        found = self._rows.get(number)
+        return found[1].text() if found is not None else ""
 
     def _render_waiting(self) -> None:
         parts = []

@@ -183,3 +183,23 @@ def test_panel_demo_shows_a_working_hall(qtbot):
         assert window in app.panel.windows and number[0] in "ABCDEF"
     finally:
         app.close()
+
+
+def test_a_big_hall_is_shown_a_page_of_windows_at_a_time(qtbot):
+    events = HallEventsService("http://127.0.0.1:9", "unused")      # never started
+    panel = PanelWindow("示范大厅", events, Announcer(speech=False))
+    qtbot.addWidget(panel)
+    panel.show_state({"windows": [{"number": n, "name": f"窗口{n}", "state": "open",
+                                   "current": None} for n in range(1, 31)],
+                      "services": [], "waiting": {}, "recent_calls": [], "seq": 0})
+    visible = [n for n, (_, now) in panel._rows.items() if not now.isHidden()]
+    assert visible == list(range(1, 13)) and panel.page_label.text() == "第 1/3 页"
+    panel.apply_event({"seq": 1, "action": "call", "window": 25, "ticket": "A001",
+                       "waiting": {}})
+    assert panel.window_text(25) == "A001"          # kept up to date while off the page
+    panel._next_page()
+    panel._next_page()
+    visible = [n for n, (_, now) in panel._rows.items() if not now.isHidden()]
+    assert visible == list(range(25, 31)) and panel.page_label.text() == "第 3/3 页"
+    panel._next_page()
+    assert panel.page_label.text() == "第 1/3 页"

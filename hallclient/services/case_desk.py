@@ -170,6 +170,7 @@ class CaseDesk:
                 "refusal_reason": draft.refusal_reason.strip() or None,
                 "refusal_agency": draft.refusal_agency.strip() or None,
                 "window": window, "clerk": clerk, "updated_at": at,
+                "visits": int(case.get("visits") or 1) + 1,   # the applicant came back (跑了一次)
             })
             if not changed:
                 raise CaseError([f"办件 {case_no} 刚被其他窗口修改，请重新打开"])

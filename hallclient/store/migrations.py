@@ -260,6 +260,15 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX tickets_waiting ON tickets (day, state, service, priority);
     """,
+    # 9: the supervisor's report: how many times each applicant came for a case (最多跑一次),
+    #    counted from the log for cases already there; cases found by the day they were decided
+    """
+    ALTER TABLE cases ADD COLUMN visits INTEGER NOT NULL DEFAULT 1;
+    UPDATE cases SET visits = 1 + (
+        SELECT count(*) FROM event_log WHERE action = 'correction_ended'
+        AND json_extract(detail, '$.case_no') = cases.case_no);
+    CREATE INDEX cases_decided ON cases (decided_at);
+    """,
 )
 
 LATEST = len(MIGRATIONS)

@@ -43,6 +43,7 @@ SEED = {
         "INSERT INTO manual_services (uid, window, clerk, ticket, started_at) VALUES"
         " ('u', 1, 'c', 'A001', 't')"],
     8: [],
+    9: [],
 }
 
 

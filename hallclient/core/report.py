@@ -1,0 +1,266 @@
+"""The supervisor's daily report (值班长日报): figures computed from a day's records.
+
+Pure functions over plain records, so every figure can be checked by hand. Definitions:
+- waiting time = first call − arrival (issue) of a ticket; service time = finish − start;
+- a ticket is *served* when it was finished, *no-show* when it ended the day as 过号,
+  *abandoned* when it was still waiting (never called) at the end of the day, *transferred*
+  when it was sent to another service or window at least once;
+- share over target = tickets whose time exceeded the configured service-level target;
+- idle time of a window = time it was open (signed in, not paused) with no ticket called or
+  being served, while at least one ticket of a service it serves was waiting;
+- 满意率 = (非常满意 + 满意) / all ratings;
+- 网上办件率 = cases applied for online (with an online pre-application code) / all cases
+  decided in the period; targets 70 % → 90 % → 100 %;
+- 最多跑一次 = cases finally decided (受理 or 不予受理) with at most one visit to the
+  counter / all cases finally decided; each return after a 补正 notice is one more visit.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+ONLINE_RATE_TARGETS = (0.70, 0.90, 1.00)
+
+
+@dataclass(frozen=True)
+class TicketRecord:
+    number: str
+    service: str                    # the service it was issued for (and waited for)
+    state: str                      # TicketState value at the end of the period
+    issued_at: datetime
+    called_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    window: int | None = None
+    clerk: str | None = None
+    transferred: bool = False
+
+
+@dataclass(frozen=True)
+class WindowEvent:
+    """What changes a window's availability: sign_in, sign_out, pause, resume, call,
+    finish, no_show, transfer, hold, return (from the event log)."""
+
+    at: datetime
+    window: int
+    action: str
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    case_no: str
+    item_name: str
+    department: str
+    decision: str                   # accept / correct / refuse
+    online: bool                    # applied for online (pre-application code)
+    visits: int                     # times the applicant came to the counter for it
+    upload: str                     # sent / pending / attention / none
+    window: int | None = None
+    clerk: str | None = None
+
+
+@dataclass(frozen=True)
+class EvaluationRecord:
+    level: str                      # core.evaluation.Level value
+    at: datetime
+    window: int | None = None
+    clerk: str | None = None
+    case_no: str | None = None
+    ticket: str | None = None
+    reasons: tuple[str, ...] = ()
+    comment: str = ""
+    rectify_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Durations:
+    count: int
+    mean_s: float | None
+    median_s: float | None
+    max_s: float | None
+    over_target: int
+    target_s: float
+
+    @property
+    def share_over_target(self) -> float | None:
+        return self.over_target / self.count if self.count else None
+
+
+@dataclass(frozen=True)
+class TicketFigures:
+    issued: int
+    called: int
+    served: int
+    no_show: int
+    transferred: int
+    abandoned: int
+    waiting: Durations
+    service: Durations
+
+
+@dataclass
+class Report:
+    """The figures for the hall and broken down per window and per clerk."""
+
+    tickets: TicketFigures
+    per_window: dict[int, TicketFigures]
+    per_clerk: dict[str, TicketFigures]
+    idle_s: dict[int, float]
+    cases: dict[str, int]                                   # decision: count
+    cases_by_item: dict[tuple[str, str], dict[str, int]]    # (department, item): decision: n
+    uploads: dict[str, int]
+    evaluations: dict[str, int]                             # level: count
+    satisfaction: float | None
+    bad_reviews: list[EvaluationRecord]
+    online_rate: float | None
+    at_most_one_visit: float | None
+    arrivals_by_hour: dict[int, int] = field(default_factory=dict)
+    waiting_by_hour: dict[int, float] = field(default_factory=dict)   # mean waiting (s)
+
+
+def _seconds(a: datetime | None, b: datetime | None) -> float | None:
+    if a is None or b is None:
+        return None
+    return (b - a).total_seconds()
+
+
+def durations(values: Iterable[float], target_s: float) -> Durations:
+    data = sorted(values)
+    if not data:
+        return Durations(0, None, None, None, 0, target_s)
+    return Durations(len(data), statistics.fmean(data), statistics.median(data), data[-1],
+                     sum(1 for v in data if v > target_s), target_s)
+
+
+def ticket_figures(tickets: Sequence[TicketRecord], wait_target_s: float,
+                   service_target_s: float) -> TicketFigures:
+    waits = [w for t in tickets if (w := _seconds(t.issued_at, t.called_at)) is not None]
+    services = [s for t in tickets if t.state == "finished"
+                and (s := _seconds(t.started_at, t.finished_at)) is not None]
+    return TicketFigures(
+        issued=len(tickets),
+        called=sum(1 for t in tickets if t.called_at is not None),
+        served=sum(1 for t in tickets if t.state == "finished"),
+        no_show=sum(1 for t in tickets if t.state == "no_show"),
+        transferred=sum(1 for t in tickets if t.transferred),
+        abandoned=sum(1 for t in tickets if t.state == "waiting" and t.called_at is None),
+        waiting=durations(waits, wait_target_s),
+        service=durations(services, service_target_s),
+    )
+
+
+def idle_seconds(events: Sequence[WindowEvent], tickets: Sequence[TicketRecord],
+                 serves: dict[int, frozenset[str]], end: datetime) -> dict[int, float]:
+    """Per window: seconds open and free while someone it could serve was waiting.
+
+    A ticket waits for its service from arrival until its first call (or ``end``).
+    """
+    # when the waiting count of each service changes: +1 at arrival, -1 at first call
+    changes: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
+    for t in tickets:
+        changes[t.service].append((t.issued_at, 1))
+        changes[t.service].append((t.called_at or end, -1))
+    idle: dict[int, float] = {}
+    by_window: dict[int, list[WindowEvent]] = defaultdict(list)
+    for e in sorted(events, key=lambda e: e.at):
+        by_window[e.window].append(e)
+    for window, evs in by_window.items():
+        free_since: datetime | None = None
+        free: list[tuple[datetime, datetime]] = []
+        open_, busy = False, False
+        for e in evs:
+            was_free = open_ and not busy
+            if e.action in ("sign_in", "resume"):
+                open_ = True
+                if e.action == "sign_in":
+                    busy = False
+            elif e.action in ("sign_out", "pause"):
+                open_ = False
+            elif e.action in ("call", "return"):
+                busy = True
+            elif e.action in ("finish", "no_show", "transfer", "hold", "manual_finish"):
+                busy = False
+            now_free = open_ and not busy
+            if now_free and not was_free:
+                free_since = e.at
+            elif was_free and not now_free and free_since is not None:
+                free.append((free_since, e.at))
+                free_since = None
+        if free_since is not None and end > free_since:
+            free.append((free_since, end))
+        mine = sorted(c for s in serves.get(window, frozenset()) for c in changes.get(s, ()))
+        idle[window] = _overlap_with_waiting(free, mine)
+    return idle
+
+
+def _overlap_with_waiting(free: list[tuple[datetime, datetime]],
+                          changes: list[tuple[datetime, int]]) -> float:
+    """Seconds of the ``free`` intervals during which the waiting count was above 0."""
+    # the periods when someone was waiting, from the +1/-1 changes
+    waiting: list[tuple[datetime, datetime]] = []
+    level, since = 0, None
+    for at, delta in changes:
+        before = level
+        level += delta
+        if before == 0 and level > 0:
+            since = at
+        elif before > 0 and level == 0 and since is not None:
+            waiting.append((since, at))
+            since = None
+    total = 0.0
+    for a0, a1 in free:
+        for b0, b1 in waiting:
+            lo, hi = max(a0, b0), min(a1, b1)
+            if hi > lo:
+                total += (hi - lo).total_seconds()
+    return total
+
+
+def build(tickets: Sequence[TicketRecord], events: Sequence[WindowEvent],
+          serves: dict[int, frozenset[str]], cases: Sequence[CaseRecord],
+          evaluations: Sequence[EvaluationRecord], end: datetime,
+          wait_target_s: float = 20 * 60, service_target_s: float = 30 * 60) -> Report:
+    per_window: dict[int, list[TicketRecord]] = defaultdict(list)
+    per_clerk: dict[str, list[TicketRecord]] = defaultdict(list)
+    for t in tickets:
+        if t.window is not None:
+            per_window[t.window].append(t)
+        if t.clerk:
+            per_clerk[t.clerk].append(t)
+    by_item: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for c in cases:
+        by_item[(c.department, c.item_name)][c.decision] += 1
+    final = [c for c in cases if c.decision in ("accept", "refuse")]
+    levels = Counter(e.level for e in evaluations)
+    satisfied = levels["very_satisfied"] + levels["satisfied"]
+    arrivals: Counter[int] = Counter(t.issued_at.hour for t in tickets)
+    waits_by_hour: dict[int, list[float]] = defaultdict(list)
+    for t in tickets:
+        wait = _seconds(t.issued_at, t.called_at)
+        if wait is not None:
+            waits_by_hour[t.issued_at.hour].append(wait)
+    return Report(
+        tickets=ticket_figures(tickets, wait_target_s, service_target_s),
+        per_window={w: ticket_figures(ts, wait_target_s, service_target_s)
+                    for w, ts in sorted(per_window.items())},
+        per_clerk={c: ticket_figures(ts, wait_target_s, service_target_s)
+                   for c, ts in sorted(per_clerk.items())},
+        idle_s=idle_seconds(events, tickets, serves, end),
+        cases=dict(Counter(c.decision for c in cases)),
+        cases_by_item={k: dict(v) for k, v in sorted(by_item.items())},
+        uploads=dict(Counter(c.upload for c in cases)),
+        evaluations=dict(levels),
+        satisfaction=satisfied / len(evaluations) if evaluations else None,
+        bad_reviews=sorted((e for e in evaluations if e.level in ("unsatisfied",
+                                                                   "very_unsatisfied")),
+                           key=lambda e: e.at),
+        online_rate=sum(1 for c in cases if c.online) / len(cases) if cases else None,
+        at_most_one_visit=(sum(1 for c in final if c.visits <= 1) / len(final)
+                           if final else None),
+        arrivals_by_hour=dict(sorted(arrivals.items())),
+        waiting_by_hour={h: statistics.fmean(v) for h, v in sorted(waits_by_hour.items())},
+    )

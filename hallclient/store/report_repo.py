@@ -1,0 +1,108 @@
+"""Reading a period's records for the supervisor's report (core.report), by index only:
+tickets by day, window events and evaluations by time, cases by the time they were decided.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from hallclient.core.report import CaseRecord, EvaluationRecord, TicketRecord, WindowEvent
+
+WINDOW_ACTIONS = ("sign_in", "sign_out", "pause", "resume", "call", "finish", "no_show",
+                  "transfer", "hold", "return", "manual_finish")
+
+
+def _dt(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _days(first: date, last: date) -> list[str]:
+    return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+
+
+def tickets(conn: sqlite3.Connection, first: date, last: date) -> list[TicketRecord]:
+    days = _days(first, last)
+    marks = ", ".join("?" for _ in days)
+    rows = conn.execute(
+        "SELECT t.number, t.service, t.state, t.issued_at, t.called_at, t.started_at,"
+        " t.finished_at, t.window, t.clerk, t.day FROM tickets t"
+        f" WHERE t.day IN ({marks}) ORDER BY t.day, t.id", days).fetchall()
+    moved: set[tuple[str, str]] = set()
+    first_call: dict[tuple[str, str], str] = {}
+    issued_for: dict[tuple[str, str], str] = {}
+    # a transfer changes the ticket's service and clears its call time: what it waited for
+    # and when it was first called are read from the log
+    for when, number, action, detail in conn.execute(
+            "SELECT at, ticket, action, detail FROM event_log WHERE at >= ? AND at < ?"
+            " AND action IN ('issue', 'transfer', 'call') AND ticket IS NOT NULL ORDER BY seq",
+            (days[0], _after(last))):
+        key = (when[:10], number)
+        if action == "transfer":
+            moved.add(key)
+        elif action == "call":
+            first_call.setdefault(key, when)
+        elif detail:
+            issued_for[key] = str(json.loads(detail).get("service", ""))
+    return [TicketRecord(number=r[0], service=issued_for.get((r[9], r[0])) or r[1], state=r[2],
+                         issued_at=_dt(r[3]) or datetime.min,
+                         called_at=_dt(first_call.get((r[9], r[0])) or r[4]), started_at=_dt(r[5]),
+                         finished_at=_dt(r[6]), window=r[7], clerk=r[8],
+                         transferred=(r[9], r[0]) in moved)
+            for r in rows]
+
+
+def _after(last: date) -> str:
+    return (last + timedelta(days=1)).isoformat()
+
+
+def window_events(conn: sqlite3.Connection, first: date, last: date) -> list[WindowEvent]:
+    marks = ", ".join("?" for _ in WINDOW_ACTIONS)
+    rows = conn.execute(
+        "SELECT at, window, action FROM event_log WHERE at >= ? AND at < ?"
+        f" AND window IS NOT NULL AND action IN ({marks}) ORDER BY seq",
+        (first.isoformat(), _after(last), *WINDOW_ACTIONS))
+    return [WindowEvent(datetime.fromisoformat(r[0]), int(r[1]), r[2]) for r in rows]
+
+
+def serves(conn: sqlite3.Connection) -> dict[int, frozenset[str]]:
+    found: dict[int, set[str]] = {}
+    for window, service in conn.execute("SELECT window, service FROM window_services"):
+        found.setdefault(int(window), set()).add(str(service))
+    return {w: frozenset(s) for w, s in found.items()}
+
+
+def cases(conn: sqlite3.Connection, first: date, last: date) -> list[CaseRecord]:
+    rows = conn.execute(
+        "SELECT c.case_no, c.item_name, coalesce(i.department, ''), c.decision,"
+        " c.preapplication_code IS NOT NULL OR c.source IN (2, 3), c.visits, c.window, c.clerk,"
+        " (SELECT o.state FROM outbox o WHERE o.case_id = c.id AND o.kind = 'case_upsert'"
+        "  ORDER BY o.id DESC LIMIT 1)"
+        " FROM cases c LEFT JOIN catalog_items i ON i.impl_code = c.impl_code"
+        " WHERE c.decided_at >= ? AND c.decided_at < ? ORDER BY c.decided_at",
+        (first.isoformat(), _after(last)))
+    upload = {"done": "sent", "pending": "pending", "needs_attention": "attention", None: "none"}
+    return [CaseRecord(r[0], r[1], r[2], r[3], bool(r[4]), int(r[5]),
+                       upload.get(r[8], str(r[8])), r[6], r[7]) for r in rows]
+
+
+def evaluations(conn: sqlite3.Connection, first: date, last: date) -> list[EvaluationRecord]:
+    rows = conn.execute(
+        "SELECT level, at, window, clerk, case_no, ticket, reasons, comment, rectify_by"
+        " FROM evaluations WHERE at >= ? AND at < ? ORDER BY at",
+        (first.isoformat(), _after(last)))
+    return [EvaluationRecord(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4], r[5],
+                             tuple(json.loads(r[6] or "[]")), r[7] or "", r[8]) for r in rows]
+
+
+def load(conn: sqlite3.Connection, first: date, last: date) -> dict[str, Any]:
+    """Everything core.report.build needs for the period, read in one transaction."""
+    conn.execute("BEGIN")
+    try:
+        return {"tickets": tickets(conn, first, last), "events": window_events(conn, first, last),
+                "serves": serves(conn), "cases": cases(conn, first, last),
+                "evaluations": evaluations(conn, first, last)}
+    finally:
+        conn.execute("COMMIT")

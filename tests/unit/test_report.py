@@ -1,0 +1,205 @@
+"""The supervisor's report: every figure on a day whose answers are known by hand, random
+days against a plain minute-by-minute reference, and the figures read back from a real
+database after a day of real queue actions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hallclient.core import report
+from hallclient.core.report import CaseRecord, EvaluationRecord, TicketRecord, WindowEvent
+from hallclient.core.tickets import PriorityClass
+from hallclient.store import report_repo
+
+from ..conftest import CST
+
+DAY = datetime(2026, 11, 27, tzinfo=CST)
+
+
+def at(hh: int, mm: int) -> datetime:
+    return DAY.replace(hour=hh, minute=mm)
+
+
+def test_a_day_worked_out_by_hand():
+    tickets = [
+        # waited 10 min, served 20 min at window 1
+        TicketRecord("A001", "ZH", "finished", at(9, 0), at(9, 10), at(9, 11), at(9, 31), 1, "li"),
+        # waited 35 min (over the 20 min target), served 10 min at window 1
+        TicketRecord("A002", "ZH", "finished", at(9, 5), at(9, 40), at(9, 41), at(9, 51), 1, "li"),
+        # called at window 2 after 32 min, did not come
+        TicketRecord("B001", "SC", "no_show", at(9, 20), at(9, 52), None, None, 2, "wang"),
+        # sent from SC to ZH and served at window 2 after waiting 5 min
+        TicketRecord("B002", "ZH", "finished", at(10, 0), at(10, 5), at(10, 5), at(10, 45), 2,
+                     "wang", transferred=True),
+        # never called: abandoned
+        TicketRecord("A003", "ZH", "waiting", at(11, 0)),
+    ]
+    events = [WindowEvent(at(8, 50), 1, "sign_in"), WindowEvent(at(9, 10), 1, "call"),
+              WindowEvent(at(9, 31), 1, "finish"), WindowEvent(at(9, 40), 1, "call"),
+              WindowEvent(at(9, 51), 1, "finish"), WindowEvent(at(10, 0), 1, "pause"),
+              WindowEvent(at(11, 30), 1, "resume"), WindowEvent(at(11, 45), 1, "sign_out"),
+              WindowEvent(at(9, 30), 2, "sign_in"), WindowEvent(at(9, 52), 2, "call"),
+              WindowEvent(at(9, 55), 2, "no_show"), WindowEvent(at(10, 5), 2, "call"),
+              WindowEvent(at(10, 45), 2, "finish"), WindowEvent(at(11, 0), 2, "sign_out")]
+    serves = {1: frozenset({"ZH"}), 2: frozenset({"SC", "ZH"})}
+    cases = [
+        CaseRecord("N1", "个体工商户登记", "市场监管局", "accept", True, 1, "sent", 1, "li"),
+        CaseRecord("N2", "个体工商户登记", "市场监管局", "accept", False, 2, "pending", 1, "li"),
+        CaseRecord("N3", "社保卡补办", "人社局", "refuse", False, 1, "attention", 2, "wang"),
+        CaseRecord("N4", "社保卡补办", "人社局", "correct", True, 1, "sent", 2, "wang"),
+    ]
+    evaluations = [
+        EvaluationRecord("very_satisfied", at(9, 32), 1, "li"),
+        EvaluationRecord("satisfied", at(9, 52), 1, "li"),
+        EvaluationRecord("basic", at(10, 46), 2, "wang"),
+        EvaluationRecord("unsatisfied", at(10, 47), 2, "wang", "N3", None, ("等候时间长",), "",
+                         "2026-12-04"),
+    ]
+    r = report.build(tickets, events, serves, cases, evaluations, end=at(12, 0))
+
+    t = r.tickets
+    assert (t.issued, t.called, t.served, t.no_show, t.transferred, t.abandoned) == (5, 4, 3, 1, 1, 1)
+    assert t.waiting.count == 4
+    assert t.waiting.mean_s == (10 + 35 + 32 + 5) * 60 / 4
+    assert t.waiting.median_s == (10 + 32) * 60 / 2
+    assert t.waiting.max_s == 35 * 60
+    assert t.waiting.over_target == 2 and t.waiting.share_over_target == 0.5     # 35, 32 > 20
+    assert (t.service.count, t.service.mean_s, t.service.max_s) == (3, (20 + 10 + 40) * 60 / 3,
+                                                                    40 * 60)
+    assert t.service.over_target == 1                                            # 40 > 30
+    assert r.per_window[1].served == 2 and r.per_window[2].no_show == 1
+    assert r.per_clerk["wang"].issued == 2
+    # window 1: free 8:50-9:10 while A001 waits from 9:00 (10 min); free 9:31-9:40 while A002
+    # waits (9 min); free 9:51-10:00 while nobody waits for ZH (B002 counts as ZH from
+    # 10:00); paused 10:00-11:30; free 11:30-11:45 while A003 waits (15 min)
+    assert r.idle_s[1] == (10 + 9 + 15) * 60
+    # window 2: free 9:30-9:52 with B001 (SC) waiting since 9:20 (22 min), 9:55-10:05 with
+    # B002 waiting from 10:00 (5 min), 10:45-11:00 with A003 from 11:00 (0)
+    assert r.idle_s[2] == (22 + 5) * 60
+    assert r.cases == {"accept": 2, "refuse": 1, "correct": 1}
+    assert r.cases_by_item[("人社局", "社保卡补办")] == {"refuse": 1, "correct": 1}
+    assert r.uploads == {"sent": 2, "pending": 1, "attention": 1}
+    assert r.satisfaction == 2 / 4
+    assert [e.case_no for e in r.bad_reviews] == ["N3"]
+    assert r.bad_reviews[0].rectify_by == "2026-12-04"
+    assert r.online_rate == 2 / 4
+    assert r.at_most_one_visit == 2 / 3          # of N1, N2, N3 (decided); N2 came twice
+    assert r.arrivals_by_hour == {9: 3, 10: 1, 11: 1}
+    assert r.waiting_by_hour == {9: (10 + 35 + 32) * 60 / 3, 10: 5 * 60}
+
+
+def test_nothing_to_report_gives_no_rates():
+    r = report.build([], [], {}, [], [], end=at(18, 0))
+    assert r.satisfaction is None and r.online_rate is None and r.at_most_one_visit is None
+    assert r.tickets.waiting.mean_s is None and r.tickets.waiting.share_over_target is None
+
+
+# -- random days against a minute-by-minute reference ---------------------------------------
+
+@st.composite
+def days(draw):
+    n = draw(st.integers(0, 12))
+    tickets = []
+    for i in range(n):
+        issued = draw(st.integers(0, 400))
+        called = draw(st.one_of(st.none(), st.integers(issued, 480)))
+        service = draw(st.sampled_from(["ZH", "SC"]))
+        if called is None:
+            tickets.append(TicketRecord(f"T{i}", service, "waiting", at(8, 0) + timedelta(
+                minutes=issued)))
+            continue
+        start = called + draw(st.integers(0, 5))
+        finish = start + draw(st.integers(1, 60))
+        state = draw(st.sampled_from(["finished", "no_show"]))
+        m = lambda x: at(8, 0) + timedelta(minutes=x)  # noqa: E731
+        tickets.append(TicketRecord(f"T{i}", service, state, m(issued), m(called),
+                                    m(start) if state == "finished" else None,
+                                    m(finish) if state == "finished" else None,
+                                    draw(st.sampled_from([1, 2]))))
+    events = []
+    for window in (1, 2):
+        for minute, action in draw(st.lists(st.tuples(
+                st.integers(0, 480),
+                st.sampled_from(["sign_in", "sign_out", "pause", "resume", "call", "finish",
+                                 "hold", "return"])), max_size=14)):
+            events.append(WindowEvent(at(8, 0) + timedelta(minutes=minute), window, action))
+    return tickets, sorted(events, key=lambda e: e.at)
+
+
+def reference_idle(events, tickets, serves, end_minute):
+    """Walk the day a minute at a time."""
+    idle = {}
+    for window in {e.window for e in events}:
+        mine = [e for e in events if e.window == window]
+        total = 0
+        for minute in range(end_minute):
+            t = at(8, 0) + timedelta(minutes=minute)
+            open_ = busy = False
+            for e in mine:                   # the state after every event up to t
+                if e.at > t:
+                    break
+                if e.action in ("sign_in", "resume"):
+                    open_ = True
+                    busy = busy and e.action != "sign_in"
+                elif e.action in ("sign_out", "pause"):
+                    open_ = False
+                elif e.action in ("call", "return"):
+                    busy = True
+                else:
+                    busy = False
+            waiting = any(tk.service in serves[window] and tk.issued_at <= t
+                          and (tk.called_at is None or tk.called_at > t) for tk in tickets)
+            total += 60 if open_ and not busy and waiting else 0
+        idle[window] = total
+    return idle
+
+
+@settings(max_examples=150, deadline=None)
+@given(days())
+def test_random_days_match_a_minute_by_minute_walk(day):
+    tickets, events = day
+    serves = {1: frozenset({"ZH"}), 2: frozenset({"ZH", "SC"})}
+    end = at(8, 0) + timedelta(minutes=480)
+    r = report.build(tickets, events, serves, [], [], end=end)
+    assert r.idle_s == reference_idle(events, tickets, serves, 480)
+    waits = sorted((tk.called_at - tk.issued_at).total_seconds() for tk in tickets
+                   if tk.called_at)
+    assert r.tickets.waiting.count == len(waits)
+    assert r.tickets.waiting.max_s == (waits[-1] if waits else None)
+    assert r.tickets.waiting.over_target == sum(1 for w in waits if w > 20 * 60)
+    assert r.tickets.abandoned == sum(1 for tk in tickets if tk.called_at is None)
+    assert r.tickets.served + r.tickets.no_show + r.tickets.abandoned == r.tickets.issued
+
+
+# -- read back from a real database after a day of real actions -----------------------------
+
+def test_the_figures_come_back_from_the_database(queue, clock, db):
+    clock.now = at(8, 50)
+    queue.sign_in(1, "li")
+    clock.now = at(9, 0)
+    a1 = queue.issue("ZH").ticket
+    clock.now = at(9, 5)
+    queue.issue("ZH", PriorityClass.NORMAL)
+    clock.now = at(9, 10)
+    assert queue.call_next(1, "li").id == a1.id
+    clock.now = at(9, 11)
+    queue.start(1, "li", a1.id)
+    clock.now = at(9, 31)
+    queue.finish(1, "li", a1.id)
+    clock.now = at(9, 40)
+    a2 = queue.call_next(1, "li")
+    clock.now = at(9, 41)
+    queue.transfer(1, "li", a2.id, to_service="SC")
+    clock.now = at(10, 0)
+    data = report_repo.load(db.conn, date(2026, 11, 27), date(2026, 11, 27))
+    r = report.build(end=at(10, 0), **data)
+    assert [t.number for t in data["tickets"]] == ["A001", "A002"]
+    assert r.tickets.served == 1 and r.tickets.transferred == 1 and r.tickets.called == 2
+    assert r.tickets.waiting.max_s == 35 * 60
+    assert r.tickets.service.mean_s == 20 * 60
+    # window 1 was free 8:50-9:10 (A001 waiting from 9:00) and 9:31-9:40 (A002 waiting)
+    # and free again from 9:41 with nobody waiting for ZH or ZX
+    assert r.idle_s[1] == (10 + 9) * 60

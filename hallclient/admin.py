@@ -36,6 +36,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     join.add_argument("url", help="大厅服务器地址，如 http://192.168.1.10:8710")
     join.add_argument("device_id", help="在大厅服务器登记的设备标识（hall-server add-device 时填写的）")
     join.add_argument("--token-stdin", action="store_true", help="从标准输入读令牌")
+    rep = cmds.add_parser("report", help="值班长日报：导出 Excel(xlsx) / CSV / PDF")
+    rep.add_argument("--date", required=True, help="日期 YYYY-MM-DD（或区间起点）")
+    rep.add_argument("--to", help="区间终点 YYYY-MM-DD（含）")
+    rep.add_argument("--format", choices=["xlsx", "csv", "pdf"], default="xlsx")
+    rep.add_argument("--out", help="输出文件（默认：数据目录 reports/ 下）")
     hall = cmds.add_parser("import-hall", help="导入大厅业务与窗口配置（JSON）")
     hall.add_argument("file", nargs="?", help="JSON 文件；省略则导入示范大厅")
     conf = cmds.add_parser("config", help="查看或修改配置")
@@ -194,6 +199,63 @@ def _join_hall(args: argparse.Namespace, data_dir: Path) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace, data_dir: Path) -> int:
+    import os
+    from datetime import date, datetime, time, timedelta
+
+    from hallclient.core import report
+    from hallclient.documents import report_tables
+    from hallclient.store import log_repo, report_repo
+    from hallclient.store.db import open_database
+
+    try:
+        first = date.fromisoformat(args.date)
+        last = date.fromisoformat(args.to) if args.to else first
+    except ValueError:
+        print("日期应写成 YYYY-MM-DD", file=sys.stderr)
+        return 2
+    if last < first:
+        print("区间终点早于起点", file=sys.stderr)
+        return 2
+    config = Config(data_dir / CONFIG_FILE)
+    path = data_dir / DB_FILE
+    if not path.exists():
+        print(f"没有数据库：{path}", file=sys.stderr)
+        return 3
+    db = open_database(path)
+    try:
+        data = report_repo.load(db.conn, first, last)
+        verdict = log_repo.verify(db.conn)
+    finally:
+        db.close()
+    now = datetime.now().astimezone()
+    end = min(now, datetime.combine(last + timedelta(days=1), time(), now.tzinfo))
+    built = report.build(end=end, wait_target_s=config["report.wait_target_minutes"] * 60,
+                         service_target_s=config["report.service_target_minutes"] * 60, **data)
+    status = (f"完整（{verdict.entries} 条，哈希链校验通过）" if verdict.intact
+              else f"被改动：第 {verdict.broken_seq} 条起 {verdict.reason}")
+    tables = report_tables.views(built, status)
+    period = first.isoformat() if last == first else f"{first.isoformat()} 至 {last.isoformat()}"
+    heading = f"{config['hall.name']} 值班长日报 {period}"
+    name = f"日报-{period.replace(' 至 ', '_')}.{args.format}"
+    out = Path(args.out) if args.out else data_dir / "reports" / name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if args.format == "csv":
+        report_tables.write_csv(tables, out, heading)
+    elif args.format == "xlsx":
+        report_tables.write_xlsx(tables, out, heading)
+    else:
+        if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                                     or os.environ.get("WAYLAND_DISPLAY")):
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from PySide6.QtGui import QGuiApplication
+
+        _app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
+        report_tables.write_pdf(tables, out, heading)
+    print(f"已导出 {out}")
+    return 0 if verdict.intact else 1
+
+
 def _add_clerk(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.services.context import open_context
 
@@ -256,6 +318,7 @@ _COMMANDS = {
     "sync-now": _sync_now,
     "set-device": _set_device,
     "join-hall": _join_hall,
+    "report": _report,
     "import-hall": _import_hall,
     "config": _config,
 }

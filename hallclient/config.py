@@ -83,6 +83,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("sync.warn_after_minutes", float, 60.0, "办件超过多少分钟未上传时醒目提示"),
     Option("evaluation.after_finish", _bool, True, "办结后自动在评价器（副屏）上请申请人评价"),
     Option("evaluation.rectify_days", int, 5, "差评整改时限（工作日，各省 5-15 天不等）"),
+    Option("report.wait_target_minutes", float, 20.0, "日报：等候时间目标（分钟），超过即计入超时占比"),
+    Option("report.service_target_minutes", float, 30.0, "日报：办理时间目标（分钟）"),
     Option("keys.call_next", str, "F1", "快捷键：呼叫下一位"),
     Option("keys.recall", str, "F2", "快捷键：重呼"),
     Option("keys.no_show", str, "F3", "快捷键：过号"),

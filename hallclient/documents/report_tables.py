@@ -1,0 +1,219 @@
+"""The supervisor's report as tables (one per view), and those tables as CSV, XLSX and PDF.
+
+Every export is made from the same tables, so what is on screen, in Excel/WPS and on paper
+is the same figure. Times are in minutes; rates are fractions shown as percentages.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hallclient.core.evaluation import LABELS, Level
+from hallclient.core.report import ONLINE_RATE_TARGETS, Durations, Report, TicketFigures
+
+TEXT, INT, MINUTES, PERCENT = "text", "int", "minutes", "percent"
+DECISIONS = (("accept", "受理"), ("correct", "补正"), ("refuse", "不予受理"))
+UPLOADS = (("sent", "已上传"), ("pending", "待上传"), ("attention", "需处理"), ("none", "无需上传"))
+
+
+@dataclass
+class View:
+    title: str
+    headers: list[str]
+    formats: list[str]
+    rows: list[list[Any]]
+
+
+def _min(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 60, 1)
+
+
+def _ticket_row(f: TicketFigures) -> list[Any]:
+    return [f.called, f.served, f.no_show, f.transferred, _min(f.waiting.mean_s),
+            _min(f.waiting.max_s), f.waiting.share_over_target, _min(f.service.mean_s),
+            f.service.share_over_target]
+
+
+TICKET_HEADERS = ["呼叫", "办结", "过号", "转移", "平均等候(分)", "最长等候(分)", "等候超时占比",
+                  "平均办理(分)", "办理超时占比"]
+TICKET_FORMATS = [INT, INT, INT, INT, MINUTES, MINUTES, PERCENT, MINUTES, PERCENT]
+
+
+def _durations(name: str, d: Durations) -> list[list[Any]]:
+    target = f"目标 {d.target_s / 60:.0f} 分钟"
+    return [[f"平均{name}(分)", _min(d.mean_s), target], [f"{name}中位数(分)", _min(d.median_s), ""],
+            [f"最长{name}(分)", _min(d.max_s), ""],
+            [f"{name}超过目标的占比", d.share_over_target, target]]
+
+
+def views(r: Report, log_status: str = "") -> list[View]:
+    t = r.tickets
+    targets = " / ".join(f"{x:.0%}" for x in ONLINE_RATE_TARGETS)
+    summary: list[list[Any]] = [
+        ["取号", t.issued, ""], ["呼叫", t.called, ""], ["办结", t.served, ""],
+        ["过号", t.no_show, ""], ["转移", t.transferred, ""], ["未叫号离开（弃号）", t.abandoned, ""],
+        *_durations("等候", t.waiting), *_durations("办理", t.service),
+        ["满意率（非常满意+满意）/全部评价", r.satisfaction, ""],
+        ["差评", len(r.bad_reviews), "须在整改期限内整改"],
+        ["网上办件率", r.online_rate, f"目标 {targets}"],
+        ["最多跑一次", r.at_most_one_visit, "目标 100%"],
+        ["办件（受理/补正/不予受理）",
+         "/".join(str(r.cases.get(k, 0)) for k, _ in DECISIONS), ""],
+        ["上报（已上传/待上传/需处理）",
+         "/".join(str(r.uploads.get(k, 0)) for k, _ in UPLOADS[:3]), ""],
+    ]
+    if log_status:
+        summary.append(["操作日志", log_status, ""])
+    summary_formats = [TEXT, TEXT, TEXT]
+    rows_fmt = [[name, value, note] for name, value, note in summary]
+    window_rows = [[w, *_ticket_row(f), _min(r.idle_s.get(w, 0.0))]
+                   for w, f in r.per_window.items()]
+    for w in sorted(set(r.idle_s) - set(r.per_window)):
+        window_rows.append([w, *([0] * 4), None, None, None, None, None, _min(r.idle_s[w])])
+    window_rows.sort(key=lambda row: row[0])
+    return [
+        View("总览", ["指标", "数值", "说明"], summary_formats, rows_fmt),
+        View("窗口", ["窗口", *TICKET_HEADERS, "有人等候时空闲(分)"],
+             [INT, *TICKET_FORMATS, MINUTES], window_rows),
+        View("人员", ["人员", *TICKET_HEADERS], [TEXT, *TICKET_FORMATS],
+             [[c, *_ticket_row(f)] for c, f in r.per_clerk.items()]),
+        View("办件", ["部门", "事项", *(label for _, label in DECISIONS), "合计"],
+             [TEXT, TEXT, INT, INT, INT, INT],
+             [[dept, item, *(by.get(k, 0) for k, _ in DECISIONS), sum(by.values())]
+              for (dept, item), by in r.cases_by_item.items()]),
+        View("评价", ["评价", "条数", "占比"], [TEXT, INT, PERCENT],
+             [[LABELS[level], r.evaluations.get(level.value, 0),
+               (r.evaluations.get(level.value, 0) / sum(r.evaluations.values())
+                if r.evaluations else None)] for level in Level]),
+        View("差评", ["时间", "窗口", "人员", "办件编号", "排队号", "原因", "意见", "整改期限"],
+             [TEXT, INT, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT],
+             [[e.at.strftime("%Y-%m-%d %H:%M"), e.window, e.clerk or "", e.case_no or "",
+               e.ticket or "", "、".join(e.reasons), e.comment, e.rectify_by or ""]
+              for e in r.bad_reviews]),
+        View("时段", ["时段", "到达(人)", "平均等候(分)"], [TEXT, INT, MINUTES],
+             [[f"{h:02d}:00-{h + 1:02d}:00", r.arrivals_by_hour.get(h, 0),
+               _min(r.waiting_by_hour.get(h))]
+              for h in sorted(set(r.arrivals_by_hour) | set(r.waiting_by_hour))]),
+    ]
+
+
+def _text(value: Any, fmt: str) -> str:
+    if value is None:
+        return "—"
+    if fmt == PERCENT and isinstance(value, float):
+        return f"{value:.1%}"
+    if fmt == MINUTES and isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def _cell_format(value: Any, fmt: str) -> str:
+    """The format of one cell: a 总览 value that is a fraction is a percentage."""
+    if fmt == TEXT and isinstance(value, float):
+        return PERCENT
+    return fmt
+
+
+def write_csv(tables: list[View], path: Path, heading: str) -> None:
+    """UTF-8 with BOM (Excel opens it as Chinese text); one block per view."""
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow([heading])
+        for view in tables:
+            out.writerow([])
+            out.writerow([f"【{view.title}】"])
+            out.writerow(view.headers)
+            for row in view.rows:
+                out.writerow([_text(v, _cell_format(v, f)) for v, f in
+                              zip(row, view.formats, strict=False)])
+
+
+def write_xlsx(tables: list[View], path: Path, heading: str) -> None:
+    """One sheet per view, Chinese headers, numbers stored as numbers with formats."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    book.remove(book.active)
+    for view in tables:
+        sheet = book.create_sheet(view.title)
+        sheet.append([heading])
+        sheet["A1"].font = Font(bold=True, size=13)
+        sheet.append(view.headers)
+        for cell in sheet[2]:
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="DDEBF7")
+            cell.alignment = Alignment(horizontal="center", wrap_text=True)
+        for row in view.rows:
+            sheet.append(row)
+            for cell, value, fmt in zip(sheet[sheet.max_row], row, view.formats, strict=False):
+                kind = _cell_format(value, fmt)
+                if kind == PERCENT:
+                    cell.number_format = "0.0%"
+                elif kind == MINUTES:
+                    cell.number_format = "0.0"
+                elif kind == INT:
+                    cell.number_format = "0"
+        for i, header in enumerate(view.headers, start=1):
+            widest = max([len(str(header))] + [len(_text(r[i - 1], view.formats[i - 1]))
+                                               for r in view.rows if len(r) >= i])
+            sheet.column_dimensions[get_column_letter(i)].width = min(60, 4 + widest * 1.8)
+        sheet.freeze_panes = "A3"
+    book.save(path)
+
+
+def html(tables: list[View], heading: str) -> str:
+    """The report as HTML for the print preview and the PDF (QTextDocument)."""
+    from html import escape
+
+    parts = [f"<h2>{escape(heading)}</h2>"]
+    for view in tables:
+        parts.append(f"<h3>{escape(view.title)}</h3>")
+        parts.append('<table border="1" cellspacing="0" cellpadding="3">')
+        parts.append("<tr>" + "".join(f"<th>{escape(h)}</th>" for h in view.headers) + "</tr>")
+        for row in view.rows:
+            parts.append("<tr>" + "".join(
+                f"<td>{escape(_text(v, _cell_format(v, f)))}</td>"
+                for v, f in zip(row, view.formats, strict=False)) + "</tr>")
+        if not view.rows:
+            parts.append(f'<tr><td colspan="{len(view.headers)}">（无）</td></tr>')
+        parts.append("</table>")
+    return "\n".join(parts)
+
+
+def write_pdf(tables: list[View], path: Path, heading: str) -> Path:
+    """A4 pages (needs a QGuiApplication for the fonts)."""
+    from PySide6.QtCore import QMarginsF, QRectF, QSizeF
+    from PySide6.QtGui import QPageLayout, QPageSize, QPainter, QPdfWriter, QTextDocument
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = QPdfWriter(str(path))
+    writer.setResolution(150)
+    writer.setTitle(heading)
+    writer.setCreator("hallclient")
+    layout = QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
+                         QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
+    writer.setPageLayout(layout)
+    rect = layout.paintRectPixels(writer.resolution())
+    doc = QTextDocument()
+    doc.documentLayout().setPaintDevice(writer)
+    doc.setDocumentMargin(0)
+    doc.setPageSize(QSizeF(rect.width(), rect.height()))
+    doc.setHtml(html(tables, heading))
+    painter = QPainter(writer)
+    try:
+        for page in range(max(1, doc.pageCount())):
+            if page:
+                writer.newPage()
+            painter.save()
+            painter.translate(0, -page * rect.height())
+            doc.drawContents(painter, QRectF(0, page * rect.height(), rect.width(), rect.height()))
+            painter.restore()
+    finally:
+        painter.end()
+    del writer
+    return path

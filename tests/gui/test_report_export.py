@@ -1,0 +1,126 @@
+"""A day at a real counter, then `admin report` to XLSX, CSV and PDF: the exported figures
+are the computed ones, and each file opens (openpyxl, a UTF-8 BOM, QtPdf)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from openpyxl import load_workbook
+from PySide6.QtPdf import QPdfDocument
+
+from hallclient.app import main
+from hallclient.config import CONFIG_FILE, Config
+from hallclient.core import report
+from hallclient.core.cases import CaseDraft, Decision
+from hallclient.core.evaluation import Level
+from hallclient.core.tickets import PriorityClass
+from hallclient.services.context import open_context
+from hallclient.services.evaluation_service import save_evaluation
+from hallclient.store import report_repo
+from hallclient.store.db import DB_FILE, open_database
+
+from ..conftest import CST, FakeClock
+from ..unit.test_case_desk import PERSON, complete, item
+
+DAY = date(2026, 11, 20)
+
+
+@pytest.fixture
+def day_at_the_counter(tmp_path, demo_hall, demo_catalog):
+    data = tmp_path / "data"
+    data.mkdir()
+    config = Config(data / CONFIG_FILE, {"hall.name": "示范县政务服务中心"})
+    config.save()
+    clock = FakeClock(datetime(2026, 11, 20, 8, 50, tzinfo=CST))
+    ctx = open_context(data, config, clock)
+    try:
+        ctx.import_hall(demo_hall)
+        ctx.import_catalog(demo_catalog)
+        q = ctx.queue
+        q.sign_in(1, "li")
+        clock.advance(minutes=10)
+        tickets = [q.issue("ZH", PriorityClass.NORMAL).ticket for _ in range(3)]
+        for minutes_waited, minutes_served in ((12, 20), (25, 8)):
+            clock.advance(minutes=minutes_waited)
+            t = q.call_next(1, "li")
+            q.start(1, "li", t.id)
+            clock.advance(minutes=minutes_served)
+            q.finish(1, "li", t.id)
+        t = q.call_next(1, "li")
+        q.no_show(1, "li", t.id)
+        draft = complete(ctx.desk, CaseDraft.for_item(item(ctx.desk, "个体工商户登记（设立登记）")))
+        draft.applicant = PERSON
+        draft.decision = Decision.ACCEPT
+        case = ctx.desk.commit(draft, window=1, clerk="li")
+        for level, reasons in ((Level.VERY_SATISFIED, []), (Level.UNSATISFIED, ["等候时间过长"])):
+            save_evaluation(ctx, level=level, reasons=reasons, text="", case_no=case.case_no,
+                            ticket=tickets[0].number, window=1, clerk="li", rectify_days=5)
+        clock.advance(minutes=5)
+        q.sign_out(1, "li")
+    finally:
+        ctx.close()
+    return data
+
+
+def computed(data):
+    db = open_database(data / DB_FILE)
+    try:
+        loaded = report_repo.load(db.conn, DAY, DAY)
+    finally:
+        db.close()
+    return report.build(end=datetime(2026, 11, 21, tzinfo=CST), **loaded)
+
+
+def test_xlsx_has_the_figures_on_one_sheet_per_view(qapp, day_at_the_counter, tmp_path):
+    out = tmp_path / "day.xlsx"
+    assert main(["--data-dir", str(day_at_the_counter), "admin", "report", "--date",
+                 DAY.isoformat(), "--format", "xlsx", "--out", str(out)]) == 0
+    r = computed(day_at_the_counter)
+    assert (r.tickets.issued, r.tickets.served, r.tickets.no_show) == (3, 2, 1)
+    book = load_workbook(out)
+    assert book.sheetnames == ["总览", "窗口", "人员", "办件", "评价", "差评", "时段"]
+    summary = {row[0]: row[1] for row in book["总览"].iter_rows(min_row=3, values_only=True)}
+    assert summary["取号"] == 3 and summary["办结"] == 2 and summary["过号"] == 1
+    assert summary["平均等候(分)"] == round(r.tickets.waiting.mean_s / 60, 1)
+    assert summary["满意率（非常满意+满意）/全部评价"] == r.satisfaction == 0.5
+    assert summary["网上办件率"] == r.online_rate == 0.0
+    assert summary["最多跑一次"] == r.at_most_one_visit == 1.0
+    assert summary["操作日志"].startswith("完整")
+    sheet = book["总览"]
+    cell = next(c for c in sheet["B"] if c.value == 0.5)
+    assert cell.number_format == "0.0%"
+    window = list(book["窗口"].iter_rows(min_row=3, values_only=True))
+    assert window[0][:4] == (1, 3, 2, 1)                    # 窗口, 呼叫, 办结, 过号
+    assert window[0][-1] == round(r.idle_s[1] / 60, 1)
+    bad = list(book["差评"].iter_rows(min_row=3, values_only=True))
+    assert len(bad) == 1 and bad[0][5] == "等候时间过长" and bad[0][7] == "2026-11-27"
+
+
+def test_csv_is_utf8_with_bom_and_pdf_renders(qapp, day_at_the_counter, tmp_path):
+    csv_out, pdf_out = tmp_path / "day.csv", tmp_path / "day.pdf"
+    for fmt, out in (("csv", csv_out), ("pdf", pdf_out)):
+        assert main(["--data-dir", str(day_at_the_counter), "admin", "report", "--date",
+                     DAY.isoformat(), "--format", fmt, "--out", str(out)]) == 0
+    raw = csv_out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    text = raw.decode("utf-8-sig")
+    assert "示范县政务服务中心 值班长日报 2026-11-20" in text and "【窗口】" in text
+    assert "满意率（非常满意+满意）/全部评价,50.0%" in text
+    doc = QPdfDocument()
+    assert doc.load(str(pdf_out)) == QPdfDocument.Error.None_
+    page_text = doc.getAllText(0).text()
+    doc.close()
+    # (the PDF's text layer maps some glyphs to CJK radicals, e.g. 长 -> ⻓: not checked)
+    assert "2026-11-20" in page_text and "满意率" in page_text and "50.0%" in page_text
+    assert "取号 3" in page_text and "办结 2" in page_text
+
+
+def test_a_tampered_log_is_reported(qapp, day_at_the_counter, tmp_path, capsys):
+    db = open_database(day_at_the_counter / DB_FILE)
+    db.conn.execute("UPDATE event_log SET action = 'finish' WHERE action = 'no_show'")
+    db.close()
+    out = tmp_path / "day.csv"
+    assert main(["--data-dir", str(day_at_the_counter), "admin", "report", "--date",
+                 DAY.isoformat(), "--format", "csv", "--out", str(out)]) == 1
+    assert "操作日志,被改动" in out.read_text(encoding="utf-8-sig")

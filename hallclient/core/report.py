@@ -17,6 +17,7 @@ Pure functions over plain records, so every figure can be checked by hand. Defin
 
 from __future__ import annotations
 
+import heapq
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -164,6 +165,8 @@ def idle_seconds(events: Sequence[WindowEvent], tickets: Sequence[TicketRecord],
     for t in tickets:
         changes[t.service].append((t.issued_at, 1))
         changes[t.service].append((t.called_at or end, -1))
+    sorted_changes = {service: sorted(c) for service, c in changes.items()}
+    periods: dict[frozenset[str], list[tuple[datetime, datetime]]] = {}
     idle: dict[int, float] = {}
     by_window: dict[int, list[WindowEvent]] = defaultdict(list)
     for e in sorted(events, key=lambda e: e.at):
@@ -192,15 +195,16 @@ def idle_seconds(events: Sequence[WindowEvent], tickets: Sequence[TicketRecord],
                 free_since = None
         if free_since is not None and end > free_since:
             free.append((free_since, end))
-        mine = sorted(c for s in serves.get(window, frozenset()) for c in changes.get(s, ()))
-        idle[window] = _overlap_with_waiting(free, mine)
+        services = serves.get(window, frozenset())
+        if services not in periods:     # windows serving the same services share the work
+            periods[services] = _waiting_periods(
+                heapq.merge(*(sorted_changes[s] for s in services if s in sorted_changes)))
+        idle[window] = _overlap(free, periods[services])
     return idle
 
 
-def _overlap_with_waiting(free: list[tuple[datetime, datetime]],
-                          changes: list[tuple[datetime, int]]) -> float:
-    """Seconds of the ``free`` intervals during which the waiting count was above 0."""
-    # the periods when someone was waiting, from the +1/-1 changes
+def _waiting_periods(changes: Iterable[tuple[datetime, int]]) -> list[tuple[datetime, datetime]]:
+    """The periods when someone was waiting, from the time-ordered +1/-1 changes."""
     waiting: list[tuple[datetime, datetime]] = []
     level, since = 0, None
     for at, delta in changes:
@@ -211,12 +215,24 @@ def _overlap_with_waiting(free: list[tuple[datetime, datetime]],
         elif before > 0 and level == 0 and since is not None:
             waiting.append((since, at))
             since = None
-    total = 0.0
-    for a0, a1 in free:
-        for b0, b1 in waiting:
-            lo, hi = max(a0, b0), min(a1, b1)
-            if hi > lo:
-                total += (hi - lo).total_seconds()
+    return waiting
+
+
+def _overlap(free: list[tuple[datetime, datetime]],
+             waiting: list[tuple[datetime, datetime]]) -> float:
+    """Seconds of the ``free`` intervals that fall in the ``waiting`` periods."""
+    # both lists are in time order and neither overlaps itself: walk them together
+    total, i, j = 0.0, 0, 0
+    free = sorted(free)
+    while i < len(free) and j < len(waiting):
+        (a0, a1), (b0, b1) = free[i], waiting[j]
+        lo, hi = max(a0, b0), min(a1, b1)
+        if hi > lo:
+            total += (hi - lo).total_seconds()
+        if a1 <= b1:
+            i += 1
+        else:
+            j += 1
     return total
 
 

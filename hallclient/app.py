@@ -198,6 +198,9 @@ class App:
     platform_sim: Any = None
     outbox_view: Any = None
     case_list: Any = None
+    reports: Any = None
+    dashboard: Any = None
+    supervisor_dialog: Any = None
     notice_printer: Any = None
     wedge: Any = None
     exit_code: int | None = None
@@ -214,7 +217,8 @@ class App:
         for w in (self.window, self.kiosk_window):
             if w is not None:
                 w.close()
-        for w in (self.intake_window, self.evaluator, self.case_list, self.outbox_view):
+        for w in (self.intake_window, self.evaluator, self.case_list, self.outbox_view,
+                  self.dashboard):
             if w is not None:
                 w.close()
         for printer in (self.printer, self.notice_printer):
@@ -428,6 +432,7 @@ def _wire_counter_extras(app: App) -> None:
             service.attach(app.session.clerk.username, app.session.window)
     app.window.intake_requested.connect(lambda ticket: open_intake(app, ticket))
     app.window.cases_requested.connect(lambda: open_case_list(app))
+    app.window.supervisor_requested.connect(lambda: open_dashboard(app))
     app.evaluation.evaluation_requested.connect(lambda *_: ensure_evaluator(app))
     if c["evaluation.after_finish"]:
         app.queue.ticket_finished.connect(lambda t: ask_evaluation(app, t.number))
@@ -547,6 +552,35 @@ def open_case_list(app: App) -> Any:
     app.case_list.show()
     app.case_list.search()
     return app.case_list
+
+
+def open_dashboard(app: App) -> Any:
+    """值班长日报: straight in for a signed-in supervisor, else a supervisor signs in."""
+    from hallclient.services.report_service import SUPERVISOR_ROLES, ReportService
+    from hallclient.ui.dashboard import Dashboard, SupervisorSignIn
+
+    if app.reports is None:
+        c = app.config
+        app.reports = ReportService(app.runner, c["hall.name"], c["report.wait_target_minutes"],
+                                    c["report.service_target_minutes"])
+        app.dashboard = Dashboard(app.reports)
+        app.reports.supervisor_ok.connect(lambda _u: _show_dashboard(app))
+    clerk = app.session.clerk if app.session is not None else None
+    if clerk is not None and clerk.role in SUPERVISOR_ROLES:
+        app.reports.supervisor = clerk.username
+        _show_dashboard(app)
+    else:
+        dialog = SupervisorSignIn(app.reports, app.session.window if app.session else None,
+                                  app.window)
+        dialog.open()
+        app.supervisor_dialog = dialog
+    return app.dashboard
+
+
+def _show_dashboard(app: App) -> None:
+    app.dashboard.show()
+    app.dashboard.raise_()
+    app.dashboard.refresh()
 
 
 def ensure_evaluator(app: App) -> Any:

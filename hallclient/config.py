@@ -100,6 +100,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("keys.cases", str, "Ctrl+F", "快捷键：办件查询"),
     Option("keys.sync", str, "Ctrl+U", "快捷键：立即同步（上传）"),
     Option("keys.outbox", str, "Ctrl+O", "快捷键：待上传队列"),
+    Option("keys.supervisor", str, "Ctrl+R", "快捷键：值班长日报（需值班长登录）"),
 )
 BY_KEY = {o.key: o for o in OPTIONS}
 

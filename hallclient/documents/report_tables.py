@@ -100,7 +100,7 @@ def views(r: Report, log_status: str = "") -> list[View]:
     ]
 
 
-def _text(value: Any, fmt: str) -> str:
+def cell_text(value: Any, fmt: str) -> str:
     if value is None:
         return "—"
     if fmt == PERCENT and isinstance(value, float):
@@ -110,7 +110,7 @@ def _text(value: Any, fmt: str) -> str:
     return str(value)
 
 
-def _cell_format(value: Any, fmt: str) -> str:
+def cell_format(value: Any, fmt: str) -> str:
     """The format of one cell: a 总览 value that is a fraction is a percentage."""
     if fmt == TEXT and isinstance(value, float):
         return PERCENT
@@ -127,7 +127,7 @@ def write_csv(tables: list[View], path: Path, heading: str) -> None:
             out.writerow([f"【{view.title}】"])
             out.writerow(view.headers)
             for row in view.rows:
-                out.writerow([_text(v, _cell_format(v, f)) for v, f in
+                out.writerow([cell_text(v, cell_format(v, f)) for v, f in
                               zip(row, view.formats, strict=False)])
 
 
@@ -151,7 +151,7 @@ def write_xlsx(tables: list[View], path: Path, heading: str) -> None:
         for row in view.rows:
             sheet.append(row)
             for cell, value, fmt in zip(sheet[sheet.max_row], row, view.formats, strict=False):
-                kind = _cell_format(value, fmt)
+                kind = cell_format(value, fmt)
                 if kind == PERCENT:
                     cell.number_format = "0.0%"
                 elif kind == MINUTES:
@@ -159,7 +159,7 @@ def write_xlsx(tables: list[View], path: Path, heading: str) -> None:
                 elif kind == INT:
                     cell.number_format = "0"
         for i, header in enumerate(view.headers, start=1):
-            widest = max([len(str(header))] + [len(_text(r[i - 1], view.formats[i - 1]))
+            widest = max([len(str(header))] + [len(cell_text(r[i - 1], view.formats[i - 1]))
                                                for r in view.rows if len(r) >= i])
             sheet.column_dimensions[get_column_letter(i)].width = min(60, 4 + widest * 1.8)
         sheet.freeze_panes = "A3"
@@ -177,7 +177,7 @@ def html(tables: list[View], heading: str) -> str:
         parts.append("<tr>" + "".join(f"<th>{escape(h)}</th>" for h in view.headers) + "</tr>")
         for row in view.rows:
             parts.append("<tr>" + "".join(
-                f"<td>{escape(_text(v, _cell_format(v, f)))}</td>"
+                f"<td>{escape(cell_text(v, cell_format(v, f)))}</td>"
                 for v, f in zip(row, view.formats, strict=False)) + "</tr>")
         if not view.rows:
             parts.append(f'<tr><td colspan="{len(view.headers)}">（无）</td></tr>')

@@ -52,6 +52,7 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("cases", "办件查询", "keys.cases"),
     ("sync", "立即同步", "keys.sync"),
     ("outbox", "待上传队列", "keys.outbox"),
+    ("supervisor", "值班长日报", "keys.supervisor"),
 )
 
 

@@ -48,6 +48,7 @@ class CounterWindow(QMainWindow):
 
     intake_requested = Signal(str)
     cases_requested = Signal()
+    supervisor_requested = Signal()
     sync_requested = Signal()
     outbox_requested = Signal()
 
@@ -301,6 +302,7 @@ class CounterWindow(QMainWindow):
             "cases": True,
             "sync": True,
             "outbox": True,
+            "supervisor": True,
         }
         for name, action in self.actions_by_name.items():
             action.setEnabled(on_counter and enabled[name])
@@ -405,6 +407,9 @@ class CounterWindow(QMainWindow):
 
     def _do_cases(self) -> None:
         self.cases_requested.emit()
+
+    def _do_supervisor(self) -> None:
+        self.supervisor_requested.emit()
 
     def show_scan(self, code: str) -> None:
         """A ticket number scanned at the counter goes to the number field, ready for F9/F10."""

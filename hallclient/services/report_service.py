@@ -1,0 +1,114 @@
+"""The supervisor's dashboard (值班长): supervisor sign-in, the report for a period, exports.
+
+Everything runs on the writer thread; answers come back as signals on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from hallclient.core.accounts import Role
+
+from .session import user_message
+
+SUPERVISOR_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+
+
+def compute(ctx: Any, first: date, last: date, wait_target_min: float,
+            service_target_min: float) -> dict[str, Any]:
+    """On the writer thread: read the period by index, build the figures, check the log."""
+    from hallclient.core import report
+    from hallclient.documents.report_tables import views
+    from hallclient.store import log_repo, report_repo
+
+    data = report_repo.load(ctx.db.conn, first, last)
+    now = ctx.clock()
+    end = min(now, datetime.combine(last + timedelta(days=1), time(), now.tzinfo))
+    built = report.build(end=end, wait_target_s=wait_target_min * 60,
+                         service_target_s=service_target_min * 60, **data)
+    verdict = log_repo.verify(ctx.db.conn)
+    status = (f"完整（{verdict.entries} 条，哈希链校验通过）" if verdict.intact
+              else f"被改动：第 {verdict.broken_seq} 条起 {verdict.reason}")
+    return {"report": built, "tables": views(built, status), "intact": verdict.intact,
+            "first": first, "last": last}
+
+
+class ReportService(QObject):
+    """Signals:
+    supervisor_ok(str username) / supervisor_refused(str message)
+    report_ready(dict) — report, tables, intact, first, last
+    exported(str path)
+    failed(str message)
+    """
+
+    supervisor_ok = Signal(str)
+    supervisor_refused = Signal(str)
+    report_ready = Signal(dict)
+    exported = Signal(str)
+    failed = Signal(str)
+
+    def __init__(self, runner: Any, hall_name: str, wait_target_min: float,
+                 service_target_min: float, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.hall_name = hall_name
+        self.targets = (wait_target_min, service_target_min)
+        self.supervisor: str | None = None
+        self.last: dict[str, Any] | None = None
+
+    def check_supervisor(self, username: str, password: str, window: int | None) -> None:
+        """A supervisor signs in at any counter, offline too (local accounts)."""
+        def job(ctx: Any) -> str | None:
+            clerk = ctx.authenticate(username, password)
+            ok = clerk is not None and clerk.role in SUPERVISOR_ROLES
+            ctx.queue.record("supervisor_sign_in" if ok else "supervisor_refused", window,
+                             username.strip() or None)
+            if clerk is None:
+                return "用户名或密码错误"
+            return None if ok else "该账户不是值班长（需要值班长或管理员账户）"
+
+        def done(problem: str | None) -> None:
+            if problem:
+                self.supervisor_refused.emit(self.tr(problem))
+            else:
+                self.supervisor = username.strip()
+                self.supervisor_ok.emit(self.supervisor)
+
+        self.runner.run(job, done, lambda exc: self.supervisor_refused.emit(user_message(exc)))
+
+    def load(self, first: date, last: date) -> None:
+        if last < first:
+            self.failed.emit(self.tr("结束日期早于开始日期"))
+            return
+
+        def done(result: dict[str, Any]) -> None:
+            self.last = result
+            self.report_ready.emit(result)
+
+        self.runner.run(lambda ctx: compute(ctx, first, last, *self.targets), done,
+                        lambda exc: self.failed.emit(user_message(exc)))
+
+    def heading(self) -> str:
+        if self.last is None:
+            return ""
+        first, last = self.last["first"], self.last["last"]
+        period = first.isoformat() if first == last else f"{first.isoformat()} 至 {last.isoformat()}"
+        return f"{self.hall_name} 值班长日报 {period}"
+
+    def export(self, fmt: str, path: Path) -> None:
+        """CSV and XLSX are written on the writer thread; PDF needs the GUI thread's fonts
+        and is written by the dashboard itself (it is small)."""
+        from hallclient.documents import report_tables
+
+        if self.last is None:
+            self.failed.emit(self.tr("请先生成报表"))
+            return
+        tables, heading = self.last["tables"], self.heading()
+        writer = {"csv": report_tables.write_csv, "xlsx": report_tables.write_xlsx}[fmt]
+        self.runner.run(lambda _ctx: writer(tables, path, heading),
+                        lambda _r: self.exported.emit(str(path)),
+                        lambda exc: self.failed.emit(user_message(exc)))

@@ -1,0 +1,76 @@
+"""值班长日报 at a counter: a supervisor's own sign-in, the figures, charts, tables, exports."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QDate
+
+from hallclient.app import main, open_dashboard
+from hallclient.config import CONFIG_FILE, Config
+from hallclient.core.accounts import Role
+from hallclient.services.context import open_context
+from hallclient.store.db import DB_FILE
+
+from .conftest import PASSWORD, Reader, sign_in
+from .test_report_export import DAY, day_at_the_counter  # noqa: F401  (the fixture)
+
+
+def test_supervisor_signs_in_and_sees_the_day(qtbot, day_at_the_counter, tmp_path):  # noqa: F811
+    data = day_at_the_counter
+    ctx = open_context(data, Config(data / CONFIG_FILE))
+    ctx.add_clerk("li", "李𠮷", Role.CLERK, PASSWORD)
+    ctx.add_clerk("zhang", "张值班", Role.SUPERVISOR, "sup-5678")
+    ctx.close()
+    app = main(["--data-dir", str(data)])
+    try:
+        qtbot.addWidget(app.window)
+        qtbot.waitUntil(lambda: app.window.sign_in_page.window_box.count() > 0)
+        sign_in(qtbot, app)
+        app.window.actions_by_name["supervisor"].trigger()
+        dialog = app.supervisor_dialog
+        assert dialog is not None and dialog.isVisible()
+        # the clerk's own account is not enough
+        dialog.username.setText("li")
+        dialog.password.setText(PASSWORD)
+        dialog.submit()
+        qtbot.waitUntil(lambda: "不是值班长" in dialog.error.text())
+        assert not app.dashboard.isVisible()
+        dialog.username.setText("zhang")
+        dialog.password.setText("sup-5678")
+        dialog.submit()
+        board = app.dashboard
+        qtbot.waitUntil(board.isVisible)
+        board.first.setDate(QDate(DAY.year, DAY.month, DAY.day))
+        board.last.setDate(QDate(DAY.year, DAY.month, DAY.day))
+        with qtbot.waitSignal(app.reports.report_ready, timeout=10000):
+            board.refresh()
+        cards = {k: v.text() for k, v in board.cards.items()}
+        assert cards["served"] == "2" and cards["satisfaction"] == "50.0%"
+        assert cards["online"] == "0.0%" and cards["one_visit"] == "100.0%" and cards["bad"] == "1"
+        assert board.log_state.text().startswith("操作日志：完整")
+        assert [board.tabs.tabText(i) for i in range(board.tabs.count())] == [
+            "图表", "总览", "窗口", "人员", "办件", "评价", "差评", "时段"]
+        assert board.window_chart.series() and board.rating_chart.series()
+        assert board.tables["差评"].model().rowCount() == 1
+        out = tmp_path / "board.xlsx"
+        with qtbot.waitSignal(app.reports.exported):
+            board.export_to("xlsx", out)
+        assert out.exists()
+        board.export_to("pdf", tmp_path / "board.pdf")
+        assert (tmp_path / "board.pdf").stat().st_size > 1000
+        actions = Reader(data / DB_FILE).actions()
+        assert actions.count("supervisor_refused") == 1 and "supervisor_sign_in" in actions
+    finally:
+        app.close()
+
+
+def test_a_signed_in_supervisor_goes_straight_in(qtbot, start_app):
+    app = start_app()
+    ctx = open_context(app.data_dir, app.config)
+    ctx.add_clerk("zhang", "张值班", Role.SUPERVISOR, "sup-5678")
+    ctx.close()
+    sign_in(qtbot, app, username="zhang", password="sup-5678")
+    board = open_dashboard(app)
+    with qtbot.waitSignal(app.reports.report_ready, timeout=10000):
+        pass
+    assert board.isVisible() and app.supervisor_dialog is None
+    assert board.cards["served"].text() == "0"

@@ -7,7 +7,9 @@ Pure functions over plain records, so every figure can be checked by hand. Defin
   when it was sent to another service or window at least once;
 - share over target = tickets whose time exceeded the configured service-level target;
 - idle time of a window = time it was open (signed in, not paused) with no ticket called or
-  being served, while at least one ticket of a service it serves was waiting;
+  being served, while at least one ticket of a service it serves was waiting — up to the
+  last thing that happened in the hall that day (a window left signed in overnight is not
+  idle all night);
 - 满意率 = (非常满意 + 满意) / all ratings;
 - 网上办件率 = cases applied for online (with an online pre-application code) / all cases
   decided in the period; targets 70 % → 90 % → 100 %;
@@ -236,6 +238,15 @@ def _overlap(free: list[tuple[datetime, datetime]],
     return total
 
 
+def _last_activity(events: Sequence[WindowEvent], tickets: Sequence[TicketRecord],
+                   end: datetime) -> datetime:
+    """The last thing that happened in the hall: a window left signed in after closing is
+    not counted idle through the night."""
+    times = [e.at for e in events]
+    times += [x for t in tickets for x in (t.issued_at, t.called_at, t.finished_at) if x]
+    return max(times, default=end)
+
+
 def build(tickets: Sequence[TicketRecord], events: Sequence[WindowEvent],
           serves: dict[int, frozenset[str]], cases: Sequence[CaseRecord],
           evaluations: Sequence[EvaluationRecord], end: datetime,
@@ -265,7 +276,7 @@ def build(tickets: Sequence[TicketRecord], events: Sequence[WindowEvent],
                     for w, ts in sorted(per_window.items())},
         per_clerk={c: ticket_figures(ts, wait_target_s, service_target_s)
                    for c, ts in sorted(per_clerk.items())},
-        idle_s=idle_seconds(events, tickets, serves, end),
+        idle_s=idle_seconds(events, tickets, serves, min(end, _last_activity(events, tickets, end))),
         cases=dict(Counter(c.decision for c in cases)),
         cases_by_item={k: dict(v) for k, v in sorted(by_item.items())},
         uploads=dict(Counter(c.upload for c in cases)),

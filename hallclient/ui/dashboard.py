@@ -234,6 +234,8 @@ class Dashboard(QWidget):
         bars.attachAxis(count_axis)
         line.attachAxis(axis_x)
         line.attachAxis(wait_axis)
+        count_axis.applyNiceNumbers()
+        wait_axis.applyNiceNumbers()
 
         _reset(self.window_chart, self.tr("各窗口办结与过号"))
         served, no_show = QBarSet(self.tr("办结")), QBarSet(self.tr("过号"))
@@ -252,6 +254,7 @@ class Dashboard(QWidget):
         self.window_chart.addAxis(axis_n, Qt.AlignmentFlag.AlignLeft)
         load.attachAxis(axis_w)
         load.attachAxis(axis_n)
+        axis_n.applyNiceNumbers()
 
         _reset(self.rating_chart, self.tr("好差评（满意率 {rate}）").format(
             rate="—" if r.satisfaction is None else f"{r.satisfaction:.1%}"))

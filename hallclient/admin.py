@@ -41,6 +41,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     rep.add_argument("--to", help="区间终点 YYYY-MM-DD（含）")
     rep.add_argument("--format", choices=["xlsx", "csv", "pdf"], default="xlsx")
     rep.add_argument("--out", help="输出文件（默认：数据目录 reports/ 下）")
+    cmds.add_parser("bundle-key", help="显示本机日志包签名公钥的指纹（县级登记时核对）")
+    exp = cmds.add_parser("export-bundle", help="导出某天的签名日志包（乡镇窗口交县级）")
+    exp.add_argument("--date", required=True, help="日期 YYYY-MM-DD")
+    exp.add_argument("--out", help="输出文件（默认：数据目录 bundles/ 下）")
+    imp = cmds.add_parser("import-bundle", help="导入并校验其他窗口机的日志包")
+    imp.add_argument("files", nargs="+")
+    imp.add_argument("--trust", action="store_true",
+                     help="首次导入某设备时登记其公钥（先与该设备 bundle-key 的指纹核对）")
     hall = cmds.add_parser("import-hall", help="导入大厅业务与窗口配置（JSON）")
     hall.add_argument("file", nargs="?", help="JSON 文件；省略则导入示范大厅")
     conf = cmds.add_parser("config", help="查看或修改配置")
@@ -256,6 +264,83 @@ def _report(args: argparse.Namespace, data_dir: Path) -> int:
     return 0 if verdict.intact else 1
 
 
+def _signing_key(data_dir: Path) -> str:
+    """This counter's Ed25519 key for log bundles: made once, kept like the device secret."""
+    from hallclient.core.bundle import new_private_key
+    from hallclient.services.sync_service import read_secret, write_secret
+
+    key = read_secret(data_dir, kind="signing")
+    if not key:
+        key = new_private_key()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        write_secret(data_dir, key, kind="signing")
+    return key
+
+
+def _bundle_key(args: argparse.Namespace, data_dir: Path) -> int:
+    from hallclient.core.bundle import fingerprint, public_key_of
+
+    print(f"日志包签名公钥指纹：{fingerprint(public_key_of(_signing_key(data_dir)))}")
+    return 0
+
+
+def _export_bundle(args: argparse.Namespace, data_dir: Path) -> int:
+    from datetime import date
+
+    from hallclient.store import bundle_repo
+    from hallclient.store.db import open_database
+
+    try:
+        day = date.fromisoformat(args.date)
+    except ValueError:
+        print("日期应写成 YYYY-MM-DD", file=sys.stderr)
+        return 2
+    config = Config(data_dir / CONFIG_FILE)
+    db = open_database(data_dir / DB_FILE)
+    try:
+        doc = bundle_repo.export(db.conn, day, config["hall.name"], _signing_key(data_dir))
+    finally:
+        db.close()
+    out = Path(args.out) if args.out else (
+        data_dir / "bundles" / f"日志包-{doc['device']}-{day.isoformat()}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"已导出 {doc['count']} 条日志到 {out}")
+    return 0
+
+
+def _import_bundle(args: argparse.Namespace, data_dir: Path) -> int:
+    from datetime import datetime
+
+    from hallclient.core.bundle import BundleError
+    from hallclient.store import bundle_repo, log_repo
+    from hallclient.store.db import open_database
+
+    db = open_database(data_dir / DB_FILE)
+    worst = 0
+    try:
+        for name in args.files:
+            at = datetime.now().astimezone().isoformat(timespec="milliseconds")
+            try:
+                doc = json.loads(Path(name).read_text(encoding="utf-8"))
+                with db.write() as conn:
+                    result = bundle_repo.import_bundle(conn, doc, at, trust_new=args.trust)
+                    log_repo.append(conn, at=at, action="bundle_imported",
+                                    detail={k: result[k] for k in
+                                            ("device", "day", "added", "already_had")})
+            except (OSError, ValueError) as exc:       # BundleError and bad JSON included
+                reason = str(exc) if isinstance(exc, BundleError) else f"无法读取：{exc}"
+                print(f"拒绝 {name}：{reason}", file=sys.stderr)
+                worst = 1
+                continue
+            note = "（已导入过，未重复计入）" if not result["added"] else ""
+            print(f"已导入 {name}：设备 {result['device']} {result['day']}，新增"
+                  f" {result['added']} 条，已有 {result['already_had']} 条{note}")
+    finally:
+        db.close()
+    return worst
+
+
 def _add_clerk(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.services.context import open_context
 
@@ -319,6 +404,9 @@ _COMMANDS = {
     "set-device": _set_device,
     "join-hall": _join_hall,
     "report": _report,
+    "bundle-key": _bundle_key,
+    "export-bundle": _export_bundle,
+    "import-bundle": _import_bundle,
     "import-hall": _import_hall,
     "config": _config,
 }

@@ -269,6 +269,14 @@ MIGRATIONS: tuple[str, ...] = (
         AND json_extract(detail, '$.case_no') = cases.case_no);
     CREATE INDEX cases_decided ON cases (decided_at);
     """,
+    # 10: counters whose signed daily log bundles this PC accepts (the county), by public key
+    """
+    CREATE TABLE trusted_devices (
+        device TEXT PRIMARY KEY,
+        public_key TEXT NOT NULL,
+        added_at TEXT NOT NULL
+    );
+    """,
 )
 
 LATEST = len(MIGRATIONS)

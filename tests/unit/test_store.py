@@ -44,6 +44,7 @@ SEED = {
         " ('u', 1, 'c', 'A001', 't')"],
     8: [],
     9: [],
+    10: ["INSERT INTO trusted_devices VALUES ('d', 'k', 't')"],
 }
 
 

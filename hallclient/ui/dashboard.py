@@ -234,8 +234,8 @@ class Dashboard(QWidget):
         bars.attachAxis(count_axis)
         line.attachAxis(axis_x)
         line.attachAxis(wait_axis)
-        count_axis.applyNiceNumbers()
-        wait_axis.applyNiceNumbers()
+        _nice(count_axis, max(r.arrivals_by_hour.values(), default=0))
+        _nice(wait_axis, max(r.waiting_by_hour.values(), default=0) / 60)
 
         _reset(self.window_chart, self.tr("各窗口办结与过号"))
         served, no_show = QBarSet(self.tr("办结")), QBarSet(self.tr("过号"))
@@ -254,7 +254,7 @@ class Dashboard(QWidget):
         self.window_chart.addAxis(axis_n, Qt.AlignmentFlag.AlignLeft)
         load.attachAxis(axis_w)
         load.attachAxis(axis_n)
-        axis_n.applyNiceNumbers()
+        _nice(axis_n, max((f.served for f in r.per_window.values()), default=0))
 
         _reset(self.rating_chart, self.tr("好差评（满意率 {rate}）").format(
             rate="—" if r.satisfaction is None else f"{r.satisfaction:.1%}"))
@@ -297,6 +297,13 @@ class Dashboard(QWidget):
             self._say(self.tr("已导出 {path}").format(path=path))
         else:
             self.service.export(fmt, path)
+
+
+def _nice(axis: QValueAxis, top: float) -> None:
+    """A round scale from 0; an empty day gets 0-1 (an empty range upsets the chart)."""
+    axis.setRange(0, top if top > 0 else 1)
+    if top > 0:
+        axis.applyNiceNumbers()
 
 
 def _reset(chart: QChart, title: str) -> None:

@@ -233,14 +233,15 @@ def _report(args: argparse.Namespace, data_dir: Path) -> int:
     db = open_database(path)
     try:
         data = report_repo.load(db.conn, first, last)
-        verdict = log_repo.verify(db.conn)
+        verdict = log_repo.verify_period(db.conn, first.isoformat(),
+                                         (last + timedelta(days=1)).isoformat())
     finally:
         db.close()
     now = datetime.now().astimezone()
     end = min(now, datetime.combine(last + timedelta(days=1), time(), now.tzinfo))
     built = report.build(end=end, wait_target_s=config["report.wait_target_minutes"] * 60,
                          service_target_s=config["report.service_target_minutes"] * 60, **data)
-    status = (f"完整（{verdict.entries} 条，哈希链校验通过）" if verdict.intact
+    status = (f"完整（本期 {verdict.entries} 条，哈希链校验通过）" if verdict.intact
               else f"被改动：第 {verdict.broken_seq} 条起 {verdict.reason}")
     tables = report_tables.views(built, status)
     period = first.isoformat() if last == first else f"{first.isoformat()} 至 {last.isoformat()}"

@@ -42,14 +42,16 @@ class Verdict:
         return f"BROKEN at entry {self.broken_seq}: {self.reason} (日志被篡改)"
 
 
-def verify(rows: Iterable[Mapping[str, Any]], head: tuple[int, str] | None = None) -> Verdict:
-    """Check rows (ordered by storage order) against the chain.
+def verify(rows: Iterable[Mapping[str, Any]], head: tuple[int, str] | None = None,
+           start_seq: int = 1, start_hash: str = GENESIS) -> Verdict:
+    """Check rows (ordered by storage order) against the chain, from entry ``start_seq``
+    whose previous hash is ``start_hash`` (the whole log by default).
 
     ``head`` is the (seq, hash) the store recorded as the last entry, which catches a
     deleted tail that the chain alone cannot show.
     """
-    prev = GENESIS
-    expected_seq = 1
+    prev = start_hash
+    expected_seq = start_seq
     count = 0
     for row in rows:
         seq = row["seq"]
@@ -63,6 +65,7 @@ def verify(rows: Iterable[Mapping[str, Any]], head: tuple[int, str] | None = Non
         prev = row["hash"]
         expected_seq += 1
         count += 1
-    if head is not None and (head[0] != count or (count and head[1] != prev)):
-        return Verdict(False, count, count + 1, f"log ends at #{count} but #{head[0]} was recorded")
+    last = start_seq - 1 + count
+    if head is not None and (head[0] != last or (count and head[1] != prev)):
+        return Verdict(False, count, last + 1, f"log ends at #{last} but #{head[0]} was recorded")
     return Verdict(True, count)

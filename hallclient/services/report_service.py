@@ -30,8 +30,9 @@ def compute(ctx: Any, first: date, last: date, wait_target_min: float,
     end = min(now, datetime.combine(last + timedelta(days=1), time(), now.tzinfo))
     built = report.build(end=end, wait_target_s=wait_target_min * 60,
                          service_target_s=service_target_min * 60, **data)
-    verdict = log_repo.verify(ctx.db.conn)
-    status = (f"完整（{verdict.entries} 条，哈希链校验通过）" if verdict.intact
+    verdict = log_repo.verify_period(ctx.db.conn, first.isoformat(),
+                                     (last + timedelta(days=1)).isoformat())
+    status = (f"完整（本期 {verdict.entries} 条，哈希链校验通过）" if verdict.intact
               else f"被改动：第 {verdict.broken_seq} 条起 {verdict.reason}")
     return {"report": built, "tables": views(built, status), "intact": verdict.intact,
             "first": first, "last": last}

@@ -124,3 +124,31 @@ def test_readonly_verification_does_not_modify_the_file(busy_day):
     before = path.read_bytes()
     assert main(["admin", "verify-log", str(path)]) == 0
     assert path.read_bytes() == before
+
+
+def test_a_period_is_checked_with_its_links_to_the_entries_around_it(tmp_path):
+    from hallclient.store import log_repo
+    from hallclient.store.db import open_database
+
+    db = open_database(tmp_path / "p.sqlite3")
+    for day in (26, 27, 28):
+        for minute in range(3):
+            with db.write() as conn:
+                log_repo.append(conn, at=f"2026-11-{day}T09:0{minute}:00+08:00", action="call",
+                                window=1, clerk="li", ticket=f"A00{minute}")
+
+    def period(day):
+        return log_repo.verify_period(db.conn, f"2026-11-{day}", f"2026-11-{day + 1}")
+
+    assert period(27).intact and period(27).entries == 3
+    db.conn.execute("UPDATE event_log SET clerk = 'x' WHERE seq = 5")           # in the 27th
+    assert not period(27).intact and period(27).broken_seq == 5
+    assert period(26).intact                         # another day's report is not held up
+    db.conn.execute("UPDATE event_log SET clerk = 'li' WHERE seq = 5")
+    db.conn.execute("DELETE FROM event_log WHERE seq = 7")                      # 28th's first
+    assert not period(27).intact or not period(28).intact
+    assert not period(28).intact
+    db.conn.execute("DELETE FROM event_log WHERE seq = 9")                      # the tail
+    assert not period(28).intact
+    assert not log_repo.verify(db.conn).intact
+    db.close()

@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 ONLINE_RATE_TARGETS = (0.70, 0.90, 1.00)
 
@@ -123,6 +124,35 @@ class Report:
     at_most_one_visit: float | None
     arrivals_by_hour: dict[int, int] = field(default_factory=dict)
     waiting_by_hour: dict[int, float] = field(default_factory=dict)   # mean waiting (s)
+
+
+def records_to_json(tickets: Sequence[TicketRecord], events: Sequence[WindowEvent],
+                    serves: dict[int, frozenset[str]]) -> dict[str, Any]:
+    """The queue's records of a period as JSON (the hall server sends them to a counter's
+    supervisor dashboard, which adds its own cases and ratings)."""
+    def t(x: datetime | None) -> str | None:
+        return x.isoformat() if x else None
+
+    return {
+        "tickets": [[r.number, r.service, r.state, t(r.issued_at), t(r.called_at),
+                     t(r.started_at), t(r.finished_at), r.window, r.clerk, r.transferred]
+                    for r in tickets],
+        "events": [[t(e.at), e.window, e.action] for e in events],
+        "serves": {str(w): sorted(s) for w, s in serves.items()},
+    }
+
+
+def records_from_json(data: dict[str, Any]) -> tuple[list[TicketRecord], list[WindowEvent],
+                                                     dict[int, frozenset[str]]]:
+    def t(x: str | None) -> datetime | None:
+        return datetime.fromisoformat(x) if x else None
+
+    tickets = [TicketRecord(r[0], r[1], r[2], datetime.fromisoformat(r[3]), t(r[4]), t(r[5]),
+                            t(r[6]), r[7], r[8], bool(r[9])) for r in data["tickets"]]
+    events = [WindowEvent(datetime.fromisoformat(e[0]), int(e[1]), str(e[2]))
+              for e in data["events"]]
+    serves = {int(w): frozenset(s) for w, s in data["serves"].items()}
+    return tickets, events, serves
 
 
 def _seconds(a: datetime | None, b: datetime | None) -> float | None:

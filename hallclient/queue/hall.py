@@ -401,6 +401,11 @@ class HallQueue:
                 must_read = True
         return must_read, waiting
 
+    def report_records(self, first: str, last: str) -> dict[str, Any]:
+        """The whole hall's queue records of a period, for the supervisor's report."""
+        answer: dict[str, Any] = self._call("GET", f"/records?first={first}&last={last}")
+        return answer
+
     def waiting_counts(self) -> dict[str, dict[int, int]]:
         return waiting_from_json(self._call("GET", "/state")["waiting"])
 

@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -514,6 +515,29 @@ class HallServer:
                         "seq": core.head()}
 
             answer: dict[str, Any] = await self.run(job)
+            return answer
+
+        @app.get(API + "/records", summary="一段时间的排队记录（值班长日报用，全大厅各窗口）")
+        async def records(first: str, last: str, device: Device = device_dep) -> dict[str, Any]:
+            need(device, DeviceKind.COUNTER)
+            try:
+                day0, day1 = date.fromisoformat(first), date.fromisoformat(last)
+            except ValueError as exc:
+                raise HTTPException(422, {"error": "invalid",
+                                          "message": "日期应写成 YYYY-MM-DD"}) from exc
+
+            def read(core: Core) -> dict[str, Any]:
+                from hallclient.core.report import records_to_json
+                from hallclient.store import report_repo
+
+                loaded = report_repo.load_queue(core.db.conn, day0, day1)
+                verdict = log_repo.verify_period(core.db.conn, day0.isoformat(),
+                                                 (day1 + timedelta(days=1)).isoformat())
+                return {**records_to_json(**loaded),
+                        "log": {"intact": verdict.intact, "entries": verdict.entries,
+                                "broken_seq": verdict.broken_seq, "reason": verdict.reason}}
+
+            answer: dict[str, Any] = await self.read(read)
             return answer
 
         @app.post(API + "/logs", summary="窗口推送本机操作日志（校验哈希链）")

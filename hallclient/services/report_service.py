@@ -26,6 +26,18 @@ def compute(ctx: Any, first: date, last: date, wait_target_min: float,
     from hallclient.store import log_repo, report_repo
 
     data = report_repo.load(ctx.db.conn, first, last)
+    hall_log = ""
+    fetch = getattr(ctx.queue, "report_records", None)
+    if fetch is not None:
+        # with the hall server: every window's queue records from it; this counter's own
+        # cases and ratings from here
+        from hallclient.core.report import records_from_json
+
+        remote = fetch(first.isoformat(), last.isoformat())
+        data["tickets"], data["events"], data["serves"] = records_from_json(remote)
+        log = remote["log"]
+        hall_log = (f"；大厅服务器日志完整（本期 {log['entries']} 条）" if log["intact"]
+                    else f"；大厅服务器日志被改动：第 {log['broken_seq']} 条起 {log['reason']}")
     now = ctx.clock()
     end = min(now, datetime.combine(last + timedelta(days=1), time(), now.tzinfo))
     built = report.build(end=end, wait_target_s=wait_target_min * 60,
@@ -33,8 +45,9 @@ def compute(ctx: Any, first: date, last: date, wait_target_min: float,
     verdict = log_repo.verify_period(ctx.db.conn, first.isoformat(),
                                      (last + timedelta(days=1)).isoformat())
     status = (f"完整（本期 {verdict.entries} 条，哈希链校验通过）" if verdict.intact
-              else f"被改动：第 {verdict.broken_seq} 条起 {verdict.reason}")
-    return {"report": built, "tables": views(built, status), "intact": verdict.intact,
+              else f"被改动：第 {verdict.broken_seq} 条起 {verdict.reason}") + hall_log
+    intact = verdict.intact and "被改动" not in hall_log
+    return {"report": built, "tables": views(built, status), "intact": intact,
             "first": first, "last": last}
 
 

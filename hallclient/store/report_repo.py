@@ -97,6 +97,13 @@ def evaluations(conn: sqlite3.Connection, first: date, last: date) -> list[Evalu
                              tuple(json.loads(r[6] or "[]")), r[7] or "", r[8]) for r in rows]
 
 
+def load_queue(conn: sqlite3.Connection, first: date, last: date) -> dict[str, Any]:
+    """The queue's part (tickets, window events, who serves what), inside the caller's
+    read transaction."""
+    return {"tickets": tickets(conn, first, last), "events": window_events(conn, first, last),
+            "serves": serves(conn)}
+
+
 def load(conn: sqlite3.Connection, first: date, last: date) -> dict[str, Any]:
     """Everything core.report.build needs for the period, read in one transaction."""
     conn.execute("BEGIN")

@@ -460,3 +460,26 @@ def test_a_counter_stream_carries_its_own_window_and_the_rest_as_counts(hall):
         assert seqs == sorted(seqs)
     finally:
         stream.stop()
+
+
+def test_the_supervisor_report_at_a_counter_covers_every_window_of_the_hall(hall):
+    from hallclient.queue.local import local_now
+    from hallclient.services.context import CounterContext
+    from hallclient.services.report_service import compute
+
+    kiosk, w1, w2 = hall.kiosk(), hall.counter(1), hall.counter(2)
+    for _ in range(4):
+        kiosk.issue("ZH")
+    for q, w in ((w1, 1), (w2, 2)):
+        q.sign_in(w, f"c{w}")
+        t = q.call_next(w, f"c{w}")
+        q.finish(w, f"c{w}", q.start(w, f"c{w}", t.id).id)
+    t = w2.call_next(2, "c2")
+    w2.no_show(2, "c2", t.id)
+    today = local_now().date()
+    result = compute(CounterContext(db=w1.db, queue=w1, clock=local_now), today, today, 20, 30)
+    r = result["report"]
+    assert r.tickets.issued == 4 and r.tickets.served == 2 and r.tickets.no_show == 1
+    assert sorted(r.per_window) == [1, 2] and r.per_window[2].no_show == 1
+    summary = {row[0]: row[1] for row in result["tables"][0].rows}
+    assert "大厅服务器日志完整" in summary["操作日志"] and result["intact"]

@@ -23,8 +23,18 @@ UPLOADS = (("sent", "已上传"), ("pending", "待上传"), ("attention", "需�
 class View:
     title: str
     headers: list[str]
-    formats: list[str]
+    formats: list[str]                 # per column
     rows: list[list[Any]]
+    row_formats: list[str] | None = None   # 总览: the value column's format, row by row
+
+    def fmt(self, row: int, column: int) -> str:
+        if self.row_formats is not None and column == 1:
+            return self.row_formats[row]
+        return self.formats[column]
+
+    def texts(self) -> list[list[str]]:
+        return [[cell_text(v, self.fmt(r, c)) for c, v in enumerate(row)]
+                for r, row in enumerate(self.rows)]
 
 
 def _min(seconds: float | None) -> float | None:
@@ -42,40 +52,42 @@ TICKET_HEADERS = ["呼叫", "办结", "过号", "转移", "平均等候(分)", "
 TICKET_FORMATS = [INT, INT, INT, INT, MINUTES, MINUTES, PERCENT, MINUTES, PERCENT]
 
 
-def _durations(name: str, d: Durations) -> list[list[Any]]:
+def _durations(name: str, d: Durations) -> list[tuple[str, Any, str, str]]:
     target = f"目标 {d.target_s / 60:.0f} 分钟"
-    return [[f"平均{name}(分)", _min(d.mean_s), target], [f"{name}中位数(分)", _min(d.median_s), ""],
-            [f"最长{name}(分)", _min(d.max_s), ""],
-            [f"{name}超过目标的占比", d.share_over_target, target]]
+    return [(f"平均{name}(分)", _min(d.mean_s), MINUTES, target),
+            (f"{name}中位数(分)", _min(d.median_s), MINUTES, ""),
+            (f"最长{name}(分)", _min(d.max_s), MINUTES, ""),
+            (f"{name}超过目标的占比", d.share_over_target, PERCENT, target)]
 
 
 def views(r: Report, log_status: str = "") -> list[View]:
     t = r.tickets
     targets = " / ".join(f"{x:.0%}" for x in ONLINE_RATE_TARGETS)
-    summary: list[list[Any]] = [
-        ["取号", t.issued, ""], ["呼叫", t.called, ""], ["办结", t.served, ""],
-        ["过号", t.no_show, ""], ["转移", t.transferred, ""], ["未叫号离开（弃号）", t.abandoned, ""],
+    summary: list[tuple[str, Any, str, str]] = [
+        ("取号", t.issued, INT, ""), ("呼叫", t.called, INT, ""), ("办结", t.served, INT, ""),
+        ("过号", t.no_show, INT, ""), ("转移", t.transferred, INT, ""),
+        ("未叫号离开（弃号）", t.abandoned, INT, ""),
         *_durations("等候", t.waiting), *_durations("办理", t.service),
-        ["满意率（非常满意+满意）/全部评价", r.satisfaction, ""],
-        ["差评", len(r.bad_reviews), "须在整改期限内整改"],
-        ["网上办件率", r.online_rate, f"目标 {targets}"],
-        ["最多跑一次", r.at_most_one_visit, "目标 100%"],
-        ["办件（受理/补正/不予受理）",
-         "/".join(str(r.cases.get(k, 0)) for k, _ in DECISIONS), ""],
-        ["上报（已上传/待上传/需处理）",
-         "/".join(str(r.uploads.get(k, 0)) for k, _ in UPLOADS[:3]), ""],
+        ("满意率（非常满意+满意）/全部评价", r.satisfaction, PERCENT, ""),
+        ("差评", len(r.bad_reviews), INT, "须在整改期限内整改"),
+        ("网上办件率", r.online_rate, PERCENT, f"目标 {targets}"),
+        ("最多跑一次", r.at_most_one_visit, PERCENT, "目标 100%"),
+        ("办件（受理/补正/不予受理）",
+         "/".join(str(r.cases.get(k, 0)) for k, _ in DECISIONS), TEXT, ""),
+        ("上报（已上传/待上传/需处理）",
+         "/".join(str(r.uploads.get(k, 0)) for k, _ in UPLOADS[:3]), TEXT, ""),
     ]
     if log_status:
-        summary.append(["操作日志", log_status, ""])
-    summary_formats = [TEXT, TEXT, TEXT]
-    rows_fmt = [[name, value, note] for name, value, note in summary]
+        summary.append(("操作日志", log_status, TEXT, ""))
     window_rows = [[w, *_ticket_row(f), _min(r.idle_s.get(w, 0.0))]
                    for w, f in r.per_window.items()]
     for w in sorted(set(r.idle_s) - set(r.per_window)):
         window_rows.append([w, *([0] * 4), None, None, None, None, None, _min(r.idle_s[w])])
     window_rows.sort(key=lambda row: row[0])
     return [
-        View("总览", ["指标", "数值", "说明"], summary_formats, rows_fmt),
+        View("总览", ["指标", "数值", "说明"], [TEXT, TEXT, TEXT],
+             [[name, value, note] for name, value, _, note in summary],
+             [fmt for _, _, fmt, _ in summary]),
         View("窗口", ["窗口", *TICKET_HEADERS, "有人等候时空闲(分)"],
              [INT, *TICKET_FORMATS, MINUTES], window_rows),
         View("人员", ["人员", *TICKET_HEADERS], [TEXT, *TICKET_FORMATS],
@@ -103,18 +115,12 @@ def views(r: Report, log_status: str = "") -> list[View]:
 def cell_text(value: Any, fmt: str) -> str:
     if value is None:
         return "—"
-    if fmt == PERCENT and isinstance(value, float):
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if fmt == PERCENT and number:
         return f"{value:.1%}"
-    if fmt == MINUTES and isinstance(value, float):
+    if fmt == MINUTES and number:
         return f"{value:.1f}"
     return str(value)
-
-
-def cell_format(value: Any, fmt: str) -> str:
-    """The format of one cell: a 总览 value that is a fraction is a percentage."""
-    if fmt == TEXT and isinstance(value, float):
-        return PERCENT
-    return fmt
 
 
 def write_csv(tables: list[View], path: Path, heading: str) -> None:
@@ -126,9 +132,8 @@ def write_csv(tables: list[View], path: Path, heading: str) -> None:
             out.writerow([])
             out.writerow([f"【{view.title}】"])
             out.writerow(view.headers)
-            for row in view.rows:
-                out.writerow([cell_text(v, cell_format(v, f)) for v, f in
-                              zip(row, view.formats, strict=False)])
+            for row in view.texts():
+                out.writerow(row)
 
 
 def write_xlsx(tables: list[View], path: Path, heading: str) -> None:
@@ -148,10 +153,10 @@ def write_xlsx(tables: list[View], path: Path, heading: str) -> None:
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="DDEBF7")
             cell.alignment = Alignment(horizontal="center", wrap_text=True)
-        for row in view.rows:
+        for r, row in enumerate(view.rows):
             sheet.append(row)
-            for cell, value, fmt in zip(sheet[sheet.max_row], row, view.formats, strict=False):
-                kind = cell_format(value, fmt)
+            for c, cell in enumerate(sheet[sheet.max_row]):
+                kind = view.fmt(r, c)
                 if kind == PERCENT:
                     cell.number_format = "0.0%"
                 elif kind == MINUTES:
@@ -159,8 +164,8 @@ def write_xlsx(tables: list[View], path: Path, heading: str) -> None:
                 elif kind == INT:
                     cell.number_format = "0"
         for i, header in enumerate(view.headers, start=1):
-            widest = max([len(str(header))] + [len(cell_text(r[i - 1], view.formats[i - 1]))
-                                               for r in view.rows if len(r) >= i])
+            widest = max([len(str(header))] + [len(row[i - 1]) for row in view.texts()
+                                               if len(row) >= i])
             sheet.column_dimensions[get_column_letter(i)].width = min(60, 4 + widest * 1.8)
         sheet.freeze_panes = "A3"
     book.save(path)
@@ -175,10 +180,8 @@ def html(tables: list[View], heading: str) -> str:
         parts.append(f"<h3>{escape(view.title)}</h3>")
         parts.append('<table border="1" cellspacing="0" cellpadding="3">')
         parts.append("<tr>" + "".join(f"<th>{escape(h)}</th>" for h in view.headers) + "</tr>")
-        for row in view.rows:
-            parts.append("<tr>" + "".join(
-                f"<td>{escape(cell_text(v, cell_format(v, f)))}</td>"
-                for v, f in zip(row, view.formats, strict=False)) + "</tr>")
+        for row in view.texts():
+            parts.append("<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row) + "</tr>")
         if not view.rows:
             parts.append(f'<tr><td colspan="{len(view.headers)}">（无）</td></tr>')
         parts.append("</table>")

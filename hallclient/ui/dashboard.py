@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from hallclient.core.evaluation import LABELS, Level
 from hallclient.core.report import Report
-from hallclient.documents.report_tables import View, cell_format, cell_text
+from hallclient.documents.report_tables import View, cell_text
 from hallclient.services.report_service import ReportService
 
 Index = QModelIndex | QPersistentModelIndex
@@ -71,9 +71,8 @@ class ViewModel(QAbstractTableModel):
         if not index.isValid():
             return None
         value = self.view.rows[index.row()][index.column()]
-        fmt = self.view.formats[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return cell_text(value, cell_format(value, fmt))
+            return cell_text(value, self.view.fmt(index.row(), index.column()))
         if role == Qt.ItemDataRole.TextAlignmentRole and not isinstance(value, str):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -142,6 +141,10 @@ class Dashboard(QWidget):
             button.clicked.connect(lambda _=False, f=fmt: self.ask_export(f))
             bar.addWidget(button)
             self.export_buttons[fmt] = button
+        self.print_button = QPushButton(self.tr("打印"))
+        self.print_button.setEnabled(False)
+        self.print_button.clicked.connect(self.print_report)
+        bar.addWidget(self.print_button)
         root.addLayout(bar)
 
         cards = QGridLayout()
@@ -204,7 +207,7 @@ class Dashboard(QWidget):
         self.log_state.style().polish(self.log_state)
         self._charts(r)
         self._tables(result["tables"])
-        for button in self.export_buttons.values():
+        for button in (*self.export_buttons.values(), self.print_button):
             button.setEnabled(True)
         self._say(self.service.heading())
 
@@ -287,6 +290,19 @@ class Dashboard(QWidget):
         if path:
             self.export_to(fmt, Path(path))
 
+    def print_report(self, printer: Any = None) -> None:
+        """打印: the system print dialog, then the same tables as the exports."""
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+        if self.service.last is None:
+            return
+        if printer is None:
+            printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+            if QPrintDialog(printer, self).exec() != QDialog.DialogCode.Accepted:
+                return
+        _document(self.service.last["tables"], self.service.heading()).print_(printer)
+        self._say(self.tr("已送打印"))
+
     def export_to(self, fmt: str, path: Path) -> None:
         if fmt == "pdf":
             from hallclient.documents.report_tables import write_pdf
@@ -297,6 +313,16 @@ class Dashboard(QWidget):
             self._say(self.tr("已导出 {path}").format(path=path))
         else:
             self.service.export(fmt, path)
+
+
+def _document(tables: list[View], heading: str) -> Any:
+    from PySide6.QtGui import QTextDocument
+
+    from hallclient.documents.report_tables import html
+
+    doc = QTextDocument()
+    doc.setHtml(html(tables, heading))
+    return doc
 
 
 def _nice(axis: QValueAxis, top: float) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from openpyxl import load_workbook
 from PySide6.QtCore import QDate
+from PySide6.QtPrintSupport import QPrinter
 
 from hallclient.app import main, open_dashboard
 from hallclient.config import CONFIG_FILE, Config
 from hallclient.core.accounts import Role
+from hallclient.documents.report_tables import View
 from hallclient.services.context import open_context
 from hallclient.store.db import DB_FILE
 
@@ -54,7 +57,25 @@ def test_supervisor_signs_in_and_sees_the_day(qtbot, day_at_the_counter, tmp_pat
         out = tmp_path / "board.xlsx"
         with qtbot.waitSignal(app.reports.exported):
             board.export_to("xlsx", out)
-        assert out.exists()
+        # what Excel shows is what the dashboard shows, sheet by sheet, cell by cell
+        book = load_workbook(out)
+        for title, table in board.tables.items():
+            model = table.model()
+            on_screen = [[model.index(r, c).data() for c in range(model.columnCount())]
+                         for r in range(model.rowCount())]
+            sheet = book[title]
+            read_back = [list(row) for row in sheet.iter_rows(min_row=3, values_only=True)]
+            in_excel = View(title, model.view.headers, model.view.formats, read_back,
+                            model.view.row_formats).texts()
+            # (an empty cell in Excel is the dashboard's "" or "—")
+            blank = lambda rows: [["" if v == "—" else v for v in row] for row in rows]  # noqa: E731
+            assert blank(in_excel) == blank(on_screen), title
+        # 打印 goes through the same tables (a PDF printer stands in for the real one)
+        printer = QPrinter()
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(tmp_path / "printed.pdf"))
+        board.print_report(printer)
+        assert (tmp_path / "printed.pdf").stat().st_size > 1000
         board.export_to("pdf", tmp_path / "board.pdf")
         assert (tmp_path / "board.pdf").stat().st_size > 1000
         actions = Reader(data / DB_FILE).actions()

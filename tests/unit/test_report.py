@@ -207,3 +207,37 @@ def test_the_figures_come_back_from_the_database(queue, clock, db):
     # window 1 was free 8:50-9:10 (A001 waiting from 9:00) and 9:31-9:40 (A002 waiting)
     # and free again from 9:41 with nobody waiting for ZH or ZX
     assert r.idle_s[1] == (10 + 9) * 60
+
+
+cases_st = st.lists(st.builds(
+    CaseRecord, case_no=st.text("0123456789", min_size=4, max_size=6),
+    item_name=st.sampled_from(["社保卡补办", "个体工商户登记"]),
+    department=st.sampled_from(["人社局", "市场监管局"]),
+    decision=st.sampled_from(["accept", "correct", "refuse"]), online=st.booleans(),
+    visits=st.integers(1, 3), upload=st.sampled_from(["sent", "pending", "attention", "none"])),
+    max_size=25)
+ratings_st = st.lists(st.builds(
+    EvaluationRecord, level=st.sampled_from(["very_satisfied", "satisfied", "basic",
+                                             "unsatisfied", "very_unsatisfied"]),
+    at=st.integers(0, 480).map(lambda m: at(8, 0) + timedelta(minutes=m))), max_size=25)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cases_st, ratings_st)
+def test_random_cases_and_ratings_match_a_plain_count(cases, ratings):
+    r = report.build([], [], {}, cases, ratings, end=at(18, 0))
+    good = [e for e in ratings if e.level in ("very_satisfied", "satisfied")]
+    bad = [e for e in ratings if e.level in ("unsatisfied", "very_unsatisfied")]
+    decided = [c for c in cases if c.decision != "correct"]
+    assert r.satisfaction == (len(good) / len(ratings) if ratings else None)
+    assert len(r.bad_reviews) == len(bad)
+    assert [e.at for e in r.bad_reviews] == sorted(e.at for e in bad)
+    assert r.online_rate == (sum(c.online for c in cases) / len(cases) if cases else None)
+    assert r.at_most_one_visit == (sum(c.visits == 1 for c in decided) / len(decided)
+                                   if decided else None)
+    for decision in ("accept", "correct", "refuse"):
+        assert r.cases.get(decision, 0) == sum(c.decision == decision for c in cases)
+        assert sum(by.get(decision, 0) for by in r.cases_by_item.values()) == r.cases.get(
+            decision, 0)
+    assert sum(r.uploads.values()) == len(cases)
+    assert sum(r.evaluations.values()) == len(ratings)

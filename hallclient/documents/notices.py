@@ -100,6 +100,22 @@ def notice_html(kind: str, ctx: NoticeContext, barcode_size: tuple[int, int]) ->
         barcode_height=h)
 
 
+def paint_pages(doc: QTextDocument, device: QPagedPaintDevice, width: float,
+                height: float) -> None:
+    """Draw a laid-out document page after page on a printer or PDF writer."""
+    painter = QPainter(device)
+    try:
+        for page in range(max(1, doc.pageCount())):
+            if page:
+                device.newPage()
+            painter.save()
+            painter.translate(0, -page * height)
+            doc.drawContents(painter, QRectF(0, page * height, width, height))
+            painter.restore()
+    finally:
+        painter.end()
+
+
 def render(kind: str, ctx: NoticeContext, device: QPagedPaintDevice) -> None:
     """Lay out a notice (A4) or the receipt (80 mm) on a printer or PDF writer."""
     receipt = kind == "receipt"
@@ -118,18 +134,7 @@ def render(kind: str, ctx: NoticeContext, device: QPagedPaintDevice) -> None:
     doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl("barcode:case"), image)
     doc.setPageSize(QSizeF(rect.width(), rect.height()))
     doc.setHtml(notice_html(kind, ctx, (round(image.width() * css), round(image.height() * css))))
-    painter = QPainter(device)
-    try:
-        pages = max(1, doc.pageCount())
-        for page in range(pages):
-            if page:
-                device.newPage()
-            painter.save()
-            painter.translate(0, -page * rect.height())
-            doc.drawContents(painter, QRectF(0, page * rect.height(), rect.width(), rect.height()))
-            painter.restore()
-    finally:
-        painter.end()
+    paint_pages(doc, device, rect.width(), rect.height())
 
 
 def write_pdf(kind: str, ctx: NoticeContext, path: Path) -> Path:

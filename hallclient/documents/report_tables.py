@@ -190,8 +190,10 @@ def html(tables: list[View], heading: str) -> str:
 
 def write_pdf(tables: list[View], path: Path, heading: str) -> Path:
     """A4 pages (needs a QGuiApplication for the fonts)."""
-    from PySide6.QtCore import QMarginsF, QRectF, QSizeF
-    from PySide6.QtGui import QPageLayout, QPageSize, QPainter, QPdfWriter, QTextDocument
+    from PySide6.QtCore import QMarginsF, QSizeF
+    from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
+
+    from .notices import paint_pages
 
     path.parent.mkdir(parents=True, exist_ok=True)
     writer = QPdfWriter(str(path))
@@ -207,16 +209,6 @@ def write_pdf(tables: list[View], path: Path, heading: str) -> Path:
     doc.setDocumentMargin(0)
     doc.setPageSize(QSizeF(rect.width(), rect.height()))
     doc.setHtml(html(tables, heading))
-    painter = QPainter(writer)
-    try:
-        for page in range(max(1, doc.pageCount())):
-            if page:
-                writer.newPage()
-            painter.save()
-            painter.translate(0, -page * rect.height())
-            doc.drawContents(painter, QRectF(0, page * rect.height(), rect.width(), rect.height()))
-            painter.restore()
-    finally:
-        painter.end()
+    paint_pages(doc, writer, rect.width(), rect.height())
     del writer
     return path

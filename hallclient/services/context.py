@@ -48,6 +48,19 @@ def make_queue(db: Database, config: Config, data_dir: Path, clock: Clock) -> An
     return HallQueue(db, url, token, clock, verify=config["hall.ca_bundle"] or True)
 
 
+class _Part:
+    """A part of the context made on first use (CounterContext._part)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        return self if obj is None else obj._part(self.name)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj._parts[self.name] = value
+
+
 class CounterContext:
     """``desk`` (CaseDesk, intake), ``card_reader`` (IdCardReader) and ``scanner``
     (SaneScanner) may be given, or made on first use by ``make(name)`` — on the writer
@@ -67,29 +80,9 @@ class CounterContext:
             self._parts[name] = self._make(name)
         return self._parts[name]
 
-    @property
-    def desk(self) -> Any:
-        return self._part("desk")
-
-    @desk.setter
-    def desk(self, value: Any) -> None:
-        self._parts["desk"] = value
-
-    @property
-    def card_reader(self) -> Any:
-        return self._part("card_reader")
-
-    @card_reader.setter
-    def card_reader(self, value: Any) -> None:
-        self._parts["card_reader"] = value
-
-    @property
-    def scanner(self) -> Any:
-        return self._part("scanner")
-
-    @scanner.setter
-    def scanner(self, value: Any) -> None:
-        self._parts["scanner"] = value
+    desk = _Part()
+    card_reader = _Part()
+    scanner = _Part()
 
     def authenticate(self, username: str, password: str) -> Clerk | None:
         found = accounts_repo.password_hash(self.db.conn, username.strip())

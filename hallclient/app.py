@@ -297,6 +297,8 @@ def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: b
 
     worker: Worker[Any] = Worker(lambda: open_context(data_dir, config), lambda ctx: ctx.close())
     runner = TaskRunner(worker)
+    _STARTED[0] = 0.0
+    _stage("window being built")
     app = App(qapp=qapp, config=config, data_dir=data_dir, worker=worker, runner=runner, demo=demo)
     if with_platform:
         _start_demo_platform(app)
@@ -643,6 +645,7 @@ def _place_on_screen(widget: Any, number: int | None) -> None:
 
 def _after_first_paint(app: App) -> None:
     """Speech engines can take a moment to load: do it once the window is up."""
+    _stage("after first paint: start")
     if app.window is not None and app.intake is None:
         _wire_counter_extras(app)
     if app.announcer is not None and app.config["announce.speech"]:
@@ -651,14 +654,29 @@ def _after_first_paint(app: App) -> None:
         speaking = Announcer(app.config["announce.template"], speech=True,
                              engine=app.config["announce.engine"])
         app.announcer.adopt(speaking)
+    _stage("after first paint: done")
+
+
+_STARTED = [0.0]
+
+
+def _stage(what: str) -> None:
+    """Start-up stages with their time in the program log (where a slow start stalls)."""
+    import time
+
+    if not _STARTED[0]:
+        _STARTED[0] = time.perf_counter()
+    log.info("start-up %s (+%.0f ms)", what, (time.perf_counter() - _STARTED[0]) * 1000)
 
 
 def _prepare(ctx: Any, demo: bool) -> dict[str, Any]:
     """On the writer thread: demo data when asked, then what the sign-in page needs."""
     from hallclient.core.tickets import QueueError
 
+    _stage("database open")
     if demo:
         _seed_demo(ctx)
+        _stage("demo data seeded")
     try:
         windows, problem = ctx.queue.windows(), ""
     except QueueError as exc:       # the hall server is out of reach and nothing is cached
@@ -695,6 +713,7 @@ def _seed_demo_catalog(ctx: Any) -> None:
 
 
 def _on_ready(app: App, info: dict[str, Any]) -> None:
+    _stage("sign-in page ready")
     if app.kiosk is not None:
         app.kiosk.load()
     if app.window is None:

@@ -68,6 +68,7 @@ class SessionService(QObject):
             return clerk, ctx.queue.sign_in(window, clerk.username)
 
         def done(result: tuple[Clerk, object] | None) -> None:
+            log.info("sign-in answered at window %s", window)
             if result is None:
                 self.sign_in_failed.emit(self.tr("用户名或密码错误"))
                 return

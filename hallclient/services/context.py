@@ -111,8 +111,9 @@ class CounterContext:
     def import_catalog(self, spec: dict[str, Any]) -> int:
         from hallclient.store import catalog_repo
 
+        prepared = catalog_repo.prepare(spec["items"])
         with self.db.write() as conn:
-            return catalog_repo.import_items(conn, spec["items"], str(spec.get("version", "")))
+            return catalog_repo.import_prepared(conn, prepared, str(spec.get("version", "")))
 
     def close(self) -> None:
         closer = getattr(self.queue, "close", None)

@@ -16,7 +16,10 @@ log = logging.getLogger(__name__)
 
 def user_message(exc: BaseException) -> str:
     """A sentence for the clerk; unexpected errors go to the log with their traceback."""
-    if isinstance(exc, (QueueError, StoreError)):
+    if isinstance(exc, StoreError):
+        log.warning("store: %s", exc.message)       # locked, full, corrupt: worth a line
+        return exc.message
+    if isinstance(exc, QueueError):
         return exc.message
     log.error("unexpected error", exc_info=exc)
     return f"程序内部错误（{type(exc).__name__}），已记录到日志，请联系信息管理员。"

@@ -21,13 +21,26 @@ class ItemSummary:
     case_type: int
 
 
+Prepared = list[tuple[CatalogItem, str, str]]
+
+
+def prepare(raw_items: Iterable[Mapping[str, Any]]) -> Prepared:
+    """Validate the items and work out their pinyin keys (the slow part: do it before the
+    write transaction, so other writers are not kept waiting)."""
+    items = [parse_item(raw) for raw in raw_items]
+    return [(item, *search_keys(item.name)) for item in items]
+
+
 def import_items(conn: sqlite3.Connection, raw_items: Iterable[Mapping[str, Any]],
                  version: str) -> int:
     """Replace the catalog with ``raw_items`` (validated first: all or nothing)."""
-    items = [parse_item(raw) for raw in raw_items]
+    return import_prepared(conn, prepare(raw_items), version)
+
+
+def import_prepared(conn: sqlite3.Connection, prepared: Prepared, version: str) -> int:
+    """Replace the catalog with items ``prepare`` returned (a short transaction)."""
     conn.execute("UPDATE catalog_items SET active = 0")
-    for item in items:
-        initials, full = search_keys(item.name)
+    for item, initials, full in prepared:
         conn.execute(
             "INSERT INTO catalog_items (impl_code, item_code, name, department, item_type,"
             " case_type, pinyin_initials, pinyin_full, body, catalog_version, active)"
@@ -41,7 +54,7 @@ def import_items(conn: sqlite3.Connection, raw_items: Iterable[Mapping[str, Any]
              int(item.case_type), initials, full,
              json.dumps(asdict(item), ensure_ascii=False), version),
         )
-    return len(items)
+    return len(prepared)
 
 
 _LATIN = re.compile(r"^[a-z]+$")

@@ -208,8 +208,9 @@ class OutboxEngine:
         if not result.changed:
             return False
         body = result.body or {}
+        prepared = catalog_repo.prepare(body.get("items", []))     # outside the transaction
         with self.db.write() as conn:
-            catalog_repo.import_items(conn, body.get("items", []), str(body.get("version", "")))
+            catalog_repo.import_prepared(conn, prepared, str(body.get("version", "")))
             conn.execute("INSERT INTO meta (key, value) VALUES ('catalog_etag', ?)"
                          " ON CONFLICT(key) DO UPDATE SET value = excluded.value", (result.etag or "",))
         return True

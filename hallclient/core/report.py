@@ -126,6 +126,22 @@ class Report:
     waiting_by_hour: dict[int, float] = field(default_factory=dict)   # mean waiting (s)
 
 
+def cases_to_json(cases: Sequence[CaseRecord],
+                  ratings: Sequence[EvaluationRecord]) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return {"cases": [asdict(c) for c in cases],
+            "ratings": [{**asdict(e), "at": e.at.isoformat(), "reasons": list(e.reasons)}
+                        for e in ratings]}
+
+
+def cases_from_json(data: dict[str, Any]) -> tuple[list[CaseRecord], list[EvaluationRecord]]:
+    return ([CaseRecord(**c) for c in data.get("cases", [])],
+            [EvaluationRecord(**{**e, "at": datetime.fromisoformat(e["at"]),
+                                 "reasons": tuple(e["reasons"])})
+             for e in data.get("ratings", [])])
+
+
 def records_to_json(tickets: Sequence[TicketRecord], events: Sequence[WindowEvent],
                     serves: dict[int, frozenset[str]]) -> dict[str, Any]:
     """The queue's records of a period as JSON (the hall server sends them to a counter's
@@ -153,6 +169,39 @@ def records_from_json(data: dict[str, Any]) -> tuple[list[TicketRecord], list[Wi
               for e in data["events"]]
     serves = {int(w): frozenset(s) for w, s in data["serves"].items()}
     return tickets, events, serves
+
+
+def records_from_log(entries: Iterable[dict[str, Any]]) -> tuple[list[CaseRecord],
+                                                                 list[EvaluationRecord]]:
+    """Cases and ratings as counters' event logs tell them (pushed to the hall server or
+    brought in signed bundles): the last decision on each case in the entries, one visit
+    more for each 补正 return, every rating. Upload state is not in the logs ("none")."""
+    import json
+
+    decisions: dict[str, dict[str, Any]] = {}
+    returns: Counter[str] = Counter()
+    ratings: list[EvaluationRecord] = []
+    for e in entries:
+        detail = json.loads(e["detail"]) if e.get("detail") else {}
+        action = str(e["action"])
+        if action.startswith("intake_") and detail.get("case_no"):
+            seen = decisions.setdefault(detail["case_no"], {})
+            seen.update({k: v for k, v in detail.items() if v is not None})
+            seen.update(decision=action.removeprefix("intake_"), window=e.get("window"),
+                        clerk=e.get("clerk"))
+        elif action == "correction_ended" and detail.get("case_no"):
+            returns[detail["case_no"]] += 1
+        elif action == "rating" and detail.get("level"):
+            ratings.append(EvaluationRecord(
+                detail["level"], datetime.fromisoformat(str(e["at"])), e.get("window"),
+                e.get("clerk"), detail.get("case_no"), e.get("ticket"),
+                tuple(detail.get("reasons") or ()), "", detail.get("rectify_by")))
+    cases = [CaseRecord(case_no, str(d.get("item") or d.get("impl_code") or ""),
+                        str(d.get("department") or ""), str(d["decision"]),
+                        bool(d.get("online")), 1 + returns[case_no], "none", d.get("window"),
+                        d.get("clerk"))
+             for case_no, d in decisions.items()]
+    return cases, ratings
 
 
 def _seconds(a: datetime | None, b: datetime | None) -> float | None:

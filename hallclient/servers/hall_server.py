@@ -527,13 +527,14 @@ class HallServer:
                                           "message": "日期应写成 YYYY-MM-DD"}) from exc
 
             def read(core: Core) -> dict[str, Any]:
-                from hallclient.core.report import records_to_json
+                from hallclient.core.report import cases_to_json, records_to_json
                 from hallclient.store import report_repo
 
                 loaded = report_repo.load_queue(core.db.conn, day0, day1)
+                cases = cases_to_json(*report_repo.pushed_cases(core.db.conn, day0, day1))
                 verdict = log_repo.verify_period(core.db.conn, day0.isoformat(),
                                                  (day1 + timedelta(days=1)).isoformat())
-                return {**records_to_json(**loaded),
+                return {**records_to_json(**loaded), **cases,
                         "log": {"intact": verdict.intact, "entries": verdict.entries,
                                 "broken_seq": verdict.broken_seq, "reason": verdict.reason}}
 

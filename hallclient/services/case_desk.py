@@ -147,6 +147,9 @@ class CaseDesk:
             log_repo.append(conn, at=at, action=f"intake_{draft.decision.value}", window=window,
                             clerk=clerk, ticket=draft.ticket or None,
                             detail={"case_no": case_no, "impl_code": draft.item.impl_code,
+                                    "item": draft.item.name,
+                                    "department": draft.item.department,
+                                    "online": bool(draft.preapplication_code) or None,
                                     "missing": len(draft.missing())})
         return CommittedCase(case_id, uid, case_no, 1, draft.decision.status, password, at, promised)
 
@@ -179,7 +182,8 @@ class CaseDesk:
             log_repo.append(conn, at=at, action="correction_ended", window=window, clerk=clerk,
                             detail={"case_no": case_no})
             log_repo.append(conn, at=at, action=f"intake_{draft.decision.value}", window=window,
-                            clerk=clerk, detail={"case_no": case_no, "missing": len(draft.missing())})
+                            clerk=clerk, detail={"case_no": case_no, "item": case["item_name"],
+                                                 "missing": len(draft.missing())})
         return CommittedCase(case["id"], case["uid"], case_no, version, draft.decision.status,
                              case["query_password"], case["received_at"], promised)
 

@@ -38,7 +38,8 @@ def save_evaluation(ctx: Any, *, level: Level, reasons: list[str], text: str, ca
         log_repo.append(conn, at=at, action="rating", window=window, clerk=clerk,
                         ticket=ticket or None,
                         detail={"case_no": case_no or None, "level": level.value,
-                                "bad": level.is_bad or None})
+                                "bad": level.is_bad or None, "reasons": reasons or None,
+                                "rectify_by": rectify_by})
     return {"uid": uid, "level": level, "rectify_by": rectify_by, "case_no": case_no}
 
 

@@ -5,6 +5,7 @@ Everything runs on the writer thread; answers come back as signals on the GUI th
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,10 +32,19 @@ def compute(ctx: Any, first: date, last: date, wait_target_min: float,
     if fetch is not None:
         # with the hall server: every window's queue records from it; this counter's own
         # cases and ratings from here
-        from hallclient.core.report import records_from_json
+        from hallclient.core.report import cases_from_json, records_from_json
 
+        push = getattr(ctx.queue, "push_log", None)
+        if push is not None:
+            push()              # this counter's latest cases and ratings are on the server
         remote = fetch(first.isoformat(), last.isoformat())
         data["tickets"], data["events"], data["serves"] = records_from_json(remote)
+        # every counter's cases and ratings, from the logs they pushed (upload states are
+        # only this counter's own)
+        hall_cases, hall_ratings = cases_from_json(remote)
+        uploads = {c.case_no: c.upload for c in data["cases"]}
+        data["cases"] = [replace(c, upload=uploads.get(c.case_no, "none")) for c in hall_cases]
+        data["evaluations"] = hall_ratings
         log = remote["log"]
         hall_log = (f"；大厅服务器日志完整（本期 {log['entries']} 条）" if log["intact"]
                     else f"；大厅服务器日志被改动：第 {log['broken_seq']} 条起 {log['reason']}")

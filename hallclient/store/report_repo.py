@@ -113,3 +113,31 @@ def load(conn: sqlite3.Connection, first: date, last: date) -> dict[str, Any]:
                 "evaluations": evaluations(conn, first, last)}
     finally:
         conn.execute("COMMIT")
+
+
+
+
+def pushed_cases(conn: sqlite3.Connection, first: date,
+                 last: date) -> tuple[list[CaseRecord], list[EvaluationRecord]]:
+    """Cases decided and ratings given in the period, as the counters' pushed or imported
+    logs (``pushed_log``) tell them, with each case's earlier entries for its visits."""
+    from hallclient.core.report import records_from_log
+
+    cols = "device, seq, at, window, clerk, action, ticket, detail"
+    names = [c.strip() for c in cols.split(",")]
+    period = [dict(zip(names, r, strict=True)) for r in conn.execute(
+        f"SELECT {cols} FROM pushed_log WHERE at >= ? AND at < ? AND (action IN"
+        " ('intake_accept', 'intake_correct', 'intake_refuse', 'correction_ended', 'rating'))"
+        " ORDER BY at, device, seq", (first.isoformat(), _after(last)))]
+    numbers = sorted({json.loads(e["detail"]).get("case_no") for e in period
+                      if e["action"].startswith("intake_") and e["detail"]} - {None})
+    earlier: list[dict[str, Any]] = []
+    if numbers:
+        marks = ", ".join("?" for _ in numbers)
+        earlier = [dict(zip(names, r, strict=True)) for r in conn.execute(
+            f"SELECT {cols} FROM pushed_log WHERE at < ? AND action IN"
+            " ('intake_accept', 'intake_correct', 'intake_refuse', 'correction_ended')"
+            f" AND json_extract(detail, '$.case_no') IN ({marks}) ORDER BY at, device, seq",
+            (first.isoformat(), *numbers))]
+    cases, ratings = records_from_log(earlier + period)
+    return [c for c in cases if c.case_no in numbers], ratings

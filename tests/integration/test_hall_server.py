@@ -462,7 +462,7 @@ def test_a_counter_stream_carries_its_own_window_and_the_rest_as_counts(hall):
         stream.stop()
 
 
-def test_the_supervisor_report_at_a_counter_covers_every_window_of_the_hall(hall):
+def test_the_supervisor_report_at_a_counter_covers_every_window_of_the_hall(hall, demo_catalog):
     from hallclient.queue.local import local_now
     from hallclient.services.context import CounterContext
     from hallclient.services.report_service import compute
@@ -476,10 +476,38 @@ def test_the_supervisor_report_at_a_counter_covers_every_window_of_the_hall(hall
         q.finish(w, f"c{w}", q.start(w, f"c{w}", t.id).id)
     t = w2.call_next(2, "c2")
     w2.no_show(2, "c2", t.id)
+    # window 2 is another PC: it accepts a case and gets a bad rating, in its own database
+    from hallclient.core.cases import CaseDraft, Decision
+    from hallclient.core.evaluation import Level
+    from hallclient.services.case_desk import CaseDesk
+    from hallclient.services.evaluation_service import save_evaluation
+    from hallclient.store import catalog_repo
+    from hallclient.store.attachments import AttachmentStore
+
+    from ..unit.test_case_desk import PERSON, complete, item
+
+    with w2.db.write() as conn:
+        catalog_repo.import_items(conn, demo_catalog["items"], demo_catalog["version"])
+    desk = CaseDesk(w2.db, AttachmentStore(hall.work / "att2"), region="330109", clock=local_now)
+    draft = complete(desk, CaseDraft.for_item(item(desk, "个体工商户登记（设立登记）")))
+    draft.applicant = PERSON
+    draft.decision = Decision.ACCEPT
+    case = desk.commit(draft, window=2, clerk="c2")
+    save_evaluation(CounterContext(db=w2.db, queue=w2, clock=local_now),
+                    level=Level.UNSATISFIED, reasons=["等候时间过长"], text="",
+                    case_no=case.case_no, ticket="", window=2, clerk="c2", rectify_days=5)
+    w2.push_log()
     today = local_now().date()
     result = compute(CounterContext(db=w1.db, queue=w1, clock=local_now), today, today, 20, 30)
     r = result["report"]
     assert r.tickets.issued == 4 and r.tickets.served == 2 and r.tickets.no_show == 1
     assert sorted(r.per_window) == [1, 2] and r.per_window[2].no_show == 1
+    # window 2's case and rating, seen at window 1
+    assert r.cases == {"accept": 1}
+    assert r.cases_by_item == {("县市场监督管理局", "个体工商户登记（设立登记）"): {"accept": 1}}
+    assert r.at_most_one_visit == 1.0 and r.online_rate == 0.0 and r.satisfaction == 0.0
+    assert [(e.window, e.case_no, e.reasons) for e in r.bad_reviews] == [
+        (2, case.case_no, ("等候时间过长",))]
+    assert r.bad_reviews[0].rectify_by is not None
     summary = {row[0]: row[1] for row in result["tables"][0].rows}
     assert "大厅服务器日志完整" in summary["操作日志"] and result["intact"]

@@ -49,7 +49,8 @@ def test_auth_with_any_body(sim, body):
 
 @FUZZ
 @given(body=json_values, uid=st.text(min_size=1, max_size=40).filter(lambda t: "/" not in t and t.strip()),
-       key=st.one_of(st.none(), st.text(max_size=30).filter(lambda t: t.isprintable() and t.isascii())))
+       key=st.one_of(st.none(), st.text(max_size=30).filter(
+           lambda t: t.isprintable() and t.isascii() and not t[:1].isspace())))  # requests refuses those
 def test_case_upsert_with_any_body(sim, body, uid, key):
     headers = dict(sim.headers)
     if key:

@@ -241,3 +241,32 @@ def test_random_cases_and_ratings_match_a_plain_count(cases, ratings):
             decision, 0)
     assert sum(r.uploads.values()) == len(cases)
     assert sum(r.evaluations.values()) == len(ratings)
+
+
+def test_cases_and_ratings_from_counters_logs():
+    import json
+
+    def entry(at_, action, **detail):
+        return {"at": at_.isoformat(), "action": action, "window": 3, "clerk": "zhao",
+                "ticket": None, "detail": json.dumps(detail, ensure_ascii=False)}
+
+    entries = [
+        entry(at(9, 0), "intake_correct", case_no="N1", item="社保卡补办", department="人社局",
+              missing=2),
+        entry(at(9, 5), "intake_accept", case_no="N2", item="个体工商户登记",
+              department="市场监管局", online=True, missing=0),
+        entry(at(11, 0), "correction_ended", case_no="N1"),
+        entry(at(11, 0), "intake_accept", case_no="N1", item="社保卡补办", missing=0),
+        entry(at(11, 2), "rating", case_no="N1", level="unsatisfied", bad=True,
+              reasons=["等候时间过长"], rectify_by="2026-12-04"),
+        entry(at(11, 3), "rating", level="very_satisfied"),
+    ]
+    cases, ratings = report.records_from_log(entries)
+    by_no = {c.case_no: c for c in cases}
+    assert by_no["N1"].decision == "accept" and by_no["N1"].visits == 2
+    assert by_no["N1"].department == "人社局" and not by_no["N1"].online
+    assert by_no["N2"].online and by_no["N2"].visits == 1 and by_no["N2"].window == 3
+    r = report.build([], [], {}, cases, ratings, end=at(18, 0))
+    assert r.at_most_one_visit == 0.5 and r.online_rate == 0.5 and r.satisfaction == 0.5
+    assert r.bad_reviews[0].reasons == ("等候时间过长",)
+    assert r.bad_reviews[0].rectify_by == "2026-12-04"

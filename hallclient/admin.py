@@ -41,6 +41,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     rep.add_argument("--to", help="区间终点 YYYY-MM-DD（含）")
     rep.add_argument("--format", choices=["xlsx", "csv", "pdf"], default="xlsx")
     rep.add_argument("--out", help="输出文件（默认：数据目录 reports/ 下）")
+    rep.add_argument("--from-bundles", action="store_true",
+                     help="按导入的各窗口机日志包统计（县级汇总乡镇）")
     cmds.add_parser("bundle-key", help="显示本机日志包签名公钥的指纹（县级登记时核对）")
     exp = cmds.add_parser("export-bundle", help="导出某天的签名日志包（乡镇窗口交县级）")
     exp.add_argument("--date", required=True, help="日期 YYYY-MM-DD")
@@ -232,7 +234,13 @@ def _report(args: argparse.Namespace, data_dir: Path) -> int:
         return 3
     db = open_database(path)
     try:
-        data = report_repo.load(db.conn, first, last)
+        if args.from_bundles:
+            data = report_repo.load_pushed(db.conn, first, last)
+            devices = db.conn.execute(
+                "SELECT count(DISTINCT device) FROM pushed_log WHERE at >= ? AND at < ?",
+                (first.isoformat(), (last + timedelta(days=1)).isoformat())).fetchone()[0]
+        else:
+            data = report_repo.load(db.conn, first, last)
         verdict = log_repo.verify_period(db.conn, first.isoformat(),
                                          (last + timedelta(days=1)).isoformat())
     finally:
@@ -243,9 +251,12 @@ def _report(args: argparse.Namespace, data_dir: Path) -> int:
                          service_target_s=config["report.service_target_minutes"] * 60, **data)
     status = (f"完整（本期 {verdict.entries} 条，哈希链校验通过）" if verdict.intact
               else f"被改动：第 {verdict.broken_seq} 条起 {verdict.reason}")
+    if args.from_bundles:
+        status = (f"来自 {devices} 台窗口机的签名日志包（导入时已逐条校验）；本机日志" + status)
     tables = report_tables.views(built, status)
     period = first.isoformat() if last == first else f"{first.isoformat()} 至 {last.isoformat()}"
-    heading = f"{config['hall.name']} 值班长日报 {period}"
+    heading = f"{config['hall.name']} 值班长日报 {period}" + ("（各窗口机日志包）"
+                                                             if args.from_bundles else "")
     name = f"日报-{period.replace(' 至 ', '_')}.{args.format}"
     out = Path(args.out) if args.out else data_dir / "reports" / name
     out.parent.mkdir(parents=True, exist_ok=True)

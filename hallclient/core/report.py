@@ -204,6 +204,59 @@ def records_from_log(entries: Iterable[dict[str, Any]]) -> tuple[list[CaseRecord
     return cases, ratings
 
 
+_STATE_AFTER = {"issue": "waiting", "call": "called", "recall": "called", "start": "serving",
+                "finish": "finished", "manual_finish": "finished", "no_show": "no_show",
+                "reactivate": "waiting", "transfer": "waiting", "hold": "held",
+                "return": "serving"}
+
+
+def tickets_from_log(entries: Iterable[dict[str, Any]]) -> tuple[list[TicketRecord],
+                                                                  list[WindowEvent]]:
+    """Tickets and window events as a counter's own queue log tells them (a township
+    counter's signed bundles): what the county can count without the counter's tables."""
+    import json
+
+    found: dict[tuple[str, str, str], dict[str, Any]] = {}
+    events: list[WindowEvent] = []
+    for e in sorted(entries, key=lambda x: (str(x.get("device", "")), int(x["seq"]))):
+        action, when = str(e["action"]), datetime.fromisoformat(str(e["at"]))
+        if e.get("window") is not None and action in WINDOW_ACTIONS:
+            events.append(WindowEvent(when, int(e["window"]), action))
+        if not e.get("ticket") or action not in _STATE_AFTER:
+            continue
+        key = (str(e.get("device", "")), str(e["at"])[:10], str(e["ticket"]))
+        detail = json.loads(e["detail"]) if e.get("detail") else {}
+        if action == "issue":
+            found[key] = {"number": e["ticket"], "service": detail.get("service", ""),
+                          "issued_at": when, "state": "waiting"}
+            continue
+        t = found.get(key)
+        if t is None:
+            continue                        # issued before the entries begin
+        t["state"] = _STATE_AFTER[action]
+        if action == "call" and "called_at" not in t:
+            t.update(called_at=when, window=e.get("window"), clerk=e.get("clerk"))
+        elif action == "start":
+            t["started_at"] = when
+        elif action in ("finish", "manual_finish"):
+            t["finished_at"] = when
+            if action == "manual_finish" and detail.get("started_at"):
+                t.setdefault("called_at", datetime.fromisoformat(detail["started_at"]))
+                t["started_at"] = datetime.fromisoformat(detail["started_at"])
+                t.update(window=e.get("window"), clerk=e.get("clerk"))
+        elif action == "transfer":
+            t["transferred"] = True
+    tickets = [TicketRecord(t["number"], t["service"], t["state"], t["issued_at"],
+                            t.get("called_at"), t.get("started_at"), t.get("finished_at"),
+                            t.get("window"), t.get("clerk"), bool(t.get("transferred")))
+               for t in found.values()]
+    return tickets, events
+
+
+WINDOW_ACTIONS = ("sign_in", "sign_out", "pause", "resume", "call", "finish", "no_show",
+                  "transfer", "hold", "return", "manual_finish")
+
+
 def _seconds(a: datetime | None, b: datetime | None) -> float | None:
     if a is None or b is None:
         return None

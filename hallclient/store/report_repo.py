@@ -9,10 +9,13 @@ import sqlite3
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from hallclient.core.report import CaseRecord, EvaluationRecord, TicketRecord, WindowEvent
-
-WINDOW_ACTIONS = ("sign_in", "sign_out", "pause", "resume", "call", "finish", "no_show",
-                  "transfer", "hold", "return", "manual_finish")
+from hallclient.core.report import (
+    WINDOW_ACTIONS,  # noqa: E402
+    CaseRecord,
+    EvaluationRecord,
+    TicketRecord,
+    WindowEvent,
+)
 
 
 def _dt(text: str | None) -> datetime | None:
@@ -141,3 +144,24 @@ def pushed_cases(conn: sqlite3.Connection, first: date,
             (first.isoformat(), *numbers))]
     cases, ratings = records_from_log(earlier + period)
     return [c for c in cases if c.case_no in numbers], ratings
+
+
+def load_pushed(conn: sqlite3.Connection, first: date, last: date) -> dict[str, Any]:
+    """Everything for a report from other counters' logs (imported signed bundles, or
+    pushed to the hall server): tickets and window events rebuilt from the queue entries,
+    cases and ratings from the intake and rating entries. Who serves what is not in the
+    logs, so idle time is not counted from them."""
+    from hallclient.core.report import tickets_from_log
+
+    conn.execute("BEGIN")
+    try:
+        cols = ("device", "seq", "at", "window", "clerk", "action", "ticket", "detail")
+        rows = [dict(zip(cols, r, strict=True)) for r in conn.execute(
+            f"SELECT {', '.join(cols)} FROM pushed_log WHERE at >= ? AND at < ?",
+            (first.isoformat(), _after(last)))]
+        tickets_, events = tickets_from_log(rows)
+        cases_, ratings = pushed_cases(conn, first, last)
+    finally:
+        conn.execute("COMMIT")
+    return {"tickets": tickets_, "events": events, "serves": {}, "cases": cases_,
+            "evaluations": ratings}

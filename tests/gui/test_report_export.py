@@ -124,3 +124,29 @@ def test_a_tampered_log_is_reported(qapp, day_at_the_counter, tmp_path, capsys):
     assert main(["--data-dir", str(day_at_the_counter), "admin", "report", "--date",
                  DAY.isoformat(), "--format", "csv", "--out", str(out)]) == 1
     assert "操作日志,被改动" in out.read_text(encoding="utf-8-sig")
+
+
+def test_the_county_counts_a_township_day_from_its_signed_bundle(qapp, day_at_the_counter,
+                                                                  tmp_path):
+    county = tmp_path / "county"
+    bundle = tmp_path / "day.json"
+    assert main(["--data-dir", str(day_at_the_counter), "admin", "export-bundle", "--date",
+                 DAY.isoformat(), "--out", str(bundle)]) == 0
+    assert main(["--data-dir", str(county), "admin", "status"]) == 0
+    assert main(["--data-dir", str(county), "admin", "import-bundle", str(bundle),
+                 "--trust"]) == 0
+    out = tmp_path / "county.xlsx"
+    assert main(["--data-dir", str(county), "admin", "report", "--date", DAY.isoformat(),
+                 "--from-bundles", "--format", "xlsx", "--out", str(out)]) == 0
+    own = computed(day_at_the_counter)
+    summary = {row[0]: row[1] for row in load_workbook(out)["总览"].iter_rows(
+        min_row=3, values_only=True)}
+    assert (summary["取号"], summary["呼叫"], summary["办结"], summary["过号"]) == (
+        own.tickets.issued, own.tickets.called, own.tickets.served, own.tickets.no_show)
+    assert summary["平均等候(分)"] == round(own.tickets.waiting.mean_s / 60, 1)
+    assert summary["平均办理(分)"] == round(own.tickets.service.mean_s / 60, 1)
+    assert summary["满意率（非常满意+满意）/全部评价"] == own.satisfaction
+    assert summary["差评"] == len(own.bad_reviews)
+    assert summary["最多跑一次"] == own.at_most_one_visit
+    assert summary["办件（受理/补正/不予受理）"] == "1/0/0"
+    assert "来自 1 台窗口机的签名日志包" in summary["操作日志"]

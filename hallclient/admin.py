@@ -243,6 +243,7 @@ def _report(args: argparse.Namespace, data_dir: Path) -> int:
             data = report_repo.load(db.conn, first, last)
         verdict = log_repo.verify_period(db.conn, first.isoformat(),
                                          (last + timedelta(days=1)).isoformat())
+        held = report_repo.device_logs(db.conn, first, last)
     finally:
         db.close()
     now = datetime.now().astimezone()
@@ -253,7 +254,7 @@ def _report(args: argparse.Namespace, data_dir: Path) -> int:
               else f"被改动：第 {verdict.broken_seq} 条起 {verdict.reason}")
     if args.from_bundles:
         status = (f"来自 {devices} 台窗口机的签名日志包（导入时已逐条校验）；本机日志" + status)
-    tables = report_tables.views(built, status)
+    tables = report_tables.views(built, status, held)
     period = first.isoformat() if last == first else f"{first.isoformat()} 至 {last.isoformat()}"
     heading = f"{config['hall.name']} 值班长日报 {period}" + ("（各窗口机日志包）"
                                                              if args.from_bundles else "")

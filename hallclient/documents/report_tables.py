@@ -60,7 +60,8 @@ def _durations(name: str, d: Durations) -> list[tuple[str, Any, str, str]]:
             (f"{name}超过目标的占比", d.share_over_target, PERCENT, target)]
 
 
-def views(r: Report, log_status: str = "") -> list[View]:
+def views(r: Report, log_status: str = "",
+          device_logs: list[list[Any]] | None = None) -> list[View]:
     t = r.tickets
     targets = " / ".join(f"{x:.0%}" for x in ONLINE_RATE_TARGETS)
     summary: list[tuple[str, Any, str, str]] = [
@@ -109,6 +110,8 @@ def views(r: Report, log_status: str = "") -> list[View]:
              [[f"{h:02d}:00-{h + 1:02d}:00", r.arrivals_by_hour.get(h, 0),
                _min(r.waiting_by_hour.get(h))]
               for h in sorted(set(r.arrivals_by_hour) | set(r.waiting_by_hour))]),
+        *([View("各窗口机日志", ["设备", "本期条数", "起", "止", "日志链"],
+                [TEXT, INT, INT, INT, TEXT], device_logs)] if device_logs else []),
     ]
 
 

@@ -57,7 +57,8 @@ def compute(ctx: Any, first: date, last: date, wait_target_min: float,
     status = (f"完整（本期 {verdict.entries} 条，哈希链校验通过）" if verdict.intact
               else f"被改动：第 {verdict.broken_seq} 条起 {verdict.reason}") + hall_log
     intact = verdict.intact and "被改动" not in hall_log
-    return {"report": built, "tables": views(built, status), "intact": intact,
+    held = report_repo.device_logs(ctx.db.conn, first, last)   # imported bundles, if any
+    return {"report": built, "tables": views(built, status, held), "intact": intact,
             "first": first, "last": last}
 
 

@@ -165,3 +165,18 @@ def load_pushed(conn: sqlite3.Connection, first: date, last: date) -> dict[str, 
         conn.execute("COMMIT")
     return {"tickets": tickets_, "events": events, "serves": {}, "cases": cases_,
             "evaluations": ratings}
+
+
+def device_logs(conn: sqlite3.Connection, first: date, last: date) -> list[list[Any]]:
+    """Per counter whose log this PC holds (imported bundles, or pushed to the hall
+    server): entries in the period, the first and last, and whether any entry between the
+    first ever held and the last is missing (each entry was chain-checked when received)."""
+    rows = conn.execute(
+        "SELECT device, count(*), min(seq), max(seq),"
+        " (SELECT count(*) FROM pushed_log q WHERE q.device = p.device),"
+        " (SELECT max(seq) - min(seq) + 1 FROM pushed_log q WHERE q.device = p.device)"
+        " FROM pushed_log p WHERE at >= ? AND at < ? GROUP BY device ORDER BY device",
+        (first.isoformat(), _after(last))).fetchall()
+    return [[device, n, lo, hi, "完整（接收时逐条校验）" if held == span
+             else f"缺 {span - held} 条（有日志包未导入）"]
+            for device, n, lo, hi, held, span in rows]

@@ -150,3 +150,5 @@ def test_the_county_counts_a_township_day_from_its_signed_bundle(qapp, day_at_th
     assert summary["最多跑一次"] == own.at_most_one_visit
     assert summary["办件（受理/补正/不予受理）"] == "1/0/0"
     assert "来自 1 台窗口机的签名日志包" in summary["操作日志"]
+    (device_row,) = list(load_workbook(out)["各窗口机日志"].iter_rows(min_row=3, values_only=True))
+    assert device_row[1] > 0 and device_row[4].startswith("完整")

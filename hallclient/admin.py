@@ -211,11 +211,11 @@ def _join_hall(args: argparse.Namespace, data_dir: Path) -> int:
 
 def _report(args: argparse.Namespace, data_dir: Path) -> int:
     import os
-    from datetime import date, datetime, time, timedelta
+    from datetime import date, datetime, timedelta
 
-    from hallclient.core import report
     from hallclient.documents import report_tables
-    from hallclient.store import log_repo, report_repo
+    from hallclient.services import reporting
+    from hallclient.store import report_repo
     from hallclient.store.db import open_database
 
     try:
@@ -234,30 +234,23 @@ def _report(args: argparse.Namespace, data_dir: Path) -> int:
         return 3
     db = open_database(path)
     try:
+        data, prefix = None, ""
         if args.from_bundles:
             data = report_repo.load_pushed(db.conn, first, last)
             devices = db.conn.execute(
                 "SELECT count(DISTINCT device) FROM pushed_log WHERE at >= ? AND at < ?",
                 (first.isoformat(), (last + timedelta(days=1)).isoformat())).fetchone()[0]
-        else:
-            data = report_repo.load(db.conn, first, last)
-        verdict = log_repo.verify_period(db.conn, first.isoformat(),
-                                         (last + timedelta(days=1)).isoformat())
-        held = report_repo.device_logs(db.conn, first, last)
+            prefix = f"来自 {devices} 台窗口机的签名日志包（导入时已逐条校验）；本机日志"
+        result = reporting.period_report(
+            db.conn, first, last, datetime.now().astimezone(),
+            config["report.wait_target_minutes"], config["report.service_target_minutes"],
+            data=data, log_prefix=prefix)
     finally:
         db.close()
-    now = datetime.now().astimezone()
-    end = min(now, datetime.combine(last + timedelta(days=1), time(), now.tzinfo))
-    built = report.build(end=end, wait_target_s=config["report.wait_target_minutes"] * 60,
-                         service_target_s=config["report.service_target_minutes"] * 60, **data)
-    status = (f"完整（本期 {verdict.entries} 条，哈希链校验通过）" if verdict.intact
-              else f"被改动：第 {verdict.broken_seq} 条起 {verdict.reason}")
-    if args.from_bundles:
-        status = (f"来自 {devices} 台窗口机的签名日志包（导入时已逐条校验）；本机日志" + status)
-    tables = report_tables.views(built, status, held)
-    period = first.isoformat() if last == first else f"{first.isoformat()} 至 {last.isoformat()}"
-    heading = f"{config['hall.name']} 值班长日报 {period}" + ("（各窗口机日志包）"
-                                                             if args.from_bundles else "")
+    tables = result["tables"]
+    period = reporting.period_text(first, last)
+    heading = reporting.heading(config["hall.name"], first, last) + (
+        "（各窗口机日志包）" if args.from_bundles else "")
     name = f"日报-{period.replace(' 至 ', '_')}.{args.format}"
     out = Path(args.out) if args.out else data_dir / "reports" / name
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -274,7 +267,7 @@ def _report(args: argparse.Namespace, data_dir: Path) -> int:
         _app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
         report_tables.write_pdf(tables, out, heading)
     print(f"已导出 {out}")
-    return 0 if verdict.intact else 1
+    return 0 if result["intact"] else 1
 
 
 def _signing_key(data_dir: Path) -> str:

@@ -6,7 +6,7 @@ Everything runs on the writer thread; answers come back as signals on the GUI th
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 
 from hallclient.core.accounts import Role
 
+from .reporting import heading, period_report
 from .session import user_message
 
 SUPERVISOR_ROLES = (Role.SUPERVISOR, Role.ADMIN)
@@ -22,44 +23,30 @@ SUPERVISOR_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 def compute(ctx: Any, first: date, last: date, wait_target_min: float,
             service_target_min: float) -> dict[str, Any]:
     """On the writer thread: read the period by index, build the figures, check the log."""
-    from hallclient.core import report
-    from hallclient.documents.report_tables import views
-    from hallclient.store import log_repo, report_repo
+    from hallclient.store import report_repo
+
+    fetch = getattr(ctx.queue, "report_records", None)
+    if fetch is None:
+        return period_report(ctx.db.conn, first, last, ctx.clock(), wait_target_min,
+                             service_target_min)
+    # with the hall server: every window's queue records, and every counter's cases and
+    # ratings from the logs they pushed (upload states are only this counter's own)
+    from hallclient.core.report import cases_from_json, records_from_json
 
     data = report_repo.load(ctx.db.conn, first, last)
-    hall_log = ""
-    fetch = getattr(ctx.queue, "report_records", None)
-    if fetch is not None:
-        # with the hall server: every window's queue records from it; this counter's own
-        # cases and ratings from here
-        from hallclient.core.report import cases_from_json, records_from_json
-
-        push = getattr(ctx.queue, "push_log", None)
-        if push is not None:
-            push()              # this counter's latest cases and ratings are on the server
-        remote = fetch(first.isoformat(), last.isoformat())
-        data["tickets"], data["events"], data["serves"] = records_from_json(remote)
-        # every counter's cases and ratings, from the logs they pushed (upload states are
-        # only this counter's own)
-        hall_cases, hall_ratings = cases_from_json(remote)
-        uploads = {c.case_no: c.upload for c in data["cases"]}
-        data["cases"] = [replace(c, upload=uploads.get(c.case_no, "none")) for c in hall_cases]
-        data["evaluations"] = hall_ratings
-        log = remote["log"]
-        hall_log = (f"；大厅服务器日志完整（本期 {log['entries']} 条）" if log["intact"]
-                    else f"；大厅服务器日志被改动：第 {log['broken_seq']} 条起 {log['reason']}")
-    now = ctx.clock()
-    end = min(now, datetime.combine(last + timedelta(days=1), time(), now.tzinfo))
-    built = report.build(end=end, wait_target_s=wait_target_min * 60,
-                         service_target_s=service_target_min * 60, **data)
-    verdict = log_repo.verify_period(ctx.db.conn, first.isoformat(),
-                                     (last + timedelta(days=1)).isoformat())
-    status = (f"完整（本期 {verdict.entries} 条，哈希链校验通过）" if verdict.intact
-              else f"被改动：第 {verdict.broken_seq} 条起 {verdict.reason}") + hall_log
-    intact = verdict.intact and "被改动" not in hall_log
-    held = report_repo.device_logs(ctx.db.conn, first, last)   # imported bundles, if any
-    return {"report": built, "tables": views(built, status, held), "intact": intact,
-            "first": first, "last": last}
+    ctx.queue.push_log()            # this counter's latest cases and ratings are on the server
+    remote = fetch(first.isoformat(), last.isoformat())
+    data["tickets"], data["events"], data["serves"] = records_from_json(remote)
+    hall_cases, hall_ratings = cases_from_json(remote)
+    uploads = {c.case_no: c.upload for c in data["cases"]}
+    data["cases"] = [replace(c, upload=uploads.get(c.case_no, "none")) for c in hall_cases]
+    data["evaluations"] = hall_ratings
+    log = remote["log"]
+    hall_log = (f"；大厅服务器日志完整（本期 {log['entries']} 条）" if log["intact"]
+                else f"；大厅服务器日志被改动：第 {log['broken_seq']} 条起 {log['reason']}")
+    return period_report(ctx.db.conn, first, last, ctx.clock(), wait_target_min,
+                         service_target_min, data=data, log_suffix=hall_log,
+                         others_intact=bool(log["intact"]))
 
 
 class ReportService(QObject):
@@ -120,9 +107,7 @@ class ReportService(QObject):
     def heading(self) -> str:
         if self.last is None:
             return ""
-        first, last = self.last["first"], self.last["last"]
-        period = first.isoformat() if first == last else f"{first.isoformat()} 至 {last.isoformat()}"
-        return f"{self.hall_name} 值班长日报 {period}"
+        return heading(self.hall_name, self.last["first"], self.last["last"])
 
     def export(self, fmt: str, path: Path) -> None:
         """CSV and XLSX are written on the writer thread; PDF needs the GUI thread's fonts

@@ -168,7 +168,7 @@ class HallQueue:
         self.retry_after_failure_s = retry_after_failure_s
         self._down_until = 0.0
         self._online: bool | None = None
-        self._seen = (-1, None)
+        self._seen: tuple[int, bool | None] = (-1, None)
         self._last_push = 0.0
         self._fresh: WindowSnapshot | None = None          # the view an action answered
         self._fresh_seq = 0
@@ -429,7 +429,7 @@ class HallQueue:
         stream = self.events
         seen = (stream.version, stream.connected) if stream is not None else (0, None)
         changed = seen != self._seen
-        self._seen = seen  # type: ignore[assignment]
+        self._seen = seen
         if stream is not None and not stream.connected and self._online:
             changed = True          # the stream dropped: show manual mode at once
         return changed

@@ -23,6 +23,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     verify.add_argument("file", nargs="?", help="数据库文件（默认：数据目录中的数据库）")
     status = cmds.add_parser("status", help="本机状态")
     status.add_argument("--json", action="store_true", help="以 JSON 输出")
+    cases = cmds.add_parser("cases", help="列出本机办件（最新在前；身份证号、手机号脱敏）")
+    cases.add_argument("search", nargs="?", default="", help="办件编号前缀、申请人姓名或证件号")
+    cases.add_argument("--limit", type=int, default=20)
+    cases.add_argument("--json", action="store_true", help="以 JSON 输出")
     clerk = cmds.add_parser("add-clerk", help="新增或修改本地账户")
     clerk.add_argument("username")
     clerk.add_argument("--name", required=True, help="显示姓名")
@@ -129,6 +133,38 @@ def _status(args: argparse.Namespace, data_dir: Path) -> int:
     else:
         for key, value in info.items():
             print(f"{key}: {value}")
+    return 0
+
+
+def _cases(args: argparse.Namespace, data_dir: Path) -> int:
+    from hallclient.core.cases import CaseStatus
+    from hallclient.core.validators import mask_id, mask_mobile
+    from hallclient.services.context import open_context
+    from hallclient.store import case_repo, outbox_repo
+
+    ctx = open_context(data_dir, Config(data_dir / CONFIG_FILE))
+    try:
+        rows = case_repo.search(ctx.db.conn, args.search, limit=args.limit)
+        pending = {r[0] for r in ctx.db.conn.execute(
+            "SELECT DISTINCT c.case_no FROM outbox o JOIN cases c ON c.id = o.case_id"
+            " WHERE o.state IN ('pending', 'needs_attention')")}
+        outbox = outbox_repo.counts(ctx.db.conn)
+    finally:
+        ctx.close()
+    listed = [{
+        "case_no": r["case_no"], "status": CaseStatus(r["status"]).label, "item": r["item_name"],
+        "applicant": r["applicant_name"], "id_number": mask_id(r["id_number"]),
+        "mobile": mask_mobile(r["mobile"]), "received_at": r["received_at"], "window": r["window"],
+        "clerk": r["clerk"], "uploaded": r["case_no"] not in pending,
+    } for r in rows]
+    if args.json:
+        print(json.dumps({"cases": listed, "outbox": outbox}, ensure_ascii=False, indent=2))
+        return 0
+    if not listed:
+        print("没有办件" + (f"（查询：{args.search}）" if args.search else ""))
+    for c in listed:
+        print(f"{c['case_no']}  {c['received_at'][:16]}  {c['status']}  {c['item']}  {c['applicant']}"
+              f" {c['id_number']}  窗口{c['window']}  {'已上传' if c['uploaded'] else '待上传'}")
     return 0
 
 
@@ -405,6 +441,7 @@ def _config(args: argparse.Namespace, data_dir: Path) -> int:
 _COMMANDS = {
     "verify-log": _verify,
     "status": _status,
+    "cases": _cases,
     "add-clerk": _add_clerk,
     "sync-now": _sync_now,
     "set-device": _set_device,

@@ -253,6 +253,10 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
     config = Config(data_dir / CONFIG_FILE)
     if not (data_dir / CONFIG_FILE).exists():
         config.save()
+    if args.self_test:
+        # a self-test never prints on paper: notices and tickets go to PDF files in the data dir
+        config.set("kiosk.printer", "pdf")
+        config.set("notice.printer", "pdf")
     if throwaway:
         import json
 
@@ -281,14 +285,33 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
     return app.exit_code if app.exit_code is not None else code
 
 
+def qt_application() -> Any:
+    """The QApplication, once, with Qt's own Chinese translations installed: the standard
+    buttons, file and print dialogs and context menus of a clerk's PC speak Chinese whatever
+    the system locale is set to."""
+    from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+    from PySide6.QtWidgets import QApplication
+
+    existing = QApplication.instance()
+    if existing is not None:
+        return existing
+    qapp = QApplication(sys.argv[:1])
+    qapp.setApplicationName("hallclient")
+    qapp.setApplicationDisplayName("hallclient")
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    translator = QTranslator(qapp)
+    if translator.load(QLocale(QLocale.Language.Chinese, QLocale.Country.China), "qtbase", "_", folder):
+        qapp.installTranslator(translator)
+    else:
+        log.warning("Qt's Chinese translations (qtbase_zh_CN.qm) not found in %s", folder)
+    return qapp
+
+
 def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: bool,
                with_platform: bool = False) -> App:
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
 
-    qapp = QApplication.instance() or QApplication(sys.argv[:1])
-    qapp.setApplicationName("hallclient")
-    qapp.setApplicationDisplayName("hallclient")
+    qapp = qt_application()
 
     # stage 1: the database opens on its own thread while the window appears
     from hallclient.services.context import open_context
@@ -345,15 +368,14 @@ def _start_panel(args: argparse.Namespace, config: Config, data_dir: Path) -> An
     """``hallclient panel``: the hall display; needs only the hall server's address and a
     panel token (admin join-hall), no database of its own."""
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QMessageBox
 
     from hallclient.devices.speech import Announcer
     from hallclient.services.hall_events import HallEventsService
     from hallclient.services.sync_service import read_secret
     from hallclient.ui.panel_window import PanelWindow
 
-    qapp = QApplication.instance() or QApplication(sys.argv[:1])
-    qapp.setApplicationName("hallclient")
+    qapp = qt_application()
     demo = None
     if args.panel_demo:
         demo = _start_demo_hall(data_dir, config)
@@ -783,11 +805,69 @@ def _arm_self_test(app: App) -> None:
         app.kiosk.services_loaded.connect(
             lambda s: finish(0, "SELFTEST OK") if s else finish(2, "SELFTEST FAILED: no services"))
         return
+    _self_test_counter(app, finish)
+
+
+SELFTEST_APPLICANT = ("自检", "11010519491231002X", "13800138000")   # GB 11643 sample number
+
+
+def _self_test_counter(app: App, finish: Any) -> None:
+    """Sign in, call a ticket, accept a case for it through the intake service and render the
+    acceptance notice to PDF: the database, the queue, the catalog, the templates and the
+    printing path of this installation, end to end. Qt's Chinese translations must load."""
+    from PySide6.QtCore import QCoreApplication, QTimer
+
+    from hallclient.core.cases import Applicant, Decision, MaterialStatus
+    from hallclient.store import catalog_repo
+
+    seen: dict[str, str] = {}
+
+    def called(ticket: Any) -> None:
+        seen["ticket"] = ticket.number
+        if app.intake is None:
+            _wire_counter_extras(app)
+        app.intake.draft_started.connect(started)
+        app.intake.case_committed.connect(committed)
+        app.intake.commit_failed.connect(lambda ps: finish(2, "SELFTEST FAILED: " + "；".join(ps)))
+        open_intake(app, ticket.number)
+        app.notice_printer.notice_printed.connect(printed)
+        app.notice_printer.print_failed.connect(lambda kind, m: finish(2, f"SELFTEST FAILED: {kind}: {m}"))
+        app.runner.run(lambda ctx: catalog_repo.search(ctx.db.conn, "", limit=1), chosen,
+                       lambda exc: finish(2, f"SELFTEST FAILED: {exc}"))
+
+    def chosen(items: list[Any]) -> None:
+        if not items:
+            finish(2, "SELFTEST FAILED: 事项目录为空")
+            return
+        app.intake.choose(items[0].impl_code, seen["ticket"])
+
+    def started(draft: Any) -> None:
+        name, id_number, mobile = SELFTEST_APPLICANT
+        draft.applicant = Applicant(kind="person", name=name, id_number=id_number, mobile=mobile)
+        for material in draft.materials:
+            app.intake.set_status(material.code, MaterialStatus.ORIGINAL_VERIFIED if material.required
+                                  else MaterialStatus.NOT_APPLICABLE)
+        window = app.intake_window
+        window.decision_buttons[Decision.ACCEPT].setChecked(True)
+        window.submit()                     # the window's own path: its form, then the service
+
+    def committed(done: Any, _case: Any) -> None:
+        seen["case"] = done.case_no
+
+    def printed(kind: str, pdf: str, _printer: str) -> None:
+        if kind != "accept":
+            return
+        size = Path(pdf).stat().st_size if Path(pdf).is_file() else 0
+        chinese = QCoreApplication.translate("QPlatformTheme", "Cancel") == "取消"
+        if not size:
+            finish(2, f"SELFTEST FAILED: 受理通知书未生成 {pdf}")
+        elif not chinese:
+            finish(2, "SELFTEST FAILED: Qt 中文翻译（qtbase_zh_CN.qm）未加载")
+        else:
+            finish(0, f"SELFTEST OK ({seen['ticket']}, 受理 {seen.get('case', '?')}, 通知书 {size} 字节)")
 
     def signed_in(*_: Any) -> None:
-        # the main window shows the counter page, with a real call through the worker
-        app.queue.ticket_called.connect(
-            lambda t: QTimer.singleShot(0, lambda: finish(0, f"SELFTEST OK ({t.number})")))
+        app.queue.ticket_called.connect(lambda t: QTimer.singleShot(0, lambda: called(t)))
         app.queue.call_next()
 
     app.session.signed_in.connect(signed_in)

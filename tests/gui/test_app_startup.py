@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -16,7 +17,39 @@ def test_self_test_prints_ok_and_exits_zero(tmp_path):
                             capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stderr
     assert "FIRST_PAINT" in result.stdout
-    assert "SELFTEST OK (A003)" in result.stdout
+    assert re.search(r"SELFTEST OK \(A003, 受理 000000\d{8}[0-9A-Z]{6}0001, 通知书 \d+ 字节\)",
+                     result.stdout), result.stdout
+
+
+def test_self_test_in_training_mode_leaves_its_case_and_notice_and_keeps_the_config(tmp_path):
+    """IT runs ``--training --self-test`` after installing: the accepted case and its notice
+    stay in the training data (an upgrade test finds them again), and the self-test's
+    print-to-PDF does not end up in the saved configuration."""
+    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    base = [sys.executable, "-m", "hallclient", "--data-dir", str(tmp_path), "--training"]
+    result = subprocess.run([*base, "--self-test"], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    case_no = re.search(r"受理 (\w+)", result.stdout).group(1)
+    listed = subprocess.run([*base, "admin", "cases", "--json"], capture_output=True, text=True,
+                            timeout=60, env=env)
+    cases = json.loads(listed.stdout)["cases"]
+    assert [(c["case_no"], c["applicant"], c["status"], c["id_number"]) for c in cases] == [
+        (case_no, "自检", "窗口受理", "110105********002X")]
+    notices = list((tmp_path / "training" / "notices").glob("*.pdf"))
+    assert notices and all(p.stat().st_size > 1000 for p in notices)
+    saved = (tmp_path / "training" / "config.ini").read_text(encoding="utf-8")
+    assert "printer = pdf" not in saved
+
+
+def test_qt_standard_dialogs_speak_chinese_whatever_the_locale(tmp_path):
+    code = ("from hallclient.app import qt_application; from PySide6.QtCore import QCoreApplication;"
+            "qt_application(); print(QCoreApplication.translate('QPlatformTheme', 'Cancel'),"
+            " QCoreApplication.translate('QPlatformTheme', 'Save'))")
+    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+           "LANG": "en_US.UTF-8", "LC_ALL": "C"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, env=env)
+    assert result.stdout.split() == ["取消", "保存"], result.stderr
 
 
 def test_kiosk_self_test(tmp_path):

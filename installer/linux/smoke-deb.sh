@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Smoke test of the .deb in a clean Debian 11 root that has nothing but Xvfb:
+#   1. apt-get install the package (its Depends come from the mirror)
+#   2. as an ordinary user: hallclient --self-test offscreen and under Xvfb, timed, and a
+#      screenshot of the demo window under Xvfb
+#   3. upgrade: a training case made by version N is still there after installing N+1
+#   4. the glibc ceiling of the installed files
+#   5. purge (and autoremove): nothing of the package is left on the system
+#
+#   sudo installer/linux/smoke-deb.sh OLD.deb [NEW.deb]
+# With one .deb the upgrade step re-installs the same file. Results in build/installer/smoke/.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+[ $# -ge 1 ] || die "usage: $0 OLD.deb [NEW.deb]"
+DEB_N="$(readlink -f "$1")"
+DEB_N1="$(readlink -f "${2:-$1}")"
+need_root debootstrap dpkg-deb readelf
+base_root
+ROOT="$WORK/roots/$SUITE-$ARCH-smoke"
+RESULTS="$WORK/smoke"
+mkdir -p "$RESULTS"
+LOG="$RESULTS/smoke.log"
+: > "$LOG"
+say() { echo "$*" | tee -a "$LOG"; }
+fail() { say "SMOKE FAILED: $*"; exit 1; }
+
+step "clean root"
+rm -rf "$ROOT"
+cp -a "$BASE" "$ROOT"
+enter_root "$ROOT"
+in_root "$ROOT" apt-get update -q > /dev/null
+in_root "$ROOT" apt-get install -y -q --no-install-recommends xvfb xauth > /dev/null
+in_root "$ROOT" useradd -m -s /bin/bash clerk
+
+# what the root holds before the package, to compare after the purge
+snapshot() {
+    in_root "$ROOT" find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /tmp \
+        -o -path /run -o -path /var/cache -o -path /var/lib/apt -o -path /var/lib/dpkg \
+        -o -path /var/log -o -path /home/clerk -o -path /root \) -prune -o -print | LC_ALL=C sort
+}
+snapshot > "$RESULTS/before.txt"
+
+step "install $(basename "$DEB_N")"
+cp "$DEB_N" "$ROOT/tmp/n.deb"
+t0=$(date +%s)
+in_root "$ROOT" apt-get install -y -q --no-install-recommends /tmp/n.deb > "$RESULTS/install.log" 2>&1 \
+    || { tail -20 "$RESULTS/install.log"; fail "apt-get install"; }
+say "installed $(in_root "$ROOT" dpkg-query -W -f '${Package} ${Version}' "$APPID") in $(($(date +%s) - t0)) s"
+say "hallclient --version: $(in_root "$ROOT" su clerk -c 'hallclient --version')"
+
+as_clerk() {   # as_clerk COMMAND: in a login shell of the ordinary user
+    in_root "$ROOT" su - clerk -c "$1"
+}
+
+timed_self_test() {   # timed_self_test LABEL COMMAND-PREFIX EXTRA-ARGS
+    local label="$1" prefix="$2" extra="$3" out
+    out="$(as_clerk "start=\$(date +%s%N); $prefix hallclient --self-test $extra 2>/dev/null \
+        | while IFS= read -r line; do echo \"\$(( (\$(date +%s%N) - start) / 1000000 )) ms  \$line\"; done")" \
+        || true
+    echo "$out" | sed "s/^/  [$label] /" | tee -a "$LOG"
+    echo "$out" | grep -q "SELFTEST OK" || fail "self-test $label"
+}
+
+step "self-test offscreen and under Xvfb"
+timed_self_test offscreen "QT_QPA_PLATFORM=offscreen" ""
+timed_self_test xvfb "xvfb-run -a -s '-screen 0 1366x768x24' env QT_QPA_PLATFORM=xcb" ""
+for i in 1 2 3; do   # start-up: three more cold-ish starts to the first paint, under Xvfb
+    timed_self_test "xvfb run $i" "xvfb-run -a -s '-screen 0 1366x768x24' env QT_QPA_PLATFORM=xcb" ""
+done
+
+step "screenshot of the installed demo under Xvfb"
+mkdir -p "$ROOT/tmp/fb" && chmod 777 "$ROOT/tmp/fb"
+as_clerk "(Xvfb :7 -screen 0 1366x768x24 -fbdir /tmp/fb -nolisten tcp & echo \$! > /tmp/fb/xvfb.pid); sleep 1;
+    DISPLAY=:7 QT_QPA_PLATFORM=xcb timeout 12 hallclient --demo > /dev/null 2>&1 & sleep 9;
+    cp /tmp/fb/Xvfb_screen0 /tmp/fb/demo.xwd; kill \$(cat /tmp/fb/xvfb.pid)" || true
+if [ -s "$ROOT/tmp/fb/demo.xwd" ] && command -v convert > /dev/null; then
+    convert "xwd:$ROOT/tmp/fb/demo.xwd" "$RESULTS/installed-demo.png" && say "screenshot: $RESULTS/installed-demo.png"
+fi
+
+step "upgrade keeps the data"
+first="$(as_clerk 'QT_QPA_PLATFORM=offscreen hallclient --training --self-test 2>/dev/null' | grep 'SELFTEST OK')" \
+    || fail "training self-test on version N"
+case_no="$(echo "$first" | sed -n 's/.*受理 \([0-9A-Z]*\).*/\1/p')"
+[ -n "$case_no" ] || fail "no case number in: $first"
+as_clerk "hallclient --training admin config --set 'hall.name=升级测试大厅' > /dev/null"
+say "version N made training case $case_no"
+cp "$DEB_N1" "$ROOT/tmp/n1.deb"
+in_root "$ROOT" apt-get install -y -q --no-install-recommends /tmp/n1.deb > "$RESULTS/upgrade.log" 2>&1 \
+    || { tail -20 "$RESULTS/upgrade.log"; fail "apt-get install of N+1"; }
+say "upgraded to $(in_root "$ROOT" dpkg-query -W -f '${Version}' "$APPID")"
+listed="$(as_clerk 'hallclient --training admin cases')"
+echo "$listed" | grep -q "$case_no" || fail "case $case_no gone after the upgrade: $listed"
+as_clerk 'hallclient --training admin config --list' | grep -q '升级测试大厅' || fail "configuration lost"
+as_clerk 'hallclient --training admin verify-log' > /dev/null || fail "event log broken after the upgrade"
+say "after the upgrade: $listed"
+timed_self_test "after upgrade" "QT_QPA_PLATFORM=offscreen" ""
+
+step "glibc ceiling of the installed files"
+python3 "$REPO/installer/linux/glibc_ceiling.py" "$ROOT/opt/apps/$APPID/files" | tee -a "$LOG"
+
+step "desktop entries"
+for desktop in "$ROOT/opt/apps/$APPID/entries/applications/$APPID.desktop" \
+               "$ROOT/usr/share/applications/$APPID.desktop"; do
+    desktop-file-validate "$desktop" && say "desktop-file-validate OK: ${desktop#"$ROOT"}"
+done
+
+step "purge"
+in_root "$ROOT" apt-get purge -y -q "$APPID" > "$RESULTS/purge.log" 2>&1
+in_root "$ROOT" apt-get autoremove --purge -y -q >> "$RESULTS/purge.log" 2>&1
+snapshot > "$RESULTS/after.txt"
+leftover="$(LC_ALL=C comm -13 "$RESULTS/before.txt" "$RESULTS/after.txt")"
+gone="$(LC_ALL=C comm -23 "$RESULTS/before.txt" "$RESULTS/after.txt")"
+[ -z "$gone" ] || say "note: removed by autoremove since the snapshot: $gone"
+if [ -n "$leftover" ]; then
+    say "left after purge:"; say "$leftover"
+    fail "purge left files behind"
+fi
+[ ! -e "$ROOT/opt/apps/$APPID" ] || fail "/opt/apps/$APPID still there"
+say "purge: nothing left outside the user's own data ($(as_clerk 'du -sh ~/.local/share/hallclient' | cut -f1) in ~clerk, kept as users' data is)"
+leave_roots
+say "SMOKE OK"

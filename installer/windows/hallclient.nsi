@@ -1,0 +1,116 @@
+; Windows installer of hallclient (Windows 10/11, 64-bit), built on Linux with makensis by
+; installer/windows/build-windows.sh from a staging folder that holds:
+;   python\         the Windows embeddable Python 3.11 (its ._pth file adds ..\site-packages)
+;   site-packages\  PySide6 and the other Windows wheels, unpacked, with hallclient itself
+;   hallclient.cmd  the command line (admin commands, hall server)
+;   hallclient.ico
+; Users' data lives in %LOCALAPPDATA%\hallclient and is never touched by install, upgrade or
+; uninstall. Silent install for IT: hallclient-setup-X.Y.Z.exe /S [/D=C:\path]
+Unicode true
+ManifestDPIAware true
+SetCompressor /SOLID lzma
+
+!ifndef VERSION
+  !error "makensis -DVERSION=X.Y.Z -DSTAGE=folder hallclient.nsi"
+!endif
+!ifndef STAGE
+  !error "makensis -DVERSION=X.Y.Z -DSTAGE=folder hallclient.nsi"
+!endif
+!ifndef OUTFILE
+  !define OUTFILE "hallclient-setup-${VERSION}.exe"
+!endif
+
+!define APPID "cn.hallclient.counter"
+!define APPNAME "政务大厅窗口客户端"
+!define UNINSTKEY "Software\Microsoft\Windows\CurrentVersion\Uninstall\${APPID}"
+
+!include "MUI2.nsh"
+!include "x64.nsh"
+!include "FileFunc.nsh"
+
+Name "${APPNAME} ${VERSION}"
+OutFile "${OUTFILE}"
+InstallDir "$PROGRAMFILES64\hallclient"
+InstallDirRegKey HKLM "${UNINSTKEY}" "InstallLocation"
+RequestExecutionLevel admin
+BrandingText "hallclient ${VERSION}"
+VIProductVersion "${VERSION}.0"
+VIAddVersionKey /LANG=2052 "ProductName" "${APPNAME}"
+VIAddVersionKey /LANG=2052 "FileDescription" "${APPNAME} 安装程序"
+VIAddVersionKey /LANG=2052 "FileVersion" "${VERSION}"
+VIAddVersionKey /LANG=2052 "ProductVersion" "${VERSION}"
+VIAddVersionKey /LANG=2052 "LegalCopyright" "hallclient"
+
+!define MUI_ICON "${STAGE}\hallclient.ico"
+!define MUI_UNICON "${STAGE}\hallclient.ico"
+!define MUI_FINISHPAGE_RUN "$INSTDIR\python\pythonw.exe"
+!define MUI_FINISHPAGE_RUN_PARAMETERS "-m hallclient"
+!define MUI_FINISHPAGE_RUN_TEXT "启动${APPNAME}"
+!insertmacro MUI_PAGE_DIRECTORY
+!insertmacro MUI_PAGE_INSTFILES
+!insertmacro MUI_PAGE_FINISH
+!insertmacro MUI_UNPAGE_CONFIRM
+!insertmacro MUI_UNPAGE_INSTFILES
+!insertmacro MUI_LANGUAGE "SimpChinese"
+
+Function .onInit
+  ${IfNot} ${RunningX64}
+    MessageBox MB_ICONSTOP "本程序只支持 64 位 Windows 10/11。"
+    Abort
+  ${EndIf}
+  SetRegView 64
+FunctionEnd
+
+Function un.onInit
+  SetRegView 64
+FunctionEnd
+
+Section "hallclient" main
+  SectionIn RO
+  SetOutPath "$INSTDIR"
+  ; an upgrade replaces the program wholesale, so no module of the old version lingers;
+  ; the users' data in %LOCALAPPDATA%\hallclient is elsewhere and stays
+  RMDir /r "$INSTDIR\python"
+  RMDir /r "$INSTDIR\site-packages"
+!ifdef VERIFY_ONLY
+  ; makensis syntax check without the embeddable Python (see build-windows.sh)
+  File "${STAGE}\hallclient.cmd"
+!else
+  File /r "${STAGE}\python"
+  File /r "${STAGE}\site-packages"
+  File "${STAGE}\hallclient.cmd"
+!endif
+  File "${STAGE}\hallclient.ico"
+
+  CreateDirectory "$SMPROGRAMS\${APPNAME}"
+  CreateShortCut "$SMPROGRAMS\${APPNAME}\${APPNAME}.lnk" "$INSTDIR\python\pythonw.exe" "-m hallclient" "$INSTDIR\hallclient.ico"
+  CreateShortCut "$SMPROGRAMS\${APPNAME}\培训模式.lnk" "$INSTDIR\python\pythonw.exe" "-m hallclient --training" "$INSTDIR\hallclient.ico"
+  CreateShortCut "$SMPROGRAMS\${APPNAME}\大厅显示屏.lnk" "$INSTDIR\python\pythonw.exe" "-m hallclient panel" "$INSTDIR\hallclient.ico"
+  CreateShortCut "$SMPROGRAMS\${APPNAME}\卸载.lnk" "$INSTDIR\uninstall.exe"
+  CreateShortCut "$DESKTOP\${APPNAME}.lnk" "$INSTDIR\python\pythonw.exe" "-m hallclient" "$INSTDIR\hallclient.ico"
+
+  WriteUninstaller "$INSTDIR\uninstall.exe"
+  WriteRegStr HKLM "${UNINSTKEY}" "DisplayName" "${APPNAME}"
+  WriteRegStr HKLM "${UNINSTKEY}" "DisplayVersion" "${VERSION}"
+  WriteRegStr HKLM "${UNINSTKEY}" "Publisher" "hallclient"
+  WriteRegStr HKLM "${UNINSTKEY}" "DisplayIcon" "$INSTDIR\hallclient.ico"
+  WriteRegStr HKLM "${UNINSTKEY}" "InstallLocation" "$INSTDIR"
+  WriteRegStr HKLM "${UNINSTKEY}" "UninstallString" '"$INSTDIR\uninstall.exe"'
+  WriteRegStr HKLM "${UNINSTKEY}" "QuietUninstallString" '"$INSTDIR\uninstall.exe" /S'
+  WriteRegDWORD HKLM "${UNINSTKEY}" "NoModify" 1
+  WriteRegDWORD HKLM "${UNINSTKEY}" "NoRepair" 1
+  ${GetSize} "$INSTDIR" "/S=0K" $0 $1 $2
+  WriteRegDWORD HKLM "${UNINSTKEY}" "EstimatedSize" "$0"
+SectionEnd
+
+Section "Uninstall"
+  Delete "$DESKTOP\${APPNAME}.lnk"
+  RMDir /r "$SMPROGRAMS\${APPNAME}"
+  RMDir /r "$INSTDIR\python"
+  RMDir /r "$INSTDIR\site-packages"
+  Delete "$INSTDIR\hallclient.cmd"
+  Delete "$INSTDIR\hallclient.ico"
+  Delete "$INSTDIR\uninstall.exe"
+  RMDir "$INSTDIR"
+  DeleteRegKey HKLM "${UNINSTKEY}"
+SectionEnd

@@ -1,0 +1,121 @@
+"""The installer's own pieces that run without a build root: pins, the Windows requirement
+resolution, the glibc ceiling check, the desktop entry and the icons."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parents[1]
+INSTALLER = ROOT / "installer"
+sys.path.insert(0, str(INSTALLER / "windows"))
+sys.path.insert(0, str(INSTALLER))
+
+import render_icons  # noqa: E402
+import resolve_requirements  # noqa: E402
+
+
+def pins(environment: dict[str, str]) -> dict[str, str]:
+    out = {}
+    for line in (INSTALLER / "requirements-bundle.txt").read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        req = Requirement(line)
+        if req.marker is None or req.marker.evaluate(environment):
+            (spec,) = req.specifier
+            assert spec.operator == "==", f"not pinned: {line}"
+            out[req.name.lower().replace("_", "-")] = spec.version
+    return out
+
+
+LINUX = {"sys_platform": "linux", "platform_machine": "x86_64", "platform_system": "Linux",
+         "os_name": "posix", "python_version": "3.11", "python_full_version": "3.11.2",
+         "implementation_name": "cpython", "platform_python_implementation": "CPython", "extra": ""}
+
+
+@pytest.mark.parametrize("environment", [LINUX, {**LINUX, "platform_machine": "aarch64"},
+                                         resolve_requirements.WINDOWS], ids=["amd64", "arm64", "win"])
+def test_pins_satisfy_the_project_and_keep_qt_at_6_8(environment):
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    pinned = pins(environment)
+    wanted = [Requirement(r) for r in project["dependencies"] + project["optional-dependencies"]["servers"]]
+    for req in wanted:
+        if req.marker is not None and not req.marker.evaluate(environment):
+            continue
+        name = req.name.lower().replace("_", "-")
+        assert name in pinned, f"{req.name} is not pinned for the installers"
+        assert req.specifier.contains(pinned[name], prereleases=True), (req, pinned[name])
+    assert pinned["pyside6"].startswith("6.8")
+    assert pinned["pyside6"] == pinned["pyside6-essentials"] == pinned["pyside6-addons"] == pinned["shiboken6"]
+
+
+def test_windows_requirements_follow_windows_markers():
+    resolved = resolve_requirements.resolve(INSTALLER / "requirements-bundle.txt")
+    names = {r.split("==")[0].lower() for r in resolved}
+    assert {"pywin32-ctypes", "colorama", "pyside6", "keyring"} <= names
+    assert not names & {"jeepney", "secretstorage", "uvloop"}
+    assert "PySide6==6.8.3" in resolved
+
+
+def test_glibc_ceiling_reads_real_binaries(tmp_path):
+    if shutil.which("readelf") is None:
+        pytest.fail("readelf (binutils) is needed for the glibc check")
+    folder = tmp_path / "bundle"
+    (folder / "lib").mkdir(parents=True)
+    shutil.copy(sys.executable, folder / "python")
+    shutil.copy("/bin/ls", folder / "lib" / "ls")
+    (folder / "README").write_text("not an ELF file")
+    script = INSTALLER / "linux" / "glibc_ceiling.py"
+    quiet = subprocess.run([sys.executable, str(script), "--quiet", "--max", "9.0", str(folder)],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    major, minor = (int(p) for p in quiet.split(".")[:2])
+    assert major == 2 and minor >= 2
+    report = subprocess.run([sys.executable, str(script), "--max", "9.0", str(folder)],
+                            capture_output=True, text=True, check=True).stdout
+    assert report.startswith("2 ELF files; highest GLIBC symbol version needed: " + quiet)
+    assert "UOS 20 (glibc 2.28)" in report
+    too_low = subprocess.run([sys.executable, str(script), "--max", "2.0", str(folder)],
+                             capture_output=True, text=True)
+    assert too_low.returncode == 1 and "too new:" in too_low.stderr
+    empty = subprocess.run([sys.executable, str(script), str(tmp_path / "nothing")],
+                           capture_output=True, text=True)
+    assert empty.returncode == 1
+
+
+def test_desktop_entry_is_valid_and_chinese(tmp_path):
+    text = (INSTALLER / "linux" / "hallclient.desktop.in").read_text(encoding="utf-8")
+    entry = tmp_path / "cn.hallclient.counter.desktop"
+    entry.write_text(text.replace("@APPID@", "cn.hallclient.counter").replace("@VERSION@", "1.0"),
+                     encoding="utf-8")
+    content = entry.read_text(encoding="utf-8")
+    assert "Name[zh_CN]=政务大厅窗口客户端" in content
+    assert "Exec=/opt/apps/cn.hallclient.counter/files/hallclient/hallclient\n" in content
+    assert "Icon=cn.hallclient.counter\n" in content
+    validator = shutil.which("desktop-file-validate")
+    if validator is None:
+        pytest.fail("desktop-file-validate (desktop-file-utils) is needed")
+    result = subprocess.run([validator, str(entry)], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout == "", result.stdout
+    broken = tmp_path / "broken.desktop"
+    broken.write_text(content.replace("Type=Application\n", ""), encoding="utf-8")
+    assert subprocess.run([validator, str(broken)], capture_output=True).returncode != 0
+
+
+def test_icons_render_at_every_size_and_pack_into_an_ico(tmp_path, qapp):
+    from PySide6.QtGui import QImage, QImageReader
+
+    written = render_icons.render(INSTALLER / "icons" / "hallclient.svg", tmp_path)
+    assert [QImage(str(p)).width() for p in written] == list(render_icons.SIZES)
+    corner, middle = QImage(str(written[-1])).pixelColor(2, 2), QImage(str(written[-1])).pixelColor(256, 100)
+    assert corner.alpha() == 0 and middle.alpha() == 255          # rounded tile, opaque inside
+    ico = tmp_path / "hallclient.ico"
+    render_icons.write_ico(written, ico)
+    reader = QImageReader(str(ico))
+    assert reader.imageCount() == len([s for s in render_icons.SIZES if s <= 256])
+    assert not reader.read().isNull()

@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--demo", action="store_true",
                         help="演示：临时数据目录、示范大厅、等候中的号、演示账户已签到")
     parser.add_argument("--self-test", action="store_true",
-                        help="启动真实主窗口，成功打印 SELFTEST OK 并退出 0；超时退出 2")
+                        help="自检：启动真实主窗口，签到、叫号、受理一件并生成通知书 PDF；"
+                             "成功打印 SELFTEST OK 并退出 0，失败或超时退出 2")
     parser.add_argument("--window", type=int, help="默认窗口号")
     parser.add_argument("--training", action="store_true",
                         help="培训模式：单独的数据目录、本机平台模拟器、醒目的培训标识")

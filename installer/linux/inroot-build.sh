@@ -10,6 +10,9 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8
 PREFIX=/opt/hcpy
 JOBS="$(nproc)"
+# UOS 20 has glibc 2.28: keep what we compile below the 2.29 symbol versions (see the header),
+# and tell CPython's configure that gettid and sem_clockwait (2.30) are not there
+COMPAT="-include /src/installer/linux/glibc-2.28-compat.h"
 
 step() { printf '\n== %s (%s)\n' "$*" "$(date +%T)"; }
 
@@ -61,14 +64,15 @@ unpack() {   # unpack <package>: upstream tree plus Debian's security and bug-fi
     echo "$dir"
 }
 
-if [ ! -x "$PREFIX/bin/sqlite3" ]; then
+if [ ! -f "$PREFIX/.sqlite-complete" ]; then
     step "SQLite"
     dir="$(unpack sqlite3 41-)"
     (cd "$dir" && ./configure --prefix="$PREFIX" --disable-static --enable-fts5 --disable-tcl \
-        CFLAGS="-O2 -DSQLITE_ENABLE_COLUMN_METADATA -DSQLITE_ENABLE_FTS3 -DSQLITE_ENABLE_FTS4 \
+        CFLAGS="-O2 $COMPAT -DSQLITE_ENABLE_COLUMN_METADATA -DSQLITE_ENABLE_FTS3 -DSQLITE_ENABLE_FTS4 \
                 -DSQLITE_ENABLE_RTREE -DSQLITE_ENABLE_DBSTAT_VTAB -DSQLITE_MAX_VARIABLE_NUMBER=250000" \
         > /tmp/sqlite-configure.log && make -j"$JOBS" > /tmp/sqlite-make.log 2>&1 && make install > /dev/null) \
         || { tail -n 30 /tmp/sqlite-make.log; exit 1; }
+    touch "$PREFIX/.sqlite-complete"
 fi
 
 if [ ! -f "$PREFIX/.python-complete" ]; then
@@ -81,12 +85,15 @@ if [ ! -f "$PREFIX/.python-complete" ]; then
         sed -i '1i #ifndef Py_BUILD_CORE_MODULE\n#  define Py_BUILD_CORE_MODULE 1\n#endif' "$dir/Modules/pyexpat.c"
     fi
     (cd "$dir" && PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig" ./configure --prefix="$PREFIX" \
-        --enable-shared --with-ensurepip=install \
-        CPPFLAGS="-I$PREFIX/include" LDFLAGS="-L$PREFIX/lib -Wl,-rpath,$PREFIX/lib" \
+        --enable-shared --with-ensurepip=install ac_cv_func_gettid=no ac_cv_func_sem_clockwait=no \
+        CFLAGS="$COMPAT" CPPFLAGS="-I$PREFIX/include" LDFLAGS="-L$PREFIX/lib -Wl,-rpath,$PREFIX/lib" \
         > /tmp/python-configure.log && make -j"$JOBS" > /tmp/python-make.log 2>&1 && make install > /tmp/python-install.log 2>&1) \
         || { tail -n 30 /tmp/python-make.log /tmp/python-install.log; exit 1; }
     # every module the app or its libraries load must have been built
     "$PREFIX/bin/python3.11" -c 'import sqlite3, ssl, ctypes, lzma, bz2, uuid, zlib, pyexpat, _decimal, readline'
+    # debug symbols are for developers of CPython, not for clerks' PCs (libpython: 29 MB -> 5 MB)
+    find "$PREFIX" \( -name 'libpython3*.so*' -o -name 'libsqlite3.so*' -o -name '*.cpython-311-*.so' \) \
+        -type f -exec strip --strip-unneeded {} +
     touch "$PREFIX/.python-complete"
 fi
 PY="$PREFIX/bin/python3.11"

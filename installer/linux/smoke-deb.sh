@@ -62,6 +62,20 @@ timed_self_test() {   # timed_self_test LABEL COMMAND-PREFIX EXTRA-ARGS
     echo "$out" | grep -q "SELFTEST OK" || fail "self-test $label"
 }
 
+step "every library the bundle links resolves on the installed system"
+# optional Qt plugins that load only where their system part is there: the GTK theme, the
+# speech-dispatcher voice (Recommends), VA-API video decoding, Wayland-EGL and EGLFS
+in_root "$ROOT" bash -c "cd /opt/apps/$APPID/files/hallclient/_internal && find . -name '*.so*' -type f \
+    | grep -v -e platformthemes/libqgtk3 -e texttospeech_speechd -e FFmpegStub-va -e egldeviceintegrations \
+         -e wayland-graphics-integration -e libqeglfs \
+    | while read -r lib; do LD_LIBRARY_PATH=. ldd \"\$lib\" 2>/dev/null | grep 'not found' | sed \"s|^|\$lib: |\"; done" \
+    > "$RESULTS/unresolved.txt" || true
+if [ -s "$RESULTS/unresolved.txt" ]; then
+    sort -u "$RESULTS/unresolved.txt" | head -20 | tee -a "$LOG"
+    fail "libraries missing from Depends"
+fi
+say "all bundled libraries resolve"
+
 step "self-test offscreen and under Xvfb"
 timed_self_test offscreen "QT_QPA_PLATFORM=offscreen" ""
 timed_self_test xvfb "xvfb-run -a -s '-screen 0 1366x768x24' env QT_QPA_PLATFORM=xcb" ""

@@ -231,7 +231,7 @@ class App:
 def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
     args = build_parser().parse_args(argv)
     throwaway = (args.demo or getattr(args, "panel_demo", False)
-                 or (args.self_test and args.data_dir is None))
+                 or (args.self_test and args.data_dir is None and not args.training))
     if throwaway:
         data_dir = Path(tempfile.mkdtemp(prefix="hallclient-demo-"))
         if exec_:

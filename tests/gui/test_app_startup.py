@@ -26,7 +26,7 @@ def test_self_test_in_training_mode_leaves_its_case_and_notice_and_keeps_the_con
     stay in the training data (an upgrade test finds them again), and the self-test's
     print-to-PDF does not end up in the saved configuration."""
     env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    base = [sys.executable, "-m", "hallclient", "--data-dir", str(tmp_path), "--training"]
+    base = [sys.executable, "-m", "hallclient", "--training"]       # the user's own data dir
     result = subprocess.run([*base, "--self-test"], capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     case_no = re.search(r"受理 (\w+)", result.stdout).group(1)
@@ -35,9 +35,10 @@ def test_self_test_in_training_mode_leaves_its_case_and_notice_and_keeps_the_con
     cases = json.loads(listed.stdout)["cases"]
     assert [(c["case_no"], c["applicant"], c["status"], c["id_number"]) for c in cases] == [
         (case_no, "自检", "窗口受理", "110105********002X")]
-    notices = list((tmp_path / "training" / "notices").glob("*.pdf"))
+    training = tmp_path / ".local" / "share" / "hallclient" / "training"
+    notices = list((training / "notices").glob("*.pdf"))
     assert notices and all(p.stat().st_size > 1000 for p in notices)
-    saved = (tmp_path / "training" / "config.ini").read_text(encoding="utf-8")
+    saved = (training / "config.ini").read_text(encoding="utf-8")
     assert "printer = pdf" not in saved
 
 

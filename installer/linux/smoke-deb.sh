@@ -125,9 +125,23 @@ in_root "$ROOT" apt-get autoremove --purge -y -q >> "$RESULTS/purge.log" 2>&1
 snapshot > "$RESULTS/after.txt"
 leftover="$(LC_ALL=C comm -13 "$RESULTS/before.txt" "$RESULTS/after.txt")"
 gone="$(LC_ALL=C comm -23 "$RESULTS/before.txt" "$RESULTS/after.txt")"
-[ -z "$gone" ] || say "note: removed by autoremove since the snapshot: $gone"
-if [ -n "$leftover" ]; then
-    say "left after purge:"; say "$leftover"
+[ -z "$gone" ] || say "note: gone since the snapshot (empty, owned by no other package): $gone"
+# a dependency apt keeps (Priority: required, which autoremove never takes) owns its files;
+# anything new that no installed package owns was left behind by ours
+orphans=""
+kept=""
+while IFS= read -r path; do
+    [ -n "$path" ] || continue
+    if owner="$(in_root "$ROOT" dpkg-query -S "$path" 2> /dev/null)"; then
+        kept="$kept ${owner%%:*}"
+    else
+        orphans="$orphans$path"$'\n'
+    fi
+done <<< "$leftover"
+kept="$(echo "$kept" | tr ' ' '\n' | sort -u | tr '\n' ' ')"
+[ -z "${kept// /}" ] || say "note: dependencies apt keeps after autoremove (their own files):$kept"
+if [ -n "$orphans" ]; then
+    say "left after purge, owned by no package:"; say "$orphans"
     fail "purge left files behind"
 fi
 [ ! -e "$ROOT/opt/apps/$APPID" ] || fail "/opt/apps/$APPID still there"

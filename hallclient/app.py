@@ -9,9 +9,11 @@ from __future__ import annotations
 import argparse
 import atexit
 import logging
+import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -286,6 +288,23 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
     return app.exit_code if app.exit_code is not None else code
 
 
+def input_method_environment(environ: Mapping[str, str], plugins: set[str]) -> dict[str, str]:
+    """What to change in the environment so clerks can type Chinese in our Qt.
+
+    UOS and Kylin set ``QT_IM_MODULE=fcitx``, but the Qt we ship has input-context plug-ins
+    for IBus and compose only. fcitx5 also serves the IBus protocol on the session bus (its
+    ``ibusfrontend``), which Qt's IBus plug-in reaches through the portal interface: so where
+    fcitx is asked for and no fcitx plug-in is there, ask for ibus over the portal instead.
+    fcitx 4 has no such interface; there nothing changes."""
+    wanted = environ.get("QT_IM_MODULE", "").strip().lower()
+    if not wanted and "fcitx" in environ.get("XMODIFIERS", "").lower():
+        wanted = "fcitx"
+    has = " ".join(plugins).lower()
+    if wanted.startswith("fcitx") and "fcitx" not in has and "ibus" in has:
+        return {"QT_IM_MODULE": "ibus", "IBUS_USE_PORTAL": "1"}
+    return {}
+
+
 def qt_application() -> Any:
     """The QApplication, once, with Qt's own Chinese translations installed: the standard
     buttons, file and print dialogs and context menus of a clerk's PC speak Chinese whatever
@@ -296,6 +315,15 @@ def qt_application() -> Any:
     existing = QApplication.instance()
     if existing is not None:
         return existing
+    plugins = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)) / "platforminputcontexts"
+    found = {p.name for p in plugins.glob("*")} if plugins.is_dir() else set()
+    for folder in os.environ.get("QT_PLUGIN_PATH", "").split(os.pathsep):
+        if folder and (Path(folder) / "platforminputcontexts").is_dir():
+            found |= {p.name for p in (Path(folder) / "platforminputcontexts").glob("*")}
+    changes = input_method_environment(os.environ, found)
+    if changes:
+        log.info("input method: Qt has no fcitx plug-in here; using fcitx5's IBus interface (%s)", changes)
+        os.environ.update(changes)
     qapp = QApplication(sys.argv[:1])
     qapp.setApplicationName("hallclient")
     qapp.setApplicationDisplayName("hallclient")

@@ -134,3 +134,19 @@ def test_bad_hall_file_is_refused_clearly(tmp_path, capsys):
                    encoding="utf-8")
     assert main(["--data-dir", str(tmp_path), "admin", "import-hall", str(bad)]) == 2
     assert "前缀不是字母" in capsys.readouterr().err
+
+
+def test_fcitx_desktops_get_chinese_input_through_fcitx5s_ibus_interface():
+    from hallclient.app import input_method_environment
+
+    ours = {"libcomposeplatforminputcontextplugin.so", "libibusplatforminputcontextplugin.so"}
+    portal = {"QT_IM_MODULE": "ibus", "IBUS_USE_PORTAL": "1"}
+    assert input_method_environment({"QT_IM_MODULE": "fcitx"}, ours) == portal         # UOS, Kylin
+    assert input_method_environment({"QT_IM_MODULE": "fcitx5"}, ours) == portal
+    assert input_method_environment({"XMODIFIERS": "@im=fcitx"}, ours) == portal
+    # a Qt that has its fcitx plug-in, an IBus desktop, or no input method: left alone
+    assert input_method_environment({"QT_IM_MODULE": "fcitx"},
+                                    ours | {"libfcitx5platforminputcontextplugin.so"}) == {}
+    assert input_method_environment({"QT_IM_MODULE": "ibus"}, ours) == {}
+    assert input_method_environment({}, ours) == {}
+    assert input_method_environment({"QT_IM_MODULE": "fcitx"}, set()) == {}

@@ -118,3 +118,27 @@ def test_icons_render_at_every_size_and_pack_into_an_ico(tmp_path, qapp):
     reader = QImageReader(str(ico))
     assert reader.imageCount() == len([s for s in render_icons.SIZES if s <= 256])
     assert not reader.read().isNull()
+
+
+def test_nsis_script_compiles_and_names_the_app_in_chinese(tmp_path):
+    """The Windows installer script, compiled by makensis over a staging folder without the
+    embeddable Python (VERIFY_ONLY: the same check build-windows.sh makes before that step)."""
+    makensis = shutil.which("makensis")
+    if makensis is None:
+        pytest.fail("makensis (nsis) is needed")
+    stage = tmp_path / "stage"
+    stage.mkdir()
+    (stage / "hallclient.cmd").write_text('@"%~dp0python\\python.exe" -m hallclient %*\r\n')
+    pngs = render_icons.render(INSTALLER / "icons" / "hallclient.svg", tmp_path / "icons")
+    render_icons.write_ico(pngs, stage / "hallclient.ico")
+    out = tmp_path / "setup.exe"
+    script = INSTALLER / "windows" / "hallclient.nsi"
+    result = subprocess.run([makensis, "-V2", "-DVERSION=1.2.3", f"-DSTAGE={stage}", "-DVERIFY_ONLY",
+                             f"-DOUTFILE={out}", str(script)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert out.read_bytes()[:2] == b"MZ"                       # a Windows program
+    missing = subprocess.run([makensis, "-V2", "-DVERSION=1.2.3", f"-DSTAGE={tmp_path / 'nothing'}",
+                              f"-DOUTFILE={tmp_path / 'x.exe'}", str(script)], capture_output=True, text=True)
+    assert missing.returncode != 0                             # no staged program, no installer
+    text = script.read_text(encoding="utf-8")
+    assert '!define APPNAME "政务大厅窗口客户端"' in text and 'MUI_LANGUAGE "SimpChinese"' in text

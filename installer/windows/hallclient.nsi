@@ -6,7 +6,7 @@
 ;   hallclient.ico
 ; Users' data lives in %LOCALAPPDATA%\hallclient and is never touched by install, upgrade or
 ; uninstall. Silent install for IT: hallclient-setup-X.Y.Z.exe /S [/D=C:\path]
-Unicode true
+Target amd64-unicode          ; a 64-bit installer for 64-bit Windows (Unicode implied)
 ManifestDPIAware true
 SetCompressor /SOLID lzma
 
@@ -54,6 +54,7 @@ VIAddVersionKey /LANG=2052 "LegalCopyright" "hallclient"
 !insertmacro MUI_LANGUAGE "SimpChinese"
 
 Function .onInit
+  SetShellVarContext all        ; Start menu and desktop entries for every clerk's Windows account
   ${IfNot} ${RunningX64}
     MessageBox MB_ICONSTOP "本程序只支持 64 位 Windows 10/11。"
     Abort
@@ -62,6 +63,7 @@ Function .onInit
 FunctionEnd
 
 Function un.onInit
+  SetShellVarContext all
   SetRegView 64
 FunctionEnd
 

@@ -1,17 +1,11 @@
 # Shared settings of the Linux installer scripts (sourced, not run).
 # shellcheck shell=bash
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
 APPID="cn.hallclient.counter"            # lowercase, the same in the package name and every path
 ARCH="${ARCH:-$(dpkg --print-architecture)}"
-WORK="${HALLCLIENT_BUILD_DIR:-$REPO/build/installer}"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 SUITE=bullseye                            # Debian 11, glibc 2.31: the oldest root PySide6 6.8 runs in
 BASE="$WORK/roots/$SUITE-$ARCH-base"
-OUT="$WORK/out"
-APP_VERSION="$(sed -n 's/^__version__ = "\(.*\)"/\1/p' "$REPO/hallclient/__init__.py")"
-
-step() { printf '\n== %s (%s)\n' "$*" "$(date +%T)"; }
-die() { echo "error: $*" >&2; exit 1; }
 
 need_root() {
     [ "$(id -u)" = 0 ] || die "run as root (debootstrap and chroot need it)"

@@ -13,12 +13,10 @@
 #
 # Needs: python3 with pip and packaging, makensis (apt-get install nsis). Output: build/installer/out/.
 set -euo pipefail
-REPO="$(cd "$(dirname "$0")/../.." && pwd)"
-WORK="${HALLCLIENT_BUILD_DIR:-$REPO/build/installer}"
+source "$(dirname "$0")/../common.sh"
 STAGE="$WORK/windows/stage"
 WHEELS="$WORK/windows/wheels"
-OUT="$WORK/out"
-VERSION="$(sed -n 's/^__version__ = "\(.*\)"/\1/p' "$REPO/hallclient/__init__.py")"
+VERSION="$APP_VERSION"
 EMBED="$(ls "$REPO"/installer/windows/python-3.11.*-embed-amd64.zip 2> /dev/null | tail -n1 || true)"
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -28,7 +26,6 @@ while [ $# -gt 0 ]; do
 done
 command -v makensis > /dev/null || { echo "makensis is missing (apt-get install nsis)" >&2; exit 2; }
 started=$(date +%s)
-step() { printf '\n== %s (%s)\n' "$*" "$(date +%T)"; }
 
 step "Windows wheels (win_amd64, CPython 3.11)"
 rm -rf "$STAGE" && mkdir -p "$STAGE/site-packages" "$WHEELS" "$OUT"

@@ -7,8 +7,7 @@
 # (Xvfb), and a stage from build-windows.sh.
 #   installer/windows/wine-check.sh
 set -euo pipefail
-REPO="$(cd "$(dirname "$0")/../.." && pwd)"
-WORK="${HALLCLIENT_BUILD_DIR:-$REPO/build/installer}"
+source "$(dirname "$0")/../common.sh"
 STAGE="$WORK/windows/stage"
 WINE="${WINE:-$(command -v wine64 || echo /usr/lib/wine/wine64)}"
 WINESERVER="${WINESERVER:-$(command -v wineserver || echo /usr/lib/wine/wineserver)}"

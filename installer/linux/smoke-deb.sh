@@ -83,6 +83,19 @@ for i in 1 2 3; do   # start-up: three more cold-ish starts to the first paint, 
     timed_self_test "xvfb run $i" "xvfb-run -a -s '-screen 0 1366x768x24' env QT_QPA_PLATFORM=xcb" ""
 done
 
+step "kiosk self-test and the hall server from the installed package"
+timed_self_test kiosk "QT_QPA_PLATFORM=offscreen" "kiosk"
+health="$(as_clerk 'hallclient --data-dir ~/hall hall-server import-hall > /dev/null &&
+    (hallclient --data-dir ~/hall hall-server --host 127.0.0.1 --port 8710 > ~/hall-server.log 2>&1 &
+     echo $! > ~/hall-server.pid);
+    for i in $(seq 40); do
+        if exec 3<> /dev/tcp/127.0.0.1/8710; then
+            printf "GET /api/v1/health HTTP/1.0\r\nHost: localhost\r\n\r\n" >&3; cat <&3; break
+        fi 2> /dev/null; sleep 0.25
+    done; kill $(cat ~/hall-server.pid)')" || true
+echo "$health" | grep -q "200 OK" || fail "the hall server did not answer /api/v1/health: $health"
+say "hall server: $(echo "$health" | head -n1 | tr -d '\r'), $(echo "$health" | tail -n1)"
+
 step "screenshot of the installed demo under Xvfb"
 mkdir -p "$ROOT/tmp/fb" && chmod 777 "$ROOT/tmp/fb"
 as_clerk "(Xvfb :7 -screen 0 1366x768x24 -fbdir /tmp/fb -nolisten tcp & echo \$! > /tmp/fb/xvfb.pid); sleep 1;

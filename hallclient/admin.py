@@ -145,9 +145,7 @@ def _cases(args: argparse.Namespace, data_dir: Path) -> int:
     ctx = open_context(data_dir, Config(data_dir / CONFIG_FILE))
     try:
         rows = case_repo.search(ctx.db.conn, args.search, limit=args.limit)
-        pending = {r[0] for r in ctx.db.conn.execute(
-            "SELECT DISTINCT c.case_no FROM outbox o JOIN cases c ON c.id = o.case_id"
-            " WHERE o.state IN ('pending', 'needs_attention')")}
+        pending = outbox_repo.pending_case_numbers(ctx.db.conn)
         outbox = outbox_repo.counts(ctx.db.conn)
     finally:
         ctx.close()

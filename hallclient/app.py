@@ -884,9 +884,11 @@ def _self_test_counter(app: App, finish: Any) -> None:
         seen["case"] = done.case_no
 
     def printed(kind: str, pdf: str, _printer: str) -> None:
-        if kind != "accept":
-            return
-        size = Path(pdf).stat().st_size if Path(pdf).is_file() else 0
+        if kind == "accept":                # its size is read off the GUI thread
+            app.runner.run(lambda _ctx: Path(pdf).stat().st_size if Path(pdf).is_file() else 0,
+                           lambda size: judged(pdf, size), lambda exc: finish(2, f"SELFTEST FAILED: {exc}"))
+
+    def judged(pdf: str, size: int) -> None:
         chinese = QCoreApplication.translate("QPlatformTheme", "Cancel") == "取消"
         if not size:
             finish(2, f"SELFTEST FAILED: 受理通知书未生成 {pdf}")

@@ -53,6 +53,13 @@ def retry_now(conn: sqlite3.Connection, row_id: int) -> None:
     conn.execute("UPDATE outbox SET state = 'pending', next_try_at = NULL WHERE id = ?", (row_id,))
 
 
+def pending_case_numbers(conn: sqlite3.Connection) -> set[str]:
+    """Cases with something still to send (pending or needing attention)."""
+    return {r[0] for r in conn.execute(
+        "SELECT DISTINCT c.case_no FROM outbox o JOIN cases c ON c.id = o.case_id"
+        " WHERE o.state IN ('pending', 'needs_attention')")}
+
+
 def counts(conn: sqlite3.Connection) -> dict[str, int]:
     return {str(state): int(n) for state, n in
             conn.execute("SELECT state, count(*) FROM outbox GROUP BY state")}

@@ -27,6 +27,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     cases.add_argument("search", nargs="?", default="", help="办件编号前缀、申请人姓名或证件号")
     cases.add_argument("--limit", type=int, default=20)
     cases.add_argument("--json", action="store_true", help="以 JSON 输出")
+    bak = cmds.add_parser("backup", help="在线备份数据库、配置和办件文件（程序运行中也可）")
+    bak.add_argument("out", help="备份存放的目录（如 U 盘或共享目录），其中新建 hallclient-<设备>-<时间>")
     clerk = cmds.add_parser("add-clerk", help="新增或修改本地账户")
     clerk.add_argument("username")
     clerk.add_argument("--name", required=True, help="显示姓名")
@@ -164,6 +166,21 @@ def _cases(args: argparse.Namespace, data_dir: Path) -> int:
         print(f"{c['case_no']}  {c['received_at'][:16]}  {c['status']}  {c['item']}  {c['applicant']}"
               f" {c['id_number']}  窗口{c['window']}  {'已上传' if c['uploaded'] else '待上传'}")
     return 0
+
+
+def _backup(args: argparse.Namespace, data_dir: Path) -> int:
+    print(json.dumps(backup_summary(data_dir, Path(args.out), "counter"), ensure_ascii=False, indent=2))
+    return 0
+
+
+def backup_summary(data_dir: Path, out: Path, label: str) -> dict[str, object]:
+    """Back ``data_dir`` up under ``out`` (also used by ``hall-server backup``)."""
+    from hallclient.store.backup import backup
+
+    done = backup(data_dir, out.expanduser().resolve(), label)
+    return {"backup": str(done.folder), "schema_version": done.schema_version,
+            "event_log_entries": done.log_entries, "files": done.files, "bytes": done.bytes,
+            "restore": "程序关闭后，把该目录的内容复制为数据目录；再用 admin set-device / join-hall 录入密钥"}
 
 
 def _sync_now(args: argparse.Namespace, data_dir: Path) -> int:
@@ -440,6 +457,7 @@ _COMMANDS = {
     "verify-log": _verify,
     "status": _status,
     "cases": _cases,
+    "backup": _backup,
     "add-clerk": _add_clerk,
     "sync-now": _sync_now,
     "set-device": _set_device,

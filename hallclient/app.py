@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--kind", choices=["counter", "kiosk", "panel"], required=True)
     dev.add_argument("--window", type=int, help="窗口机只允许操作这个窗口（可省略）")
     hall_cmds.add_parser("devices", help="列出已登记设备")
+    hall_backup = hall_cmds.add_parser("backup", help="在线备份大厅服务器的数据库（服务运行中也可）")
+    hall_backup.add_argument("out", help="备份存放的目录，其中新建 hallclient-hall-server-<时间>")
     panel = sub.add_parser("panel", help="大厅综合屏：最新呼叫、各窗口当前号、等候人数，并语音播报")
     panel.add_argument("--windowed", action="store_true", help="不全屏")
     panel.add_argument("--screen", type=int, default=None, help="显示在第几块屏幕（从 1 起）")
@@ -144,6 +146,14 @@ def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
                                      ssl_keyfile=args.keyfile)).run()
             finally:
                 server.close()
+            return 0
+        if command == "backup":
+            import json
+
+            from hallclient.admin import backup_summary
+
+            print(json.dumps(backup_summary(data_dir, Path(args.out), "hall-server"), ensure_ascii=False,
+                             indent=2))
             return 0
         db = hall_server.open_server_db(data_dir)
         try:

@@ -1,0 +1,106 @@
+"""Online backup of a data directory (备份): a consistent copy of the database taken with
+SQLite's backup API while the counter or hall server keeps running, the settings and the
+case files, checked before it is reported done.
+
+Secrets (device secret, hall token) are not copied: after a restore IT enters them again
+(``admin set-device`` / ``admin join-hall``), so a lost backup disk gives no one a device's
+identity.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from . import log_repo
+from .db import DB_FILE, StoreCorruptError, StoreError, connect, translate_error
+
+COPIED = ("config.ini", "attachments", "notices", "bundles", "reports")
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    folder: Path
+    schema_version: int
+    log_entries: int
+    files: int
+    bytes: int
+
+
+def backup(data_dir: Path, target_root: Path, label: str, now: datetime | None = None) -> BackupResult:
+    """Copy ``data_dir`` into a new folder under ``target_root``; on any failure the partial
+    folder is removed and the data directory is untouched."""
+    source = data_dir / DB_FILE
+    if not source.is_file():
+        raise StoreError(f"没有可备份的数据库：{source}")
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    folder = target_root / f"hallclient-{label}-{stamp}"
+    try:
+        folder.mkdir(parents=True)
+    except FileExistsError as exc:
+        raise StoreError(f"备份目录已存在：{folder}") from exc
+    except OSError as exc:
+        raise StoreError(f"无法创建备份目录 {folder}：{exc.strerror}") from exc
+    try:
+        version, entries = _copy_database(source, folder / DB_FILE)
+        files = nbytes = 0
+        for name in COPIED:
+            item = data_dir / name
+            if item.is_file():
+                shutil.copy2(item, folder / name)
+                files, nbytes = files + 1, nbytes + item.stat().st_size
+            elif item.is_dir():
+                shutil.copytree(item, folder / name)
+                for path in (folder / name).rglob("*"):
+                    if path.is_file():
+                        files, nbytes = files + 1, nbytes + path.stat().st_size
+        _sync_folder(folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return BackupResult(folder, version, entries, files, nbytes + (folder / DB_FILE).stat().st_size)
+
+
+def _copy_database(source: Path, target: Path) -> tuple[int, int]:
+    """The backup API reads one consistent snapshot, whatever writers do meanwhile; the copy
+    must then pass SQLite's integrity check and, where it has one, its event-log chain."""
+    try:
+        src = connect(source)
+        dst = sqlite3.connect(str(target), isolation_level=None)
+        try:
+            src.backup(dst)
+            problems = [r[0] for r in dst.execute("PRAGMA integrity_check")]
+            if problems != ["ok"]:
+                raise StoreCorruptError(f"数据库 {source} 已损坏，未备份：{problems[0]}")
+            version = int(dst.execute("PRAGMA user_version").fetchone()[0])
+            entries = 0
+            has_log = dst.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'event_log'").fetchone()
+            if has_log:
+                verdict = log_repo.verify(dst)
+                if not verdict.intact:
+                    raise StoreCorruptError(f"操作日志校验未通过（{verdict.describe()}），未备份；"
+                                            "请先用 admin verify-log 检查")
+                entries = verdict.entries
+        finally:
+            dst.close()
+            src.close()
+    except sqlite3.Error as exc:
+        raise translate_error(exc, source) from exc
+    with open(target, "rb+") as fh:
+        os.fsync(fh.fileno())
+    return version, entries
+
+
+def _sync_folder(folder: Path) -> None:
+    for path in [*folder.rglob("*"), folder]:
+        if path.is_dir() and hasattr(os, "O_DIRECTORY"):
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)

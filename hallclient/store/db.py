@@ -140,6 +140,11 @@ def migrate(conn: sqlite3.Connection, target: int = LATEST) -> int:
     for version in range(before + 1, target + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:
+            # another connection (the upload thread at first start) may have got the write
+            # lock first and applied this version already: look again under the lock
+            if int(conn.execute("PRAGMA user_version").fetchone()[0]) >= version:
+                conn.execute("COMMIT")
+                continue
             for statement in _statements(MIGRATIONS[version - 1]):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version}")

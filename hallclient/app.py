@@ -13,7 +13,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
     return app.exit_code if app.exit_code is not None else code
 
 
-def input_method_environment(environ: Mapping[str, str], plugins: set[str]) -> dict[str, str]:
+def input_method_environment(environ: Mapping[str, str], plugins: Iterable[str]) -> dict[str, str]:
     """What to change in the environment so clerks can type Chinese in our Qt.
 
     UOS and Kylin set ``QT_IM_MODULE=fcitx``, but the Qt we ship has input-context plug-ins
@@ -309,8 +309,10 @@ def input_method_environment(environ: Mapping[str, str], plugins: set[str]) -> d
     wanted = environ.get("QT_IM_MODULE", "").strip().lower()
     if not wanted and "fcitx" in environ.get("XMODIFIERS", "").lower():
         wanted = "fcitx"
+    if not wanted.startswith("fcitx"):
+        return {}
     has = " ".join(plugins).lower()
-    if wanted.startswith("fcitx") and "fcitx" not in has and "ibus" in has:
+    if "fcitx" not in has and "ibus" in has:
         return {"QT_IM_MODULE": "ibus", "IBUS_USE_PORTAL": "1"}
     return {}
 
@@ -325,12 +327,11 @@ def qt_application() -> Any:
     existing = QApplication.instance()
     if existing is not None:
         return existing
-    plugins = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)) / "platforminputcontexts"
-    found = {p.name for p in plugins.glob("*")} if plugins.is_dir() else set()
-    for folder in os.environ.get("QT_PLUGIN_PATH", "").split(os.pathsep):
-        if folder and (Path(folder) / "platforminputcontexts").is_dir():
-            found |= {p.name for p in (Path(folder) / "platforminputcontexts").glob("*")}
-    changes = input_method_environment(os.environ, found)
+    folders = [QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath),
+               *filter(None, os.environ.get("QT_PLUGIN_PATH", "").split(os.pathsep))]
+    # listed only if fcitx is asked for (a generator: no disk access on other desktops)
+    plugins = (p.name for folder in folders for p in (Path(folder) / "platforminputcontexts").glob("*"))
+    changes = input_method_environment(os.environ, plugins)
     if changes:
         log.info("input method: Qt has no fcitx plug-in here; using fcitx5's IBus interface (%s)", changes)
         os.environ.update(changes)

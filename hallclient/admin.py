@@ -169,18 +169,20 @@ def _cases(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _backup(args: argparse.Namespace, data_dir: Path) -> int:
-    print(json.dumps(backup_summary(data_dir, Path(args.out), "counter"), ensure_ascii=False, indent=2))
-    return 0
+    return print_backup(data_dir, Path(args.out), "counter")
 
 
-def backup_summary(data_dir: Path, out: Path, label: str) -> dict[str, object]:
-    """Back ``data_dir`` up under ``out`` (also used by ``hall-server backup``)."""
+def print_backup(data_dir: Path, out: Path, label: str) -> int:
+    """Back ``data_dir`` up under ``out`` and print the summary (also ``hall-server backup``)."""
     from hallclient.store.backup import backup
 
     done = backup(data_dir, out.expanduser().resolve(), label)
-    return {"backup": str(done.folder), "schema_version": done.schema_version,
-            "event_log_entries": done.log_entries, "files": done.files, "bytes": done.bytes,
-            "restore": "程序关闭后，把该目录的内容复制为数据目录；再用 admin set-device / join-hall 录入密钥"}
+    print(json.dumps({
+        "backup": str(done.folder), "schema_version": done.schema_version,
+        "event_log_entries": done.log_entries, "files": done.files, "bytes": done.bytes,
+        "restore": "程序关闭后，把该目录的内容复制为数据目录；再用 admin set-device / join-hall 录入密钥",
+    }, ensure_ascii=False, indent=2))
+    return 0
 
 
 def _sync_now(args: argparse.Namespace, data_dir: Path) -> int:

@@ -148,13 +148,9 @@ def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
                 server.close()
             return 0
         if command == "backup":
-            import json
+            from hallclient.admin import print_backup
 
-            from hallclient.admin import backup_summary
-
-            print(json.dumps(backup_summary(data_dir, Path(args.out), "hall-server"), ensure_ascii=False,
-                             indent=2))
-            return 0
+            return print_backup(data_dir, Path(args.out), "hall-server")
         db = hall_server.open_server_db(data_dir)
         try:
             if command == "import-hall":

@@ -47,22 +47,17 @@ def backup(data_dir: Path, target_root: Path, label: str, now: datetime | None =
         raise StoreError(f"无法创建备份目录 {folder}：{exc.strerror}") from exc
     try:
         version, entries = _copy_database(source, folder / DB_FILE)
-        files = nbytes = 0
         for name in COPIED:
             item = data_dir / name
             if item.is_file():
                 shutil.copy2(item, folder / name)
-                files, nbytes = files + 1, nbytes + item.stat().st_size
             elif item.is_dir():
                 shutil.copytree(item, folder / name)
-                for path in (folder / name).rglob("*"):
-                    if path.is_file():
-                        files, nbytes = files + 1, nbytes + path.stat().st_size
-        _sync_folder(folder)
+        sizes = _make_durable(folder)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    return BackupResult(folder, version, entries, files, nbytes + (folder / DB_FILE).stat().st_size)
+    return BackupResult(folder, version, entries, len(sizes) - 1, sum(sizes))   # files besides the DB
 
 
 def _copy_database(source: Path, target: Path) -> tuple[int, int]:
@@ -91,16 +86,23 @@ def _copy_database(source: Path, target: Path) -> tuple[int, int]:
             src.close()
     except sqlite3.Error as exc:
         raise translate_error(exc, source) from exc
-    with open(target, "rb+") as fh:
-        os.fsync(fh.fileno())
     return version, entries
 
 
-def _sync_folder(folder: Path) -> None:
+def _make_durable(folder: Path) -> list[int]:
+    """fsync every copied file and every folder (the backup is on disk, not in the page cache,
+    when it is reported); returns the files' sizes."""
+    sizes = []
+    mode = "rb+" if os.name == "nt" else "rb"      # Windows flushes only what is open for writing
     for path in [*folder.rglob("*"), folder]:
-        if path.is_dir() and hasattr(os, "O_DIRECTORY"):
+        if path.is_file():
+            with open(path, mode) as fh:
+                os.fsync(fh.fileno())
+            sizes.append(path.stat().st_size)
+        elif hasattr(os, "O_DIRECTORY"):
             fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
             try:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+    return sizes

@@ -14,7 +14,7 @@ JOBS="$(nproc)"
 # and tell CPython's configure that gettid and sem_clockwait (2.30) are not there
 COMPAT="-include /src/installer/linux/glibc-2.28-compat.h"
 
-step() { printf '\n== %s (%s)\n' "$*" "$(date +%T)"; }
+source "$(dirname "$0")/../common.sh"      # step, die
 
 step "build tools and libraries"
 if [ ! -f /var/lib/hallclient-build-deps ]; then

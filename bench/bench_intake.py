@@ -23,7 +23,7 @@ import time
 import uuid
 from pathlib import Path
 
-import hallclient_resources as resources
+from hallclient import resources
 from hallclient.core.cases import Applicant, CaseDraft, Decision, MaterialStatus
 from hallclient.services.case_desk import CaseDesk
 from hallclient.store import catalog_repo

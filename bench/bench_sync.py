@@ -23,7 +23,7 @@ from pathlib import Path
 
 import requests
 
-import hallclient_resources as resources
+from hallclient import resources
 from hallclient.core.cases import Applicant, CaseDraft, Decision, MaterialStatus
 from hallclient.core.catalog import parse_item
 from hallclient.platform.client import PlatformClient

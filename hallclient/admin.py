@@ -423,7 +423,7 @@ def _add_clerk(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _import_hall(args: argparse.Namespace, data_dir: Path) -> int:
-    import hallclient_resources as resources
+    from hallclient import resources
     from hallclient.services.context import load_hall_file, open_context
 
     path = Path(args.file) if args.file else resources.path("demo", "hall.json")

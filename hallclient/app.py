@@ -154,7 +154,7 @@ def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
         db = hall_server.open_server_db(data_dir)
         try:
             if command == "import-hall":
-                import hallclient_resources as resources
+                from hallclient import resources
                 from hallclient.services.context import load_hall_file
                 from hallclient.store import hall_repo
 
@@ -269,7 +269,7 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
     if throwaway:
         import json
 
-        import hallclient_resources as resources
+        from hallclient import resources
 
         config.set("kiosk.printer", "pdf")
         config.set("notice.printer", "pdf")
@@ -452,7 +452,7 @@ def _start_demo_hall(data_dir: Path, config: Config) -> Any:
         return None
     import json
 
-    import hallclient_resources as resources
+    from hallclient import resources
 
     spec = json.loads(resources.path("demo", "hall.json").read_text(encoding="utf-8"))
     config.set("hall.name", spec.get("hall", config["hall.name"]))
@@ -557,7 +557,7 @@ def _start_demo_platform(app: App) -> None:
     app.config.set("platform.device_id", "DEMO-W01")
     import hashlib
 
-    import hallclient_resources as resources
+    from hallclient import resources
 
     catalog = resources.path("demo", "catalog.json").read_bytes()
     etag = '"' + hashlib.sha256(catalog).hexdigest()[:32] + '"'
@@ -745,7 +745,7 @@ def _prepare(ctx: Any, demo: bool) -> dict[str, Any]:
 def _seed_demo(ctx: Any) -> None:
     if ctx.clerk_count() > 0:
         return                      # a training data dir from an earlier run
-    import hallclient_resources as resources
+    from hallclient import resources
     from hallclient.core.accounts import Role
     from hallclient.core.tickets import PriorityClass
     from hallclient.services.context import load_hall_file
@@ -763,7 +763,7 @@ def _seed_demo(ctx: Any) -> None:
 def _seed_demo_catalog(ctx: Any) -> None:
     """The demo catalog (its pinyin keys need a large dictionary loaded): once the window
     is up, so it does not hold the first paint back."""
-    import hallclient_resources as resources
+    from hallclient import resources
     from hallclient.services.context import load_hall_file
 
     if ctx.db.conn.execute("SELECT count(*) FROM catalog_items").fetchone()[0] == 0:

@@ -12,7 +12,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
-import hallclient_resources as resources  # noqa: E402
+from hallclient import resources  # noqa: E402
 from hallclient.core.queue_policy import QueueRules  # noqa: E402
 from hallclient.queue.local import LocalQueue  # noqa: E402
 from hallclient.store.db import DB_FILE, open_database  # noqa: E402

@@ -13,7 +13,7 @@ import logging
 from PySide6.QtCore import QLocale, QObject, QUrl, Signal
 from PySide6.QtWidgets import QApplication
 
-import hallclient_resources as resources
+from hallclient import resources
 from hallclient.core.announce import DEFAULT_TEMPLATE, display_text, speech_text
 
 log = logging.getLogger(__name__)

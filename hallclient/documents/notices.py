@@ -20,7 +20,7 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 
-import hallclient_resources as resources
+from hallclient import resources
 from hallclient.core.catalog import CaseType, CatalogItem, MaterialForm
 from hallclient.core.validators import mask_id, mask_mobile
 

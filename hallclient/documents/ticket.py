@@ -9,7 +9,7 @@ from string import Template
 from PySide6.QtCore import QMarginsF, QSizeF, QUrl
 from PySide6.QtGui import QPagedPaintDevice, QPageLayout, QPageSize, QPainter, QTextDocument
 
-import hallclient_resources as resources
+from hallclient import resources
 
 from .barcode import fitted_code128
 

@@ -30,7 +30,7 @@ class HallConfigError(ValueError):
 
 
 def import_hall(conn: sqlite3.Connection, spec: dict[str, Any]) -> None:
-    """Upsert services and windows from a hall description (see resources/demo/hall.json)."""
+    """Upsert services and windows from a hall description (see hallclient/resources/demo/hall.json)."""
     prefixes: set[str] = set()
     codes: set[str] = set()
     for i, s in enumerate(spec.get("services", [])):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-import hallclient_resources as resources
+from hallclient import resources
 from hallclient.app import open_intake
 from hallclient.core.cases import Decision
 from hallclient.services.context import load_hall_file, open_context

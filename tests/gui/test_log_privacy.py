@@ -8,7 +8,7 @@ import logging
 import requests
 from PySide6.QtCore import Qt
 
-import hallclient_resources as resources
+from hallclient import resources
 from hallclient.servers.platform_sim import RunningServer, create_app
 from hallclient.services.context import open_context
 from hallclient.services.sync_service import write_secret

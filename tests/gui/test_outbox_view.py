@@ -7,7 +7,7 @@ import json
 import requests
 from PySide6.QtCore import Qt
 
-import hallclient_resources as resources
+from hallclient import resources
 from hallclient.app import open_outbox
 from hallclient.services.context import open_context
 from hallclient.services.sync_service import write_secret

@@ -66,7 +66,7 @@ def test_unreachable_platform_shows_offline_and_the_backlog(qtbot, start_app, tm
     app = start_app(config={"platform.url": f"http://127.0.0.1:{port}",
                             "platform.device_id": "W01", "sync.interval_seconds": "0.2"})
     ctx = open_context(app.data_dir, app.config)
-    ctx.import_catalog(__import__("json").loads(__import__("hallclient_resources").path(
+    ctx.import_catalog(__import__("json").loads(__import__("hallclient.resources", fromlist=["path"]).path(
         "demo", "catalog.json").read_text(encoding="utf-8")))
     ctx.close()
     sign_in(qtbot, app)

@@ -10,7 +10,7 @@ import random
 import sys
 from pathlib import Path
 
-import hallclient_resources as resources
+from hallclient import resources
 from hallclient.core.cases import Applicant, CaseDraft, Decision, MaterialStatus
 from hallclient.services.case_desk import CaseDesk
 from hallclient.store import catalog_repo

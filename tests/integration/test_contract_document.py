@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-import hallclient_resources as resources
+from hallclient import resources
 from hallclient.servers.platform_sim import create_app
 
 
@@ -12,7 +12,7 @@ def test_committed_openapi_matches_the_simulator(tmp_path):
     committed = json.loads(resources.path("platform", "openapi.json").read_text(encoding="utf-8"))
     served = create_app(tmp_path).api.openapi()
     assert committed == json.loads(json.dumps(served)), (
-        "resources/platform/openapi.json is stale: regenerate it from platform_sim")
+        "hallclient/resources/platform/openapi.json is stale: regenerate it from platform_sim")
     assert committed["openapi"].startswith("3.")
     for path in ("/api/v1/auth/token", "/api/v1/catalog", "/api/v1/cases/{uid}",
                  "/api/v1/blobs/{sha256}", "/api/v1/evaluations/{uid}",
@@ -30,5 +30,5 @@ def test_committed_hall_openapi_matches_the_hall_server(tmp_path):
     finally:
         server.close()
     assert committed == json.loads(json.dumps(served)), (
-        "resources/hall/openapi.json is stale: regenerate it from hall_server")
+        "hallclient/resources/hall/openapi.json is stale: regenerate it from hall_server")
     assert "/api/v1/windows/{window}/{action}" in committed["paths"]

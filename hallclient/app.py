@@ -24,7 +24,6 @@ from hallclient.config import CONFIG_FILE, Config, default_data_dir
 
 log = logging.getLogger(__name__)
 
-SELFTEST_TIMEOUT_MS = 30_000
 DEMO_PASSWORD = "demo"
 
 
@@ -237,9 +236,13 @@ class App:
 
 
 def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.self_test and args.data_dir is not None and not args.training:
+        parser.exit(2, "自检总在临时数据目录中进行，不能与 --data-dir 同用；要在某个数据目录留下自检办件，"
+                       "请用 --data-dir 目录 --training --self-test（写入该目录的 training/）\n")
     throwaway = (args.demo or getattr(args, "panel_demo", False)
-                 or (args.self_test and args.data_dir is None and not args.training))
+                 or (args.self_test and not args.training))
     if throwaway:
         data_dir = Path(tempfile.mkdtemp(prefix="hallclient-demo-"))
         if exec_:
@@ -275,6 +278,8 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
         config.set("notice.printer", "pdf")
         demo_hall = json.loads(resources.path("demo", "hall.json").read_text(encoding="utf-8"))
         config.set("hall.name", demo_hall.get("hall", config["hall.name"]))
+        # a real-looking 行政区划代码, so demo case numbers look like a county's
+        config.set("hall.region_code", demo_hall.get("region_code", config["hall.region_code"]))
 
     if args.command == "panel":
         app = _start_panel(args, config, data_dir)
@@ -284,7 +289,8 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
         app.close()
         return app.exit_code if app.exit_code is not None else code
     app = _start_gui(args, config, data_dir, demo=throwaway or args.training,
-                     with_platform=(args.demo or args.training) and args.command != "kiosk")
+                     with_platform=(args.demo or args.training or args.self_test) and args.command != "kiosk",
+                     throwaway=throwaway)
     if args.training and app.window is not None:
         app.window.show_training_banner()
     if not exec_:
@@ -344,7 +350,7 @@ def qt_application() -> Any:
 
 
 def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: bool,
-               with_platform: bool = False) -> App:
+               with_platform: bool = False, throwaway: bool = False) -> App:
     from PySide6.QtCore import QTimer
 
     qapp = qt_application()
@@ -360,7 +366,7 @@ def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: b
     _stage("window being built")
     app = App(qapp=qapp, config=config, data_dir=data_dir, worker=worker, runner=runner, demo=demo)
     if with_platform:
-        _start_demo_platform(app)
+        _start_demo_platform(app, keep_secret_in_folder=throwaway)
 
     if args.command == "kiosk":
         _build_kiosk(app)
@@ -374,7 +380,9 @@ def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: b
             app.kiosk_window.move(app.window.x() + 60, app.window.y() + 60)
             app.kiosk_window.show()
     if args.self_test:
-        _arm_self_test(app)
+        from hallclient import selftest
+
+        selftest.arm(app)
 
     # stage 2: after the first paint, things that may take a moment
     QTimer.singleShot(0, lambda: _after_first_paint(app))
@@ -538,8 +546,10 @@ def _engine_factory(app: App) -> Any:
     return lambda: make_engine(app.data_dir, app.config)
 
 
-def _start_demo_platform(app: App) -> None:
-    """--demo: the bundled platform simulator on loopback, this counter registered with it."""
+def _start_demo_platform(app: App, keep_secret_in_folder: bool = False) -> None:
+    """--demo, --training, --self-test: the bundled platform simulator on loopback, this counter
+    registered with it. A throw-away folder keeps the device secret in a file inside it (gone
+    with the folder), never in the OS keyring."""
     try:
         from hallclient.servers.platform_sim import RunningServer, create_app
     except ImportError:
@@ -551,8 +561,11 @@ def _start_demo_platform(app: App) -> None:
 
     app.platform_sim = RunningServer(create_app(app.data_dir / "platform-sim"))
     secret = _secrets.token_urlsafe(16)
-    app.platform_sim.sim.store.write("INSERT OR REPLACE INTO devices VALUES (?, ?)", ("DEMO-W01", secret))
-    write_secret(app.data_dir, secret)
+    app.platform_sim.sim.store.add_device("DEMO-W01", secret)
+    if keep_secret_in_folder:
+        write_secret(app.data_dir, secret, ring=None)
+    else:
+        write_secret(app.data_dir, secret)
     app.config.set("platform.url", app.platform_sim.url)
     app.config.set("platform.device_id", "DEMO-W01")
     import hashlib
@@ -561,8 +574,7 @@ def _start_demo_platform(app: App) -> None:
 
     catalog = resources.path("demo", "catalog.json").read_bytes()
     etag = '"' + hashlib.sha256(catalog).hexdigest()[:32] + '"'
-    app.platform_sim.sim.store.write("INSERT OR REPLACE INTO catalog VALUES (1, ?, ?)",
-                                     (catalog.decode("utf-8"), etag))
+    app.platform_sim.sim.store.set_catalog(catalog.decode("utf-8"), etag)
 
 
 def _attach(service: Any, clerk: Any, window: int, _snapshot: Any = None) -> None:
@@ -806,114 +818,6 @@ def _on_store_failed(app: App, exc: BaseException) -> None:
     box = QMessageBox(QMessageBox.Icon.Critical, parent.tr("无法打开数据"), message,
                       QMessageBox.StandardButton.Close, parent)
     box.open()
-
-
-def _arm_self_test(app: App) -> None:
-    from PySide6.QtCore import QEvent, QObject, QTimer
-
-    target = app.window or app.kiosk_window
-
-    def finish(code: int, text: str) -> None:
-        if app.exit_code is None:
-            print(text, flush=True)
-            app.exit_code = code
-            app.qapp.exit(code)
-
-    class FirstPaint(QObject):
-        def __init__(self) -> None:
-            super().__init__(target)
-            self.seen = False
-
-        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-            if event.type() == QEvent.Type.Paint and not self.seen:
-                self.seen = True
-                print("FIRST_PAINT", flush=True)
-            return False
-
-    probe = FirstPaint()
-    target.installEventFilter(probe)
-    watchdog = QTimer(target)
-    watchdog.setSingleShot(True)
-    watchdog.timeout.connect(lambda: finish(2, "SELFTEST FAILED: timeout"))
-    watchdog.start(SELFTEST_TIMEOUT_MS)
-
-    if app.session is None:
-        app.kiosk.services_loaded.connect(
-            lambda s: finish(0, "SELFTEST OK") if s else finish(2, "SELFTEST FAILED: no services"))
-        return
-    _self_test_counter(app, finish)
-
-
-SELFTEST_APPLICANT = ("自检", "11010519491231002X", "13800138000")   # GB 11643 sample number
-
-
-def _self_test_counter(app: App, finish: Any) -> None:
-    """Sign in, call a ticket, accept a case for it through the intake service and render the
-    acceptance notice to PDF: the database, the queue, the catalog, the templates and the
-    printing path of this installation, end to end. Qt's Chinese translations must load."""
-    from PySide6.QtCore import QCoreApplication, QTimer
-
-    from hallclient.core.cases import Applicant, Decision, MaterialStatus
-    from hallclient.store import catalog_repo
-
-    seen: dict[str, str] = {}
-
-    def called(ticket: Any) -> None:
-        seen["ticket"] = ticket.number
-        if app.intake is None:
-            _wire_counter_extras(app)
-        app.intake.draft_started.connect(started)
-        app.intake.case_committed.connect(committed)
-        app.intake.commit_failed.connect(lambda ps: finish(2, "SELFTEST FAILED: " + "；".join(ps)))
-        open_intake(app, ticket.number)
-        app.notice_printer.notice_printed.connect(printed)
-        app.notice_printer.print_failed.connect(lambda kind, m: finish(2, f"SELFTEST FAILED: {kind}: {m}"))
-        app.runner.run(lambda ctx: catalog_repo.search(ctx.db.conn, "", limit=1), chosen,
-                       lambda exc: finish(2, f"SELFTEST FAILED: {exc}"))
-
-    def chosen(items: list[Any]) -> None:
-        if not items:
-            finish(2, "SELFTEST FAILED: 事项目录为空")
-            return
-        app.intake.choose(items[0].impl_code, seen["ticket"])
-
-    def started(draft: Any) -> None:
-        name, id_number, mobile = SELFTEST_APPLICANT
-        draft.applicant = Applicant(kind="person", name=name, id_number=id_number, mobile=mobile)
-        for material in draft.materials:
-            app.intake.set_status(material.code, MaterialStatus.ORIGINAL_VERIFIED if material.required
-                                  else MaterialStatus.NOT_APPLICABLE)
-        window = app.intake_window
-        window.decision_buttons[Decision.ACCEPT].setChecked(True)
-        window.submit()                     # the window's own path: its form, then the service
-
-    def committed(done: Any, _case: Any) -> None:
-        seen["case"] = done.case_no
-
-    def printed(kind: str, pdf: str, _printer: str) -> None:
-        if kind == "accept":                # its size is read off the GUI thread
-            app.runner.run(lambda _ctx: Path(pdf).stat().st_size if Path(pdf).is_file() else 0,
-                           lambda size: judged(pdf, size), lambda exc: finish(2, f"SELFTEST FAILED: {exc}"))
-
-    def judged(pdf: str, size: int) -> None:
-        chinese = QCoreApplication.translate("QPlatformTheme", "Cancel") == "取消"
-        if not size:
-            finish(2, f"SELFTEST FAILED: 受理通知书未生成 {pdf}")
-        elif not chinese:
-            finish(2, "SELFTEST FAILED: Qt 中文翻译（qtbase_zh_CN.qm）未加载")
-        else:
-            finish(0, f"SELFTEST OK ({seen['ticket']}, 受理 {seen.get('case', '?')}, 通知书 {size} 字节)")
-
-    def signed_in(*_: Any) -> None:
-        app.queue.ticket_called.connect(lambda t: QTimer.singleShot(0, lambda: called(t)))
-        app.queue.call_next()
-
-    app.session.signed_in.connect(signed_in)
-    app.session.sign_in_failed.connect(lambda m: finish(2, f"SELFTEST FAILED: {m}"))
-    app.queue.action_failed.connect(lambda m: finish(2, f"SELFTEST FAILED: {m}"))
-    app.runner.task_finished.connect(
-        lambda *_: finish(2, f"SELFTEST FAILED: {app.startup_errors[0]}")
-        if app.startup_errors else None)
 
 
 def run() -> None:

@@ -142,6 +142,11 @@ class SyncService(QObject):
                     engine = self.make_engine()
                     engine.on_sending = self.sending.emit
                 self._publish(self._cycle(engine))
+            except ImportError as exc:  # a broken installation: say so, not a class name
+                log.error("sync cannot start", exc_info=exc)
+                self._publish({**self.last_status, "connection": "error",
+                               "message": f"上传出错：程序安装不完整（缺少 {exc.name or '模块'}），"
+                                          "请联系信息管理员重新安装"})
             except Exception as exc:   # keep the thread alive: report and try again later
                 log.error("sync cycle failed", exc_info=exc)
                 self._publish({**self.last_status, "connection": "error",

@@ -24,7 +24,6 @@ from hallclient.config import CONFIG_FILE, Config, default_data_dir
 
 log = logging.getLogger(__name__)
 
-DEMO_PASSWORD = "demo"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -270,24 +269,23 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
         config.set("kiosk.printer", "pdf")
         config.set("notice.printer", "pdf")
     if throwaway:
-        import json
-
-        from hallclient import resources
+        from hallclient import demo as demo_data
 
         config.set("kiosk.printer", "pdf")
         config.set("notice.printer", "pdf")
-        demo_hall = json.loads(resources.path("demo", "hall.json").read_text(encoding="utf-8"))
-        config.set("hall.name", demo_hall.get("hall", config["hall.name"]))
-        # a real-looking 行政区划代码, so demo case numbers look like a county's
-        config.set("hall.region_code", demo_hall.get("region_code", config["hall.region_code"]))
+        demo_data.configure(config)
+
+    if args.training and config["hall.region_code"] == "000000":
+        # training cases get a county-like number too
+        from hallclient import demo as demo_data
+
+        config.set("hall.region_code", demo_data.hall_spec().get("region_code", "000000"))
 
     if args.command == "panel":
         app = _start_panel(args, config, data_dir)
         if not exec_:
             return app
-        code = app.qapp.exec()
-        app.close()
-        return app.exit_code if app.exit_code is not None else code
+        return _run_until_closed(app, data_dir if throwaway else None)
     app = _start_gui(args, config, data_dir, demo=throwaway or args.training,
                      with_platform=(args.demo or args.training or args.self_test) and args.command != "kiosk",
                      throwaway=throwaway)
@@ -295,9 +293,84 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
         app.window.show_training_banner()
     if not exec_:
         return app
-    code = app.qapp.exec()
-    app.close()
-    return app.exit_code if app.exit_code is not None else code
+    return _run_until_closed(app, data_dir if throwaway else None)
+
+
+STOPPED_BY = {"SIGINT": "已退出（Ctrl+C）", "SIGTERM": "已退出（收到终止信号）"}
+
+
+def _run_until_closed(app: Any, throwaway: Path | None) -> int:
+    """The event loop, until the last window closes, the self-test ends, or SIGINT / SIGTERM
+    arrive (Ctrl+C in a terminal, a logout, systemd): then everything is closed in order
+    (uploads stopped, servers stopped, the database closed) and a throw-away folder, with
+    the demo's device secret, is removed."""
+    stopped: list[str] = []
+    restore = _quit_on_signals(app.qapp, stopped.append)
+    try:
+        code = app.qapp.exec()
+    finally:
+        app.close()
+        restore()
+        if throwaway is not None:
+            _remove_folder(throwaway)
+    if stopped:
+        print(STOPPED_BY.get(stopped[0], "已退出"), file=sys.stderr, flush=True)
+        return 0
+    return app.exit_code if app.exit_code is not None else int(code)
+
+
+def _quit_on_signals(qapp: Any, on_signal: Any) -> Any:
+    """Leave Qt's event loop on SIGINT and SIGTERM. The C-level handler writes the signal's
+    number to a socket that Qt watches, so the loop wakes at once, even while it waits in C++
+    where Python's own handlers would not run. Returns what undoes it."""
+    import signal
+    import socket
+
+    from PySide6.QtCore import QSocketNotifier
+
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    wanted = [signal.SIGINT, signal.SIGTERM]
+    previous = {s: signal.signal(s, lambda *_: None) for s in wanted}
+    old_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, qapp)
+
+    def woken() -> None:
+        try:
+            numbers = reader.recv(64)
+        except OSError:
+            return
+        for number in numbers:
+            name = signal.Signals(number).name if number in set(wanted) else ""
+            if name:
+                log.info("%s received: closing", name)
+                on_signal(name)
+                qapp.quit()
+                return
+
+    notifier.activated.connect(woken)
+
+    def restore() -> None:
+        notifier.setEnabled(False)
+        signal.set_wakeup_fd(old_fd)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        reader.close()
+        writer.close()
+
+    return restore
+
+
+def _remove_folder(folder: Path) -> None:
+    """Remove a throw-away data folder; our log file in it is closed first (Windows cannot
+    delete an open file)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if str(getattr(handler, "baseFilename", "")).startswith(str(folder)):
+            root.removeHandler(handler)
+            handler.close()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def input_method_environment(environ: Mapping[str, str], plugins: Iterable[str]) -> dict[str, str]:
@@ -366,7 +439,9 @@ def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: b
     _stage("window being built")
     app = App(qapp=qapp, config=config, data_dir=data_dir, worker=worker, runner=runner, demo=demo)
     if with_platform:
-        _start_demo_platform(app, keep_secret_in_folder=throwaway)
+        from hallclient import demo as demo_data
+
+        app.platform_sim = demo_data.start_platform(data_dir, config, keep_secret_in_folder=throwaway)
 
     if args.command == "kiosk":
         _build_kiosk(app)
@@ -376,9 +451,19 @@ def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: b
         _build_counter(app, preferred_window=args.window)
         app.window.show()
         if demo and not args.self_test:
+            from hallclient import demo as demo_data
+
             _build_kiosk(app)
-            app.kiosk_window.move(app.window.x() + 60, app.window.y() + 60)
+            demo_data.place_beside(app.window, app.kiosk_window)
             app.kiosk_window.show()
+            placed: list[bool] = []         # once more when the counter page exists
+
+            def place_again(*_: Any) -> None:
+                if not placed:
+                    placed.append(True)
+                    demo_data.place_beside(app.window, app.kiosk_window)
+
+            app.session.signed_in.connect(place_again)
     if args.self_test:
         from hallclient import selftest
 
@@ -422,7 +507,9 @@ def _start_panel(args: argparse.Namespace, config: Config, data_dir: Path) -> An
     qapp = qt_application()
     demo = None
     if args.panel_demo:
-        demo = _start_demo_hall(data_dir, config)
+        from hallclient import demo as demo_data
+
+        demo = demo_data.start_hall(data_dir, config)
         if demo is None:
             print("演示需要服务端组件：pip install 'hallclient[servers]'", file=sys.stderr)
             raise SystemExit(2)
@@ -451,20 +538,6 @@ def _start_panel(args: argparse.Namespace, config: Config, data_dir: Path) -> An
 
     QTimer.singleShot(0, load_speech)
     return app
-
-
-def _start_demo_hall(data_dir: Path, config: Config) -> Any:
-    try:
-        from hallclient.servers.hall_demo import DemoHall
-    except ImportError:
-        return None
-    import json
-
-    from hallclient import resources
-
-    spec = json.loads(resources.path("demo", "hall.json").read_text(encoding="utf-8"))
-    config.set("hall.name", spec.get("hall", config["hall.name"]))
-    return DemoHall(data_dir / "demo-hall", spec)
 
 
 def _build_counter(app: App, preferred_window: int | None) -> None:
@@ -544,37 +617,6 @@ def _engine_factory(app: App) -> Any:
     from hallclient.services.sync_service import make_engine
 
     return lambda: make_engine(app.data_dir, app.config)
-
-
-def _start_demo_platform(app: App, keep_secret_in_folder: bool = False) -> None:
-    """--demo, --training, --self-test: the bundled platform simulator on loopback, this counter
-    registered with it. A throw-away folder keeps the device secret in a file inside it (gone
-    with the folder), never in the OS keyring."""
-    try:
-        from hallclient.servers.platform_sim import RunningServer, create_app
-    except ImportError:
-        log.info("servers extra not installed; the demo runs without a platform")
-        return
-    import secrets as _secrets
-
-    from hallclient.services.sync_service import write_secret
-
-    app.platform_sim = RunningServer(create_app(app.data_dir / "platform-sim"))
-    secret = _secrets.token_urlsafe(16)
-    app.platform_sim.sim.store.add_device("DEMO-W01", secret)
-    if keep_secret_in_folder:
-        write_secret(app.data_dir, secret, ring=None)
-    else:
-        write_secret(app.data_dir, secret)
-    app.config.set("platform.url", app.platform_sim.url)
-    app.config.set("platform.device_id", "DEMO-W01")
-    import hashlib
-
-    from hallclient import resources
-
-    catalog = resources.path("demo", "catalog.json").read_bytes()
-    etag = '"' + hashlib.sha256(catalog).hexdigest()[:32] + '"'
-    app.platform_sim.sim.store.set_catalog(catalog.decode("utf-8"), etag)
 
 
 def _attach(service: Any, clerk: Any, window: int, _snapshot: Any = None) -> None:
@@ -745,41 +787,15 @@ def _prepare(ctx: Any, demo: bool) -> dict[str, Any]:
 
     _stage("database open")
     if demo:
-        _seed_demo(ctx)
+        from hallclient import demo as demo_data
+
+        demo_data.seed(ctx)
         _stage("demo data seeded")
     try:
         windows, problem = ctx.queue.windows(), ""
     except QueueError as exc:       # the hall server is out of reach and nothing is cached
         windows, problem = [], exc.message
     return {"windows": windows, "clerks": ctx.clerk_count(), "problem": problem}
-
-
-def _seed_demo(ctx: Any) -> None:
-    if ctx.clerk_count() > 0:
-        return                      # a training data dir from an earlier run
-    from hallclient import resources
-    from hallclient.core.accounts import Role
-    from hallclient.core.tickets import PriorityClass
-    from hallclient.services.context import load_hall_file
-
-    ctx.import_hall(load_hall_file(resources.path("demo", "hall.json")))
-    if ctx.clerk_count() == 0:
-        ctx.add_clerk("demo", "演示窗口员", Role.CLERK, DEMO_PASSWORD)
-        ctx.add_clerk("admin", "演示管理员", Role.SUPERVISOR, DEMO_PASSWORD)
-    plan = ["ZH", "ZH", "SC", "ZH", "RS", "BDC", "ZH", "ZX", "GA", "ZH", "SC", "RS"]
-    for i, code in enumerate(plan):
-        priority = PriorityClass.GREEN if i in (3, 9) else PriorityClass.NORMAL
-        ctx.queue.issue(code, priority, "demo")
-
-
-def _seed_demo_catalog(ctx: Any) -> None:
-    """The demo catalog (its pinyin keys need a large dictionary loaded): once the window
-    is up, so it does not hold the first paint back."""
-    from hallclient import resources
-    from hallclient.services.context import load_hall_file
-
-    if ctx.db.conn.execute("SELECT count(*) FROM catalog_items").fetchone()[0] == 0:
-        ctx.import_catalog(load_hall_file(resources.path("demo", "catalog.json")))
 
 
 def _on_ready(app: App, info: dict[str, Any]) -> None:
@@ -800,8 +816,10 @@ def _on_ready(app: App, info: dict[str, Any]) -> None:
             "尚无本地账户：请信息管理员运行 hallclient admin add-clerk 用户名 --name 姓名"))
     if app.demo:
         app.window.sign_in_page.username.setText("demo")
-        app.session.sign_in("demo", DEMO_PASSWORD, preferred or 1)
-        app.runner.run(_seed_demo_catalog)
+        from hallclient import demo as demo_data
+
+        app.session.sign_in("demo", demo_data.PASSWORD, preferred or 1)
+        app.runner.run(demo_data.seed_catalog)
 
 
 def _on_store_failed(app: App, exc: BaseException) -> None:

@@ -75,16 +75,17 @@ def import_bundle(conn: sqlite3.Connection, doc: Any, received_at: str,
     known = conn.execute("SELECT public_key FROM trusted_devices WHERE device = ?",
                          (device,)).fetchone()
     change: dict[str, Any] | None = None
+    re_registering = bool(re_register and re_register[0] == device)
+    if re_register and re_registering:       # a mistyped fingerprint is never let through
+        _check_typed_fingerprint(device, re_register[1], key)
     if known is None:
-        if re_register and re_register[0] == device:
-            _check_typed_fingerprint(device, re_register[1], key)
-        elif not trust_new:
+        if not (trust_new or re_registering):
             raise BundleError(
                 f"设备 {device} 尚未登记：核对公钥指纹 {bundle.fingerprint(key)} 与该窗口机"
                 " admin bundle-key 显示的一致后，用 --trust 导入")
         conn.execute("INSERT INTO trusted_devices VALUES (?, ?, ?)", (device, key, received_at))
     elif known[0] != key:
-        change = _key_change(conn, doc, device, str(known[0]), key, re_register)
+        change = _key_change(conn, doc, device, str(known[0]), key, re_registering)
     first = doc.get("first_seq")
     if first and first > 1:
         before = conn.execute("SELECT hash FROM pushed_log WHERE device = ? AND seq = ?",
@@ -126,13 +127,12 @@ def _check_typed_fingerprint(device: str, typed: str, key: str) -> None:
 
 
 def _key_change(conn: sqlite3.Connection, doc: dict[str, Any], device: str, registered: str,
-                key: str, re_register: tuple[str, str] | None) -> dict[str, Any]:
+                key: str, re_registering: bool) -> dict[str, Any]:
     """What replaces ``registered`` by ``key`` (the detail of the log entry), or BundleError."""
     change: dict[str, Any] = {
         "device": device, "old_public_key": registered, "new_public_key": key,
         "old_fingerprint": bundle.fingerprint(registered), "new_fingerprint": bundle.fingerprint(key)}
-    if re_register and re_register[0] == device:
-        _check_typed_fingerprint(device, re_register[1], key)
+    if re_registering:                         # the typed fingerprint was checked already
         return {**change, "via": "re_registration"}
     retired = conn.execute(
         "SELECT at, json_extract(detail, '$.via') FROM event_log"

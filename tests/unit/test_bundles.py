@@ -226,3 +226,14 @@ def test_a_fingerprint_is_compared_as_people_type_it():
         assert bundle.same_fingerprint(typed, public)
     assert not bundle.same_fingerprint(shown[:-1] + ("0" if shown[-1] != "0" else "1"), public)
     assert not bundle.same_fingerprint("", public)
+
+
+def test_re_registering_checks_the_typed_fingerprint_even_for_the_registered_key(township, county):
+    doc = bundle_repo.export(township.conn, DAY1, "示范乡便民服务中心", KEY)
+    take(county, doc)
+    device = doc["device"]
+    other = bundle.fingerprint(bundle.public_key_of(bundle.new_private_key()))
+    with pytest.raises(BundleError, match="不一致，未重新登记"), county.write() as conn:
+        bundle_repo.import_bundle(conn, bundle_repo.export(township.conn, DAY2, "示范乡", KEY),
+                                  "2026-11-28T10:00:00+08:00", re_register=(device, other))
+    assert len(held(county)) == 5

@@ -375,6 +375,14 @@ def _signing_key(data_dir: Path, create: bool = True, prefer: str = "") -> str:
 
     in_ring, in_file = stored_secret(data_dir, kind="signing")
     path = secret_file(data_dir, "signing")
+    for pem, where in ((in_file, str(path)), (in_ring, "系统密钥环")):
+        try:
+            public_key_of(pem) if pem else None
+        except (ValueError, TypeError, AssertionError) as exc:
+            raise BundleError(
+                f"{where}中的日志包签名私钥无法读取（已损坏，或不是本程序的密钥）：从备份恢复"
+                f" {path.name}，或用 admin bundle-key --rotate --old-key-lost 换新密钥并请县级重新登记"
+            ) from exc
     if in_file and in_ring and in_ring != in_file:
         if prefer == "keyring":
             path.unlink()

@@ -250,3 +250,13 @@ def test_a_forged_rotation_statement_is_refused(township, tmp_path):
     assert refused.returncode == 1 and "伪造" in refused.stderr
     assert registered(county) == {device: fp}
     assert county_log(county, "bundle_key_changed") == []
+
+
+def test_a_damaged_key_file_is_named_and_can_be_replaced(township, tmp_path):
+    town, county = township
+    (town / KEY_FILE).write_text("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEI")   # cut short
+    refused = cli(town, "export-bundle", "--date", DAY1, "--out", str(tmp_path / "x.json"))
+    assert refused.returncode == 2 and "无法读取" in refused.stderr and "--old-key-lost" in refused.stderr
+    assert cli(town, "bundle-key", "--rotate").returncode == 2          # nothing to sign with
+    assert "没有签更换声明" in ok(cli(town, "bundle-key", "--rotate", "--old-key-lost"))
+    assert json.loads(export(town, DAY1, tmp_path / "y.json").read_text(encoding="utf-8"))["count"] == 3

@@ -54,7 +54,7 @@ def test_the_demo_closes_on_a_signal_and_removes_its_folder(tmp_path, sig, said)
     assert process.returncode == 0, err[-3000:]
     assert said in err and "Traceback" not in err
     assert not folder.exists()
-    assert list((tmp_path / "tmp").iterdir()) == []
+    assert list((tmp_path / "tmp").glob("hallclient-*")) == []
 
 
 def test_the_counter_closes_on_sigterm_with_its_data_intact(tmp_path):

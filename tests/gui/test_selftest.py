@@ -29,7 +29,9 @@ sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f)]
 
 def self_test(tmp_path: Path, *args: str, plant: str = "", without: str = "",
               timeout_s: int = 120) -> subprocess.CompletedProcess[str]:
-    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home")}
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"),
+           "TMPDIR": str(tmp_path / "tmp")}
     if plant or without:
         site = tmp_path / "site"
         site.mkdir()
@@ -61,7 +63,8 @@ def test_the_case_is_uploaded_and_the_platform_confirms_it(tmp_path):
     # the demo hall has a real region code, so the case number does not start 000000
     assert re.search(r"SELFTEST OK \(A003, 受理 330109\d{8}[0-9A-Z]{6}0001, 通知书 \d+ 字节, "
                      r"平台已确认 v1, 事项目录 33 项\)", result.stdout), result.stdout
-    # throw-away: nothing of the run is left in the user's data or home
+    # throw-away: nothing of the run is left, in the temporary folder or the user's data
+    assert list((tmp_path / "tmp").glob("hallclient-*")) == []
     assert not (tmp_path / "home" / ".local" / "share" / "hallclient").exists()
 
 

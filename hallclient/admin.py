@@ -162,8 +162,12 @@ def _status(args: argparse.Namespace, data_dir: Path) -> int:
             services = {s.code: s.name for s in queue.services()}
         except HallNotConfiguredError:
             pass                          # said by the config checks above
-        except QueueError as exc:         # the hall server is out of reach
-            problems.append(exc.message)
+        except QueueError as exc:         # the hall server is out of reach, or refuses us
+            from hallclient.queue.hall import HallAuthError, HallUnavailableError
+
+            hint = {HallUnavailableError: "：检查网络，以及大厅服务器是否在运行",
+                    HallAuthError: "（令牌可能已在服务器上重新生成：再运行一次 admin join-hall）"}
+            problems.append(exc.message + hint.get(type(exc), ""))
         tables = db.utils.table_names()
         verdict = log_repo.verify(db.conn)
         info = {
@@ -230,7 +234,7 @@ def _status_lines(info: dict[str, Any], windows: list[Any], services: dict[str, 
         lines.append(f"队列：大厅服务器 {hall['url']}，{link}；手工接待待补传 {hall['manual_pending']} 条，"
                      f"操作日志已推送到第 {hall['log_pushed_upto']} 条")
     elif info["queue_source"] == "hall":
-        lines.append("队列：大厅服务器（未设置好，见下方配置问题）")
+        lines.append("队列：大厅服务器（未设置好，见下方的问题）")
     else:
         lines.append("队列：本机队列")
     lines.append(f"窗口：{len(windows)} 个" + ("" if windows else "（未导入大厅配置或取不到）"))
@@ -259,7 +263,7 @@ def _status_lines(info: dict[str, Any], windows: list[Any], services: dict[str, 
     if sync["oldest_pending"]:
         lines.append(f"  最早一件待上传的办件从 {sync['oldest_pending'][:16].replace('T', ' ')} 起等待")
     problems = info["config_problems"]
-    lines.append("配置问题：无" if not problems else f"配置问题：{len(problems)} 个")
+    lines.append("问题：无" if not problems else f"问题：{len(problems)} 个（配置或连接）")
     lines += [f"  - {p}" for p in problems]
     return lines
 
@@ -424,8 +428,7 @@ def _set_device(args: argparse.Namespace, data_dir: Path) -> int:
         return 2
     config = Config(data_dir / CONFIG_FILE)
     config.set("platform.device_id", args.device_id)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    config.save()
+    _save(config, data_dir)
     where = write_secret(data_dir, secret)
     place = "系统密钥环" if where == "keyring" else f"{where}（仅本用户可读）"
     print(f"已登记设备 {args.device_id}，密钥保存在{place}")
@@ -453,8 +456,7 @@ def _join_hall(args: argparse.Namespace, data_dir: Path) -> int:
     except JoinRefusedError as exc:
         print(f"未加入大厅服务器，没有保存任何设置：{exc}", file=sys.stderr)
         return 2
-    data_dir.mkdir(parents=True, exist_ok=True)
-    config.save()
+    _save(config, data_dir)
     where = write_secret(data_dir, token, kind="hall")
     place = "系统密钥环" if where == "keyring" else f"{where}（仅本用户可读）"
     kind = _DEVICE_KINDS.get(device.get("kind", ""), device.get("kind", ""))
@@ -813,6 +815,16 @@ def _import_hall(args: argparse.Namespace, data_dir: Path) -> int:
     return 0
 
 
+def _save(config: Config, data_dir: Path) -> None:
+    """Save config.ini; say which values it held that could not be kept (an invalid value
+    was read as its default, an unknown key is not written again)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config.save()
+    for problem in config.problems:
+        if "暂用默认值" in problem or "未知配置项" in problem:
+            print(f"注意：config.ini 中原有的这一项没有保留：{problem}", file=sys.stderr)
+
+
 def _config(args: argparse.Namespace, data_dir: Path) -> int:
     config = Config(data_dir / CONFIG_FILE)
     before = set(config.gaps())
@@ -825,13 +837,9 @@ def _config(args: argparse.Namespace, data_dir: Path) -> int:
         config.set(key.strip(), value.strip())      # an invalid value stops here: nothing saved
         changed.append(key.strip())
     if args.set:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        config.save()
+        _save(config, data_dir)
         for key in changed:
             print(f"已保存 {key} = {config.text(key)}")
-        replaced = [p for p in config.problems if "暂用默认值" in p or "未知配置项" in p]
-        for problem in replaced:
-            print(f"注意：config.ini 中原有的问题已在保存时改正为默认值或删去：{problem}", file=sys.stderr)
         for gap in config.gaps():
             if gap not in before:
                 print(f"注意：{gap}", file=sys.stderr)

@@ -67,6 +67,17 @@ def test_a_setting_that_leaves_something_missing_is_saved_with_a_note(tmp_path, 
     assert err == "注意：快捷键 F3 同时分给了 keys.recall 和 keys.no_show，按下时只会执行其中一个\n"
 
 
+def test_saving_says_which_unusable_lines_of_the_file_are_not_kept(tmp_path, capsys):
+    (tmp_path / CONFIG_FILE).write_text("[queue]\nrecall_limit = lots\n[nope]\nx = 1\n",
+                                        encoding="utf-8")
+    assert main(["--data-dir", str(tmp_path), "admin", "config", "--set", "hall.name=甲"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["注意：config.ini 中原有的这一项没有保留：配置项 queue.recall_limit 的值「lots」无效："
+                   "应为整数（暂用默认值 3）",
+                   "注意：config.ini 中原有的这一项没有保留：未知配置项：nope.x"
+                   "（hallclient admin config --list 列出全部配置项）"]
+
+
 def test_config_list_shows_values_as_written(tmp_path, capsys):
     assert main(["--data-dir", str(tmp_path), "admin", "config", "--set",
                  "calendar.holidays=2026-10-02,2026-10-01"]) == 0
@@ -93,7 +104,7 @@ def test_status_names_every_problem_of_the_configuration(tmp_path, capsys):
         assert sum(word in p for p in problems) >= 1, word
     assert main(["--data-dir", str(tmp_path), "admin", "status"]) == 0
     out = capsys.readouterr().out
-    assert f"配置问题：{len(expected)} 个" in out
+    assert f"问题：{len(expected)} 个（配置或连接）" in out
     assert all(f"  - {p}" in out for p in problems)
     assert not REPRS.search(out)
 
@@ -118,7 +129,7 @@ def test_status_for_people_is_a_chinese_summary(tmp_path, capsys, demo_hall):
     assert "等候：共 3 人（综合受理 2 人，市场监管·企业开办 1 人）" in lines
     assert "操作日志完整：共 4 条，哈希链逐条核对无误" in lines
     assert "省平台：未配置（办件只保存在本机）" in lines and "上传队列：空" in lines
-    assert lines[-1] == "配置问题：无"
+    assert lines[-1] == "问题：无"
     assert not REPRS.search("\n".join(lines))
     assert main(["--data-dir", d, "admin", "status", "--json"]) == 0
     info = json.loads(capsys.readouterr().out)

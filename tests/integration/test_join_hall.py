@@ -232,3 +232,21 @@ def test_http_to_a_https_hall_server(tls_hall, counter, monkeypatch, capsys):
     err = refused(counter, f"http://127.0.0.1:{tls_hall.port}", "W5", token, monkeypatch, capsys)
     assert f"用的是 https，地址应写成 https://127.0.0.1:{tls_hall.port}" in err
     assert "hall.ca_bundle" in err
+
+
+def test_status_after_joining_says_whether_the_hall_answers(hall, counter, monkeypatch, capsys):
+    token = hall.server.add_device("W5", DeviceKind.COUNTER, 5)
+    assert join(counter, hall.url, "W5", token, monkeypatch, capsys)[0] == 0
+    assert main(["--data-dir", str(counter), "admin", "status"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert f"队列：大厅服务器 {hall.url}，在线；手工接待待补传 0 条，操作日志已推送到第 0 条" in lines
+    assert "窗口：7 个" in lines and lines[-1] == "问题：无"
+    hall.stop()
+    try:
+        assert main(["--data-dir", str(counter), "admin", "status"]) == 0
+        out = capsys.readouterr().out
+    finally:
+        hall.restart()
+    assert f"队列：大厅服务器 {hall.url}，连不上（窗口改为手工接待）" in out
+    assert "等候：取不到（见下方问题）" in out
+    assert "检查网络，以及大厅服务器是否在运行" in out and "问题：1 个（配置或连接）" in out

@@ -786,26 +786,9 @@ def _add_clerk(args: argparse.Namespace, data_dir: Path) -> int:
 
 def _import_hall(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient import resources
-    from hallclient.services.context import load_hall_file, open_context
+    from hallclient.services.context import open_context
 
-    path = Path(args.file) if args.file else resources.path("demo", "hall.json")
-    try:
-        spec = load_hall_file(path)
-    except FileNotFoundError:
-        print(f"找不到大厅配置文件：{path}", file=sys.stderr)
-        return 2
-    except json.JSONDecodeError as exc:
-        print(f"大厅配置 {path} 不是正确的 JSON：第 {exc.lineno} 行第 {exc.colno} 列附近有错",
-              file=sys.stderr)
-        return 2
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "不是 UTF-8 文本"
-        print(f"无法读取大厅配置 {path}：{reason}", file=sys.stderr)
-        return 2
-    if not isinstance(spec, dict):
-        print(f"大厅配置 {path} 应是一个 JSON 对象（含 services 和 windows），参见示范大厅 hall.json",
-              file=sys.stderr)
-        return 2
+    spec = read_hall_file(Path(args.file) if args.file else resources.path("demo", "hall.json"))
     ctx = open_context(data_dir, Config(data_dir / CONFIG_FILE))
     try:
         ctx.import_hall(spec)
@@ -813,6 +796,27 @@ def _import_hall(args: argparse.Namespace, data_dir: Path) -> int:
         ctx.close()
     print(f"已导入 {len(spec.get('services', []))} 个业务、{len(spec.get('windows', []))} 个窗口")
     return 0
+
+
+def read_hall_file(path: Path) -> dict[str, Any]:
+    """A hall file (services and windows) read for import; HallConfigError says in Chinese
+    what is wrong with it (also for ``hall-server import-hall``)."""
+    from hallclient.services.context import load_hall_file
+
+    try:
+        spec = load_hall_file(path)
+    except FileNotFoundError:
+        raise HallConfigError(f"找不到大厅配置文件：{path}") from None
+    except json.JSONDecodeError as exc:
+        raise HallConfigError(f"大厅配置 {path} 不是正确的 JSON：第 {exc.lineno} 行第 {exc.colno} 列"
+                              "附近有错") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "不是 UTF-8 文本"
+        raise HallConfigError(f"无法读取大厅配置 {path}：{reason}") from None
+    if not isinstance(spec, dict):
+        raise HallConfigError(f"大厅配置 {path} 应是一个 JSON 对象（含 services 和 windows），"
+                              "参见示范大厅 hall.json")
+    return spec
 
 
 def _save(config: Config, data_dir: Path) -> None:

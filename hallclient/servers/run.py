@@ -94,17 +94,21 @@ def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
         try:
             if command == "import-hall":
                 from hallclient import resources
-                from hallclient.services.context import load_hall_file
+                from hallclient.admin import read_hall_file
                 from hallclient.store import hall_repo
 
                 path = Path(args.file) if args.file else resources.path("demo", "hall.json")
+                spec = read_hall_file(path)
                 with db.write() as conn:
-                    hall_repo.import_hall(conn, load_hall_file(path))
-                print(f"已导入 {path}")
+                    hall_repo.import_hall(conn, spec)
+                print(f"已导入 {path}：{len(spec.get('services', []))} 个业务、"
+                      f"{len(spec.get('windows', []))} 个窗口")
             elif command == "add-device":
                 token = hall_server.add_device(db, args.device_id,
                                                hall_server.DeviceKind(args.kind), args.window)
-                print(f"已登记 {args.kind} 设备 {args.device_id}。令牌（只显示这一次，"
+                kind = {"counter": "窗口机", "kiosk": "取号机", "panel": "综合屏"}[args.kind]
+                bound = f"（只能操作 {args.window} 号窗口）" if args.window is not None else ""
+                print(f"已登记{kind} {args.device_id}{bound}。令牌（只显示这一次，"
                       f"在该设备上运行 hallclient admin join-hall 时输入）：\n{token}")
             else:
                 _print_devices(db)

@@ -234,17 +234,20 @@ def test_a_typed_password_at_a_terminal_and_ctrl_d(tmp_path):
 
 # -- other commands --------------------------------------------------------------------------
 
-def test_a_hall_file_that_cannot_be_used_is_explained(tmp_path, capsys):
-    d = str(tmp_path)
-    assert main(["--data-dir", d, "admin", "import-hall", str(tmp_path / "none.json")]) == 2
+@pytest.mark.parametrize("command", [["admin"], ["hall-server"]])
+def test_a_hall_file_that_cannot_be_used_is_explained(tmp_path, capsys, command):
+    base = ["--data-dir", str(tmp_path), *command, "import-hall"]
+    assert main([*base, str(tmp_path / "none.json")]) == 2
     assert capsys.readouterr().err == f"找不到大厅配置文件：{tmp_path / 'none.json'}\n"
     broken = tmp_path / "hall.json"
     broken.write_text('{"services": [\n  {"code": "ZH",}\n]}', encoding="utf-8")
-    assert main(["--data-dir", d, "admin", "import-hall", str(broken)]) == 2
+    assert main([*base, str(broken)]) == 2
     assert "不是正确的 JSON：第 2 行第" in capsys.readouterr().err
     broken.write_text("[1, 2]", encoding="utf-8")
-    assert main(["--data-dir", d, "admin", "import-hall", str(broken)]) == 2
+    assert main([*base, str(broken)]) == 2
     assert "应是一个 JSON 对象" in capsys.readouterr().err
+    assert main(base) == 0
+    assert "6 个业务、7 个窗口" in capsys.readouterr().out
 
 
 def test_secrets_already_held_do_not_count_as_problems(tmp_path, capsys):

@@ -5,11 +5,17 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import os
+import re
+import socket
 import sqlite3
+import ssl
 import stat
 import sys
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from hallclient.config import CONFIG_FILE, OPTIONS, Config, ConfigError
 from hallclient.core.accounts import Role
@@ -35,15 +41,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     clerk.add_argument("username")
     clerk.add_argument("--name", required=True, help="显示姓名")
     clerk.add_argument("--role", choices=[r.value for r in Role], default="clerk")
-    clerk.add_argument("--password-stdin", action="store_true", help="从标准输入读密码")
-    cmds.add_parser("sync-now", help="立即上传待上传队列并拉取平台状态")
+    clerk.add_argument("--password-stdin", action="store_true",
+                       help="从标准输入读密码（脚本中使用；不加则在终端提示输入）")
+    sync = cmds.add_parser("sync-now", help="立即上传待上传队列并拉取平台状态")
+    sync.add_argument("--json", action="store_true", help="以 JSON 输出")
     secret = cmds.add_parser("set-device", help="登记本机在省平台的设备标识和密钥")
     secret.add_argument("device_id")
-    secret.add_argument("--secret-stdin", action="store_true", help="从标准输入读密钥")
+    secret.add_argument("--secret-stdin", action="store_true",
+                        help="从标准输入读密钥（脚本中使用；不加则在终端提示输入）")
     join = cmds.add_parser("join-hall", help="改用大厅服务器的共享队列：保存地址、设备标识和令牌")
     join.add_argument("url", help="大厅服务器地址，如 http://192.168.1.10:8710")
     join.add_argument("device_id", help="在大厅服务器登记的设备标识（hall-server add-device 时填写的）")
-    join.add_argument("--token-stdin", action="store_true", help="从标准输入读令牌")
+    join.add_argument("--token-stdin", action="store_true",
+                      help="从标准输入读令牌（脚本中使用；不加则在终端提示输入）")
     rep = cmds.add_parser("report", help="值班长日报：导出 Excel(xlsx) / CSV / PDF")
     rep.add_argument("--date", required=True, help="日期 YYYY-MM-DD（或区间起点）")
     rep.add_argument("--to", help="区间终点 YYYY-MM-DD（含）")
@@ -82,6 +92,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run(args: argparse.Namespace, data_dir: Path) -> int:
+    # the commands print config problems themselves, in full: not a second time as log lines
+    config_log = logging.getLogger("hallclient.config")
+    config_log.propagate = False
+    config_log.addHandler(silent := logging.NullHandler())
     try:
         return _COMMANDS[args.admin_command](args, data_dir)
     except (StoreError, QueueError) as exc:
@@ -90,6 +104,9 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     except (HallConfigError, ConfigError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    finally:
+        config_log.removeHandler(silent)
+        config_log.propagate = True
 
 
 def _verify(args: argparse.Namespace, data_dir: Path) -> int:
@@ -105,54 +122,167 @@ def _verify(args: argparse.Namespace, data_dir: Path) -> int:
         conn.close()
     except sqlite3.Error as exc:
         raise translate_error(exc, path) from exc
-    print(verdict.describe())
+    print(describe_log(verdict.intact, verdict.entries, verdict.broken_seq, verdict.reason))
     return 0 if verdict.intact else 1
 
 
+# what each break of the hash chain means (core.eventlog.verify names them in English)
+_BREAKS = (
+    (re.compile(r"missing entry \(expected #(\d+), found #(\d+)\)"),
+     "缺失：应是第 {0} 条，接下来却是第 {1} 条——中间的记录被删除了"),
+    (re.compile(r"entry out of order \(expected #(\d+), found #(\d+)\)"),
+     "顺序错乱：应是第 {0} 条，却是第 {1} 条——记录被调换或重复"),
+    (re.compile(r"previous-hash link does not match"),
+     "与前一条接不上——前一条被删除、替换或改动过"),
+    (re.compile(r"content does not match its hash"),
+     "内容与它的哈希值不符——这一条被改动过"),
+    (re.compile(r"log ends at #(\d+) but #(\d+) was recorded"),
+     "日志到第 {0} 条就结束了，而本机记下的最后一条是第 {1} 条——末尾的记录被删除了"),
+    (re.compile(r"missing entry before the period"), "这段时间之前的一条记录缺失"),
+)
+
+
+def describe_log(intact: bool, entries: int, broken_seq: int | None, reason: str) -> str:
+    """The event log check in words an IT admin or supervisor can act on."""
+    if intact:
+        return f"操作日志完整：共 {entries} 条，哈希链逐条核对无误"
+    what = reason
+    for pattern, text in _BREAKS:
+        found = pattern.search(reason)
+        if found:
+            what = text.format(*found.groups())
+            break
+    return (f"操作日志不完整：第 {broken_seq} 条{what}。\n"
+            f"前 {entries} 条核对无误；从第 {broken_seq} 条起的记录不能再作为可信的工作记录。"
+            "这说明数据库文件在本程序之外被改动过。请保留该文件原样（复制一份，不要再修改），"
+            "并告知信息管理员和值班长。")
+
+
 def _status(args: argparse.Namespace, data_dir: Path) -> int:
-    from hallclient.services.context import open_context
-    from hallclient.store import log_repo, outbox_repo
+    from hallclient.queue.local import local_now
+    from hallclient.services.context import HallNotConfiguredError, make_queue
+    from hallclient.store import accounts_repo, log_repo, outbox_repo
+    from hallclient.store.db import open_database
 
     config = Config(data_dir / CONFIG_FILE)
-    ctx = open_context(data_dir, config)
+    problems = [*config.problems, *config.gaps(), *_secret_gaps(config, data_dir)]
+    db = open_database(data_dir / DB_FILE)
+    queue: Any = None
+    services: dict[str, str] = {}
     try:
+        waiting: dict[str, dict[int, int]] | None = None
+        windows: list[Any] = []
         try:
-            waiting: dict[str, dict[int, int]] | None = ctx.queue.waiting_counts()
-            windows = ctx.queue.windows()
-        except QueueError as exc:        # the hall server is out of reach
-            waiting, windows = None, []
-            config.problems.append(exc.message)
-        tables = ctx.db.utils.table_names()
-        verdict = log_repo.verify(ctx.db.conn)
+            queue = make_queue(db, config, data_dir, local_now)
+            waiting = queue.waiting_counts()
+            windows = queue.windows()
+            services = {s.code: s.name for s in queue.services()}
+        except HallNotConfiguredError:
+            pass                          # said by the config checks above
+        except QueueError as exc:         # the hall server is out of reach, or refuses us
+            from hallclient.queue.hall import HallAuthError, HallUnavailableError
+
+            hint = {HallUnavailableError: "：检查网络，以及大厅服务器是否在运行",
+                    HallAuthError: "（令牌可能已在服务器上重新生成：再运行一次 admin join-hall）"}
+            problems.append(exc.message + hint.get(type(exc), ""))
+        tables = db.utils.table_names()
+        verdict = log_repo.verify(db.conn)
         info = {
             "data_dir": str(data_dir),
-            "database": str(ctx.db.path),
-            "schema_version": ctx.db.conn.execute("PRAGMA user_version").fetchone()[0],
-            "tables": {t: ctx.db.utils[t].count for t in tables},
-            "device_id": log_repo.device_id(ctx.db.conn),
+            "database": str(db.path),
+            "schema_version": db.conn.execute("PRAGMA user_version").fetchone()[0],
+            "tables": {t: db.utils[t].count for t in tables},
+            "device_id": log_repo.device_id(db.conn),
             "queue_source": config["queue.source"],
-            "clerks": ctx.clerk_count(),
+            "clerks": accounts_repo.count(db.conn),
             "windows": [
                 {"number": w.number, "state": w.state, "clerk": w.clerk, "services": list(w.services)}
                 for w in windows
             ],
             "waiting": ({svc: sum(c.values()) for svc, c in waiting.items()}
                         if waiting is not None else None),
-            "hall": ctx.queue.status() if hasattr(ctx.queue, "status") else None,
+            "hall": queue.status() if hasattr(queue, "status") else None,
             "event_log": {"intact": verdict.intact, "entries": verdict.entries},
             "sync": {"platform_url": config["platform.url"] or None,
-                     "outbox": outbox_repo.counts(ctx.db.conn),
-                     "oldest_pending": outbox_repo.oldest_pending(ctx.db.conn)},
-            "config_problems": config.problems,
+                     "outbox": outbox_repo.counts(db.conn),
+                     "oldest_pending": outbox_repo.oldest_pending(db.conn)},
+            "config_problems": problems,
         }
     finally:
-        ctx.close()
+        closer = getattr(queue, "close", None)
+        if closer is not None:
+            closer()
+        db.close()
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=2))
     else:
-        for key, value in info.items():
-            print(f"{key}: {value}")
+        print("\n".join(_status_lines(info, windows, services, verdict)))
     return 0
+
+
+def _secret_gaps(config: Config, data_dir: Path) -> list[str]:
+    """Secrets the settings need but this PC does not hold."""
+    from hallclient.services.sync_service import read_secret
+
+    found = []
+    if config["platform.url"] and not read_secret(data_dir):
+        found.append("已设置省平台地址（platform.url），但本机没有省平台设备密钥："
+                     "运行 hallclient admin set-device 设备标识")
+    if config["queue.source"] == "hall" and not read_secret(data_dir, kind="hall"):
+        found.append("队列来源是大厅服务器（queue.source=hall），但本机没有大厅服务器的设备令牌："
+                     "运行 hallclient admin join-hall 地址 设备标识")
+    return found
+
+
+_WINDOW_STATES = {"open": "开放", "paused": "暂停服务", "closed": "关闭"}
+_OUTBOX_STATES = {"pending": "待上传", "needs_attention": "需处理", "done": "已上传",
+                  "superseded": "已被新版本取代"}
+
+
+def _status_lines(info: dict[str, Any], windows: list[Any], services: dict[str, str],
+                  verdict: Any) -> list[str]:
+    lines = [f"数据目录：{info['data_dir']}",
+             f"数据库：{info['database']}（结构版本 {info['schema_version']}）",
+             f"本机设备标识：{info['device_id']}",
+             f"本机账户：{info['clerks']} 个"]
+    hall = info["hall"]
+    if hall is not None:
+        link = "在线" if hall["online"] else "连不上（窗口改为手工接待）"
+        lines.append(f"队列：大厅服务器 {hall['url']}，{link}；手工接待待补传 {hall['manual_pending']} 条，"
+                     f"操作日志已推送到第 {hall['log_pushed_upto']} 条")
+    elif info["queue_source"] == "hall":
+        lines.append("队列：大厅服务器（未设置好，见下方的问题）")
+    else:
+        lines.append("队列：本机队列")
+    lines.append(f"窗口：{len(windows)} 个" + ("" if windows else "（未导入大厅配置或取不到）"))
+    for w in windows:
+        state = _WINDOW_STATES.get(w.state, w.state)
+        who = f"，{w.clerk}" if w.clerk else ""
+        offered = "、".join(services.get(c, c) for c in w.services) or "无"
+        name = f" {w.name}" if w.name else ""
+        lines.append(f"  {w.number} 号窗口{name}：{state}{who}；业务：{offered}")
+    waiting = info["waiting"]
+    if waiting is None:
+        lines.append("等候：取不到（见下方问题）")
+    else:
+        order = [*services, *sorted(set(waiting) - set(services))]     # as the hall lists them
+        each = "，".join(f"{services.get(c, c)} {waiting[c]} 人" for c in order if waiting.get(c))
+        lines.append(f"等候：共 {sum(waiting.values())} 人" + (f"（{each}）" if each else ""))
+    lines.append(describe_log(verdict.intact, verdict.entries, verdict.broken_seq,
+                              verdict.reason).split("\n")[0])
+    sync = info["sync"]
+    lines.append(f"省平台：{sync['platform_url']}" if sync["platform_url"]
+                 else "省平台：未配置（办件只保存在本机）")
+    outbox = sync["outbox"]
+    order = [*_OUTBOX_STATES, *sorted(set(outbox) - set(_OUTBOX_STATES))]
+    figures = "，".join(f"{_OUTBOX_STATES.get(k, k)} {outbox[k]} 件" for k in order if k in outbox)
+    lines.append(f"上传队列：{figures or '空'}")
+    if sync["oldest_pending"]:
+        lines.append(f"  最早一件待上传的办件从 {sync['oldest_pending'][:16].replace('T', ' ')} 起等待")
+    problems = info["config_problems"]
+    lines.append("问题：无" if not problems else f"问题：{len(problems)} 个（配置或连接）")
+    lines += [f"  - {p}" for p in problems]
+    return lines
 
 
 def _cases(args: argparse.Namespace, data_dir: Path) -> int:
@@ -180,8 +310,9 @@ def _cases(args: argparse.Namespace, data_dir: Path) -> int:
     if not listed:
         print("没有办件" + (f"（查询：{args.search}）" if args.search else ""))
     for c in listed:
+        window = f"窗口{c['window']}  " if c["window"] else ""
         print(f"{c['case_no']}  {c['received_at'][:16]}  {c['status']}  {c['item']}  {c['applicant']}"
-              f" {c['id_number']}  窗口{c['window']}  {'已上传' if c['uploaded'] else '待上传'}")
+              f" {c['id_number'] or ''}  {window}{'已上传' if c['uploaded'] else '待上传'}")
     return 0
 
 
@@ -225,13 +356,17 @@ def print_backup(data_dir: Path, out: Path, label: str) -> int:
 
 
 def _sync_now(args: argparse.Namespace, data_dir: Path) -> int:
-    from hallclient.platform.client import PlatformError
+    from hallclient.platform.client import AuthError, OfflineError, PlatformError, TransientError
     from hallclient.services.sync_service import make_engine
     from hallclient.store import outbox_repo
 
     config = Config(data_dir / CONFIG_FILE)
     if not config["platform.url"]:
         print("未配置省平台地址（platform.url），办件只保存在本机", file=sys.stderr)
+        return 2
+    wrong = [p for p in config.problems if "platform." in p]
+    if wrong:
+        print("\n".join(wrong), file=sys.stderr)
         return 2
     engine = make_engine(data_dir, config)
     client = engine.client
@@ -241,38 +376,98 @@ def _sync_now(args: argparse.Namespace, data_dir: Path) -> int:
                 outbox_repo.retry_now(conn, row["id"])
     totals = {"done": 0, "retried": 0, "attention": 0, "superseded": 0}
     problems: list[str] = []
+    link = "online"                      # online / offline / refused (this device)
+    changed = 0
     try:
         for _ in range(1000):
             report = engine.run_once()
             for key in totals:
                 totals[key] += getattr(report, key)
             problems += report.errors
+            if report.auth_failed:
+                link = "refused"
+            elif report.offline:
+                link = "offline"
             if report.touched == 0 or report.offline or report.auth_failed:
                 break
-        changed = engine.pull_changes()
+        if link == "online":             # also the proof that the platform answers at all
+            changed = engine.pull_changes()
+    except AuthError as exc:
+        problems.append(exc.message)
+        link = "refused"
+    except (OfflineError, TransientError) as exc:
+        problems.append(exc.message)
+        link = "offline"
     except PlatformError as exc:
         problems.append(exc.message)
-        changed = 0
     finally:
         status = engine.status()
         client.close()
         engine.db.close()
-    print(json.dumps({**totals, "status_changes": changed, **status, "problems": problems[-5:]},
-                     ensure_ascii=False, indent=2))
+    result = {**totals, "status_changes": changed, **status, "platform": link,
+              "problems": problems[-5:]}
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(_sync_lines(config["platform.url"], totals, result)))
+    if link != "online":
+        return 4
     return 0 if status["pending"] == 0 and status["attention"] == 0 else 1
+
+
+def _sync_lines(url: str, totals: dict[str, int], result: dict[str, Any]) -> list[str]:
+    link = {"online": "已连接", "offline": "连不上（网络、地址或证书有问题，见下方原因）",
+            "refused": "拒绝了本机的设备凭据（重新登记：hallclient admin set-device 设备标识）"}
+    lines = [f"省平台 {url}：{link[result['platform']]}",
+             f"本次上传成功 {totals['done']} 件，稍后重试 {totals['retried']} 件，"
+             f"被平台退回 {totals['attention']} 件，已被新版本取代 {totals['superseded']} 件；"
+             f"平台上的状态变化 {result['status_changes']} 件"]
+    lines.append(f"现在：待上传 {result['pending']} 件，需处理 {result['attention']} 件，"
+                 f"已上传 {result['done']} 件")
+    if result["oldest_pending_s"]:
+        lines.append(f"最早一件已等待 {result['oldest_pending_s'] / 60:.0f} 分钟")
+    if result["attention"]:
+        lines.append("需处理的办件在窗口程序的待上传队列（Ctrl+O）中查看平台的退回原因，修改后重传")
+    lines += [f"问题：{p}" for p in result["problems"]]
+    return lines
+
+
+def _ask_secret(args: argparse.Namespace, flag: str, what: str, example: str,
+                twice: bool = False) -> str | None:
+    """The secret from standard input (``--…-stdin``) or typed at the terminal. None when
+    there is none (the reason is printed): without a terminal nobody can type it."""
+    option = "--" + flag.replace("_", "-")
+    if getattr(args, flag):
+        return sys.stdin.readline().rstrip("\r\n") if sys.stdin is not None else ""
+    if sys.stdin is None or not sys.stdin.isatty():
+        print(f"没有终端可以输入{what}（在脚本、计划任务或 CI 中运行时就是这样）：请加 {option}，"
+              f"从标准输入传入，如\n  {example} {option}", file=sys.stderr)
+        return None
+    try:
+        value = getpass.getpass(f"{what}：")
+        if twice and getpass.getpass("再次输入：") != value:
+            print(f"两次输入的{what}不一致，未保存", file=sys.stderr)
+            return None
+    except (EOFError, KeyboardInterrupt):
+        print("\n已取消，未保存任何内容", file=sys.stderr)
+        return None
+    return value
 
 
 def _set_device(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.services.sync_service import write_secret
 
-    secret = sys.stdin.readline().strip() if args.secret_stdin else getpass.getpass("设备密钥：")
+    secret = _ask_secret(args, "secret_stdin", "设备密钥",
+                         f"printf '%s\\n' \"$SECRET\" | hallclient admin set-device {args.device_id}")
+    if secret is None:
+        return 2
+    secret = secret.strip()
     if not secret:
         print("密钥不能为空", file=sys.stderr)
         return 2
     config = Config(data_dir / CONFIG_FILE)
     config.set("platform.device_id", args.device_id)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    config.save()
+    _save(config, data_dir)
     where = write_secret(data_dir, secret)
     place = "系统密钥环" if where == "keyring" else f"{where}（仅本用户可读）"
     print(f"已登记设备 {args.device_id}，密钥保存在{place}")
@@ -282,23 +477,191 @@ def _set_device(args: argparse.Namespace, data_dir: Path) -> int:
 def _join_hall(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.services.sync_service import write_secret
 
-    token = sys.stdin.readline().strip() if args.token_stdin else getpass.getpass("设备令牌：")
+    config = Config(data_dir / CONFIG_FILE)
+    url = args.url.strip().rstrip("/")
+    config.set("queue.source", "hall")
+    config.set("hall.server_url", url)           # a malformed address is refused here
+    config.set("hall.device_id", args.device_id)
+    token = _ask_secret(args, "token_stdin", "设备令牌",
+                        f"printf '%s\\n' \"$TOKEN\" | hallclient admin join-hall {url} {args.device_id}")
+    if token is None:
+        return 2
+    token = token.strip()
     if not token:
         print("令牌不能为空", file=sys.stderr)
         return 2
-    if not args.url.startswith(("http://", "https://")):
-        print("大厅服务器地址应以 http:// 或 https:// 开头", file=sys.stderr)
+    try:
+        device = check_hall(url, args.device_id, token, config["hall.ca_bundle"])
+    except JoinRefusedError as exc:
+        print(f"未加入大厅服务器，没有保存任何设置：{exc}", file=sys.stderr)
         return 2
-    config = Config(data_dir / CONFIG_FILE)
-    config.set("queue.source", "hall")
-    config.set("hall.server_url", args.url)
-    config.set("hall.device_id", args.device_id)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    config.save()
+    _save(config, data_dir)
     where = write_secret(data_dir, token, kind="hall")
     place = "系统密钥环" if where == "keyring" else f"{where}（仅本用户可读）"
-    print(f"已改用大厅服务器 {args.url}（设备 {args.device_id}），令牌保存在{place}")
+    kind = _DEVICE_KINDS.get(device.get("kind", ""), device.get("kind", ""))
+    bound = f"，只能操作 {device['window']} 号窗口" if device.get("window") else ""
+    print(f"已改用大厅服务器 {url}：设备 {args.device_id}（{kind}{bound}），令牌保存在{place}")
     return 0
+
+
+_DEVICE_KINDS = {"counter": "窗口机", "kiosk": "取号机", "panel": "综合屏"}
+HALL_API = "/api/v1"
+PROBE_TIMEOUT_S = (3.0, 8.0)
+
+
+class JoinRefusedError(Exception):
+    """Why this PC cannot join the hall server (in Chinese)."""
+
+
+def check_hall(url: str, device_id: str, token: str, ca_bundle: str = "") -> dict[str, Any]:
+    """Prove that ``url`` is a hall server this PC can reach and trust, and that ``token``
+    is ``device_id``'s; returns the device as the server knows it. Raises JoinRefusedError
+    with the reason and what to do."""
+    import requests
+
+    if ca_bundle:
+        try:
+            Config().set("hall.ca_bundle", ca_bundle)
+        except ConfigError as exc:
+            raise JoinRefusedError(str(exc)) from None
+    verify: bool | str = ca_bundle or True
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    where = f"{host}:{port}"
+    try:
+        health = requests.get(url + HALL_API + "/health", timeout=PROBE_TIMEOUT_S, verify=verify)
+    except requests.exceptions.SSLError as exc:
+        raise JoinRefusedError(_tls_problem(exc, url, where, ca_bundle)) from None
+    except requests.exceptions.Timeout:
+        raise JoinRefusedError(f"连接大厅服务器 {where} 超时：检查网络、防火墙，以及服务器是否在运行"
+                               ) from None
+    except requests.exceptions.ConnectionError as exc:
+        if parts.scheme == "http" and _speaks_tls(host, port):
+            need_ca = ("" if ca_bundle else "；服务器证书由自建 CA 签发时，先配置该 CA：hallclient admin "
+                       "config --set hall.ca_bundle=CA证书.pem")
+            raise JoinRefusedError(f"{where} 上的服务用的是 https，地址应写成 https://"
+                                   f"{parts.netloc}{parts.path}{need_ca}") from None
+        raise JoinRefusedError(_unreachable(exc, where)) from None
+    except requests.RequestException as exc:
+        raise JoinRefusedError(f"无法连接大厅服务器 {where}（{type(exc).__name__}）") from None
+    if health.status_code != 200 or not _json_of(health).get("ok"):
+        raise JoinRefusedError(f"{url} 不像是大厅服务器（{HALL_API}/health 回答 HTTP {health.status_code}）："
+                               "核对地址和端口（大厅服务器默认端口 8710）")
+    return _check_token(url, device_id, token, verify)
+
+
+def _check_token(url: str, device_id: str, token: str, verify: bool | str) -> dict[str, Any]:
+    import requests
+
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        answer = requests.get(url + HALL_API + "/device", params={"device_id": device_id},
+                              headers=headers, timeout=PROBE_TIMEOUT_S, verify=verify)
+        if answer.status_code == 404:            # a hall server from before /device
+            answer = requests.get(url + HALL_API + "/hall", headers=headers,
+                                  timeout=PROBE_TIMEOUT_S, verify=verify)
+            if answer.status_code == 200:
+                return {"device_id": device_id}
+    except requests.RequestException as exc:
+        raise JoinRefusedError(f"大厅服务器中途断开（{type(exc).__name__}），请重试") from None
+    again = (f"在大厅服务器上运行 hallclient hall-server add-device {device_id} --kind counter"
+             " --window 窗口号（取号机用 --kind kiosk，综合屏用 --kind panel），输入它打印的令牌")
+    if answer.status_code in (401, 403):
+        detail = _json_of(answer).get("detail")
+        registered = detail.get("registered") if isinstance(detail, dict) else None
+        if registered is False:
+            raise JoinRefusedError(f"大厅服务器上没有登记设备 {device_id}（未知设备）：{again}")
+        if registered is True:
+            raise JoinRefusedError(
+                f"令牌不对：设备 {device_id} 已在大厅服务器登记，但令牌与它不符。令牌只在登记时显示一次；"
+                f"找不到正确的令牌就重新登记（旧令牌随即作废）：{again}")
+        raise JoinRefusedError(f"大厅服务器拒绝了这个令牌（设备未登记或令牌错误）：{again}")
+    if answer.status_code != 200:
+        raise JoinRefusedError(f"大厅服务器出错（HTTP {answer.status_code}），请稍后重试或查看服务器日志")
+    device = _json_of(answer)
+    if device.get("device_id") != device_id:
+        raise JoinRefusedError(
+            f"这个令牌属于设备 {device.get('device_id')}，不是 {device_id}：核对设备标识，"
+            f"或为 {device_id} 登记后用它自己的令牌（{again}）")
+    return device
+
+
+def _json_of(response: Any) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and everything underneath it (requests wraps urllib3 wraps socket)."""
+    seen: list[BaseException] = []
+    todo: list[Any] = [exc]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or any(item is s for s in seen):
+            continue
+        seen.append(item)
+        todo += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
+    return seen
+
+
+def _unreachable(exc: BaseException, where: str) -> str:
+    causes = _causes(exc)
+    if any(isinstance(c, ConnectionRefusedError) for c in causes):
+        return f"大厅服务器 {where} 拒绝连接：服务器没有运行，或端口不对"
+    if any(isinstance(c, socket.gaierror) or type(c).__name__ == "NameResolutionError" for c in causes):
+        return f"找不到主机 {where.rsplit(':', 1)[0]}：核对地址"
+    return f"无法连接大厅服务器 {where}：检查网络、防火墙，以及服务器是否在运行"
+
+
+def _speaks_tls(host: str, port: int) -> bool:
+    """Whether a TLS server answers there (only to tell an http:// address that should be
+    https://; nothing is sent, the certificate is not looked at)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        with socket.create_connection((host, port), timeout=3) as raw, \
+                context.wrap_socket(raw, server_hostname=host):
+            return True
+    except OSError:
+        return False
+
+
+def _tls_problem(exc: BaseException, url: str, where: str, ca_bundle: str) -> str:
+    import requests
+
+    parts = urlsplit(url)
+    plain = f"http://{parts.netloc}{parts.path}"
+    try:
+        if requests.get(plain + HALL_API + "/health", timeout=PROBE_TIMEOUT_S).status_code == 200:
+            return f"{where} 上的大厅服务器没有用 https，地址应写成 {plain}"
+    except requests.RequestException:
+        pass
+    failed = [c for c in _causes(exc) if isinstance(c, ssl.SSLCertVerificationError)]
+    if not failed:
+        return f"与大厅服务器 {where} 建立 https 连接失败：{_ssl_reason(exc)}"
+    code = failed[0].verify_code
+    if code == 62:                                   # X509_V_ERR_HOSTNAME_MISMATCH
+        return (f"大厅服务器证书上的名称与地址中的 {parts.hostname} 不符：地址要写证书上的名称或 IP，"
+                "或为服务器重新签发含该地址的证书")
+    if code == 10:                                   # X509_V_ERR_CERT_HAS_EXPIRED
+        return "大厅服务器的证书已过期：请为服务器换发新证书"
+    if ca_bundle:
+        return (f"大厅服务器的证书不是由 hall.ca_bundle 中的 CA（{ca_bundle}）签发的，本机不信任它："
+                "核对 CA 证书文件是否就是签发服务器证书的那一个")
+    return ("大厅服务器的证书不受本机信任（自建 CA 签发）：把签发它的 CA 证书（PEM 文件）配置给本机后再试："
+            "hallclient admin config --set hall.ca_bundle=CA证书.pem")
+
+
+def _ssl_reason(exc: BaseException) -> str:
+    for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLError) and cause.reason:
+            return str(cause.reason)
+    return type(exc).__name__
 
 
 def _report(args: argparse.Namespace, data_dir: Path) -> int:
@@ -545,13 +908,11 @@ def _import_bundle(args: argparse.Namespace, data_dir: Path) -> int:
 def _add_clerk(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.services.context import open_context
 
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = getpass.getpass("密码：")
-        if getpass.getpass("再次输入：") != password:
-            print("两次输入的密码不一致", file=sys.stderr)
-            return 2
+    password = _ask_secret(args, "password_stdin", "密码",
+                           f"printf '%s\\n' \"$PASSWORD\" | hallclient admin add-clerk {args.username}"
+                           f" --name {args.name}", twice=True)
+    if password is None:
+        return 2
     if len(password) < 4:
         print("密码至少 4 位", file=sys.stderr)
         return 2
@@ -560,20 +921,16 @@ def _add_clerk(args: argparse.Namespace, data_dir: Path) -> int:
         ctx.add_clerk(args.username, args.name, Role(args.role), password)
     finally:
         ctx.close()
-    print(f"已保存账户 {args.username}（{args.role}）")
+    role = {"clerk": "窗口人员", "supervisor": "值班长", "admin": "管理员"}.get(args.role, args.role)
+    print(f"已保存账户 {args.username}（{args.name}，{role}）")
     return 0
 
 
 def _import_hall(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient import resources
-    from hallclient.services.context import load_hall_file, open_context
+    from hallclient.services.context import open_context
 
-    path = Path(args.file) if args.file else resources.path("demo", "hall.json")
-    try:
-        spec = load_hall_file(path)
-    except (OSError, json.JSONDecodeError) as exc:
-        print(f"无法读取大厅配置 {path}：{exc}", file=sys.stderr)
-        return 2
+    spec = read_hall_file(Path(args.file) if args.file else resources.path("demo", "hall.json"))
     ctx = open_context(data_dir, Config(data_dir / CONFIG_FILE))
     try:
         ctx.import_hall(spec)
@@ -583,17 +940,60 @@ def _import_hall(args: argparse.Namespace, data_dir: Path) -> int:
     return 0
 
 
+def read_hall_file(path: Path) -> dict[str, Any]:
+    """A hall file (services and windows) read for import; HallConfigError says in Chinese
+    what is wrong with it (also for ``hall-server import-hall``)."""
+    from hallclient.services.context import load_hall_file
+
+    try:
+        spec = load_hall_file(path)
+    except FileNotFoundError:
+        raise HallConfigError(f"找不到大厅配置文件：{path}") from None
+    except json.JSONDecodeError as exc:
+        raise HallConfigError(f"大厅配置 {path} 不是正确的 JSON：第 {exc.lineno} 行第 {exc.colno} 列"
+                              "附近有错") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "不是 UTF-8 文本"
+        raise HallConfigError(f"无法读取大厅配置 {path}：{reason}") from None
+    if not isinstance(spec, dict):
+        raise HallConfigError(f"大厅配置 {path} 应是一个 JSON 对象（含 services 和 windows），"
+                              "参见示范大厅 hall.json")
+    return spec
+
+
+def _save(config: Config, data_dir: Path) -> None:
+    """Save config.ini; say which values it held that could not be kept (an invalid value
+    was read as its default, an unknown key is not written again)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config.save()
+    for problem in config.problems:
+        if "暂用默认值" in problem or "未知配置项" in problem:
+            print(f"注意：config.ini 中原有的这一项没有保留：{problem}", file=sys.stderr)
+
+
 def _config(args: argparse.Namespace, data_dir: Path) -> int:
     config = Config(data_dir / CONFIG_FILE)
+    before = set(config.gaps())
+    changed = []
     for item in args.set:
-        key, _, value = item.partition("=")
-        config.set(key.strip(), value.strip())
+        key, sep, value = item.partition("=")
+        if not sep:
+            print(f"应写成 --set 配置项=值，如 --set queue.recall_limit=3（而不是 {item}）", file=sys.stderr)
+            return 2
+        config.set(key.strip(), value.strip())      # an invalid value stops here: nothing saved
+        changed.append(key.strip())
     if args.set:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        config.save()
+        _save(config, data_dir)
+        for key in changed:
+            print(f"已保存 {key} = {config.text(key)}")
+        for gap in config.gaps():
+            if gap not in before:
+                print(f"注意：{gap}", file=sys.stderr)
     if args.list or not args.set:
         for o in OPTIONS:
-            print(f"{o.key} = {config[o.key]!s}    # {o.description}")
+            print(f"{o.key} = {config.text(o.key)}    # {o.description}")
+        for problem in [*config.problems, *config.gaps()]:
+            print(f"问题：{problem}", file=sys.stderr)
     return 0
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from hallclient import __version__
 from hallclient.config import CONFIG_FILE, Config, default_data_dir
+from hallclient.servers.run import run_hall_server, run_platform_sim
 
 log = logging.getLogger(__name__)
 
@@ -88,96 +89,6 @@ def build_parser() -> argparse.ArgumentParser:
     from hallclient import admin
     admin.add_parser(sub)
     return parser
-
-
-def run_platform_sim(args: argparse.Namespace, data_dir: Path) -> int:
-    try:
-        import uvicorn
-
-        from hallclient.servers.platform_sim import Faults, create_app
-    except ImportError:
-        print("平台模拟器需要服务端组件：pip install 'hallclient[servers]'", file=sys.stderr)
-        return 2
-    faults = Faults(error_rate=args.error_rate, retry_after_rate=args.retry_after_rate,
-                    retry_after_seconds=args.retry_after_seconds,
-                    retry_after_as_date=args.retry_after_as_date, reset_rate=args.reset_rate,
-                    truncate_rate=args.truncate_rate, slow_ms=args.slow_ms,
-                    expire_tokens=args.expire_tokens, seed=args.seed)
-    sim = create_app(data_dir / "platform-sim", faults, token_ttl_s=args.token_ttl)
-    for item in args.device:
-        device_id, _, secret = item.partition("=")
-        sim.store.write("INSERT OR REPLACE INTO devices VALUES (?, ?)", (device_id, secret))
-    print(f"platform_sim on http://{args.host}:{args.port}  (OpenAPI: /openapi.json)", flush=True)
-    uvicorn.run(sim.asgi, host=args.host, port=args.port, log_level="warning", lifespan="off")
-    return 0
-
-
-def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
-    try:
-        import uvicorn
-
-        from hallclient.servers import hall_server
-    except ImportError:
-        print("大厅服务器需要服务端组件：pip install 'hallclient[servers]'", file=sys.stderr)
-        return 2
-    from hallclient.core.tickets import QueueError
-    from hallclient.store.db import StoreError
-    from hallclient.store.hall_repo import HallConfigError
-
-    command = args.hall_command or "serve"
-    try:
-        if command == "serve":
-            server = hall_server.HallServer(data_dir)
-
-            class Server(uvicorn.Server):
-                def handle_exit(self, sig: int, frame: Any) -> None:
-                    server.broker.close()      # end the event streams, then stop
-                    super().handle_exit(sig, frame)
-
-            scheme = "https" if args.certfile else "http"
-            print(f"hall server on {scheme}://{args.host}:{args.port}  (OpenAPI: /openapi.json;"
-                  f" data: {data_dir})", flush=True)
-            try:
-                Server(uvicorn.Config(server.asgi, host=args.host, port=args.port,
-                                     log_level="warning", lifespan="off",
-                                     timeout_graceful_shutdown=2, ssl_certfile=args.certfile,
-                                     ssl_keyfile=args.keyfile)).run()
-            finally:
-                server.close()
-            return 0
-        if command == "backup":
-            from hallclient.admin import print_backup
-
-            return print_backup(data_dir, Path(args.out), "hall-server")
-        db = hall_server.open_server_db(data_dir)
-        try:
-            if command == "import-hall":
-                from hallclient import resources
-                from hallclient.services.context import load_hall_file
-                from hallclient.store import hall_repo
-
-                path = Path(args.file) if args.file else resources.path("demo", "hall.json")
-                with db.write() as conn:
-                    hall_repo.import_hall(conn, load_hall_file(path))
-                print(f"已导入 {path}")
-            elif command == "add-device":
-                token = hall_server.add_device(db, args.device_id,
-                                               hall_server.DeviceKind(args.kind), args.window)
-                print(f"已登记 {args.kind} 设备 {args.device_id}。令牌（只显示这一次，"
-                      f"在该设备上运行 hallclient admin join-hall 时输入）：\n{token}")
-            else:
-                for row in db.query("SELECT device_id, kind, window, active, created_at"
-                                    " FROM hall_devices ORDER BY device_id"):
-                    print("\t".join("" if v is None else str(v) for v in row.values()))
-        finally:
-            db.close()
-    except (QueueError, StoreError) as exc:
-        print(exc.message, file=sys.stderr)
-        return 3
-    except (HallConfigError, ValueError, OSError) as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
-    return 0
 
 
 @dataclass

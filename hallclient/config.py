@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import configparser
 import logging
+import math
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,10 @@ class Option:
     default: Any
     description: str
     choices: tuple[str, ...] = ()
+    check: Callable[[Any], None] | None = None     # raises ValueError (in Chinese) for a bad value
+    # an invalid value in config.ini is kept as written (and reported): falling back to the
+    # default would silently change what the counter does (no upload, other CAs)
+    keep_invalid: bool = False
 
 
 def _bool(text: str) -> bool:
@@ -34,73 +41,228 @@ def _bool(text: str) -> bool:
         return True
     if text.strip().lower() in {"0", "false", "no", "off", "否"}:
         return False
-    raise ValueError(f"不是布尔值：{text!r}")
+    raise ValueError("应为 是/否（true/false）")
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ValueError("应为整数") from None
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise ValueError("应为数字") from None
+    if not math.isfinite(value):
+        raise ValueError("应为数字")
+    return value
 
 
 def _dates(text: str) -> tuple[date, ...]:
+    days = []
+    for part in (t.strip() for t in text.split(",")):
+        if not part:
+            continue
+        try:
+            days.append(date.fromisoformat(part))
+        except ValueError:
+            raise ValueError(f"日期应写成 YYYY-MM-DD，用逗号分隔（「{part}」不是日期）") from None
+    return tuple(sorted(days))
+
+
+def _between(low: float, high: float) -> Callable[[Any], None]:
+    def check(value: Any) -> None:
+        if not low <= value <= high:
+            raise ValueError(f"应在 {low:g} 到 {high:g} 之间")
+    return check
+
+
+def _above_zero(high: float) -> Callable[[Any], None]:
+    def check(value: Any) -> None:
+        if not 0 < value <= high:
+            raise ValueError(f"应大于 0，最大 {high:g}")
+    return check
+
+
+def _text(longest: int, blank: bool = True, spaces: bool = True) -> Callable[[Any], None]:
+    def check(value: Any) -> None:
+        if not blank and not str(value).strip():
+            raise ValueError("不能为空")
+        if len(str(value)) > longest:
+            raise ValueError(f"最长 {longest} 个字符")
+        if not spaces and any(c.isspace() for c in str(value)):
+            raise ValueError("不能含空格")
+    return check
+
+
+def _region_code(value: Any) -> None:
+    if not re.fullmatch(r"[0-9]{6}", str(value)):
+        raise ValueError("应为 6 位数字的行政区划代码，如 330109")
+
+
+def _device_code(value: Any) -> None:
+    # part of every case number (办件编号, an..50): region 6 + date 8 + this + serial 4
+    if value and not re.fullmatch(r"[0-9A-Za-z]{1,16}", str(value)):
+        raise ValueError("只能用字母和数字，最多 16 位（写进办件编号）")
+
+
+def _template(value: Any) -> None:
+    from hallclient.core.announce import check_template
+
+    if not str(value).strip():
+        raise ValueError("不能为空")
+    check_template(str(value))
+
+
+def _url_parts(value: str, example: str) -> SplitResult:
+    parts = urlsplit(value)
     try:
-        return tuple(sorted(date.fromisoformat(t.strip()) for t in text.split(",") if t.strip()))
-    except ValueError as exc:
-        raise ValueError(f"日期应写成 YYYY-MM-DD，用逗号分隔：{exc}") from exc
+        port_ok = parts.port is None or 0 < parts.port
+    except ValueError:
+        port_ok = False
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise ValueError(f"应写成 {example}")
+    return parts
+
+
+def _hall_url(value: Any) -> None:
+    if value:
+        _url_parts(str(value), "http://地址:端口 或 https://地址:端口，如 http://192.168.1.10:8710")
+
+
+def _platform_url(value: Any) -> None:
+    """The rule the platform client applies when it starts: https, plain http only to
+    this machine (the simulator, training mode)."""
+    if not value:
+        return
+    from hallclient.platform.client import check_url
+
+    check_url(str(value))
+    _url_parts(str(value), "https://地址，如 https://zwfw.example.gov.cn")
+
+
+def _ca_file(value: Any) -> None:
+    if not value:
+        return
+    path = Path(str(value)).expanduser()
+    if not path.is_file():
+        raise ValueError(f"文件不存在：{path}")
+    try:
+        head = path.read_bytes()[:1_000_000]
+    except OSError as exc:
+        raise ValueError(f"无法读取 {path}（{exc.strerror or '没有权限'}）") from None
+    if b"-----BEGIN CERTIFICATE-----" not in head:
+        raise ValueError(f"{path} 不是 PEM 格式的证书文件（应含 -----BEGIN CERTIFICATE-----）")
+
+
+MODIFIERS = ("ctrl", "shift", "alt", "meta")
+NAMED_KEYS = frozenset({
+    "space", "esc", "escape", "tab", "backtab", "backspace", "return", "enter", "ins", "insert",
+    "del", "delete", "pause", "print", "sysreq", "home", "end", "left", "up", "right", "down",
+    "pgup", "pgdown", "pageup", "pagedown", "menu", "help", *(f"f{n}" for n in range(1, 36))})
+
+
+def shortcut_key(text: str) -> str:
+    """A shortcut in Qt's portable form (F1, Ctrl+U, Ctrl+Shift+F3), normalised for
+    comparison; "" for none. ValueError when it is not one."""
+    text = text.strip()
+    if not text:
+        return ""
+    if text.endswith("++") or text == "+":
+        mods, key = text[:-2].split("+") if len(text) > 2 else [], "+"
+    else:
+        *mods, key = text.split("+")
+    wanted = [m.strip().lower() for m in mods]
+    key = key.strip()
+    if (any(m not in MODIFIERS for m in wanted) or len(set(wanted)) != len(wanted)
+            or not (key.lower() in NAMED_KEYS or (len(key) == 1 and key.isprintable()
+                                                 and not key.isspace()))):
+        raise ValueError("不是有效的快捷键，应写成 F1、Ctrl+U、Shift+F3 这样")
+    return "+".join([m for m in MODIFIERS if m in wanted] + [key.lower()])
+
+
+def _shortcut(value: Any) -> None:
+    shortcut_key(str(value))
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("hall.name", str, "政务服务中心", "大厅名称，显示在取号票和窗口上"),
-    Option("hall.region_code", str, "000000", "大厅所在地 6 位行政区划代码（用于办件编号）"),
-    Option("hall.device_code", str, "", "本机设备代码（县内唯一，用于办件编号；留空则由数据库设备标识生成）"),
+    Option("hall.name", str, "政务服务中心", "大厅名称，显示在取号票和窗口上",
+           check=_text(60, blank=False)),
+    Option("hall.region_code", str, "000000", "大厅所在地 6 位行政区划代码（用于办件编号）",
+           check=_region_code),
+    Option("hall.device_code", str, "", "本机设备代码（县内唯一，用于办件编号；留空则由数据库设备标识生成）",
+           check=_device_code),
     Option("queue.source", str, "local",
            "队列来源：local=本机 SQLite 队列；hall=大厅服务器（多窗口共用一个队列）", ("local", "hall")),
     Option("hall.server_url", str, "",
-           "大厅服务器地址，如 http://192.168.1.10:8710（queue.source=hall 时必填）"),
+           "大厅服务器地址，如 http://192.168.1.10:8710（queue.source=hall 时必填）",
+           check=_hall_url, keep_invalid=True),
     Option("hall.device_id", str, "",
-           "本机在大厅服务器登记的设备标识（令牌用 admin join-hall 保存）"),
-    Option("hall.ca_bundle", str, "", "大厅服务器用 https 时的自有 CA 证书文件（PEM），留空=系统证书"),
-    Option("queue.recall_limit", int, 3, "重呼次数上限，超过后自动过号"),
+           "本机在大厅服务器登记的设备标识（令牌用 admin join-hall 保存）",
+           check=_text(64, spaces=False)),
+    Option("hall.ca_bundle", str, "", "大厅服务器用 https 时的自有 CA 证书文件（PEM），留空=系统证书",
+           check=_ca_file, keep_invalid=True),
+    Option("queue.recall_limit", _integer, 3, "重呼次数上限，超过后自动过号", check=_between(0, 20)),
     Option("queue.fairness", str, "ratio",
            "防饿死规则：ratio=每N个优先号后叫一个普通号；aging=普通号等候超时后提升", ("ratio", "aging")),
-    Option("queue.priority_ratio", int, 3, "ratio 模式：连续优先呼叫次数上限"),
-    Option("queue.aging_minutes", float, 20.0, "aging 模式：普通号等候多少分钟后视为优先"),
+    Option("queue.priority_ratio", _integer, 3, "ratio 模式：连续优先呼叫次数上限（0=不限）",
+           check=_between(0, 100)),
+    Option("queue.aging_minutes", _number, 20.0, "aging 模式：普通号等候多少分钟后视为优先",
+           check=_above_zero(24 * 60)),
     Option("announce.template", str, "请{number}号到{window}号窗口办理",
-           "叫号播报模板，可用 {number} {window}"),
+           "叫号播报模板，可用 {number} {window}", check=_template),
     Option("announce.speech", _bool, True, "是否语音播报（无语音引擎时自动改为提示音+闪烁）"),
     Option("announce.engine", str, "", "语音引擎名（留空自动选择）"),
-    Option("ui.idle_lock_minutes", float, 10.0, "无操作多少分钟后自动锁屏（0=不锁）"),
+    Option("ui.idle_lock_minutes", _number, 10.0, "无操作多少分钟后自动锁屏（0=不锁）",
+           check=_between(0, 24 * 60)),
     Option("kiosk.printer", str, "", "取号票打印机名称；留空=系统默认；pdf=打印到数据目录 tickets/ 下的 PDF"),
-    Option("kiosk.ticket_width_mm", float, 80.0, "取号票纸宽（毫米），热敏打印机通常为 80"),
+    Option("kiosk.ticket_width_mm", _number, 80.0, "取号票纸宽（毫米），热敏打印机通常为 80",
+           check=_between(40, 120)),
     Option("notice.printer", str, "",
            "通知书（A4）打印机名称；留空=系统默认；pdf=只生成数据目录 notices/ 下的 PDF"),
     Option("scanner.device", str, "", "SANE 扫描仪设备名（留空=第一台），见 scanimage -L"),
-    Option("scanner.resolution", int, 200, "扫描分辨率 dpi（材料一般 200-300）"),
+    Option("scanner.resolution", _integer, 200, "扫描分辨率 dpi（材料一般 200-300）",
+           check=_between(50, 1200)),
     Option("scanner.mode", str, "Color", "扫描模式：Color 彩色 / Gray 灰度 / Lineart 黑白",
            ("Color", "Gray", "Lineart")),
     Option("calendar.holidays", _dates, (),
            "法定节假日（不计入办理时限），逗号分隔，如 2026-10-01,2026-10-02"),
     Option("calendar.workdays", _dates, (), "调休上班的周末，逗号分隔，如 2026-09-27"),
-    Option("platform.url", str, "", "省平台接口地址（https；留空=暂不上传，办件只保存在本机）"),
-    Option("platform.device_id", str, "", "本机在省平台登记的设备标识"),
-    Option("platform.ca_bundle", str, "", "政务外网自有 CA 证书文件（PEM），留空=系统证书"),
-    Option("sync.interval_seconds", float, 30.0, "自动上传间隔（秒）"),
-    Option("sync.warn_after_minutes", float, 60.0, "办件超过多少分钟未上传时醒目提示"),
+    Option("platform.url", str, "", "省平台接口地址（https；留空=暂不上传，办件只保存在本机）",
+           check=_platform_url, keep_invalid=True),
+    Option("platform.device_id", str, "", "本机在省平台登记的设备标识",
+           check=_text(64, spaces=False)),
+    Option("platform.ca_bundle", str, "", "政务外网自有 CA 证书文件（PEM），留空=系统证书",
+           check=_ca_file, keep_invalid=True),
+    Option("sync.interval_seconds", _number, 30.0, "自动上传间隔（秒）", check=_above_zero(3600)),
+    Option("sync.warn_after_minutes", _number, 60.0, "办件超过多少分钟未上传时醒目提示",
+           check=_above_zero(7 * 24 * 60)),
     Option("evaluation.after_finish", _bool, True, "办结后自动在评价器（副屏）上请申请人评价"),
-    Option("evaluation.rectify_days", int, 5, "差评整改时限（工作日，各省 5-15 天不等）"),
-    Option("report.wait_target_minutes", float, 20.0, "日报：等候时间目标（分钟），超过即计入超时占比"),
-    Option("report.service_target_minutes", float, 30.0, "日报：办理时间目标（分钟）"),
-    Option("keys.call_next", str, "F1", "快捷键：呼叫下一位"),
-    Option("keys.recall", str, "F2", "快捷键：重呼"),
-    Option("keys.no_show", str, "F3", "快捷键：过号"),
-    Option("keys.start", str, "F4", "快捷键：开始办理"),
-    Option("keys.finish", str, "F5", "快捷键：办结"),
-    Option("keys.transfer", str, "F6", "快捷键：转移"),
-    Option("keys.hold", str, "F7", "快捷键：挂起/恢复"),
-    Option("keys.pause", str, "F8", "快捷键：暂停/恢复服务"),
-    Option("keys.call_specific", str, "F9", "快捷键：指定号码呼叫"),
-    Option("keys.reactivate", str, "F10", "快捷键：激活过号"),
-    Option("keys.lock", str, "F12", "快捷键：锁屏"),
-    Option("keys.intake", str, "F11", "快捷键：打开受理"),
-    Option("keys.cases", str, "Ctrl+F", "快捷键：办件查询"),
-    Option("keys.sync", str, "Ctrl+U", "快捷键：立即同步（上传）"),
-    Option("keys.outbox", str, "Ctrl+O", "快捷键：待上传队列"),
-    Option("keys.supervisor", str, "Ctrl+R", "快捷键：值班长日报（需值班长登录）"),
+    Option("evaluation.rectify_days", _integer, 5, "差评整改时限（工作日，各省 5-15 天不等）",
+           check=_between(1, 60)),
+    Option("report.wait_target_minutes", _number, 20.0, "日报：等候时间目标（分钟），超过即计入超时占比",
+           check=_above_zero(24 * 60)),
+    Option("report.service_target_minutes", _number, 30.0, "日报：办理时间目标（分钟）",
+           check=_above_zero(24 * 60)),
+    Option("keys.call_next", str, "F1", "快捷键：呼叫下一位", check=_shortcut),
+    Option("keys.recall", str, "F2", "快捷键：重呼", check=_shortcut),
+    Option("keys.no_show", str, "F3", "快捷键：过号", check=_shortcut),
+    Option("keys.start", str, "F4", "快捷键：开始办理", check=_shortcut),
+    Option("keys.finish", str, "F5", "快捷键：办结", check=_shortcut),
+    Option("keys.transfer", str, "F6", "快捷键：转移", check=_shortcut),
+    Option("keys.hold", str, "F7", "快捷键：挂起/恢复", check=_shortcut),
+    Option("keys.pause", str, "F8", "快捷键：暂停/恢复服务", check=_shortcut),
+    Option("keys.call_specific", str, "F9", "快捷键：指定号码呼叫", check=_shortcut),
+    Option("keys.reactivate", str, "F10", "快捷键：激活过号", check=_shortcut),
+    Option("keys.lock", str, "F12", "快捷键：锁屏", check=_shortcut),
+    Option("keys.intake", str, "F11", "快捷键：打开受理", check=_shortcut),
+    Option("keys.cases", str, "Ctrl+F", "快捷键：办件查询", check=_shortcut),
+    Option("keys.sync", str, "Ctrl+U", "快捷键：立即同步（上传）", check=_shortcut),
+    Option("keys.outbox", str, "Ctrl+O", "快捷键：待上传队列", check=_shortcut),
+    Option("keys.supervisor", str, "Ctrl+R", "快捷键：值班长日报（需值班长登录）", check=_shortcut),
 )
 BY_KEY = {o.key: o for o in OPTIONS}
 
@@ -134,20 +296,28 @@ class Config:
                 try:
                     self.set(key, text)
                 except ConfigError as exc:
-                    self.problems.append(str(exc))
+                    option = BY_KEY.get(key)
+                    if option is not None and option.keep_invalid:
+                        self._values[key] = text.strip()
+                        self.problems.append(f"{exc}（仍按所写的值使用，请改正）")
+                    else:
+                        self.problems.append(f"{exc}（暂用默认值 {text_of(BY_KEY[key].default)}）"
+                                             if option is not None else str(exc))
         for problem in self.problems:
             log.warning("config: %s", problem)
 
     def set(self, key: str, value: Any) -> None:
         option = BY_KEY.get(key)
         if option is None:
-            raise ConfigError(f"未知配置项：{key}")
+            raise ConfigError(f"未知配置项：{key}（hallclient admin config --list 列出全部配置项）")
         try:
             converted = option.type(value) if isinstance(value, str) else value
+            if option.choices and str(converted) not in option.choices:
+                raise ValueError(f"只能是 {'/'.join(option.choices)}")
+            if option.check is not None:
+                option.check(converted)
         except ValueError as exc:
-            raise ConfigError(f"配置项 {key} 的值无效：{value!r}（{exc}）") from exc
-        if option.choices and str(converted) not in option.choices:
-            raise ConfigError(f"配置项 {key} 只能是 {'/'.join(option.choices)}，而不是 {value!r}")
+            raise ConfigError(f"配置项 {key} 的值「{text_of(value)}」无效：{exc}") from exc
         self._values[key] = converted
 
     def get(self, key: str) -> Any:
@@ -155,6 +325,39 @@ class Config:
 
     def __getitem__(self, key: str) -> Any:
         return self._values[key]
+
+    def text(self, key: str) -> str:
+        """The value as it is written in config.ini."""
+        return text_of(self._values[key])
+
+    def gaps(self) -> list[str]:
+        """Settings that are valid one by one but do not work together (for ``admin
+        status`` and after ``admin config --set``)."""
+        found = []
+        if self["queue.source"] == "hall" and not self["hall.server_url"]:
+            found.append("队列来源是大厅服务器（queue.source=hall），但没有大厅服务器地址"
+                         "（hall.server_url）：运行 hallclient admin join-hall 地址 设备标识")
+        if self["platform.url"] and not self["platform.device_id"]:
+            found.append("已设置省平台地址（platform.url），但没有本机的设备标识（platform.device_id）："
+                         "运行 hallclient admin set-device 设备标识")
+        both = sorted(set(self["calendar.holidays"]) & set(self["calendar.workdays"]))
+        if both:
+            found.append("这些日子既写在节假日（calendar.holidays）又写在调休上班日（calendar.workdays）："
+                         + "、".join(d.isoformat() for d in both))
+        taken: dict[str, str] = {}
+        for option in OPTIONS:
+            if not option.key.startswith("keys."):
+                continue
+            try:
+                shortcut = shortcut_key(str(self[option.key]))
+            except ValueError:
+                continue
+            if shortcut in taken:
+                found.append(f"快捷键 {self[option.key]} 同时分给了 {taken[shortcut]} 和 {option.key}，"
+                             "按下时只会执行其中一个")
+            elif shortcut:
+                taken[shortcut] = option.key
+        return found
 
     def save(self) -> None:
         if self.path is None:
@@ -164,14 +367,7 @@ class Config:
             section, name = option.key.split(".", 1)
             if not parser.has_section(section):
                 parser.add_section(section)
-            value = self._values[option.key]
-            if isinstance(value, bool):
-                text = str(value).lower()
-            elif isinstance(value, tuple):
-                text = ",".join(v.isoformat() for v in value)
-            else:
-                text = str(value)
-            parser.set(section, name, text)
+            parser.set(section, name, self.text(option.key))
         tmp = self.path.with_suffix(".tmp")
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write("# hallclient 配置文件 — 说明见 `hallclient admin config --list`\n")
@@ -179,6 +375,15 @@ class Config:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
+
+
+def text_of(value: Any) -> str:
+    """A value as config.ini has it: true/false, dates joined by commas."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, tuple):
+        return ",".join(v.isoformat() if isinstance(v, date) else str(v) for v in value)
+    return str(value)
 
 
 def default_data_dir() -> Path:

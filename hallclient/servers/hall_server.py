@@ -199,6 +199,11 @@ class Core:
             "SELECT token_hash, device_id, kind, window FROM hall_devices WHERE active = 1")
         return {r[0]: Device(r[1], DeviceKind(r[2]), r[3]) for r in rows}
 
+    def registered(self, device_id: str) -> bool:
+        row = self.db.conn.execute(
+            "SELECT 1 FROM hall_devices WHERE device_id = ? AND active = 1", (device_id,))
+        return row.fetchone() is not None
+
     def new_events(self) -> list[Event]:
         """Log entries written since the last call, as events (with waiting counts)."""
         waiting, self.waiting_now = self.waiting_now, None
@@ -460,6 +465,25 @@ class HallServer:
         @app.get(API + "/health", summary="服务是否在运行（不需令牌）")
         async def health() -> dict[str, Any]:
             return {"ok": True}
+
+        @app.get(API + "/device", summary="令牌属于哪台设备（admin join-hall 用它核对令牌）")
+        async def device_of_token(device_id: str | None = None,
+                                  authorization: str | None = Header(default=None)
+                                  ) -> dict[str, Any]:
+            """The device the token belongs to. When the token is refused and ``device_id``
+            is given, the 401 answer also says whether that device is registered at all, so
+            that the person joining learns whether the token or the device name is wrong
+            (device names are not secret: they are printed on tickets and in logs)."""
+            try:
+                device = await self.device(authorization)
+            except HTTPException as exc:
+                if not device_id:
+                    raise
+                known = await self.read(lambda c: c.registered(device_id))
+                detail = exc.detail if isinstance(exc.detail, dict) else {"message": exc.detail}
+                raise HTTPException(401, {**detail, "registered": known}) from exc
+            return {"device_id": device.device_id, "kind": device.kind.value,
+                    "window": device.window}
 
         @app.get(API + "/hall", summary="业务类别与窗口")
         async def hall(device: Device = device_dep) -> dict[str, Any]:

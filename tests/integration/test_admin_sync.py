@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 import stat
 
 import requests
@@ -34,9 +35,59 @@ def test_sync_now_from_the_command_line(tmp_path, db, desk, capsys, monkeypatch)
         capsys.readouterr()
         assert main(["--data-dir", data, "admin", "status", "--json"]) == 0
         assert json.loads(capsys.readouterr().out)["sync"]["outbox"] == {"pending": 2}
-        assert main(["--data-dir", data, "admin", "sync-now"]) == 0
+        assert main(["--data-dir", data, "admin", "sync-now", "--json"]) == 0
         result = json.loads(capsys.readouterr().out)
         assert result["done"] == 2 and result["pending"] == 0 and result["problems"] == []
+        assert result["platform"] == "online"
         assert requests.get(sim.url + API + "/admin/stats", timeout=5).json()["cases"] == 2
+        accept(desk, 3)
+        assert main(["--data-dir", data, "admin", "sync-now"]) == 0
+        assert capsys.readouterr().out.splitlines() == [
+            f"省平台 {sim.url}：已连接",
+            "本次上传成功 1 件，稍后重试 0 件，被平台退回 0 件，已被新版本取代 0 件；平台上的状态变化 0 件",
+            "现在：待上传 0 件，需处理 0 件，已上传 3 件",
+        ]
     finally:
         sim.stop()
+
+
+def set_up_platform(data, url, capsys, monkeypatch, device="W01", secret="pw"):
+    assert main(["--data-dir", data, "admin", "config", "--set", f"platform.url={url}"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(secret + "\n"))
+    assert main(["--data-dir", data, "admin", "set-device", device, "--secret-stdin"]) == 0
+    capsys.readouterr()
+
+
+def test_sync_now_fails_when_the_platform_cannot_be_reached_even_with_nothing_to_send(
+        tmp_path, capsys, monkeypatch):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]                 # closed again: nothing listens there
+    data = str(tmp_path)
+    set_up_platform(data, f"http://127.0.0.1:{port}", capsys, monkeypatch)
+    assert main(["--data-dir", data, "admin", "sync-now"]) == 4
+    out = capsys.readouterr().out
+    assert out.startswith(f"省平台 http://127.0.0.1:{port}：连不上")
+    assert "问题：连接平台失败" in out and "现在：待上传 0 件" in out
+    assert main(["--data-dir", data, "admin", "sync-now", "--json"]) == 4
+    result = json.loads(capsys.readouterr().out)
+    assert result["platform"] == "offline" and result["pending"] == 0
+
+
+def test_sync_now_fails_when_the_platform_refuses_this_device(tmp_path, sim, desk, capsys,
+                                                              monkeypatch):
+    data = str(tmp_path)
+    set_up_platform(data, sim.url, capsys, monkeypatch, device="W99", secret="nope")
+    accept(desk, 1)
+    assert main(["--data-dir", data, "admin", "sync-now"]) == 4
+    out = capsys.readouterr().out
+    assert f"省平台 {sim.url}：拒绝了本机的设备凭据" in out and "admin set-device" in out
+    assert "现在：待上传 1 件" in out
+    assert requests.get(sim.url + API + "/admin/stats", timeout=5).json()["cases"] == 0
+
+
+def test_sync_now_refuses_an_address_that_breaks_the_https_rule(tmp_path, capsys):
+    (tmp_path / "config.ini").write_text("[platform]\nurl = http://10.0.0.5\n", encoding="utf-8")
+    assert main(["--data-dir", str(tmp_path), "admin", "sync-now"]) == 2
+    err = capsys.readouterr().err
+    assert "platform.url" in err and "必须使用 https" in err and "Traceback" not in err

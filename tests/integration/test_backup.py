@@ -96,7 +96,7 @@ def test_admin_backup_restores_into_a_working_data_directory(tmp_path):
     assert summary["event_log_entries"] == 3 and "set-device" in summary["restore"]
     restored = subprocess.run([*run, "--data-dir", summary["backup"], "admin", "verify-log"],
                               capture_output=True, text=True, timeout=60, env=env)
-    assert restored.returncode == 0 and "intact: 3 entries" in restored.stdout
+    assert restored.returncode == 0 and "操作日志完整：共 3 条" in restored.stdout
     status = subprocess.run([*run, "--data-dir", summary["backup"], "admin", "status", "--json"],
                             capture_output=True, text=True, timeout=60, env=env)
     assert json.loads(status.stdout)["event_log"] == {"intact": True, "entries": 3}

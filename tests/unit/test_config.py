@@ -61,3 +61,127 @@ def test_holiday_calendar_round_trips_and_reaches_intake(tmp_path):
     ctx.close()
     with pytest.raises(ConfigError, match="YYYY-MM-DD"):
         Config(values={"calendar.holidays": "10/1"})
+
+
+# -- every value is checked before it is used or saved --------------------------------------
+
+@pytest.mark.parametrize("url", ["http://10.0.0.5:8700", "http://zwfw.example.gov.cn",
+                                 "http://192.168.1.10", "ftp://127.0.0.1", "zwfw.example.gov.cn"])
+def test_platform_url_follows_the_clients_rule(url):
+    """Plain http only to this machine, as the platform client insists when it starts."""
+    from hallclient.platform.client import check_url
+
+    with pytest.raises(ValueError):
+        check_url(url)                      # the client refuses it at run time ...
+    with pytest.raises(ConfigError, match="平台地址必须使用 https"):
+        Config(values={"platform.url": url})    # ... so it is refused when it is set
+
+
+@pytest.mark.parametrize("url", ["https://", "https://zwfw.example.gov.cn:99999",
+                                 "http://127.0.0.1:99999"])
+def test_a_malformed_platform_url_is_refused(url):
+    with pytest.raises(ConfigError, match="应写成 https://地址"):
+        Config(values={"platform.url": url})
+
+
+@pytest.mark.parametrize("url", ["", "http://127.0.0.1:8700", "http://localhost:8700",
+                                 "http://[::1]:8700", "https://zwfw.example.gov.cn",
+                                 "https://10.0.0.5:8443/prefix"])
+def test_platform_urls_the_client_accepts_are_accepted(url):
+    from hallclient.platform.client import check_url
+
+    assert Config(values={"platform.url": url})["platform.url"] == url
+    if url:
+        check_url(url)
+
+
+BAD_VALUES = {
+    "hall.name": "  ", "hall.region_code": "33010", "hall.device_code": "W 03",
+    "queue.source": "cloud", "hall.server_url": "192.168.1.10:8710", "hall.device_id": "W 5",
+    "hall.ca_bundle": "/no/such/ca.pem", "queue.recall_limit": "-1", "queue.fairness": "fifo",
+    "queue.priority_ratio": "lots", "queue.aging_minutes": "0", "announce.template": "请{name}",
+    "announce.speech": "maybe", "ui.idle_lock_minutes": "nan", "kiosk.ticket_width_mm": "210",
+    "scanner.resolution": "10", "scanner.mode": "Sepia", "calendar.holidays": "10/1",
+    "calendar.workdays": "2026-02-30", "platform.url": "http://10.0.0.5",
+    "platform.device_id": "W 01", "platform.ca_bundle": "/no/such/ca.pem",
+    "sync.interval_seconds": "-5", "sync.warn_after_minutes": "inf",
+    "evaluation.after_finish": "2", "evaluation.rectify_days": "0",
+    "report.wait_target_minutes": "x", "report.service_target_minutes": "0",
+    **{o.key: "Ctrl+Hyper+Q" for o in OPTIONS if o.key.startswith("keys.")},
+}
+FREE_TEXT = {"announce.engine", "kiosk.printer", "notice.printer", "scanner.device"}
+
+
+def test_every_option_has_a_bad_value_here_unless_any_text_will_do():
+    assert set(BAD_VALUES) | FREE_TEXT == set(BY_KEY)
+
+
+@pytest.mark.parametrize("key", sorted(BAD_VALUES))
+def test_a_bad_value_is_refused_in_plain_chinese(key):
+    with pytest.raises(ConfigError) as caught:
+        Config(values={key: BAD_VALUES[key]})
+    message = str(caught.value)
+    assert message.startswith(f"配置项 {key} 的值「{BAD_VALUES[key]}」无效：")
+    # nothing of Python's own wording or reprs reaches the person reading it
+    assert not any(bit in message for bit in ("'", "invalid literal", "could not convert", "()"))
+
+
+def test_every_default_passes_its_own_check():
+    config = Config()
+    for option in OPTIONS:
+        config.set(option.key, config.text(option.key))
+    assert config.gaps() == []
+
+
+def test_ca_bundle_must_be_a_pem_certificate_file(tmp_path):
+    der = tmp_path / "ca.der"
+    der.write_bytes(b"\x30\x82\x01\x0a" + bytes(200))
+    with pytest.raises(ConfigError, match="不是 PEM 格式的证书文件"):
+        Config(values={"hall.ca_bundle": str(der)})
+    pem = tmp_path / "ca.pem"
+    pem.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    assert Config(values={"hall.ca_bundle": str(pem)})["hall.ca_bundle"] == str(pem)
+
+
+def test_an_address_or_ca_file_that_is_wrong_in_the_file_is_kept_and_reported(tmp_path):
+    """Falling back to the default would silently stop uploads or trust other CAs; the
+    counter keeps what IT wrote (its connection then fails visibly) and status says why."""
+    path = tmp_path / "config.ini"
+    path.write_text("[platform]\nurl = http://10.0.0.5\nca_bundle = /gone/ca.pem\n"
+                    "[queue]\nrecall_limit = -3\n", encoding="utf-8")
+    c = Config(path)
+    assert c["platform.url"] == "http://10.0.0.5" and c["platform.ca_bundle"] == "/gone/ca.pem"
+    assert c["queue.recall_limit"] == 3
+    assert len(c.problems) == 3
+    assert any("platform.url" in p and "仍按所写的值使用" in p for p in c.problems)
+    assert any("queue.recall_limit" in p and "暂用默认值 3" in p for p in c.problems)
+
+
+@pytest.mark.parametrize("text, normal", [
+    ("F1", "f1"), ("Ctrl+U", "ctrl+u"), ("shift+ctrl+F3", "ctrl+shift+f3"), ("Ctrl++", "ctrl++"),
+    ("", ""), ("Alt+PgDown", "alt+pgdown"), ("Ctrl+F", "ctrl+f"),
+])
+def test_shortcuts_in_qts_portable_form(text, normal):
+    from hallclient.config import shortcut_key
+
+    assert shortcut_key(text) == normal
+
+
+@pytest.mark.parametrize("text", ["Ctrl+", "F36", "Ctrl+Ctrl+A", "Super+A", "Ctrl+Shift", "F 1"])
+def test_what_is_not_a_shortcut(text):
+    from hallclient.config import shortcut_key
+
+    with pytest.raises(ValueError, match="不是有效的快捷键"):
+        shortcut_key(text)
+
+
+def test_settings_that_do_not_work_together_are_named():
+    c = Config(values={"queue.source": "hall", "platform.url": "https://zwfw.example.gov.cn",
+                       "keys.recall": "f3", "calendar.holidays": "2026-10-01,2026-10-02",
+                       "calendar.workdays": "2026-10-02"})
+    gaps = c.gaps()
+    assert len(gaps) == 4
+    assert any("hall.server_url" in g and "join-hall" in g for g in gaps)
+    assert any("platform.device_id" in g and "set-device" in g for g in gaps)
+    assert any("keys.recall" in g and "keys.no_show" in g for g in gaps)
+    assert any("2026-10-02" in g and "2026-10-01" not in g for g in gaps)

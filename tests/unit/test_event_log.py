@@ -105,10 +105,45 @@ def test_append_outside_a_transaction_is_refused(db):
 def test_admin_verify_log_command(busy_day, capsys):
     path = str(busy_day.path)
     assert main(["admin", "verify-log", path]) == 0
-    assert "intact: 17 entries" in capsys.readouterr().out
+    assert capsys.readouterr().out == "操作日志完整：共 17 条，哈希链逐条核对无误\n"
     tamper(busy_day, "DELETE FROM event_log WHERE seq = 3")
     assert main(["admin", "verify-log", path]) == 1
-    assert "BROKEN at entry 3" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.startswith("操作日志不完整：第 3 条缺失：应是第 3 条，接下来却是第 4 条——中间的记录被删除了")
+    assert "前 2 条核对无误" in out and "保留该文件" in out
+
+
+@pytest.mark.parametrize("damage, says", [
+    ("UPDATE event_log SET action = 'finish' WHERE seq = 6",
+     "第 6 条内容与它的哈希值不符——这一条被改动过"),
+    ("DELETE FROM event_log WHERE seq = 17",
+     "第 17 条日志到第 16 条就结束了，而本机记下的最后一条是第 17 条——末尾的记录被删除了"),
+    ("UPDATE event_log SET seq = 99 WHERE seq = 5",
+     "第 5 条缺失：应是第 5 条，接下来却是第 6 条——中间的记录被删除了"),
+    ("UPDATE event_log SET prev_hash = '" + "f" * 64 + "' WHERE seq = 8",
+     "第 8 条与前一条接不上——前一条被删除、替换或改动过"),
+])
+def test_verify_log_says_in_chinese_what_broke(busy_day, capsys, damage, says):
+    """Each way the chain can break is named for the person reading it (no English reason
+    from deeper down is left over)."""
+    tamper(busy_day, damage)
+    assert main(["admin", "verify-log", str(busy_day.path)]) == 1
+    out = capsys.readouterr().out
+    assert says in out
+    assert not any(word in out for word in ("entry", "expected", "hash ", "BROKEN"))
+
+
+def test_a_repeated_entry_is_named(busy_day, capsys):
+    # a copy of entry 3 stored again after it (the table rebuilt without its key to allow it)
+    conn = busy_day.conn
+    rows = conn.execute("SELECT * FROM event_log ORDER BY seq").fetchall()
+    conn.execute("DROP TABLE event_log")
+    conn.execute("CREATE TABLE event_log (seq INTEGER, at TEXT, device TEXT, window INTEGER,"
+                 " clerk TEXT, action TEXT, ticket TEXT, detail TEXT, prev_hash TEXT, hash TEXT)")
+    conn.executemany("INSERT INTO event_log VALUES (?,?,?,?,?,?,?,?,?,?)",
+                     rows[:3] + [rows[2]] + rows[3:])
+    assert main(["admin", "verify-log", str(busy_day.path)]) == 1
+    assert "第 4 条顺序错乱：应是第 4 条，却是第 3 条——记录被调换或重复" in capsys.readouterr().out
 
 
 def test_admin_verify_log_on_a_non_database(tmp_path, capsys):

@@ -1,0 +1,262 @@
+"""``hallclient platform-sim`` and ``hallclient hall-server``: the two servers run from the
+command line.
+
+Each says in Chinese where it listens and where its data are, and stops cleanly on Ctrl+C
+(SIGINT) or SIGTERM (systemd, ``kill``): the event streams end, uvicorn finishes what it is
+serving, the database is closed, a line says so and the exit code is 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import signal
+import socket
+import ssl
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+SIGNAL_NAMES: dict[int, str] = {signal.SIGINT: "Ctrl+C / SIGINT", signal.SIGTERM: "SIGTERM 停止信号"}
+EVERY_INTERFACE = ("0.0.0.0", "::")
+
+
+class StartError(Exception):
+    """The server cannot start (port taken, certificate unusable ...); said in Chinese."""
+
+
+def run_platform_sim(args: argparse.Namespace, data_dir: Path) -> int:
+    try:
+        import uvicorn  # noqa: F401
+
+        from hallclient.servers.platform_sim import Faults, create_app
+    except ImportError:
+        print("平台模拟器需要服务端组件：pip install 'hallclient[servers]'", file=sys.stderr)
+        return 2
+    devices = []
+    for item in args.device:
+        device_id, sep, secret = item.partition("=")
+        if not sep or not device_id.strip() or not secret:
+            print(f"--device 应写成 设备标识=密钥，如 --device W03=secret（而不是 {item}）",
+                  file=sys.stderr)
+            return 2
+        devices.append((device_id.strip(), secret))
+    faults = Faults(error_rate=args.error_rate, retry_after_rate=args.retry_after_rate,
+                    retry_after_seconds=args.retry_after_seconds,
+                    retry_after_as_date=args.retry_after_as_date, reset_rate=args.reset_rate,
+                    truncate_rate=args.truncate_rate, slow_ms=args.slow_ms,
+                    expire_tokens=args.expire_tokens, seed=args.seed)
+    root = data_dir / "platform-sim"
+    try:
+        sock = listen(args.host, args.port)
+    except StartError as exc:
+        print(f"省平台模拟器无法启动：{exc}", file=sys.stderr)
+        return 2
+    sim = create_app(root, faults, token_ttl_s=args.token_ttl)
+    try:
+        for device_id, secret in devices:
+            sim.store.write("INSERT OR REPLACE INTO devices VALUES (?, ?)", (device_id, secret))
+        why = serve(sim.asgi, sock, started_lines("省平台模拟器", "http", sock, root))
+    except StartError as exc:
+        print(f"省平台模拟器无法启动：{exc}", file=sys.stderr)
+        return 2
+    finally:
+        sock.close()
+        sim.store.close()
+    print(f"省平台模拟器已停止{why}，数据库已关闭", flush=True)
+    return 0
+
+
+def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
+    try:
+        import uvicorn  # noqa: F401
+
+        from hallclient.servers import hall_server
+    except ImportError:
+        print("大厅服务器需要服务端组件：pip install 'hallclient[servers]'", file=sys.stderr)
+        return 2
+    from hallclient.core.tickets import QueueError
+    from hallclient.store.db import StoreError
+    from hallclient.store.hall_repo import HallConfigError
+
+    command = args.hall_command or "serve"
+    try:
+        if command == "serve":
+            return _serve_hall(args, data_dir)
+        if command == "backup":
+            from hallclient.admin import print_backup
+
+            return print_backup(data_dir, Path(args.out), "hall-server")
+        db = hall_server.open_server_db(data_dir)
+        try:
+            if command == "import-hall":
+                from hallclient import resources
+                from hallclient.admin import read_hall_file
+                from hallclient.store import hall_repo
+
+                path = Path(args.file) if args.file else resources.path("demo", "hall.json")
+                spec = read_hall_file(path)
+                with db.write() as conn:
+                    hall_repo.import_hall(conn, spec)
+                print(f"已导入 {path}：{len(spec.get('services', []))} 个业务、"
+                      f"{len(spec.get('windows', []))} 个窗口")
+            elif command == "add-device":
+                token = hall_server.add_device(db, args.device_id,
+                                               hall_server.DeviceKind(args.kind), args.window)
+                kind = {"counter": "窗口机", "kiosk": "取号机", "panel": "综合屏"}[args.kind]
+                bound = f"（只能操作 {args.window} 号窗口）" if args.window is not None else ""
+                print(f"已登记{kind} {args.device_id}{bound}。令牌（只显示这一次，"
+                      f"在该设备上运行 hallclient admin join-hall 时输入）：\n{token}")
+            else:
+                _print_devices(db)
+        finally:
+            db.close()
+    except (QueueError, StoreError) as exc:
+        print(exc.message, file=sys.stderr)
+        return 3
+    except (HallConfigError, ValueError, OSError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    return 0
+
+
+def _serve_hall(args: argparse.Namespace, data_dir: Path) -> int:
+    from hallclient.servers import hall_server
+    from hallclient.store.db import DB_FILE
+
+    try:
+        tls = _tls_files(args.certfile, args.keyfile)
+        sock = listen(args.host, args.port)
+    except StartError as exc:
+        print(f"大厅服务器无法启动：{exc}", file=sys.stderr)
+        return 2
+    try:
+        server = hall_server.HallServer(data_dir)
+    except BaseException:
+        sock.close()
+        raise
+    try:
+        why = serve(server.asgi, sock,
+                    started_lines("大厅服务器", "https" if tls else "http", sock, data_dir / DB_FILE),
+                    on_stop=server.broker.close, **tls)        # the event streams end first
+    except StartError as exc:
+        print(f"大厅服务器无法启动：{exc}", file=sys.stderr)
+        return 2
+    finally:
+        sock.close()
+        server.close()
+    print(f"大厅服务器已停止{why}，数据库已关闭", flush=True)
+    return 0
+
+
+def _print_devices(db: Any) -> None:
+    rows = db.query("SELECT device_id, kind, window, active, created_at"
+                    " FROM hall_devices ORDER BY device_id")
+    print("设备标识\t类型\t窗口\t启用\t登记时间")
+    for row in rows:
+        print("\t".join([row["device_id"], row["kind"],
+                         "" if row["window"] is None else str(row["window"]),
+                         "是" if row["active"] else "否", row["created_at"]]))
+
+
+def _tls_files(certfile: str | None, keyfile: str | None) -> dict[str, str]:
+    if keyfile and not certfile:
+        raise StartError("--keyfile 要和 --certfile 一起给出")
+    for name in (certfile, keyfile):
+        if name and not Path(name).is_file():
+            raise StartError(f"找不到证书文件：{name}")
+    found = {}
+    if certfile:
+        found["ssl_certfile"] = certfile
+    if keyfile:
+        found["ssl_keyfile"] = keyfile
+    return found
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket, bound here so that a taken port is said plainly (uvicorn would
+    log an English error and exit 1)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        if sys.platform != "win32":      # Windows' SO_REUSEADDR would let two servers share
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise StartError(f"端口 {port} 已被占用（同一个服务器已经在运行？）：停掉它，"
+                             f"或用 --port 换一个端口") from None
+        if exc.errno == errno.EACCES:
+            raise StartError(f"没有权限监听端口 {port}（1024 以下的端口需要管理员权限）") from None
+        if exc.errno == errno.EADDRNOTAVAIL or isinstance(exc, socket.gaierror):
+            raise StartError(f"本机没有地址 {host}：--host 应是本机的一个 IP，"
+                             "或 0.0.0.0（所有网卡）") from None
+        raise StartError(f"无法监听 {host}:{port}（{exc.strerror or exc}）") from None
+    return sock
+
+
+def started_lines(name: str, scheme: str, sock: socket.socket, data: Path) -> list[str]:
+    """What a server says once it listens: where, its API description, its data."""
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    lines = [f"{name}已启动，监听 {scheme}://{shown}:{port}"]
+    if host in EVERY_INTERFACE:
+        lines[0] += f"（所有网卡：其他电脑用本机的局域网地址连接，如 {scheme}://本机IP:{port}）"
+        shown = "[::1]" if ":" in host else "127.0.0.1"
+    lines += [f"接口说明：{scheme}://{shown}:{port}/openapi.json", f"数据：{data}", "按 Ctrl+C 停止"]
+    return lines
+
+
+def serve(asgi: Any, sock: socket.socket, started: list[str],
+          on_stop: Callable[[], None] | None = None, **options: Any) -> str:
+    """Serve ``asgi`` on ``sock`` until SIGINT or SIGTERM; returns what stopped it, as
+    words for the closing line ("" when nothing did)."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        stopped_by: int | None = None
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            # not uvicorn's own: after its graceful shutdown it raises the signal again, and
+            # the process would then end by it (KeyboardInterrupt, killed by SIGTERM)
+            # instead of closing the database and exiting 0
+            if self.stopped_by is None:
+                self.stopped_by = sig
+                if on_stop is not None:
+                    on_stop()
+            if self.should_exit and sig == signal.SIGINT:
+                self.force_exit = True       # a second Ctrl+C: do not wait for open requests
+            self.should_exit = True
+
+    config = uvicorn.Config(asgi, log_level="warning", lifespan="off", access_log=False,
+                            timeout_graceful_shutdown=2, **options)
+    try:
+        config.load()                  # TLS files are read here: fail before saying "started"
+    except (ssl.SSLError, OSError) as exc:
+        raise StartError(f"证书或私钥无法使用（{getattr(exc, 'reason', None) or exc}）") from None
+    server = Server(config)
+    with _stopping_on_signals(server.handle_exit):      # until uvicorn takes the signals over
+        print("\n".join(started), flush=True)
+        server.run(sockets=[sock])
+    if server.stopped_by is None:
+        return ""
+    return f"（收到 {SIGNAL_NAMES.get(server.stopped_by, str(server.stopped_by))}）"
+
+
+@contextmanager
+def _stopping_on_signals(handler: Callable[[int, Any], None]) -> Iterator[None]:
+    """A signal between start-up and uvicorn's own handlers stops the server too."""
+    if threading.current_thread() is not threading.main_thread():
+        yield                            # only the main thread may set signal handlers
+        return
+    before = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in before.items():
+            signal.signal(sig, old)

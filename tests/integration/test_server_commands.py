@@ -1,0 +1,209 @@
+"""``hallclient platform-sim`` and ``hallclient hall-server`` as IT runs them: real processes
+that say where they listen and where their data are, and stop cleanly on Ctrl+C and SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+
+from hallclient.app import main
+from hallclient.store.db import DB_FILE
+
+from .test_tls import make_ca_and_cert
+
+SIGNALS = pytest.mark.parametrize("sig, said", [(signal.SIGINT, "Ctrl+C / SIGINT"),
+                                               (signal.SIGTERM, "SIGTERM 停止信号")])
+
+
+class ServerProcess:
+    """``python3 -m hallclient ...`` with its output read line by line as it comes."""
+
+    def __init__(self, data: Path, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hallclient", "--data-dir", str(data), *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ})
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def line_with(self, text: str, timeout: float = 60) -> str:
+        while True:
+            line = self.lines.get(timeout=timeout)
+            if line is None:
+                raise AssertionError(f"ended before {text!r}: {self.seen} {self.stderr()}")
+            self.seen.append(line)
+            if text in line:
+                return line
+
+    def url(self) -> str:
+        found = re.search(r"监听 (https?://127\.0\.0\.1:\d+)", self.line_with("已启动"))
+        assert found, self.seen
+        return found.group(1)
+
+    def stop(self, sig: int) -> int:
+        self.proc.send_signal(sig)
+        code = self.proc.wait(timeout=30)
+        while (line := self.lines.get(timeout=10)) is not None:
+            self.seen.append(line)
+        return code
+
+    def stderr(self) -> str:
+        if self.proc.poll() is None:
+            return ""
+        assert self.proc.stderr is not None
+        return self.proc.stderr.read()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+@pytest.fixture
+def processes():
+    started: list[ServerProcess] = []
+    yield lambda data, *args: started.append(ServerProcess(data, *args)) or started[-1]
+    for p in started:
+        p.close()
+
+
+def closed_cleanly(db: Path) -> bool:
+    """The last connection closed: SQLite folded the write-ahead log back and removed it."""
+    return db.exists() and not Path(f"{db}-wal").exists()
+
+
+@SIGNALS
+def test_platform_sim_says_where_and_stops_cleanly(tmp_path, processes, sig, said):
+    sim = processes(tmp_path, "platform-sim", "--port", "0", "--device", "W01=pw")
+    url = sim.url()
+    assert sim.seen[-1] == f"省平台模拟器已启动，监听 {url}"
+    assert sim.line_with("接口说明") == f"接口说明：{url}/openapi.json"
+    assert sim.line_with("数据：") == f"数据：{tmp_path / 'platform-sim'}"
+    sim.line_with("按 Ctrl+C 停止")
+    token = requests.post(url + "/api/v1/auth/token", json={"device_id": "W01", "secret": "pw"},
+                          timeout=10)
+    assert token.status_code == 200                         # the --device was registered
+    assert not closed_cleanly(tmp_path / "platform-sim" / "platform.sqlite3")    # in use
+    assert sim.stop(sig) == 0
+    assert sim.seen[-1] == f"省平台模拟器已停止（收到 {said}），数据库已关闭"
+    err = sim.stderr()
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert closed_cleanly(tmp_path / "platform-sim" / "platform.sqlite3")
+
+
+@SIGNALS
+def test_hall_server_ends_its_event_streams_and_stops_cleanly(tmp_path, processes, sig, said):
+    data = tmp_path / "data"
+    assert main(["--data-dir", str(data), "hall-server", "import-hall"]) == 0
+    assert main(["--data-dir", str(data), "hall-server", "add-device", "P1", "--kind", "panel"]) == 0
+    hall = processes(data, "hall-server", "--host", "127.0.0.1", "--port", "0")
+    url = hall.url()
+    db = data / "hall-server" / DB_FILE
+    assert hall.line_with("数据：") == f"数据：{db}"
+    token = _token(data, "P2")
+    with requests.get(url + "/api/v1/events", headers={"Authorization": f"Bearer {token}"},
+                      stream=True, timeout=(5, 30)) as stream:
+        lines = stream.iter_lines(decode_unicode=True)
+        assert "event: state" in list(_until_blank(lines))      # the whole hall comes first
+        assert hall.stop(sig) == 0
+        assert list(lines) == []            # the server ended the stream (no 30 s read timeout)
+    assert hall.seen[-1] == f"大厅服务器已停止（收到 {said}），数据库已关闭"
+    err = hall.stderr()
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err and "Cancel" not in err
+    assert closed_cleanly(db)
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM hall_devices").fetchone()[0] == 2
+    conn.close()
+
+
+def _token(data: Path, device: str) -> str:
+    """Register a panel the way IT does and take the token it prints."""
+    out = subprocess.run([sys.executable, "-m", "hallclient", "--data-dir", str(data), "hall-server",
+                          "add-device", device, "--kind", "panel"], capture_output=True, text=True,
+                         timeout=60, env={**os.environ}, check=True).stdout
+    return out.strip().splitlines()[-1]
+
+
+def _until_blank(lines):
+    for line in lines:
+        if not line:
+            return
+        yield line
+
+
+def test_a_port_in_use_is_said_plainly(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for command in (["hall-server", "--host", "127.0.0.1"], ["platform-sim"]):
+            done = subprocess.run([sys.executable, "-m", "hallclient", "--data-dir", str(tmp_path),
+                                   *command, "--port", str(port)], capture_output=True, text=True,
+                                  timeout=60, env={**os.environ})
+            assert done.returncode == 2
+            assert f"无法启动：端口 {port} 已被占用" in done.stderr and "Traceback" not in done.stderr
+            assert "已启动" not in done.stdout
+
+
+def test_hall_server_on_https_with_the_county_ca(tmp_path, processes):
+    ca, cert, key = make_ca_and_cert(tmp_path)
+    hall = processes(tmp_path / "data", "hall-server", "--host", "127.0.0.1", "--port", "0",
+                     "--certfile", str(cert), "--keyfile", str(key))
+    url = hall.url()
+    assert url.startswith("https://127.0.0.1:")
+    assert requests.get(url + "/api/v1/health", verify=str(ca), timeout=10).json() == {"ok": True}
+    assert hall.stop(signal.SIGTERM) == 0
+    assert hall.seen[-1] == "大厅服务器已停止（收到 SIGTERM 停止信号），数据库已关闭"
+
+
+@pytest.mark.parametrize("args, says", [
+    (["hall-server", "--certfile", "/nowhere/server.pem"], "找不到证书文件：/nowhere/server.pem"),
+    (["hall-server", "--keyfile", "server.key"], "--keyfile 要和 --certfile 一起给出"),
+    (["platform-sim", "--device", "W01"], "--device 应写成 设备标识=密钥"),
+])
+def test_what_stops_a_server_from_starting_is_said(tmp_path, args, says):
+    done = subprocess.run([sys.executable, "-m", "hallclient", "--data-dir", str(tmp_path), *args,
+                           "--port", "0"], capture_output=True, text=True, timeout=60,
+                          env={**os.environ})
+    assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_certificate_that_is_not_one_is_said(tmp_path):
+    junk = tmp_path / "server.pem"
+    junk.write_text("not a certificate\n")
+    done = subprocess.run([sys.executable, "-m", "hallclient", "--data-dir", str(tmp_path),
+                           "hall-server", "--port", "0", "--certfile", str(junk)],
+                          capture_output=True, text=True, timeout=60, env={**os.environ})
+    assert done.returncode == 2 and "证书或私钥无法使用" in done.stderr
+    assert "Traceback" not in done.stderr and "已启动" not in done.stdout
+
+
+def test_on_every_interface_the_lines_say_how_to_reach_it(tmp_path, processes):
+    hall = processes(tmp_path, "hall-server", "--port", "0")        # the default: 0.0.0.0
+    first = hall.line_with("已启动")
+    port = re.search(r"0\.0\.0\.0:(\d+)", first).group(1)
+    assert first == (f"大厅服务器已启动，监听 http://0.0.0.0:{port}（所有网卡：其他电脑用本机的局域网地址"
+                     f"连接，如 http://本机IP:{port}）")
+    assert hall.line_with("接口说明") == f"接口说明：http://127.0.0.1:{port}/openapi.json"
+    assert requests.get(f"http://127.0.0.1:{port}/openapi.json", timeout=10).status_code == 200
+    assert hall.stop(signal.SIGINT) == 0

@@ -750,5 +750,18 @@ def _on_store_failed(app: App, exc: BaseException) -> None:
 
 
 def run() -> None:
-    result = main(sys.argv[1:], exec_=True)
+    argv = sys.argv[1:]
+    try:
+        result = main(argv, exec_=True)
+    except Exception as exc:
+        if "--self-test" not in argv:
+            raise
+        # a self-test always ends in one line: whatever broke before it could run its steps
+        import traceback
+
+        traceback.print_exc()
+        reason = (f"程序安装不完整（缺少 {exc.name or '模块'}）" if isinstance(exc, ImportError)
+                  else f"程序启动出错（{type(exc).__name__}: {exc}）")
+        print(f"SELFTEST FAILED: {reason}", flush=True)
+        sys.exit(2)
     sys.exit(result if isinstance(result, int) else 0)

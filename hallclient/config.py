@@ -138,9 +138,9 @@ def _platform_url(value: Any) -> None:
     this machine (the simulator, training mode)."""
     if not value:
         return
-    from hallclient.platform.client import check_url
+    from hallclient.core.validators import platform_url
 
-    check_url(str(value))
+    platform_url(str(value))
     _url_parts(str(value), "https://地址，如 https://zwfw.example.gov.cn")
 
 

@@ -77,6 +77,7 @@ class CounterSelfTest:
         self.notice_bytes = 0
         self.confirming = False
         self.last_sync: dict[str, Any] = {}
+        self.record: dict[str, Any] = {}
 
     def fail(self, reason: str) -> None:
         self.finish(2, f"SELFTEST FAILED: {reason}")
@@ -176,30 +177,34 @@ class CounterSelfTest:
         self.notice_bytes = size
         self.stage = "上传到平台并等待确认"
         self.confirming = True
-        self.app.sync.sync_now()
+        self.app.sync.sync_now()            # its report asks the platform (sync_reported)
 
     # upload confirmed by the platform ------------------------------------------------------
     def sync_reported(self, status: dict[str, Any]) -> None:
+        """After every upload round, from the commit on: a broken upload path or a refusal
+        fails at once; else, once the notice is done, the platform's own record is read."""
         self.last_sync = status
-        if not self.confirming:
-            return
         message = str(status.get("message") or "")
+        if not self.case_no:
+            return
         if message.startswith("上传出错"):      # the upload path itself is broken
             self.fail(message)
-        elif status.get("attention"):
-            self.fail(f"平台拒收办件：{message or '需处理'}")
-        elif not status.get("pending"):
-            sim = self.app.platform_sim.sim.store
-            self.app.runner.run(lambda ctx: platform_record(ctx, sim, self.case_no),
-                                self.platform_answered,
-                                lambda exc: self.fail(f"读取平台记录失败：{exc}"))
+            return
+        sim, case_no = self.app.platform_sim.sim.store, self.case_no
+        self.app.runner.run(lambda ctx: platform_record(ctx, sim, case_no), self.platform_answered,
+                            lambda exc: self.fail(f"读取平台记录失败：{exc}"))
 
-    def platform_answered(self, record: dict[str, Any] | None) -> None:
-        if record is None or self.stage != "上传到平台并等待确认":
+    def platform_answered(self, record: dict[str, Any]) -> None:
+        upload = record["upload"] or {}
+        if upload.get("state") == "needs_attention":
+            self.fail(f"平台拒收办件：{upload.get('last_error') or '需处理'}")
+            return
+        if not record["uid"] or not self.confirming:
             return                          # not uploaded yet: the next status report asks again
         device = self.app.config["platform.device_id"]
         if record["device_id"] != device or record["applicant_name"] != APPLICANT[0]:
-            self.fail(f"平台记录与本机办件不符：{record}")
+            self.fail(f"平台记录与本机办件不符（平台记下的设备 {record['device_id']}、"
+                      f"申请人 {record['applicant_name']}）")
             return
         if not record["catalog_current"]:
             self.fail("事项目录没有从平台更新（本机目录版本与平台不一致）")
@@ -219,17 +224,17 @@ class CounterSelfTest:
                        f" 平台已确认 v{r['version']}, 事项目录 {r['catalog_items']} 项)")
 
 
-def platform_record(ctx: Any, sim_store: Any, case_no: str) -> dict[str, Any] | None:
-    """On the worker lane: the simulator's own record of the case, and whether this PC's
-    catalog is the one the platform serves (the refresh path ran)."""
-    from hallclient.store import catalog_repo
+def platform_record(ctx: Any, sim_store: Any, case_no: str) -> dict[str, Any]:
+    """On the worker lane: the simulator's own record of the case (``uid`` None while it has
+    none), this PC's upload state of it, and whether this PC's catalog is the one the
+    platform serves (the refresh path ran)."""
+    from hallclient.store import catalog_repo, outbox_repo
 
-    record = sim_store.case_by_number(case_no)
-    if record is None:
-        return None
+    record = sim_store.case_by_number(case_no) or {"uid": None}
     platform_etag = sim_store.catalog_etag()
     local_etag = catalog_repo.etag(ctx.db.conn)
-    return {**record, "catalog_current": bool(platform_etag) and local_etag == platform_etag,
+    return {**record, "upload": outbox_repo.case_upload(ctx.db.conn, case_no),
+            "catalog_current": bool(platform_etag) and local_etag == platform_etag,
             "catalog_items": catalog_repo.count(ctx.db.conn)}
 
 

@@ -11,9 +11,11 @@ normalised value or a Chinese message saying what is wrong.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import urlsplit
 
 # GB 11643: weights 2^(17-i) mod 11 for positions 1..17, check = "10X98765432"[sum % 11]
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -121,3 +123,21 @@ def mask_id(value: str) -> str:
 
 def mask_mobile(value: str) -> str:
     return value[:3] + "****" + value[-4:] if len(value) == 11 else "*" * len(value)
+
+
+def platform_url(base_url: str) -> str:
+    """The provincial platform's address without a trailing slash: https everywhere, plain
+    http only to this machine (the simulator, training mode); ValueError otherwise. The
+    platform client applies it when it starts and ``admin config`` before it saves."""
+    parts = urlsplit(base_url)
+    if parts.scheme == "https":
+        return base_url.rstrip("/")
+    if parts.scheme == "http":
+        host = parts.hostname or ""
+        try:
+            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if loopback:
+            return base_url.rstrip("/")
+    raise ValueError(f"平台地址必须使用 https（只有本机模拟器可以用 http）：{base_url}")

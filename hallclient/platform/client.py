@@ -11,7 +11,6 @@ Errors are typed so the sync engine can decide without parsing text:
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import logging
 import time
@@ -19,9 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
+
+from hallclient.core.validators import platform_url as check_url
 
 log = logging.getLogger(__name__)
 
@@ -67,22 +67,6 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     except (TypeError, ValueError):
         return None
     return max(0.0, when - (now if now is not None else time.time()))
-
-
-def check_url(base_url: str) -> str:
-    """https everywhere; plain http only to this machine (the simulator, training mode)."""
-    parts = urlsplit(base_url)
-    if parts.scheme == "https":
-        return base_url.rstrip("/")
-    if parts.scheme == "http":
-        host = parts.hostname or ""
-        try:
-            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-        if loopback:
-            return base_url.rstrip("/")
-    raise ValueError(f"平台地址必须使用 https（只有本机模拟器可以用 http）：{base_url}")
 
 
 @dataclass(frozen=True)

@@ -83,3 +83,11 @@ def overview(conn: sqlite3.Connection, limit: int = 500) -> list[dict[str, Any]]
         " LEFT JOIN evaluations e ON e.id = o.evaluation_id"
         " ORDER BY CASE o.state WHEN 'needs_attention' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END,"
         " o.id DESC LIMIT ?", (limit,)))
+
+
+def case_upload(conn: sqlite3.Connection, case_no: str) -> dict[str, Any] | None:
+    """The newest upload of a case: its state and the platform's last answer."""
+    rows = _dicts(conn.execute(
+        "SELECT o.state, o.last_error, o.version FROM outbox o JOIN cases c ON c.id = o.case_id"
+        " WHERE c.case_no = ? AND o.kind = 'case_upsert' ORDER BY o.id DESC LIMIT 1", (case_no,)))
+    return rows[0] if rows else None

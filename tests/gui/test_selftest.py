@@ -120,3 +120,14 @@ def test_a_given_data_dir_is_refused_with_the_way_to_keep_a_self_test_case(tmp_p
     assert result.returncode == 2
     assert "--training --self-test" in result.stderr
     assert not (tmp_path / "data").exists()
+
+
+def test_a_crash_before_the_steps_begin_still_ends_in_one_line(tmp_path):
+    plant = """
+    from hallclient import demo
+    def broken(*a, **k):
+        raise RuntimeError("端口被占用")
+    demo.start_platform = broken
+    """
+    line = failure(self_test(tmp_path, plant=plant))
+    assert line == "SELFTEST FAILED: 程序启动出错（RuntimeError: 端口被占用）"

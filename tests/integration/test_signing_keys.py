@@ -190,7 +190,7 @@ def test_rotation_with_the_old_key_is_accepted_by_the_county_and_logged(township
     changed, = county_log(county, "bundle_key_changed")
     assert (changed["via"], changed["device"], changed["old_fingerprint"],
             changed["new_fingerprint"]) == ("rotation", device, old_fp, new_fp)
-    assert "intact" in ok(cli(county, "verify-log"))
+    assert "操作日志完整" in ok(cli(county, "verify-log"))
 
     # a bundle still signed by the retired key: told to export it again
     stale = cli(county, "import-bundle", str(day1_old_key))

@@ -3,6 +3,7 @@ resolution, the glibc ceiling check, the desktop entry and the icons."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -142,3 +143,35 @@ def test_nsis_script_compiles_and_names_the_app_in_chinese(tmp_path):
     assert missing.returncode != 0                             # no staged program, no installer
     text = script.read_text(encoding="utf-8")
     assert '!define APPNAME "政务大厅窗口客户端"' in text and 'MUI_LANGUAGE "SimpChinese"' in text
+
+
+def readme_commands() -> set[str]:
+    """Repository files README tells people to run as commands: the first word (after sudo)
+    of each line of its shell blocks, and inline code that is a shell script's path."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = set()
+    for block in re.findall(r"^```(?:sh|bash|console)\n(.*?)^```", text, flags=re.M | re.S):
+        for line in block.splitlines():
+            words = line.split()
+            if words[:1] == ["sudo"]:
+                words = words[1:]
+            if words and "/" in words[0] and (ROOT / words[0]).is_file():
+                found.add(words[0])
+    for span in re.findall(r"`(?:sudo )?([\w./-]+\.sh)\b[^`]*`", text):
+        if (ROOT / span).is_file():
+            found.add(span)
+    return found
+
+
+def test_every_script_readme_says_to_run_is_executable_in_git():
+    if shutil.which("git") is None:
+        pytest.fail("git is needed")
+    scripts = readme_commands()
+    assert {"installer/linux/build-deb.sh", "installer/linux/smoke-deb.sh",
+            "installer/linux/ime-check.sh"} <= scripts, scripts
+    listed = subprocess.run(["git", "ls-files", "-s", "--", *sorted(scripts)], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout
+    modes = {line.split("\t")[1]: line.split()[0] for line in listed.splitlines()}
+    assert set(modes) == scripts, f"not in git: {scripts - set(modes)}"
+    not_executable = sorted(path for path, mode in modes.items() if mode != "100755")
+    assert not_executable == [], f"git update-index --chmod=+x {' '.join(not_executable)}"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sqlite3
+import stat
 import sys
 from pathlib import Path
 
@@ -49,7 +51,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     rep.add_argument("--out", help="输出文件（默认：数据目录 reports/ 下）")
     rep.add_argument("--from-bundles", action="store_true",
                      help="按导入的各窗口机日志包统计（县级汇总乡镇）")
-    cmds.add_parser("bundle-key", help="显示本机日志包签名公钥的指纹（县级登记时核对）")
+    key = cmds.add_parser("bundle-key", help="显示本机日志包签名公钥的指纹（县级登记时核对）；"
+                          "--rotate 更换签名密钥")
+    key.add_argument("--rotate", action="store_true",
+                     help="换一把新的签名密钥：旧密钥在时签一份更换声明，随之后的日志包交县级自动核验")
+    key.add_argument("--old-key-lost", action="store_true",
+                     help="与 --rotate 同用：旧密钥丢失或可能泄露（窗口机或备份丢失），不签更换声明，"
+                          "由县级按新指纹重新登记")
+    restored = key.add_mutually_exclusive_group()
+    restored.add_argument("--use-restored", action="store_true",
+                          help="备份恢复的私钥与系统密钥环里的不一致时：改用备份恢复的（县级登记的是它时）")
+    restored.add_argument("--keep-keyring", action="store_true",
+                          help="备份恢复的私钥与系统密钥环里的不一致时：保留密钥环里的，删除恢复的私钥文件")
     exp = cmds.add_parser("export-bundle", help="导出某天的签名日志包（乡镇窗口交县级）")
     exp.add_argument("--date", required=True, help="日期 YYYY-MM-DD")
     exp.add_argument("--out", help="输出文件（默认：数据目录 bundles/ 下）")
@@ -57,6 +70,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     imp.add_argument("files", nargs="+")
     imp.add_argument("--trust", action="store_true",
                      help="首次导入某设备时登记其公钥（先与该设备 bundle-key 的指纹核对）")
+    imp.add_argument("--re-register", metavar="DEVICE",
+                     help="重新登记该设备的签名公钥（它的旧密钥丢失时）；须同时用 --fingerprint")
+    imp.add_argument("--fingerprint",
+                     help="与 --re-register 同用：电话向该窗口机核对的 admin bundle-key 新指纹")
     hall = cmds.add_parser("import-hall", help="导入大厅业务与窗口配置（JSON）")
     hall.add_argument("file", nargs="?", help="JSON 文件；省略则导入示范大厅")
     conf = cmds.add_parser("config", help="查看或修改配置")
@@ -173,15 +190,37 @@ def _backup(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def print_backup(data_dir: Path, out: Path, label: str) -> int:
-    """Back ``data_dir`` up under ``out`` and print the summary (also ``hall-server backup``)."""
+    """Back ``data_dir`` up under ``out`` and print the summary (also ``hall-server backup``).
+    The log-bundle signing key goes with it (the county knows this counter by it); the
+    device secret and hall token do not."""
+    from hallclient.core.bundle import fingerprint, public_key_of
+    from hallclient.services.sync_service import read_secret, secret_file
     from hallclient.store.backup import backup
 
-    done = backup(data_dir, out.expanduser().resolve(), label)
-    print(json.dumps({
+    key = read_secret(data_dir, kind="signing")
+    key_file = secret_file(data_dir, "signing").name
+    done = backup(data_dir, out.expanduser().resolve(), label, secrets={key_file: key} if key else None)
+    keep_safe = "备份里有办件和申请人信息"
+    restore = "程序关闭后，把该目录的内容复制为数据目录；"
+    if key:
+        keep_safe += "，还有本机日志包签名私钥：拿到备份的人能冒充本机给日志包签名"
+        restore += "再运行 admin bundle-key（核对指纹；私钥移入系统密钥环，或设为仅本用户可读），"
+    keep_safe += "。请存放在加密的 U 盘或只有信息管理员能进的位置，用完锁好"
+    if key:
+        keep_safe += ("；备份丢失时，在本机运行 admin bundle-key --rotate --old-key-lost，"
+                      "并请县级按新指纹重新登记")
+    summary: dict[str, object] = {
         "backup": str(done.folder), "schema_version": done.schema_version,
         "event_log_entries": done.log_entries, "files": done.files, "bytes": done.bytes,
-        "restore": "程序关闭后，把该目录的内容复制为数据目录；再用 admin set-device / join-hall 录入密钥",
-    }, ensure_ascii=False, indent=2))
+        "signing_key": {"file": key_file, "fingerprint": fingerprint(public_key_of(key)),
+                        "owner_only": done.secrets_owner_only} if key else None,
+        "keep_safe": keep_safe,
+        "restore": restore + "用 admin set-device / join-hall 录入设备密钥和令牌",
+    }
+    if done.secrets_owner_only is False:
+        summary["warning"] = ("备份盘不支持文件权限（如 FAT/exFAT 格式的 U 盘）：私钥文件任何能读这个盘的人"
+                              "都能读，请改用加密的 U 盘，或 NTFS/ext4 格式的磁盘")
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 0
 
 
@@ -323,29 +362,118 @@ def _report(args: argparse.Namespace, data_dir: Path) -> int:
     return 0 if result["intact"] else 1
 
 
-def _signing_key(data_dir: Path) -> str:
-    """This counter's Ed25519 key for log bundles: made once, kept like the device secret."""
-    from hallclient.core.bundle import new_private_key
-    from hallclient.services.sync_service import read_secret, write_secret
+def _signing_key(data_dir: Path, create: bool = True, prefer: str = "") -> str:
+    """This counter's Ed25519 key for log bundles: made once, kept like the device secret.
 
-    key = read_secret(data_dir, kind="signing")
-    if not key:
-        key = new_private_key()
-        data_dir.mkdir(parents=True, exist_ok=True)
-        write_secret(data_dir, key, kind="signing")
+    A restore brings the key back as a file in the data dir (see store.backup). Where this
+    PC has a keyring the key moves into it; else the file is made owner-only again (a copy
+    off a FAT stick is readable by all). When the keyring already holds another key for this
+    data dir, nothing guesses which one the county registered: BundleError says how to choose
+    (``prefer`` = "restored" or "keyring")."""
+    from hallclient.core.bundle import BundleError, fingerprint, new_private_key, public_key_of
+    from hallclient.services.sync_service import secret_file, stored_secret, write_secret
+
+    in_ring, in_file = stored_secret(data_dir, kind="signing")
+    path = secret_file(data_dir, "signing")
+    for pem, where in ((in_file, str(path)), (in_ring, "系统密钥环")):
+        try:
+            public_key_of(pem) if pem else None
+        except (ValueError, TypeError, AssertionError) as exc:
+            raise BundleError(
+                f"{where}中的日志包签名私钥无法读取（已损坏，或不是本程序的密钥）：从备份恢复"
+                f" {path.name}，或用 admin bundle-key --rotate --old-key-lost 换新密钥并请县级重新登记"
+            ) from exc
+    if in_file and in_ring and in_ring != in_file:
+        if prefer == "keyring":
+            path.unlink()
+            return in_ring
+        if prefer != "restored":
+            raise BundleError(
+                f"数据目录里有从备份恢复的签名私钥（指纹 {fingerprint(public_key_of(in_file))}），"
+                f"系统密钥环里另有一把（指纹 {fingerprint(public_key_of(in_ring))}）。请向县级核对登记的"
+                "指纹：是前者，运行 admin bundle-key --use-restored；是后者，运行 admin bundle-key"
+                " --keep-keyring")
+    if in_file:
+        if in_ring is not None:
+            write_secret(data_dir, in_file, kind="signing")       # into the keyring, file removed
+        elif os.name != "nt" and stat.S_IMODE(path.stat().st_mode) & 0o077:
+            path.chmod(0o600)
+        return in_file
+    if in_ring or not create:
+        return in_ring or ""
+    key = new_private_key()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    write_secret(data_dir, key, kind="signing")
     return key
 
 
 def _bundle_key(args: argparse.Namespace, data_dir: Path) -> int:
-    from hallclient.core.bundle import fingerprint, public_key_of
+    from hallclient.core.bundle import BundleError, fingerprint, public_key_of
+    from hallclient.services.sync_service import secret_file, stored_secret
 
-    print(f"日志包签名公钥指纹：{fingerprint(public_key_of(_signing_key(data_dir)))}")
+    if args.old_key_lost and not args.rotate:
+        print("--old-key-lost 要与 --rotate 一起用", file=sys.stderr)
+        return 2
+    prefer = "restored" if args.use_restored else ("keyring" if args.keep_keyring else "")
+    try:
+        if args.rotate:
+            return _rotate_key(data_dir, prefer, args.old_key_lost)
+        key = _signing_key(data_dir, prefer=prefer)
+    except BundleError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print(f"日志包签名公钥指纹：{fingerprint(public_key_of(key))}")
+    in_ring, _ = stored_secret(data_dir, kind="signing")
+    where = "系统密钥环" if in_ring == key else f"{secret_file(data_dir, 'signing')}（仅本用户可读）"
+    print(f"私钥保存在{where}")
+    return 0
+
+
+def _rotate_key(data_dir: Path, prefer: str, old_key_lost: bool) -> int:
+    """A new signing key; the old one, when it is here and not given up as leaked, signs the
+    rotation statement. Statement and log entry commit before the new key is stored: a
+    crash between leaves the old key in use and a statement no bundle relies on."""
+    from datetime import datetime
+
+    from hallclient.core import bundle
+    from hallclient.services.sync_service import write_secret
+    from hallclient.store import bundle_repo, log_repo
+    from hallclient.store.db import open_database
+
+    old = "" if old_key_lost else _signing_key(data_dir, create=False, prefer=prefer)
+    new = bundle.new_private_key()
+    new_public = bundle.public_key_of(new)
+    at = datetime.now().astimezone().isoformat(timespec="seconds")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db = open_database(data_dir / DB_FILE)
+    try:
+        device = log_repo.device_id(db.conn)
+        statement = bundle.rotation_statement(old, new_public, device=device, at=at) if old else None
+        with db.write() as conn:
+            bundle_repo.record_rotation(conn, at, bundle.public_key_of(old) if old else None,
+                                        new_public, statement)
+    finally:
+        db.close()
+    write_secret(data_dir, new, kind="signing")
+    new_fp = bundle.fingerprint(new_public)
+    if statement is not None:
+        old_fp = bundle.fingerprint(statement["old_public_key"])
+        print(f"已更换日志包签名密钥（设备 {device}）\n旧指纹：{old_fp}\n新指纹：{new_fp}\n"
+              "旧密钥已签更换声明并记入本机操作日志；之后导出的每个日志包都附带它，"
+              "县级导入时自动核验并改登新公钥，无需重新登记。请尽快导出下一个日志包交县级。")
+    else:
+        print(f"已生成新的日志包签名密钥（设备 {device}）\n新指纹：{new_fp}\n"
+              f"{'旧密钥已声明丢失' if old_key_lost else '本机没有旧密钥'}，没有签更换声明：县级会拒收本机"
+              "之后的日志包，直到县级管理员电话核对上面的新指纹后运行\n"
+              f"  hallclient admin import-bundle 日志包文件 --re-register {device}"
+              f' --fingerprint "{new_fp}"')
     return 0
 
 
 def _export_bundle(args: argparse.Namespace, data_dir: Path) -> int:
     from datetime import date
 
+    from hallclient.core.bundle import BundleError
     from hallclient.store import bundle_repo
     from hallclient.store.db import open_database
 
@@ -355,9 +483,14 @@ def _export_bundle(args: argparse.Namespace, data_dir: Path) -> int:
         print("日期应写成 YYYY-MM-DD", file=sys.stderr)
         return 2
     config = Config(data_dir / CONFIG_FILE)
+    try:
+        key = _signing_key(data_dir)
+    except BundleError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     db = open_database(data_dir / DB_FILE)
     try:
-        doc = bundle_repo.export(db.conn, day, config["hall.name"], _signing_key(data_dir))
+        doc = bundle_repo.export(db.conn, day, config["hall.name"], key)
     finally:
         db.close()
     out = Path(args.out) if args.out else (
@@ -375,6 +508,10 @@ def _import_bundle(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.store import bundle_repo, log_repo
     from hallclient.store.db import open_database
 
+    if bool(args.re_register) != bool(args.fingerprint):
+        print("--re-register 与 --fingerprint 要一起用：写明设备和电话核对的新指纹", file=sys.stderr)
+        return 2
+    re_register = (args.re_register, args.fingerprint) if args.re_register else None
     db = open_database(data_dir / DB_FILE)
     worst = 0
     try:
@@ -383,7 +520,8 @@ def _import_bundle(args: argparse.Namespace, data_dir: Path) -> int:
             try:
                 doc = json.loads(Path(name).read_text(encoding="utf-8"))
                 with db.write() as conn:
-                    result = bundle_repo.import_bundle(conn, doc, at, trust_new=args.trust)
+                    result = bundle_repo.import_bundle(conn, doc, at, trust_new=args.trust,
+                                                       re_register=re_register)
                     log_repo.append(conn, at=at, action="bundle_imported",
                                     detail={k: result[k] for k in
                                             ("device", "day", "added", "already_had")})
@@ -393,6 +531,10 @@ def _import_bundle(args: argparse.Namespace, data_dir: Path) -> int:
                 worst = 1
                 continue
             note = "（已导入过，未重复计入）" if not result["added"] else ""
+            if change := result["key_change"]:
+                how = "县级重新登记" if change["via"] == "re_registration" else "该设备旧密钥签的更换声明"
+                print(f"设备 {change['device']} 的签名公钥已更换：{change['old_fingerprint']} →"
+                      f" {change['new_fingerprint']}（依据{how}），已记入操作日志")
             print(f"已导入 {name}：设备 {result['device']} {result['day']}，新增"
                   f" {result['added']} 条，已有 {result['already_had']} 条{note}")
     finally:

@@ -24,8 +24,6 @@ from hallclient.config import CONFIG_FILE, Config, default_data_dir
 
 log = logging.getLogger(__name__)
 
-SELFTEST_TIMEOUT_MS = 30_000
-DEMO_PASSWORD = "demo"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -237,9 +235,13 @@ class App:
 
 
 def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.self_test and args.data_dir is not None and not args.training:
+        parser.exit(2, "自检总在临时数据目录中进行，不能与 --data-dir 同用；要在某个数据目录留下自检办件，"
+                       "请用 --data-dir 目录 --training --self-test（写入该目录的 training/）\n")
     throwaway = (args.demo or getattr(args, "panel_demo", False)
-                 or (args.self_test and args.data_dir is None and not args.training))
+                 or (args.self_test and not args.training))
     if throwaway:
         data_dir = Path(tempfile.mkdtemp(prefix="hallclient-demo-"))
         if exec_:
@@ -267,31 +269,108 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
         config.set("kiosk.printer", "pdf")
         config.set("notice.printer", "pdf")
     if throwaway:
-        import json
-
-        from hallclient import resources
+        from hallclient import demo as demo_data
 
         config.set("kiosk.printer", "pdf")
         config.set("notice.printer", "pdf")
-        demo_hall = json.loads(resources.path("demo", "hall.json").read_text(encoding="utf-8"))
-        config.set("hall.name", demo_hall.get("hall", config["hall.name"]))
+        demo_data.configure(config)
+
+    if args.training and config["hall.region_code"] == "000000":
+        # training cases get a county-like number too
+        from hallclient import demo as demo_data
+
+        config.set("hall.region_code", demo_data.hall_spec().get("region_code", "000000"))
 
     if args.command == "panel":
         app = _start_panel(args, config, data_dir)
         if not exec_:
             return app
-        code = app.qapp.exec()
-        app.close()
-        return app.exit_code if app.exit_code is not None else code
+        return _run_until_closed(app, data_dir if throwaway else None)
     app = _start_gui(args, config, data_dir, demo=throwaway or args.training,
-                     with_platform=(args.demo or args.training) and args.command != "kiosk")
+                     with_platform=(args.demo or args.training or args.self_test) and args.command != "kiosk",
+                     throwaway=throwaway)
     if args.training and app.window is not None:
         app.window.show_training_banner()
     if not exec_:
         return app
-    code = app.qapp.exec()
-    app.close()
-    return app.exit_code if app.exit_code is not None else code
+    return _run_until_closed(app, data_dir if throwaway else None)
+
+
+STOPPED_BY = {"SIGINT": "已退出（Ctrl+C）", "SIGTERM": "已退出（收到终止信号）"}
+
+
+def _run_until_closed(app: Any, throwaway: Path | None) -> int:
+    """The event loop, until the last window closes, the self-test ends, or SIGINT / SIGTERM
+    arrive (Ctrl+C in a terminal, a logout, systemd): then everything is closed in order
+    (uploads stopped, servers stopped, the database closed) and a throw-away folder, with
+    the demo's device secret, is removed."""
+    stopped: list[str] = []
+    restore = _quit_on_signals(app.qapp, stopped.append)
+    try:
+        code = app.qapp.exec()
+    finally:
+        app.close()
+        restore()
+        if throwaway is not None:
+            _remove_folder(throwaway)
+    if stopped:
+        print(STOPPED_BY.get(stopped[0], "已退出"), file=sys.stderr, flush=True)
+        return 0
+    return app.exit_code if app.exit_code is not None else int(code)
+
+
+def _quit_on_signals(qapp: Any, on_signal: Any) -> Any:
+    """Leave Qt's event loop on SIGINT and SIGTERM. The C-level handler writes the signal's
+    number to a socket that Qt watches, so the loop wakes at once, even while it waits in C++
+    where Python's own handlers would not run. Returns what undoes it."""
+    import signal
+    import socket
+
+    from PySide6.QtCore import QSocketNotifier
+
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    wanted = [signal.SIGINT, signal.SIGTERM]
+    previous = {s: signal.signal(s, lambda *_: None) for s in wanted}
+    old_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, qapp)
+
+    def woken() -> None:
+        try:
+            numbers = reader.recv(64)
+        except OSError:
+            return
+        for number in numbers:
+            name = signal.Signals(number).name if number in set(wanted) else ""
+            if name:
+                log.info("%s received: closing", name)
+                on_signal(name)
+                qapp.quit()
+                return
+
+    notifier.activated.connect(woken)
+
+    def restore() -> None:
+        notifier.setEnabled(False)
+        signal.set_wakeup_fd(old_fd)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        reader.close()
+        writer.close()
+
+    return restore
+
+
+def _remove_folder(folder: Path) -> None:
+    """Remove a throw-away data folder; our log file in it is closed first (Windows cannot
+    delete an open file)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if str(getattr(handler, "baseFilename", "")).startswith(str(folder)):
+            root.removeHandler(handler)
+            handler.close()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def input_method_environment(environ: Mapping[str, str], plugins: Iterable[str]) -> dict[str, str]:
@@ -344,7 +423,7 @@ def qt_application() -> Any:
 
 
 def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: bool,
-               with_platform: bool = False) -> App:
+               with_platform: bool = False, throwaway: bool = False) -> App:
     from PySide6.QtCore import QTimer
 
     qapp = qt_application()
@@ -360,7 +439,9 @@ def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: b
     _stage("window being built")
     app = App(qapp=qapp, config=config, data_dir=data_dir, worker=worker, runner=runner, demo=demo)
     if with_platform:
-        _start_demo_platform(app)
+        from hallclient import demo as demo_data
+
+        app.platform_sim = demo_data.start_platform(data_dir, config, keep_secret_in_folder=throwaway)
 
     if args.command == "kiosk":
         _build_kiosk(app)
@@ -370,11 +451,23 @@ def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: b
         _build_counter(app, preferred_window=args.window)
         app.window.show()
         if demo and not args.self_test:
+            from hallclient import demo as demo_data
+
             _build_kiosk(app)
-            app.kiosk_window.move(app.window.x() + 60, app.window.y() + 60)
+            demo_data.place_beside(app.window, app.kiosk_window)
             app.kiosk_window.show()
+            placed: list[bool] = []         # once more when the counter page exists
+
+            def place_again(*_: Any) -> None:
+                if not placed:
+                    placed.append(True)
+                    demo_data.place_beside(app.window, app.kiosk_window)
+
+            app.session.signed_in.connect(place_again)
     if args.self_test:
-        _arm_self_test(app)
+        from hallclient import selftest
+
+        selftest.arm(app)
 
     # stage 2: after the first paint, things that may take a moment
     QTimer.singleShot(0, lambda: _after_first_paint(app))
@@ -414,7 +507,9 @@ def _start_panel(args: argparse.Namespace, config: Config, data_dir: Path) -> An
     qapp = qt_application()
     demo = None
     if args.panel_demo:
-        demo = _start_demo_hall(data_dir, config)
+        from hallclient import demo as demo_data
+
+        demo = demo_data.start_hall(data_dir, config)
         if demo is None:
             print("演示需要服务端组件：pip install 'hallclient[servers]'", file=sys.stderr)
             raise SystemExit(2)
@@ -443,20 +538,6 @@ def _start_panel(args: argparse.Namespace, config: Config, data_dir: Path) -> An
 
     QTimer.singleShot(0, load_speech)
     return app
-
-
-def _start_demo_hall(data_dir: Path, config: Config) -> Any:
-    try:
-        from hallclient.servers.hall_demo import DemoHall
-    except ImportError:
-        return None
-    import json
-
-    from hallclient import resources
-
-    spec = json.loads(resources.path("demo", "hall.json").read_text(encoding="utf-8"))
-    config.set("hall.name", spec.get("hall", config["hall.name"]))
-    return DemoHall(data_dir / "demo-hall", spec)
 
 
 def _build_counter(app: App, preferred_window: int | None) -> None:
@@ -536,33 +617,6 @@ def _engine_factory(app: App) -> Any:
     from hallclient.services.sync_service import make_engine
 
     return lambda: make_engine(app.data_dir, app.config)
-
-
-def _start_demo_platform(app: App) -> None:
-    """--demo: the bundled platform simulator on loopback, this counter registered with it."""
-    try:
-        from hallclient.servers.platform_sim import RunningServer, create_app
-    except ImportError:
-        log.info("servers extra not installed; the demo runs without a platform")
-        return
-    import secrets as _secrets
-
-    from hallclient.services.sync_service import write_secret
-
-    app.platform_sim = RunningServer(create_app(app.data_dir / "platform-sim"))
-    secret = _secrets.token_urlsafe(16)
-    app.platform_sim.sim.store.write("INSERT OR REPLACE INTO devices VALUES (?, ?)", ("DEMO-W01", secret))
-    write_secret(app.data_dir, secret)
-    app.config.set("platform.url", app.platform_sim.url)
-    app.config.set("platform.device_id", "DEMO-W01")
-    import hashlib
-
-    from hallclient import resources
-
-    catalog = resources.path("demo", "catalog.json").read_bytes()
-    etag = '"' + hashlib.sha256(catalog).hexdigest()[:32] + '"'
-    app.platform_sim.sim.store.write("INSERT OR REPLACE INTO catalog VALUES (1, ?, ?)",
-                                     (catalog.decode("utf-8"), etag))
 
 
 def _attach(service: Any, clerk: Any, window: int, _snapshot: Any = None) -> None:
@@ -733,41 +787,15 @@ def _prepare(ctx: Any, demo: bool) -> dict[str, Any]:
 
     _stage("database open")
     if demo:
-        _seed_demo(ctx)
+        from hallclient import demo as demo_data
+
+        demo_data.seed(ctx)
         _stage("demo data seeded")
     try:
         windows, problem = ctx.queue.windows(), ""
     except QueueError as exc:       # the hall server is out of reach and nothing is cached
         windows, problem = [], exc.message
     return {"windows": windows, "clerks": ctx.clerk_count(), "problem": problem}
-
-
-def _seed_demo(ctx: Any) -> None:
-    if ctx.clerk_count() > 0:
-        return                      # a training data dir from an earlier run
-    from hallclient import resources
-    from hallclient.core.accounts import Role
-    from hallclient.core.tickets import PriorityClass
-    from hallclient.services.context import load_hall_file
-
-    ctx.import_hall(load_hall_file(resources.path("demo", "hall.json")))
-    if ctx.clerk_count() == 0:
-        ctx.add_clerk("demo", "演示窗口员", Role.CLERK, DEMO_PASSWORD)
-        ctx.add_clerk("admin", "演示管理员", Role.SUPERVISOR, DEMO_PASSWORD)
-    plan = ["ZH", "ZH", "SC", "ZH", "RS", "BDC", "ZH", "ZX", "GA", "ZH", "SC", "RS"]
-    for i, code in enumerate(plan):
-        priority = PriorityClass.GREEN if i in (3, 9) else PriorityClass.NORMAL
-        ctx.queue.issue(code, priority, "demo")
-
-
-def _seed_demo_catalog(ctx: Any) -> None:
-    """The demo catalog (its pinyin keys need a large dictionary loaded): once the window
-    is up, so it does not hold the first paint back."""
-    from hallclient import resources
-    from hallclient.services.context import load_hall_file
-
-    if ctx.db.conn.execute("SELECT count(*) FROM catalog_items").fetchone()[0] == 0:
-        ctx.import_catalog(load_hall_file(resources.path("demo", "catalog.json")))
 
 
 def _on_ready(app: App, info: dict[str, Any]) -> None:
@@ -788,8 +816,10 @@ def _on_ready(app: App, info: dict[str, Any]) -> None:
             "尚无本地账户：请信息管理员运行 hallclient admin add-clerk 用户名 --name 姓名"))
     if app.demo:
         app.window.sign_in_page.username.setText("demo")
-        app.session.sign_in("demo", DEMO_PASSWORD, preferred or 1)
-        app.runner.run(_seed_demo_catalog)
+        from hallclient import demo as demo_data
+
+        app.session.sign_in("demo", demo_data.PASSWORD, preferred or 1)
+        app.runner.run(demo_data.seed_catalog)
 
 
 def _on_store_failed(app: App, exc: BaseException) -> None:
@@ -806,114 +836,6 @@ def _on_store_failed(app: App, exc: BaseException) -> None:
     box = QMessageBox(QMessageBox.Icon.Critical, parent.tr("无法打开数据"), message,
                       QMessageBox.StandardButton.Close, parent)
     box.open()
-
-
-def _arm_self_test(app: App) -> None:
-    from PySide6.QtCore import QEvent, QObject, QTimer
-
-    target = app.window or app.kiosk_window
-
-    def finish(code: int, text: str) -> None:
-        if app.exit_code is None:
-            print(text, flush=True)
-            app.exit_code = code
-            app.qapp.exit(code)
-
-    class FirstPaint(QObject):
-        def __init__(self) -> None:
-            super().__init__(target)
-            self.seen = False
-
-        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-            if event.type() == QEvent.Type.Paint and not self.seen:
-                self.seen = True
-                print("FIRST_PAINT", flush=True)
-            return False
-
-    probe = FirstPaint()
-    target.installEventFilter(probe)
-    watchdog = QTimer(target)
-    watchdog.setSingleShot(True)
-    watchdog.timeout.connect(lambda: finish(2, "SELFTEST FAILED: timeout"))
-    watchdog.start(SELFTEST_TIMEOUT_MS)
-
-    if app.session is None:
-        app.kiosk.services_loaded.connect(
-            lambda s: finish(0, "SELFTEST OK") if s else finish(2, "SELFTEST FAILED: no services"))
-        return
-    _self_test_counter(app, finish)
-
-
-SELFTEST_APPLICANT = ("自检", "11010519491231002X", "13800138000")   # GB 11643 sample number
-
-
-def _self_test_counter(app: App, finish: Any) -> None:
-    """Sign in, call a ticket, accept a case for it through the intake service and render the
-    acceptance notice to PDF: the database, the queue, the catalog, the templates and the
-    printing path of this installation, end to end. Qt's Chinese translations must load."""
-    from PySide6.QtCore import QCoreApplication, QTimer
-
-    from hallclient.core.cases import Applicant, Decision, MaterialStatus
-    from hallclient.store import catalog_repo
-
-    seen: dict[str, str] = {}
-
-    def called(ticket: Any) -> None:
-        seen["ticket"] = ticket.number
-        if app.intake is None:
-            _wire_counter_extras(app)
-        app.intake.draft_started.connect(started)
-        app.intake.case_committed.connect(committed)
-        app.intake.commit_failed.connect(lambda ps: finish(2, "SELFTEST FAILED: " + "；".join(ps)))
-        open_intake(app, ticket.number)
-        app.notice_printer.notice_printed.connect(printed)
-        app.notice_printer.print_failed.connect(lambda kind, m: finish(2, f"SELFTEST FAILED: {kind}: {m}"))
-        app.runner.run(lambda ctx: catalog_repo.search(ctx.db.conn, "", limit=1), chosen,
-                       lambda exc: finish(2, f"SELFTEST FAILED: {exc}"))
-
-    def chosen(items: list[Any]) -> None:
-        if not items:
-            finish(2, "SELFTEST FAILED: 事项目录为空")
-            return
-        app.intake.choose(items[0].impl_code, seen["ticket"])
-
-    def started(draft: Any) -> None:
-        name, id_number, mobile = SELFTEST_APPLICANT
-        draft.applicant = Applicant(kind="person", name=name, id_number=id_number, mobile=mobile)
-        for material in draft.materials:
-            app.intake.set_status(material.code, MaterialStatus.ORIGINAL_VERIFIED if material.required
-                                  else MaterialStatus.NOT_APPLICABLE)
-        window = app.intake_window
-        window.decision_buttons[Decision.ACCEPT].setChecked(True)
-        window.submit()                     # the window's own path: its form, then the service
-
-    def committed(done: Any, _case: Any) -> None:
-        seen["case"] = done.case_no
-
-    def printed(kind: str, pdf: str, _printer: str) -> None:
-        if kind == "accept":                # its size is read off the GUI thread
-            app.runner.run(lambda _ctx: Path(pdf).stat().st_size if Path(pdf).is_file() else 0,
-                           lambda size: judged(pdf, size), lambda exc: finish(2, f"SELFTEST FAILED: {exc}"))
-
-    def judged(pdf: str, size: int) -> None:
-        chinese = QCoreApplication.translate("QPlatformTheme", "Cancel") == "取消"
-        if not size:
-            finish(2, f"SELFTEST FAILED: 受理通知书未生成 {pdf}")
-        elif not chinese:
-            finish(2, "SELFTEST FAILED: Qt 中文翻译（qtbase_zh_CN.qm）未加载")
-        else:
-            finish(0, f"SELFTEST OK ({seen['ticket']}, 受理 {seen.get('case', '?')}, 通知书 {size} 字节)")
-
-    def signed_in(*_: Any) -> None:
-        app.queue.ticket_called.connect(lambda t: QTimer.singleShot(0, lambda: called(t)))
-        app.queue.call_next()
-
-    app.session.signed_in.connect(signed_in)
-    app.session.sign_in_failed.connect(lambda m: finish(2, f"SELFTEST FAILED: {m}"))
-    app.queue.action_failed.connect(lambda m: finish(2, f"SELFTEST FAILED: {m}"))
-    app.runner.task_finished.connect(
-        lambda *_: finish(2, f"SELFTEST FAILED: {app.startup_errors[0]}")
-        if app.startup_errors else None)
 
 
 def run() -> None:

@@ -6,6 +6,11 @@ A bundle is UTF-8 JSON: the entries with their hash chain, where the chain start
 over everything else (canonical JSON). ``check`` names the first thing wrong in words a
 supervisor can act on; the county also checks the signing key is the one registered for
 that counter and that the bundle continues what it already holds (store.bundle_repo).
+
+A counter that changes its key (签名密钥更换) signs a rotation statement with the old key:
+device, old and new public key, time. Every later bundle carries the counter's statements
+(``key_rotations``, covered by the bundle's own signature), so the county can walk from the
+key it registered to the key that signed, whichever bundles it missed in between.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from hallclient.core import eventlog
 
 FORMAT = "hallclient-log-bundle/1"
+ROTATION_FORMAT = "hallclient-key-rotation/1"
 ENTRY_FIELDS = ("seq", "at", "device", "window", "clerk", "action", "ticket", "detail",
                 "prev_hash", "hash")
 
@@ -36,11 +42,15 @@ def new_private_key() -> str:
                              serialization.NoEncryption()).decode("ascii")
 
 
-def public_key_of(private_pem: str) -> str:
+def _private(private_pem: str) -> Ed25519PrivateKey:
     key = serialization.load_pem_private_key(private_pem.encode("ascii"), password=None)
     assert isinstance(key, Ed25519PrivateKey)
-    raw = key.public_key().public_bytes(serialization.Encoding.Raw,
-                                        serialization.PublicFormat.Raw)
+    return key
+
+
+def public_key_of(private_pem: str) -> str:
+    raw = _private(private_pem).public_key().public_bytes(serialization.Encoding.Raw,
+                                                          serialization.PublicFormat.Raw)
     return base64.b64encode(raw).decode("ascii")
 
 
@@ -50,16 +60,34 @@ def fingerprint(public_key: str) -> str:
     return " ".join(digest[i:i + 4] for i in range(0, 32, 4))
 
 
+def same_fingerprint(typed: str, public_key: str) -> bool:
+    """Whether a fingerprint as an administrator typed it (spaces, case, full-width digits
+    from a Chinese input method) is the one of ``public_key``."""
+    wanted = "".join(ch for ch in typed.casefold() if not ch.isspace() and ch not in "-:")
+    wanted = wanted.translate({0xFF10 + i: ord("0") + i for i in range(10)})
+    wanted = wanted.translate({0xFF41 + i: ord("a") + i for i in range(6)})
+    return wanted == fingerprint(public_key).replace(" ", "")
+
+
 def _canonical(doc: dict[str, Any]) -> bytes:
     body = {k: v for k, v in doc.items() if k != "signature"}
     return json.dumps(body, ensure_ascii=False, sort_keys=True,
                       separators=(",", ":")).encode("utf-8")
 
 
+def _verify(public_key: Any, signature: Any, doc: dict[str, Any]) -> bool:
+    try:
+        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(str(public_key)))
+        key.verify(base64.b64decode(str(signature)), _canonical(doc))
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
 def make(entries: list[dict[str, Any]], *, device: str, day: str, hall: str,
-         prev_hash: str, private_pem: str) -> dict[str, Any]:
-    key = serialization.load_pem_private_key(private_pem.encode("ascii"), password=None)
-    assert isinstance(key, Ed25519PrivateKey)
+         prev_hash: str, private_pem: str,
+         rotations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    key = _private(private_pem)
     doc: dict[str, Any] = {
         "format": FORMAT, "device": device, "day": day, "hall": hall,
         "first_seq": entries[0]["seq"] if entries else None,
@@ -69,6 +97,8 @@ def make(entries: list[dict[str, Any]], *, device: str, day: str, hall: str,
         "entries": [{k: e.get(k) for k in ENTRY_FIELDS} for e in entries],
         "public_key": public_key_of(private_pem),
     }
+    if rotations:
+        doc["key_rotations"] = rotations
     doc["signature"] = base64.b64encode(key.sign(_canonical(doc))).decode("ascii")
     return doc
 
@@ -101,9 +131,52 @@ def check(doc: Any) -> list[dict[str, Any]]:
     if len(entries) != doc.get("count") or prev != doc.get("head_hash") or (
             entries and entries[-1]["seq"] != doc.get("last_seq")):
         raise BundleError("日志包被截短（条数或末条哈希与包头不符）")
-    try:
-        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(str(doc.get("public_key"))))
-        key.verify(base64.b64decode(str(doc.get("signature"))), _canonical(doc))
-    except (InvalidSignature, ValueError, TypeError) as exc:
-        raise BundleError("签名无效（日志包在导出后被改动）") from exc
+    if not _verify(doc.get("public_key"), doc.get("signature"), doc):
+        raise BundleError("签名无效（日志包在导出后被改动）")
     return entries
+
+
+def rotation_statement(old_private_pem: str, new_public_key: str, *, device: str,
+                       at: str) -> dict[str, Any]:
+    """签名密钥更换声明: the old key vouches for the new one."""
+    doc: dict[str, Any] = {
+        "format": ROTATION_FORMAT, "device": device, "at": at,
+        "old_public_key": public_key_of(old_private_pem), "new_public_key": new_public_key,
+    }
+    doc["signature"] = base64.b64encode(
+        _private(old_private_pem).sign(_canonical(doc))).decode("ascii")
+    return doc
+
+
+def rotation_path(statements: Any, device: str, registered: str,
+                  signer: str) -> list[dict[str, Any]]:
+    """The statements that lead, each signed by the key before it, from the key the county
+    registered for ``device`` to the key that signed a bundle (a counter may have rotated
+    more than once since the county last heard of it). BundleError when there is no such
+    path: the message says whether a statement was forged and what the county can do."""
+    usable = [s for s in statements if isinstance(s, dict)] if isinstance(statements, list) else []
+    reached: dict[str, list[dict[str, Any]]] = {registered: []}
+    frontier, forged = [registered], False
+    while frontier:
+        key = frontier.pop(0)
+        for s in usable:
+            if s.get("old_public_key") != key or s.get("new_public_key") in reached:
+                continue
+            if (s.get("format") != ROTATION_FORMAT or s.get("device") != device
+                    or not _verify(key, s.get("signature"), s)):
+                forged = True
+                continue
+            new = str(s["new_public_key"])
+            reached[new] = [*reached[key], s]
+            frontier.append(new)
+    if signer in reached:
+        return reached[signer]
+    what = (f"设备 {device} 的签名公钥与登记的不一致（登记指纹 {fingerprint(registered)}，"
+            f"日志包指纹 {fingerprint(signer)}）")
+    if forged:
+        raise BundleError(f"{what}：所附的密钥更换声明不是登记的公钥签的（伪造或被改动），"
+                          "未导入，登记的公钥不变")
+    raise BundleError(
+        f"{what}，且没有可用登记公钥核验的密钥更换声明。若该窗口机确实换了密钥（如旧密钥丢失），"
+        "请电话核对该窗口机 admin bundle-key 显示的指纹，再用 import-bundle 文件"
+        f" --re-register {device} --fingerprint \"指纹\" 重新登记；否则不要导入此日志包")

@@ -62,6 +62,26 @@ class SimStore:
         row = self.one(sql, params)
         return json.loads(row[0]) if row else None
 
+    def add_device(self, device_id: str, secret: str) -> None:
+        self.write("INSERT OR REPLACE INTO devices VALUES (?, ?)", (device_id, secret))
+
+    def set_catalog(self, body: str, etag: str) -> None:
+        self.write("INSERT OR REPLACE INTO catalog VALUES (1, ?, ?)", (body, etag))
+
+    def catalog_etag(self) -> str | None:
+        row = self.one("SELECT etag FROM catalog WHERE id = 1")
+        return str(row[0]) if row else None
+
+    def case_by_number(self, case_no: str) -> dict[str, Any] | None:
+        """The platform's own record of a case (what it confirmed), by 办件编号."""
+        row = self.one("SELECT uid, version, status, device_id, body FROM cases WHERE case_no = ?",
+                       (case_no,))
+        if row is None:
+            return None
+        body = json.loads(row[4])
+        return {"uid": row[0], "case_no": case_no, "version": row[1], "status": row[2],
+                "device_id": row[3], "applicant_name": body.get("applicant_name")}
+
     def close(self) -> None:
         with self.lock:
             self.conn.close()

@@ -8,6 +8,7 @@ at once on 立即同步 (``sync_now``). Results come back as signals on the GUI 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -41,10 +42,36 @@ _SYSTEM = object()
 
 def _secret_place(data_dir: Path, kind: str) -> tuple[str, Path]:
     """Keyring account and fallback file of a secret: "platform" (the provincial platform's
-    device secret) or "hall" (the hall server's device token)."""
+    device secret), "hall" (the hall server's device token) or "signing" (the log-bundle
+    signing key)."""
     if kind == "platform":
         return str(data_dir), data_dir / SECRET_FILE
     return f"{data_dir}#{kind}", data_dir / f"{kind}-device.secret"
+
+
+def secret_file(data_dir: Path, kind: str = "platform") -> Path:
+    """The owner-only file a secret lives in when there is no keyring (a backup carries the
+    signing key in a file of the same name, so a restored data dir finds it there)."""
+    return _secret_place(data_dir, kind)[1]
+
+
+def stored_secret(data_dir: Path, ring: Any = _SYSTEM,
+                  kind: str = "platform") -> tuple[str | None, str]:
+    """Both places a secret may be: (the keyring's value — None when this PC has no usable
+    keyring, "" when it holds none for this data dir —, the file's value or "")."""
+    account, path = _secret_place(data_dir, kind)
+    ring = _keyring() if ring is _SYSTEM else ring
+    in_ring: str | None = None
+    if ring is not None:
+        try:
+            in_ring = str(ring.get_password(KEYRING_SERVICE, account) or "")
+        except Exception as exc:
+            log.warning("keyring unavailable: %s", type(exc).__name__)
+    try:
+        in_file = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        in_file = ""
+    return in_ring, in_file
 
 
 def read_secret(data_dir: Path, ring: Any = _SYSTEM, kind: str = "platform") -> str:
@@ -78,9 +105,32 @@ def write_secret(data_dir: Path, secret: str, ring: Any = _SYSTEM, kind: str = "
         else:
             path.unlink(missing_ok=True)
             return "keyring"
-    path.write_text(secret, encoding="utf-8")
-    path.chmod(0o600)
+    _write_owner_only(path, secret)
     return str(path)
+
+
+def _write_owner_only(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` in a file only its owner can read from the first byte,
+    whole or not at all: a crash while a new signing key is written must not leave half a
+    key where the old one was."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if hasattr(os, "O_DIRECTORY"):       # the rename itself on disk, not in the page cache
+        dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
 
 
 def make_engine(data_dir: Path, config: Any) -> Any:
@@ -142,6 +192,11 @@ class SyncService(QObject):
                     engine = self.make_engine()
                     engine.on_sending = self.sending.emit
                 self._publish(self._cycle(engine))
+            except ImportError as exc:  # a broken installation: say so, not a class name
+                log.error("sync cannot start", exc_info=exc)
+                self._publish({**self.last_status, "connection": "error",
+                               "message": f"上传出错：程序安装不完整（缺少 {exc.name or '模块'}），"
+                                          "请联系信息管理员重新安装"})
             except Exception as exc:   # keep the thread alive: report and try again later
                 log.error("sync cycle failed", exc_info=exc)
                 self._publish({**self.last_status, "connection": "error",

@@ -2,9 +2,13 @@
 SQLite's backup API while the counter or hall server keeps running, the settings and the
 case files, checked before it is reported done.
 
-Secrets (device secret, hall token) are not copied: after a restore IT enters them again
+The device secret and the hall token are not copied: after a restore IT enters them again
 (``admin set-device`` / ``admin join-hall``), so a lost backup disk gives no one a device's
-identity.
+platform or hall identity. The log-bundle signing key is the exception the caller passes
+in (``secrets``): the county registered it, and a new one would make the county refuse
+the restored counter's bundles. It is written as an owner-only file under the name the data
+dir uses for it when there is no keyring, so copying the folder in as the data dir is the
+whole restore; the folder itself is made owner-only too (it holds personal data anyway).
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,18 +35,24 @@ class BackupResult:
     log_entries: int
     files: int
     bytes: int
+    secrets: tuple[str, ...] = ()
+    # whether the backup's file system kept the secrets owner-only (None: none carried, or
+    # Windows, where the target folder's access rights decide)
+    secrets_owner_only: bool | None = None
 
 
-def backup(data_dir: Path, target_root: Path, label: str, now: datetime | None = None) -> BackupResult:
-    """Copy ``data_dir`` into a new folder under ``target_root``; on any failure the partial
-    folder is removed and the data directory is untouched."""
+def backup(data_dir: Path, target_root: Path, label: str, now: datetime | None = None,
+           secrets: Mapping[str, str] | None = None) -> BackupResult:
+    """Copy ``data_dir`` into a new folder under ``target_root``, with ``secrets`` (file
+    name -> text) as owner-only files; on any failure the partial folder is removed and the
+    data directory is untouched."""
     source = data_dir / DB_FILE
     if not source.is_file():
         raise StoreError(f"没有可备份的数据库：{source}")
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
     folder = target_root / f"hallclient-{label}-{stamp}"
     try:
-        folder.mkdir(parents=True)
+        folder.mkdir(mode=0o700, parents=True)
     except FileExistsError as exc:
         raise StoreError(f"备份目录已存在：{folder}") from exc
     except OSError as exc:
@@ -53,11 +65,25 @@ def backup(data_dir: Path, target_root: Path, label: str, now: datetime | None =
                 shutil.copy2(item, folder / name)
             elif item.is_dir():
                 shutil.copytree(item, folder / name)
+        owner_only = _write_secrets(folder, secrets or {})
         sizes = _make_durable(folder)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    return BackupResult(folder, version, entries, len(sizes) - 1, sum(sizes))   # files besides the DB
+    return BackupResult(folder, version, entries, len(sizes) - 1, sum(sizes),   # files besides the DB
+                        tuple(secrets or ()), owner_only)
+
+
+def _write_secrets(folder: Path, secrets: Mapping[str, str]) -> bool | None:
+    """Each secret in a file that is owner-only from its creation; whether the file system
+    kept it so (a FAT/exFAT USB stick does not)."""
+    kept = True
+    for name, text in secrets.items():
+        fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        kept &= stat.S_IMODE((folder / name).stat().st_mode) & 0o077 == 0
+    return kept if secrets and os.name != "nt" else None
 
 
 def _copy_database(source: Path, target: Path) -> tuple[int, int]:

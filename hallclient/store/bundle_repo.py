@@ -1,9 +1,15 @@
 """Daily log bundles in and out of the store: a day's own entries for export; checked
 entries of other counters in (``pushed_log``, shared with the hall server's log push),
-once each, only from the key registered for that counter."""
+once each, only from the key registered for that counter.
+
+A change of a counter's key is a fact of both event logs: the counter logs its rotation
+(``bundle_key_rotated``, with the statement its old key signed, which every later bundle
+carries); the county logs each registered key it replaces (``bundle_key_changed``), whether
+a verified statement or its own administrator's re-registration did it."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import date, timedelta
 from typing import Any
@@ -32,25 +38,54 @@ def day_entries(conn: sqlite3.Connection, day: date) -> tuple[list[dict[str, Any
 def export(conn: sqlite3.Connection, day: date, hall: str, private_pem: str) -> dict[str, Any]:
     entries, prev = day_entries(conn, day)
     return bundle.make(entries, device=log_repo.device_id(conn), day=day.isoformat(), hall=hall,
-                       prev_hash=prev, private_pem=private_pem)
+                       prev_hash=prev, private_pem=private_pem, rotations=rotations(conn))
+
+
+def rotations(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """This counter's rotation statements, oldest first (from its own event log)."""
+    rows = conn.execute(
+        "SELECT json_extract(detail, '$.statement') FROM event_log"
+        " WHERE action = 'bundle_key_rotated' AND json_extract(detail, '$.statement') IS NOT NULL"
+        " ORDER BY seq")
+    return [json.loads(r[0]) for r in rows]
+
+
+def record_rotation(conn: sqlite3.Connection, at: str, old_public_key: str | None,
+                    new_public_key: str, statement: dict[str, Any] | None) -> None:
+    """Log this counter's change of key (inside the caller's transaction); ``statement`` is
+    None when the old key was lost and the county must re-register the new one."""
+    log_repo.append(conn, at=at, action="bundle_key_rotated", detail={
+        "old_fingerprint": bundle.fingerprint(old_public_key) if old_public_key else None,
+        "new_fingerprint": bundle.fingerprint(new_public_key), "new_public_key": new_public_key,
+        "statement": statement})
 
 
 def import_bundle(conn: sqlite3.Connection, doc: Any, received_at: str,
-                  trust_new: bool = False) -> dict[str, Any]:
+                  trust_new: bool = False,
+                  re_register: tuple[str, str] | None = None) -> dict[str, Any]:
     """Check and store a bundle in one transaction (the caller's). Returns counts; raises
-    BundleError with the reason when it must not be counted."""
+    BundleError with the reason when it must not be counted.
+
+    A bundle signed by another key than the registered one is taken when its rotation
+    statements lead there from the registered key, or when ``re_register`` (device, the
+    fingerprint the county's administrator checked by phone) names this device and key.
+    The chain must continue what the county holds either way; the change is logged."""
     entries = bundle.check(doc)
     device, key = str(doc["device"]), str(doc["public_key"])
     known = conn.execute("SELECT public_key FROM trusted_devices WHERE device = ?",
                          (device,)).fetchone()
+    change: dict[str, Any] | None = None
+    re_registering = bool(re_register and re_register[0] == device)
+    if re_register and re_registering:       # a mistyped fingerprint is never let through
+        _check_typed_fingerprint(device, re_register[1], key)
     if known is None:
-        if not trust_new:
+        if not (trust_new or re_registering):
             raise BundleError(
                 f"设备 {device} 尚未登记：核对公钥指纹 {bundle.fingerprint(key)} 与该窗口机"
                 " admin bundle-key 显示的一致后，用 --trust 导入")
         conn.execute("INSERT INTO trusted_devices VALUES (?, ?, ?)", (device, key, received_at))
     elif known[0] != key:
-        raise BundleError(f"设备 {device} 的签名公钥与登记的不一致（不是该窗口机导出的日志包）")
+        change = _key_change(conn, doc, device, str(known[0]), key, re_registering)
     first = doc.get("first_seq")
     if first and first > 1:
         before = conn.execute("SELECT hash FROM pushed_log WHERE device = ? AND seq = ?",
@@ -76,5 +111,39 @@ def import_bundle(conn: sqlite3.Connection, doc: Any, received_at: str,
                          (device, (nxt or 0) + 1)).fetchone()
     if after is not None and after[0] != doc["head_hash"]:
         raise BundleError(f"与已导入的第 {(nxt or 0) + 1} 条接不上（日志被删改）")
+    if change is not None:                     # the chain continues: now replace the key
+        conn.execute("UPDATE trusted_devices SET public_key = ?, added_at = ? WHERE device = ?",
+                     (key, received_at, device))
+        log_repo.append(conn, at=received_at, action="bundle_key_changed", detail=change)
     return {"device": device, "day": doc["day"], "added": added, "already_had": skipped,
-            "fingerprint": bundle.fingerprint(key)}
+            "fingerprint": bundle.fingerprint(key), "key_change": change}
+
+
+def _check_typed_fingerprint(device: str, typed: str, key: str) -> None:
+    if not bundle.same_fingerprint(typed, key):
+        raise BundleError(
+            f"设备 {device} 的日志包签名公钥指纹是 {bundle.fingerprint(key)}，与核对的 {typed.strip()}"
+            " 不一致，未重新登记：请再向该窗口机核对 admin bundle-key 显示的指纹")
+
+
+def _key_change(conn: sqlite3.Connection, doc: dict[str, Any], device: str, registered: str,
+                key: str, re_registering: bool) -> dict[str, Any]:
+    """What replaces ``registered`` by ``key`` (the detail of the log entry), or BundleError."""
+    change: dict[str, Any] = {
+        "device": device, "old_public_key": registered, "new_public_key": key,
+        "old_fingerprint": bundle.fingerprint(registered), "new_fingerprint": bundle.fingerprint(key)}
+    if re_registering:                         # the typed fingerprint was checked already
+        return {**change, "via": "re_registration"}
+    retired = conn.execute(
+        "SELECT at, json_extract(detail, '$.via') FROM event_log"
+        " WHERE action = 'bundle_key_changed' AND json_extract(detail, '$.device') = ?"
+        " AND json_extract(detail, '$.old_public_key') = ? ORDER BY seq DESC LIMIT 1",
+        (device, key)).fetchone()
+    if retired is not None:
+        when = str(retired[0])[:16].replace("T", " ")
+        lost = "；该密钥是县级重新登记时作废的，此包可能是冒充的" if retired[1] == "re_registration" else ""
+        raise BundleError(
+            f"此日志包是设备 {device} 已停用的旧密钥签的（{when} 已更换{lost}），未导入："
+            "请在该窗口机上重新导出这一天的日志包（会用新密钥签名）")
+    path = bundle.rotation_path(doc.get("key_rotations"), device, registered, key)
+    return {**change, "via": "rotation", "statements_at": [s.get("at") for s in path]}

@@ -92,3 +92,14 @@ def get(conn: sqlite3.Connection, impl_code: str) -> CatalogItem | None:
 
 def count(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM catalog_items WHERE active = 1").fetchone()[0])
+
+
+def etag(conn: sqlite3.Connection) -> str | None:
+    """The platform's ETag of the catalog this PC holds (None: never downloaded)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'catalog_etag'").fetchone()
+    return str(row[0]) if row else None
+
+
+def set_etag(conn: sqlite3.Connection, value: str) -> None:
+    conn.execute("INSERT INTO meta (key, value) VALUES ('catalog_etag', ?)"
+                 " ON CONFLICT(key) DO UPDATE SET value = excluded.value", (value,))

@@ -203,16 +203,14 @@ class OutboxEngine:
 
     def refresh_catalog(self) -> bool:
         """Download the catalog when it changed (ETag); True when the local copy was replaced."""
-        row = self.db.conn.execute("SELECT value FROM meta WHERE key = 'catalog_etag'").fetchone()
-        result = self.client.catalog(row[0] if row else None)
+        result = self.client.catalog(catalog_repo.etag(self.db.conn))
         if not result.changed:
             return False
         body = result.body or {}
         prepared = catalog_repo.prepare(body.get("items", []))     # outside the transaction
         with self.db.write() as conn:
             catalog_repo.import_prepared(conn, prepared, str(body.get("version", "")))
-            conn.execute("INSERT INTO meta (key, value) VALUES ('catalog_etag', ?)"
-                         " ON CONFLICT(key) DO UPDATE SET value = excluded.value", (result.etag or "",))
+            catalog_repo.set_etag(conn, result.etag or "")
         return True
 
     def pull_changes(self) -> int:

@@ -1,6 +1,7 @@
 """Online backup of a counter's data directory: consistent while a writer is mid-transaction,
 checked before it is reported, never leaves a half backup, and restores into a working
-data directory. Secrets stay behind."""
+data directory. The device secret and the hall token stay behind (the log-bundle signing
+key goes with it: test_signing_keys)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ import json
 import subprocess
 import sys
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
+import hallclient
 from hallclient.store import log_repo
 from hallclient.store.backup import backup
 from hallclient.store.db import DB_FILE, StoreCorruptError, StoreError, connect, open_database
+
+ROOT = str(Path(hallclient.__file__).resolve().parents[1])     # the code under test, in a subprocess
 
 
 def counter_dir(tmp_path, events=5):
@@ -82,7 +87,7 @@ def test_nothing_to_back_up_and_an_existing_folder_are_clear_messages(tmp_path):
 
 def test_admin_backup_restores_into_a_working_data_directory(tmp_path):
     data = counter_dir(tmp_path, events=3)
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": ROOT}
     run = [sys.executable, "-m", "hallclient"]
     made = subprocess.run([*run, "--data-dir", str(data), "admin", "backup", str(tmp_path / "usb")],
                           capture_output=True, text=True, timeout=60, env=env)
@@ -98,7 +103,7 @@ def test_admin_backup_restores_into_a_working_data_directory(tmp_path):
 
 
 def test_hall_server_backup_copies_its_own_database(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": ROOT}
     run = [sys.executable, "-m", "hallclient", "--data-dir", str(tmp_path / "data"), "hall-server"]
     subprocess.run([*run, "import-hall"], check=True, capture_output=True, timeout=60, env=env)
     made = subprocess.run([*run, "backup", str(tmp_path / "usb")], capture_output=True, text=True,

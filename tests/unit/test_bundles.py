@@ -136,7 +136,7 @@ def test_admin_exports_and_imports_bundles(tmp_path, capsys):
     db.close()
     capsys.readouterr()
     assert main(["--data-dir", str(town), "admin", "bundle-key"]) == 0
-    printed = capsys.readouterr().out.split("：")[1].strip()
+    printed = capsys.readouterr().out.splitlines()[0].split("：")[1].strip()
     out = tmp_path / "b.json"
     assert main(["--data-dir", str(town), "admin", "export-bundle", "--date", "2026-11-27",
                  "--out", str(out)]) == 0
@@ -146,3 +146,94 @@ def test_admin_exports_and_imports_bundles(tmp_path, capsys):
     assert "新增 1 条" in capsys.readouterr().out
     assert main(["--data-dir", str(county), "admin", "import-bundle", str(out)]) == 0
     assert "未重复计入" in capsys.readouterr().out
+
+
+def rotate(township, old_key, at="2026-11-28T08:00:00+08:00"):
+    """The counter changes its key: the old one signs the statement, the log records it."""
+    new_key = bundle.new_private_key()
+    statement = bundle.rotation_statement(old_key, bundle.public_key_of(new_key),
+                                          device=log_repo.device_id(township.conn), at=at)
+    with township.write() as conn:
+        bundle_repo.record_rotation(conn, at, bundle.public_key_of(old_key),
+                                    bundle.public_key_of(new_key), statement)
+    return new_key
+
+
+def registered_key(county):
+    return county.conn.execute("SELECT public_key FROM trusted_devices").fetchone()[0]
+
+
+def test_two_rotations_the_county_did_not_see_are_walked_in_one_import(township, county):
+    take(county, bundle_repo.export(township.conn, DAY1, "示范乡便民服务中心", KEY))
+    second = rotate(township, KEY)
+    third = rotate(township, second, at="2026-11-28T09:00:00+08:00")
+    doc = bundle_repo.export(township.conn, DAY2, "示范乡便民服务中心", third)
+    assert [s["at"][11:16] for s in doc["key_rotations"]] == ["08:00", "09:00"]
+    result = take(county, doc, trust=False)
+    assert result["added"] == 4 and result["key_change"]["via"] == "rotation"
+    assert result["key_change"]["statements_at"] == ["2026-11-28T08:00:00+08:00",
+                                                     "2026-11-28T09:00:00+08:00"]
+    assert registered_key(county) == bundle.public_key_of(third)
+    logged = county.conn.execute("SELECT detail FROM event_log WHERE action = 'bundle_key_changed'"
+                                 ).fetchone()[0]
+    assert json.loads(logged)["new_fingerprint"] == bundle.fingerprint(bundle.public_key_of(third))
+
+
+@pytest.mark.parametrize("tamper", [
+    lambda s, evil: s.update(new_public_key=bundle.public_key_of(evil)),   # new key swapped
+    lambda s, evil: s.update(device="another-counter"),                    # lent to another PC
+])
+def test_an_altered_statement_does_not_move_the_registered_key(township, county, tamper):
+    take(county, bundle_repo.export(township.conn, DAY1, "示范乡便民服务中心", KEY))
+    evil = bundle.new_private_key()
+    statement = bundle.rotation_statement(KEY, bundle.public_key_of(bundle.new_private_key()),
+                                          device=log_repo.device_id(township.conn), at="2026-11-28")
+    tamper(statement, evil)
+    entries, prev = bundle_repo.day_entries(township.conn, DAY2)
+    doc = bundle.make(entries, device=log_repo.device_id(township.conn), day=DAY2.isoformat(),
+                      hall="示范乡便民服务中心", prev_hash=prev, private_pem=evil,
+                      rotations=[statement])
+    with pytest.raises(BundleError, match="伪造"):
+        take(county, doc, trust=False)
+    assert registered_key(county) == bundle.public_key_of(KEY) and len(held(county)) == 5
+
+
+def test_a_rotated_key_must_still_continue_the_chain(township, county):
+    """A genuine rotation does not excuse a bundle that does not fit what the county holds:
+    refused, and the registered key stays as it was."""
+    take(county, bundle_repo.export(township.conn, DAY1, "示范乡便民服务中心", KEY))
+    new_key = rotate(township, KEY)
+    entries = log_repo.entries(township.conn)
+    entries[3]["clerk"] = "someone"                   # day 1 edited and the chain rebuilt
+    rechain(entries, eventlog.GENESIS)
+    township.conn.execute("DELETE FROM event_log")
+    for e in entries:
+        township.conn.execute("INSERT INTO event_log (seq, at, device, window, clerk, action,"
+                              " ticket, detail, prev_hash, hash) VALUES (:seq, :at, :device,"
+                              " :window, :clerk, :action, :ticket, :detail, :prev_hash, :hash)", e)
+    with pytest.raises(BundleError, match="与已导入的第 5 条接不上"):
+        take(county, bundle_repo.export(township.conn, DAY2, "示范乡便民服务中心", new_key),
+             trust=False)
+    assert registered_key(county) == bundle.public_key_of(KEY) and len(held(county)) == 5
+    assert county.conn.execute("SELECT count(*) FROM event_log").fetchone()[0] == 0
+
+
+def test_a_fingerprint_is_compared_as_people_type_it():
+    public = bundle.public_key_of(KEY)
+    shown = bundle.fingerprint(public)
+    full_width = shown.upper().translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789ABCDEF"})
+    for typed in (shown, shown.replace(" ", ""), shown.upper().replace(" ", "-"), full_width):
+        assert bundle.same_fingerprint(typed, public)
+    assert not bundle.same_fingerprint(shown[:-1] + ("0" if shown[-1] != "0" else "1"), public)
+    assert not bundle.same_fingerprint("", public)
+
+
+def test_re_registering_checks_the_typed_fingerprint_even_for_the_registered_key(township, county):
+    doc = bundle_repo.export(township.conn, DAY1, "示范乡便民服务中心", KEY)
+    take(county, doc)
+    device = doc["device"]
+    other = bundle.fingerprint(bundle.public_key_of(bundle.new_private_key()))
+    with pytest.raises(BundleError, match="不一致，未重新登记"), county.write() as conn:
+        bundle_repo.import_bundle(conn, bundle_repo.export(township.conn, DAY2, "示范乡", KEY),
+                                  "2026-11-28T10:00:00+08:00", re_register=(device, other))
+    assert len(held(county)) == 5

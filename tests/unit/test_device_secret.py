@@ -37,3 +37,15 @@ def test_without_a_keyring_an_owner_only_file(tmp_path):
     assert read_secret(tmp_path, None) == "s3cret"
     assert read_secret(tmp_path / "elsewhere", None) == ""
 
+
+
+def test_a_loose_file_is_replaced_whole_and_owner_only(tmp_path):
+    """A key file copied off a FAT stick (readable by all) is rewritten owner-only, and no
+    half-written temporary file is left beside it."""
+    path = tmp_path / "signing-device.secret"
+    path.write_text("old key")
+    path.chmod(0o644)
+    assert write_secret(tmp_path, "new key", None, kind="signing") == str(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert read_secret(tmp_path, None, kind="signing") == "new key"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["signing-device.secret"]

@@ -1,0 +1,92 @@
+"""The demo and the counter behave like programs: Ctrl+C and SIGTERM close them cleanly,
+the demo's throw-away folder (with its device secret) goes with it, and the demo's kiosk
+stands beside the counter."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QRect, QSize
+
+from hallclient.demo import side_by_side
+
+
+def start(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"),
+           "TMPDIR": str(tmp_path / "tmp")}
+    return subprocess.Popen([sys.executable, "-m", "hallclient", *args], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def wait_for_log(folder_glob: Path, pattern: str, text: str, process: subprocess.Popen[str],
+                 timeout_s: float = 60) -> Path:
+    """Until the program's log under the folder says ``text`` (it is fully up)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        for log in folder_glob.glob(pattern):
+            if text in log.read_text(encoding="utf-8", errors="replace"):
+                return log
+        time.sleep(0.1)
+    raise AssertionError(f"{text!r} never logged")
+
+
+@pytest.mark.parametrize("sig, said", [(signal.SIGINT, "已退出（Ctrl+C）"),
+                                        (signal.SIGTERM, "已退出（收到终止信号）")])
+def test_the_demo_closes_on_a_signal_and_removes_its_folder(tmp_path, sig, said):
+    process = start(tmp_path, "--demo")
+    try:
+        log = wait_for_log(tmp_path / "tmp", "hallclient-demo-*/logs/hallclient.log",
+                           "sign-in page ready", process)
+        folder = log.parents[1]
+        assert (folder / "device.secret").exists()      # the demo's, in the folder, not a keyring
+        time.sleep(1)                                   # uploads and the simulator are running
+        process.send_signal(sig)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err[-3000:]
+    assert said in err and "Traceback" not in err
+    assert not folder.exists()
+    assert list((tmp_path / "tmp").glob("hallclient-*")) == []
+
+
+def test_the_counter_closes_on_sigterm_with_its_data_intact(tmp_path):
+    data = tmp_path / "data"
+    assert subprocess.run([sys.executable, "-m", "hallclient", "--data-dir", str(data), "admin",
+                           "import-hall"], capture_output=True, timeout=60).returncode == 0
+    process = start(tmp_path, "--data-dir", str(data))
+    try:
+        wait_for_log(data, "logs/hallclient.log", "sign-in page ready", process)
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0 and "Traceback" not in err, err[-3000:]
+    verified = subprocess.run([sys.executable, "-m", "hallclient", "--data-dir", str(data), "admin",
+                               "verify-log"], capture_output=True, text=True, timeout=60)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert (data / "config.ini").exists()
+
+
+def test_the_kiosk_stands_beside_the_counter_on_a_wide_screen():
+    counter, kiosk = side_by_side(QRect(0, 0, 1920, 1040), QSize(918, 500), QSize(603, 300), 760, 768)
+    assert not counter.intersects(kiosk)
+    assert counter.left() == 0 and kiosk.right() == 1919
+    assert counter.width() >= 918 and kiosk.width() >= 603
+
+
+def test_on_a_narrow_screen_the_kiosk_never_covers_the_call_buttons():
+    """1366×768: both cannot fit; the kiosk takes the right edge (the counter's waiting list),
+    the counter keeps its full minimum width and its left part, where the buttons are."""
+    area = QRect(0, 0, 1366, 728)                      # a taskbar takes 40 px
+    counter, kiosk = side_by_side(area, QSize(918, 500), QSize(603, 300), 760, 768)
+    assert counter.width() == 918 and kiosk.width() == 603
+    assert kiosk.left() == 1366 - 603
+    assert counter.height() <= 728 and kiosk.height() <= 728

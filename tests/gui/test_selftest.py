@@ -1,0 +1,122 @@
+"""``hallclient --self-test`` passes on the whole program and fails, with one Chinese line,
+when any part of the core loop is broken.
+
+Each run is a real process. A fault is planted the way it happens in the field: a
+subpackage missing from the installed files, a component not installed, a platform that
+refuses the case or answers without recording it. Plants go in through a ``sitecustomize``
+module on PYTHONPATH, which Python runs at start-up before the program. The development
+install resolves missing modules from the checkout; the plant removes that resolver, so the
+copied package is all the process sees, as in an installed program.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import hallclient
+
+PACKAGE = Path(hallclient.__file__).resolve().parent
+ONLY_THE_COPY = """
+import sys
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f)]
+"""
+
+
+def self_test(tmp_path: Path, *args: str, plant: str = "", without: str = "",
+              timeout_s: int = 120) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"),
+           "TMPDIR": str(tmp_path / "tmp")}
+    if plant or without:
+        site = tmp_path / "site"
+        site.mkdir()
+        code = plant
+        if without:          # run a copy of the package with one part missing
+            shutil.copytree(PACKAGE, site / "hallclient",
+                            ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.rmtree(site / "hallclient" / without)
+            code = ONLY_THE_COPY + plant
+        (site / "sitecustomize.py").write_text(textwrap.dedent(code), encoding="utf-8")
+        env["PYTHONPATH"] = str(site)
+    return subprocess.run([sys.executable, "-m", "hallclient", "--self-test", *args],
+                          capture_output=True, text=True, timeout=timeout_s, env=env,
+                          cwd=tmp_path)
+
+
+def failure(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, result.stdout + result.stderr[-2000:]
+    lines = [line for line in result.stdout.splitlines() if line.startswith("SELFTEST")]
+    assert len(lines) == 1 and lines[0].startswith("SELFTEST FAILED: "), result.stdout
+    assert "Traceback" not in result.stdout
+    return lines[0]
+
+
+def test_the_case_is_uploaded_and_the_platform_confirms_it(tmp_path):
+    result = self_test(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+    assert "FIRST_PAINT" in result.stdout
+    # the demo hall has a real region code, so the case number does not start 000000
+    assert re.search(r"SELFTEST OK \(A003, 受理 330109\d{8}[0-9A-Z]{6}0001, 通知书 \d+ 字节, "
+                     r"平台已确认 v1, 事项目录 33 项\)", result.stdout), result.stdout
+    # throw-away: nothing of the run is left, in the temporary folder or the user's data
+    assert list((tmp_path / "tmp").glob("hallclient-*")) == []
+    assert not (tmp_path / "home" / ".local" / "share" / "hallclient").exists()
+
+
+def test_a_missing_subpackage_fails_the_self_test(tmp_path):
+    line = failure(self_test(tmp_path, without="sync"))
+    assert "程序安装不完整" in line and "hallclient.sync" in line
+
+
+def test_a_missing_platform_client_fails_the_self_test(tmp_path):
+    line = failure(self_test(tmp_path, without="platform"))
+    assert "hallclient.platform" in line
+
+
+def test_without_the_servers_component_the_self_test_says_what_is_missing(tmp_path):
+    line = failure(self_test(tmp_path, plant="import sys\nsys.modules['fastapi'] = None\n"))
+    assert "缺少服务端组件" in line
+
+
+def test_a_platform_that_refuses_the_case_fails_the_self_test(tmp_path):
+    plant = """
+    from hallclient.servers import platform_sim
+    platform_sim._store_case = lambda *a: (422, {"error": "rejected", "fields": [
+        {"field": "mobile", "reason": "手机号码不正确"}]})
+    """
+    line = failure(self_test(tmp_path, plant=plant))
+    assert "平台拒收办件" in line and "手机号码不正确" in line
+
+
+def test_a_platform_that_answers_but_never_records_the_case_fails_the_self_test(tmp_path):
+    """The local outbox row says 已上传; only the platform's own record counts."""
+    plant = """
+    from hallclient import selftest
+    from hallclient.servers import platform_sim
+    selftest.TIMEOUT_MS = 8000
+    platform_sim._store_case = lambda store, uid, body, device, faults: (
+        201, {"uid": uid, "version": body.version, "created": True})
+    """
+    line = failure(self_test(tmp_path, plant=plant))
+    assert "超时" in line and "上传到平台并等待确认" in line and "平台一直没有确认" in line
+
+
+def test_a_module_that_does_not_import_fails_the_self_test(tmp_path):
+    plant = """
+    import sys
+    sys.modules['hallclient.documents.report_tables'] = None
+    """
+    line = failure(self_test(tmp_path, plant=plant))
+    assert "程序模块无法载入" in line and "hallclient.documents.report_tables" in line
+
+
+def test_a_given_data_dir_is_refused_with_the_way_to_keep_a_self_test_case(tmp_path):
+    result = self_test(tmp_path, "--data-dir", str(tmp_path / "data"), timeout_s=60)
+    assert result.returncode == 2
+    assert "--training --self-test" in result.stderr
+    assert not (tmp_path / "data").exists()

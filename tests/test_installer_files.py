@@ -1,11 +1,14 @@
 """The installer's own pieces that run without a build root: pins, the Windows requirement
-resolution, the glibc ceiling check, the desktop entry and the icons."""
+resolution, the glibc ceiling check, the bundle's module and OpenSSL checks, the desktop entry,
+the icons and the scripts README tells people to run."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from importlib.metadata import requires
 from pathlib import Path
 
@@ -17,6 +20,9 @@ INSTALLER = ROOT / "installer"
 sys.path.insert(0, str(INSTALLER / "windows"))
 sys.path.insert(0, str(INSTALLER))
 
+sys.path.insert(0, str(INSTALLER / "linux"))
+
+import bundle_modules  # noqa: E402
 import render_icons  # noqa: E402
 import resolve_requirements  # noqa: E402
 
@@ -142,3 +148,75 @@ def test_nsis_script_compiles_and_names_the_app_in_chinese(tmp_path):
     assert missing.returncode != 0                             # no staged program, no installer
     text = script.read_text(encoding="utf-8")
     assert '!define APPNAME "政务大厅窗口客户端"' in text and 'MUI_LANGUAGE "SimpChinese"' in text
+
+
+def readme_commands() -> set[str]:
+    """Repository files README tells people to run as commands: the first word (after sudo)
+    of each line of its shell blocks, and inline code that is a shell script's path."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = set()
+    for block in re.findall(r"^```(?:sh|bash|console)\n(.*?)^```", text, flags=re.M | re.S):
+        for line in block.splitlines():
+            words = line.split()
+            if words[:1] == ["sudo"]:
+                words = words[1:]
+            if words and "/" in words[0] and (ROOT / words[0]).is_file():
+                found.add(words[0])
+    for span in re.findall(r"`(?:sudo )?([\w./-]+\.sh)\b[^`]*`", text):
+        if (ROOT / span).is_file():
+            found.add(span)
+    return found
+
+
+def test_every_script_readme_says_to_run_is_executable_in_git():
+    if shutil.which("git") is None:
+        pytest.fail("git is needed")
+    scripts = readme_commands()
+    assert {"installer/linux/build-deb.sh", "installer/linux/smoke-deb.sh",
+            "installer/linux/ime-check.sh"} <= scripts, scripts
+    listed = subprocess.run(["git", "ls-files", "-s", "--", *sorted(scripts)], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout
+    modes = {line.split("\t")[1]: line.split()[0] for line in listed.splitlines()}
+    assert set(modes) == scripts, f"not in git: {scripts - set(modes)}"
+    not_executable = sorted(path for path, mode in modes.items() if mode != "100755")
+    assert not_executable == [], f"git update-index --chmod=+x {' '.join(not_executable)}"
+
+
+def test_bundle_module_check_names_what_the_wheel_or_the_bundle_lacks(tmp_path):
+    tree = tmp_path / "src" / "hallclient"
+    for name in ("__init__.py", "app.py", "ui/__init__.py", "ui/main.py", "ui/__pycache__/stale.py"):
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        (tree / name).write_text("")
+    wheel = tmp_path / "hallclient-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        for name in ("__init__.py", "app.py", "ui/__init__.py"):
+            zf.writestr(f"hallclient/{name}", "")
+        zf.writestr("hallclient-1.0.dist-info/METADATA", "")
+    in_tree, in_wheel = bundle_modules.tree_modules(tree), bundle_modules.wheel_modules(wheel)
+    assert in_tree == {"hallclient", "hallclient.app", "hallclient.ui", "hallclient.ui.main"}
+    assert in_wheel == {"hallclient", "hallclient.app", "hallclient.ui"}
+    assert bundle_modules.missing(in_tree, in_wheel, {"hallclient", "hallclient.ui"}) == [
+        "not in the wheel: hallclient.ui.main", "not in the bundle: hallclient.app"]
+    assert bundle_modules.missing(in_tree, in_tree, in_tree) == []
+    real = bundle_modules.tree_modules(ROOT / "hallclient")
+    assert {"hallclient", "hallclient.app", "hallclient.resources"} <= real
+
+
+def test_openssl_version_is_what_the_ssl_module_reports(tmp_path):
+    """The smoke test asks the bundled libcrypto for its version: copied beside nothing else,
+    the library this Python's ssl module links says what ssl.OPENSSL_VERSION says."""
+    import _ssl
+    import ssl
+
+    linked = subprocess.run(["ldd", _ssl.__file__], capture_output=True, text=True, check=True).stdout
+    found = re.search(r"libcrypto\.so\.3 => (\S+)", linked)
+    if found is None:
+        pytest.fail(f"this Python's ssl module does not link libcrypto.so.3: {linked}")
+    shutil.copy(found.group(1), tmp_path / "libcrypto.so.3")
+    script = INSTALLER / "linux" / "openssl_version.py"
+    out = subprocess.run([sys.executable, str(script), str(tmp_path)],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ssl.OPENSSL_VERSION
+    empty = subprocess.run([sys.executable, str(script), str(tmp_path / "none")],
+                           capture_output=True, text=True)
+    assert empty.returncode == 1 and "no libcrypto.so.3" in empty.stderr

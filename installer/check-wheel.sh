@@ -9,7 +9,7 @@
 #   installer/check-wheel.sh            # CI runs it after the test suite
 #   KEEP=1 installer/check-wheel.sh     # keep the temporary folder to look at
 set -euo pipefail
-source "$(dirname "$0")/common.sh"        # REPO, step, die
+source "$(dirname "$0")/common.sh"        # REPO, step, die, copy_checkout
 
 TMP="$(mktemp -d -t hallclient-wheel-XXXXXX)"
 SIM_PID=""
@@ -24,10 +24,7 @@ started=$(date +%s)
 
 step "wheel from the checkout's files"
 mkdir -p "$TMP/src" "$TMP/dist"
-# what the checkout holds now: tracked and new files, not those deleted from the work tree
-(cd "$REPO" && git ls-files -co --exclude-standard -z \
-    | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
-    | tar --null -T - -cf - | tar -xf - -C "$TMP/src")
+copy_checkout "$TMP/src"
 python3 -m pip wheel --quiet --no-deps --wheel-dir "$TMP/dist" "$TMP/src" > "$TMP/wheel.log" 2>&1 \
     || { cat "$TMP/wheel.log"; fail "the wheel did not build"; }
 WHEEL="$(ls "$TMP"/dist/hallclient-*.whl)"

@@ -7,3 +7,10 @@ APP_VERSION="$(sed -n 's/^__version__ = "\(.*\)"/\1/p' "$REPO/hallclient/__init_
 
 step() { printf '\n== %s (%s)\n' "$*" "$(date +%T)"; }
 die() { echo "error: $*" >&2; exit 1; }
+# copy_checkout DEST: what the checkout holds now (tracked and new files, not those deleted
+# from the work tree, nothing git ignores) into DEST
+copy_checkout() {
+    (cd "$REPO" && git ls-files -co --exclude-standard -z \
+        | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
+        | tar --null -T - -cf -) | tar -xf - -C "$1"
+}

@@ -49,7 +49,7 @@ if [ "$PACKAGE_ONLY" = 0 ]; then
 
     step "source into the build root"
     rm -rf "$ROOT/src" && mkdir -p "$ROOT/src"
-    (cd "$REPO" && git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -xf - -C "$ROOT/src")
+    copy_checkout "$ROOT/src"
     VERSION="${VERSION:-$APP_VERSION}"
     if [ "$VERSION" != "$APP_VERSION" ]; then   # in the build root's copy only, never the tree
         sed -i "s/^version = \".*\"/version = \"$VERSION\"/" "$ROOT/src/pyproject.toml"

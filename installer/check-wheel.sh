@@ -84,8 +84,8 @@ for _ in range(300):
 else:
     sys.exit(1)
 EOF
-"$HC" --data-dir "$DATA" admin config --set "platform.url=http://127.0.0.1:$PORT" > /dev/null
 echo check-secret | "$HC" --data-dir "$DATA" admin set-device CHECK-W01 --secret-stdin
+"$HC" --data-dir "$DATA" admin config --set "platform.url=http://127.0.0.1:$PORT" > /dev/null
 # a case accepted at this counter while the platform was not configured: with a scanned
 # material, so the resumable attachment upload runs too (the installed package's own desk)
 "$PY" - "$DATA" <<'EOF' || fail "could not accept a case in the installed program"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -156,6 +157,23 @@ def migrate(conn: sqlite3.Connection, target: int = LATEST) -> int:
     return before
 
 
+def _ensure_wal(conn: sqlite3.Connection) -> str:
+    """Switch a new file to WAL (the mode stays in the file). Two first opens at once (the
+    worker and the upload thread at first start) race for the switch, and SQLite answers
+    "database is locked" to the loser at once, without waiting for the busy timeout: so the
+    loser looks again, as a busy handler would, until the file is in WAL or time is up."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+                return "wal"
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
 def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
 
@@ -182,8 +200,8 @@ def open_database(
                 raise StoreCorruptError(
                     f"数据库文件 {path} 已损坏（{result}）。请联系信息管理员从备份恢复；原文件未被改动。"
                 )
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
+        mode = _ensure_wal(conn)
+        if mode != "wal":
             log.warning("journal_mode is %s, not WAL", mode)
         migrate(conn, target)
         if target >= 1:

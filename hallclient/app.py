@@ -151,6 +151,12 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
     if args.self_test and args.data_dir is not None and not args.training:
         parser.exit(2, "自检总在临时数据目录中进行，不能与 --data-dir 同用；要在某个数据目录留下自检办件，"
                        "请用 --data-dir 目录 --training --self-test（写入该目录的 training/）\n")
+    gui = args.command in (None, "counter", "kiosk", "panel")
+    if gui and not _display_available():
+        if not args.self_test:
+            parser.exit(2, "没有图形桌面（未设置 DISPLAY 或 WAYLAND_DISPLAY）：请在桌面会话中启动"
+                           " hallclient；远程检查这台电脑的安装请运行 hallclient --self-test\n")
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"     # a self-test needs no screen
     throwaway = (args.demo or getattr(args, "panel_demo", False)
                  or (args.self_test and not args.training))
     if throwaway:
@@ -159,8 +165,10 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
             atexit.register(shutil.rmtree, data_dir, True)
     else:
         data_dir = (args.data_dir or default_data_dir()).expanduser().resolve()
+        _keep_private(data_dir)
         if args.training:
             data_dir = data_dir / "training"     # never the counter's real data
+            _keep_private(data_dir)
     if args.command == "admin":
         from hallclient import admin
         return admin.run(args, data_dir)
@@ -169,7 +177,8 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
     if args.command == "hall-server":
         return run_hall_server(args, data_dir / "hall-server")
 
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _keep_private(data_dir)
     from hallclient.logs import setup_logging
     setup_logging(data_dir)
     config = Config(data_dir / CONFIG_FILE)
@@ -196,7 +205,7 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
         app = _start_panel(args, config, data_dir)
         if not exec_:
             return app
-        return _run_until_closed(app, data_dir if throwaway else None)
+        return _run_until_closed(app, data_dir if throwaway else None, args.self_test)
     app = _start_gui(args, config, data_dir, demo=throwaway or args.training,
                      with_platform=(args.demo or args.training or args.self_test) and args.command != "kiosk",
                      throwaway=throwaway)
@@ -204,13 +213,34 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
         app.window.show_training_banner()
     if not exec_:
         return app
-    return _run_until_closed(app, data_dir if throwaway else None)
+    return _run_until_closed(app, data_dir if throwaway else None, args.self_test)
+
+
+def _display_available() -> bool:
+    """Qt on Linux aborts the process (with a misleading hint about xcb libraries) when it
+    has no display and no platform was chosen; elsewhere there is always one."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _keep_private(folder: Path) -> None:
+    """A data directory holds applicants' names, ID numbers and files: only its owner may
+    enter it (POSIX; on Windows the profile's AppData already is the user's own)."""
+    if os.name == "nt" or not folder.is_dir():
+        return
+    try:
+        if folder.stat().st_uid == os.getuid() and folder.stat().st_mode & 0o077:
+            folder.chmod(0o700)
+            log.info("data directory %s made owner-only", folder)
+    except OSError as exc:
+        log.warning("could not make %s owner-only: %s", folder, exc)
 
 
 STOPPED_BY = {"SIGINT": "已退出（Ctrl+C）", "SIGTERM": "已退出（收到终止信号）"}
 
 
-def _run_until_closed(app: Any, throwaway: Path | None) -> int:
+def _run_until_closed(app: Any, throwaway: Path | None, self_test: bool = False) -> int:
     """The event loop, until the last window closes, the self-test ends, or SIGINT / SIGTERM
     arrive (Ctrl+C in a terminal, a logout, systemd): then everything is closed in order
     (uploads stopped, servers stopped, the database closed) and a throw-away folder, with
@@ -225,9 +255,27 @@ def _run_until_closed(app: Any, throwaway: Path | None) -> int:
         if throwaway is not None:
             _remove_folder(throwaway)
     if stopped:
-        print(STOPPED_BY.get(stopped[0], "已退出"), file=sys.stderr, flush=True)
-        return 0
+        return _stopped(stopped[0], self_test)
     return app.exit_code if app.exit_code is not None else int(code)
+
+
+def _stopped(name: str, self_test: bool) -> int:
+    """A signal ended the program: a self-test that did not finish has failed."""
+    if self_test:
+        print(f"SELFTEST FAILED: 自检被中断（收到 {name}）", flush=True)
+        return 2
+    print(STOPPED_BY.get(name, "已退出"), file=sys.stderr, flush=True)
+    return 0
+
+
+class StartUpInterruptedError(Exception):
+    """SIGINT or SIGTERM before the event loop runs (start-up)."""
+
+
+def _interrupt_start_up(number: int, _frame: Any) -> None:
+    import signal
+
+    raise StartUpInterruptedError(signal.Signals(number).name)
 
 
 def _quit_on_signals(qapp: Any, on_signal: Any) -> Any:
@@ -750,9 +798,22 @@ def _on_store_failed(app: App, exc: BaseException) -> None:
 
 
 def run() -> None:
+    import signal
+
     argv = sys.argv[1:]
+    for number in (signal.SIGINT, signal.SIGTERM):   # start-up; the event loop has its own
+        signal.signal(number, _interrupt_start_up)
     try:
         result = main(argv, exec_=True)
+    except StartUpInterruptedError as exc:          # the throw-away folder goes with atexit
+        name = str(exc)
+        if "--self-test" in argv:
+            sys.exit(_stopped(name, True))
+        print(f"{STOPPED_BY.get(name, '已退出')}：未完成", file=sys.stderr, flush=True)
+        sys.exit(130 if name == "SIGINT" else 143)
+    except BrokenPipeError:             # ``hallclient admin status | head``: the reader left
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
     except Exception as exc:
         if "--self-test" not in argv:
             raise

@@ -4,15 +4,20 @@ In a throw-away data directory (or the training data with ``--training``) the re
 window signs a demo clerk in, calls a ticket, accepts a case through the intake window's own
 submit path, renders the acceptance notice to PDF, lets the outbox upload the case to a
 platform simulator started on loopback, and then reads the simulator's own record of the
-case (not the local row) and checks that the catalog refresh ran against it. Last, every
-module of the installed package must import. Any step that fails or stalls ends the run with
-exit code 2 and one line ``SELFTEST FAILED: <原因>``; success prints ``SELFTEST OK (...)``.
+case (not the local row), with the material photographed on the document camera, and
+checks that the catalog refresh ran against it; then the ticket is finished (办结). First of
+all, the installed files are checked against the wheel's RECORD (every file there, none
+changed); last, every module of the package must import. Any step that fails or stalls
+ends the run with exit code 2 and one line ``SELFTEST FAILED: <原因>``; success prints
+``SELFTEST OK (...)``. Nothing else goes to standard output.
 
 The kiosk's self-test only proves that its window starts and loads the services.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import importlib
 import logging
 import pkgutil
@@ -50,10 +55,11 @@ def arm(app: Any) -> None:
         def eventFilter(self, watched: QObject, event: QEvent) -> bool:
             if event.type() == QEvent.Type.Paint and not self.seen:
                 self.seen = True
-                print("FIRST_PAINT", flush=True)
+                log.info("self-test: first paint")
             return False
 
-    target.installEventFilter(FirstPaint())
+    painted = FirstPaint()
+    target.installEventFilter(painted)
     if app.session is None:
         watchdog = QTimer(target)
         watchdog.setSingleShot(True)
@@ -62,16 +68,19 @@ def arm(app: Any) -> None:
         app.kiosk.services_loaded.connect(
             lambda s: finish(0, "SELFTEST OK") if s else finish(2, "SELFTEST FAILED: 取号机没有业务"))
         return
-    CounterSelfTest(app, finish).start()
+    CounterSelfTest(app, finish, painted).start()
 
 
 class CounterSelfTest:
     """The counter's run, one stage after another; ``stage`` names where a stall happened."""
 
-    def __init__(self, app: Any, finish: Finish) -> None:
+    def __init__(self, app: Any, finish: Finish, painted: Any) -> None:
         self.app = app
         self.finish = finish
+        self.painted = painted
         self.stage = "打开数据库并签到"
+        self.files_checked = 0
+        self.photo_code = ""
         self.ticket = ""
         self.case_no = ""
         self.notice_bytes = 0
@@ -93,6 +102,8 @@ class CounterSelfTest:
         if app.platform_sim is None:          # the servers extra is not in this installation
             QTimer.singleShot(0, lambda: self.fail(SERVERS_MISSING))
             return
+        app.runner.run(lambda _ctx: installation_problems(), self.files_judged,
+                       lambda exc: self.fail(f"检查安装文件出错：{exc}"))
         app.session.signed_in.connect(self.signed_in)
         app.session.sign_in_failed.connect(lambda m: self.fail(f"签到失败：{m}"))
         app.queue.action_failed.connect(lambda m: self.fail(f"叫号失败：{m}"))
@@ -108,30 +119,80 @@ class CounterSelfTest:
             reason += "；平台一直没有确认这件办件"
         self.fail(reason)
 
+    def files_judged(self, result: tuple[list[str], int]) -> None:
+        problems, checked = result
+        if problems:
+            more = f"，等 {len(problems)} 个" if len(problems) > 3 else ""
+            self.fail("安装文件缺失或被改动（请重新安装）：" + "，".join(problems[:3]) + more)
+        self.files_checked = checked
+
     # sign in, call, accept --------------------------------------------------------------
-    def signed_in(self, *_: Any) -> None:
+    def signed_in(self, _clerk: Any, _window: int, snapshot: Any = None) -> None:
         from PySide6.QtCore import QTimer
 
+        queue = self.app.queue
+        queue.ticket_called.connect(lambda t: QTimer.singleShot(0, lambda: self.called(t)))
+        queue.ticket_started.connect(lambda t: QTimer.singleShot(0, lambda: self.started(t)))
+        queue.ticket_finished.connect(lambda t: QTimer.singleShot(0, lambda: self.finished(t)))
+        left = snapshot.current if snapshot is not None else None
+        if left is not None:                # an earlier training self-test stopped half-way
+            self.stage = f"办结上次留下的 {left.number}"
+            self.leftover = left.number
+            self.serve_or_finish(left)
+        else:
+            self.call()
+
+    leftover = ""
+
+    def call(self) -> None:
         self.stage = "叫号"
-        self.app.queue.ticket_called.connect(lambda t: QTimer.singleShot(0, lambda: self.called(t)))
         self.app.queue.call_next()
 
+    def serve_or_finish(self, ticket: Any) -> None:
+        state = getattr(ticket.state, "value", ticket.state)
+        if state == "called":
+            self.app.queue.start()
+        elif state == "serving":
+            self.app.queue.finish()
+        else:
+            self.fail(f"窗口上还有号 {ticket.number}（{getattr(ticket.state, 'label', state)}），"
+                      "请在培训模式中先处理完")
+
+    def started(self, ticket: Any) -> None:
+        if ticket.number == self.leftover:
+            self.app.queue.finish()
+        elif ticket.number == self.ticket:
+            self.accept()
+
+    def finished(self, ticket: Any) -> None:
+        if ticket.number == self.leftover:
+            self.leftover = ""
+            self.call()
+        elif ticket.number == self.ticket and self.stage == "办结":
+            self.check_modules()
+
     def called(self, ticket: Any) -> None:
+        if self.ticket:
+            return
+        self.ticket = ticket.number
+        self.stage = "开始办理"
+        self.app.queue.start()              # 开始办理, as a clerk does before 受理
+
+    def accept(self) -> None:
         from hallclient.app import _wire_counter_extras, open_intake
         from hallclient.store import catalog_repo
 
-        if self.ticket:
-            return
         app = self.app
-        self.ticket = ticket.number
         self.stage = "受理办件"
         if app.intake is None:
             _wire_counter_extras(app)
         app.intake.draft_started.connect(self.fill_in)
+        app.intake.material_changed.connect(self.material_changed)
+        app.intake.material_failed.connect(lambda code, m: self.fail(f"材料拍照保存失败：{m}"))
         app.intake.case_committed.connect(self.committed)
         app.intake.commit_failed.connect(lambda ps: self.fail("受理未保存：" + "；".join(ps)))
         app.sync.status_changed.connect(self.sync_reported)
-        open_intake(app, ticket.number)
+        open_intake(app, self.ticket)
         app.notice_printer.notice_printed.connect(self.printed)
         app.notice_printer.print_failed.connect(lambda kind, m: self.fail(f"通知书（{kind}）未生成：{m}"))
         app.runner.run(lambda ctx: catalog_repo.search(ctx.db.conn, "", limit=1), self.chosen,
@@ -144,13 +205,33 @@ class CounterSelfTest:
         self.app.intake.choose(items[0].impl_code, self.ticket)
 
     def fill_in(self, draft: Any) -> None:
-        from hallclient.core.cases import Applicant, Decision, MaterialStatus
+        """The applicant typed in; the first required material photographed on the document
+        camera (a page drawn here), so its file is stored and uploaded like a scan."""
+        from hallclient.core.cases import Applicant
 
         name, id_number, mobile = APPLICANT
         draft.applicant = Applicant(kind="person", name=name, id_number=id_number, mobile=mobile)
-        for material in draft.materials:
-            self.app.intake.set_status(material.code, MaterialStatus.ORIGINAL_VERIFIED
-                                       if material.required else MaterialStatus.NOT_APPLICABLE)
+        self.draft = draft
+        first = next((m for m in draft.materials if m.required), None)
+        if first is None:
+            self.submit()
+            return
+        self.photo_code = first.code
+        self.stage = "材料拍照"
+        self.app.intake.add_camera_image(first.code, test_page())
+
+    def material_changed(self, code: str) -> None:
+        if code == self.photo_code and self.stage == "材料拍照":
+            self.submit()
+
+    def submit(self) -> None:
+        from hallclient.core.cases import Decision, MaterialStatus
+
+        self.stage = "受理办件"
+        for material in self.draft.materials:
+            if material.code != self.photo_code:
+                self.app.intake.set_status(material.code, MaterialStatus.ORIGINAL_VERIFIED
+                                           if material.required else MaterialStatus.NOT_APPLICABLE)
         window = self.app.intake_window
         window.decision_buttons[Decision.ACCEPT].setChecked(True)
         window.submit()                     # the window's own path: its form, then the service
@@ -206,12 +287,21 @@ class CounterSelfTest:
             self.fail(f"平台记录与本机办件不符（平台记下的设备 {record['device_id']}、"
                       f"申请人 {record['applicant_name']}）")
             return
+        if self.photo_code and not record["attachments"]:
+            self.fail("平台记录里没有拍照的材料附件")
+            return
+        if not record["attachments_complete"]:
+            return                          # the case is there, its file still on its way
         if not record["catalog_current"]:
             self.fail("事项目录没有从平台更新（本机目录版本与平台不一致）")
             return
         self.confirming = False
-        self.stage = "检查程序模块"
         self.record = record
+        self.stage = "办结"
+        self.app.queue.finish()             # 办结: the window is free for the next run
+
+    def check_modules(self) -> None:
+        self.stage = "检查程序模块"
         self.app.runner.run(lambda _ctx: modules_that_fail(), self.modules_checked,
                             lambda exc: self.fail(f"检查程序模块出错：{exc}"))
 
@@ -219,9 +309,14 @@ class CounterSelfTest:
         if broken:
             self.fail("程序模块无法载入（安装不完整）：" + "，".join(broken[:5]))
             return
+        if not self.painted.seen:
+            self.fail("主窗口没有绘出")
+            return
         r = self.record
+        files = f", 安装文件 {self.files_checked} 个完好" if self.files_checked else ""
         self.finish(0, f"SELFTEST OK ({self.ticket}, 受理 {self.case_no}, 通知书 {self.notice_bytes} 字节,"
-                       f" 平台已确认 v{r['version']}, 事项目录 {r['catalog_items']} 项)")
+                       f" 附件 {len(r['attachments'])} 个, 平台已确认 v{r['version']},"
+                       f" 事项目录 {r['catalog_items']} 项{files})")
 
 
 def platform_record(ctx: Any, sim_store: Any, case_no: str) -> dict[str, Any]:
@@ -230,7 +325,8 @@ def platform_record(ctx: Any, sim_store: Any, case_no: str) -> dict[str, Any]:
     platform serves (the refresh path ran)."""
     from hallclient.store import catalog_repo, outbox_repo
 
-    record = sim_store.case_by_number(case_no) or {"uid": None}
+    record = sim_store.case_by_number(case_no) or {"uid": None, "attachments": [],
+                                                   "attachments_complete": False}
     platform_etag = sim_store.catalog_etag()
     local_etag = catalog_repo.etag(ctx.db.conn)
     return {**record, "upload": outbox_repo.case_upload(ctx.db.conn, case_no),
@@ -256,3 +352,49 @@ def modules_that_fail() -> list[str]:
             log.error("self-test: module %s does not import", info.name, exc_info=exc)
             broken.append(f"{info.name}（{type(exc).__name__}: {exc}）")
     return broken
+
+
+def test_page() -> Any:
+    """A page for the document camera: white, with a black frame and a bar, like a form."""
+    from PySide6.QtGui import QColor, QImage
+
+    image = QImage(420, 594, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    for x in range(420):
+        for y in (20, 21, 572, 573):
+            image.setPixelColor(x, y, QColor("black"))
+    for x in range(60, 360):
+        for y in range(80, 96):
+            image.setPixelColor(x, y, QColor("black"))
+    return image
+
+
+def installation_problems() -> tuple[list[str], int]:
+    """The package's files against the RECORD its wheel installed: (what is missing or
+    changed, how many files were checked). A development checkout or a frozen bundle has
+    no such list for the running copy: (nothing, 0), and the module check stands alone."""
+    from importlib import metadata
+
+    import hallclient
+
+    try:
+        dist = metadata.distribution("hallclient")
+    except metadata.PackageNotFoundError:
+        return [], 0
+    running = Path(hallclient.__file__).resolve().parent
+    listed = [f for f in dist.files or () if f.hash is not None and f.parts[0] == "hallclient"
+              and "__pycache__" not in f.parts]
+    if not listed or Path(str(dist.locate_file("hallclient"))).resolve() != running:
+        return [], 0
+    problems: list[str] = []
+    for f in listed:
+        try:
+            data = Path(str(dist.locate_file(f))).read_bytes()
+        except OSError:
+            problems.append(f"{f}（缺失）")
+            continue
+        assert f.hash is not None
+        digest = base64.urlsafe_b64encode(hashlib.new(f.hash.mode, data).digest()).rstrip(b"=")
+        if digest.decode("ascii") != f.hash.value:
+            problems.append(f"{f}（内容被改动）")
+    return problems, len(listed)

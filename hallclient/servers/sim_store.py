@@ -79,8 +79,12 @@ class SimStore:
         if row is None:
             return None
         body = json.loads(row[4])
+        files = [sha for m in body.get("materials", []) for sha in m.get("attachments", [])]
+        complete = all((self.one("SELECT complete FROM blobs WHERE sha256 = ?", (sha,)) or (0,))[0]
+                       for sha in files)
         return {"uid": row[0], "case_no": case_no, "version": row[1], "status": row[2],
-                "device_id": row[3], "applicant_name": body.get("applicant_name")}
+                "device_id": row[3], "applicant_name": body.get("applicant_name"),
+                "attachments": files, "attachments_complete": bool(complete)}
 
     def close(self) -> None:
         with self.lock:

@@ -90,3 +90,48 @@ def test_on_a_narrow_screen_the_kiosk_never_covers_the_call_buttons():
     assert counter.width() == 918 and kiosk.width() == 603
     assert kiosk.left() == 1366 - 603
     assert counter.height() <= 728 and kiosk.height() <= 728
+
+
+@pytest.mark.parametrize("when", ["starting", "signed in"])
+def test_a_self_test_stopped_by_a_signal_fails_and_leaves_nothing(tmp_path, when):
+    """Early (before Qt's loop runs) or late: a wrapper such as ``timeout`` must never read
+    an interrupted self-test as a pass, and the throw-away folder goes."""
+    process = start(tmp_path, "--self-test")
+    try:
+        if when == "starting":
+            time.sleep(0.3)
+        else:       # the case, its notice and its upload still take seconds after this
+            wait_for_log(tmp_path / "tmp", "hallclient-demo-*/logs/hallclient.log",
+                         "sign-in page ready", process)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 2, out + err[-2000:]
+    assert out.strip() == "SELFTEST FAILED: 自检被中断（收到 SIGTERM）"
+    assert list((tmp_path / "tmp").glob("hallclient-*")) == []
+
+
+def test_without_a_display_the_counter_says_so_and_the_self_test_runs_offscreen(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TMPDIR": str(tmp_path)}
+    demo = subprocess.run([sys.executable, "-m", "hallclient", "--demo"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert demo.returncode == 2 and "没有图形桌面" in demo.stderr and "Traceback" not in demo.stderr
+    assert list(tmp_path.glob("hallclient-*")) == []
+    check = subprocess.run([sys.executable, "-m", "hallclient", "--self-test"], env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0 and check.stdout.startswith("SELFTEST OK"), check.stdout + check.stderr
+
+
+def test_the_data_directory_is_the_owners_alone(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    data.chmod(0o755)
+    process = start(tmp_path, "--data-dir", str(data))
+    try:
+        wait_for_log(data, "logs/hallclient.log", "sign-in page ready", process)
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert data.stat().st_mode & 0o777 == 0o700

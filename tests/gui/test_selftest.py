@@ -59,10 +59,10 @@ def failure(result: subprocess.CompletedProcess[str]) -> str:
 def test_the_case_is_uploaded_and_the_platform_confirms_it(tmp_path):
     result = self_test(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
-    assert "FIRST_PAINT" in result.stdout
-    # the demo hall has a real region code, so the case number does not start 000000
-    assert re.search(r"SELFTEST OK \(A003, 受理 330109\d{8}[0-9A-Z]{6}0001, 通知书 \d+ 字节, "
-                     r"平台已确认 v1, 事项目录 33 项\)", result.stdout), result.stdout
+    # one line, nothing else; the demo hall has a real region code, so the case number
+    # does not start 000000; the photographed material went up with the case
+    assert re.fullmatch(r"SELFTEST OK \(A003, 受理 330109\d{8}[0-9A-Z]{6}0001, 通知书 \d+ 字节, "
+                        r"附件 1 个, 平台已确认 v1, 事项目录 33 项\)\n", result.stdout), result.stdout
     # throw-away: nothing of the run is left, in the temporary folder or the user's data
     assert list((tmp_path / "tmp").glob("hallclient-*")) == []
     assert not (tmp_path / "home" / ".local" / "share" / "hallclient").exists()
@@ -131,3 +131,56 @@ def test_a_crash_before_the_steps_begin_still_ends_in_one_line(tmp_path):
     """
     line = failure(self_test(tmp_path, plant=plant))
     assert line == "SELFTEST FAILED: 程序启动出错（RuntimeError: 端口被占用）"
+
+
+def test_a_training_self_test_can_run_again_after_one_stopped_half_way(tmp_path):
+    """An earlier run left its ticket called at window 1 (killed, or an older version that
+    did not finish it): the next run finishes it first, then does its own."""
+    from hallclient import demo
+    from hallclient.config import Config
+    from hallclient.services.context import open_context
+
+    training = tmp_path / "data" / "training"
+    training.mkdir(parents=True)
+    ctx = open_context(training, Config(training / "config.ini"))
+    try:
+        demo.seed(ctx)
+        ctx.queue.sign_in(1, "demo")
+        left = ctx.queue.call_next(1, "demo")
+    finally:
+        ctx.close()
+    result = self_test(tmp_path, "--training", "--data-dir", str(tmp_path / "data"))
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+    assert left.number not in result.stdout.split("(")[1].split(",")[0]    # a new ticket served
+    again = self_test(tmp_path, "--training", "--data-dir", str(tmp_path / "data"))
+    assert again.returncode == 0, again.stdout + again.stderr[-2000:]
+
+
+def test_an_installed_file_missing_or_changed_fails_the_self_test(tmp_path):
+    """The wheel installed for real (pip, its RECORD), then a lazily imported module deleted
+    and a template edited: neither is used before the end, so only the check against the
+    RECORD can name them."""
+    from tests.test_packaging import build_wheel, copy_tree
+
+    wheel = build_wheel(copy_tree(tmp_path / "src"), tmp_path / "dist")
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
+                    str(site), str(wheel)], check=True, capture_output=True, timeout=300)
+    (site / "sitecustomize.py").write_text(ONLY_THE_COPY, encoding="utf-8")
+    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"),
+           "TMPDIR": str(tmp_path), "PYTHONPATH": str(site)}
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "hallclient", "--self-test"], env=env,
+                              capture_output=True, text=True, timeout=120, cwd=tmp_path)
+
+    whole = run()
+    assert whole.returncode == 0, whole.stdout + whole.stderr[-2000:]
+    assert re.search(r", 安装文件 \d+ 个完好\)$", whole.stdout.strip()), whole.stdout
+    (site / "hallclient" / "ui" / "dashboard.py").unlink()
+    ticket = site / "hallclient" / "resources" / "templates" / "ticket.html"
+    ticket.write_text(ticket.read_text(encoding="utf-8") + "<!-- -->", encoding="utf-8")
+    line = failure(run())
+    assert "安装文件缺失或被改动" in line
+    assert "hallclient/ui/dashboard.py（缺失）" in line
+    assert "hallclient/resources/templates/ticket.html（内容被改动）" in line

@@ -160,7 +160,9 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
     throwaway = (args.demo or getattr(args, "panel_demo", False)
                  or (args.self_test and not args.training))
     if throwaway:
-        data_dir = Path(tempfile.mkdtemp(prefix="hallclient-demo-"))
+        _remove_stale_throwaways(Path(tempfile.gettempdir()))
+        data_dir = Path(tempfile.mkdtemp(prefix=THROWAWAY_PREFIX))
+        (data_dir / OWNER_FILE).write_text(str(os.getpid()), encoding="ascii")
         if exec_:
             atexit.register(shutil.rmtree, data_dir, True)
     else:
@@ -216,6 +218,37 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
     return _run_until_closed(app, data_dir if throwaway else None, args.self_test)
 
 
+THROWAWAY_PREFIX = "hallclient-demo-"
+OWNER_FILE = "owner.pid"
+
+
+def _remove_stale_throwaways(tmp: Path) -> None:
+    """Folders of demos and self-tests that were killed (SIGKILL, power cut) keep a demo
+    device secret: the next one removes those of this user whose program is gone."""
+    for folder in tmp.glob(THROWAWAY_PREFIX + "*"):
+        try:
+            if os.name != "nt" and folder.stat().st_uid != os.getuid():
+                continue
+            pid = int((folder / OWNER_FILE).read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            continue                    # not ours, or still being made
+        if not _process_alive(pid):
+            log.info("removing %s, left by a program that ended without cleaning up", folder)
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    if os.name == "nt":
+        return True                     # no cheap check there: leave it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True                     # exists, another user's
+    return True
+
+
 def _display_available() -> bool:
     """Qt on Linux aborts the process (with a misleading hint about xcb libraries) when it
     has no display and no platform was chosen; elsewhere there is always one."""
@@ -237,7 +270,16 @@ def _keep_private(folder: Path) -> None:
         log.warning("could not make %s owner-only: %s", folder, exc)
 
 
-STOPPED_BY = {"SIGINT": "已退出（Ctrl+C）", "SIGTERM": "已退出（收到终止信号）"}
+STOPPED_BY = {"SIGINT": "已退出（Ctrl+C）", "SIGTERM": "已退出（收到终止信号）",
+              "SIGHUP": "已退出（终端已关闭）"}
+
+
+def _stop_signals() -> list[Any]:
+    """Signals that end the program cleanly: Ctrl+C, termination, and on POSIX the closing
+    of the terminal it was started from."""
+    import signal
+
+    return [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
 
 
 def _run_until_closed(app: Any, throwaway: Path | None, self_test: bool = False) -> int:
@@ -290,7 +332,7 @@ def _quit_on_signals(qapp: Any, on_signal: Any) -> Any:
     reader, writer = socket.socketpair()
     reader.setblocking(False)
     writer.setblocking(False)
-    wanted = [signal.SIGINT, signal.SIGTERM]
+    wanted = _stop_signals()
     previous = {s: signal.signal(s, lambda *_: None) for s in wanted}
     old_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
     notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, qapp)
@@ -801,7 +843,7 @@ def run() -> None:
     import signal
 
     argv = sys.argv[1:]
-    for number in (signal.SIGINT, signal.SIGTERM):   # start-up; the event loop has its own
+    for number in _stop_signals():          # start-up; the event loop has its own
         signal.signal(number, _interrupt_start_up)
     try:
         result = main(argv, exec_=True)

@@ -4,6 +4,7 @@ stands beside the counter."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -135,3 +136,26 @@ def test_the_data_directory_is_the_owners_alone(tmp_path):
     finally:
         process.kill()
     assert data.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_killed_demos_folder_and_secret_are_removed_by_the_next_run(tmp_path):
+    process = start(tmp_path, "--demo")
+    try:
+        log = wait_for_log(tmp_path / "tmp", "hallclient-demo-*/logs/hallclient.log",
+                           "sign-in page ready", process)
+        process.send_signal(signal.SIGKILL)          # nothing can clean up after this
+        process.communicate(timeout=30)
+    finally:
+        process.kill()
+    killed = log.parents[1]
+    assert (killed / "device.secret").exists()
+    running = tmp_path / "tmp" / "hallclient-demo-running"   # another demo, still running
+    running.mkdir()
+    (running / "owner.pid").write_text(str(os.getpid()), encoding="ascii")
+    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"),
+           "TMPDIR": str(tmp_path / "tmp")}
+    result = subprocess.run([sys.executable, "-m", "hallclient", "--self-test"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+    assert not killed.exists()
+    assert running.exists()

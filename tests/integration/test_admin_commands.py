@@ -53,6 +53,10 @@ def test_plain_http_to_another_machine_is_refused_at_once_and_nothing_is_saved(t
     ("announce.template=请{who}到窗口", "不认识：who"),
     ("queue.colour=red", "未知配置项"),
     ("queue.recall_limit", "应写成 --set 配置项=值"),
+    ("hall.name=甲镇\n[platform]\nurl = https://evil.example", "不能含换行"),
+    ("announce.template=请{number}号\x07到{window}号窗口", "不能含控制字符 U+0007"),
+    ("platform.url=https://x y", "地址中不能有空格"),
+    ("hall.server_url=http://192.168.1.10 :8710", "地址中不能有空格"),
 ])
 def test_any_invalid_value_is_refused_before_saving(tmp_path, capsys, item, says):
     assert main(["--data-dir", str(tmp_path), "admin", "config", "--set", item]) == 2

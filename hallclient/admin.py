@@ -109,21 +109,50 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
         config_log.propagate = True
 
 
+def _no_database(data_dir: Path) -> bool:
+    """True (and says so) when ``data_dir`` holds no database: a command that only reads
+    must not make an empty one where a mistyped --data-dir points."""
+    if (data_dir / DB_FILE).exists():
+        return False
+    print(f"没有数据库：{data_dir} 中没有 {DB_FILE}。是不是 --data-dir 写错了？"
+          "（这台电脑还没设置时，先运行 hallclient admin import-hall 导入大厅配置）", file=sys.stderr)
+    return True
+
+
 def _verify(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.store import log_repo
 
+    if not args.file and _no_database(data_dir):
+        return 2
     path = Path(args.file) if args.file else data_dir / DB_FILE
     if not path.exists():
         print(f"文件不存在：{path}", file=sys.stderr)
         return 2
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        verdict = log_repo.verify(conn)
-        conn.close()
-    except sqlite3.Error as exc:
-        raise translate_error(exc, path) from exc
+        try:
+            damage = [r[0] for r in conn.execute("PRAGMA integrity_check(20)").fetchall()]
+            verdict = None if damage != ["ok"] else log_repo.verify(conn)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError) and "malformed" not in str(exc):
+            raise translate_error(exc, path) from exc
+        damage = [str(exc)]
+        verdict = None
+    if verdict is None:
+        print(describe_damage(path, damage))
+        return 1
     print(describe_log(verdict.intact, verdict.entries, verdict.broken_seq, verdict.reason))
     return 0 if verdict.intact else 1
+
+
+def describe_damage(path: Path, damage: list[str]) -> str:
+    """What SQLite's integrity check found, and what to do about it."""
+    shown = "；".join(damage[:3]) + ("……" if len(damage) > 3 else "")
+    return (f"数据库文件已损坏：{path}\nSQLite 完整性检查发现问题（{shown}）。操作日志无法作为可信的"
+            "工作记录核对。请关闭本程序，把该文件原样复制一份留存（不要再修改），然后从最近的备份恢复"
+            "（备份目录的内容复制为数据目录），并告知信息管理员和值班长。")
 
 
 # what each break of the hash chain means (core.eventlog.verify names them in English)
@@ -164,6 +193,8 @@ def _status(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.store import accounts_repo, log_repo, outbox_repo
     from hallclient.store.db import open_database
 
+    if _no_database(data_dir):
+        return 2
     config = Config(data_dir / CONFIG_FILE)
     problems = [*config.problems, *config.gaps(), *_secret_gaps(config, data_dir)]
     db = open_database(data_dir / DB_FILE)
@@ -291,6 +322,8 @@ def _cases(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.services.context import open_context
     from hallclient.store import case_repo, outbox_repo
 
+    if _no_database(data_dir):
+        return 2
     ctx = open_context(data_dir, Config(data_dir / CONFIG_FILE))
     try:
         rows = case_repo.search(ctx.db.conn, args.search, limit=args.limit)
@@ -360,6 +393,8 @@ def _sync_now(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.services.sync_service import make_engine
     from hallclient.store import outbox_repo
 
+    if _no_database(data_dir):
+        return 2
     config = Config(data_dir / CONFIG_FILE)
     if not config["platform.url"]:
         print("未配置省平台地址（platform.url），办件只保存在本机", file=sys.stderr)
@@ -682,12 +717,10 @@ def _report(args: argparse.Namespace, data_dir: Path) -> int:
     if last < first:
         print("区间终点早于起点", file=sys.stderr)
         return 2
+    if _no_database(data_dir):
+        return 2
     config = Config(data_dir / CONFIG_FILE)
-    path = data_dir / DB_FILE
-    if not path.exists():
-        print(f"没有数据库：{path}", file=sys.stderr)
-        return 3
-    db = open_database(path)
+    db = open_database(data_dir / DB_FILE)
     try:
         data, prefix = None, ""
         if args.from_bundles:

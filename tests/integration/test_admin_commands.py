@@ -15,6 +15,7 @@ from hallclient.app import main
 from hallclient.config import CONFIG_FILE
 from hallclient.core.tickets import PriorityClass
 from hallclient.services.sync_service import read_secret, write_secret
+from hallclient.store.db import DB_FILE, open_database
 
 # Python's own shapes that must not reach a person's screen
 REPRS = re.compile(r"\bNone\b|\[\]|\(\)|\{\}|\{'|\['|\bTrue\b|\bFalse\b|datetime\.")
@@ -96,6 +97,7 @@ def test_config_list_shows_values_as_written(tmp_path, capsys):
 # -- admin status --------------------------------------------------------------------------
 
 def test_status_names_every_problem_of_the_configuration(tmp_path, capsys):
+    open_database(tmp_path / DB_FILE).close()
     (tmp_path / CONFIG_FILE).write_text(
         "[queue]\nrecall_limit = many\nsource = hall\n[keys]\nrecall = F1\n"
         "[platform]\nurl = http://10.0.0.5\n[hall]\nca_bundle = /gone/ca.pem\n", encoding="utf-8")
@@ -259,6 +261,7 @@ def test_secrets_already_held_do_not_count_as_problems(tmp_path, capsys):
     assert main(["--data-dir", d, "admin", "config", "--set", "platform.url=http://127.0.0.1:9",
                  "--set", "platform.device_id=W01"]) == 0
     write_secret(tmp_path, "pw")
+    open_database(tmp_path / DB_FILE).close()
     capsys.readouterr()
     assert main(["--data-dir", d, "admin", "status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["config_problems"] == []

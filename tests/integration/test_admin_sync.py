@@ -11,6 +11,7 @@ import requests
 
 from hallclient.app import main
 from hallclient.servers.platform_sim import RunningServer, create_app
+from hallclient.store.db import DB_FILE, open_database
 
 from .test_platform_sim import API
 from .test_sync_engine import accept
@@ -64,6 +65,7 @@ def test_sync_now_fails_when_the_platform_cannot_be_reached_even_with_nothing_to
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]                 # closed again: nothing listens there
     data = str(tmp_path)
+    open_database(tmp_path / DB_FILE).close()
     set_up_platform(data, f"http://127.0.0.1:{port}", capsys, monkeypatch)
     assert main(["--data-dir", data, "admin", "sync-now"]) == 4
     out = capsys.readouterr().out
@@ -87,6 +89,7 @@ def test_sync_now_fails_when_the_platform_refuses_this_device(tmp_path, sim, des
 
 
 def test_sync_now_refuses_an_address_that_breaks_the_https_rule(tmp_path, capsys):
+    open_database(tmp_path / DB_FILE).close()
     (tmp_path / "config.ini").write_text("[platform]\nurl = http://10.0.0.5\n", encoding="utf-8")
     assert main(["--data-dir", str(tmp_path), "admin", "sync-now"]) == 2
     err = capsys.readouterr().err

@@ -9,8 +9,8 @@ import stat
 
 import requests
 
-from hallclient.app import main
 from hallclient import resources
+from hallclient.app import main
 from hallclient.servers.platform_sim import Faults, RunningServer, create_app
 from hallclient.store.db import DB_FILE, open_database
 
@@ -136,7 +136,8 @@ def test_sync_now_brings_the_catalog_as_the_counter_does(tmp_path, db, sim, caps
     set_up_platform(data, sim.url, capsys, monkeypatch)
     assert main(["--data-dir", data, "admin", "sync-now"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert "事项目录：平台没有提供事项目录，本机一个事项也没有，受理列表是空的：请联系省平台发布事项目录" in out
+    assert ("事项目录：平台没有提供事项目录，本机一个事项也没有，受理列表是空的："
+            "请联系省平台发布事项目录") in out
     catalog = resources.path("demo", "catalog.json").read_bytes()
     requests.put(sim.url + API + "/admin/catalog", data=catalog, timeout=5).raise_for_status()
     assert main(["--data-dir", data, "admin", "sync-now", "--json"]) == 0

@@ -224,8 +224,8 @@ def _catalog_of(url: str) -> dict:
 def test_platform_sim_serves_the_demo_catalog_unless_told_another(tmp_path, processes):
     sim = processes(tmp_path, "platform-sim", "--port", "0", "--device", "W01=pw")
     url = sim.url()
-    assert sim.line_with("事项目录：") == ("事项目录：示范事项目录（catalog.json），33 个事项，版本 2026-11-01"
-                                         "（--catalog 文件 可换成别的目录）")
+    assert sim.line_with("事项目录：") == ("事项目录：示范事项目录（catalog.json），33 个事项，"
+                                         "版本 2026-11-01（--catalog 文件 可换成别的目录）")
     assert len(_catalog_of(url)["items"]) == 33
     assert sim.stop(signal.SIGTERM) == 0
     own = json.loads((Path(hallclient.__file__).parent / "resources" / "demo" / "catalog.json")

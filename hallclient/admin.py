@@ -222,6 +222,7 @@ def _status(args: argparse.Namespace, data_dir: Path) -> int:
                     HallAuthError: "（令牌可能已在服务器上重新生成：再运行一次 admin join-hall）"}
             problems.append(exc.message + hint.get(type(exc), ""))
         tables = db.utils.table_names()
+        problems += _region_gaps(config, db.conn)
         verdict = log_repo.verify(db.conn)
         info = {
             "data_dir": str(data_dir),
@@ -254,6 +255,19 @@ def _status(args: argparse.Namespace, data_dir: Path) -> int:
     else:
         print("\n".join(_status_lines(info, windows, services, verdict)))
     return 0
+
+
+def _region_gaps(config: Config, conn: sqlite3.Connection) -> list[str]:
+    """A region code still unset once case numbers (办件编号) are made or go to the platform."""
+    from hallclient.store import case_repo
+
+    if config["hall.region_code"] != "000000":
+        return []
+    if not config["platform.url"] and not case_repo.search(conn, "", limit=1):
+        return []
+    return ["行政区划代码（hall.region_code）还是 000000：本机办件编号会以 000000 开头，省平台无法"
+            "归属到本地。运行 hallclient admin config --set hall.region_code=本地6位代码（如 330109），"
+            "或用含 region_code 的大厅配置重新 admin import-hall"]
 
 
 def _secret_gaps(config: Config, data_dir: Path) -> list[str]:
@@ -1013,14 +1027,39 @@ def _import_hall(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient import resources
     from hallclient.services.context import open_context
 
-    spec = read_hall_file(Path(args.file) if args.file else resources.path("demo", "hall.json"))
-    ctx = open_context(data_dir, Config(data_dir / CONFIG_FILE))
+    path = Path(args.file) if args.file else resources.path("demo", "hall.json")
+    spec = read_hall_file(path)
+    config = Config(data_dir / CONFIG_FILE)
+    named = _hall_settings(config, spec, path)          # checked before anything is written
+    ctx = open_context(data_dir, config)
     try:
         ctx.import_hall(spec)
     finally:
         ctx.close()
+    if named:
+        _save(config, data_dir)
     print(f"已导入 {len(spec.get('services', []))} 个业务、{len(spec.get('windows', []))} 个窗口")
+    for key in named:
+        print(f"已保存 {key} = {config.text(key)}")
     return 0
+
+
+def _hall_settings(config: Config, spec: dict[str, Any], path: Path) -> list[str]:
+    """Set hall.name and hall.region_code from the hall file's "hall" and "region_code";
+    the keys set. HallConfigError when a value is not usable."""
+    named = []
+    for field, key in (("hall", "hall.name"), ("region_code", "hall.region_code")):
+        if field not in spec:
+            continue
+        value = spec[field]
+        if not isinstance(value, str):
+            raise HallConfigError(f"大厅配置 {path} 中的 {field} 应是文字（如 \"330109\"）")
+        try:
+            config.set(key, value.strip())
+        except ConfigError as exc:
+            raise HallConfigError(f"大厅配置 {path} 中的 {field} 不能使用：{exc}") from None
+        named.append(key)
+    return named
 
 
 def read_hall_file(path: Path) -> dict[str, Any]:

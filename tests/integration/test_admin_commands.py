@@ -104,7 +104,8 @@ def test_status_names_every_problem_of_the_configuration(tmp_path, capsys):
     assert main(["--data-dir", str(tmp_path), "admin", "status", "--json"]) == 0
     problems = json.loads(capsys.readouterr().out)["config_problems"]
     expected = ["queue.recall_limit", "platform.url", "hall.ca_bundle", "hall.server_url",
-                "platform.device_id", "keys.recall", "省平台设备密钥", "大厅服务器的设备令牌"]
+                "platform.device_id", "keys.recall", "省平台设备密钥", "大厅服务器的设备令牌",
+                "hall.region_code"]
     assert len(problems) == len(expected)
     for word in expected:
         assert sum(word in p for p in problems) >= 1, word
@@ -259,7 +260,7 @@ def test_a_hall_file_that_cannot_be_used_is_explained(tmp_path, capsys, command)
 def test_secrets_already_held_do_not_count_as_problems(tmp_path, capsys):
     d = str(tmp_path)
     assert main(["--data-dir", d, "admin", "config", "--set", "platform.url=http://127.0.0.1:9",
-                 "--set", "platform.device_id=W01"]) == 0
+                 "--set", "platform.device_id=W01", "--set", "hall.region_code=330109"]) == 0
     write_secret(tmp_path, "pw")
     open_database(tmp_path / DB_FILE).close()
     capsys.readouterr()

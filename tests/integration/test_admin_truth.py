@@ -3,12 +3,14 @@ damaged database is not called intact, and settings that a PC needs are checked.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
 
 from hallclient.app import main
-from hallclient.config import CONFIG_FILE
+from hallclient.config import CONFIG_FILE, Config
+from hallclient.services.sync_service import write_secret
 from hallclient.store.db import DB_FILE, open_database
 
 from .test_sync_engine import accept
@@ -80,8 +82,72 @@ def test_verify_log_of_an_intact_copy_given_by_name(tmp_path, db, desk, capsys):
     assert capsys.readouterr().out.startswith("操作日志完整")
 
 
-def test_status_of_a_fresh_pc_does_not_count_as_a_problem_what_is_not_used(tmp_path, capsys):
+# -- the hall's name and region code -------------------------------------------------------
+
+def test_import_hall_takes_the_name_and_region_code_of_the_hall_file(tmp_path, capsys):
+    d = str(tmp_path)
+    assert main(["--data-dir", d, "admin", "import-hall"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "已导入 6 个业务、7 个窗口", "已保存 hall.name = 示范县政务服务中心",
+        "已保存 hall.region_code = 330109"]
+    config = Config(tmp_path / CONFIG_FILE)
+    assert (config["hall.name"], config["hall.region_code"]) == ("示范县政务服务中心", "330109")
+
+
+def _hall_file(tmp_path, demo_hall, **changes):
+    spec = {**demo_hall, **changes}
+    spec = {k: v for k, v in spec.items() if v is not None}
+    path = tmp_path / "hall.json"
+    path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("changes, says", [
+    ({"region_code": "3301"}, "region_code 不能使用：配置项 hall.region_code 的值「3301」无效：应为 6 位数字"),
+    ({"region_code": 330109}, "region_code 应是文字"),
+    ({"hall": "  "}, "hall 不能使用：配置项 hall.name 的值「」无效：不能为空"),
+    ({"hall": "甲镇\n中心"}, "不能含换行"),
+])
+def test_an_unusable_name_or_region_code_stops_the_import(tmp_path, capsys, demo_hall,
+                                                          changes, says):
+    d = str(tmp_path)
+    assert main(["--data-dir", d, "admin", "import-hall", _hall_file(tmp_path, demo_hall,
+                                                                    **changes)]) == 2
+    assert says in capsys.readouterr().err
+    assert not (tmp_path / CONFIG_FILE).exists() and not (tmp_path / DB_FILE).exists()
+
+
+def test_a_hall_file_without_them_leaves_the_settings_alone(tmp_path, capsys, demo_hall):
+    d = str(tmp_path)
+    assert main(["--data-dir", d, "admin", "config", "--set", "hall.name=乙镇便民服务中心"]) == 0
+    capsys.readouterr()
+    assert main(["--data-dir", d, "admin", "import-hall",
+                 _hall_file(tmp_path, demo_hall, hall=None, region_code=None)]) == 0
+    assert capsys.readouterr().out == "已导入 6 个业务、7 个窗口\n"
+    assert Config(tmp_path / CONFIG_FILE)["hall.name"] == "乙镇便民服务中心"
+
+
+def test_region_code_000000_is_a_problem_once_case_numbers_are_made(tmp_path, db, desk, capsys):
+    d = str(tmp_path)
+    assert main(["--data-dir", d, "admin", "status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["config_problems"] == []      # nothing made yet
+    accept(desk, 1)
+    assert main(["--data-dir", d, "admin", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "  - 行政区划代码（hall.region_code）还是 000000：本机办件编号会以 000000 开头" in out
+    assert main(["--data-dir", d, "admin", "config", "--set", "hall.region_code=330109"]) == 0
+    capsys.readouterr()
+    assert main(["--data-dir", d, "admin", "status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["config_problems"] == []
+
+
+def test_region_code_000000_is_a_problem_once_the_platform_is_set(tmp_path, capsys):
     open_database(tmp_path / DB_FILE).close()
-    assert main(["--data-dir", str(tmp_path), "admin", "status"]) == 0
-    assert "hall.region_code" not in capsys.readouterr().out
-    assert not (tmp_path / CONFIG_FILE).exists()
+    d = str(tmp_path)
+    assert main(["--data-dir", d, "admin", "config", "--set", "platform.url=http://127.0.0.1:18651",
+                 "--set", "platform.device_id=W01"]) == 0
+    write_secret(tmp_path, "pw", ring=None)
+    capsys.readouterr()
+    assert main(["--data-dir", d, "admin", "status", "--json"]) == 0
+    problems = json.loads(capsys.readouterr().out)["config_problems"]
+    assert len(problems) == 1 and problems[0].startswith("行政区划代码（hall.region_code）还是 000000")

@@ -537,7 +537,14 @@ def _ask_secret(args: argparse.Namespace, flag: str, what: str, example: str,
     there is none (the reason is printed): without a terminal nobody can type it."""
     option = "--" + flag.replace("_", "-")
     if getattr(args, flag):
-        return sys.stdin.readline().rstrip("\r\n") if sys.stdin is not None else ""
+        if sys.stdin is None:
+            return ""
+        try:
+            return sys.stdin.readline().rstrip("\r\n")
+        except UnicodeDecodeError:
+            print(f"标准输入传来的{what}不是 UTF-8 文本，未保存任何内容：请用 UTF-8 编码传入"
+                  f"（Windows 上先运行 chcp 65001，或设置环境变量 PYTHONUTF8=1）", file=sys.stderr)
+            return None
     if sys.stdin is None or not sys.stdin.isatty():
         print(f"没有终端可以输入{what}（在脚本、计划任务或 CI 中运行时就是这样）：请加 {option}，"
               f"从标准输入传入，如\n  {example} {option}", file=sys.stderr)
@@ -565,9 +572,16 @@ def _set_device(args: argparse.Namespace, data_dir: Path) -> int:
         print("密钥不能为空", file=sys.stderr)
         return 2
     config = Config(data_dir / CONFIG_FILE)
-    config.set("platform.device_id", args.device_id)
+    config.set("platform.device_id", args.device_id)       # checked before anything is stored
+    # the secret first: a failure then never leaves the new device id paired with the old secret
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        where = write_secret(data_dir, secret)
+    except OSError as exc:
+        print(f"设备密钥无法保存（{exc.strerror or exc}），设备标识也没有改：检查数据目录 {data_dir}"
+              " 的权限和磁盘空间后再运行一次", file=sys.stderr)
+        return 3
     _save(config, data_dir)
-    where = write_secret(data_dir, secret)
     place = "系统密钥环" if where == "keyring" else f"{where}（仅本用户可读）"
     print(f"已登记设备 {args.device_id}，密钥保存在{place}")
     return 0
@@ -1005,6 +1019,13 @@ def _import_bundle(args: argparse.Namespace, data_dir: Path) -> int:
 def _add_clerk(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.services.context import open_context
 
+    for value, what in ((args.username, "账户名"), (args.name, "显示姓名（--name）")):
+        if not value.strip():
+            print(f"{what}不能为空", file=sys.stderr)
+            return 2
+        if not value.isprintable():
+            print(f"{what}不能含换行或控制字符", file=sys.stderr)
+            return 2
     password = _ask_secret(args, "password_stdin", "密码",
                            f"printf '%s\\n' \"$PASSWORD\" | hallclient admin add-clerk {args.username}"
                            f" --name {args.name}", twice=True)

@@ -3,14 +3,18 @@ damaged database is not called intact, and settings that a PC needs are checked.
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
 from hallclient.app import main
 from hallclient.config import CONFIG_FILE, Config
-from hallclient.services.sync_service import write_secret
+from hallclient.services.sync_service import read_secret, write_secret
 from hallclient.store.db import DB_FILE, open_database
 
 from .test_sync_engine import accept
@@ -151,3 +155,53 @@ def test_region_code_000000_is_a_problem_once_the_platform_is_set(tmp_path, caps
     assert main(["--data-dir", d, "admin", "status", "--json"]) == 0
     problems = json.loads(capsys.readouterr().out)["config_problems"]
     assert len(problems) == 1 and problems[0].startswith("行政区划代码（hall.region_code）还是 000000")
+
+
+# -- secrets and accounts --------------------------------------------------------------------
+
+def _admin_bytes(data, *args, given: bytes):
+    return subprocess.run([sys.executable, "-m", "hallclient", "--data-dir", str(data), "admin",
+                           *args], capture_output=True, input=given, timeout=60,
+                          env={**os.environ, "HOME": str(data.parent), "PYTHONIOENCODING": "utf-8"})
+
+
+@pytest.mark.parametrize("args", [
+    ("set-device", "W03", "--secret-stdin"),
+    ("add-clerk", "wang", "--name", "王五", "--password-stdin"),
+    ("join-hall", "http://127.0.0.1:18652", "W03", "--token-stdin"),
+])
+def test_a_secret_that_is_not_utf8_is_said_in_chinese(tmp_path, args):
+    data = tmp_path / "data"
+    done = _admin_bytes(data, *args, given="密钥\n".encode("gbk"))
+    err = done.stderr.decode("utf-8")
+    assert done.returncode == 2
+    assert "不是 UTF-8 文本，未保存任何内容" in err and "Traceback" not in err
+    assert not (data / CONFIG_FILE).exists() and read_secret(data) == ""
+
+
+def test_set_device_stores_the_secret_before_the_device_id(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("hallclient.services.sync_service._keyring", lambda: None)
+    d = str(tmp_path)
+    monkeypatch.setattr("sys.stdin", io.StringIO("old\n"))
+    assert main(["--data-dir", d, "admin", "set-device", "W01", "--secret-stdin"]) == 0
+    (tmp_path / "device.secret").unlink()
+    (tmp_path / "device.secret").mkdir()           # the secret cannot be written there now
+    capsys.readouterr()
+    monkeypatch.setattr("sys.stdin", io.StringIO("new\n"))
+    assert main(["--data-dir", d, "admin", "set-device", "W02", "--secret-stdin"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("设备密钥无法保存") and "设备标识也没有改" in err
+    assert Config(tmp_path / CONFIG_FILE)["platform.device_id"] == "W01"
+
+
+@pytest.mark.parametrize("args, says", [
+    (("", "--name", "王五"), "账户名不能为空"),
+    (("  ", "--name", "王五"), "账户名不能为空"),
+    (("wang", "--name", ""), "显示姓名（--name）不能为空"),
+    (("wang", "--name", "王\n五"), "显示姓名（--name）不能含换行或控制字符"),
+])
+def test_add_clerk_refuses_an_empty_name(tmp_path, capsys, monkeypatch, args, says):
+    monkeypatch.setattr("sys.stdin", io.StringIO("secret1\n"))
+    assert main(["--data-dir", str(tmp_path), "admin", "add-clerk", *args, "--password-stdin"]) == 2
+    assert capsys.readouterr().err == says + "\n"
+    assert not (tmp_path / DB_FILE).exists()

@@ -151,9 +151,10 @@ def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
                 print(f"已导入 {path}：{len(spec.get('services', []))} 个业务、"
                       f"{len(spec.get('windows', []))} 个窗口")
             elif command == "add-device":
+                _check_window(db, args.window)
                 token = hall_server.add_device(db, args.device_id,
                                                hall_server.DeviceKind(args.kind), args.window)
-                kind = {"counter": "窗口机", "kiosk": "取号机", "panel": "综合屏"}[args.kind]
+                kind = DEVICE_KINDS[args.kind]
                 bound = f"（只能操作 {args.window} 号窗口）" if args.window is not None else ""
                 print(f"已登记{kind} {args.device_id}{bound}。令牌（只显示这一次，"
                       f"在该设备上运行 hallclient admin join-hall 时输入）：\n{token}")
@@ -199,12 +200,25 @@ def _serve_hall(args: argparse.Namespace, data_dir: Path) -> int:
     return 0
 
 
+DEVICE_KINDS = {"counter": "窗口机", "kiosk": "取号机", "panel": "综合屏"}
+
+
+def _check_window(db: Any, window: int | None) -> None:
+    """A counter bound to a window the imported hall does not have could never call."""
+    if window is None:
+        return
+    numbers = [int(r[0]) for r in db.conn.execute("SELECT number FROM windows ORDER BY number")]
+    if numbers and window not in numbers:
+        raise ValueError(f"大厅没有 {window} 号窗口（已导入的窗口：{'、'.join(map(str, numbers))}）："
+                         "核对 --window；窗口有增减时先用 hall-server import-hall 导入新的大厅配置")
+
+
 def _print_devices(db: Any) -> None:
     rows = db.query("SELECT device_id, kind, window, active, created_at"
                     " FROM hall_devices ORDER BY device_id")
     print("设备标识\t类型\t窗口\t启用\t登记时间")
     for row in rows:
-        print("\t".join([row["device_id"], row["kind"],
+        print("\t".join([row["device_id"], DEVICE_KINDS.get(row["kind"], row["kind"]),
                          "" if row["window"] is None else str(row["window"]),
                          "是" if row["active"] else "否", row["created_at"]]))
 

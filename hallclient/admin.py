@@ -124,6 +124,13 @@ def _no_database(data_dir: Path) -> bool:
     return True
 
 
+def _make_database(data_dir: Path) -> None:
+    """A command that sets this PC up makes its database (the reading ones then find it)."""
+    from hallclient.store.db import open_database
+
+    open_database(data_dir / DB_FILE).close()
+
+
 def _verify(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.store import log_repo
 
@@ -140,8 +147,8 @@ def _verify(args: argparse.Namespace, data_dir: Path) -> int:
             verdict = None if damage != ["ok"] else log_repo.verify(conn)
         finally:
             conn.close()
-    except sqlite3.DatabaseError as exc:
-        if isinstance(exc, sqlite3.OperationalError) and "malformed" not in str(exc):
+    except sqlite3.Error as exc:
+        if "malformed" not in str(exc):      # not a database at all, locked, unreadable ...
             raise translate_error(exc, path) from exc
         damage = [str(exc)]
         verdict = None
@@ -581,6 +588,7 @@ def _set_device(args: argparse.Namespace, data_dir: Path) -> int:
         print(f"设备密钥无法保存（{exc.strerror or exc}），设备标识也没有改：检查数据目录 {data_dir}"
               " 的权限和磁盘空间后再运行一次", file=sys.stderr)
         return 3
+    _make_database(data_dir)
     _save(config, data_dir)
     place = "系统密钥环" if where == "keyring" else f"{where}（仅本用户可读）"
     print(f"已登记设备 {args.device_id}，密钥保存在{place}")
@@ -608,6 +616,7 @@ def _join_hall(args: argparse.Namespace, data_dir: Path) -> int:
     except JoinRefusedError as exc:
         print(f"未加入大厅服务器，没有保存任何设置：{exc}", file=sys.stderr)
         return 2
+    _make_database(data_dir)
     _save(config, data_dir)
     where = write_secret(data_dir, token, kind="hall")
     place = "系统密钥环" if where == "keyring" else f"{where}（仅本用户可读）"
@@ -1126,6 +1135,7 @@ def _config(args: argparse.Namespace, data_dir: Path) -> int:
         config.set(key.strip(), value.strip())      # an invalid value stops here: nothing saved
         changed.append(key.strip())
     if args.set:
+        _make_database(data_dir)
         _save(config, data_dir)
         for key in changed:
             print(f"已保存 {key} = {config.text(key)}")

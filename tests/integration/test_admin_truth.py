@@ -34,17 +34,23 @@ def test_a_mistyped_data_dir_is_said_and_no_database_is_made_there(tmp_path, cap
 
 
 def test_a_folder_with_only_settings_is_no_database_either(tmp_path, capsys):
-    assert main(["--data-dir", str(tmp_path), "admin", "config", "--set",
-                 "platform.url=http://127.0.0.1:18650"]) == 0
+    (tmp_path / CONFIG_FILE).write_text("[platform]\nurl = http://127.0.0.1:18650\n",
+                                        encoding="utf-8")
     assert main(["--data-dir", str(tmp_path), "admin", "sync-now"]) == 2
     assert "没有数据库" in capsys.readouterr().err
     assert not (tmp_path / DB_FILE).exists()
 
 
-def test_setting_a_pc_up_still_makes_its_database(tmp_path, capsys):
-    assert main(["--data-dir", str(tmp_path / "new"), "admin", "import-hall"]) == 0
-    assert (tmp_path / "new" / DB_FILE).exists()
-    assert main(["--data-dir", str(tmp_path / "new"), "admin", "status"]) == 0
+@pytest.mark.parametrize("command", [
+    ["import-hall"], ["config", "--set", "hall.name=甲镇便民服务中心"],
+    ["set-device", "W01", "--secret-stdin"], ["add-clerk", "li", "--name", "李四", "--password-stdin"],
+])
+def test_setting_a_pc_up_still_makes_its_database(tmp_path, capsys, monkeypatch, command):
+    monkeypatch.setattr("sys.stdin", io.StringIO("secret1\n"))
+    new = tmp_path / "new"
+    assert main(["--data-dir", str(new), "admin", *command]) == 0
+    assert (new / DB_FILE).exists()
+    assert main(["--data-dir", str(new), "admin", "status"]) == 0
 
 
 def _damage_a_page_outside_the_log(path):

@@ -25,6 +25,11 @@ from hallclient.store.hall_repo import HallConfigError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from hallclient.servers.run import add_platform_sim_options
+
+    sim = sub.choices.get("platform-sim")
+    if sim is not None and "--catalog" not in sim._option_string_actions:
+        add_platform_sim_options(sim)      # what it serves, beside the runner that reads it
     admin = sub.add_parser("admin", help="管理命令（信息管理员使用）")
     cmds = admin.add_subparsers(dest="admin_command", required=True)
     verify = cmds.add_parser("verify-log", help="校验操作日志的哈希链")
@@ -109,21 +114,57 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
         config_log.propagate = True
 
 
+def _no_database(data_dir: Path) -> bool:
+    """True (and says so) when ``data_dir`` holds no database: a command that only reads
+    must not make an empty one where a mistyped --data-dir points."""
+    if (data_dir / DB_FILE).exists():
+        return False
+    print(f"没有数据库：{data_dir} 中没有 {DB_FILE}。是不是 --data-dir 写错了？"
+          "（这台电脑还没设置时，先运行 hallclient admin import-hall 导入大厅配置）", file=sys.stderr)
+    return True
+
+
+def _make_database(data_dir: Path) -> None:
+    """A command that sets this PC up makes its database (the reading ones then find it)."""
+    from hallclient.store.db import open_database
+
+    open_database(data_dir / DB_FILE).close()
+
+
 def _verify(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.store import log_repo
 
+    if not args.file and _no_database(data_dir):
+        return 2
     path = Path(args.file) if args.file else data_dir / DB_FILE
     if not path.exists():
         print(f"文件不存在：{path}", file=sys.stderr)
         return 2
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        verdict = log_repo.verify(conn)
-        conn.close()
+        try:
+            damage = [r[0] for r in conn.execute("PRAGMA integrity_check(20)").fetchall()]
+            verdict = None if damage != ["ok"] else log_repo.verify(conn)
+        finally:
+            conn.close()
     except sqlite3.Error as exc:
-        raise translate_error(exc, path) from exc
+        if "malformed" not in str(exc):      # not a database at all, locked, unreadable ...
+            raise translate_error(exc, path) from exc
+        damage = [str(exc)]
+        verdict = None
+    if verdict is None:
+        print(describe_damage(path, damage))
+        return 1
     print(describe_log(verdict.intact, verdict.entries, verdict.broken_seq, verdict.reason))
     return 0 if verdict.intact else 1
+
+
+def describe_damage(path: Path, damage: list[str]) -> str:
+    """What SQLite's integrity check found, and what to do about it."""
+    shown = "；".join(damage[:3]) + ("……" if len(damage) > 3 else "")
+    return (f"数据库文件已损坏：{path}\nSQLite 完整性检查发现问题（{shown}）。操作日志无法作为可信的"
+            "工作记录核对。请关闭本程序，把该文件原样复制一份留存（不要再修改），然后从最近的备份恢复"
+            "（备份目录的内容复制为数据目录），并告知信息管理员和值班长。")
 
 
 # what each break of the hash chain means (core.eventlog.verify names them in English)
@@ -164,6 +205,8 @@ def _status(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.store import accounts_repo, log_repo, outbox_repo
     from hallclient.store.db import open_database
 
+    if _no_database(data_dir):
+        return 2
     config = Config(data_dir / CONFIG_FILE)
     problems = [*config.problems, *config.gaps(), *_secret_gaps(config, data_dir)]
     db = open_database(data_dir / DB_FILE)
@@ -186,6 +229,7 @@ def _status(args: argparse.Namespace, data_dir: Path) -> int:
                     HallAuthError: "（令牌可能已在服务器上重新生成：再运行一次 admin join-hall）"}
             problems.append(exc.message + hint.get(type(exc), ""))
         tables = db.utils.table_names()
+        problems += _region_gaps(config, db.conn)
         verdict = log_repo.verify(db.conn)
         info = {
             "data_dir": str(data_dir),
@@ -218,6 +262,19 @@ def _status(args: argparse.Namespace, data_dir: Path) -> int:
     else:
         print("\n".join(_status_lines(info, windows, services, verdict)))
     return 0
+
+
+def _region_gaps(config: Config, conn: sqlite3.Connection) -> list[str]:
+    """A region code still unset once case numbers (办件编号) are made or go to the platform."""
+    from hallclient.store import case_repo
+
+    if config["hall.region_code"] != "000000":
+        return []
+    if not config["platform.url"] and not case_repo.search(conn, "", limit=1):
+        return []
+    return ["行政区划代码（hall.region_code）还是 000000：本机办件编号会以 000000 开头，省平台无法"
+            "归属到本地。运行 hallclient admin config --set hall.region_code=本地6位代码（如 330109），"
+            "或用含 region_code 的大厅配置重新 admin import-hall"]
 
 
 def _secret_gaps(config: Config, data_dir: Path) -> list[str]:
@@ -291,6 +348,8 @@ def _cases(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.services.context import open_context
     from hallclient.store import case_repo, outbox_repo
 
+    if _no_database(data_dir):
+        return 2
     ctx = open_context(data_dir, Config(data_dir / CONFIG_FILE))
     try:
         rows = case_repo.search(ctx.db.conn, args.search, limit=args.limit)
@@ -357,9 +416,11 @@ def print_backup(data_dir: Path, out: Path, label: str) -> int:
 
 def _sync_now(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.platform.client import AuthError, OfflineError, PlatformError, TransientError
-    from hallclient.services.sync_service import make_engine
+    from hallclient.services.sync_service import make_engine, read_secret
     from hallclient.store import outbox_repo
 
+    if _no_database(data_dir):
+        return 2
     config = Config(data_dir / CONFIG_FILE)
     if not config["platform.url"]:
         print("未配置省平台地址（platform.url），办件只保存在本机", file=sys.stderr)
@@ -367,6 +428,12 @@ def _sync_now(args: argparse.Namespace, data_dir: Path) -> int:
     wrong = [p for p in config.problems if "platform." in p]
     if wrong:
         print("\n".join(wrong), file=sys.stderr)
+        return 2
+    missing = [what for what, held in (("设备标识（platform.device_id）", config["platform.device_id"]),
+                                       ("设备密钥", read_secret(data_dir))) if not held]
+    if missing:
+        print(f"本机还没有登记省平台的{'和'.join(missing)}，没有连接平台：运行 hallclient admin"
+              " set-device 设备标识（标识和密钥由省平台分配）", file=sys.stderr)
         return 2
     engine = make_engine(data_dir, config)
     client = engine.client
@@ -376,8 +443,9 @@ def _sync_now(args: argparse.Namespace, data_dir: Path) -> int:
                 outbox_repo.retry_now(conn, row["id"])
     totals = {"done": 0, "retried": 0, "attention": 0, "superseded": 0}
     problems: list[str] = []
-    link = "online"                      # online / offline / refused (this device)
+    link = "online"                      # online / offline / busy (429, 503 ...) / refused
     changed = 0
+    catalog: dict[str, Any] = {"result": "not_tried", "items": None, "reason": None}
     try:
         for _ in range(1000):
             report = engine.run_once()
@@ -392,12 +460,16 @@ def _sync_now(args: argparse.Namespace, data_dir: Path) -> int:
                 break
         if link == "online":             # also the proof that the platform answers at all
             changed = engine.pull_changes()
+            catalog = _refresh_catalog(engine)
     except AuthError as exc:
         problems.append(exc.message)
         link = "refused"
-    except (OfflineError, TransientError) as exc:
+    except OfflineError as exc:
         problems.append(exc.message)
         link = "offline"
+    except TransientError as exc:        # it answered: busy, or down for a while
+        problems.append(exc.message)
+        link = "busy"
     except PlatformError as exc:
         problems.append(exc.message)
     finally:
@@ -405,7 +477,7 @@ def _sync_now(args: argparse.Namespace, data_dir: Path) -> int:
         client.close()
         engine.db.close()
     result = {**totals, "status_changes": changed, **status, "platform": link,
-              "problems": problems[-5:]}
+              "catalog": catalog, "problems": problems[-5:]}
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
@@ -415,8 +487,41 @@ def _sync_now(args: argparse.Namespace, data_dir: Path) -> int:
     return 0 if status["pending"] == 0 and status["attention"] == 0 else 1
 
 
+def _refresh_catalog(engine: Any) -> dict[str, Any]:
+    """The item catalog (事项目录) fetched as the counter's own sync does: result
+    "updated" / "unchanged" / "failed", the items this PC now has, the reason it failed."""
+    from hallclient.platform.client import PlatformError, TransientError
+    from hallclient.store import catalog_repo
+
+    reason = None
+    try:
+        result = "updated" if engine.refresh_catalog() else "unchanged"
+    except TransientError:
+        raise                            # said as the platform's state
+    except PlatformError as exc:
+        result, reason = "failed", exc.message
+    except ValueError as exc:            # a catalog the platform sent that we cannot use
+        result, reason = "failed", f"平台发来的事项目录无法使用：{exc}"
+    return {"result": result, "items": catalog_repo.count(engine.db.conn), "reason": reason}
+
+
+def _catalog_line(catalog: dict[str, Any]) -> str:
+    items = catalog["items"]
+    if catalog["result"] == "updated":
+        return f"事项目录：已从平台更新，本机共 {items} 个事项"
+    if catalog["result"] == "unchanged":
+        if not items:
+            return ("事项目录：平台没有提供事项目录，本机一个事项也没有，受理列表是空的："
+                    "请联系省平台发布事项目录")
+        return f"事项目录：平台没有新版本，本机共 {items} 个事项"
+    if catalog["result"] == "failed":
+        return f"事项目录：更新失败，仍用本机原有的 {items} 个事项：{catalog['reason']}"
+    return "事项目录：这次没有更新（平台没有正常应答）"
+
+
 def _sync_lines(url: str, totals: dict[str, int], result: dict[str, Any]) -> list[str]:
     link = {"online": "已连接", "offline": "连不上（网络、地址或证书有问题，见下方原因）",
+            "busy": "暂时繁忙或不可用（平台有应答，但请稍后再来），待上传的办件稍后自动重试",
             "refused": "拒绝了本机的设备凭据（重新登记：hallclient admin set-device 设备标识）"}
     lines = [f"省平台 {url}：{link[result['platform']]}",
              f"本次上传成功 {totals['done']} 件，稍后重试 {totals['retried']} 件，"
@@ -428,6 +533,7 @@ def _sync_lines(url: str, totals: dict[str, int], result: dict[str, Any]) -> lis
         lines.append(f"最早一件已等待 {result['oldest_pending_s'] / 60:.0f} 分钟")
     if result["attention"]:
         lines.append("需处理的办件在窗口程序的待上传队列（Ctrl+O）中查看平台的退回原因，修改后重传")
+    lines.append(_catalog_line(result["catalog"]))
     lines += [f"问题：{p}" for p in result["problems"]]
     return lines
 
@@ -438,7 +544,14 @@ def _ask_secret(args: argparse.Namespace, flag: str, what: str, example: str,
     there is none (the reason is printed): without a terminal nobody can type it."""
     option = "--" + flag.replace("_", "-")
     if getattr(args, flag):
-        return sys.stdin.readline().rstrip("\r\n") if sys.stdin is not None else ""
+        if sys.stdin is None:
+            return ""
+        try:
+            return sys.stdin.readline().rstrip("\r\n")
+        except UnicodeDecodeError:
+            print(f"标准输入传来的{what}不是 UTF-8 文本，未保存任何内容：请用 UTF-8 编码传入"
+                  f"（Windows 上先运行 chcp 65001，或设置环境变量 PYTHONUTF8=1）", file=sys.stderr)
+            return None
     if sys.stdin is None or not sys.stdin.isatty():
         print(f"没有终端可以输入{what}（在脚本、计划任务或 CI 中运行时就是这样）：请加 {option}，"
               f"从标准输入传入，如\n  {example} {option}", file=sys.stderr)
@@ -466,9 +579,17 @@ def _set_device(args: argparse.Namespace, data_dir: Path) -> int:
         print("密钥不能为空", file=sys.stderr)
         return 2
     config = Config(data_dir / CONFIG_FILE)
-    config.set("platform.device_id", args.device_id)
+    config.set("platform.device_id", args.device_id)       # checked before anything is stored
+    # the secret first: a failure then never leaves the new device id paired with the old secret
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        where = write_secret(data_dir, secret)
+    except OSError as exc:
+        print(f"设备密钥无法保存（{exc.strerror or exc}），设备标识也没有改：检查数据目录 {data_dir}"
+              " 的权限和磁盘空间后再运行一次", file=sys.stderr)
+        return 3
+    _make_database(data_dir)
     _save(config, data_dir)
-    where = write_secret(data_dir, secret)
     place = "系统密钥环" if where == "keyring" else f"{where}（仅本用户可读）"
     print(f"已登记设备 {args.device_id}，密钥保存在{place}")
     return 0
@@ -495,6 +616,7 @@ def _join_hall(args: argparse.Namespace, data_dir: Path) -> int:
     except JoinRefusedError as exc:
         print(f"未加入大厅服务器，没有保存任何设置：{exc}", file=sys.stderr)
         return 2
+    _make_database(data_dir)
     _save(config, data_dir)
     where = write_secret(data_dir, token, kind="hall")
     place = "系统密钥环" if where == "keyring" else f"{where}（仅本用户可读）"
@@ -682,12 +804,10 @@ def _report(args: argparse.Namespace, data_dir: Path) -> int:
     if last < first:
         print("区间终点早于起点", file=sys.stderr)
         return 2
+    if _no_database(data_dir):
+        return 2
     config = Config(data_dir / CONFIG_FILE)
-    path = data_dir / DB_FILE
-    if not path.exists():
-        print(f"没有数据库：{path}", file=sys.stderr)
-        return 3
-    db = open_database(path)
+    db = open_database(data_dir / DB_FILE)
     try:
         data, prefix = None, ""
         if args.from_bundles:
@@ -908,6 +1028,13 @@ def _import_bundle(args: argparse.Namespace, data_dir: Path) -> int:
 def _add_clerk(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.services.context import open_context
 
+    for value, what in ((args.username, "账户名"), (args.name, "显示姓名（--name）")):
+        if not value.strip():
+            print(f"{what}不能为空", file=sys.stderr)
+            return 2
+        if not value.isprintable():
+            print(f"{what}不能含换行或控制字符", file=sys.stderr)
+            return 2
     password = _ask_secret(args, "password_stdin", "密码",
                            f"printf '%s\\n' \"$PASSWORD\" | hallclient admin add-clerk {args.username}"
                            f" --name {args.name}", twice=True)
@@ -930,14 +1057,39 @@ def _import_hall(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient import resources
     from hallclient.services.context import open_context
 
-    spec = read_hall_file(Path(args.file) if args.file else resources.path("demo", "hall.json"))
-    ctx = open_context(data_dir, Config(data_dir / CONFIG_FILE))
+    path = Path(args.file) if args.file else resources.path("demo", "hall.json")
+    spec = read_hall_file(path)
+    config = Config(data_dir / CONFIG_FILE)
+    named = _hall_settings(config, spec, path)          # checked before anything is written
+    ctx = open_context(data_dir, config)
     try:
         ctx.import_hall(spec)
     finally:
         ctx.close()
+    if named:
+        _save(config, data_dir)
     print(f"已导入 {len(spec.get('services', []))} 个业务、{len(spec.get('windows', []))} 个窗口")
+    for key in named:
+        print(f"已保存 {key} = {config.text(key)}")
     return 0
+
+
+def _hall_settings(config: Config, spec: dict[str, Any], path: Path) -> list[str]:
+    """Set hall.name and hall.region_code from the hall file's "hall" and "region_code";
+    the keys set. HallConfigError when a value is not usable."""
+    named = []
+    for field, key in (("hall", "hall.name"), ("region_code", "hall.region_code")):
+        if field not in spec:
+            continue
+        value = spec[field]
+        if not isinstance(value, str):
+            raise HallConfigError(f"大厅配置 {path} 中的 {field} 应是文字（如 \"330109\"）")
+        try:
+            config.set(key, value.strip())
+        except ConfigError as exc:
+            raise HallConfigError(f"大厅配置 {path} 中的 {field} 不能使用：{exc}") from None
+        named.append(key)
+    return named
 
 
 def read_hall_file(path: Path) -> dict[str, Any]:
@@ -983,6 +1135,7 @@ def _config(args: argparse.Namespace, data_dir: Path) -> int:
         config.set(key.strip(), value.strip())      # an invalid value stops here: nothing saved
         changed.append(key.strip())
     if args.set:
+        _make_database(data_dir)
         _save(config, data_dir)
         for key in changed:
             print(f"已保存 {key} = {config.text(key)}")

@@ -11,6 +11,7 @@ import logging
 import math
 import os
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -73,6 +74,24 @@ def _dates(text: str) -> tuple[date, ...]:
     return tuple(sorted(days))
 
 
+# a line break or control character in a value would split config.ini's line, or reach a
+# ticket, a notice or the case number unseen
+_UNPRINTABLE = {"Cc", "Zl", "Zp"}
+
+
+def _printable(text: str) -> None:
+    for c in text:
+        if unicodedata.category(c) in _UNPRINTABLE:
+            what = "换行" if c in "\r\n\u2028\u2029\x0b\x0c\x85" else f"控制字符 U+{ord(c):04X}"
+            raise ValueError(f"不能含{what}：只写一行可见的文字")
+
+
+def _shown(text: str) -> str:
+    """A value as it can be printed back: unseen characters written as escapes (\\n)."""
+    return "".join(c.encode("unicode_escape").decode("ascii")
+                   if unicodedata.category(c) in _UNPRINTABLE else c for c in text)
+
+
 def _between(low: float, high: float) -> Callable[[Any], None]:
     def check(value: Any) -> None:
         if not low <= value <= high:
@@ -118,6 +137,8 @@ def _template(value: Any) -> None:
 
 
 def _url_parts(value: str, example: str) -> SplitResult:
+    if any(c.isspace() for c in value):
+        raise ValueError(f"地址中不能有空格，应写成 {example}")
     parts = urlsplit(value)
     try:
         port_ok = parts.port is None or 0 < parts.port
@@ -138,6 +159,8 @@ def _platform_url(value: Any) -> None:
     this machine (the simulator, training mode)."""
     if not value:
         return
+    if any(c.isspace() for c in str(value)):
+        raise ValueError("地址中不能有空格，应写成 https://地址，如 https://zwfw.example.gov.cn")
     from hallclient.core.validators import platform_url
 
     platform_url(str(value))
@@ -311,13 +334,15 @@ class Config:
         if option is None:
             raise ConfigError(f"未知配置项：{key}（hallclient admin config --list 列出全部配置项）")
         try:
+            if isinstance(value, str):
+                _printable(value)
             converted = option.type(value) if isinstance(value, str) else value
             if option.choices and str(converted) not in option.choices:
                 raise ValueError(f"只能是 {'/'.join(option.choices)}")
             if option.check is not None:
                 option.check(converted)
         except ValueError as exc:
-            raise ConfigError(f"配置项 {key} 的值「{text_of(value)}」无效：{exc}") from exc
+            raise ConfigError(f"配置项 {key} 的值「{_shown(text_of(value))}」无效：{exc}") from exc
         self._values[key] = converted
 
     def get(self, key: str) -> Any:

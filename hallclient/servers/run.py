@@ -51,6 +51,7 @@ def run_platform_sim(args: argparse.Namespace, data_dir: Path) -> int:
                     expire_tokens=args.expire_tokens, seed=args.seed)
     root = data_dir / "platform-sim"
     try:
+        catalog = read_catalog(getattr(args, "catalog", None))
         sock = listen(args.host, args.port)
     except StartError as exc:
         print(f"省平台模拟器无法启动：{exc}", file=sys.stderr)
@@ -59,7 +60,10 @@ def run_platform_sim(args: argparse.Namespace, data_dir: Path) -> int:
     try:
         for device_id, secret in devices:
             sim.store.write("INSERT OR REPLACE INTO devices VALUES (?, ?)", (device_id, secret))
-        why = serve(sim.asgi, sock, started_lines("省平台模拟器", "http", sock, root))
+        sim.store.set_catalog(catalog.text, catalog.etag)
+        started = started_lines("省平台模拟器", "http", sock, root)
+        started.insert(-1, catalog.summary)
+        why = serve(sim.asgi, sock, started)
     except StartError as exc:
         print(f"省平台模拟器无法启动：{exc}", file=sys.stderr)
         return 2
@@ -68,6 +72,49 @@ def run_platform_sim(args: argparse.Namespace, data_dir: Path) -> int:
         sim.store.close()
     print(f"省平台模拟器已停止{why}，数据库已关闭", flush=True)
     return 0
+
+
+class ServedCatalog:
+    """The item catalog (事项目录) platform-sim serves: its text, ETag and a line saying so."""
+
+    def __init__(self, text: str, etag: str, summary: str) -> None:
+        self.text, self.etag, self.summary = text, etag, summary
+
+
+def add_platform_sim_options(sim: argparse.ArgumentParser) -> None:
+    sim.add_argument("--catalog", metavar="FILE",
+                     help="提供给窗口机的事项目录（JSON，含 items）；默认为示范事项目录")
+
+
+def read_catalog(name: str | None) -> ServedCatalog:
+    """The catalog file given (or the demo one), checked before the server starts; its ETag
+    is that of its bytes, so a restart with the same file is "unchanged" to the counters."""
+    import hashlib
+    import json
+
+    from hallclient import resources
+
+    path = Path(name).expanduser() if name else resources.path("demo", "catalog.json")
+    try:
+        raw = path.read_bytes()
+        body = json.loads(raw.decode("utf-8"))
+    except FileNotFoundError:
+        raise StartError(f"找不到事项目录文件：{path}") from None
+    except OSError as exc:
+        raise StartError(f"无法读取事项目录 {path}：{exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise StartError(f"事项目录 {path} 不是 UTF-8 文本") from None
+    except json.JSONDecodeError as exc:
+        raise StartError(f"事项目录 {path} 不是正确的 JSON：第 {exc.lineno} 行第 {exc.colno} 列附近有错"
+                         ) from None
+    items = body.get("items") if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        raise StartError(f"事项目录 {path} 应是含 items 列表的 JSON 对象，参见示范事项目录 catalog.json")
+    which = f"{path}" if name else f"示范事项目录（{path.name}）"
+    version = f"，版本 {body['version']}" if body.get("version") else ""
+    etag = '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
+    return ServedCatalog(raw.decode("utf-8"), etag,
+                         f"事项目录：{which}，{len(items)} 个事项{version}（--catalog 文件 可换成别的目录）")
 
 
 def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
@@ -104,9 +151,10 @@ def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
                 print(f"已导入 {path}：{len(spec.get('services', []))} 个业务、"
                       f"{len(spec.get('windows', []))} 个窗口")
             elif command == "add-device":
+                _check_window(db, args.window)
                 token = hall_server.add_device(db, args.device_id,
                                                hall_server.DeviceKind(args.kind), args.window)
-                kind = {"counter": "窗口机", "kiosk": "取号机", "panel": "综合屏"}[args.kind]
+                kind = DEVICE_KINDS[args.kind]
                 bound = f"（只能操作 {args.window} 号窗口）" if args.window is not None else ""
                 print(f"已登记{kind} {args.device_id}{bound}。令牌（只显示这一次，"
                       f"在该设备上运行 hallclient admin join-hall 时输入）：\n{token}")
@@ -152,12 +200,25 @@ def _serve_hall(args: argparse.Namespace, data_dir: Path) -> int:
     return 0
 
 
+DEVICE_KINDS = {"counter": "窗口机", "kiosk": "取号机", "panel": "综合屏"}
+
+
+def _check_window(db: Any, window: int | None) -> None:
+    """A counter bound to a window the imported hall does not have could never call."""
+    if window is None:
+        return
+    numbers = [int(r[0]) for r in db.conn.execute("SELECT number FROM windows ORDER BY number")]
+    if numbers and window not in numbers:
+        raise ValueError(f"大厅没有 {window} 号窗口（已导入的窗口：{'、'.join(map(str, numbers))}）："
+                         "核对 --window；窗口有增减时先用 hall-server import-hall 导入新的大厅配置")
+
+
 def _print_devices(db: Any) -> None:
     rows = db.query("SELECT device_id, kind, window, active, created_at"
                     " FROM hall_devices ORDER BY device_id")
     print("设备标识\t类型\t窗口\t启用\t登记时间")
     for row in rows:
-        print("\t".join([row["device_id"], row["kind"],
+        print("\t".join([row["device_id"], DEVICE_KINDS.get(row["kind"], row["kind"]),
                          "" if row["window"] is None else str(row["window"]),
                          "是" if row["active"] else "否", row["created_at"]]))
 

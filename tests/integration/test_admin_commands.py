@@ -15,6 +15,7 @@ from hallclient.app import main
 from hallclient.config import CONFIG_FILE
 from hallclient.core.tickets import PriorityClass
 from hallclient.services.sync_service import read_secret, write_secret
+from hallclient.store.db import DB_FILE, open_database
 
 # Python's own shapes that must not reach a person's screen
 REPRS = re.compile(r"\bNone\b|\[\]|\(\)|\{\}|\{'|\['|\bTrue\b|\bFalse\b|datetime\.")
@@ -53,6 +54,10 @@ def test_plain_http_to_another_machine_is_refused_at_once_and_nothing_is_saved(t
     ("announce.template=请{who}到窗口", "不认识：who"),
     ("queue.colour=red", "未知配置项"),
     ("queue.recall_limit", "应写成 --set 配置项=值"),
+    ("hall.name=甲镇\n[platform]\nurl = https://evil.example", "不能含换行"),
+    ("announce.template=请{number}号\x07到{window}号窗口", "不能含控制字符 U+0007"),
+    ("platform.url=https://x y", "地址中不能有空格"),
+    ("hall.server_url=http://192.168.1.10 :8710", "地址中不能有空格"),
 ])
 def test_any_invalid_value_is_refused_before_saving(tmp_path, capsys, item, says):
     assert main(["--data-dir", str(tmp_path), "admin", "config", "--set", item]) == 2
@@ -92,13 +97,15 @@ def test_config_list_shows_values_as_written(tmp_path, capsys):
 # -- admin status --------------------------------------------------------------------------
 
 def test_status_names_every_problem_of_the_configuration(tmp_path, capsys):
+    open_database(tmp_path / DB_FILE).close()
     (tmp_path / CONFIG_FILE).write_text(
         "[queue]\nrecall_limit = many\nsource = hall\n[keys]\nrecall = F1\n"
         "[platform]\nurl = http://10.0.0.5\n[hall]\nca_bundle = /gone/ca.pem\n", encoding="utf-8")
     assert main(["--data-dir", str(tmp_path), "admin", "status", "--json"]) == 0
     problems = json.loads(capsys.readouterr().out)["config_problems"]
     expected = ["queue.recall_limit", "platform.url", "hall.ca_bundle", "hall.server_url",
-                "platform.device_id", "keys.recall", "省平台设备密钥", "大厅服务器的设备令牌"]
+                "platform.device_id", "keys.recall", "省平台设备密钥", "大厅服务器的设备令牌",
+                "hall.region_code"]
     assert len(problems) == len(expected)
     for word in expected:
         assert sum(word in p for p in problems) >= 1, word
@@ -253,8 +260,9 @@ def test_a_hall_file_that_cannot_be_used_is_explained(tmp_path, capsys, command)
 def test_secrets_already_held_do_not_count_as_problems(tmp_path, capsys):
     d = str(tmp_path)
     assert main(["--data-dir", d, "admin", "config", "--set", "platform.url=http://127.0.0.1:9",
-                 "--set", "platform.device_id=W01"]) == 0
+                 "--set", "platform.device_id=W01", "--set", "hall.region_code=330109"]) == 0
     write_secret(tmp_path, "pw")
+    open_database(tmp_path / DB_FILE).close()
     capsys.readouterr()
     assert main(["--data-dir", d, "admin", "status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["config_problems"] == []

@@ -9,8 +9,10 @@ import stat
 
 import requests
 
+from hallclient import resources
 from hallclient.app import main
-from hallclient.servers.platform_sim import RunningServer, create_app
+from hallclient.servers.platform_sim import Faults, RunningServer, create_app
+from hallclient.store.db import DB_FILE, open_database
 
 from .test_platform_sim import API
 from .test_sync_engine import accept
@@ -46,6 +48,7 @@ def test_sync_now_from_the_command_line(tmp_path, db, desk, capsys, monkeypatch)
             f"省平台 {sim.url}：已连接",
             "本次上传成功 1 件，稍后重试 0 件，被平台退回 0 件，已被新版本取代 0 件；平台上的状态变化 0 件",
             "现在：待上传 0 件，需处理 0 件，已上传 3 件",
+            "事项目录：平台没有新版本，本机共 33 个事项",
         ]
     finally:
         sim.stop()
@@ -64,6 +67,7 @@ def test_sync_now_fails_when_the_platform_cannot_be_reached_even_with_nothing_to
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]                 # closed again: nothing listens there
     data = str(tmp_path)
+    open_database(tmp_path / DB_FILE).close()
     set_up_platform(data, f"http://127.0.0.1:{port}", capsys, monkeypatch)
     assert main(["--data-dir", data, "admin", "sync-now"]) == 4
     out = capsys.readouterr().out
@@ -87,7 +91,65 @@ def test_sync_now_fails_when_the_platform_refuses_this_device(tmp_path, sim, des
 
 
 def test_sync_now_refuses_an_address_that_breaks_the_https_rule(tmp_path, capsys):
+    open_database(tmp_path / DB_FILE).close()
     (tmp_path / "config.ini").write_text("[platform]\nurl = http://10.0.0.5\n", encoding="utf-8")
     assert main(["--data-dir", str(tmp_path), "admin", "sync-now"]) == 2
     err = capsys.readouterr().err
     assert "platform.url" in err and "必须使用 https" in err and "Traceback" not in err
+
+
+def test_sync_now_before_set_device_says_the_device_is_not_registered_here(tmp_path, sim, capsys):
+    open_database(tmp_path / DB_FILE).close()
+    data = str(tmp_path)
+    assert main(["--data-dir", data, "admin", "config", "--set", f"platform.url={sim.url}"]) == 0
+    capsys.readouterr()
+    assert main(["--data-dir", data, "admin", "sync-now"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("本机还没有登记省平台的设备标识（platform.device_id）和设备密钥，没有连接平台")
+    assert "admin set-device" in err and "拒绝" not in err
+    assert requests.get(sim.url + API + "/admin/stats", timeout=5).json()["cases"] == 0
+
+
+def test_a_busy_platform_is_not_called_unreachable(tmp_path, desk, capsys, monkeypatch):
+    server = RunningServer(create_app(tmp_path / "platform", Faults(retry_after_rate=1.0, seed=1)))
+    try:
+        server.sim.store.add_device("W01", "pw")
+        data = str(tmp_path)
+        set_up_platform(data, server.url, capsys, monkeypatch)
+        accept(desk, 1)
+        assert main(["--data-dir", data, "admin", "sync-now"]) == 4
+        out = capsys.readouterr().out.splitlines()
+        assert out[0] == (f"省平台 {server.url}：暂时繁忙或不可用（平台有应答，但请稍后再来），"
+                          "待上传的办件稍后自动重试")
+        assert "连不上" not in "\n".join(out) and "现在：待上传 1 件，需处理 0 件，已上传 0 件" in out
+        assert main(["--data-dir", data, "admin", "sync-now", "--json"]) == 4
+        result = json.loads(capsys.readouterr().out)
+        assert result["platform"] == "busy" and result["pending"] == 1
+        assert result["catalog"]["result"] == "not_tried"
+    finally:
+        server.stop()
+
+
+def test_sync_now_brings_the_catalog_as_the_counter_does(tmp_path, db, sim, capsys, monkeypatch):
+    data = str(tmp_path)
+    set_up_platform(data, sim.url, capsys, monkeypatch)
+    assert main(["--data-dir", data, "admin", "sync-now"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert ("事项目录：平台没有提供事项目录，本机一个事项也没有，受理列表是空的："
+            "请联系省平台发布事项目录") in out
+    catalog = resources.path("demo", "catalog.json").read_bytes()
+    requests.put(sim.url + API + "/admin/catalog", data=catalog, timeout=5).raise_for_status()
+    assert main(["--data-dir", data, "admin", "sync-now", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["catalog"] == {"result": "updated", "items": 33, "reason": None}
+    assert {"done", "retried", "attention", "superseded", "status_changes", "pending",
+            "platform", "problems"} <= set(result)
+    assert main(["--data-dir", data, "admin", "sync-now"]) == 0
+    assert "事项目录：平台没有新版本，本机共 33 个事项" in capsys.readouterr().out.splitlines()
+    unusable = json.dumps({"version": "x", "items": [{"name": "没有编码的事项"}]}).encode()
+    requests.put(sim.url + API + "/admin/catalog", data=unusable, timeout=5).raise_for_status()
+    assert main(["--data-dir", data, "admin", "sync-now", "--json"]) == 0
+    failed = json.loads(capsys.readouterr().out)["catalog"]
+    assert failed["result"] == "failed" and failed["items"] == 33
+    assert failed["reason"].startswith("平台发来的事项目录无法使用：")

@@ -354,7 +354,7 @@ def test_hall_server_cli_imports_registers_and_lists(tmp_path, capsys):
                  "--kind", "counter", "--window", "3"]) == 0
     token = capsys.readouterr().out.strip().splitlines()[-1]
     assert main(["--data-dir", str(tmp_path), "hall-server", "devices"]) == 0
-    assert "W3\tcounter\t3" in capsys.readouterr().out
+    assert "W3\t窗口机\t3" in capsys.readouterr().out
     db = open_database(tmp_path / "hall-server" / DB_FILE)
     try:
         from hallclient.servers.hall_server import hash_token
@@ -362,6 +362,26 @@ def test_hall_server_cli_imports_registers_and_lists(tmp_path, capsys):
                       (hash_token(token),))["device_id"] == "W3"
     finally:
         db.close()
+
+
+def test_hall_server_add_device_refuses_a_window_the_hall_does_not_have(tmp_path, capsys):
+    from hallclient.app import main
+
+    base = ["--data-dir", str(tmp_path), "hall-server"]
+    assert main([*base, "add-device", "W09", "--kind", "counter", "--window", "99"]) == 0  # no hall yet
+    assert main([*base, "import-hall"]) == 0
+    capsys.readouterr()
+    assert main([*base, "add-device", "W10", "--kind", "counter", "--window", "99"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == ("大厅没有 99 号窗口（已导入的窗口：1、2、3、4、5、6、7）：核对 --window；"
+                                 "窗口有增减时先用 hall-server import-hall 导入新的大厅配置\n")
+    assert main([*base, "add-device", "K1", "--kind", "kiosk"]) == 0
+    assert main([*base, "add-device", "P1", "--kind", "panel"]) == 0
+    capsys.readouterr()
+    assert main([*base, "devices"]) == 0
+    rows = [line.split("\t")[:3] for line in capsys.readouterr().out.splitlines()]
+    assert rows == [["设备标识", "类型", "窗口"], ["K1", "取号机", ""], ["P1", "综合屏", ""],
+                    ["W09", "窗口机", "99"]]
 
 
 def test_admin_joins_a_counter_to_the_hall_and_status_shows_the_link(hall, tmp_path, capsys,

@@ -3,6 +3,7 @@ that say where they listen and where their data are, and stop cleanly on Ctrl+C 
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
+import hallclient
 from hallclient.app import main
 from hallclient.store.db import DB_FILE
 
@@ -180,6 +182,7 @@ def test_hall_server_on_https_with_the_county_ca(tmp_path, processes):
     (["hall-server", "--certfile", "/nowhere/server.pem"], "找不到证书文件：/nowhere/server.pem"),
     (["hall-server", "--keyfile", "server.key"], "--keyfile 要和 --certfile 一起给出"),
     (["platform-sim", "--device", "W01"], "--device 应写成 设备标识=密钥"),
+    (["platform-sim", "--catalog", "/nowhere/catalog.json"], "找不到事项目录文件：/nowhere/catalog.json"),
 ])
 def test_what_stops_a_server_from_starting_is_said(tmp_path, args, says):
     done = subprocess.run([sys.executable, "-m", "hallclient", "--data-dir", str(tmp_path), *args,
@@ -207,3 +210,46 @@ def test_on_every_interface_the_lines_say_how_to_reach_it(tmp_path, processes):
     assert hall.line_with("接口说明") == f"接口说明：http://127.0.0.1:{port}/openapi.json"
     assert requests.get(f"http://127.0.0.1:{port}/openapi.json", timeout=10).status_code == 200
     assert hall.stop(signal.SIGINT) == 0
+
+
+def _catalog_of(url: str) -> dict:
+    token = requests.post(url + "/api/v1/auth/token", json={"device_id": "W01", "secret": "pw"},
+                          timeout=10).json()["access_token"]
+    answer = requests.get(url + "/api/v1/catalog", headers={"Authorization": f"Bearer {token}"},
+                          timeout=10)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def test_platform_sim_serves_the_demo_catalog_unless_told_another(tmp_path, processes):
+    sim = processes(tmp_path, "platform-sim", "--port", "0", "--device", "W01=pw")
+    url = sim.url()
+    assert sim.line_with("事项目录：") == ("事项目录：示范事项目录（catalog.json），33 个事项，"
+                                         "版本 2026-11-01（--catalog 文件 可换成别的目录）")
+    assert len(_catalog_of(url)["items"]) == 33
+    assert sim.stop(signal.SIGTERM) == 0
+    own = json.loads((Path(hallclient.__file__).parent / "resources" / "demo" / "catalog.json")
+                     .read_text(encoding="utf-8"))
+    own["items"], own["version"] = own["items"][:2], "2026-12-01"
+    path = tmp_path / "县目录.json"
+    path.write_text(json.dumps(own, ensure_ascii=False), encoding="utf-8")
+    sim = processes(tmp_path, "platform-sim", "--port", "0", "--device", "W01=pw",
+                    "--catalog", str(path))
+    url = sim.url()
+    assert sim.line_with("事项目录：") == (f"事项目录：{path}，2 个事项，版本 2026-12-01"
+                                         "（--catalog 文件 可换成别的目录）")
+    assert _catalog_of(url)["version"] == "2026-12-01"
+
+
+@pytest.mark.parametrize("text, says", [
+    ("{not json", "不是正确的 JSON：第 1 行"),
+    ('{"version": "1"}', "应是含 items 列表的 JSON 对象"),
+])
+def test_a_catalog_file_that_cannot_be_served_is_said(tmp_path, text, says):
+    bad = tmp_path / "catalog.json"
+    bad.write_text(text, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "hallclient", "--data-dir", str(tmp_path),
+                           "platform-sim", "--port", "0", "--catalog", str(bad)],
+                          capture_output=True, text=True, timeout=60, env={**os.environ})
+    assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr
+    assert "已启动" not in done.stdout

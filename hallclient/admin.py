@@ -25,11 +25,6 @@ from hallclient.store.hall_repo import HallConfigError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from hallclient.servers.run import add_platform_sim_options
-
-    sim = sub.choices.get("platform-sim")
-    if sim is not None and "--catalog" not in sim._option_string_actions:
-        add_platform_sim_options(sim)      # what it serves, beside the runner that reads it
     admin = sub.add_parser("admin", help="管理命令（信息管理员使用）")
     cmds = admin.add_subparsers(dest="admin_command", required=True)
     verify = cmds.add_parser("verify-log", help="校验操作日志的哈希链")

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from hallclient.servers.run import add_platform_sim_options
+
     parser = argparse.ArgumentParser(
         prog="hallclient", description="政务服务大厅窗口客户端 (counter client for service halls)"
     )
@@ -64,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--retry-after-as-date", action="store_true")
     sim.add_argument("--expire-tokens", action="store_true")
     sim.add_argument("--seed", type=int)
+    add_platform_sim_options(sim)          # what it serves, beside the runner that reads it
     hall = sub.add_parser("hall-server", help="大厅服务器：全大厅共用一个队列（数据在 数据目录/hall-server）")
     hall_cmds = hall.add_subparsers(dest="hall_command")
     serve = hall_cmds.add_parser("serve", help="运行服务（默认）")

@@ -90,6 +90,10 @@ def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
             from hallclient.admin import print_backup
 
             return print_backup(data_dir, Path(args.out), "hall-server")
+        if command == "restore":
+            from hallclient.admin import print_restore
+
+            return print_restore(Path(args.folder), data_dir, "hall-server")
         db = hall_server.open_server_db(data_dir)
         try:
             if command == "import-hall":
@@ -121,6 +125,18 @@ def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     return 0
+
+
+def add_restore_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """``hall-server restore``, added to the hall-server commands already declared in ``sub``
+    (the program's top-level commands)."""
+    hall = sub.choices.get("hall-server")
+    if hall is None:
+        return
+    cmds = next(a for a in hall._actions if isinstance(a, argparse._SubParsersAction))
+    restore = cmds.add_parser(
+        "restore", help="从备份恢复大厅服务器的数据库（先停止服务；原数据移到旁边的目录，不删除）")
+    restore.add_argument("folder", help="hall-server backup 生成的备份目录 hallclient-hall-server-<时间>")
 
 
 def _serve_hall(args: argparse.Namespace, data_dir: Path) -> int:

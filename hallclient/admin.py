@@ -979,16 +979,15 @@ def _import_bundle(args: argparse.Namespace, data_dir: Path) -> int:
         for name in args.files:
             at = datetime.now().astimezone().isoformat(timespec="milliseconds")
             try:
-                doc = json.loads(Path(name).read_text(encoding="utf-8"))
+                doc = _read_bundle_file(Path(name))
                 with db.write() as conn:
                     result = bundle_repo.import_bundle(conn, doc, at, trust_new=args.trust,
                                                        re_register=re_register)
                     log_repo.append(conn, at=at, action="bundle_imported",
                                     detail={k: result[k] for k in
                                             ("device", "day", "added", "already_had")})
-            except (OSError, ValueError) as exc:       # BundleError and bad JSON included
-                reason = str(exc) if isinstance(exc, BundleError) else f"无法读取：{exc}"
-                print(f"拒绝 {name}：{reason}", file=sys.stderr)
+            except BundleError as exc:
+                print(f"拒绝 {name}：{exc}", file=sys.stderr)
                 worst = 1
                 continue
             note = "（已导入过，未重复计入）" if not result["added"] else ""
@@ -1001,6 +1000,32 @@ def _import_bundle(args: argparse.Namespace, data_dir: Path) -> int:
     finally:
         db.close()
     return worst
+
+
+def _read_bundle_file(path: Path) -> Any:
+    """A bundle file's JSON; BundleError in Chinese when it cannot be read or parsed (a
+    missing file, a crafted one nested too deep to parse)."""
+    from hallclient.core.bundle import BundleError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BundleError("找不到这个文件：请检查文件名和路径（U 盘是否已插好）") from None
+    except IsADirectoryError:
+        raise BundleError("这是一个目录，不是日志包文件") from None
+    except PermissionError:
+        raise BundleError("没有权限读取这个文件") from None
+    except UnicodeDecodeError:
+        raise BundleError("不是 UTF-8 文本，不是日志包文件") from None
+    except OSError as exc:
+        raise BundleError(f"无法读取文件（{exc.strerror or type(exc).__name__}）") from None
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise BundleError("文件中的 JSON 嵌套层数过多，不是本程序导出的日志包") from None
+    except json.JSONDecodeError as exc:
+        raise BundleError(f"不是正确的 JSON（第 {exc.lineno} 行第 {exc.colno} 列附近有错），"
+                          "文件可能不完整或被改动过") from None
 
 
 def _add_clerk(args: argparse.Namespace, data_dir: Path) -> int:

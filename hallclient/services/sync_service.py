@@ -78,8 +78,7 @@ def stored_secret(data_dir: Path, ring: Any = _SYSTEM,
     if ring is not None:
         try:
             in_ring = str(ring.get_password(KEYRING_SERVICE, account) or "")
-        except Exception as exc:
-            log.warning("keyring unavailable: %s", type(exc).__name__)
+        except Exception as exc:         # the caller says so, in Chinese
             raise KeyringUnavailableError(exc) from exc
     try:
         in_file = path.read_text(encoding="utf-8").strip()
@@ -98,9 +97,9 @@ def read_secret(data_dir: Path, ring: Any = _SYSTEM, kind: str = "platform") -> 
         try:
             value = ring.get_password(KEYRING_SERVICE, account)
         except Exception as exc:      # a locked or broken keyring: fall back, and say so
-            log.warning("keyring unavailable: %s", type(exc).__name__)
             if kind == "signing":     # ... but never to another signing key than the county's
                 raise KeyringUnavailableError(exc) from exc
+            log.warning("keyring unavailable: %s", type(exc).__name__)
         else:
             if value:
                 return str(value)
@@ -120,9 +119,9 @@ def write_secret(data_dir: Path, secret: str, ring: Any = _SYSTEM, kind: str = "
         try:
             ring.set_password(KEYRING_SERVICE, account, secret)
         except Exception as exc:
-            log.warning("keyring unavailable: %s", type(exc).__name__)
             if kind == "signing":
                 raise KeyringUnavailableError(exc) from exc
+            log.warning("keyring unavailable: %s", type(exc).__name__)
         else:
             path.unlink(missing_ok=True)
             return "keyring"

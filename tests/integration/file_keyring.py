@@ -38,3 +38,25 @@ class FileKeyring(KeyringBackend):
         held = entries(self._path)
         held.pop(f"{service}/{username}", None)
         self._path.write_text(json.dumps(held), encoding="utf-8")
+
+
+class LockedKeyring(KeyringBackend):
+    """A keyring that is there but locked (the desktop session's keyring not unlocked):
+    every call fails, as the Secret Service backend does then."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def get_password(self, service: str, username: str) -> str | None:
+        from keyring.errors import KeyringLocked
+
+        raise KeyringLocked("Failed to unlock the collection!")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        from keyring.errors import KeyringLocked
+
+        raise KeyringLocked("Failed to unlock the collection!")
+
+    def delete_password(self, service: str, username: str) -> None:
+        from keyring.errors import KeyringLocked
+
+        raise KeyringLocked("Failed to unlock the collection!")

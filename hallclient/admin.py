@@ -36,7 +36,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     cases.add_argument("--limit", type=int, default=20)
     cases.add_argument("--json", action="store_true", help="以 JSON 输出")
     bak = cmds.add_parser("backup", help="在线备份数据库、配置和办件文件（程序运行中也可）")
-    bak.add_argument("out", help="备份存放的目录（如 U 盘或共享目录），其中新建 hallclient-<设备>-<时间>")
+    bak.add_argument("out", help="备份存放的目录（如 U 盘或共享目录，须已存在），"
+                     "其中新建 hallclient-<设备>-<时间>")
+    bak.add_argument("--without-key", action="store_true",
+                     help="系统密钥环打不开时也照常结束（备份里没有日志包签名私钥；不加则退出码为 1）")
+    res = cmds.add_parser("restore", help="从备份恢复数据目录（先关闭程序；原数据移到旁边的目录，不删除）")
+    res.add_argument("folder", help="admin backup 生成的备份目录 hallclient-counter-<时间>")
     clerk = cmds.add_parser("add-clerk", help="新增或修改本地账户")
     clerk.add_argument("username")
     clerk.add_argument("--name", required=True, help="显示姓名")
@@ -371,41 +376,105 @@ def _cases(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _backup(args: argparse.Namespace, data_dir: Path) -> int:
-    return print_backup(data_dir, Path(args.out), "counter")
+    return print_backup(data_dir, Path(args.out), "counter", without_key=args.without_key)
 
 
-def print_backup(data_dir: Path, out: Path, label: str) -> int:
+_RESTORE_TEXT = {
+    "counter": "先关闭本机所有 hallclient 程序，再运行 hallclient admin restore 本备份目录（会先校验备份，"
+               "原数据目录的内容移到旁边的 <数据目录>.before-restore-<时间> 目录，不删除）；"
+               "不要手工把备份复制为数据目录。",
+    "hall-server": "先停止大厅服务器，再运行 hallclient hall-server restore 本备份目录"
+                   "（恢复到 数据目录/hall-server，会先校验备份，原有内容移到旁边的"
+                   " hall-server.before-restore-<时间> 目录，不删除）；"
+                   "不要手工复制。各设备的令牌在数据库里，恢复后不必重新登记。",
+}
+
+
+def print_backup(data_dir: Path, out: Path, label: str, without_key: bool = False) -> int:
     """Back ``data_dir`` up under ``out`` and print the summary (also ``hall-server backup``).
-    The log-bundle signing key goes with it (the county knows this counter by it); the
-    device secret and hall token do not."""
+    A counter's log-bundle signing key goes with it (the county knows this counter by it);
+    the device secret and hall token do not. When the keyring holding the key fails the
+    backup is made without it, said in Chinese, and the exit code is 1 (0 with
+    ``without_key``: the administrator knows)."""
     from hallclient.core.bundle import fingerprint, public_key_of
-    from hallclient.services.sync_service import read_secret, secret_file
+    from hallclient.services.sync_service import KeyringUnavailableError, secret_file, stored_secret
     from hallclient.store.backup import backup
 
-    key = read_secret(data_dir, kind="signing")
+    key, key_failed = "", ""
+    if label == "counter":                   # the hall server has no signing key
+        try:
+            in_ring, in_file = stored_secret(data_dir, kind="signing")
+            key = in_ring or in_file
+        except KeyringUnavailableError as exc:
+            key_failed = str(exc)
     key_file = secret_file(data_dir, "signing").name
     done = backup(data_dir, out.expanduser().resolve(), label, secrets={key_file: key} if key else None)
-    keep_safe = "备份里有办件和申请人信息"
-    restore = "程序关闭后，把该目录的内容复制为数据目录；"
+    keep_safe = "备份里有办件和申请人信息" if label == "counter" else "备份里有大厅的排队记录和设备令牌"
+    restore = _RESTORE_TEXT[label]
     if key:
         keep_safe += "，还有本机日志包签名私钥：拿到备份的人能冒充本机给日志包签名"
-        restore += "再运行 admin bundle-key（核对指纹；私钥移入系统密钥环，或设为仅本用户可读），"
+        restore += "恢复后运行 admin bundle-key（核对指纹；私钥移入系统密钥环，或设为仅本用户可读），"
     keep_safe += "。请存放在加密的 U 盘或只有信息管理员能进的位置，用完锁好"
     if key:
         keep_safe += ("；备份丢失时，在本机运行 admin bundle-key --rotate --old-key-lost，"
                       "并请县级按新指纹重新登记")
+    if label == "counter":
+        restore += "再用 admin set-device / join-hall 录入设备密钥和令牌"
     summary: dict[str, object] = {
         "backup": str(done.folder), "schema_version": done.schema_version,
         "event_log_entries": done.log_entries, "files": done.files, "bytes": done.bytes,
         "signing_key": {"file": key_file, "fingerprint": fingerprint(public_key_of(key)),
                         "owner_only": done.secrets_owner_only} if key else None,
         "keep_safe": keep_safe,
-        "restore": restore + "用 admin set-device / join-hall 录入设备密钥和令牌",
+        "restore": restore,
     }
     if done.secrets_owner_only is False:
         summary["warning"] = ("备份盘不支持文件权限（如 FAT/exFAT 格式的 U 盘）：私钥文件任何能读这个盘的人"
                               "都能读，请改用加密的 U 盘，或 NTFS/ext4 格式的磁盘")
+    missing = ""
+    if key_failed:
+        missing = (f"读不到本机的日志包签名私钥，这份备份里没有它：{key_failed}。用这份备份恢复的窗口机"
+                   "没有县级登记的签名密钥；解锁后再运行一次 admin backup，备份里就会有它")
+        summary["signing_key_missing"] = missing
     print(json.dumps(summary, ensure_ascii=False, indent=2))
+    if missing:
+        print(f"注意：{missing}", file=sys.stderr)
+        return 0 if without_key else 1
+    return 0
+
+
+def _restore(args: argparse.Namespace, data_dir: Path) -> int:
+    return print_restore(Path(args.folder), data_dir, "counter")
+
+
+def print_restore(folder: Path, data_dir: Path, label: str) -> int:
+    """Restore ``data_dir`` from a backup folder and say, in Chinese, what was done and what
+    is left to do (also ``hall-server restore``)."""
+    from hallclient.store.backup import restore
+
+    done = restore(folder.expanduser(), data_dir, label)
+    which = "大厅服务器的数据" if label == "hall-server" else "数据目录"
+    lines = [f"已从备份 {folder} 恢复{which} {data_dir}：",
+             f"  数据库校验通过（结构版本 {done.schema_version}，操作日志 {done.log_entries} 条，"
+             f"哈希链完整），共复制 {done.files} 个文件"]
+    lines.append(f"  原来的内容已移到 {done.moved_aside}（未删除；确认恢复无误后可自行归档）"
+                 if done.moved_aside else "  数据目录原来是空的，没有移走任何内容")
+    if done.ignored:
+        lines.append(f"  备份目录里的 {'、'.join(done.ignored)} 不属于备份（程序异常退出留下的），"
+                     "没有复制")
+    if label == "counter":
+        lines.append("接下来：")
+        if done.signing_key:
+            lines.append("  1. 运行 hallclient admin bundle-key，核对日志包签名公钥指纹与备份时的一致")
+        else:
+            lines.append("  1. 备份里没有日志包签名私钥：若本机向县级交日志包，运行"
+                         " hallclient admin bundle-key 查看；指纹与县级登记的不同时，按其提示处理")
+        lines.append("  2. 用 hallclient admin set-device / join-hall 重新录入省平台设备密钥和大厅服务器令牌"
+                     "（备份里不带它们）")
+        lines.append("  3. 启动程序")
+    else:
+        lines.append("接下来：启动大厅服务器（hallclient hall-server）")
+    print("\n".join(lines))
     return 0
 
 
@@ -849,9 +918,9 @@ def _signing_key(data_dir: Path, create: bool = True, prefer: str = "") -> str:
     data dir, nothing guesses which one the county registered: BundleError says how to choose
     (``prefer`` = "restored" or "keyring")."""
     from hallclient.core.bundle import BundleError, fingerprint, new_private_key, public_key_of
-    from hallclient.services.sync_service import secret_file, stored_secret, write_secret
+    from hallclient.services.sync_service import secret_file
 
-    in_ring, in_file = stored_secret(data_dir, kind="signing")
+    in_ring, in_file = _stored_signing_key(data_dir)
     path = secret_file(data_dir, "signing")
     for pem, where in ((in_file, str(path)), (in_ring, "系统密钥环")):
         try:
@@ -873,7 +942,7 @@ def _signing_key(data_dir: Path, create: bool = True, prefer: str = "") -> str:
                 " --keep-keyring")
     if in_file:
         if in_ring is not None:
-            write_secret(data_dir, in_file, kind="signing")       # into the keyring, file removed
+            _store_signing_key(data_dir, in_file)                # into the keyring, file removed
         elif os.name != "nt" and stat.S_IMODE(path.stat().st_mode) & 0o077:
             path.chmod(0o600)
         return in_file
@@ -881,13 +950,39 @@ def _signing_key(data_dir: Path, create: bool = True, prefer: str = "") -> str:
         return in_ring or ""
     key = new_private_key()
     data_dir.mkdir(parents=True, exist_ok=True)
-    write_secret(data_dir, key, kind="signing")
+    _store_signing_key(data_dir, key)
     return key
+
+
+_KEYRING_FAILED = ("本机的日志包签名私钥在系统密钥环里，读不到它就不能签名；为免县级拒收本机的日志包，"
+                   "没有生成新密钥，也没有更换密钥（不要为此用 --old-key-lost）")
+
+
+def _stored_signing_key(data_dir: Path) -> tuple[str | None, str]:
+    """stored_secret for the signing key; a keyring that exists but fails is BundleError
+    (never "no keyring": a new key in a file would be one the county does not know)."""
+    from hallclient.core.bundle import BundleError
+    from hallclient.services.sync_service import KeyringUnavailableError, stored_secret
+
+    try:
+        return stored_secret(data_dir, kind="signing")
+    except KeyringUnavailableError as exc:
+        raise BundleError(f"{exc}。{_KEYRING_FAILED}") from exc
+
+
+def _store_signing_key(data_dir: Path, key: str) -> None:
+    from hallclient.core.bundle import BundleError
+    from hallclient.services.sync_service import KeyringUnavailableError, write_secret
+
+    try:
+        write_secret(data_dir, key, kind="signing")
+    except KeyringUnavailableError as exc:
+        raise BundleError(f"{exc}。{_KEYRING_FAILED}") from exc
 
 
 def _bundle_key(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.core.bundle import BundleError, fingerprint, public_key_of
-    from hallclient.services.sync_service import secret_file, stored_secret
+    from hallclient.services.sync_service import secret_file
 
     if args.old_key_lost and not args.rotate:
         print("--old-key-lost 要与 --rotate 一起用", file=sys.stderr)
@@ -897,11 +992,11 @@ def _bundle_key(args: argparse.Namespace, data_dir: Path) -> int:
         if args.rotate:
             return _rotate_key(data_dir, prefer, args.old_key_lost)
         key = _signing_key(data_dir, prefer=prefer)
+        in_ring, _ = _stored_signing_key(data_dir)
     except BundleError as exc:
         print(str(exc), file=sys.stderr)
         return 2
     print(f"日志包签名公钥指纹：{fingerprint(public_key_of(key))}")
-    in_ring, _ = stored_secret(data_dir, kind="signing")
     where = "系统密钥环" if in_ring == key else f"{secret_file(data_dir, 'signing')}（仅本用户可读）"
     print(f"私钥保存在{where}")
     return 0
@@ -914,10 +1009,10 @@ def _rotate_key(data_dir: Path, prefer: str, old_key_lost: bool) -> int:
     from datetime import datetime
 
     from hallclient.core import bundle
-    from hallclient.services.sync_service import write_secret
     from hallclient.store import bundle_repo, log_repo
     from hallclient.store.db import open_database
 
+    _stored_signing_key(data_dir)        # a failing keyring stops us before anything is logged
     old = "" if old_key_lost else _signing_key(data_dir, create=False, prefer=prefer)
     new = bundle.new_private_key()
     new_public = bundle.public_key_of(new)
@@ -932,7 +1027,7 @@ def _rotate_key(data_dir: Path, prefer: str, old_key_lost: bool) -> int:
                                         new_public, statement)
     finally:
         db.close()
-    write_secret(data_dir, new, kind="signing")
+    _store_signing_key(data_dir, new)
     new_fp = bundle.fingerprint(new_public)
     if statement is not None:
         old_fp = bundle.fingerprint(statement["old_public_key"])
@@ -996,16 +1091,15 @@ def _import_bundle(args: argparse.Namespace, data_dir: Path) -> int:
         for name in args.files:
             at = datetime.now().astimezone().isoformat(timespec="milliseconds")
             try:
-                doc = json.loads(Path(name).read_text(encoding="utf-8"))
+                doc = _read_bundle_file(Path(name))
                 with db.write() as conn:
                     result = bundle_repo.import_bundle(conn, doc, at, trust_new=args.trust,
                                                        re_register=re_register)
                     log_repo.append(conn, at=at, action="bundle_imported",
                                     detail={k: result[k] for k in
                                             ("device", "day", "added", "already_had")})
-            except (OSError, ValueError) as exc:       # BundleError and bad JSON included
-                reason = str(exc) if isinstance(exc, BundleError) else f"无法读取：{exc}"
-                print(f"拒绝 {name}：{reason}", file=sys.stderr)
+            except BundleError as exc:
+                print(f"拒绝 {name}：{exc}", file=sys.stderr)
                 worst = 1
                 continue
             note = "（已导入过，未重复计入）" if not result["added"] else ""
@@ -1018,6 +1112,32 @@ def _import_bundle(args: argparse.Namespace, data_dir: Path) -> int:
     finally:
         db.close()
     return worst
+
+
+def _read_bundle_file(path: Path) -> Any:
+    """A bundle file's JSON; BundleError in Chinese when it cannot be read or parsed (a
+    missing file, a crafted one nested too deep to parse)."""
+    from hallclient.core.bundle import BundleError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BundleError("找不到这个文件：请检查文件名和路径（U 盘是否已插好）") from None
+    except IsADirectoryError:
+        raise BundleError("这是一个目录，不是日志包文件") from None
+    except PermissionError:
+        raise BundleError("没有权限读取这个文件") from None
+    except UnicodeDecodeError:
+        raise BundleError("不是 UTF-8 文本，不是日志包文件") from None
+    except OSError as exc:
+        raise BundleError(f"无法读取文件（{exc.strerror or type(exc).__name__}）") from None
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise BundleError("文件中的 JSON 嵌套层数过多，不是本程序导出的日志包") from None
+    except json.JSONDecodeError as exc:
+        raise BundleError(f"不是正确的 JSON（第 {exc.lineno} 行第 {exc.colno} 列附近有错），"
+                          "文件可能不完整或被改动过") from None
 
 
 def _add_clerk(args: argparse.Namespace, data_dir: Path) -> int:
@@ -1150,6 +1270,7 @@ _COMMANDS = {
     "status": _status,
     "cases": _cases,
     "backup": _backup,
+    "restore": _restore,
     "add-clerk": _add_clerk,
     "sync-now": _sync_now,
     "set-device": _set_device,

@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     hall_cmds.add_parser("devices", help="列出已登记设备")
     hall_backup = hall_cmds.add_parser("backup", help="在线备份大厅服务器的数据库（服务运行中也可）")
     hall_backup.add_argument("out", help="备份存放的目录，其中新建 hallclient-hall-server-<时间>")
+    hall_restore = hall_cmds.add_parser(
+        "restore", help="从备份恢复大厅服务器的数据库（先停止服务；原数据移到旁边的目录，不删除）")
+    hall_restore.add_argument("folder", help="hall-server backup 做的备份目录")
     panel = sub.add_parser("panel", help="大厅综合屏：最新呼叫、各窗口当前号、等候人数，并语音播报")
     panel.add_argument("--windowed", action="store_true", help="不全屏")
     panel.add_argument("--screen", type=int, default=None, help="显示在第几块屏幕（从 1 起）")

@@ -111,6 +111,7 @@ def check(doc: Any) -> list[dict[str, Any]]:
     entries = doc.get("entries")
     if not isinstance(entries, list) or any(not isinstance(e, dict) for e in entries):
         raise BundleError("日志包内容不完整")
+    _check_types(doc, entries)
     prev = doc.get("prev_hash")
     expected = doc.get("first_seq")
     for e in entries:
@@ -134,6 +135,36 @@ def check(doc: Any) -> list[dict[str, Any]]:
     if not _verify(doc.get("public_key"), doc.get("signature"), doc):
         raise BundleError("签名无效（日志包在导出后被改动）")
     return entries
+
+
+_HEAD_TYPES: dict[str, tuple[type, ...]] = {
+    "device": (str,), "day": (str,), "hall": (str,), "prev_hash": (str,), "head_hash": (str,),
+    "public_key": (str,), "signature": (str,), "count": (int,),
+    "first_seq": (int, type(None)), "last_seq": (int, type(None)),
+}
+_ENTRY_TYPES: dict[str, tuple[type, ...]] = {
+    "seq": (int,), "at": (str,), "device": (str,), "window": (int, type(None)),
+    "clerk": (str, type(None)), "action": (str,), "ticket": (str, type(None)),
+    "detail": (str, type(None)), "prev_hash": (str,), "hash": (str,),
+}
+
+
+def _check_types(doc: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+    """Every field of the kind an export writes (a crafted file — numbers as text, objects
+    where text belongs — is refused here, not half-way through the checks or the import)."""
+    def wrong(value: Any, kinds: tuple[type, ...]) -> bool:
+        return isinstance(value, bool) or not isinstance(value, kinds)
+
+    for name, kinds in _HEAD_TYPES.items():
+        if wrong(doc.get(name), kinds):
+            raise BundleError(f"日志包的 {name} 字段不对（缺失或类型不符），不是本程序导出的日志包")
+    for i, e in enumerate(entries, 1):
+        for name, kinds in _ENTRY_TYPES.items():
+            if wrong(e.get(name), kinds):
+                raise BundleError(f"日志包第 {i} 条记录的 {name} 字段不对（缺失或类型不符），"
+                                  "不是本程序导出的日志包")
+    if not isinstance(doc.get("key_rotations", []), list):
+        raise BundleError("日志包的 key_rotations 字段不对，不是本程序导出的日志包")
 
 
 def rotation_statement(old_private_pem: str, new_public_key: str, *, device: str,
@@ -171,12 +202,13 @@ def rotation_path(statements: Any, device: str, registered: str,
             frontier.append(new)
     if signer in reached:
         return reached[signer]
-    what = (f"设备 {device} 的签名公钥与登记的不一致（登记指纹 {fingerprint(registered)}，"
-            f"日志包指纹 {fingerprint(signer)}）")
+    # the bundle's own fingerprint is not shown: a forger made it, and the county's
+    # administrator must take the one to register from the counter, by phone
+    what = f"设备 {device} 的签名公钥与登记的不一致（登记指纹 {fingerprint(registered)}）"
     if forged:
         raise BundleError(f"{what}：所附的密钥更换声明不是登记的公钥签的（伪造或被改动），"
                           "未导入，登记的公钥不变")
     raise BundleError(
         f"{what}，且没有可用登记公钥核验的密钥更换声明。若该窗口机确实换了密钥（如旧密钥丢失），"
-        "请电话核对该窗口机 admin bundle-key 显示的指纹，再用 import-bundle 文件"
+        "请打电话请该窗口机的管理员运行 admin bundle-key 并念出显示的指纹，再用 import-bundle 文件"
         f" --re-register {device} --fingerprint \"指纹\" 重新登记；否则不要导入此日志包")

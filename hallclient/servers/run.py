@@ -137,6 +137,10 @@ def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
             from hallclient.admin import print_backup
 
             return print_backup(data_dir, Path(args.out), "hall-server")
+        if command == "restore":
+            from hallclient.admin import print_restore
+
+            return print_restore(Path(args.folder), data_dir, "hall-server")
         db = hall_server.open_server_db(data_dir)
         try:
             if command == "import-hall":

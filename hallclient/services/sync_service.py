@@ -40,6 +40,18 @@ def _keyring() -> Any:
 _SYSTEM = object()
 
 
+class KeyringUnavailableError(Exception):
+    """This PC has a keyring, but it failed (locked, its service not answering): not the
+    same as "no keyring". A secret that may be in it must not be guessed at, replaced or
+    written beside it. The message says in Chinese what to do."""
+
+    def __init__(self, cause: BaseException) -> None:
+        self.cause = type(cause).__name__
+        super().__init__(
+            f"系统密钥环打不开（{self.cause}：可能已锁定，或密钥环服务没有运行）。"
+            "请先解锁系统密钥环（在桌面上登录本机账户，按提示输入密钥环密码），再重试")
+
+
 def _secret_place(data_dir: Path, kind: str) -> tuple[str, Path]:
     """Keyring account and fallback file of a secret: "platform" (the provincial platform's
     device secret), "hall" (the hall server's device token) or "signing" (the log-bundle
@@ -58,15 +70,16 @@ def secret_file(data_dir: Path, kind: str = "platform") -> Path:
 def stored_secret(data_dir: Path, ring: Any = _SYSTEM,
                   kind: str = "platform") -> tuple[str | None, str]:
     """Both places a secret may be: (the keyring's value — None when this PC has no usable
-    keyring, "" when it holds none for this data dir —, the file's value or "")."""
+    keyring, "" when it holds none for this data dir —, the file's value or "").
+    KeyringUnavailableError when the keyring exists but fails."""
     account, path = _secret_place(data_dir, kind)
     ring = _keyring() if ring is _SYSTEM else ring
     in_ring: str | None = None
     if ring is not None:
         try:
             in_ring = str(ring.get_password(KEYRING_SERVICE, account) or "")
-        except Exception as exc:
-            log.warning("keyring unavailable: %s", type(exc).__name__)
+        except Exception as exc:         # the caller says so, in Chinese
+            raise KeyringUnavailableError(exc) from exc
     try:
         in_file = path.read_text(encoding="utf-8").strip()
     except OSError:
@@ -76,13 +89,16 @@ def stored_secret(data_dir: Path, ring: Any = _SYSTEM,
 
 def read_secret(data_dir: Path, ring: Any = _SYSTEM, kind: str = "platform") -> str:
     """A device secret: from the OS keyring where one exists, else from an owner-only
-    file in the data directory — never from config.ini."""
+    file in the data directory — never from config.ini. A failing keyring falls back to the
+    file, except for the signing key (KeyringUnavailableError)."""
     account, path = _secret_place(data_dir, kind)
     ring = _keyring() if ring is _SYSTEM else ring
     if ring is not None:
         try:
             value = ring.get_password(KEYRING_SERVICE, account)
         except Exception as exc:      # a locked or broken keyring: fall back, and say so
+            if kind == "signing":     # ... but never to another signing key than the county's
+                raise KeyringUnavailableError(exc) from exc
             log.warning("keyring unavailable: %s", type(exc).__name__)
         else:
             if value:
@@ -94,13 +110,17 @@ def read_secret(data_dir: Path, ring: Any = _SYSTEM, kind: str = "platform") -> 
 
 
 def write_secret(data_dir: Path, secret: str, ring: Any = _SYSTEM, kind: str = "platform") -> str:
-    """Store the secret; returns where ("keyring" or the file path)."""
+    """Store the secret; returns where ("keyring" or the file path). The signing key is
+    never written beside a keyring that failed (KeyringUnavailableError): the keyring may
+    still hold the key the county registered, and two keys would then compete."""
     account, path = _secret_place(data_dir, kind)
     ring = _keyring() if ring is _SYSTEM else ring
     if ring is not None:
         try:
             ring.set_password(KEYRING_SERVICE, account, secret)
         except Exception as exc:
+            if kind == "signing":
+                raise KeyringUnavailableError(exc) from exc
             log.warning("keyring unavailable: %s", type(exc).__name__)
         else:
             path.unlink(missing_ok=True)

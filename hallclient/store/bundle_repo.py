@@ -87,7 +87,9 @@ def import_bundle(conn: sqlite3.Connection, doc: Any, received_at: str,
     elif known[0] != key:
         change = _key_change(conn, doc, device, str(known[0]), key, re_registering)
     first = doc.get("first_seq")
-    if first and first > 1:
+    if not entries:
+        _check_empty_day(conn, doc, device)
+    elif first > 1:
         before = conn.execute("SELECT hash FROM pushed_log WHERE device = ? AND seq = ?",
                               (device, first - 1)).fetchone()
         if before is not None and before[0] != doc["prev_hash"]:
@@ -108,9 +110,9 @@ def import_bundle(conn: sqlite3.Connection, doc: Any, received_at: str,
         added += 1
     nxt = doc.get("last_seq")
     after = conn.execute("SELECT prev_hash FROM pushed_log WHERE device = ? AND seq = ?",
-                         (device, (nxt or 0) + 1)).fetchone()
+                         (device, nxt + 1)).fetchone() if entries else None
     if after is not None and after[0] != doc["head_hash"]:
-        raise BundleError(f"与已导入的第 {(nxt or 0) + 1} 条接不上（日志被删改）")
+        raise BundleError(f"与已导入的第 {nxt + 1} 条接不上（日志被删改）")
     if change is not None:                     # the chain continues: now replace the key
         conn.execute("UPDATE trusted_devices SET public_key = ?, added_at = ? WHERE device = ?",
                      (key, received_at, device))
@@ -119,11 +121,47 @@ def import_bundle(conn: sqlite3.Connection, doc: Any, received_at: str,
             "fingerprint": bundle.fingerprint(key), "key_change": change}
 
 
+def _check_empty_day(conn: sqlite3.Connection, doc: dict[str, Any], device: str) -> None:
+    """A day without entries (a weekend) adds nothing, but what it says — the counter's
+    chain stood at ``prev_hash`` all that day — must fit what the county holds: no entry of
+    that day, and the last entry before it (when the county holds the one after it too, or
+    that hash anywhere) is the one the bundle continues."""
+    day = str(doc["day"])
+    try:
+        end = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+    except ValueError:
+        raise BundleError(f"日志包的日期 {day} 不是 YYYY-MM-DD") from None
+    held = conn.execute("SELECT min(seq) FROM pushed_log WHERE device = ? AND at >= ? AND at < ?",
+                        (device, day, end)).fetchone()[0]
+    if held is not None:
+        raise BundleError(f"县级已导入设备 {device} {day} 的日志（第 {held} 条起），此日志包却说这天没有"
+                          "日志（日志被删除后重新导出？）：未导入，请核实该窗口机")
+    prev = str(doc["prev_hash"])
+    last = conn.execute("SELECT seq, hash FROM pushed_log WHERE device = ? AND at < ?"
+                        " ORDER BY seq DESC LIMIT 1", (device, day)).fetchone()
+    last_seq, last_hash = (int(last[0]), str(last[1])) if last else (0, eventlog.GENESIS)
+    if prev == last_hash:
+        return
+    next_held = conn.execute("SELECT 1 FROM pushed_log WHERE device = ? AND seq = ?",
+                             (device, last_seq + 1)).fetchone()
+    prev_held = conn.execute("SELECT 1 FROM pushed_log WHERE device = ? AND hash = ?",
+                             (device, prev)).fetchone()
+    if next_held or prev_held or (prev == eventlog.GENESIS and last_seq):
+        where = f"已导入的第 {last_seq} 条（{day} 之前的最后一条）" if last_seq else \
+            f"已导入的日志（第 1 条在 {day} 之后）"
+        raise BundleError(f"这一天没有日志，但它接续的位置与{where}对不上（两次导出之间的日志被删改）")
+    # else the county lacks the days just before (not imported yet): nothing to compare
+
+
 def _check_typed_fingerprint(device: str, typed: str, key: str) -> None:
+    """The bundle's own fingerprint is never shown: whoever forged a bundle made it, and it
+    must come from the counter, read out over the phone."""
     if not bundle.same_fingerprint(typed, key):
         raise BundleError(
-            f"设备 {device} 的日志包签名公钥指纹是 {bundle.fingerprint(key)}，与核对的 {typed.strip()}"
-            " 不一致，未重新登记：请再向该窗口机核对 admin bundle-key 显示的指纹")
+            f"设备 {device} 此日志包的签名公钥与输入的指纹 {typed.strip()} 不一致，未重新登记，"
+            "登记的公钥不变。请打电话给该窗口机的管理员，请对方在窗口机上运行 hallclient admin"
+            " bundle-key，念出显示的指纹，再用 --fingerprint 输入；指纹只能这样从窗口机得来，"
+            "不要从日志包文件或别处抄")
 
 
 def _key_change(conn: sqlite3.Connection, doc: dict[str, Any], device: str, registered: str,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -30,10 +29,15 @@ KEY_FILE = "signing-device.secret"
 DAY1, DAY2 = "2026-11-26", "2026-11-27"
 
 
+LOCKED = Path("locked")          # keyring=LOCKED: this PC has a keyring, and it is locked
+
+
 def cli(data_dir: Path, *args: str, keyring: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(data_dir.parent),
            "PYTHONPATH": str(ROOT)}
-    if keyring is not None:
+    if keyring is LOCKED:
+        env.update(PYTHON_KEYRING_BACKEND="tests.integration.file_keyring.LockedKeyring")
+    elif keyring is not None:
         env.update(PYTHON_KEYRING_BACKEND="tests.integration.file_keyring.FileKeyring",
                    TEST_KEYRING_FILE=str(keyring))
     return subprocess.run([sys.executable, "-m", "hallclient", "--data-dir", str(data_dir),
@@ -94,6 +98,7 @@ def township(tmp_path):
     town, county = tmp_path / "town", tmp_path / "county"
     for d in (town, county):
         open_database(d / DB_FILE).close()           # two PCs already in use
+    (tmp_path / "usb").mkdir()
     log_day(town, DAY1, 3)
     ok(cli(county, "import-bundle", str(export(town, DAY1, tmp_path / "day1.json")), "--trust"))
     return town, county
@@ -115,10 +120,11 @@ def test_backup_carries_the_signing_key_and_a_restored_pc_is_still_accepted(town
     assert [f.name for f in folder.rglob("*") if f.is_file()
             and b"PRIVATE KEY" in f.read_bytes()] == [KEY_FILE]     # in its own file only
 
-    # the PC dies; the folder is copied in as the data dir of another PC, at another path,
-    # off a stick that kept no permissions
+    # the PC dies; the backup is restored as the data dir of another PC, at another path;
+    # the key file arrives owner-only (made readable by all below, as off a FAT stick)
     restored = tmp_path / "new-pc" / "hallclient"
-    shutil.copytree(folder, restored)
+    ok(cli(restored, "restore", str(folder)))
+    assert stat.S_IMODE((restored / KEY_FILE).stat().st_mode) == 0o600
     (restored / KEY_FILE).chmod(0o644)
     assert fingerprint_shown(restored) == summary["signing_key"]["fingerprint"]
     assert stat.S_IMODE((restored / KEY_FILE).stat().st_mode) == 0o600
@@ -133,7 +139,7 @@ def test_restored_onto_a_pc_with_a_keyring_the_key_moves_into_it(township, tmp_p
     town, county = township
     folder = Path(json.loads(ok(cli(town, "backup", str(tmp_path / "usb"))))["backup"])
     restored, ring = tmp_path / "new-pc" / "hallclient", tmp_path / "keyring.json"
-    shutil.copytree(folder, restored)
+    ok(cli(restored, "restore", str(folder), keyring=ring))
     assert fingerprint_shown(restored, keyring=ring) == fingerprint_shown(town)
     assert not (restored / KEY_FILE).exists()
     assert "PRIVATE KEY" in keyring_entries(ring)[f"hallclient/{restored}#signing"]
@@ -152,7 +158,7 @@ def test_a_keyring_holding_another_key_is_never_guessed_at(township, tmp_path, c
     town, county = township
     folder = Path(json.loads(ok(cli(town, "backup", str(tmp_path / "usb"))))["backup"])
     restored, ring = tmp_path / "new-pc" / "hallclient", tmp_path / "keyring.json"
-    shutil.copytree(folder, restored)
+    ok(cli(restored, "restore", str(folder)))
     other = bundle.new_private_key()
     plant(ring, "hallclient", f"{restored}#signing", other)
     backup_fp = fingerprint_shown(town)
@@ -260,3 +266,58 @@ def test_a_damaged_key_file_is_named_and_can_be_replaced(township, tmp_path):
     assert cli(town, "bundle-key", "--rotate").returncode == 2          # nothing to sign with
     assert "没有签更换声明" in ok(cli(town, "bundle-key", "--rotate", "--old-key-lost"))
     assert json.loads(export(town, DAY1, tmp_path / "y.json").read_text(encoding="utf-8"))["count"] == 3
+
+
+def test_a_locked_keyring_never_makes_or_rotates_a_key(tmp_path):
+    """The key is in the keyring, which is locked today: no command guesses "no keyring"
+    and signs with, or rotates to, a new key the county does not know."""
+    town, ring = tmp_path / "town", tmp_path / "keyring.json"
+    open_database(town / DB_FILE).close()
+    log_day(town, DAY1, 2)
+    before = fingerprint_shown(town, keyring=ring)               # made, kept in the keyring
+    held = keyring_entries(ring)
+    for args in (["bundle-key"], ["bundle-key", "--rotate"], ["bundle-key", "--rotate", "--old-key-lost"],
+                 ["export-bundle", "--date", DAY1, "--out", str(tmp_path / "x.json")]):
+        refused = cli(town, *args, keyring=LOCKED)
+        assert refused.returncode == 2, args
+        assert "系统密钥环打不开" in refused.stderr and "解锁" in refused.stderr, args
+        assert "没有生成新密钥" in refused.stderr and "Traceback" not in refused.stderr, args
+    assert not (town / KEY_FILE).exists() and not (tmp_path / "x.json").exists()
+    conn = connect(town / DB_FILE)
+    assert conn.execute("SELECT count(*) FROM event_log WHERE action = 'bundle_key_rotated'"
+                        ).fetchone()[0] == 0
+    conn.close()
+    assert keyring_entries(ring) == held and fingerprint_shown(town, keyring=ring) == before
+
+
+@pytest.mark.parametrize("without_key", [False, True])
+def test_a_backup_with_a_locked_keyring_says_the_key_is_not_in_it(tmp_path, without_key):
+    town, ring = tmp_path / "town", tmp_path / "keyring.json"
+    open_database(town / DB_FILE).close()
+    fingerprint_shown(town, keyring=ring)
+    (tmp_path / "usb").mkdir()
+    made = cli(town, "backup", str(tmp_path / "usb"), *(["--without-key"] if without_key else []),
+               keyring=LOCKED)
+    assert made.returncode == (0 if without_key else 1)
+    summary = json.loads(made.stdout)
+    assert summary["signing_key"] is None and "这份备份里没有它" in summary["signing_key_missing"]
+    assert "读不到本机的日志包签名私钥" in made.stderr and "解锁" in made.stderr
+    assert "keyring unavailable" not in made.stderr          # Chinese only
+    folder = Path(summary["backup"])
+    assert (folder / DB_FILE).exists() and not (folder / KEY_FILE).exists()
+
+
+def test_the_hall_server_backup_does_not_ask_the_keyring(tmp_path):
+    data = tmp_path / "data"
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
+           "PYTHONPATH": str(ROOT),
+           "PYTHON_KEYRING_BACKEND": "tests.integration.file_keyring.LockedKeyring"}
+    run = [sys.executable, "-m", "hallclient", "--data-dir", str(data), "hall-server"]
+    subprocess.run([*run, "import-hall"], check=True, capture_output=True, timeout=60, env=env)
+    (tmp_path / "usb").mkdir()
+    made = subprocess.run([*run, "backup", str(tmp_path / "usb")], capture_output=True, text=True,
+                          timeout=60, env=env)
+    assert made.returncode == 0 and made.stderr == ""
+    summary = json.loads(made.stdout)
+    assert summary["signing_key"] is None and "signing_key_missing" not in summary
+    assert "hall-server restore" in summary["restore"] and "set-device" not in summary["restore"]

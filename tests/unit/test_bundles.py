@@ -237,3 +237,107 @@ def test_re_registering_checks_the_typed_fingerprint_even_for_the_registered_key
         bundle_repo.import_bundle(conn, bundle_repo.export(township.conn, DAY2, "示范乡", KEY),
                                   "2026-11-28T10:00:00+08:00", re_register=(device, other))
     assert len(held(county)) == 5
+
+
+SAT, SUN = date(2026, 11, 28), date(2026, 11, 29)
+
+
+def test_an_empty_day_after_days_the_county_holds_is_taken_with_nothing_added(township, county):
+    take(county, bundle_repo.export(township.conn, DAY1, "示范乡", KEY))
+    take(county, bundle_repo.export(township.conn, DAY2, "示范乡", KEY))
+    weekend = bundle_repo.export(township.conn, SAT, "示范乡", KEY)
+    assert weekend["count"] == 0 and weekend["first_seq"] is None
+    done = take(county, weekend)
+    assert (done["added"], done["already_had"]) == (0, 0)
+    assert take(county, bundle_repo.export(township.conn, SUN, "示范乡", KEY))["added"] == 0
+    assert len(held(county)) == 9
+
+
+def test_an_empty_day_between_held_days_and_before_the_first_one_fits(township, county):
+    take(county, bundle_repo.export(township.conn, DAY2, "示范乡", KEY))
+    take(county, bundle_repo.export(township.conn, DAY1, "示范乡", KEY))
+    assert take(county, bundle_repo.export(township.conn, date(2026, 11, 25), "示范乡", KEY))[
+        "added"] == 0                                   # before the first entry: at the genesis
+    # only day 2 held: the empty day after it is checked against its last entry
+    assert take(county, bundle_repo.export(township.conn, SAT, "示范乡", KEY))["added"] == 0
+
+
+def test_an_empty_day_that_does_not_fit_is_refused_with_its_reason(township, county):
+    take(county, bundle_repo.export(township.conn, DAY1, "示范乡", KEY))
+    take(county, bundle_repo.export(township.conn, DAY2, "示范乡", KEY))
+    device = log_repo.device_id(township.conn)
+    # a day the county holds entries of, said to be empty (its entries deleted, re-exported)
+    hollow = bundle.make([], device=device, day=DAY2.isoformat(), hall="示范乡",
+                         prev_hash=bundle_repo.export(township.conn, DAY2, "示范乡", KEY)["prev_hash"],
+                         private_pem=KEY)
+    with pytest.raises(BundleError, match="已导入.*2026-11-27 的日志（第 6 条起）"):
+        take(county, hollow)
+    # a weekend whose chain stands elsewhere than the county's last entry before it
+    elsewhere = bundle.make([], device=device, day=SAT.isoformat(), hall="示范乡",
+                            prev_hash=bundle_repo.export(township.conn, DAY1, "示范乡", KEY)["head_hash"],
+                            private_pem=KEY)
+    with pytest.raises(BundleError, match="第 9 条（2026-11-28 之前的最后一条）"):
+        take(county, elsewhere)
+    restart = bundle.make([], device=device, day=SAT.isoformat(), hall="示范乡",
+                          prev_hash=eventlog.GENESIS, private_pem=KEY)
+    with pytest.raises(BundleError, match="对不上"):
+        take(county, restart)
+    assert len(held(county)) == 9
+
+
+@pytest.mark.parametrize("tamper, reason", [
+    (lambda d: [e.update(seq=str(e["seq"])) for e in d["entries"]], "第 1 条记录的 seq 字段不对"),
+    (lambda d: d.update(first_seq="1"), "first_seq 字段不对"),
+    (lambda d: d["entries"][1].update(detail={"service": "ZH"}), "第 2 条记录的 detail 字段不对"),
+    (lambda d: d["entries"][0].update(window=True), "第 1 条记录的 window 字段不对"),
+    (lambda d: d.pop("count"), "count 字段不对"),
+    (lambda d: d.update(key_rotations={"x": 1}), "key_rotations 字段不对"),
+])
+def test_crafted_fields_are_refused_not_crashed_on(township, county, tamper, reason):
+    doc = bundle_repo.export(township.conn, DAY1, "示范乡", KEY)
+    tamper(doc)
+    with pytest.raises(BundleError, match=reason):
+        take(county, doc)
+    assert held(county) == []
+
+
+def test_admin_import_bundle_says_what_is_wrong_with_a_file(tmp_path, capsys):
+    county = tmp_path / "county"
+    assert main(["--data-dir", str(county), "admin", "status"]) == 0
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    cut = tmp_path / "cut.json"
+    cut.write_text('{"format": "hallclient-log-bundle/1", "entries": [', encoding="utf-8")
+    latin = tmp_path / "latin.json"
+    latin.write_bytes(b'{"hall": "\xb2\xe2"}')
+    capsys.readouterr()
+    files = [str(tmp_path / "missing.json"), str(deep), str(cut), str(latin), str(tmp_path)]
+    assert main(["--data-dir", str(county), "admin", "import-bundle", *files]) == 1
+    said = capsys.readouterr().err.splitlines()
+    assert said == [
+        f"拒绝 {tmp_path / 'missing.json'}：找不到这个文件：请检查文件名和路径（U 盘是否已插好）",
+        f"拒绝 {deep}：文件中的 JSON 嵌套层数过多，不是本程序导出的日志包",
+        f"拒绝 {cut}：不是正确的 JSON（第 1 行第 51 列附近有错），文件可能不完整或被改动过",
+        f"拒绝 {latin}：不是 UTF-8 文本，不是日志包文件",
+        f"拒绝 {tmp_path}：这是一个目录，不是日志包文件",
+    ]
+
+
+def test_a_wrong_fingerprint_at_re_registration_is_not_echoed(township, county):
+    doc = bundle_repo.export(township.conn, DAY1, "示范乡", KEY)
+    take(county, doc)
+    other_key = bundle.new_private_key()
+    forged = bundle.make(doc["entries"], device=doc["device"], day=doc["day"], hall=doc["hall"],
+                         prev_hash=doc["prev_hash"], private_pem=other_key)
+    real = bundle.fingerprint(bundle.public_key_of(other_key))
+    typed = bundle.fingerprint(bundle.public_key_of(bundle.new_private_key()))
+    with pytest.raises(BundleError) as caught, county.write() as conn:
+        bundle_repo.import_bundle(conn, forged, "2026-11-28T10:00:00+08:00",
+                                  re_register=(doc["device"], typed))
+    said = str(caught.value)
+    assert "不一致，未重新登记" in said and "admin bundle-key" in said and "电话" in said
+    for shown in (real, real.replace(" ", "")):
+        assert shown not in said.replace(typed, "")
+    with pytest.raises(BundleError) as refused:                # nor in the plain refusal
+        take(county, forged)
+    assert "签名公钥与登记的不一致" in str(refused.value) and real not in str(refused.value)

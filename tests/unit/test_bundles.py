@@ -108,17 +108,22 @@ def test_a_re_signed_bundle_is_refused_by_its_key(township, county):
         take(county, resign(edited))
 
 
+def rewrite_log(conn, entries) -> None:
+    """An insider replaces the whole event log with a rebuilt chain."""
+    conn.execute("DELETE FROM event_log")
+    for e in entries:
+        conn.execute("INSERT INTO event_log (seq, at, device, window, clerk, action, ticket, detail,"
+                     " prev_hash, hash) VALUES (:seq, :at, :device, :window, :clerk, :action,"
+                     " :ticket, :detail, :prev_hash, :hash)", e)
+
+
 def test_an_edited_day_re_exported_later_does_not_fit(township, county, tmp_path):
     take(county, bundle_repo.export(township.conn, DAY1, "示范乡便民服务中心", KEY))
     # the township edits day 1 in the database, rebuilds the chain and exports day 2
     entries = log_repo.entries(township.conn)
     entries[2]["clerk"] = "someone"
     rechain(entries, eventlog.GENESIS)
-    township.conn.execute("DELETE FROM event_log")
-    for e in entries:
-        township.conn.execute("INSERT INTO event_log (seq, at, device, window, clerk, action,"
-                              " ticket, detail, prev_hash, hash) VALUES (:seq, :at, :device,"
-                              " :window, :clerk, :action, :ticket, :detail, :prev_hash, :hash)", e)
+    rewrite_log(township.conn, entries)
     with pytest.raises(BundleError, match="与已导入的第 5 条接不上"):
         take(county, bundle_repo.export(township.conn, DAY2, "示范乡便民服务中心", KEY))
     with pytest.raises(BundleError, match="第 3 条与已导入的不一致"):
@@ -206,11 +211,7 @@ def test_a_rotated_key_must_still_continue_the_chain(township, county):
     entries = log_repo.entries(township.conn)
     entries[3]["clerk"] = "someone"                   # day 1 edited and the chain rebuilt
     rechain(entries, eventlog.GENESIS)
-    township.conn.execute("DELETE FROM event_log")
-    for e in entries:
-        township.conn.execute("INSERT INTO event_log (seq, at, device, window, clerk, action,"
-                              " ticket, detail, prev_hash, hash) VALUES (:seq, :at, :device,"
-                              " :window, :clerk, :action, :ticket, :detail, :prev_hash, :hash)", e)
+    rewrite_log(township.conn, entries)
     with pytest.raises(BundleError, match="与已导入的第 5 条接不上"):
         take(county, bundle_repo.export(township.conn, DAY2, "示范乡便民服务中心", new_key),
              trust=False)

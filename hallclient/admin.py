@@ -164,7 +164,7 @@ def describe_damage(path: Path, damage: list[str]) -> str:
     shown = "；".join(damage[:3]) + ("……" if len(damage) > 3 else "")
     return (f"数据库文件已损坏：{path}\nSQLite 完整性检查发现问题（{shown}）。操作日志无法作为可信的"
             "工作记录核对。请关闭本程序，把该文件原样复制一份留存（不要再修改），然后从最近的备份恢复"
-            "（备份目录的内容复制为数据目录），并告知信息管理员和值班长。")
+            "（hallclient admin restore 备份目录），并告知信息管理员和值班长。")
 
 
 # what each break of the hash chain means (core.eventlog.verify names them in English)
@@ -617,6 +617,12 @@ def _ask_secret(args: argparse.Namespace, flag: str, what: str, example: str,
                   f"（Windows 上先运行 chcp 65001，或设置环境变量 PYTHONUTF8=1）", file=sys.stderr)
             return None
     if sys.stdin is None or not sys.stdin.isatty():
+        typed = getattr(args, "argv", None)      # the very command, so no option is lost
+        if typed is not None:
+            import shlex
+
+            variable = example.split('"$', 1)[1].split('"', 1)[0] if '"$' in example else "SECRET"
+            example = f"printf '%s\\n' \"${variable}\" | hallclient {shlex.join(typed)}"
         print(f"没有终端可以输入{what}（在脚本、计划任务或 CI 中运行时就是这样）：请加 {option}，"
               f"从标准输入传入，如\n  {example} {option}", file=sys.stderr)
         return None
@@ -863,7 +869,7 @@ def _report(args: argparse.Namespace, data_dir: Path) -> int:
         first = date.fromisoformat(args.date)
         last = date.fromisoformat(args.to) if args.to else first
     except ValueError:
-        print("日期应写成 YYYY-MM-DD", file=sys.stderr)
+        print("日期不对：应写成 YYYY-MM-DD，且是日历上有的日期（如 2026-11-27）", file=sys.stderr)
         return 2
     if last < first:
         print("区间终点早于起点", file=sys.stderr)
@@ -987,6 +993,8 @@ def _bundle_key(args: argparse.Namespace, data_dir: Path) -> int:
     if args.old_key_lost and not args.rotate:
         print("--old-key-lost 要与 --rotate 一起用", file=sys.stderr)
         return 2
+    if _no_database(data_dir):          # a mistyped --data-dir must not get a key of its own
+        return 2
     prefer = "restored" if args.use_restored else ("keyring" if args.keep_keyring else "")
     try:
         if args.rotate:
@@ -1050,10 +1058,13 @@ def _export_bundle(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.store import bundle_repo
     from hallclient.store.db import open_database
 
+    if _no_database(data_dir):          # not a new database, device id and key in a typo
+        return 2
+
     try:
         day = date.fromisoformat(args.date)
     except ValueError:
-        print("日期应写成 YYYY-MM-DD", file=sys.stderr)
+        print("日期不对：应写成 YYYY-MM-DD，且是日历上有的日期（如 2026-11-27）", file=sys.stderr)
         return 2
     config = Config(data_dir / CONFIG_FILE)
     try:

@@ -154,6 +154,7 @@ class App:
 def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(argv if argv is not None else sys.argv[1:])    # as typed, for hints
     if args.self_test and args.data_dir is not None and not args.training:
         parser.exit(2, "自检总在临时数据目录中进行，不能与 --data-dir 同用；要在某个数据目录留下自检办件，"
                        "请用 --data-dir 目录 --training --self-test（写入该目录的 training/）\n")

@@ -21,6 +21,7 @@ import hashlib
 import importlib
 import logging
 import pkgutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,13 @@ def arm(app: Any) -> None:
 
     def finish(code: int, text: str) -> None:
         if app.exit_code is None:
-            print(" ".join(text.split("\n")), flush=True)     # always one line
             app.exit_code = code
+            try:
+                print(" ".join(text.split("\n")), flush=True)     # always one line
+            except OSError:         # the reader left (``| head``): the exit code still tells
+                import os
+
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             app.qapp.exit(code)
 
     class FirstPaint(QObject):

@@ -141,6 +141,12 @@ def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
             from hallclient.admin import print_restore
 
             return print_restore(Path(args.folder), data_dir, "hall-server")
+        from hallclient.store.db import DB_FILE
+
+        if command == "devices" and not (data_dir / DB_FILE).exists():
+            print(f"没有大厅服务器的数据库：{data_dir} 中没有 {DB_FILE}。是不是 --data-dir 写错了？"
+                  "（先运行 hallclient hall-server import-hall 导入大厅配置）", file=sys.stderr)
+            return 2
         db = hall_server.open_server_db(data_dir)
         try:
             if command == "import-hall":

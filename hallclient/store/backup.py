@@ -67,13 +67,19 @@ def backup(data_dir: Path, target_root: Path, label: str, now: datetime | None =
         raise StoreError(f"没有可备份的数据库：{source}")
     _check_target(data_dir, target_root)
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    if data_dir.name == "training" and label == "counter":
+        label = "training"              # the training data, named so beside the counter's
     folder = target_root / f"hallclient-{label}-{stamp}"
-    try:
-        folder.mkdir(mode=0o700)
-    except FileExistsError as exc:
-        raise StoreError(f"备份目录已存在：{folder}") from exc
-    except OSError as exc:
-        raise _disk_error(exc, target_root, f"无法创建备份目录 {folder}") from exc
+    for n in range(2, 100):             # two backups in the same second get their own folders
+        try:
+            folder.mkdir(mode=0o700)
+            break
+        except FileExistsError:
+            folder = target_root / f"hallclient-{label}-{stamp}-{n}"
+        except OSError as exc:
+            raise _disk_error(exc, target_root, f"无法创建备份目录 {folder}") from exc
+    else:
+        raise StoreError(f"备份目录已存在：{folder}")
     try:
         version, entries = _copy_database(source, folder / DB_FILE, target_root)
         for name in COPIED:
@@ -220,8 +226,10 @@ def check_backup(folder: Path, label: str) -> tuple[int, int]:
     if not source.is_file():
         raise StoreError(f"{folder} 里没有数据库文件 {DB_FILE}，不是 hallclient 的备份目录，未恢复："
                          "请选 admin backup 生成的 hallclient-<设备>-<时间> 目录")
-    other = "counter" if label == "hall-server" else "hall-server"
-    if folder.name.startswith(f"hallclient-{other}-"):
+    others = ("counter", "training") if label == "hall-server" else ("hall-server",)
+    other = next((o for o in others if folder.name.startswith(f"hallclient-{o}-")), "")
+    if other:
+        other = "counter" if other == "training" else other
         which = "窗口机" if other == "counter" else "大厅服务器"
         command = "hallclient admin restore" if other == "counter" else "hallclient hall-server restore"
         raise StoreError(f"{folder} 是{which}的备份，未恢复：请用 {command} 恢复它")

@@ -184,3 +184,13 @@ def test_an_installed_file_missing_or_changed_fails_the_self_test(tmp_path):
     assert "安装文件缺失或被改动" in line
     assert "hallclient/ui/dashboard.py（缺失）" in line
     assert "hallclient/resources/templates/ticket.html（内容被改动）" in line
+
+
+def test_a_self_test_whose_reader_has_gone_still_ends(tmp_path):
+    """``hallclient --self-test | head -1``: the pipe closes before the verdict is printed;
+    the run must still end, with the verdict's exit code."""
+    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    piped = subprocess.run(["bash", "-c", f"'{sys.executable}' -m hallclient --self-test 2>/dev/null"
+                            " | true; echo ${PIPESTATUS[0]}"],
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert piped.stdout.strip() == "0", piped.stdout + piped.stderr

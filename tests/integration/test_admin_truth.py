@@ -211,3 +211,23 @@ def test_add_clerk_refuses_an_empty_name(tmp_path, capsys, monkeypatch, args, sa
     assert main(["--data-dir", str(tmp_path), "admin", "add-clerk", *args, "--password-stdin"]) == 2
     assert capsys.readouterr().err == says + "\n"
     assert not (tmp_path / DB_FILE).exists()
+
+
+def test_a_secret_asked_without_a_terminal_repeats_the_whole_command(tmp_path):
+    d = tmp_path / "d"
+    result = subprocess.run([sys.executable, "-m", "hallclient", "--data-dir", str(d), "admin",
+                             "add-clerk", "zhang", "--name", "张三", "--role", "supervisor"],
+                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert (f"hallclient --data-dir {d} admin add-clerk zhang --name 张三 --role supervisor"
+            " --password-stdin") in result.stderr.replace("'", "")
+
+
+@pytest.mark.parametrize("command", [["admin", "export-bundle", "--date", "2026-11-27"],
+                                     ["admin", "bundle-key"], ["hall-server", "devices"]])
+def test_a_mistyped_data_dir_gets_no_database_device_or_key(tmp_path, command):
+    typo = tmp_path / "typo"
+    result = subprocess.run([sys.executable, "-m", "hallclient", "--data-dir", str(typo), *command],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "--data-dir 写错了" in result.stderr, result.stderr
+    assert not any(typo.rglob("*.sqlite3")) and not any(typo.rglob("*.secret"))

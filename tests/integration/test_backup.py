@@ -293,3 +293,20 @@ def test_hall_server_restore_puts_its_database_in_its_own_folder(tmp_path):
     assert copy.execute("SELECT count(*) FROM windows").fetchone()[0] > 0
     copy.close()
     assert len(list(data.glob("hall-server.before-restore-*"))) == 1
+
+
+def test_the_counter_and_its_training_data_backed_up_in_the_same_second(tmp_path):
+    from datetime import datetime
+
+    from hallclient.store.backup import backup
+    from hallclient.store.db import DB_FILE, open_database
+
+    data, usb = tmp_path / "data", tmp_path / "usb"
+    usb.mkdir()
+    for d in (data, data / "training"):
+        open_database(d / DB_FILE).close()
+    now = datetime(2026, 11, 30, 18, 0, 0)
+    names = [backup(d, usb, "counter", now=now).folder.name
+             for d in (data, data / "training", data)]
+    assert names == ["hallclient-counter-20261130-180000", "hallclient-training-20261130-180000",
+                     "hallclient-counter-20261130-180000-2"]

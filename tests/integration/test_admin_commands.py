@@ -159,7 +159,9 @@ def test_without_a_terminal_a_secret_is_not_asked_for(tmp_path, args, option):
     assert done.returncode == 2
     assert done.stderr.startswith("没有终端可以输入")
     assert f"请加 {option}，从标准输入传入" in done.stderr
-    assert f"hallclient admin {args[0]}" in done.stderr and done.stderr.rstrip().endswith(option)
+    # the very command typed, data dir included, with the option added
+    assert f"hallclient --data-dir {data} admin {args[0]}" in done.stderr
+    assert done.stderr.rstrip().endswith(option)
     assert "Traceback" not in done.stderr and "EOFError" not in done.stderr
     assert not (data / CONFIG_FILE).exists() and read_secret(data) == ""
 

@@ -79,15 +79,15 @@ def test_a_broken_event_log_is_refused_and_no_half_backup_is_left(tmp_path):
     assert list((tmp_path / "usb").iterdir()) == []
 
 
-def test_nothing_to_back_up_and_an_existing_folder_are_clear_messages(tmp_path):
+def test_nothing_to_back_up_is_a_clear_message_and_a_second_backup_keeps_the_first(tmp_path):
     (tmp_path / "usb").mkdir()
     with pytest.raises(StoreError, match="没有可备份的数据库"):
         backup(tmp_path / "empty", tmp_path / "usb", "counter")
     data = counter_dir(tmp_path)
     moment = datetime(2026, 11, 30, 18, 0, 0)
-    backup(data, tmp_path / "usb", "counter", now=moment)
-    with pytest.raises(StoreError, match="备份目录已存在"):
-        backup(data, tmp_path / "usb", "counter", now=moment)
+    first = backup(data, tmp_path / "usb", "counter", now=moment).folder
+    second = backup(data, tmp_path / "usb", "counter", now=moment).folder
+    assert second != first and second.name == first.name + "-2" and first.is_dir()
 
 
 def test_admin_backup_restores_into_a_working_data_directory(tmp_path):

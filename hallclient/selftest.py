@@ -383,6 +383,8 @@ def installation_problems() -> tuple[list[str], int]:
 
     import hallclient
 
+    if getattr(sys, "frozen", False):       # the .deb / Windows bundle: checked when it is built
+        return [], 0
     try:
         dist = metadata.distribution("hallclient")
     except metadata.PackageNotFoundError:

@@ -152,7 +152,7 @@ echo "$listed" | grep -q "$case_no" || fail "case $case_no gone after the upgrad
 as_clerk 'hallclient --training admin config --list' | grep -q '升级测试大厅' || fail "configuration lost"
 as_clerk 'hallclient --training admin verify-log' > /dev/null || fail "event log broken after the upgrade"
 say "after the upgrade: $listed"
-backed="$(as_clerk 'hallclient --training admin backup ~/backups')" || fail "admin backup"
+backed="$(as_clerk 'mkdir -p ~/backups && hallclient --training admin backup ~/backups')" || fail "admin backup"
 say "backup of the training data: $(echo "$backed" | tr -d '\n ' | sed 's/,"restore".*//')}"
 timed_self_test "after upgrade" "QT_QPA_PLATFORM=offscreen" ""
 

@@ -602,7 +602,7 @@ def _sync_lines(url: str, totals: dict[str, int], result: dict[str, Any]) -> lis
     return lines
 
 
-def _ask_secret(args: argparse.Namespace, flag: str, what: str, example: str,
+def _ask_secret(args: argparse.Namespace, flag: str, what: str, variable: str,
                 twice: bool = False) -> str | None:
     """The secret from standard input (``--…-stdin``) or typed at the terminal. None when
     there is none (the reason is printed): without a terminal nobody can type it."""
@@ -617,12 +617,10 @@ def _ask_secret(args: argparse.Namespace, flag: str, what: str, example: str,
                   f"（Windows 上先运行 chcp 65001，或设置环境变量 PYTHONUTF8=1）", file=sys.stderr)
             return None
     if sys.stdin is None or not sys.stdin.isatty():
-        typed = getattr(args, "argv", None)      # the very command, so no option is lost
-        if typed is not None:
-            import shlex
+        import shlex
 
-            variable = example.split('"$', 1)[1].split('"', 1)[0] if '"$' in example else "SECRET"
-            example = f"printf '%s\\n' \"${variable}\" | hallclient {shlex.join(typed)}"
+        typed = shlex.join(getattr(args, "argv", []))    # the very command: no option is lost
+        example = f"printf '%s\\n' \"${variable}\" | hallclient {typed}"
         print(f"没有终端可以输入{what}（在脚本、计划任务或 CI 中运行时就是这样）：请加 {option}，"
               f"从标准输入传入，如\n  {example} {option}", file=sys.stderr)
         return None
@@ -640,8 +638,7 @@ def _ask_secret(args: argparse.Namespace, flag: str, what: str, example: str,
 def _set_device(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.services.sync_service import write_secret
 
-    secret = _ask_secret(args, "secret_stdin", "设备密钥",
-                         f"printf '%s\\n' \"$SECRET\" | hallclient admin set-device {args.device_id}")
+    secret = _ask_secret(args, "secret_stdin", "设备密钥", "SECRET")
     if secret is None:
         return 2
     secret = secret.strip()
@@ -673,8 +670,7 @@ def _join_hall(args: argparse.Namespace, data_dir: Path) -> int:
     config.set("queue.source", "hall")
     config.set("hall.server_url", url)           # a malformed address is refused here
     config.set("hall.device_id", args.device_id)
-    token = _ask_secret(args, "token_stdin", "设备令牌",
-                        f"printf '%s\\n' \"$TOKEN\" | hallclient admin join-hall {url} {args.device_id}")
+    token = _ask_secret(args, "token_stdin", "设备令牌", "TOKEN")
     if token is None:
         return 2
     token = token.strip()
@@ -1161,9 +1157,7 @@ def _add_clerk(args: argparse.Namespace, data_dir: Path) -> int:
         if not value.isprintable():
             print(f"{what}不能含换行或控制字符", file=sys.stderr)
             return 2
-    password = _ask_secret(args, "password_stdin", "密码",
-                           f"printf '%s\\n' \"$PASSWORD\" | hallclient admin add-clerk {args.username}"
-                           f" --name {args.name}", twice=True)
+    password = _ask_secret(args, "password_stdin", "密码", "PASSWORD", twice=True)
     if password is None:
         return 2
     if len(password) < 4:

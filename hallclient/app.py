@@ -186,8 +186,7 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
     if args.command == "hall-server":
         return run_hall_server(args, data_dir / "hall-server")
 
-    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    _keep_private(data_dir)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)     # an existing one: made private above
     from hallclient.logs import setup_logging
     setup_logging(data_dir)
     config = Config(data_dir / CONFIG_FILE)

@@ -80,33 +80,28 @@ def stored_secret(data_dir: Path, ring: Any = _SYSTEM,
             in_ring = str(ring.get_password(KEYRING_SERVICE, account) or "")
         except Exception as exc:         # the caller says so, in Chinese
             raise KeyringUnavailableError(exc) from exc
+    return in_ring, _file_secret(path)
+
+
+def _file_secret(path: Path) -> str:
     try:
-        in_file = path.read_text(encoding="utf-8").strip()
+        return path.read_text(encoding="utf-8").strip()
     except OSError:
-        in_file = ""
-    return in_ring, in_file
+        return ""
 
 
 def read_secret(data_dir: Path, ring: Any = _SYSTEM, kind: str = "platform") -> str:
     """A device secret: from the OS keyring where one exists, else from an owner-only
     file in the data directory — never from config.ini. A failing keyring falls back to the
     file, except for the signing key (KeyringUnavailableError)."""
-    account, path = _secret_place(data_dir, kind)
-    ring = _keyring() if ring is _SYSTEM else ring
-    if ring is not None:
-        try:
-            value = ring.get_password(KEYRING_SERVICE, account)
-        except Exception as exc:      # a locked or broken keyring: fall back, and say so
-            if kind == "signing":     # ... but never to another signing key than the county's
-                raise KeyringUnavailableError(exc) from exc
-            log.warning("keyring unavailable: %s", type(exc).__name__)
-        else:
-            if value:
-                return str(value)
     try:
-        return path.read_text(encoding="utf-8").strip()
-    except OSError:
-        return ""
+        in_ring, in_file = stored_secret(data_dir, ring, kind)
+    except KeyringUnavailableError as exc:
+        if kind == "signing":     # never another signing key than the county's
+            raise
+        log.warning("keyring unavailable: %s", exc.cause)
+        return _file_secret(secret_file(data_dir, kind))
+    return in_ring or in_file
 
 
 def write_secret(data_dir: Path, secret: str, ring: Any = _SYSTEM, kind: str = "platform") -> str:

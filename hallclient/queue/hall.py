@@ -25,7 +25,7 @@ from typing import Any
 import requests
 
 from hallclient.core.tickets import PriorityClass, QueueError, Ticket, TicketState
-from hallclient.store import log_repo
+from hallclient.store import log_repo, meta
 from hallclient.store.db import Database
 from hallclient.store.hall_repo import Service, WindowInfo
 
@@ -231,16 +231,13 @@ class HallQueue:
         try:
             layout: dict[str, Any] = self._call("GET", "/hall")
         except HallUnavailableError:
-            row = self.db.conn.execute(
-                "SELECT value FROM meta WHERE key = 'hall_layout'").fetchone()
-            if row is None:
+            text = meta.get(self.db.conn, "hall_layout")
+            if text is None:
                 raise
-            cached: dict[str, Any] = json.loads(row[0])
+            cached: dict[str, Any] = json.loads(text)
             return cached
         with self.db.write() as conn:
-            conn.execute("INSERT INTO meta VALUES ('hall_layout', ?) ON CONFLICT(key)"
-                         " DO UPDATE SET value = excluded.value",
-                         (json.dumps(layout, ensure_ascii=False),))
+            meta.put(conn, "hall_layout", json.dumps(layout, ensure_ascii=False))
         return layout
 
     # -- kiosk ---------------------------------------------------------------------------
@@ -411,15 +408,14 @@ class HallQueue:
 
     def status(self) -> dict[str, Any]:
         """For ``admin status``: the link, manual services not yet sent, log push position."""
-        row = self.db.conn.execute(
-            "SELECT value FROM meta WHERE key = 'hall_log_pushed'").fetchone()
+        pushed = meta.get(self.db.conn, "hall_log_pushed")
         try:
             self._call("GET", "/health")
         except QueueError:
             pass
         return {"url": self.http.url, "online": self.online,
                 "manual_pending": self.pending_manual(),
-                "log_pushed_upto": int(row[0]) if row else 0}
+                "log_pushed_upto": int(pushed or 0)}
 
     def changed(self) -> bool:
         """True when the event stream brought something, or the link went up or down.
@@ -551,9 +547,8 @@ class HallQueue:
 
     def push_log(self) -> int:
         """Send this counter's log entries the server has not got; returns how many."""
-        row = self.db.conn.execute(
-            "SELECT value FROM meta WHERE key = 'hall_log_pushed'").fetchone()
-        upto = int(row[0]) if row else 0
+        pushed = meta.get(self.db.conn, "hall_log_pushed")
+        upto = int(pushed or 0)
         sent = 0
         while True:
             batch = log_repo.entries(self.db.conn, upto, LOG_PUSH_BATCH)
@@ -563,8 +558,7 @@ class HallQueue:
             upto = int(answer["stored_upto"])
             sent += len(batch)
             with self.db.write() as conn:
-                conn.execute("INSERT INTO meta VALUES ('hall_log_pushed', ?) ON CONFLICT(key)"
-                             " DO UPDATE SET value = excluded.value", (str(upto),))
+                meta.put(conn, "hall_log_pushed", str(upto))
 
 
 # -- the event stream (server-sent events) ---------------------------------------------------

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from hallclient.core.catalog import CatalogItem, parse_item, search_keys
+from hallclient.store import meta
 
 
 @dataclass(frozen=True)
@@ -96,10 +97,8 @@ def count(conn: sqlite3.Connection) -> int:
 
 def etag(conn: sqlite3.Connection) -> str | None:
     """The platform's ETag of the catalog this PC holds (None: never downloaded)."""
-    row = conn.execute("SELECT value FROM meta WHERE key = 'catalog_etag'").fetchone()
-    return str(row[0]) if row else None
+    return meta.get(conn, "catalog_etag")
 
 
 def set_etag(conn: sqlite3.Connection, value: str) -> None:
-    conn.execute("INSERT INTO meta (key, value) VALUES ('catalog_etag', ?)"
-                 " ON CONFLICT(key) DO UPDATE SET value = excluded.value", (value,))
+    meta.put(conn, "catalog_etag", value)

@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from . import meta
 from .migrations import LATEST, MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -205,10 +206,7 @@ def open_database(
             log.warning("journal_mode is %s, not WAL", mode)
         migrate(conn, target)
         if target >= 1:
-            conn.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('device_id', ?)",
-                (uuid.uuid4().hex,),
-            )
+            meta.put_once(conn, "device_id", uuid.uuid4().hex)
     except StoreError:
         conn.close()
         raise

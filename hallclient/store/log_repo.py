@@ -7,19 +7,19 @@ import sqlite3
 from typing import Any
 
 from hallclient.core import eventlog
+from hallclient.store import meta
 
 
 def _head(conn: sqlite3.Connection) -> tuple[int, str]:
-    row = conn.execute("SELECT value FROM meta WHERE key = 'log_head'").fetchone()
-    if row is None:
+    head = meta.get(conn, "log_head")
+    if head is None:
         return 0, eventlog.GENESIS
-    seq, digest = row[0].split(":")
+    seq, digest = head.split(":")
     return int(seq), digest
 
 
 def device_id(conn: sqlite3.Connection) -> str:
-    row = conn.execute("SELECT value FROM meta WHERE key = 'device_id'").fetchone()
-    return str(row[0]) if row else ""
+    return meta.get(conn, "device_id") or ""
 
 
 def append(
@@ -54,11 +54,7 @@ def append(
         " :detail, :prev_hash, :hash)",
         {**fields, "prev_hash": prev, "hash": digest},
     )
-    conn.execute(
-        "INSERT INTO meta (key, value) VALUES ('log_head', ?)"
-        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (f"{last_seq + 1}:{digest}",),
-    )
+    meta.put(conn, "log_head", f"{last_seq + 1}:{digest}")
     return last_seq + 1
 
 
@@ -80,7 +76,7 @@ def verify(conn: sqlite3.Connection) -> eventlog.Verdict:
     )
     names = [c[0] for c in cursor.description]
     rows = (dict(zip(names, r, strict=True)) for r in cursor)
-    has_head = conn.execute("SELECT 1 FROM meta WHERE key = 'log_head'").fetchone()
+    has_head = meta.get(conn, "log_head") is not None
     return eventlog.verify(rows, _head(conn) if has_head else None)
 
 

@@ -27,7 +27,7 @@ from hallclient.platform.client import (
     RejectedError,
     TransientError,
 )
-from hallclient.store import case_repo, catalog_repo, log_repo, outbox_repo
+from hallclient.store import case_repo, catalog_repo, log_repo, meta, outbox_repo
 from hallclient.store.attachments import AttachmentStore
 from hallclient.store.db import Database
 
@@ -215,14 +215,12 @@ class OutboxEngine:
 
     def pull_changes(self) -> int:
         """Platform-side status changes (办结 ...) flow back into local cases."""
-        row = self.db.conn.execute("SELECT value FROM meta WHERE key = 'changes_cursor'").fetchone()
-        cursor = int(row[0]) if row else 0
+        cursor = int(meta.get(self.db.conn, "changes_cursor") or 0)
         changes, new_cursor = self.client.changes(cursor)
         applied = 0
         with self.db.write() as conn:
             for change in changes:
                 if case_repo.set_status(conn, change["case_no"], int(change["status"]), self._stamp()):
                     applied += 1
-            conn.execute("INSERT INTO meta (key, value) VALUES ('changes_cursor', ?)"
-                         " ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(new_cursor),))
+            meta.put(conn, "changes_cursor", str(new_cursor))
         return applied

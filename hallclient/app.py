@@ -159,6 +159,8 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | int:
         parser.exit(2, "自检总在临时数据目录中进行，不能与 --data-dir 同用；要在某个数据目录留下自检办件，"
                        "请用 --data-dir 目录 --training --self-test（写入该目录的 training/）\n")
     gui = args.command in (None, "counter", "kiosk", "panel")
+    if gui:
+        _load_qt_holding_signals()
     if gui and not _display_available():
         if not args.self_test:
             parser.exit(2, "没有图形桌面（未设置 DISPLAY 或 WAYLAND_DISPLAY）：请在桌面会话中启动"
@@ -240,7 +242,9 @@ def _remove_stale_throwaways(tmp: Path) -> None:
             continue                    # not ours, or still being made
         if not _process_alive(pid):
             log.info("removing %s, left by a program that ended without cleaning up", folder)
-            shutil.rmtree(folder, ignore_errors=True)
+            from hallclient.demo import remove_left_folder
+
+            remove_left_folder(folder)
 
 
 def _process_alive(pid: int) -> bool:
@@ -320,10 +324,33 @@ class StartUpInterruptedError(Exception):
     """SIGINT or SIGTERM before the event loop runs (start-up)."""
 
 
+_HELD: list[str] = []          # signals that came while Qt's modules were being loaded
+_HOLDING: list[bool] = []
+
+
 def _interrupt_start_up(number: int, _frame: Any) -> None:
     import signal
 
-    raise StartUpInterruptedError(signal.Signals(number).name)
+    name = signal.Signals(number).name
+    if _HOLDING:
+        _HELD.append(name)
+        return
+    raise StartUpInterruptedError(name)
+
+
+def _load_qt_holding_signals() -> None:
+    """Import Qt's modules with SIGINT/SIGTERM held: raised inside PySide6's own import
+    machinery, the interruption would be caught and printed there as an import problem.
+    A signal that came meanwhile interrupts start-up right after."""
+    _HOLDING.append(True)
+    try:
+        import PySide6.QtCore
+        import PySide6.QtGui
+        import PySide6.QtWidgets  # noqa: F401
+    finally:
+        _HOLDING.clear()
+    if _HELD:
+        raise StartUpInterruptedError(_HELD[0])
 
 
 def _quit_on_signals(qapp: Any, on_signal: Any) -> Any:

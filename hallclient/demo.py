@@ -7,7 +7,6 @@ training data, ``--self-test`` in a throw-away folder.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import secrets
@@ -40,29 +39,146 @@ def configure(config: Config) -> None:
 
 
 def start_platform(data_dir: Path, config: Config, keep_secret_in_folder: bool) -> Any:
-    """The platform simulator on loopback with the demo catalog, this counter registered with
-    it; None when the servers extra is not installed. A throw-away folder keeps the device
-    secret in a file inside it (gone with the folder), never in the OS keyring."""
-    try:
-        from hallclient.servers.platform_sim import RunningServer, create_app
-    except ImportError:
+    """The platform simulator with the demo catalog, in a child process on loopback, this
+    counter registered with it; None when the servers extra is not installed. A throw-away
+    folder keeps the device secret in a file inside it (gone with the folder), never in the
+    OS keyring."""
+    if not servers_installed():
         log.info("servers extra not installed; running without a platform")
         return None
     from hallclient.services.sync_service import write_secret
 
-    server = RunningServer(create_app(data_dir / "platform-sim"))
     secret = secrets.token_urlsafe(16)
-    server.sim.store.add_device(DEVICE_ID, secret)
+    server = PlatformProcess(data_dir, DEVICE_ID, secret)
     if keep_secret_in_folder:
         write_secret(data_dir, secret, ring=None)
     else:
         write_secret(data_dir, secret)
     config.set("platform.url", server.url)
     config.set("platform.device_id", DEVICE_ID)
-    catalog = resources.path("demo", "catalog.json").read_bytes()
-    etag = '"' + hashlib.sha256(catalog).hexdigest()[:32] + '"'
-    server.sim.store.set_catalog(catalog.decode("utf-8"), etag)
     return server
+
+
+SIM_PID_FILE = "platform-sim.pid"
+
+
+def remove_left_folder(folder: Path, patience_s: float = 30.0) -> None:
+    """Remove the folder of a demo or self-test that was killed. Its platform simulator
+    notices that its program is gone and stops (still starting, it first finishes that,
+    writing into the folder): wait for it to end, then remove the folder."""
+    import shutil
+    import time
+
+    give_up = time.monotonic() + patience_s
+    try:
+        pid = int((folder / SIM_PID_FILE).read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        pid = 0
+    while pid and _simulator_running(pid) and time.monotonic() < give_up:
+        time.sleep(0.1)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _simulator_running(pid: int) -> bool:
+    """Process ``pid`` is alive and (where this can be told) a platform simulator."""
+    import os
+
+    if os.name == "nt":
+        return False                 # os.kill there would end the process, not ask about it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return False                 # another user's process: not our simulator
+    try:
+        return b"platform-sim" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True                  # alive, and no /proc to ask
+
+
+def servers_installed() -> bool:
+    """The servers extra (FastAPI, uvicorn) can be imported, without importing it here."""
+    import importlib.util
+
+    for name in ("fastapi", "uvicorn"):
+        try:
+            if importlib.util.find_spec(name) is None:
+                return False
+        except (ImportError, ValueError, AttributeError):    # a module set to None, a broken one
+            return False
+    return True
+
+
+class PlatformProcess:
+    """``hallclient platform-sim`` as a child process, serving the demo catalog on a loopback
+    socket this process opens: its address is known at once (no port race, no waiting for
+    it to start), its memory is its own, and it stops when its stdin closes — when ``stop``
+    is called or this process ends in any way. Its output goes to ``platform-sim.log``."""
+
+    def __init__(self, data_dir: Path, device_id: str, secret: str) -> None:
+        import socket
+        import subprocess
+        import sys
+
+        from hallclient.servers.sim_store import SimStore
+
+        self.root = data_dir / "platform-sim"
+        store = SimStore(self.root)           # the counter is registered before it serves
+        try:
+            store.add_device(device_id, secret)
+        finally:
+            store.close()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)
+        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        argv = [sys.executable, "-m", "hallclient", "--data-dir", str(data_dir), "platform-sim",
+                "--host", "127.0.0.1", "--until-stdin-closes"]
+        if sys.platform == "win32":       # a socket cannot be handed over: the port is
+            argv += ["--port", str(sock.getsockname()[1])]       # free again, then taken
+            sock.close()
+            fds: tuple[int, ...] = ()
+        else:
+            argv += ["--listen-fd", str(sock.fileno())]
+            fds = (sock.fileno(),)
+        self.log_path = self.root / "platform-sim.log"
+        with open(self.log_path, "ab") as out:
+            self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=out, stderr=out,
+                                            pass_fds=fds)
+        sock.close()                          # the child holds it now
+        (data_dir / SIM_PID_FILE).write_text(str(self.process.pid), encoding="ascii")
+
+    def ended(self) -> str | None:
+        """None while it runs; else why it ended (the last line it wrote)."""
+        code = self.process.poll()
+        if code is None:
+            return None
+        try:
+            lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            lines = []
+        return f"退出码 {code}" + (f"：{lines[-1]}" if lines else "")
+
+    def store(self) -> Any:
+        """The simulator's own database, opened for reading what it recorded (close it)."""
+        from hallclient.servers.sim_store import SimStore
+
+        return SimStore(self.root)
+
+    def stop(self) -> None:
+        import subprocess
+
+        if self.process.stdin is not None:
+            try:
+                self.process.stdin.close()
+            except OSError:
+                pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def start_hall(data_dir: Path, config: Config) -> Any:
@@ -93,13 +209,38 @@ def seed(ctx: Any) -> None:
 
 
 def seed_catalog(ctx: Any) -> None:
-    """The demo catalog (its pinyin keys need a large dictionary loaded): once the window
-    is up, so it does not hold the first paint back."""
+    """The demo catalog, once; its pinyin keys come worked out beside it
+    (``catalog-pinyin.json``), so the large pinyin dictionaries stay unloaded."""
     from hallclient.services.context import load_hall_file
     from hallclient.store import catalog_repo
 
     if catalog_repo.count(ctx.db.conn) == 0:
-        ctx.import_catalog(load_hall_file(resources.path("demo", "catalog.json")))
+        spec = load_hall_file(resources.path("demo", "catalog.json"))
+        prepared = catalog_repo.prepare(spec["items"], demo_catalog_keys())
+        with ctx.db.write() as conn:
+            catalog_repo.import_prepared(conn, prepared, str(spec.get("version", "")))
+
+
+def demo_catalog_keys() -> dict[str, tuple[str, str]]:
+    """Item name -> (pinyin initials, full pinyin) for the demo catalog, as shipped.
+    ``write_demo_catalog_keys`` makes the file; a test checks it matches the catalog."""
+    path = resources.path("demo", "catalog-pinyin.json")
+    return {name: (keys[0], keys[1])
+            for name, keys in json.loads(path.read_text(encoding="utf-8")).items()}
+
+
+def write_demo_catalog_keys() -> Path:
+    """(Re)write ``catalog-pinyin.json`` after the demo catalog changed:
+    ``python -c "from hallclient.demo import write_demo_catalog_keys as w; w()"``."""
+    from hallclient.core.catalog import parse_item, search_keys
+
+    items = json.loads(resources.path("demo", "catalog.json").read_text(encoding="utf-8"))["items"]
+    names = sorted({parse_item(raw).name for raw in items})
+    keys = {name: list(search_keys(name)) for name in names}
+    path = resources.path("demo", "catalog-pinyin.json")
+    path.write_text(json.dumps(keys, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+                    encoding="utf-8")
+    return path
 
 
 def place_beside(counter: Any, kiosk: Any) -> None:

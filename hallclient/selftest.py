@@ -20,6 +20,7 @@ import base64
 import hashlib
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 from collections.abc import Callable
@@ -123,6 +124,9 @@ class CounterSelfTest:
             reason += f"；上传状态：{message}"
         elif self.confirming:
             reason += "；平台一直没有确认这件办件"
+        ended = self.app.platform_sim.ended() if self.app.platform_sim is not None else None
+        if ended:
+            reason += f"；平台模拟器已退出（{ended}）"
         self.fail(reason)
 
     def files_judged(self, result: tuple[list[str], int]) -> None:
@@ -277,7 +281,7 @@ class CounterSelfTest:
         if message.startswith("上传出错"):      # the upload path itself is broken
             self.fail(message)
             return
-        sim, case_no = self.app.platform_sim.sim.store, self.case_no
+        sim, case_no = self.app.platform_sim, self.case_no
         self.app.runner.run(lambda ctx: platform_record(ctx, sim, case_no), self.platform_answered,
                             lambda exc: self.fail(f"读取平台记录失败：{exc}"))
 
@@ -308,7 +312,7 @@ class CounterSelfTest:
 
     def check_modules(self) -> None:
         self.stage = "检查程序模块"
-        self.app.runner.run(lambda _ctx: modules_that_fail(), self.modules_checked,
+        self.app.runner.run(lambda _ctx: modules_that_fail_apart(), self.modules_checked,
                             lambda exc: self.fail(f"检查程序模块出错：{exc}"))
 
     def modules_checked(self, broken: list[str]) -> None:
@@ -325,19 +329,50 @@ class CounterSelfTest:
                        f" 事项目录 {r['catalog_items']} 项{files})")
 
 
-def platform_record(ctx: Any, sim_store: Any, case_no: str) -> dict[str, Any]:
+def platform_record(ctx: Any, sim: Any, case_no: str) -> dict[str, Any]:
     """On the worker lane: the simulator's own record of the case (``uid`` None while it has
-    none), this PC's upload state of it, and whether this PC's catalog is the one the
-    platform serves (the refresh path ran)."""
+    none), read from its database, this PC's upload state of it, and whether this PC's
+    catalog is the one the platform serves (the refresh path ran)."""
     from hallclient.store import catalog_repo, outbox_repo
 
-    record = sim_store.case_by_number(case_no) or {"uid": None, "attachments": [],
-                                                   "attachments_complete": False}
-    platform_etag = sim_store.catalog_etag()
+    sim_store = sim.store()
+    try:
+        record = sim_store.case_by_number(case_no) or {"uid": None, "attachments": [],
+                                                       "attachments_complete": False}
+        platform_etag = sim_store.catalog_etag()
+    finally:
+        sim_store.close()
     local_etag = catalog_repo.etag(ctx.db.conn)
     return {**record, "upload": outbox_repo.case_upload(ctx.db.conn, case_no),
             "catalog_current": bool(platform_etag) and local_etag == platform_etag,
             "catalog_items": catalog_repo.count(ctx.db.conn)}
+
+
+def modules_that_fail_apart() -> list[str]:
+    """``modules_that_fail`` in a process of its own: importing every module (the servers'
+    FastAPI among them) would otherwise stay in this program's memory for the rest of its
+    run. A walk that does not come back is itself a failure, with its last words."""
+    import json
+    import subprocess
+
+    code = ("import json, sys\n"
+            "from hallclient.selftest import modules_that_fail\n"
+            "sys.stdout.write('\\n' + json.dumps(modules_that_fail()) + '\\n')\n")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    try:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              encoding="utf-8", errors="replace", timeout=120, env=env)
+    except subprocess.TimeoutExpired:
+        return ["（逐个载入程序模块超过 120 秒未完成）"]
+    lines = done.stdout.strip().splitlines()
+    try:
+        broken = json.loads(lines[-1]) if done.returncode == 0 and lines else None
+    except json.JSONDecodeError:
+        broken = None
+    if not isinstance(broken, list):
+        last = (done.stderr.strip().splitlines() or [f"退出码 {done.returncode}"])[-1]
+        return [f"（逐个载入程序模块的进程异常结束：{last}）"]
+    return [str(name) for name in broken]
 
 
 def modules_that_fail() -> list[str]:

@@ -52,7 +52,9 @@ def run_platform_sim(args: argparse.Namespace, data_dir: Path) -> int:
     root = data_dir / "platform-sim"
     try:
         catalog = read_catalog(getattr(args, "catalog", None))
-        sock = listen(args.host, args.port)
+        listen_fd = getattr(args, "listen_fd", None)
+        sock = (socket.socket(fileno=listen_fd) if listen_fd is not None
+                else listen(args.host, args.port))
     except StartError as exc:
         print(f"省平台模拟器无法启动：{exc}", file=sys.stderr)
         return 2
@@ -63,6 +65,8 @@ def run_platform_sim(args: argparse.Namespace, data_dir: Path) -> int:
         sim.store.set_catalog(catalog.text, catalog.etag)
         started = started_lines("省平台模拟器", "http", sock, root)
         started.insert(-1, catalog.summary)
+        if getattr(args, "until_stdin_closes", False):
+            threading.Thread(target=_stop_when_stdin_closes, name="stdin-watch", daemon=True).start()
         why = serve(sim.asgi, sock, started)
     except StartError as exc:
         print(f"省平台模拟器无法启动：{exc}", file=sys.stderr)
@@ -81,7 +85,20 @@ class ServedCatalog:
         self.text, self.etag, self.summary = text, etag, summary
 
 
+def _stop_when_stdin_closes() -> None:
+    """Run by a simulator a program started for itself: it ends with that program."""
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    except (OSError, ValueError):
+        pass
+    signal.raise_signal(signal.SIGTERM)
+
+
 def add_platform_sim_options(sim: argparse.ArgumentParser) -> None:
+    # for a simulator started by the program itself (demo, training, self-test)
+    sim.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)
+    sim.add_argument("--until-stdin-closes", action="store_true", help=argparse.SUPPRESS)
     sim.add_argument("--catalog", metavar="FILE",
                      help="提供给窗口机的事项目录（JSON，含 items）；默认为示范事项目录")
 

@@ -23,13 +23,23 @@ class ItemSummary:
 
 
 Prepared = list[tuple[CatalogItem, str, str]]
+Keys = Mapping[str, tuple[str, str]]          # item name -> (pinyin initials, full pinyin)
 
 
-def prepare(raw_items: Iterable[Mapping[str, Any]]) -> Prepared:
+def prepare(raw_items: Iterable[Mapping[str, Any]], known: Keys | None = None) -> Prepared:
     """Validate the items and work out their pinyin keys (the slow part: do it before the
-    write transaction, so other writers are not kept waiting)."""
+    write transaction, so other writers are not kept waiting). Names in ``known`` (the keys
+    this PC already holds, see ``known_keys``) are not worked out again: the pinyin
+    dictionaries (some 50 MB) are loaded only when a catalog brings a name never seen."""
     items = [parse_item(raw) for raw in raw_items]
-    return [(item, *search_keys(item.name)) for item in items]
+    known = known or {}
+    return [(item, *(known.get(item.name) or search_keys(item.name))) for item in items]
+
+
+def known_keys(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:
+    """The pinyin keys of every item name stored (active or not)."""
+    rows = conn.execute("SELECT name, pinyin_initials, pinyin_full FROM catalog_items")
+    return {name: (initials, full) for name, initials, full in rows}
 
 
 def import_items(conn: sqlite3.Connection, raw_items: Iterable[Mapping[str, Any]],

@@ -207,7 +207,8 @@ class OutboxEngine:
         if not result.changed:
             return False
         body = result.body or {}
-        prepared = catalog_repo.prepare(body.get("items", []))     # outside the transaction
+        known = catalog_repo.known_keys(self.db.conn)
+        prepared = catalog_repo.prepare(body.get("items", []), known)   # outside the transaction
         with self.db.write() as conn:
             catalog_repo.import_prepared(conn, prepared, str(body.get("version", "")))
             catalog_repo.set_etag(conn, result.etag or "")

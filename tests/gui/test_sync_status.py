@@ -51,7 +51,11 @@ def test_demo_uploads_to_the_bundled_platform(qtbot):
         assert app.window.sync_label.text() == "平台：在线 · 待上传 0"
         stats = requests.get(app.platform_sim.url + "/api/v1/admin/stats", timeout=5).json()
         assert stats["cases"] == 1
-        assert app.platform_sim.sim.store.one("SELECT case_no FROM cases")[0] == case_no
+        sim_store = app.platform_sim.store()          # the simulator's own database
+        try:
+            assert sim_store.case_by_number(case_no)["case_no"] == case_no
+        finally:
+            sim_store.close()
         assert "secret" not in (app.data_dir / "config.ini").read_text(encoding="utf-8")
     finally:
         app.close()

@@ -70,3 +70,36 @@ def test_item_validation_messages():
     with pytest.raises(CatalogError, match="承诺时限"):
         parse_item({"impl_code": "X", "item_type": "01", "item_code": "C", "main_name": "m",
                     "department": "d", "legal_basis": "b", "legal_days": 5, "promised_days": 9})
+
+
+def test_the_shipped_demo_keys_are_the_demo_catalogs_own(demo_catalog):
+    """catalog-pinyin.json (so the demo never loads the pinyin dictionaries) must say what
+    search_keys says for every item of the demo catalog, and nothing else."""
+    from hallclient.core.catalog import parse_item, search_keys
+    from hallclient.demo import demo_catalog_keys
+
+    shipped = demo_catalog_keys()
+    names = {parse_item(raw).name for raw in demo_catalog["items"]}
+    assert set(shipped) == names
+    assert {name: search_keys(name) for name in names} == shipped
+
+
+def test_known_names_keep_their_keys_and_only_new_names_are_worked_out(catalog, demo_catalog,
+                                                                        monkeypatch):
+    worked_out: list[str] = []
+    real = catalog_repo.search_keys
+
+    def counting(name: str) -> tuple[str, str]:
+        worked_out.append(name)
+        return real(name)
+
+    monkeypatch.setattr(catalog_repo, "search_keys", counting)
+    known = catalog_repo.known_keys(catalog.conn)
+    assert len(known) >= len(demo_catalog["items"]) - 1
+    renamed = dict(demo_catalog["items"][0], main_name="新设事项测试", sub_name="")
+    prepared = catalog_repo.prepare([renamed, *demo_catalog["items"][1:]], known)
+    assert worked_out == ["新设事项测试"]
+    keys = {item.name: (initials, full) for item, initials, full in prepared}
+    assert keys["新设事项测试"] == ("xssxcs", "xinsheshixiangceshi")
+    for item, initials, full in prepared[1:]:
+        assert (initials, full) == known[item.name]

@@ -876,6 +876,9 @@ def run() -> None:
     import signal
 
     argv = sys.argv[1:]
+    from hallclient.process import limit_malloc_arenas
+
+    limit_malloc_arenas()                   # before any thread starts
     for number in _stop_signals():          # start-up; the event loop has its own
         signal.signal(number, _interrupt_start_up)
     try:

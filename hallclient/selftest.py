@@ -49,9 +49,13 @@ def arm(app: Any) -> None:
             try:
                 print(" ".join(text.split("\n")), flush=True)     # always one line
             except OSError:         # the reader left (``| head``): the exit code still tells
-                import os
-
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            if os.environ.get("HALLCLIENT_STARTUP_TRACE") and sys.platform != "win32":
+                import resource
+
+
+                peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss    # this process alone
+                print(f"PEAK_RSS_KIB {peak}", file=sys.stderr, flush=True)
             app.qapp.exit(code)
 
     class FirstPaint(QObject):
@@ -63,6 +67,8 @@ def arm(app: Any) -> None:
             if event.type() == QEvent.Type.Paint and not self.seen:
                 self.seen = True
                 log.info("self-test: first paint")
+                if os.environ.get("HALLCLIENT_STARTUP_TRACE"):      # bench/bench_counter.py
+                    print("FIRST_PAINT", file=sys.stderr, flush=True)
             return False
 
     painted = FirstPaint()

@@ -72,3 +72,13 @@ def test_password_hash_is_salted_scrypt_and_checks():
     assert not check_password("x", "garbage")
     with pytest.raises(ValueError):
         hash_password("")
+
+
+def test_malloc_arenas_are_limited_where_the_c_library_is_glibc():
+    import platform
+    import sys
+
+    from hallclient.process import limit_malloc_arenas
+
+    expected = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+    assert limit_malloc_arenas() is expected

@@ -279,7 +279,7 @@ def _region_gaps(config: Config, conn: sqlite3.Connection) -> list[str]:
 
 def _secret_gaps(config: Config, data_dir: Path) -> list[str]:
     """Secrets the settings need but this PC does not hold."""
-    from hallclient.services.sync_service import read_secret
+    from hallclient.secrets import read_secret
 
     found = []
     if config["platform.url"] and not read_secret(data_dir):
@@ -397,7 +397,7 @@ def print_backup(data_dir: Path, out: Path, label: str, without_key: bool = Fals
     backup is made without it, said in Chinese, and the exit code is 1 (0 with
     ``without_key``: the administrator knows)."""
     from hallclient.core.bundle import fingerprint, public_key_of
-    from hallclient.services.sync_service import KeyringUnavailableError, secret_file, stored_secret
+    from hallclient.secrets import KeyringUnavailableError, secret_file, stored_secret
     from hallclient.store.backup import backup
 
     key, key_failed = "", ""
@@ -480,7 +480,8 @@ def print_restore(folder: Path, data_dir: Path, label: str) -> int:
 
 def _sync_now(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.platform.client import AuthError, OfflineError, PlatformError, TransientError
-    from hallclient.services.sync_service import make_engine, read_secret
+    from hallclient.secrets import read_secret
+    from hallclient.services.sync_service import make_engine
     from hallclient.store import outbox_repo
 
     if _no_database(data_dir):
@@ -636,7 +637,7 @@ def _ask_secret(args: argparse.Namespace, flag: str, what: str, variable: str,
 
 
 def _set_device(args: argparse.Namespace, data_dir: Path) -> int:
-    from hallclient.services.sync_service import write_secret
+    from hallclient.secrets import write_secret
 
     secret = _ask_secret(args, "secret_stdin", "设备密钥", "SECRET")
     if secret is None:
@@ -663,7 +664,7 @@ def _set_device(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 def _join_hall(args: argparse.Namespace, data_dir: Path) -> int:
-    from hallclient.services.sync_service import write_secret
+    from hallclient.secrets import write_secret
 
     config = Config(data_dir / CONFIG_FILE)
     url = args.url.strip().rstrip("/")
@@ -920,7 +921,7 @@ def _signing_key(data_dir: Path, create: bool = True, prefer: str = "") -> str:
     data dir, nothing guesses which one the county registered: BundleError says how to choose
     (``prefer`` = "restored" or "keyring")."""
     from hallclient.core.bundle import BundleError, fingerprint, new_private_key, public_key_of
-    from hallclient.services.sync_service import secret_file
+    from hallclient.secrets import secret_file
 
     in_ring, in_file = _stored_signing_key(data_dir)
     path = secret_file(data_dir, "signing")
@@ -964,7 +965,7 @@ def _stored_signing_key(data_dir: Path) -> tuple[str | None, str]:
     """stored_secret for the signing key; a keyring that exists but fails is BundleError
     (never "no keyring": a new key in a file would be one the county does not know)."""
     from hallclient.core.bundle import BundleError
-    from hallclient.services.sync_service import KeyringUnavailableError, stored_secret
+    from hallclient.secrets import KeyringUnavailableError, stored_secret
 
     try:
         return stored_secret(data_dir, kind="signing")
@@ -974,7 +975,7 @@ def _stored_signing_key(data_dir: Path) -> tuple[str | None, str]:
 
 def _store_signing_key(data_dir: Path, key: str) -> None:
     from hallclient.core.bundle import BundleError
-    from hallclient.services.sync_service import KeyringUnavailableError, write_secret
+    from hallclient.secrets import KeyringUnavailableError, write_secret
 
     try:
         write_secret(data_dir, key, kind="signing")
@@ -984,7 +985,7 @@ def _store_signing_key(data_dir: Path, key: str) -> None:
 
 def _bundle_key(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.core.bundle import BundleError, fingerprint, public_key_of
-    from hallclient.services.sync_service import secret_file
+    from hallclient.secrets import secret_file
 
     if args.old_key_lost and not args.rotate:
         print("--old-key-lost 要与 --rotate 一起用", file=sys.stderr)

@@ -48,7 +48,7 @@ def start_platform(data_dir: Path, config: Config, keep_secret_in_folder: bool) 
     except ImportError:
         log.info("servers extra not installed; running without a platform")
         return None
-    from hallclient.services.sync_service import write_secret
+    from hallclient.secrets import write_secret
 
     server = RunningServer(create_app(data_dir / "platform-sim"))
     secret = secrets.token_urlsafe(16)

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from hallclient.config import CONFIG_FILE, OPTIONS, Config, ConfigError
 from hallclient.core.accounts import Role
 from hallclient.core.tickets import QueueError
-from hallclient.store.db import DB_FILE, StoreError, translate_error
+from hallclient.store.db import DB_FILE, StoreError
 from hallclient.store.hall_repo import HallConfigError
 
 
@@ -140,18 +140,7 @@ def _verify(args: argparse.Namespace, data_dir: Path) -> int:
     if not path.exists():
         print(f"文件不存在：{path}", file=sys.stderr)
         return 2
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            damage = [r[0] for r in conn.execute("PRAGMA integrity_check(20)").fetchall()]
-            verdict = None if damage != ["ok"] else log_repo.verify(conn)
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
-        if "malformed" not in str(exc):      # not a database at all, locked, unreadable ...
-            raise translate_error(exc, path) from exc
-        damage = [str(exc)]
-        verdict = None
+    damage, verdict = log_repo.verify_file(path)
     if verdict is None:
         print(describe_damage(path, damage))
         return 1
@@ -203,7 +192,7 @@ def _status(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.queue.local import local_now
     from hallclient.services.context import HallNotConfiguredError, make_queue
     from hallclient.store import accounts_repo, log_repo, outbox_repo
-    from hallclient.store.db import open_database
+    from hallclient.store.db import open_database, schema_version, table_counts
 
     if _no_database(data_dir):
         return 2
@@ -228,14 +217,13 @@ def _status(args: argparse.Namespace, data_dir: Path) -> int:
             hint = {HallUnavailableError: "：检查网络，以及大厅服务器是否在运行",
                     HallAuthError: "（令牌可能已在服务器上重新生成：再运行一次 admin join-hall）"}
             problems.append(exc.message + hint.get(type(exc), ""))
-        tables = db.utils.table_names()
         problems += _region_gaps(config, db.conn)
         verdict = log_repo.verify(db.conn)
         info = {
             "data_dir": str(data_dir),
             "database": str(db.path),
-            "schema_version": db.conn.execute("PRAGMA user_version").fetchone()[0],
-            "tables": {t: db.utils[t].count for t in tables},
+            "schema_version": schema_version(db.conn),
+            "tables": table_counts(db),
             "device_id": log_repo.device_id(db.conn),
             "queue_source": config["queue.source"],
             "clerks": accounts_repo.count(db.conn),
@@ -855,7 +843,7 @@ def _ssl_reason(exc: BaseException) -> str:
 
 def _report(args: argparse.Namespace, data_dir: Path) -> int:
     import os
-    from datetime import date, datetime, timedelta
+    from datetime import date, datetime
 
     from hallclient.documents import report_tables
     from hallclient.services import reporting
@@ -879,9 +867,7 @@ def _report(args: argparse.Namespace, data_dir: Path) -> int:
         data, prefix = None, ""
         if args.from_bundles:
             data = report_repo.load_pushed(db.conn, first, last)
-            devices = db.conn.execute(
-                "SELECT count(DISTINCT device) FROM pushed_log WHERE at >= ? AND at < ?",
-                (first.isoformat(), (last + timedelta(days=1)).isoformat())).fetchone()[0]
+            devices = report_repo.pushed_devices(db.conn, first, last)
             prefix = f"来自 {devices} 台窗口机的签名日志包（导入时已逐条校验）；本机日志"
         result = reporting.period_report(
             db.conn, first, last, datetime.now().astimezone(),

@@ -103,6 +103,10 @@ def windows(conn: sqlite3.Connection) -> list[WindowInfo]:
     return result
 
 
+def window_numbers(conn: sqlite3.Connection) -> list[int]:
+    return [int(r[0]) for r in conn.execute("SELECT number FROM windows ORDER BY number")]
+
+
 def window_plan(conn: sqlite3.Connection, number: int) -> WindowPlan | None:
     row = conn.execute("SELECT vtime FROM windows WHERE number = ?", (number,)).fetchone()
     if row is None:

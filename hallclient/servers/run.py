@@ -135,11 +135,11 @@ def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
         if command == "serve":
             return _serve_hall(args, data_dir)
         if command == "backup":
-            from hallclient.admin import print_backup
+            from hallclient.admin.backup import print_backup
 
             return print_backup(data_dir, Path(args.out), "hall-server")
         if command == "restore":
-            from hallclient.admin import print_restore
+            from hallclient.admin.backup import print_restore
 
             return print_restore(Path(args.folder), data_dir, "hall-server")
         from hallclient.store.db import DB_FILE
@@ -152,11 +152,10 @@ def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
         try:
             if command == "import-hall":
                 from hallclient import resources
-                from hallclient.admin import read_hall_file
                 from hallclient.store import hall_repo
 
                 path = Path(args.file) if args.file else resources.path("demo", "hall.json")
-                spec = read_hall_file(path)
+                spec = hall_repo.read_hall_file(path)
                 with db.write() as conn:
                     hall_repo.import_hall(conn, spec)
                 print(f"已导入 {path}：{len(spec.get('services', []))} 个业务、"

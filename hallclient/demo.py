@@ -69,7 +69,7 @@ def start_hall(data_dir: Path, config: Config) -> Any:
     """``panel --demo``: a hall server with simulated windows and kiosks; None without the
     servers extra."""
     try:
-        from hallclient.servers.hall_demo import DemoHall
+        from hallclient.demo_hall import DemoHall
     except ImportError:
         return None
     spec = hall_spec()

@@ -534,8 +534,8 @@ def _start_panel(args: argparse.Namespace, config: Config, data_dir: Path) -> An
     from PySide6.QtWidgets import QMessageBox
 
     from hallclient.devices.speech import Announcer
+    from hallclient.secrets import read_secret
     from hallclient.services.hall_events import HallEventsService
-    from hallclient.services.sync_service import read_secret
     from hallclient.ui.panel_window import PanelWindow
 
     qapp = qt_application()

@@ -46,7 +46,7 @@ def start_platform(data_dir: Path, config: Config, keep_secret_in_folder: bool) 
     if not servers_installed():
         log.info("servers extra not installed; running without a platform")
         return None
-    from hallclient.services.sync_service import write_secret
+    from hallclient.secrets import write_secret
 
     secret = secrets.token_urlsafe(16)
     server = PlatformProcess(data_dir, DEVICE_ID, secret)
@@ -185,7 +185,7 @@ def start_hall(data_dir: Path, config: Config) -> Any:
     """``panel --demo``: a hall server with simulated windows and kiosks; None without the
     servers extra."""
     try:
-        from hallclient.servers.hall_demo import DemoHall
+        from hallclient.demo_hall import DemoHall
     except ImportError:
         return None
     spec = hall_spec()

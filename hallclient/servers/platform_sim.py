@@ -18,12 +18,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import random
 import secrets
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
-from email.utils import formatdate
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +28,7 @@ from fastapi import FastAPI, Header, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from .sim_faults import FaultInjector, Faults
 from .sim_store import SimStore
 
 API = "/api/v1"
@@ -87,93 +85,6 @@ class EvaluationIn(BaseModel):
     at: str = Field(title="评价时间")
 
 
-# -- faults ---------------------------------------------------------------------------------
-
-@dataclass
-class Faults:
-    """What to break, and how often (0..1). Seeded so a failing run can be replayed."""
-
-    error_rate: float = 0.0             # 500 / 502 / 503 before the request is handled
-    retry_after_rate: float = 0.0       # 429 or 503 with Retry-After before handling
-    retry_after_seconds: int = 1
-    retry_after_as_date: bool = False   # Retry-After as an HTTP-date instead of seconds
-    reset_rate: float = 0.0             # handled, then the connection is cut mid-body
-    truncate_rate: float = 0.0          # handled, then the JSON body is cut short
-    slow_ms: int = 0                    # delay before handling
-    upsert_delay_ms: int = 0            # hold case upserts in progress (409 tests)
-    expire_tokens: bool = False         # every token counts as expired
-    reject_fields: dict[str, str] = field(default_factory=dict)  # field -> reason (422)
-    seed: int | None = None
-
-
-class FaultInjector:
-    """Pure ASGI middleware, so it can cut connections and bodies as a network would."""
-
-    def __init__(self, app: Any, faults: Faults) -> None:
-        self.app = app
-        self.faults = faults
-        self.rng = random.Random(faults.seed)
-
-    def configure(self, faults: Faults) -> None:
-        self.faults = faults
-        self.rng = random.Random(faults.seed)
-
-    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[Any]],
-                       send: Callable[[Any], Awaitable[None]]) -> None:
-        path = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith(API) or path.startswith(API + "/admin"):
-            await self.app(scope, receive, send)
-            return
-        f, roll = self.faults, self.rng.random
-        if f.slow_ms:
-            await asyncio.sleep(f.slow_ms / 1000)
-        if f.error_rate and roll() < f.error_rate:
-            status = self.rng.choice((500, 502, 503))
-            await _json(send, status, {"error": "injected", "status": status})
-            return
-        if f.retry_after_rate and roll() < f.retry_after_rate:
-            value = (formatdate(time.time() + f.retry_after_seconds, usegmt=True)
-                     if f.retry_after_as_date else str(f.retry_after_seconds))
-            await _json(send, self.rng.choice((429, 503)), {"error": "busy"},
-                        [(b"retry-after", value.encode())])
-            return
-        if f.reset_rate and roll() < f.reset_rate:
-            await self.app(scope, receive, _cutting(send, reset=True))
-            return
-        if f.truncate_rate and roll() < f.truncate_rate:
-            await self.app(scope, receive, _cutting(send, reset=False))
-            return
-        await self.app(scope, receive, send)
-
-
-class InjectedResetError(Exception):
-    """Raised inside the server to cut the connection mid-body."""
-
-
-def _cutting(send: Callable[[Any], Awaitable[None]], reset: bool) -> Callable[[Any], Awaitable[None]]:
-    """Let the handler finish (its effects are committed), then damage the response."""
-    async def cut(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"content-length"]
-            await send({**message, "headers": headers})
-        elif message["type"] == "http.response.body":
-            body = message.get("body", b"")
-            await send({"type": "http.response.body", "body": body[: len(body) // 2],
-                        "more_body": reset})
-            if reset:
-                raise InjectedResetError("injected connection reset")
-    return cut
-
-
-async def _json(send: Callable[[Any], Awaitable[None]], status: int, body: Any,
-                extra: list[tuple[bytes, bytes]] | None = None) -> None:
-    data = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(data)).encode()), *(extra or [])]})
-    await send({"type": "http.response.body", "body": data})
-
-
 # -- the application ------------------------------------------------------------------------
 
 def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float = 3600.0) -> Any:
@@ -186,34 +97,34 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
     def device_of(authorization: str | None) -> str:
         if not authorization or not authorization.startswith("Bearer "):
             raise HTTPException(401, {"error": "no_token"})
-        row = store.one("SELECT device_id, expires_at FROM tokens WHERE token = ?",
-                        (authorization[7:],))
-        if row is None:
+        found = store.token(authorization[7:])
+        if found is None:
             raise HTTPException(401, {"error": "bad_token"})
-        if row[1] < time.time() or injector.faults.expire_tokens:
+        device, expires_at = found
+        if expires_at < time.time() or injector.faults.expire_tokens:
             raise HTTPException(401, {"error": "token_expired"})
-        return str(row[0])
+        return device
 
     @api.post(API + "/auth/token", summary="设备认证，换取访问令牌")
     def token(body: TokenRequest) -> dict[str, Any]:
-        row = store.one("SELECT secret FROM devices WHERE device_id = ?", (body.device_id,))
-        if row is None or not secrets.compare_digest(row[0], body.secret):
+        known = store.device_secret(body.device_id)
+        if known is None or not secrets.compare_digest(known, body.secret):
             raise HTTPException(401, {"error": "bad_credentials"})
         value = secrets.token_urlsafe(24)
-        store.write("INSERT INTO tokens VALUES (?, ?, ?)",
-                    (value, body.device_id, time.time() + api.state.token_ttl_s))
+        store.add_token(value, body.device_id, time.time() + api.state.token_ttl_s)
         return {"access_token": value, "token_type": "Bearer", "expires_in": api.state.token_ttl_s}
 
     @api.get(API + "/catalog", summary="事项目录（ETag）")
     def catalog(authorization: str | None = Header(default=None),
                 if_none_match: str | None = Header(default=None)) -> Response:
         device_of(authorization)
-        row = store.one("SELECT body, etag FROM catalog WHERE id = 1")
-        if row is None:
+        served = store.catalog()
+        if served is None:
             raise HTTPException(404, {"error": "no_catalog"})
-        if if_none_match == row[1]:
-            return Response(status_code=304, headers={"ETag": row[1]})
-        return Response(row[0], media_type="application/json", headers={"ETag": row[1]})
+        text, etag = served
+        if if_none_match == etag:
+            return Response(status_code=304, headers={"ETag": etag})
+        return Response(text, media_type="application/json", headers={"ETag": etag})
 
     @api.put(API + "/cases/{uid}", summary="办件上报（按客户端 UUID + 版本幂等）")
     async def upsert_case(uid: str, request: Request, body: CaseIn,
@@ -225,49 +136,47 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
         raw = await request.body()
         body_hash = hashlib.sha256(raw).hexdigest()
         with store.lock:
-            seen = store.one("SELECT body_hash, state, status_code, response FROM idempotency"
-                             " WHERE key = ?", (idempotency_key,))
+            seen = store.idempotency(idempotency_key)
             if seen is not None:
                 if seen[0] != body_hash:
                     raise HTTPException(422, {"error": "idempotency_key_reused"})
                 if seen[1] == "in_progress":
                     raise HTTPException(409, {"error": "in_progress"})
                 return Response(seen[3], status_code=seen[2], media_type="application/json")
-            store.write("INSERT INTO idempotency (key, body_hash, state) VALUES (?, ?, 'in_progress')",
-                        (idempotency_key, body_hash))
+            store.begin_idempotent(idempotency_key, body_hash)
         try:
             if injector.faults.upsert_delay_ms:
                 await asyncio.sleep(injector.faults.upsert_delay_ms / 1000)
             status, result = _store_case(store, uid, body, device, injector.faults)
         except BaseException:
-            store.write("DELETE FROM idempotency WHERE key = ?", (idempotency_key,))
+            store.forget_idempotent(idempotency_key)
             raise
         text = json.dumps(result, ensure_ascii=False)
         if status >= 500 or status == 409:
-            store.write("DELETE FROM idempotency WHERE key = ?", (idempotency_key,))
+            store.forget_idempotent(idempotency_key)
         else:
-            store.write("UPDATE idempotency SET state = 'done', status_code = ?, response = ?"
-                        " WHERE key = ?", (status, text, idempotency_key))
+            store.finish_idempotent(idempotency_key, status, text)
         return Response(text, status_code=status, media_type="application/json")
 
     @api.get(API + "/cases/{uid}", summary="查询已上报办件")
     def get_case(uid: str, authorization: str | None = Header(default=None)) -> dict[str, Any]:
         device_of(authorization)
-        row = store.one("SELECT version, status, body FROM cases WHERE uid = ?", (uid,))
-        if row is None:
+        stored = store.case(uid)
+        if stored is None:
             raise HTTPException(404, {"error": "not_found"})
-        return {"uid": uid, "version": row[0], "status": row[1], "case": json.loads(row[2])}
+        return {"uid": uid, "version": stored["version"], "status": stored["status"],
+                "case": json.loads(stored["body"])}
 
     @api.head(API + "/blobs/{sha256}", summary="附件已收字节数（断点续传）")
     def blob_offset(sha256: str, authorization: str | None = Header(default=None)) -> Response:
         device_of(authorization)
-        row = store.one("SELECT total, complete FROM blobs WHERE sha256 = ?", (sha256,))
-        if row is None:
+        begun = store.blob(sha256)
+        if begun is None:
             return Response(status_code=404, headers={"Upload-Offset": "0"})
         held = _blob_path(store, sha256).stat().st_size if _blob_path(store, sha256).exists() else 0
         return Response(status_code=200, headers={
-            "Upload-Offset": str(held), "Upload-Length": str(row[0]),
-            "Upload-Complete": "1" if row[1] else "0"})
+            "Upload-Offset": str(held), "Upload-Length": str(begun[0]),
+            "Upload-Complete": "1" if begun[1] else "0"})
 
     @api.put(API + "/blobs/{sha256}", summary="上传附件（Content-Range 续传，完成后校验 sha256）")
     async def put_blob(sha256: str, request: Request,
@@ -280,7 +189,7 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
         start, end, total = _parse_range(content_range, len(data))
         path = _blob_path(store, sha256)
         with store.lock:
-            row = store.one("SELECT total, complete FROM blobs WHERE sha256 = ?", (sha256,))
+            row = store.blob(sha256)
             if row is not None and row[1]:
                 return JSONResponse({"sha256": sha256, "complete": True}, status_code=200)
             held = path.stat().st_size if path.exists() else 0
@@ -290,7 +199,7 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
                 return JSONResponse({"error": "offset_mismatch", "offset": held}, status_code=409,
                                     headers={"Upload-Offset": str(held)})
             if row is None:
-                store.write("INSERT INTO blobs (sha256, total) VALUES (?, ?)", (sha256, total))
+                store.begin_blob(sha256, total)
             with open(path, "ab") as fh:
                 fh.write(data)
             held += len(data)
@@ -299,9 +208,9 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             if digest != sha256 or held != total:
                 path.unlink()
-                store.write("DELETE FROM blobs WHERE sha256 = ?", (sha256,))
+                store.drop_blob(sha256)
                 raise HTTPException(422, {"error": "hash_mismatch"})
-            store.write("UPDATE blobs SET complete = 1 WHERE sha256 = ?", (sha256,))
+            store.complete_blob(sha256)
         return JSONResponse({"sha256": sha256, "complete": True}, status_code=201)
 
     @api.put(API + "/evaluations/{uid}", summary="好差评（按 UUID 幂等）")
@@ -310,18 +219,18 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
         device_of(authorization)
         text = json.dumps(body.model_dump(), ensure_ascii=False, sort_keys=True)
         with store.lock:
-            row = store.one("SELECT body FROM evaluations WHERE uid = ?", (uid,))
-            if row is not None:
-                if row[0] != text:
+            kept = store.evaluation(uid)
+            if kept is not None:
+                if kept != text:
                     raise HTTPException(422, {"error": "uid_reused"})
                 return JSONResponse({"uid": uid}, status_code=200)
-            store.write("INSERT INTO evaluations VALUES (?, ?)", (uid, text))
+            store.add_evaluation(uid, text)
         return JSONResponse({"uid": uid}, status_code=201)
 
     @api.get(API + "/preapplications/{code}", summary="网上预申请查询")
     def preapplication(code: str, authorization: str | None = Header(default=None)) -> Any:
         device_of(authorization)
-        found = store.json("SELECT body FROM preapplications WHERE code = ?", (code,))
+        found = store.preapplication(code)
         if found is None:
             raise HTTPException(404, {"error": "not_found"})
         return found
@@ -330,8 +239,7 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
     def changes(cursor: int = 0, limit: int = 100,
                 authorization: str | None = Header(default=None)) -> dict[str, Any]:
         device_of(authorization)
-        rows = store.all("SELECT seq, case_no, status, at FROM changes WHERE seq > ? ORDER BY seq"
-                         " LIMIT ?", (cursor, max(1, min(limit, 1000))))
+        rows = store.changes(cursor, max(1, min(limit, 1000)))
         return {"changes": [{"seq": r[0], "case_no": r[1], "status": r[2], "at": r[3]} for r in rows],
                 "cursor": rows[-1][0] if rows else cursor}
 
@@ -339,7 +247,7 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
 
     @api.post(API + "/admin/devices", summary="登记设备（模拟器管理）")
     def add_device(body: TokenRequest) -> dict[str, str]:
-        store.write("INSERT OR REPLACE INTO devices VALUES (?, ?)", (body.device_id, body.secret))
+        store.add_device(body.device_id, body.secret)
         return {"device_id": body.device_id}
 
     @api.put(API + "/admin/catalog", summary="载入事项目录（模拟器管理）")
@@ -347,22 +255,20 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
         raw = await request.body()
         json.loads(raw)
         etag = '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
-        store.write("INSERT OR REPLACE INTO catalog VALUES (1, ?, ?)", (raw.decode(), etag))
+        store.set_catalog(raw.decode(), etag)
         return {"etag": etag}
 
     @api.put(API + "/admin/preapplications/{code}", summary="登记网上预申请（模拟器管理）")
     async def set_preapplication(code: str, request: Request) -> dict[str, str]:
         raw = await request.body()
         json.loads(raw)
-        store.write("INSERT OR REPLACE INTO preapplications VALUES (?, ?)", (code, raw.decode()))
+        store.set_preapplication(code, raw.decode())
         return {"code": code}
 
     @api.post(API + "/admin/cases/{case_no}/status", summary="平台侧改变办件状态（如办结）")
     def set_status(case_no: str, status: int) -> dict[str, Any]:
-        if not store.write("UPDATE cases SET status = ? WHERE case_no = ?", (status, case_no)):
+        if not store.change_status(case_no, status, time.time()):
             raise HTTPException(404, {"error": "not_found"})
-        store.write("INSERT INTO changes (case_no, status, at) VALUES (?, ?, ?)",
-                    (case_no, status, time.time()))
         return {"case_no": case_no, "status": status}
 
     @api.put(API + "/admin/faults", summary="设置故障注入")
@@ -372,11 +278,9 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
 
     @api.get(API + "/admin/stats", summary="模拟器统计")
     def stats() -> dict[str, int]:
-        return {"cases": store.one("SELECT count(*) FROM cases")[0],  # type: ignore[index]
-                "blobs": store.one("SELECT count(*) FROM blobs WHERE complete = 1")[0],  # type: ignore[index]
-                "evaluations": store.one("SELECT count(*) FROM evaluations")[0]}  # type: ignore[index]
+        return store.stats()
 
-    injector = FaultInjector(api, faults or Faults())
+    injector = FaultInjector(api, faults or Faults(), API)
     return PlatformSim(api=api, asgi=injector, store=store, injector=injector)
 
 
@@ -416,26 +320,24 @@ def _store_case(store: SimStore, uid: str, body: CaseIn, device: str,
         errors.append({"field": "source", "reason": "申报来源只能是 1、2、3、4、9"})
     for i, m in enumerate(body.materials):
         for sha in m.attachments:
-            row = store.one("SELECT complete FROM blobs WHERE sha256 = ?", (sha,))
-            if row is None or not row[0]:
+            if not store.blob_complete(sha):
                 errors.append({"field": f"materials[{i}].attachments", "reason": f"附件 {sha[:12]}… 未上传"})
     if errors:
         return 422, {"error": "rejected", "fields": errors}
     text = json.dumps(body.model_dump(), ensure_ascii=False, sort_keys=True)
     with store.lock:
-        row = store.one("SELECT version, body, case_no FROM cases WHERE uid = ?", (uid,))
-        if row is not None and (row[0] > body.version or (row[0] == body.version and row[1] != text)):
-            return 409, {"error": "stale_version", "current_version": row[0]}
-        other = store.one("SELECT uid FROM cases WHERE case_no = ?", (body.case_no,))
-        if other is not None and other[0] != uid:
+        row = store.case(uid)
+        if row is not None and (row["version"] > body.version
+                                or (row["version"] == body.version and row["body"] != text)):
+            return 409, {"error": "stale_version", "current_version": row["version"]}
+        other = store.case_uid(body.case_no)
+        if other is not None and other != uid:
             return 422, {"error": "rejected",
                          "fields": [{"field": "case_no", "reason": "办件编号已被其他办件使用"}]}
         if row is None:
-            store.write("INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (uid, body.case_no, body.version, text, device, body.status, time.time()))
+            store.add_case(uid, body.case_no, body.version, text, device, body.status, time.time())
             return 201, {"uid": uid, "version": body.version, "created": True}
-        store.write("UPDATE cases SET version = ?, body = ?, status = ? WHERE uid = ?",
-                    (body.version, text, body.status, uid))
+        store.update_case(uid, body.version, text, body.status)
         return 200, {"uid": uid, "version": body.version, "created": False}
 
 

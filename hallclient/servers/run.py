@@ -32,7 +32,8 @@ def run_platform_sim(args: argparse.Namespace, data_dir: Path) -> int:
     try:
         import uvicorn  # noqa: F401
 
-        from hallclient.servers.platform_sim import Faults, create_app
+        from hallclient.servers.platform_sim import create_app
+        from hallclient.servers.sim_faults import Faults
     except ImportError:
         print("平台模拟器需要服务端组件：pip install 'hallclient[servers]'", file=sys.stderr)
         return 2
@@ -61,7 +62,7 @@ def run_platform_sim(args: argparse.Namespace, data_dir: Path) -> int:
     sim = create_app(root, faults, token_ttl_s=args.token_ttl)
     try:
         for device_id, secret in devices:
-            sim.store.write("INSERT OR REPLACE INTO devices VALUES (?, ?)", (device_id, secret))
+            sim.store.add_device(device_id, secret)
         sim.store.set_catalog(catalog.text, catalog.etag)
         started = started_lines("省平台模拟器", "http", sock, root)
         started.insert(-1, catalog.summary)
@@ -151,11 +152,11 @@ def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
         if command == "serve":
             return _serve_hall(args, data_dir)
         if command == "backup":
-            from hallclient.admin import print_backup
+            from hallclient.admin.backup import print_backup
 
             return print_backup(data_dir, Path(args.out), "hall-server")
         if command == "restore":
-            from hallclient.admin import print_restore
+            from hallclient.admin.backup import print_restore
 
             return print_restore(Path(args.folder), data_dir, "hall-server")
         from hallclient.store.db import DB_FILE
@@ -168,11 +169,10 @@ def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
         try:
             if command == "import-hall":
                 from hallclient import resources
-                from hallclient.admin import read_hall_file
                 from hallclient.store import hall_repo
 
                 path = Path(args.file) if args.file else resources.path("demo", "hall.json")
-                spec = read_hall_file(path)
+                spec = hall_repo.read_hall_file(path)
                 with db.write() as conn:
                     hall_repo.import_hall(conn, spec)
                 print(f"已导入 {path}：{len(spec.get('services', []))} 个业务、"
@@ -234,15 +234,18 @@ def _check_window(db: Any, window: int | None) -> None:
     """A counter bound to a window the imported hall does not have could never call."""
     if window is None:
         return
-    numbers = [int(r[0]) for r in db.conn.execute("SELECT number FROM windows ORDER BY number")]
+    from hallclient.store import hall_repo
+
+    numbers = hall_repo.window_numbers(db.conn)
     if numbers and window not in numbers:
         raise ValueError(f"大厅没有 {window} 号窗口（已导入的窗口：{'、'.join(map(str, numbers))}）："
                          "核对 --window；窗口有增减时先用 hall-server import-hall 导入新的大厅配置")
 
 
 def _print_devices(db: Any) -> None:
-    rows = db.query("SELECT device_id, kind, window, active, created_at"
-                    " FROM hall_devices ORDER BY device_id")
+    from hallclient.store import device_repo
+
+    rows = device_repo.devices(db.conn)
     print("设备标识\t类型\t窗口\t启用\t登记时间")
     for row in rows:
         print("\t".join([row["device_id"], DEVICE_KINDS.get(row["kind"], row["kind"]),

@@ -62,15 +62,99 @@ class SimStore:
         row = self.one(sql, params)
         return json.loads(row[0]) if row else None
 
+    # -- devices and tokens ------------------------------------------------------------
+
     def add_device(self, device_id: str, secret: str) -> None:
         self.write("INSERT OR REPLACE INTO devices VALUES (?, ?)", (device_id, secret))
+
+    def device_secret(self, device_id: str) -> str | None:
+        row = self.one("SELECT secret FROM devices WHERE device_id = ?", (device_id,))
+        return str(row[0]) if row else None
+
+    def add_token(self, token: str, device_id: str, expires_at: float) -> None:
+        self.write("INSERT INTO tokens VALUES (?, ?, ?)", (token, device_id, expires_at))
+
+    def token(self, token: str) -> tuple[str, float] | None:
+        """(device id, expiry as a Unix time) of a token handed out, or None."""
+        row = self.one("SELECT device_id, expires_at FROM tokens WHERE token = ?", (token,))
+        return (str(row[0]), float(row[1])) if row else None
+
+    # -- catalog and pre-applications -------------------------------------------------
 
     def set_catalog(self, body: str, etag: str) -> None:
         self.write("INSERT OR REPLACE INTO catalog VALUES (1, ?, ?)", (body, etag))
 
+    def catalog(self) -> tuple[str, str] | None:
+        """(body, ETag) of the catalog served, or None before one is loaded."""
+        row = self.one("SELECT body, etag FROM catalog WHERE id = 1")
+        return (str(row[0]), str(row[1])) if row else None
+
     def catalog_etag(self) -> str | None:
         row = self.one("SELECT etag FROM catalog WHERE id = 1")
         return str(row[0]) if row else None
+
+    def set_preapplication(self, code: str, body: str) -> None:
+        self.write("INSERT OR REPLACE INTO preapplications VALUES (?, ?)", (code, body))
+
+    def preapplication(self, code: str) -> Any:
+        return self.json("SELECT body FROM preapplications WHERE code = ?", (code,))
+
+    # -- idempotency of case upserts ---------------------------------------------------
+
+    def idempotency(self, key: str) -> tuple[str, str, int | None, str | None] | None:
+        """(body hash, state, status code, response) recorded for a key, or None."""
+        row = self.one("SELECT body_hash, state, status_code, response FROM idempotency"
+                       " WHERE key = ?", (key,))
+        return (row[0], row[1], row[2], row[3]) if row else None
+
+    def begin_idempotent(self, key: str, body_hash: str) -> None:
+        self.write("INSERT INTO idempotency (key, body_hash, state) VALUES (?, ?, 'in_progress')",
+                   (key, body_hash))
+
+    def finish_idempotent(self, key: str, status_code: int, response: str) -> None:
+        self.write("UPDATE idempotency SET state = 'done', status_code = ?, response = ?"
+                   " WHERE key = ?", (status_code, response, key))
+
+    def forget_idempotent(self, key: str) -> None:
+        self.write("DELETE FROM idempotency WHERE key = ?", (key,))
+
+    # -- cases and their status changes ------------------------------------------------
+
+    def case(self, uid: str) -> dict[str, Any] | None:
+        """A stored case by client UUID: version, status, case_no and body (JSON text)."""
+        row = self.one("SELECT version, status, case_no, body FROM cases WHERE uid = ?", (uid,))
+        if row is None:
+            return None
+        return {"version": row[0], "status": row[1], "case_no": row[2], "body": row[3]}
+
+    def case_uid(self, case_no: str) -> str | None:
+        row = self.one("SELECT uid FROM cases WHERE case_no = ?", (case_no,))
+        return str(row[0]) if row else None
+
+    def add_case(self, uid: str, case_no: str, version: int, body: str, device_id: str,
+                 status: int, received_at: float) -> None:
+        self.write("INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   (uid, case_no, version, body, device_id, status, received_at))
+
+    def update_case(self, uid: str, version: int, body: str, status: int) -> None:
+        self.write("UPDATE cases SET version = ?, body = ?, status = ? WHERE uid = ?",
+                   (version, body, status, uid))
+
+    def change_status(self, case_no: str, status: int, at: float) -> bool:
+        """The platform changes a case's status (办结 ...) and lists it in the change feed;
+        False when there is no such case."""
+        with self.lock:
+            if not self.write("UPDATE cases SET status = ? WHERE case_no = ?", (status, case_no)):
+                return False
+            self.write("INSERT INTO changes (case_no, status, at) VALUES (?, ?, ?)",
+                       (case_no, status, at))
+            return True
+
+    def changes(self, cursor: int, limit: int) -> list[tuple[int, str, int, float]]:
+        """Status changes after ``cursor``: (seq, case_no, status, at), oldest first."""
+        return [(r[0], r[1], r[2], r[3]) for r in self.all(
+            "SELECT seq, case_no, status, at FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+            (cursor, limit))]
 
     def case_by_number(self, case_no: str) -> dict[str, Any] | None:
         """The platform's own record of a case (what it confirmed), by 办件编号."""
@@ -80,11 +164,44 @@ class SimStore:
             return None
         body = json.loads(row[4])
         files = [sha for m in body.get("materials", []) for sha in m.get("attachments", [])]
-        complete = all((self.one("SELECT complete FROM blobs WHERE sha256 = ?", (sha,)) or (0,))[0]
-                       for sha in files)
+        complete = all(self.blob_complete(sha) for sha in files)
         return {"uid": row[0], "case_no": case_no, "version": row[1], "status": row[2],
                 "device_id": row[3], "applicant_name": body.get("applicant_name"),
                 "attachments": files, "attachments_complete": bool(complete)}
+
+    # -- blobs and evaluations ---------------------------------------------------------
+
+    def blob(self, sha256: str) -> tuple[int, bool] | None:
+        """(total length, complete) of a blob begun, or None."""
+        row = self.one("SELECT total, complete FROM blobs WHERE sha256 = ?", (sha256,))
+        return (int(row[0]), bool(row[1])) if row else None
+
+    def blob_complete(self, sha256: str) -> bool:
+        found = self.blob(sha256)
+        return found is not None and found[1]
+
+    def begin_blob(self, sha256: str, total: int) -> None:
+        self.write("INSERT INTO blobs (sha256, total) VALUES (?, ?)", (sha256, total))
+
+    def complete_blob(self, sha256: str) -> None:
+        self.write("UPDATE blobs SET complete = 1 WHERE sha256 = ?", (sha256,))
+
+    def drop_blob(self, sha256: str) -> None:
+        self.write("DELETE FROM blobs WHERE sha256 = ?", (sha256,))
+
+    def evaluation(self, uid: str) -> str | None:
+        row = self.one("SELECT body FROM evaluations WHERE uid = ?", (uid,))
+        return str(row[0]) if row else None
+
+    def add_evaluation(self, uid: str, body: str) -> None:
+        self.write("INSERT INTO evaluations VALUES (?, ?)", (uid, body))
+
+    def stats(self) -> dict[str, int]:
+        """What the platform holds: cases, complete blobs, evaluations."""
+        count = {"cases": "SELECT count(*) FROM cases",
+                 "blobs": "SELECT count(*) FROM blobs WHERE complete = 1",
+                 "evaluations": "SELECT count(*) FROM evaluations"}
+        return {name: int((self.one(sql) or (0,))[0]) for name, sql in count.items()}
 
     def close(self) -> None:
         with self.lock:

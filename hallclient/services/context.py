@@ -38,7 +38,7 @@ def make_queue(db: Database, config: Config, data_dir: Path, clock: Clock) -> An
     if config["queue.source"] != "hall":
         return LocalQueue(db, rules_from(config), clock)
     from hallclient.queue.hall import HallQueue
-    from hallclient.services.sync_service import read_secret
+    from hallclient.secrets import read_secret
 
     url, token = config["hall.server_url"], read_secret(data_dir, kind="hall")
     if not url or not token:

@@ -124,6 +124,26 @@ class Database:
         self.conn.close()
 
 
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The migration a database is at (PRAGMA user_version)."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def table_counts(db: Database) -> dict[str, int]:
+    """Rows in each table, for ``admin status``."""
+    return {name: int(db.utils[name].count) for name in db.utils.table_names()}
+
+
+def integrity_problems(conn: sqlite3.Connection, limit: int = 20) -> list[str]:
+    """What SQLite's integrity check finds (["ok"] for a sound file)."""
+    return [str(r[0]) for r in conn.execute(f"PRAGMA integrity_check({int(limit)})").fetchall()]
+
+
+def open_read_only(path: Path | str) -> sqlite3.Connection:
+    """A connection that can never change the file (checking someone's copy of a log)."""
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
 def connect(path: Path | str, *, synchronous: str = "FULL") -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

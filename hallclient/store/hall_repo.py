@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from hallclient.core.queue_policy import WindowPlan
@@ -103,6 +105,10 @@ def windows(conn: sqlite3.Connection) -> list[WindowInfo]:
     return result
 
 
+def window_numbers(conn: sqlite3.Connection) -> list[int]:
+    return [int(r[0]) for r in conn.execute("SELECT number FROM windows ORDER BY number")]
+
+
 def window_plan(conn: sqlite3.Connection, number: int) -> WindowPlan | None:
     row = conn.execute("SELECT vtime FROM windows WHERE number = ?", (number,)).fetchone()
     if row is None:
@@ -147,3 +153,22 @@ def set_window_state(
         "UPDATE windows SET state = ?, clerk = ? WHERE number = ?", (state, clerk, number)
     )
 
+
+def read_hall_file(path: Path) -> dict[str, Any]:
+    """A hall file (services and windows) read for import; HallConfigError says in Chinese
+    what is wrong with it (``admin import-hall`` and ``hall-server import-hall``)."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            spec = json.load(fh)
+    except FileNotFoundError:
+        raise HallConfigError(f"找不到大厅配置文件：{path}") from None
+    except json.JSONDecodeError as exc:
+        raise HallConfigError(f"大厅配置 {path} 不是正确的 JSON：第 {exc.lineno} 行第 {exc.colno} 列"
+                              "附近有错") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "不是 UTF-8 文本"
+        raise HallConfigError(f"无法读取大厅配置 {path}：{reason}") from None
+    if not isinstance(spec, dict):
+        raise HallConfigError(f"大厅配置 {path} 应是一个 JSON 对象（含 services 和 windows），"
+                              "参见示范大厅 hall.json")
+    return spec

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from hallclient.core import eventlog
@@ -113,3 +114,23 @@ def verify_period(conn: sqlite3.Connection, first_at: str, end_at: str) -> event
         if seq > last["seq"]:
             return eventlog.Verdict(False, verdict.entries, last["seq"] + 1, "missing entry")
     return verdict
+
+
+def verify_file(path: Path) -> tuple[list[str], eventlog.Verdict | None]:
+    """Check a database file read-only: (what SQLite's integrity check found, the event
+    log's verdict — None when the file is damaged and the log cannot be trusted). A file
+    that is not a database, locked or unreadable is StoreError."""
+    from .db import integrity_problems, open_read_only, translate_error
+
+    try:
+        conn = open_read_only(path)
+        try:
+            damage = integrity_problems(conn)
+            verdict = None if damage != ["ok"] else verify(conn)
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        if "malformed" not in str(exc):      # not a database at all, locked, unreadable ...
+            raise translate_error(exc, path) from exc
+        return [str(exc)], None
+    return damage, verdict

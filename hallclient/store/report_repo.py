@@ -167,6 +167,13 @@ def load_pushed(conn: sqlite3.Connection, first: date, last: date) -> dict[str, 
             "evaluations": ratings}
 
 
+def pushed_devices(conn: sqlite3.Connection, first: date, last: date) -> int:
+    """How many counters' logs (imported bundles, or pushed to the hall server) have
+    entries in the period."""
+    return int(conn.execute("SELECT count(DISTINCT device) FROM pushed_log WHERE at >= ? AND at < ?",
+                            (first.isoformat(), _after(last))).fetchone()[0])
+
+
 def device_logs(conn: sqlite3.Connection, first: date, last: date) -> list[list[Any]]:
     """Per counter whose log this PC holds (imported bundles, or pushed to the hall
     server): entries in the period, the first and last, and whether any entry between the

@@ -9,9 +9,9 @@ import requests
 from PySide6.QtCore import Qt
 
 from hallclient import resources
+from hallclient.secrets import write_secret
 from hallclient.servers.platform_sim import RunningServer, create_app
 from hallclient.services.context import open_context
-from hallclient.services.sync_service import write_secret
 
 from .conftest import sign_in
 from .test_sync_status import commit_case

@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 
 from hallclient import resources
 from hallclient.app import open_outbox
+from hallclient.secrets import write_secret
 from hallclient.services.context import open_context
-from hallclient.services.sync_service import write_secret
 
 from .conftest import sign_in
 from .test_sync_status import commit_case

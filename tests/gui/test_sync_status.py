@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QApplication
 
 from hallclient.app import main
 from hallclient.core.cases import Applicant, CaseDraft, Decision, MaterialStatus
+from hallclient.secrets import write_secret
 from hallclient.services.context import open_context
-from hallclient.services.sync_service import write_secret
 from hallclient.store import catalog_repo
 
 from ..conftest import tiny_jpeg

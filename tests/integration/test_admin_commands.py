@@ -14,7 +14,7 @@ import pytest
 from hallclient.app import main
 from hallclient.config import CONFIG_FILE
 from hallclient.core.tickets import PriorityClass
-from hallclient.services.sync_service import read_secret, write_secret
+from hallclient.secrets import read_secret, write_secret
 from hallclient.store.db import DB_FILE, open_database
 
 # Python's own shapes that must not reach a person's screen

@@ -11,7 +11,8 @@ import requests
 
 from hallclient import resources
 from hallclient.app import main
-from hallclient.servers.platform_sim import Faults, RunningServer, create_app
+from hallclient.servers.platform_sim import RunningServer, create_app
+from hallclient.servers.sim_faults import Faults
 from hallclient.store.db import DB_FILE, open_database
 
 from .test_platform_sim import API

@@ -14,7 +14,7 @@ import pytest
 
 from hallclient.app import main
 from hallclient.config import CONFIG_FILE, Config
-from hallclient.services.sync_service import read_secret, write_secret
+from hallclient.secrets import read_secret, write_secret
 from hallclient.store.db import DB_FILE, open_database
 
 from .test_sync_engine import accept
@@ -186,7 +186,7 @@ def test_a_secret_that_is_not_utf8_is_said_in_chinese(tmp_path, args):
 
 
 def test_set_device_stores_the_secret_before_the_device_id(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("hallclient.services.sync_service._keyring", lambda: None)
+    monkeypatch.setattr("hallclient.secrets._keyring", lambda: None)
     d = str(tmp_path)
     monkeypatch.setattr("sys.stdin", io.StringIO("old\n"))
     assert main(["--data-dir", d, "admin", "set-device", "W01", "--secret-stdin"]) == 0

@@ -12,10 +12,10 @@ import requests
 
 from hallclient.app import main
 from hallclient.config import CONFIG_FILE, Config
+from hallclient.secrets import read_secret
 from hallclient.servers import serve_in_thread
 from hallclient.servers.hall_server import DeviceKind, HallServer
 from hallclient.servers.platform_sim import RunningServer, create_app
-from hallclient.services.sync_service import read_secret
 
 from .hall_fixtures import start_hall
 from .test_tls import make_ca_and_cert

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import stat
 
-from hallclient.services.sync_service import SECRET_FILE, read_secret, write_secret
+from hallclient.secrets import SECRET_FILE, read_secret, write_secret
 
 
 class MemoryKeyring:

@@ -1,68 +1,78 @@
-"""Rooms with doors: core/ imports no Qt, SQLite or HTTP; ui/ imports no SQLite or HTTP."""
+"""Rooms with doors: the layers of ARCHITECTURE.md are import-linter contracts in
+pyproject.toml. lint-imports must keep every one of them, and each contract is shown to
+fail on an import planted in a copy of the package."""
 
 from __future__ import annotations
 
-import ast
+import os
+import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[2] / "hallclient"
+ROOT = Path(__file__).resolve().parents[2]
+LINTER = (ROOT / "pyproject.toml").read_text(encoding="utf-8").split("[tool.importlinter]", 1)[1]
+CONTRACTS = re.findall(r'^name = "(.+)"$', LINTER, flags=re.M)
 
-FORBIDDEN = {
-    # urllib.parse only splits strings (the platform URL rule); the network parts stay out
-    "core": {"PySide6", "sqlite3", "sqlite_utils", "requests", "urllib.request", "urllib.error",
-             "http", "socket", "ssl", "asyncio",
-             "hallclient.store", "hallclient.queue", "hallclient.services", "hallclient.ui"},
-    "store": {"PySide6", "requests", "hallclient.services", "hallclient.ui"},
-    "ui": {"sqlite3", "sqlite_utils", "requests", "urllib", "http", "socket", "hallclient.store.db",
-           "hallclient.store.queue_repo", "hallclient.store.log_repo", "hallclient.servers",
-           "fastapi", "uvicorn"},
-    "services": {"hallclient.ui", "hallclient.servers", "fastapi", "uvicorn"},
-    "queue": {"PySide6", "hallclient.ui", "hallclient.services", "hallclient.servers", "fastapi",
-              "uvicorn"},
-    "servers": {"PySide6", "hallclient.ui", "hallclient.devices"},
-    "sync": {"PySide6", "hallclient.ui", "hallclient.servers"},
-    "platform": {"PySide6", "sqlite3", "sqlite_utils", "hallclient.ui", "hallclient.store",
-                 "hallclient.servers"},
-}
-
-
-def imported_modules(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-        elif isinstance(node, ast.ImportFrom) and node.level:
-            # relative import inside the package: resolve against the file's layer
-            layer = path.relative_to(PACKAGE).parts[0]
-            names.add(f"hallclient.{layer}.{node.module or ''}".rstrip("."))
-    return names
+# one forbidden import per contract: (contract, file in the package, the import)
+PLANTED = [
+    ("core imports nothing of ours, no Qt, no SQLite, no network",
+     "core/tickets.py", "import sqlite3"),
+    ("ui reaches storage, queue backends, devices and documents only through services",
+     "ui/outbox_view.py", "from hallclient.store import case_repo"),
+    ("servers never import the client side or ui",
+     "servers/run.py", "from hallclient.sync import engine"),
+    ("layers point one way: ui, services, backends, platform and documents, store, core",
+     "store/meta.py", "from hallclient.platform import client"),
+    ("store, queue backends, sync and platform run without Qt",
+     "sync/mapping.py", "from PySide6 import QtCore"),
+    ("platform speaks HTTP and keeps no SQLite",
+     "platform/client.py", "import sqlite3"),
+    ("the servers are an optional extra that the client never imports",
+     "queue/local.py", "import uvicorn"),
+]
 
 
-def violations(layer: str) -> list[str]:
-    found = []
-    for file in sorted((PACKAGE / layer).rglob("*.py")):
-        for name in imported_modules(file):
-            for bad in FORBIDDEN[layer]:
-                if name == bad or name.startswith(bad + "."):
-                    found.append(f"{file.relative_to(PACKAGE)} imports {name}")
-    return sorted(found)
+def lint_imports(root: Path) -> tuple[int, dict[str, str]]:
+    """Run lint-imports on the package under ``root``; its exit code and each contract's
+    verdict ("KEPT" / "BROKEN") by name."""
+    env = {**os.environ, "PYTHONPATH": str(root), "COLUMNS": "400", "NO_COLOR": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", "from importlinter.cli import lint_imports_command as c; c()",
+         "--config", str(root / "pyproject.toml"), "--no-cache"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    text = " ".join(done.stdout.split())
+    verdicts = {}
+    for name in CONTRACTS:
+        found = re.search(re.escape(name) + r" (KEPT|BROKEN)", text)
+        verdicts[name] = found.group(1) if found else f"not reported: {done.stdout}{done.stderr}"
+    return done.returncode, verdicts
 
 
-@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
-def test_layer_keeps_its_doors(layer: str) -> None:
-    assert (PACKAGE / layer).is_dir()
-    assert violations(layer) == []
+def test_every_contract_is_planted_once() -> None:
+    assert sorted(name for name, _, _ in PLANTED) == sorted(CONTRACTS)
 
 
-def test_the_check_catches_a_forbidden_import(tmp_path: Path, monkeypatch) -> None:
-    fake = tmp_path / "hallclient"
-    (fake / "core").mkdir(parents=True)
-    (fake / "core" / "bad.py").write_text("import sqlite3\nfrom PySide6 import QtCore\n")
-    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
-    assert violations("core") == ["core/bad.py imports PySide6", "core/bad.py imports sqlite3"]
+def test_the_package_keeps_every_contract() -> None:
+    code, verdicts = lint_imports(ROOT)
+    assert verdicts == {name: "KEPT" for name in CONTRACTS}
+    assert code == 0
+
+
+@pytest.mark.parametrize(("contract", "file", "line"), PLANTED, ids=[p[1] for p in PLANTED])
+def test_a_planted_import_breaks_its_contract(tmp_path: Path, contract: str, file: str,
+                                              line: str) -> None:
+    shutil.copytree(ROOT / "hallclient", tmp_path / "hallclient",
+                    ignore=shutil.ignore_patterns("__pycache__", "resources"))
+    (tmp_path / "hallclient" / "resources").mkdir()
+    shutil.copy(ROOT / "hallclient" / "resources" / "__init__.py",
+                tmp_path / "hallclient" / "resources" / "__init__.py")
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    target = tmp_path / "hallclient" / file
+    target.write_text(target.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
+    code, verdicts = lint_imports(tmp_path)
+    assert verdicts == {name: "BROKEN" if name == contract else "KEPT" for name in CONTRACTS}
+    assert code == 1

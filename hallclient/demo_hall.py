@@ -12,9 +12,8 @@ from typing import Any
 from hallclient.core.tickets import PriorityClass, QueueError
 from hallclient.queue.hall import HallQueue
 from hallclient.queue.local import local_now
+from hallclient.servers.hall_server import DeviceKind, RunningHallServer
 from hallclient.store.db import open_database
-
-from .hall_server import DeviceKind, RunningHallServer
 
 log = logging.getLogger(__name__)
 

@@ -142,7 +142,7 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
                     raise HTTPException(422, {"error": "idempotency_key_reused"})
                 if seen[1] == "in_progress":
                     raise HTTPException(409, {"error": "in_progress"})
-                return Response(seen[3], status_code=seen[2], media_type="application/json")
+                return Response(seen[3], status_code=seen[2] or 200, media_type="application/json")
             store.begin_idempotent(idempotency_key, body_hash)
         try:
             if injector.faults.upsert_delay_ms:

@@ -22,6 +22,7 @@ from hallclient.core.accounts import Role
 from hallclient.core.tickets import QueueError
 from hallclient.store.db import DB_FILE, StoreError, translate_error
 from hallclient.store.hall_repo import HallConfigError
+from hallclient.wire import HALL_API
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -693,7 +694,6 @@ def _join_hall(args: argparse.Namespace, data_dir: Path) -> int:
 
 
 _DEVICE_KINDS = {"counter": "窗口机", "kiosk": "取号机", "panel": "综合屏"}
-HALL_API = "/api/v1"
 PROBE_TIMEOUT_S = (3.0, 8.0)
 
 

@@ -31,10 +31,9 @@ from fastapi import FastAPI, Header, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from hallclient.wire import PLATFORM_API as API
+
 from .sim_store import SimStore
-
-API = "/api/v1"
-
 
 # -- the contract's bodies (GB/T 39046 names as titles) ------------------------------------
 

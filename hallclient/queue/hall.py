@@ -12,30 +12,25 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
-import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
-import requests
-
 from hallclient.core.tickets import PriorityClass, QueueError, Ticket, TicketState
-from hallclient.store import log_repo, meta
+from hallclient.store import log_repo, manual_repo, meta
 from hallclient.store.db import Database
 from hallclient.store.hall_repo import Service, WindowInfo
+from hallclient.store.manual_repo import ManualService
 
 from .base import IssuedTicket, RecallResult, WindowSnapshot
+from .hall_link import EventStream, HallHttp, HallUnavailableError, Monotonic
 
 log = logging.getLogger(__name__)
 
-API = "/api/v1"
-CONNECT_TIMEOUT_S = 2.0
-READ_TIMEOUT_S = 8.0
 RETRY_AFTER_FAILURE_S = 3.0     # after a failed request, stay in manual mode this long
 LOG_PUSH_INTERVAL_S = 10.0
 LOG_PUSH_BATCH = 500
@@ -46,14 +41,6 @@ Clock = Callable[[], datetime]
 
 # actions at other windows that still change a window's view (its no-show list)
 EVERY_WINDOW_ACTIONS = frozenset({"no_show", "reactivate", "manual_finish", "manual_conflict"})
-
-
-class HallUnavailableError(QueueError):
-    """The hall server did not answer (network down, server stopped or failing)."""
-
-
-class HallAuthError(QueueError):
-    """The hall server refused this device (token wrong, revoked, or not allowed)."""
 
 
 # -- the wire format, shared with the server ----------------------------------------------
@@ -95,62 +82,6 @@ def snapshot_from_dict(data: dict[str, Any]) -> WindowSnapshot:
     )
 
 
-# -- HTTP ---------------------------------------------------------------------------------
-
-class HallHttp:
-    """requests against the hall server, one Session per thread, timeouts always."""
-
-    def __init__(self, url: str, token: str, verify: bool | str = True) -> None:
-        self.url = url.rstrip("/")
-        self.token = token
-        self.verify = verify
-        self._local = threading.local()
-
-    @property
-    def session(self) -> requests.Session:
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            session.headers["Authorization"] = f"Bearer {self.token}"
-            self._local.session = session
-        return session
-
-    def request(self, method: str, path: str, body: Any = None,
-                timeout: tuple[float, float] = (CONNECT_TIMEOUT_S, READ_TIMEOUT_S)) -> Any:
-        try:
-            response = self.session.request(method, self.url + API + path, json=body,
-                                            timeout=timeout, verify=self.verify)
-        except requests.RequestException as exc:
-            raise HallUnavailableError(f"大厅服务器连接中断（{type(exc).__name__}）") from exc
-        if response.status_code in (401, 403):
-            raise HallAuthError(_message(response, "大厅服务器拒绝本机：请信息管理员检查设备令牌"))
-        if response.status_code in (409, 422, 404):
-            raise QueueError(_message(response, "大厅服务器拒绝了该操作"))
-        if response.status_code >= 400:
-            raise HallUnavailableError(f"大厅服务器出错（HTTP {response.status_code}）")
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise HallUnavailableError("大厅服务器的回答不完整") from exc
-
-    def close(self) -> None:
-        session = getattr(self._local, "session", None)
-        if session is not None:
-            session.close()
-
-
-def _message(response: requests.Response, default: str) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return default
-    if isinstance(body, dict):
-        detail = body.get("detail", body)
-        if isinstance(detail, dict) and detail.get("message"):
-            return str(detail["message"])
-    return default
-
-
 # -- the queue backend ----------------------------------------------------------------------
 
 class HallQueue:
@@ -161,11 +92,13 @@ class HallQueue:
 
     def __init__(self, db: Database, url: str, token: str, clock: Clock,
                  verify: bool | str = True, listen: bool = True,
-                 retry_after_failure_s: float = RETRY_AFTER_FAILURE_S) -> None:
+                 retry_after_failure_s: float = RETRY_AFTER_FAILURE_S,
+                 monotonic: Monotonic = time.monotonic) -> None:
         self.db = db
         self.http = HallHttp(url, token, verify)
         self.clock = clock
         self.retry_after_failure_s = retry_after_failure_s
+        self.monotonic = monotonic        # the clock of the retry pause and the log push
         self._down_until = 0.0
         self._online: bool | None = None
         self._seen: tuple[int, bool | None] = (-1, None)
@@ -176,8 +109,8 @@ class HallQueue:
         self._inbox: deque[dict[str, Any]] = deque()      # events not looked at yet
         self._last: WindowSnapshot | None = None           # the last snapshot from the server
         self.fetches = 0                                   # snapshots read over HTTP
-        self.events = (EventStream(url, token, verify, on_event=self._inbox.append)
-                       if listen else None)
+        self.events = (EventStream(url, token, verify, on_event=self._inbox.append,
+                                   monotonic=monotonic) if listen else None)
         if self.events is not None:
             self.events.start()
 
@@ -187,12 +120,12 @@ class HallQueue:
         return self.clock().isoformat(timespec="milliseconds")
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
-        if time.monotonic() < self._down_until and not self._stream_says_up():
+        if self.monotonic() < self._down_until and not self._stream_says_up():
             raise HallUnavailableError("大厅服务器连接中断")
         try:
-            result = self.http.request(method, path, body)
+            result = self.http.request(method, path, json.loads, body)
         except HallUnavailableError:
-            self._down_until = time.monotonic() + self.retry_after_failure_s
+            self._down_until = self.monotonic() + self.retry_after_failure_s
             self._online = False
             raise
         self._online = True
@@ -356,7 +289,7 @@ class HallQueue:
         self._inbox.clear()
         open_row = self._open_manual(window)
         if open_row is not None:
-            return self._manual_snapshot(window, open_row["clerk"])
+            return self._manual_snapshot(window, open_row.clerk)
         last = self._last
         must_read, waiting = self._judge(events, window, self._last_seq)
         stream_up = self.events is not None and self.events.connected
@@ -437,19 +370,11 @@ class HallQueue:
 
     # -- manual mode ---------------------------------------------------------------------
 
-    def _rows(self, where: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        cursor = self.db.conn.execute(f"SELECT * FROM manual_services WHERE {where}", params)
-        names = [c[0] for c in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor]
+    def _open_manual(self, window: int) -> ManualService | None:
+        return manual_repo.open_at(self.db.conn, window)
 
-    def _open_manual(self, window: int) -> dict[str, Any] | None:
-        rows = self._rows("window = ? AND finished_at IS NULL ORDER BY id DESC LIMIT 1",
-                          (window,))
-        return rows[0] if rows else None
-
-    def _manual_row(self, row_id: int) -> dict[str, Any]:
-        rows = self._rows("id = ?", (row_id,))
-        row = rows[0] if rows else None
+    def _manual_row(self, row_id: int) -> ManualService:
+        row = manual_repo.get(self.db.conn, row_id)
         if row is None:
             raise QueueError("找不到该手工接待记录")
         return row
@@ -459,32 +384,27 @@ class HallQueue:
             raise QueueError(f"手工接待中不能{what}，请办结后再继续")
 
     def pending_manual(self) -> int:
-        row = self.db.conn.execute(
-            "SELECT count(*) FROM manual_services WHERE finished_at IS NOT NULL"
-            " AND sent_at IS NULL").fetchone()
-        return int(row[0])
+        return manual_repo.unsent_count(self.db.conn)
 
     def _start_manual(self, window: int, clerk: str, number: str) -> Ticket:
         if self._open_manual(window) is not None:
             raise QueueError("手工接待中：请先办结当前来访")
         at = self._now()
         with self.db.write() as conn:
-            cursor = conn.execute(
-                "INSERT INTO manual_services (uid, window, clerk, ticket, started_at)"
-                " VALUES (?, ?, ?, ?, ?)", (str(uuid.uuid4()), window, clerk, number or None, at))
+            row_id = manual_repo.start(conn, uid=str(uuid.uuid4()), window=window, clerk=clerk,
+                                       ticket=number or None, started_at=at)
             log_repo.append(conn, at=at, action="manual_start", window=window, clerk=clerk,
                             ticket=number or None)
-        return self._manual_ticket(self._manual_row(int(cursor.lastrowid or 0)))
+        return self._manual_ticket(self._manual_row(row_id))
 
     def _finish_manual(self, row_id: int) -> Ticket:
         row = self._manual_row(row_id)
-        if row["finished_at"] is None:
+        if row.finished_at is None:
             at = self._now()
             with self.db.write() as conn:
-                conn.execute("UPDATE manual_services SET finished_at = ? WHERE id = ?",
-                             (at, row_id))
-                log_repo.append(conn, at=at, action="manual_finish", window=row["window"],
-                                clerk=row["clerk"], ticket=row["ticket"])
+                manual_repo.finish(conn, row_id, at)
+                log_repo.append(conn, at=at, action="manual_finish", window=row.window,
+                                clerk=row.clerk, ticket=row.ticket)
             row = self._manual_row(row_id)
         try:
             self._flush_manual()
@@ -492,13 +412,13 @@ class HallQueue:
             pass
         return self._manual_ticket(row)
 
-    def _manual_ticket(self, row: dict[str, Any]) -> Ticket:
+    def _manual_ticket(self, row: ManualService) -> Ticket:
         return Ticket(
-            id=-int(row["id"]), day=row["started_at"][:10], number=row["ticket"] or WALK_IN,
+            id=-row.id, day=row.started_at[:10], number=row.ticket or WALK_IN,
             service="", priority=PriorityClass.NORMAL,
-            state=TicketState.FINISHED if row["finished_at"] else TicketState.SERVING,
-            issued_at=row["started_at"], window=row["window"], called_at=row["started_at"],
-            started_at=row["started_at"], finished_at=row["finished_at"],
+            state=TicketState.FINISHED if row.finished_at else TicketState.SERVING,
+            issued_at=row.started_at, window=row.window, called_at=row.started_at,
+            started_at=row.started_at, finished_at=row.finished_at,
         )
 
     def _manual_snapshot(self, window: int, clerk: str | None) -> WindowSnapshot:
@@ -509,20 +429,19 @@ class HallQueue:
                               pending=self.pending_manual())
 
     def _online_now(self) -> bool:
-        return bool(self._online) and time.monotonic() >= self._down_until
+        return bool(self._online) and self.monotonic() >= self._down_until
 
     def _flush_manual(self) -> None:
         """Send finished manual services, oldest first, before anything else."""
-        rows = self._rows("finished_at IS NOT NULL AND sent_at IS NULL ORDER BY id")
-        for row in rows:
-            answer = self._call("POST", f"/windows/{row['window']}/manual", {
-                "uid": row["uid"], "clerk": row["clerk"], "number": row["ticket"],
-                "started_at": row["started_at"], "finished_at": row["finished_at"]})
+        for row in manual_repo.unsent(self.db.conn):
+            answer = self._call("POST", f"/windows/{row.window}/manual", {
+                "uid": row.uid, "clerk": row.clerk, "number": row.ticket,
+                "started_at": row.started_at, "finished_at": row.finished_at})
             with self.db.write() as conn:
-                conn.execute("UPDATE manual_services SET sent_at = ?, result = ? WHERE id = ?",
-                             (self._now(), json.dumps(answer, ensure_ascii=False), row["id"]))
+                manual_repo.mark_sent(conn, row.id, self._now(),
+                                      json.dumps(answer, ensure_ascii=False))
                 log_repo.append(conn, at=self._now(), action="manual_sent",
-                                window=row["window"], clerk=row["clerk"], ticket=row["ticket"],
+                                window=row.window, clerk=row.clerk, ticket=row.ticket,
                                 detail={"result": answer.get("result")})
             if answer.get("result") == "conflict":
                 log.warning("manual service clashed on the hall server: %s",
@@ -530,16 +449,16 @@ class HallQueue:
 
     def manual_results(self) -> list[dict[str, Any]]:
         """What the server said about each manual service sent (for the clerk's notice)."""
-        return [json.loads(r["result"]) | {"ticket": r["ticket"]}
-                for r in self._rows("result IS NOT NULL ORDER BY id")]
+        return [json.loads(r.result or "{}") | {"ticket": r.ticket}
+                for r in manual_repo.answered(self.db.conn)]
 
     # -- pushing this counter's log to the hall server -------------------------------------
 
     def _push_log_if_due(self) -> None:
-        if (time.monotonic() - self._last_push < LOG_PUSH_INTERVAL_S
-                or time.monotonic() < self._down_until):
+        now = self.monotonic()
+        if now - self._last_push < LOG_PUSH_INTERVAL_S or now < self._down_until:
             return
-        self._last_push = time.monotonic()
+        self._last_push = now
         try:
             self.push_log()
         except QueueError as exc:
@@ -559,163 +478,3 @@ class HallQueue:
             sent += len(batch)
             with self.db.write() as conn:
                 meta.put(conn, "hall_log_pushed", str(upto))
-
-
-# -- the event stream (server-sent events) ---------------------------------------------------
-
-class EventStream:
-    """Follows ``GET /events`` on a daemon thread and reconnects by itself (with
-    ``Last-Event-ID``, so nothing in between is missed). ``on_event`` gets each event
-    dict; ``on_link`` gets True/False when the connection comes up or drops. Callbacks
-    run on the stream's thread."""
-
-    def __init__(self, url: str, token: str, verify: bool | str = True,
-                 on_event: Callable[[dict[str, Any]], None] | None = None,
-                 on_link: Callable[[bool], None] | None = None,
-                 max_backoff_s: float = 5.0) -> None:
-        self.url = url.rstrip("/") + API + "/events"
-        self.token = token
-        self.verify = verify
-        self.on_event = on_event
-        self.on_link = on_link
-        self.max_backoff_s = max_backoff_s
-        self.last_id = 0
-        self.window: int | None = None
-        self.connected_window: int | None = None     # the filter of the live connection
-        self.version = 0
-        self.connected = False
-        self.connected_since = 0.0
-        self.problem = ""            # why it cannot connect, when the server said why
-        self._stop = threading.Event()
-        self._delay = 0.2
-        self._response: requests.Response | None = None
-        self._thread = threading.Thread(target=self._run, name="hall-events", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._kick()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-
-    def follow(self, window: int | None) -> None:
-        """Only the events about ``window`` (a counter), the rest as waiting counts; None
-        for every event (a panel). Reconnects at once, missing nothing."""
-        if window != self.window:
-            self.window = window
-            self._kick()
-
-    def _kick(self) -> None:
-        """Wake the blocked read at once: shut the socket down under it."""
-        response = self._response
-        if response is not None:
-            sock = getattr(getattr(response.raw, "connection", None), "sock", None)
-            try:
-                if sock is not None:
-                    sock.shutdown(socket.SHUT_RDWR)
-                response.close()
-            except Exception:         # closing a socket mid-read may raise anything
-                pass
-
-    def _set_link(self, up: bool) -> None:
-        if up != self.connected:
-            self.connected = up
-            if up:
-                self.connected_since = time.monotonic()
-            self.version += 1
-            if self.on_link is not None:
-                self.on_link(up)
-
-    def _run(self) -> None:
-        self._delay = 0.2
-        with requests.Session() as session:
-            session.headers["Authorization"] = f"Bearer {self.token}"
-            while not self._stop.is_set():
-                window = self.window
-                try:
-                    self._follow_once(session, window)
-                except (requests.RequestException, HallUnavailableError, AttributeError,
-                        ValueError) as exc:
-                    if not self._stop.is_set() and self.window == window:
-                        log.info("hall event stream interrupted: %s", type(exc).__name__)
-                finally:
-                    self._response = None
-                if self.window != window and not self._stop.is_set():
-                    continue            # follow(): reconnect at once, the link stays up
-                self._set_link(False)
-                if self._stop.wait(self._delay):
-                    return
-                self._delay = min(self._delay * 2, self.max_backoff_s)
-            self._set_link(False)
-
-    def _follow_once(self, session: requests.Session, window: int | None) -> None:
-        headers = {"Accept": "text/event-stream"}
-        if self.last_id:
-            headers["Last-Event-ID"] = str(self.last_id)
-        params = {"window": window} if window is not None else None
-        with session.get(self.url, headers=headers, params=params, stream=True,
-                         verify=self.verify, timeout=(CONNECT_TIMEOUT_S, 30.0)) as response:
-            self._response = response
-            if self.window != window:
-                return                  # follow() came while connecting
-            if response.status_code in (401, 403) and not self.problem:
-                self.problem = "大厅服务器不认本机的令牌：请信息管理员重新登记（admin join-hall）"
-                self.version += 1
-                if self.on_link is not None:
-                    self.on_link(False)
-            if response.status_code != 200:
-                raise HallUnavailableError(f"HTTP {response.status_code}")
-            self.problem = ""
-            self.connected_window = window
-            self._set_link(True)
-            self._delay = 0.2
-            for event in parse_sse(_lines(response)):
-                self._deliver(event)
-                if self.window != window:
-                    return              # follow() while reading: go again
-
-    def _deliver(self, event: dict[str, Any]) -> None:
-        if event.get("id"):
-            self.last_id = max(self.last_id, int(event["id"]))
-        self.version += 1
-        if self.on_event is not None:
-            try:
-                self.on_event(event)
-            except Exception:
-                log.exception("hall event handler failed")
-
-
-def _lines(response: requests.Response) -> Iterator[str]:
-    """Lines as they arrive: chunk_size=None hands over each chunk as soon as it is read
-    (iter_lines would wait for a full buffer and hold small events back)."""
-    pending = b""
-    for chunk in response.iter_content(chunk_size=None):
-        pending += chunk
-        *lines, pending = pending.split(b"\n")
-        for line in lines:
-            yield line.rstrip(b"\r").decode("utf-8")
-
-
-def parse_sse(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
-    """Events from an SSE line stream: {"id", "event", "data" (parsed JSON)}."""
-    fields: dict[str, str] = {}
-    data: list[str] = []
-    for line in lines:
-        if line is None:
-            continue
-        if line == "":
-            if data:
-                yield {"id": fields.get("id"), "event": fields.get("event", "message"),
-                       "data": json.loads("\n".join(data))}
-            fields, data = {}, []
-            continue
-        if line.startswith(":"):
-            continue                    # a keep-alive comment
-        name, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if name == "data":
-            data.append(value)
-        elif name in ("id", "event"):
-            fields[name] = value

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from hallclient.core.tickets import PriorityClass, QueueError, TicketState
-from hallclient.queue.hall import EventStream, HallAuthError, HallUnavailableError
+from hallclient.queue.hall_link import EventStream, HallAuthError, HallUnavailableError
 from hallclient.servers.hall_server import DeviceKind
 from hallclient.store import log_repo
 from hallclient.store.db import DB_FILE, open_database

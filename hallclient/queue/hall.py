@@ -16,15 +16,17 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from hallclient.core.tickets import PriorityClass, QueueError, Ticket, TicketState
 from hallclient.store import log_repo, manual_repo, meta
 from hallclient.store.db import Database
 from hallclient.store.hall_repo import Service, WindowInfo
 from hallclient.store.manual_repo import ManualService
+from hallclient.wire import hall as wire
+from hallclient.wire.hall import WindowAction
 
 from .base import IssuedTicket, RecallResult, WindowSnapshot
 from .hall_link import EventStream, HallHttp, HallUnavailableError, Monotonic
@@ -37,49 +39,23 @@ LOG_PUSH_BATCH = 500
 WALK_IN = "无号"
 
 Clock = Callable[[], datetime]
+Answer = TypeVar("Answer", bound=wire.Body)
 
 
-# actions at other windows that still change a window's view (its no-show list)
-EVERY_WINDOW_ACTIONS = frozenset({"no_show", "reactivate", "manual_finish", "manual_conflict"})
-
-
-# -- the wire format, shared with the server ----------------------------------------------
-
-def ticket_to_dict(ticket: Ticket) -> dict[str, Any]:
-    data = asdict(ticket)
-    data["priority"] = int(ticket.priority)
-    data["state"] = ticket.state.value
-    return data
-
-
-def ticket_from_dict(data: dict[str, Any]) -> Ticket:
-    return Ticket(**{**data, "priority": PriorityClass(int(data["priority"])),
-                     "state": TicketState(data["state"])})
-
-
-def waiting_from_json(data: dict[str, Any]) -> dict[str, dict[int, int]]:
-    return {str(s): {int(p): int(n) for p, n in by.items()} for s, by in data.items()}
-
-
-def snapshot_to_dict(snap: WindowSnapshot) -> dict[str, Any]:
-    return {
-        "window": snap.window, "state": snap.state, "clerk": snap.clerk,
-        "current": ticket_to_dict(snap.current) if snap.current else None,
-        "held": [ticket_to_dict(t) for t in snap.held],
-        "no_shows": [ticket_to_dict(t) for t in snap.no_shows],
-        "waiting": {s: {str(p): n for p, n in by.items()} for s, by in snap.waiting.items()},
-    }
-
-
-def snapshot_from_dict(data: dict[str, Any]) -> WindowSnapshot:
+def snapshot_of(view: wire.SnapshotOut) -> WindowSnapshot:
+    """The counter's view from the server's answer."""
     return WindowSnapshot(
-        window=int(data["window"]), state=str(data["state"]), clerk=data.get("clerk"),
-        current=ticket_from_dict(data["current"]) if data.get("current") else None,
-        held=tuple(ticket_from_dict(t) for t in data.get("held", [])),
-        no_shows=tuple(ticket_from_dict(t) for t in data.get("no_shows", [])),
-        waiting=waiting_from_json(data.get("waiting", {})),
-        link="online",
-    )
+        window=view.window, state=view.state, clerk=view.clerk,
+        current=view.current.ticket() if view.current else None,
+        held=tuple(t.ticket() for t in view.held),
+        no_shows=tuple(t.ticket() for t in view.no_shows),
+        waiting=view.waiting, link="online")
+
+
+def _ticket(result: wire.RecallOut | wire.TicketOut | None) -> Ticket:
+    if not isinstance(result, wire.TicketOut):
+        raise HallUnavailableError("大厅服务器的回答不完整")
+    return result.ticket()
 
 
 # -- the queue backend ----------------------------------------------------------------------
@@ -119,11 +95,13 @@ class HallQueue:
     def _now(self) -> str:
         return self.clock().isoformat(timespec="milliseconds")
 
-    def _call(self, method: str, path: str, body: Any = None) -> Any:
+    def _call(self, method: str, path: str, answer: type[Answer],
+              body: wire.Body | None = None) -> Answer:
         if self.monotonic() < self._down_until and not self._stream_says_up():
             raise HallUnavailableError("大厅服务器连接中断")
         try:
-            result = self.http.request(method, path, json.loads, body)
+            result = self.http.request(method, path, answer.model_validate_json,
+                                       wire.body(body) if body is not None else None)
         except HallUnavailableError:
             self._down_until = self.monotonic() + self.retry_after_failure_s
             self._online = False
@@ -137,13 +115,14 @@ class HallQueue:
         return bool(self.events is not None and self.events.connected
                     and self.events.connected_since > self._down_until - self.retry_after_failure_s)
 
-    def _act(self, window: int, action: str, clerk: str, **body: Any) -> Any:
+    def _act(self, window: int, action: WindowAction, clerk: str,
+             **fields: Any) -> wire.RecallOut | wire.TicketOut | None:
         self._flush_manual()
-        answer = self._call("POST", f"/windows/{window}/{action}", {"clerk": clerk, **body})
-        if answer.get("snapshot") is not None:
-            self._fresh = snapshot_from_dict(answer["snapshot"])
-            self._fresh_seq = int(answer.get("seq", 0))
-        return answer.get("result")
+        answer = self._call("POST", f"/windows/{window}/{action.value}", wire.ActionOut,
+                            wire.ActionIn(clerk=clerk, **fields))
+        self._fresh = snapshot_of(answer.snapshot)
+        self._fresh_seq = answer.seq
+        return answer.result
 
     @property
     def online(self) -> bool:
@@ -152,35 +131,33 @@ class HallQueue:
     # -- configuration -------------------------------------------------------------------
 
     def services(self) -> list[Service]:
-        return [Service(**s) for s in self._layout()["services"]]
+        return [Service(s.code, s.name, s.prefix) for s in self._layout().services]
 
     def windows(self) -> list[WindowInfo]:
-        return [WindowInfo(w["number"], w["name"], w["state"], w.get("clerk"),
-                           tuple(w["services"])) for w in self._layout()["windows"]]
+        return [WindowInfo(w.number, w.name, w.state, w.clerk, tuple(w.services))
+                for w in self._layout().windows]
 
-    def _layout(self) -> dict[str, Any]:
+    def _layout(self) -> wire.HallOut:
         """Services and windows from the server, kept in this PC's database so that a
         counter started while the server is down can still sign in and serve by hand."""
         try:
-            layout: dict[str, Any] = self._call("GET", "/hall")
+            layout = self._call("GET", "/hall", wire.HallOut)
         except HallUnavailableError:
             text = meta.get(self.db.conn, "hall_layout")
             if text is None:
                 raise
-            cached: dict[str, Any] = json.loads(text)
-            return cached
+            return wire.HallOut.model_validate_json(text)
         with self.db.write() as conn:
-            meta.put(conn, "hall_layout", json.dumps(layout, ensure_ascii=False))
+            meta.put(conn, "hall_layout", layout.model_dump_json())
         return layout
 
     # -- kiosk ---------------------------------------------------------------------------
 
     def issue(self, service: str, priority: PriorityClass = PriorityClass.NORMAL,
               device: str = "") -> IssuedTicket:
-        answer = self._call("POST", "/tickets", {"service": service, "priority": int(priority),
-                                                 "device": device})
-        return IssuedTicket(ticket_from_dict(answer["ticket"]), answer["service_name"],
-                            int(answer["ahead"]))
+        answer = self._call("POST", "/tickets", wire.IssuedOut,
+                            wire.IssueIn(service=service, priority=int(priority), device=device))
+        return IssuedTicket(answer.ticket.ticket(), answer.service_name, answer.ahead)
 
     # -- window --------------------------------------------------------------------------
 
@@ -188,7 +165,7 @@ class HallQueue:
         if self.events is not None:
             self.events.follow(window)
         try:
-            self._act(window, "sign-in", clerk)
+            self._act(window, WindowAction.SIGN_IN, clerk)
         except HallUnavailableError:
             self.record("sign_in_offline", window, clerk)
             return self._manual_snapshot(window, clerk)
@@ -196,7 +173,7 @@ class HallQueue:
 
     def sign_out(self, window: int, clerk: str) -> None:
         try:
-            self._act(window, "sign-out", clerk)
+            self._act(window, WindowAction.SIGN_OUT, clerk)
         except HallUnavailableError:
             self.record("sign_out_offline", window, clerk)
 
@@ -208,10 +185,10 @@ class HallQueue:
                             detail=dict(detail) if detail else None)
 
     def pause(self, window: int, clerk: str, reason: str = "") -> None:
-        self._act(window, "pause", clerk, reason=reason)
+        self._act(window, WindowAction.PAUSE, clerk, reason=reason)
 
     def resume(self, window: int, clerk: str) -> None:
-        self._act(window, "resume", clerk)
+        self._act(window, WindowAction.RESUME, clerk)
 
     # -- calling -------------------------------------------------------------------------
 
@@ -219,12 +196,12 @@ class HallQueue:
         if self._open_manual(window) is not None:
             raise QueueError("手工接待中：请先办结当前来访")
         try:
-            result = self._act(window, "call-next", clerk)
+            result = self._act(window, WindowAction.CALL_NEXT, clerk)
         except HallUnavailableError as exc:
             raise HallUnavailableError(
                 "大厅服务器连接中断，已转为手工接待：请输入申请人手中的号码后按「指定呼叫」，"
                 "无号来访不填号码直接按「指定呼叫」") from exc
-        return ticket_from_dict(result) if result else None
+        return _ticket(result) if result is not None else None
 
     def call_specific(self, window: int, clerk: str, number: str) -> Ticket:
         """Online: call that number. Hall server out of reach: receive the applicant with
@@ -233,47 +210,48 @@ class HallQueue:
             raise QueueError("手工接待中：请先办结当前来访")
         try:
             if number.strip():
-                return ticket_from_dict(self._act(window, "call", clerk, number=number))
-            self._call("GET", "/health")
+                return _ticket(self._act(window, WindowAction.CALL, clerk, number=number))
+            self._call("GET", "/health", wire.HealthOut)
         except HallUnavailableError:
             return self._start_manual(window, clerk, number.strip().upper())
         raise QueueError("请输入要呼叫的号码")
 
     def recall(self, window: int, clerk: str, ticket_id: int) -> RecallResult:
         self._refuse_manual(ticket_id, "重呼")
-        result = self._act(window, "recall", clerk, ticket_id=ticket_id)
-        return RecallResult(ticket_from_dict(result["ticket"]), bool(result["became_no_show"]))
+        result = self._act(window, WindowAction.RECALL, clerk, ticket_id=ticket_id)
+        if not isinstance(result, wire.RecallOut):
+            raise HallUnavailableError("大厅服务器的回答不完整")
+        return RecallResult(result.ticket.ticket(), result.became_no_show)
 
     def no_show(self, window: int, clerk: str, ticket_id: int) -> Ticket:
         self._refuse_manual(ticket_id, "过号")
-        return ticket_from_dict(self._act(window, "no-show", clerk, ticket_id=ticket_id))
+        return _ticket(self._act(window, WindowAction.NO_SHOW, clerk, ticket_id=ticket_id))
 
     def reactivate(self, window: int, clerk: str, number: str) -> Ticket:
-        return ticket_from_dict(self._act(window, "reactivate", clerk, number=number))
+        return _ticket(self._act(window, WindowAction.REACTIVATE, clerk, number=number))
 
     def start(self, window: int, clerk: str, ticket_id: int) -> Ticket:
         if ticket_id < 0:
             return self._manual_ticket(self._manual_row(-ticket_id))
-        return ticket_from_dict(self._act(window, "start", clerk, ticket_id=ticket_id))
+        return _ticket(self._act(window, WindowAction.START, clerk, ticket_id=ticket_id))
 
     def finish(self, window: int, clerk: str, ticket_id: int) -> Ticket:
         if ticket_id < 0:
             return self._finish_manual(-ticket_id)
-        return ticket_from_dict(self._act(window, "finish", clerk, ticket_id=ticket_id))
+        return _ticket(self._act(window, WindowAction.FINISH, clerk, ticket_id=ticket_id))
 
     def hold(self, window: int, clerk: str, ticket_id: int) -> Ticket:
         self._refuse_manual(ticket_id, "挂起")
-        return ticket_from_dict(self._act(window, "hold", clerk, ticket_id=ticket_id))
+        return _ticket(self._act(window, WindowAction.HOLD, clerk, ticket_id=ticket_id))
 
     def return_held(self, window: int, clerk: str, ticket_id: int) -> Ticket:
-        return ticket_from_dict(self._act(window, "return", clerk, ticket_id=ticket_id))
+        return _ticket(self._act(window, WindowAction.RETURN, clerk, ticket_id=ticket_id))
 
     def transfer(self, window: int, clerk: str, ticket_id: int, *, to_service: str | None = None,
                  to_window: int | None = None, raised: bool = False) -> Ticket:
         self._refuse_manual(ticket_id, "转移")
-        return ticket_from_dict(self._act(window, "transfer", clerk, ticket_id=ticket_id,
-                                          to_service=to_service, to_window=to_window,
-                                          raised=raised))
+        return _ticket(self._act(window, WindowAction.TRANSFER, clerk, ticket_id=ticket_id,
+                                 to_service=to_service, to_window=to_window, raised=raised))
 
     # -- reading -------------------------------------------------------------------------
 
@@ -291,7 +269,7 @@ class HallQueue:
         if open_row is not None:
             return self._manual_snapshot(window, open_row.clerk)
         last = self._last
-        must_read, waiting = self._judge(events, window, self._last_seq)
+        must_read, waiting = wire.judge_news(events, window, self._last_seq)
         stream_up = self.events is not None and self.events.connected
         if (last is not None and last.window == window and not must_read
                 and (stream_up or (self.events is None and last is fresh)) and self._online_now()
@@ -301,49 +279,27 @@ class HallQueue:
             return last
         try:
             self._flush_manual()
-            answer = self._call("GET", f"/windows/{window}")
+            view = self._call("GET", f"/windows/{window}", wire.WindowViewOut)
         except HallUnavailableError:
             self._last = None
             return self._manual_snapshot(window, None)
         self.fetches += 1
-        self._last, self._last_seq = snapshot_from_dict(answer), int(answer.get("seq", 0))
+        self._last, self._last_seq = snapshot_of(view), view.seq
         return replace(self._last, pending=self.pending_manual())
-
-    @staticmethod
-    def _judge(events: list[dict[str, Any]], window: int,
-               since: int) -> tuple[bool, dict[str, dict[int, int]] | None]:
-        """Of the events newer than the view (``since``): does any concern this window (then
-        the view is read again), and the latest waiting counts they carried."""
-        must_read, waiting = False, None
-        for event in events:
-            data = event["data"]
-            if event["event"] not in ("queue", "waiting"):
-                must_read = True            # (re)connected: the whole state came
-                continue
-            if int(data.get("seq", 0)) <= since:
-                continue                    # already in the view
-            if "waiting" in data:
-                waiting = waiting_from_json(data["waiting"])
-            if event["event"] == "waiting":
-                continue                    # other windows' news, as counts
-            if (data.get("window") == window or data.get("to_window") == window
-                    or data.get("action") in EVERY_WINDOW_ACTIONS):
-                must_read = True
-        return must_read, waiting
 
     def report_records(self, first: str, last: str) -> dict[str, Any]:
         """The whole hall's queue records of a period, for the supervisor's report."""
-        answer: dict[str, Any] = self._call("GET", f"/records?first={first}&last={last}")
-        return answer
+        records = self._call("GET", f"/records?first={first}&last={last}", wire.RecordsOut)
+        return records.model_dump(mode="json")
 
     def waiting_counts(self) -> dict[str, dict[int, int]]:
-        return waiting_from_json(self._call("GET", "/state")["waiting"])
+        return self._call("GET", "/state", wire.HallStateOut).waiting
 
     def status(self) -> dict[str, Any]:
         """For ``admin status``: the link, manual services not yet sent, log push position."""
         pushed = meta.get(self.db.conn, "hall_log_pushed")
         try:
-            self._call("GET", "/health")
+            self._call("GET", "/health", wire.HealthOut)
         except QueueError:
             pass
         return {"url": self.http.url, "online": self.online,
@@ -434,18 +390,18 @@ class HallQueue:
     def _flush_manual(self) -> None:
         """Send finished manual services, oldest first, before anything else."""
         for row in manual_repo.unsent(self.db.conn):
-            answer = self._call("POST", f"/windows/{row.window}/manual", {
-                "uid": row.uid, "clerk": row.clerk, "number": row.ticket,
-                "started_at": row.started_at, "finished_at": row.finished_at})
+            answer = self._call("POST", f"/windows/{row.window}/manual", wire.ManualOut,
+                                wire.ManualIn(uid=row.uid, clerk=row.clerk, number=row.ticket,
+                                              started_at=row.started_at,
+                                              finished_at=row.finished_at or ""))
             with self.db.write() as conn:
                 manual_repo.mark_sent(conn, row.id, self._now(),
-                                      json.dumps(answer, ensure_ascii=False))
+                                      json.dumps(answer.model_dump(), ensure_ascii=False))
                 log_repo.append(conn, at=self._now(), action="manual_sent",
                                 window=row.window, clerk=row.clerk, ticket=row.ticket,
-                                detail={"result": answer.get("result")})
-            if answer.get("result") == "conflict":
-                log.warning("manual service clashed on the hall server: %s",
-                            answer.get("message"))
+                                detail={"result": answer.result})
+            if answer.result == "conflict":
+                log.warning("manual service clashed on the hall server: %s", answer.message)
 
     def manual_results(self) -> list[dict[str, Any]]:
         """What the server said about each manual service sent (for the clerk's notice)."""
@@ -473,8 +429,9 @@ class HallQueue:
             batch = log_repo.entries(self.db.conn, upto, LOG_PUSH_BATCH)
             if not batch:
                 return sent
-            answer = self._call("POST", "/logs", {"entries": batch})
-            upto = int(answer["stored_upto"])
+            answer = self._call("POST", "/logs", wire.LogPushOut,
+                                wire.LogPushIn.model_validate({"entries": batch}))
+            upto = answer.stored_upto
             sent += len(batch)
             with self.db.write() as conn:
                 meta.put(conn, "hall_log_pushed", str(upto))

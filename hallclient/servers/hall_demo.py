@@ -13,8 +13,9 @@ from hallclient.core.tickets import PriorityClass, QueueError
 from hallclient.queue.hall import HallQueue
 from hallclient.queue.local import local_now
 from hallclient.store.db import open_database
+from hallclient.wire.hall import DeviceKind
 
-from .hall_server import DeviceKind, RunningHallServer
+from .hall_server import RunningHallServer
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from hallclient.queue.hall import HallQueue
 from hallclient.queue.local import local_now
-from hallclient.servers.hall_server import DeviceKind, RunningHallServer
+from hallclient.servers.hall_server import RunningHallServer
 from hallclient.store.db import open_database
+from hallclient.wire.hall import DeviceKind
 
 
 @dataclass

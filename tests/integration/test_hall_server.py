@@ -14,9 +14,9 @@ import requests
 
 from hallclient.core.tickets import PriorityClass, QueueError, TicketState
 from hallclient.queue.hall_link import EventStream, HallAuthError, HallUnavailableError
-from hallclient.servers.hall_server import DeviceKind
 from hallclient.store import log_repo
 from hallclient.store.db import DB_FILE, open_database
+from hallclient.wire.hall import DeviceKind
 
 from . import callers
 from .hall_fixtures import start_hall
@@ -357,7 +357,7 @@ def test_hall_server_cli_imports_registers_and_lists(tmp_path, capsys):
     assert "W3\t窗口机\t3" in capsys.readouterr().out
     db = open_database(tmp_path / "hall-server" / DB_FILE)
     try:
-        from hallclient.servers.hall_server import hash_token
+        from hallclient.servers.hall_devices import hash_token
         assert db.one("SELECT device_id FROM hall_devices WHERE token_hash = ?",
                       (hash_token(token),))["device_id"] == "W3"
     finally:

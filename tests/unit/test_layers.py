@@ -1,8 +1,10 @@
-"""Rooms with doors: core/ imports no Qt, SQLite or HTTP; ui/ imports no SQLite or HTTP."""
+"""Rooms with doors: core/ imports no Qt, SQLite or HTTP; ui/ imports no SQLite or HTTP; the
+wire formats import nothing that does I/O; the queue and the hall server build no SQL."""
 
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -26,6 +28,10 @@ FORBIDDEN = {
     "sync": {"PySide6", "hallclient.ui", "hallclient.servers"},
     "platform": {"PySide6", "sqlite3", "sqlite_utils", "hallclient.ui", "hallclient.store",
                  "hallclient.servers"},
+    # the wire formats: both the client and the servers import them
+    "wire": {"PySide6", "sqlite3", "sqlite_utils", "requests", "fastapi", "starlette", "uvicorn",
+             "hallclient.store", "hallclient.queue", "hallclient.services", "hallclient.ui",
+             "hallclient.servers", "hallclient.platform", "hallclient.sync", "hallclient.devices"},
 }
 
 
@@ -66,3 +72,35 @@ def test_the_check_catches_a_forbidden_import(tmp_path: Path, monkeypatch) -> No
     (fake / "core" / "bad.py").write_text("import sqlite3\nfrom PySide6 import QtCore\n")
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
     assert violations("core") == ["core/bad.py imports PySide6", "core/bad.py imports sqlite3"]
+
+
+SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|PRAGMA|BEGIN|COMMIT"
+                 r"|ROLLBACK|WITH)\b")
+
+
+def sql_outside_stores() -> list[str]:
+    """String constants that read as SQL in queue/ and in the hall server's modules (the
+    hall server keeps its own in hall_store.py; everything else in store/)."""
+    files = [*(PACKAGE / "queue").rglob("*.py"),
+             *(f for f in (PACKAGE / "servers").glob("hall_*.py") if f.name != "hall_store.py")]
+    found = []
+    for file in sorted(files):
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"), str(file))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL.match(node.value):
+                found.append(f"{file.relative_to(PACKAGE)}:{node.lineno}")
+    return found
+
+
+def test_sql_lives_in_the_stores() -> None:
+    assert sql_outside_stores() == []
+
+
+def test_the_sql_check_catches_a_statement(tmp_path: Path, monkeypatch) -> None:
+    fake = tmp_path / "hallclient"
+    (fake / "queue").mkdir(parents=True)
+    (fake / "servers").mkdir()
+    (fake / "queue" / "bad.py").write_text('ROWS = "SELECT * FROM tickets"\n')
+    (fake / "servers" / "hall_bad.py").write_text('x = 1\nQ = """\n  UPDATE meta SET value = 1"""\n')
+    (fake / "servers" / "hall_store.py").write_text('OK = "SELECT 1"\n')
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
+    assert sql_outside_stores() == ["queue/bad.py:1", "servers/hall_bad.py:2"]

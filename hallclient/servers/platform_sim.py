@@ -175,7 +175,9 @@ async def _json(send: Callable[[Any], Awaitable[None]], status: int, body: Any,
 
 # -- the application ------------------------------------------------------------------------
 
-def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float = 3600.0) -> Any:
+def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float = 3600.0,
+               clock: Callable[[], float] = time.time) -> Any:
+    """``clock`` (seconds, like ``time.time``) is what device tokens expire by."""
     store = SimStore(data_dir)
     api = FastAPI(title="省一体化在线政务服务平台 — hallclient 参考接口 (platform_sim)",
                   version="1.0.0", description=__doc__)
@@ -189,7 +191,7 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
                         (authorization[7:],))
         if row is None:
             raise HTTPException(401, {"error": "bad_token"})
-        if row[1] < time.time() or injector.faults.expire_tokens:
+        if row[1] < clock() or injector.faults.expire_tokens:
             raise HTTPException(401, {"error": "token_expired"})
         return str(row[0])
 
@@ -200,7 +202,7 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
             raise HTTPException(401, {"error": "bad_credentials"})
         value = secrets.token_urlsafe(24)
         store.write("INSERT INTO tokens VALUES (?, ?, ?)",
-                    (value, body.device_id, time.time() + api.state.token_ttl_s))
+                    (value, body.device_id, clock() + api.state.token_ttl_s))
         return {"access_token": value, "token_type": "Bearer", "expires_in": api.state.token_ttl_s}
 
     @api.get(API + "/catalog", summary="事项目录（ETag）")

@@ -121,6 +121,8 @@ def sse(event: str, data: Any, seq: int | None = None) -> str:
 
 async def stream(broker: Broker, sub: Subscriber, replay: list[Event] | None,
                  state: dict[str, Any] | None) -> AsyncIterator[str]:
+    """One subscriber's text/event-stream: the whole hall (``state``) or what it missed
+    (``replay``) first, then the events as the broker hands them over, a burst per write."""
     loop = asyncio.get_running_loop()
     window = sub.window
     counts_due = 0.0

@@ -31,7 +31,8 @@ from typing import Any
 
 import requests
 
-API = "/api/v1"
+from hallclient.wire import HALL_API as API
+
 SERVICES = [f"S{i}" for i in range(10)]
 WARM_UP_S = 1.0
 
@@ -54,8 +55,10 @@ def hall_spec(windows: int) -> dict[str, Any]:
 
 
 def prepare(root: Path, windows: int, kiosks: int, subscribers: int) -> dict[str, str]:
-    from hallclient.servers.hall_server import DeviceKind, add_device, open_server_db
+    from hallclient.servers.hall_devices import add_device
+    from hallclient.servers.hall_store import open_server_db
     from hallclient.store import hall_repo
+    from hallclient.wire.hall import DeviceKind
 
     db = open_server_db(root / "hall-server")
     with db.write() as conn:

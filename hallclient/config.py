@@ -16,8 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urlsplit
+
+if TYPE_CHECKING:
+    from hallclient.core.queue_policy import QueueRules
 
 log = logging.getLogger(__name__)
 
@@ -415,3 +418,16 @@ def default_data_dir() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("hallclient", appauthor=False))
+
+
+def queue_rules(config: Config) -> QueueRules:
+    """The queue's rules as configured (``queue.*``): the counter's own queue and the hall
+    server read them alike."""
+    from hallclient.core.queue_policy import FairnessMode, QueueRules
+
+    return QueueRules(
+        fairness=FairnessMode(config["queue.fairness"]),
+        priority_ratio=int(config["queue.priority_ratio"]),
+        aging_minutes=float(config["queue.aging_minutes"]),
+        recall_limit=int(config["queue.recall_limit"]),
+    )

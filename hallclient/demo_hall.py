@@ -12,8 +12,9 @@ from typing import Any
 from hallclient.core.tickets import PriorityClass, QueueError
 from hallclient.queue.hall import HallQueue
 from hallclient.queue.local import local_now
-from hallclient.servers.hall_server import DeviceKind, RunningHallServer
+from hallclient.servers.hall_server import RunningHallServer
 from hallclient.store.db import open_database
+from hallclient.wire.hall import DeviceKind
 
 log = logging.getLogger(__name__)
 

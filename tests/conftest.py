@@ -33,6 +33,20 @@ class FakeClock:
         self.now += timedelta(minutes=minutes, seconds=seconds)
 
 
+class FakeSeconds:
+    """A clock in seconds (``time.monotonic`` or ``time.time``) the test moves by hand; it
+    starts from the real one, so what was stamped before the test still compares."""
+
+    def __init__(self, start: float) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @pytest.fixture
 def demo_hall() -> dict:
     return json.loads(resources.path("demo", "hall.json").read_text(encoding="utf-8"))

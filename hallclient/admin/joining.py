@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from hallclient.config import CONFIG_FILE, Config, ConfigError
+from hallclient.wire import HALL_API
 
 from .common import ask_secret, make_database, save_config
 
@@ -76,7 +77,6 @@ def run_join_hall(args: argparse.Namespace, data_dir: Path) -> int:
 _DEVICE_KINDS = {"counter": "窗口机", "kiosk": "取号机", "panel": "综合屏"}
 
 
-HALL_API = "/api/v1"
 
 
 PROBE_TIMEOUT_S = (3.0, 8.0)

@@ -99,7 +99,7 @@ def run_status(args: argparse.Namespace, data_dir: Path) -> int:
         except HallNotConfiguredError:
             pass                          # said by the config checks above
         except QueueError as exc:         # the hall server is out of reach, or refuses us
-            from hallclient.queue.hall import HallAuthError, HallUnavailableError
+            from hallclient.queue.hall_link import HallAuthError, HallUnavailableError
 
             hint = {HallUnavailableError: "：检查网络，以及大厅服务器是否在运行",
                     HallAuthError: "（令牌可能已在服务器上重新生成：再运行一次 admin join-hall）"}

@@ -22,10 +22,10 @@ from typing import Any
 import requests
 
 from hallclient.core.validators import platform_url as check_url
+from hallclient.wire import PLATFORM_API as API
 
 log = logging.getLogger(__name__)
 
-API = "/api/v1"
 CHUNK = 1024 * 1024
 
 

@@ -12,143 +12,50 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
-import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, replace
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
-
-import requests
+from typing import Any, TypeVar
 
 from hallclient.core.tickets import PriorityClass, QueueError, Ticket, TicketState
-from hallclient.store import log_repo, meta
+from hallclient.store import log_repo, manual_repo, meta
 from hallclient.store.db import Database
 from hallclient.store.hall_repo import Service, WindowInfo
+from hallclient.store.manual_repo import ManualService
+from hallclient.wire import hall as wire
+from hallclient.wire.hall import WindowAction
 
 from .base import IssuedTicket, RecallResult, WindowSnapshot
+from .hall_link import EventStream, HallHttp, HallUnavailableError, Monotonic
 
 log = logging.getLogger(__name__)
 
-API = "/api/v1"
-CONNECT_TIMEOUT_S = 2.0
-READ_TIMEOUT_S = 8.0
 RETRY_AFTER_FAILURE_S = 3.0     # after a failed request, stay in manual mode this long
 LOG_PUSH_INTERVAL_S = 10.0
 LOG_PUSH_BATCH = 500
 WALK_IN = "无号"
 
 Clock = Callable[[], datetime]
+Answer = TypeVar("Answer", bound=wire.Body)
 
 
-# actions at other windows that still change a window's view (its no-show list)
-EVERY_WINDOW_ACTIONS = frozenset({"no_show", "reactivate", "manual_finish", "manual_conflict"})
-
-
-class HallUnavailableError(QueueError):
-    """The hall server did not answer (network down, server stopped or failing)."""
-
-
-class HallAuthError(QueueError):
-    """The hall server refused this device (token wrong, revoked, or not allowed)."""
-
-
-# -- the wire format, shared with the server ----------------------------------------------
-
-def ticket_to_dict(ticket: Ticket) -> dict[str, Any]:
-    data = asdict(ticket)
-    data["priority"] = int(ticket.priority)
-    data["state"] = ticket.state.value
-    return data
-
-
-def ticket_from_dict(data: dict[str, Any]) -> Ticket:
-    return Ticket(**{**data, "priority": PriorityClass(int(data["priority"])),
-                     "state": TicketState(data["state"])})
-
-
-def waiting_from_json(data: dict[str, Any]) -> dict[str, dict[int, int]]:
-    return {str(s): {int(p): int(n) for p, n in by.items()} for s, by in data.items()}
-
-
-def snapshot_to_dict(snap: WindowSnapshot) -> dict[str, Any]:
-    return {
-        "window": snap.window, "state": snap.state, "clerk": snap.clerk,
-        "current": ticket_to_dict(snap.current) if snap.current else None,
-        "held": [ticket_to_dict(t) for t in snap.held],
-        "no_shows": [ticket_to_dict(t) for t in snap.no_shows],
-        "waiting": {s: {str(p): n for p, n in by.items()} for s, by in snap.waiting.items()},
-    }
-
-
-def snapshot_from_dict(data: dict[str, Any]) -> WindowSnapshot:
+def snapshot_of(view: wire.SnapshotOut) -> WindowSnapshot:
+    """The counter's view from the server's answer."""
     return WindowSnapshot(
-        window=int(data["window"]), state=str(data["state"]), clerk=data.get("clerk"),
-        current=ticket_from_dict(data["current"]) if data.get("current") else None,
-        held=tuple(ticket_from_dict(t) for t in data.get("held", [])),
-        no_shows=tuple(ticket_from_dict(t) for t in data.get("no_shows", [])),
-        waiting=waiting_from_json(data.get("waiting", {})),
-        link="online",
-    )
+        window=view.window, state=view.state, clerk=view.clerk,
+        current=view.current.ticket() if view.current else None,
+        held=tuple(t.ticket() for t in view.held),
+        no_shows=tuple(t.ticket() for t in view.no_shows),
+        waiting=view.waiting, link="online")
 
 
-# -- HTTP ---------------------------------------------------------------------------------
-
-class HallHttp:
-    """requests against the hall server, one Session per thread, timeouts always."""
-
-    def __init__(self, url: str, token: str, verify: bool | str = True) -> None:
-        self.url = url.rstrip("/")
-        self.token = token
-        self.verify = verify
-        self._local = threading.local()
-
-    @property
-    def session(self) -> requests.Session:
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            session.headers["Authorization"] = f"Bearer {self.token}"
-            self._local.session = session
-        return session
-
-    def request(self, method: str, path: str, body: Any = None,
-                timeout: tuple[float, float] = (CONNECT_TIMEOUT_S, READ_TIMEOUT_S)) -> Any:
-        try:
-            response = self.session.request(method, self.url + API + path, json=body,
-                                            timeout=timeout, verify=self.verify)
-        except requests.RequestException as exc:
-            raise HallUnavailableError(f"大厅服务器连接中断（{type(exc).__name__}）") from exc
-        if response.status_code in (401, 403):
-            raise HallAuthError(_message(response, "大厅服务器拒绝本机：请信息管理员检查设备令牌"))
-        if response.status_code in (409, 422, 404):
-            raise QueueError(_message(response, "大厅服务器拒绝了该操作"))
-        if response.status_code >= 400:
-            raise HallUnavailableError(f"大厅服务器出错（HTTP {response.status_code}）")
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise HallUnavailableError("大厅服务器的回答不完整") from exc
-
-    def close(self) -> None:
-        session = getattr(self._local, "session", None)
-        if session is not None:
-            session.close()
-
-
-def _message(response: requests.Response, default: str) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return default
-    if isinstance(body, dict):
-        detail = body.get("detail", body)
-        if isinstance(detail, dict) and detail.get("message"):
-            return str(detail["message"])
-    return default
+def _ticket(result: wire.RecallOut | wire.TicketOut | None) -> Ticket:
+    if not isinstance(result, wire.TicketOut):
+        raise HallUnavailableError("大厅服务器的回答不完整")
+    return result.ticket()
 
 
 # -- the queue backend ----------------------------------------------------------------------
@@ -161,11 +68,13 @@ class HallQueue:
 
     def __init__(self, db: Database, url: str, token: str, clock: Clock,
                  verify: bool | str = True, listen: bool = True,
-                 retry_after_failure_s: float = RETRY_AFTER_FAILURE_S) -> None:
+                 retry_after_failure_s: float = RETRY_AFTER_FAILURE_S,
+                 monotonic: Monotonic = time.monotonic) -> None:
         self.db = db
         self.http = HallHttp(url, token, verify)
         self.clock = clock
         self.retry_after_failure_s = retry_after_failure_s
+        self.monotonic = monotonic        # the clock of the retry pause and the log push
         self._down_until = 0.0
         self._online: bool | None = None
         self._seen: tuple[int, bool | None] = (-1, None)
@@ -176,8 +85,8 @@ class HallQueue:
         self._inbox: deque[dict[str, Any]] = deque()      # events not looked at yet
         self._last: WindowSnapshot | None = None           # the last snapshot from the server
         self.fetches = 0                                   # snapshots read over HTTP
-        self.events = (EventStream(url, token, verify, on_event=self._inbox.append)
-                       if listen else None)
+        self.events = (EventStream(url, token, verify, on_event=self._inbox.append,
+                                   monotonic=monotonic) if listen else None)
         if self.events is not None:
             self.events.start()
 
@@ -186,13 +95,15 @@ class HallQueue:
     def _now(self) -> str:
         return self.clock().isoformat(timespec="milliseconds")
 
-    def _call(self, method: str, path: str, body: Any = None) -> Any:
-        if time.monotonic() < self._down_until and not self._stream_says_up():
+    def _call(self, method: str, path: str, answer: type[Answer],
+              body: wire.Body | None = None) -> Answer:
+        if self.monotonic() < self._down_until and not self._stream_says_up():
             raise HallUnavailableError("大厅服务器连接中断")
         try:
-            result = self.http.request(method, path, body)
+            result = self.http.request(method, path, answer.model_validate_json,
+                                       wire.body(body) if body is not None else None)
         except HallUnavailableError:
-            self._down_until = time.monotonic() + self.retry_after_failure_s
+            self._down_until = self.monotonic() + self.retry_after_failure_s
             self._online = False
             raise
         self._online = True
@@ -204,13 +115,14 @@ class HallQueue:
         return bool(self.events is not None and self.events.connected
                     and self.events.connected_since > self._down_until - self.retry_after_failure_s)
 
-    def _act(self, window: int, action: str, clerk: str, **body: Any) -> Any:
+    def _act(self, window: int, action: WindowAction, clerk: str,
+             **fields: Any) -> wire.RecallOut | wire.TicketOut | None:
         self._flush_manual()
-        answer = self._call("POST", f"/windows/{window}/{action}", {"clerk": clerk, **body})
-        if answer.get("snapshot") is not None:
-            self._fresh = snapshot_from_dict(answer["snapshot"])
-            self._fresh_seq = int(answer.get("seq", 0))
-        return answer.get("result")
+        answer = self._call("POST", f"/windows/{window}/{action.value}", wire.ActionOut,
+                            wire.ActionIn(clerk=clerk, **fields))
+        self._fresh = snapshot_of(answer.snapshot)
+        self._fresh_seq = answer.seq
+        return answer.result
 
     @property
     def online(self) -> bool:
@@ -219,35 +131,33 @@ class HallQueue:
     # -- configuration -------------------------------------------------------------------
 
     def services(self) -> list[Service]:
-        return [Service(**s) for s in self._layout()["services"]]
+        return [Service(s.code, s.name, s.prefix) for s in self._layout().services]
 
     def windows(self) -> list[WindowInfo]:
-        return [WindowInfo(w["number"], w["name"], w["state"], w.get("clerk"),
-                           tuple(w["services"])) for w in self._layout()["windows"]]
+        return [WindowInfo(w.number, w.name, w.state, w.clerk, tuple(w.services))
+                for w in self._layout().windows]
 
-    def _layout(self) -> dict[str, Any]:
+    def _layout(self) -> wire.HallOut:
         """Services and windows from the server, kept in this PC's database so that a
         counter started while the server is down can still sign in and serve by hand."""
         try:
-            layout: dict[str, Any] = self._call("GET", "/hall")
+            layout = self._call("GET", "/hall", wire.HallOut)
         except HallUnavailableError:
             text = meta.get(self.db.conn, "hall_layout")
             if text is None:
                 raise
-            cached: dict[str, Any] = json.loads(text)
-            return cached
+            return wire.HallOut.model_validate_json(text)
         with self.db.write() as conn:
-            meta.put(conn, "hall_layout", json.dumps(layout, ensure_ascii=False))
+            meta.put(conn, "hall_layout", layout.model_dump_json())
         return layout
 
     # -- kiosk ---------------------------------------------------------------------------
 
     def issue(self, service: str, priority: PriorityClass = PriorityClass.NORMAL,
               device: str = "") -> IssuedTicket:
-        answer = self._call("POST", "/tickets", {"service": service, "priority": int(priority),
-                                                 "device": device})
-        return IssuedTicket(ticket_from_dict(answer["ticket"]), answer["service_name"],
-                            int(answer["ahead"]))
+        answer = self._call("POST", "/tickets", wire.IssuedOut,
+                            wire.IssueIn(service=service, priority=int(priority), device=device))
+        return IssuedTicket(answer.ticket.ticket(), answer.service_name, answer.ahead)
 
     # -- window --------------------------------------------------------------------------
 
@@ -255,7 +165,7 @@ class HallQueue:
         if self.events is not None:
             self.events.follow(window)
         try:
-            self._act(window, "sign-in", clerk)
+            self._act(window, WindowAction.SIGN_IN, clerk)
         except HallUnavailableError:
             self.record("sign_in_offline", window, clerk)
             return self._manual_snapshot(window, clerk)
@@ -263,7 +173,7 @@ class HallQueue:
 
     def sign_out(self, window: int, clerk: str) -> None:
         try:
-            self._act(window, "sign-out", clerk)
+            self._act(window, WindowAction.SIGN_OUT, clerk)
         except HallUnavailableError:
             self.record("sign_out_offline", window, clerk)
 
@@ -275,10 +185,10 @@ class HallQueue:
                             detail=dict(detail) if detail else None)
 
     def pause(self, window: int, clerk: str, reason: str = "") -> None:
-        self._act(window, "pause", clerk, reason=reason)
+        self._act(window, WindowAction.PAUSE, clerk, reason=reason)
 
     def resume(self, window: int, clerk: str) -> None:
-        self._act(window, "resume", clerk)
+        self._act(window, WindowAction.RESUME, clerk)
 
     # -- calling -------------------------------------------------------------------------
 
@@ -286,12 +196,12 @@ class HallQueue:
         if self._open_manual(window) is not None:
             raise QueueError("手工接待中：请先办结当前来访")
         try:
-            result = self._act(window, "call-next", clerk)
+            result = self._act(window, WindowAction.CALL_NEXT, clerk)
         except HallUnavailableError as exc:
             raise HallUnavailableError(
                 "大厅服务器连接中断，已转为手工接待：请输入申请人手中的号码后按「指定呼叫」，"
                 "无号来访不填号码直接按「指定呼叫」") from exc
-        return ticket_from_dict(result) if result else None
+        return _ticket(result) if result is not None else None
 
     def call_specific(self, window: int, clerk: str, number: str) -> Ticket:
         """Online: call that number. Hall server out of reach: receive the applicant with
@@ -300,47 +210,48 @@ class HallQueue:
             raise QueueError("手工接待中：请先办结当前来访")
         try:
             if number.strip():
-                return ticket_from_dict(self._act(window, "call", clerk, number=number))
-            self._call("GET", "/health")
+                return _ticket(self._act(window, WindowAction.CALL, clerk, number=number))
+            self._call("GET", "/health", wire.HealthOut)
         except HallUnavailableError:
             return self._start_manual(window, clerk, number.strip().upper())
         raise QueueError("请输入要呼叫的号码")
 
     def recall(self, window: int, clerk: str, ticket_id: int) -> RecallResult:
         self._refuse_manual(ticket_id, "重呼")
-        result = self._act(window, "recall", clerk, ticket_id=ticket_id)
-        return RecallResult(ticket_from_dict(result["ticket"]), bool(result["became_no_show"]))
+        result = self._act(window, WindowAction.RECALL, clerk, ticket_id=ticket_id)
+        if not isinstance(result, wire.RecallOut):
+            raise HallUnavailableError("大厅服务器的回答不完整")
+        return RecallResult(result.ticket.ticket(), result.became_no_show)
 
     def no_show(self, window: int, clerk: str, ticket_id: int) -> Ticket:
         self._refuse_manual(ticket_id, "过号")
-        return ticket_from_dict(self._act(window, "no-show", clerk, ticket_id=ticket_id))
+        return _ticket(self._act(window, WindowAction.NO_SHOW, clerk, ticket_id=ticket_id))
 
     def reactivate(self, window: int, clerk: str, number: str) -> Ticket:
-        return ticket_from_dict(self._act(window, "reactivate", clerk, number=number))
+        return _ticket(self._act(window, WindowAction.REACTIVATE, clerk, number=number))
 
     def start(self, window: int, clerk: str, ticket_id: int) -> Ticket:
         if ticket_id < 0:
             return self._manual_ticket(self._manual_row(-ticket_id))
-        return ticket_from_dict(self._act(window, "start", clerk, ticket_id=ticket_id))
+        return _ticket(self._act(window, WindowAction.START, clerk, ticket_id=ticket_id))
 
     def finish(self, window: int, clerk: str, ticket_id: int) -> Ticket:
         if ticket_id < 0:
             return self._finish_manual(-ticket_id)
-        return ticket_from_dict(self._act(window, "finish", clerk, ticket_id=ticket_id))
+        return _ticket(self._act(window, WindowAction.FINISH, clerk, ticket_id=ticket_id))
 
     def hold(self, window: int, clerk: str, ticket_id: int) -> Ticket:
         self._refuse_manual(ticket_id, "挂起")
-        return ticket_from_dict(self._act(window, "hold", clerk, ticket_id=ticket_id))
+        return _ticket(self._act(window, WindowAction.HOLD, clerk, ticket_id=ticket_id))
 
     def return_held(self, window: int, clerk: str, ticket_id: int) -> Ticket:
-        return ticket_from_dict(self._act(window, "return", clerk, ticket_id=ticket_id))
+        return _ticket(self._act(window, WindowAction.RETURN, clerk, ticket_id=ticket_id))
 
     def transfer(self, window: int, clerk: str, ticket_id: int, *, to_service: str | None = None,
                  to_window: int | None = None, raised: bool = False) -> Ticket:
         self._refuse_manual(ticket_id, "转移")
-        return ticket_from_dict(self._act(window, "transfer", clerk, ticket_id=ticket_id,
-                                          to_service=to_service, to_window=to_window,
-                                          raised=raised))
+        return _ticket(self._act(window, WindowAction.TRANSFER, clerk, ticket_id=ticket_id,
+                                 to_service=to_service, to_window=to_window, raised=raised))
 
     # -- reading -------------------------------------------------------------------------
 
@@ -356,9 +267,9 @@ class HallQueue:
         self._inbox.clear()
         open_row = self._open_manual(window)
         if open_row is not None:
-            return self._manual_snapshot(window, open_row["clerk"])
+            return self._manual_snapshot(window, open_row.clerk)
         last = self._last
-        must_read, waiting = self._judge(events, window, self._last_seq)
+        must_read, waiting = wire.judge_news(events, window, self._last_seq)
         stream_up = self.events is not None and self.events.connected
         if (last is not None and last.window == window and not must_read
                 and (stream_up or (self.events is None and last is fresh)) and self._online_now()
@@ -368,49 +279,27 @@ class HallQueue:
             return last
         try:
             self._flush_manual()
-            answer = self._call("GET", f"/windows/{window}")
+            view = self._call("GET", f"/windows/{window}", wire.WindowViewOut)
         except HallUnavailableError:
             self._last = None
             return self._manual_snapshot(window, None)
         self.fetches += 1
-        self._last, self._last_seq = snapshot_from_dict(answer), int(answer.get("seq", 0))
+        self._last, self._last_seq = snapshot_of(view), view.seq
         return replace(self._last, pending=self.pending_manual())
-
-    @staticmethod
-    def _judge(events: list[dict[str, Any]], window: int,
-               since: int) -> tuple[bool, dict[str, dict[int, int]] | None]:
-        """Of the events newer than the view (``since``): does any concern this window (then
-        the view is read again), and the latest waiting counts they carried."""
-        must_read, waiting = False, None
-        for event in events:
-            data = event["data"]
-            if event["event"] not in ("queue", "waiting"):
-                must_read = True            # (re)connected: the whole state came
-                continue
-            if int(data.get("seq", 0)) <= since:
-                continue                    # already in the view
-            if "waiting" in data:
-                waiting = waiting_from_json(data["waiting"])
-            if event["event"] == "waiting":
-                continue                    # other windows' news, as counts
-            if (data.get("window") == window or data.get("to_window") == window
-                    or data.get("action") in EVERY_WINDOW_ACTIONS):
-                must_read = True
-        return must_read, waiting
 
     def report_records(self, first: str, last: str) -> dict[str, Any]:
         """The whole hall's queue records of a period, for the supervisor's report."""
-        answer: dict[str, Any] = self._call("GET", f"/records?first={first}&last={last}")
-        return answer
+        records = self._call("GET", f"/records?first={first}&last={last}", wire.RecordsOut)
+        return records.model_dump(mode="json")
 
     def waiting_counts(self) -> dict[str, dict[int, int]]:
-        return waiting_from_json(self._call("GET", "/state")["waiting"])
+        return self._call("GET", "/state", wire.HallStateOut).waiting
 
     def status(self) -> dict[str, Any]:
         """For ``admin status``: the link, manual services not yet sent, log push position."""
         pushed = meta.get(self.db.conn, "hall_log_pushed")
         try:
-            self._call("GET", "/health")
+            self._call("GET", "/health", wire.HealthOut)
         except QueueError:
             pass
         return {"url": self.http.url, "online": self.online,
@@ -437,19 +326,11 @@ class HallQueue:
 
     # -- manual mode ---------------------------------------------------------------------
 
-    def _rows(self, where: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        cursor = self.db.conn.execute(f"SELECT * FROM manual_services WHERE {where}", params)
-        names = [c[0] for c in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor]
+    def _open_manual(self, window: int) -> ManualService | None:
+        return manual_repo.open_at(self.db.conn, window)
 
-    def _open_manual(self, window: int) -> dict[str, Any] | None:
-        rows = self._rows("window = ? AND finished_at IS NULL ORDER BY id DESC LIMIT 1",
-                          (window,))
-        return rows[0] if rows else None
-
-    def _manual_row(self, row_id: int) -> dict[str, Any]:
-        rows = self._rows("id = ?", (row_id,))
-        row = rows[0] if rows else None
+    def _manual_row(self, row_id: int) -> ManualService:
+        row = manual_repo.get(self.db.conn, row_id)
         if row is None:
             raise QueueError("找不到该手工接待记录")
         return row
@@ -459,32 +340,27 @@ class HallQueue:
             raise QueueError(f"手工接待中不能{what}，请办结后再继续")
 
     def pending_manual(self) -> int:
-        row = self.db.conn.execute(
-            "SELECT count(*) FROM manual_services WHERE finished_at IS NOT NULL"
-            " AND sent_at IS NULL").fetchone()
-        return int(row[0])
+        return manual_repo.unsent_count(self.db.conn)
 
     def _start_manual(self, window: int, clerk: str, number: str) -> Ticket:
         if self._open_manual(window) is not None:
             raise QueueError("手工接待中：请先办结当前来访")
         at = self._now()
         with self.db.write() as conn:
-            cursor = conn.execute(
-                "INSERT INTO manual_services (uid, window, clerk, ticket, started_at)"
-                " VALUES (?, ?, ?, ?, ?)", (str(uuid.uuid4()), window, clerk, number or None, at))
+            row_id = manual_repo.start(conn, uid=str(uuid.uuid4()), window=window, clerk=clerk,
+                                       ticket=number or None, started_at=at)
             log_repo.append(conn, at=at, action="manual_start", window=window, clerk=clerk,
                             ticket=number or None)
-        return self._manual_ticket(self._manual_row(int(cursor.lastrowid or 0)))
+        return self._manual_ticket(self._manual_row(row_id))
 
     def _finish_manual(self, row_id: int) -> Ticket:
         row = self._manual_row(row_id)
-        if row["finished_at"] is None:
+        if row.finished_at is None:
             at = self._now()
             with self.db.write() as conn:
-                conn.execute("UPDATE manual_services SET finished_at = ? WHERE id = ?",
-                             (at, row_id))
-                log_repo.append(conn, at=at, action="manual_finish", window=row["window"],
-                                clerk=row["clerk"], ticket=row["ticket"])
+                manual_repo.finish(conn, row_id, at)
+                log_repo.append(conn, at=at, action="manual_finish", window=row.window,
+                                clerk=row.clerk, ticket=row.ticket)
             row = self._manual_row(row_id)
         try:
             self._flush_manual()
@@ -492,13 +368,13 @@ class HallQueue:
             pass
         return self._manual_ticket(row)
 
-    def _manual_ticket(self, row: dict[str, Any]) -> Ticket:
+    def _manual_ticket(self, row: ManualService) -> Ticket:
         return Ticket(
-            id=-int(row["id"]), day=row["started_at"][:10], number=row["ticket"] or WALK_IN,
+            id=-row.id, day=row.started_at[:10], number=row.ticket or WALK_IN,
             service="", priority=PriorityClass.NORMAL,
-            state=TicketState.FINISHED if row["finished_at"] else TicketState.SERVING,
-            issued_at=row["started_at"], window=row["window"], called_at=row["started_at"],
-            started_at=row["started_at"], finished_at=row["finished_at"],
+            state=TicketState.FINISHED if row.finished_at else TicketState.SERVING,
+            issued_at=row.started_at, window=row.window, called_at=row.started_at,
+            started_at=row.started_at, finished_at=row.finished_at,
         )
 
     def _manual_snapshot(self, window: int, clerk: str | None) -> WindowSnapshot:
@@ -509,37 +385,36 @@ class HallQueue:
                               pending=self.pending_manual())
 
     def _online_now(self) -> bool:
-        return bool(self._online) and time.monotonic() >= self._down_until
+        return bool(self._online) and self.monotonic() >= self._down_until
 
     def _flush_manual(self) -> None:
         """Send finished manual services, oldest first, before anything else."""
-        rows = self._rows("finished_at IS NOT NULL AND sent_at IS NULL ORDER BY id")
-        for row in rows:
-            answer = self._call("POST", f"/windows/{row['window']}/manual", {
-                "uid": row["uid"], "clerk": row["clerk"], "number": row["ticket"],
-                "started_at": row["started_at"], "finished_at": row["finished_at"]})
+        for row in manual_repo.unsent(self.db.conn):
+            answer = self._call("POST", f"/windows/{row.window}/manual", wire.ManualOut,
+                                wire.ManualIn(uid=row.uid, clerk=row.clerk, number=row.ticket,
+                                              started_at=row.started_at,
+                                              finished_at=row.finished_at or ""))
             with self.db.write() as conn:
-                conn.execute("UPDATE manual_services SET sent_at = ?, result = ? WHERE id = ?",
-                             (self._now(), json.dumps(answer, ensure_ascii=False), row["id"]))
+                manual_repo.mark_sent(conn, row.id, self._now(),
+                                      json.dumps(answer.model_dump(), ensure_ascii=False))
                 log_repo.append(conn, at=self._now(), action="manual_sent",
-                                window=row["window"], clerk=row["clerk"], ticket=row["ticket"],
-                                detail={"result": answer.get("result")})
-            if answer.get("result") == "conflict":
-                log.warning("manual service clashed on the hall server: %s",
-                            answer.get("message"))
+                                window=row.window, clerk=row.clerk, ticket=row.ticket,
+                                detail={"result": answer.result})
+            if answer.result == "conflict":
+                log.warning("manual service clashed on the hall server: %s", answer.message)
 
     def manual_results(self) -> list[dict[str, Any]]:
         """What the server said about each manual service sent (for the clerk's notice)."""
-        return [json.loads(r["result"]) | {"ticket": r["ticket"]}
-                for r in self._rows("result IS NOT NULL ORDER BY id")]
+        return [json.loads(r.result or "{}") | {"ticket": r.ticket}
+                for r in manual_repo.answered(self.db.conn)]
 
     # -- pushing this counter's log to the hall server -------------------------------------
 
     def _push_log_if_due(self) -> None:
-        if (time.monotonic() - self._last_push < LOG_PUSH_INTERVAL_S
-                or time.monotonic() < self._down_until):
+        now = self.monotonic()
+        if now - self._last_push < LOG_PUSH_INTERVAL_S or now < self._down_until:
             return
-        self._last_push = time.monotonic()
+        self._last_push = now
         try:
             self.push_log()
         except QueueError as exc:
@@ -554,168 +429,9 @@ class HallQueue:
             batch = log_repo.entries(self.db.conn, upto, LOG_PUSH_BATCH)
             if not batch:
                 return sent
-            answer = self._call("POST", "/logs", {"entries": batch})
-            upto = int(answer["stored_upto"])
+            answer = self._call("POST", "/logs", wire.LogPushOut,
+                                wire.LogPushIn.model_validate({"entries": batch}))
+            upto = answer.stored_upto
             sent += len(batch)
             with self.db.write() as conn:
                 meta.put(conn, "hall_log_pushed", str(upto))
-
-
-# -- the event stream (server-sent events) ---------------------------------------------------
-
-class EventStream:
-    """Follows ``GET /events`` on a daemon thread and reconnects by itself (with
-    ``Last-Event-ID``, so nothing in between is missed). ``on_event`` gets each event
-    dict; ``on_link`` gets True/False when the connection comes up or drops. Callbacks
-    run on the stream's thread."""
-
-    def __init__(self, url: str, token: str, verify: bool | str = True,
-                 on_event: Callable[[dict[str, Any]], None] | None = None,
-                 on_link: Callable[[bool], None] | None = None,
-                 max_backoff_s: float = 5.0) -> None:
-        self.url = url.rstrip("/") + API + "/events"
-        self.token = token
-        self.verify = verify
-        self.on_event = on_event
-        self.on_link = on_link
-        self.max_backoff_s = max_backoff_s
-        self.last_id = 0
-        self.window: int | None = None
-        self.connected_window: int | None = None     # the filter of the live connection
-        self.version = 0
-        self.connected = False
-        self.connected_since = 0.0
-        self.problem = ""            # why it cannot connect, when the server said why
-        self._stop = threading.Event()
-        self._delay = 0.2
-        self._response: requests.Response | None = None
-        self._thread = threading.Thread(target=self._run, name="hall-events", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._kick()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-
-    def follow(self, window: int | None) -> None:
-        """Only the events about ``window`` (a counter), the rest as waiting counts; None
-        for every event (a panel). Reconnects at once, missing nothing."""
-        if window != self.window:
-            self.window = window
-            self._kick()
-
-    def _kick(self) -> None:
-        """Wake the blocked read at once: shut the socket down under it."""
-        response = self._response
-        if response is not None:
-            sock = getattr(getattr(response.raw, "connection", None), "sock", None)
-            try:
-                if sock is not None:
-                    sock.shutdown(socket.SHUT_RDWR)
-                response.close()
-            except Exception:         # closing a socket mid-read may raise anything
-                pass
-
-    def _set_link(self, up: bool) -> None:
-        if up != self.connected:
-            self.connected = up
-            if up:
-                self.connected_since = time.monotonic()
-            self.version += 1
-            if self.on_link is not None:
-                self.on_link(up)
-
-    def _run(self) -> None:
-        self._delay = 0.2
-        with requests.Session() as session:
-            session.headers["Authorization"] = f"Bearer {self.token}"
-            while not self._stop.is_set():
-                window = self.window
-                try:
-                    self._follow_once(session, window)
-                except (requests.RequestException, HallUnavailableError, AttributeError,
-                        ValueError) as exc:
-                    if not self._stop.is_set() and self.window == window:
-                        log.info("hall event stream interrupted: %s", type(exc).__name__)
-                finally:
-                    self._response = None
-                if self.window != window and not self._stop.is_set():
-                    continue            # follow(): reconnect at once, the link stays up
-                self._set_link(False)
-                if self._stop.wait(self._delay):
-                    return
-                self._delay = min(self._delay * 2, self.max_backoff_s)
-            self._set_link(False)
-
-    def _follow_once(self, session: requests.Session, window: int | None) -> None:
-        headers = {"Accept": "text/event-stream"}
-        if self.last_id:
-            headers["Last-Event-ID"] = str(self.last_id)
-        params = {"window": window} if window is not None else None
-        with session.get(self.url, headers=headers, params=params, stream=True,
-                         verify=self.verify, timeout=(CONNECT_TIMEOUT_S, 30.0)) as response:
-            self._response = response
-            if self.window != window:
-                return                  # follow() came while connecting
-            if response.status_code in (401, 403) and not self.problem:
-                self.problem = "大厅服务器不认本机的令牌：请信息管理员重新登记（admin join-hall）"
-                self.version += 1
-                if self.on_link is not None:
-                    self.on_link(False)
-            if response.status_code != 200:
-                raise HallUnavailableError(f"HTTP {response.status_code}")
-            self.problem = ""
-            self.connected_window = window
-            self._set_link(True)
-            self._delay = 0.2
-            for event in parse_sse(_lines(response)):
-                self._deliver(event)
-                if self.window != window:
-                    return              # follow() while reading: go again
-
-    def _deliver(self, event: dict[str, Any]) -> None:
-        if event.get("id"):
-            self.last_id = max(self.last_id, int(event["id"]))
-        self.version += 1
-        if self.on_event is not None:
-            try:
-                self.on_event(event)
-            except Exception:
-                log.exception("hall event handler failed")
-
-
-def _lines(response: requests.Response) -> Iterator[str]:
-    """Lines as they arrive: chunk_size=None hands over each chunk as soon as it is read
-    (iter_lines would wait for a full buffer and hold small events back)."""
-    pending = b""
-    for chunk in response.iter_content(chunk_size=None):
-        pending += chunk
-        *lines, pending = pending.split(b"\n")
-        for line in lines:
-            yield line.rstrip(b"\r").decode("utf-8")
-
-
-def parse_sse(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
-    """Events from an SSE line stream: {"id", "event", "data" (parsed JSON)}."""
-    fields: dict[str, str] = {}
-    data: list[str] = []
-    for line in lines:
-        if line is None:
-            continue
-        if line == "":
-            if data:
-                yield {"id": fields.get("id"), "event": fields.get("event", "message"),
-                       "data": json.loads("\n".join(data))}
-            fields, data = {}, []
-            continue
-        if line.startswith(":"):
-            continue                    # a keep-alive comment
-        name, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if name == "data":
-            data.append(value)
-        elif name in ("id", "event"):
-            fields[name] = value

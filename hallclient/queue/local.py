@@ -323,10 +323,9 @@ class LocalQueue:
         """
         _, at, _ = self._now()
         with self.db.write() as conn:
-            row = conn.execute("SELECT result FROM hall_manual_applied WHERE uid = ?",
-                               (uid,)).fetchone()
-            if row is not None:
-                return dict(json.loads(row[0]))
+            applied = queue_repo.manual_applied(conn, uid)
+            if applied is not None:
+                return dict(json.loads(applied))
             ticket = (queue_repo.by_number(conn, started_at[:10], number.strip())
                       if number else None)
             detail = {"uid": uid, "device": device, "started_at": started_at,
@@ -353,8 +352,8 @@ class LocalQueue:
                           "message": f"{ticket.number} 已由{where}办理，手工记录已留存待值班长核对"}
                 self._log(conn, at, "manual_conflict", window, clerk, ticket,
                           state=ticket.state.value, other_window=ticket.window, **detail)
-            conn.execute("INSERT INTO hall_manual_applied VALUES (?, ?, ?, ?)",
-                         (uid, device, json.dumps(result, ensure_ascii=False), at))
+            queue_repo.record_manual_applied(conn, uid, device,
+                                             json.dumps(result, ensure_ascii=False), at)
         return result
 
     # -- reading -----------------------------------------------------------------------
@@ -390,18 +389,13 @@ class LocalQueue:
             windows.append({"number": info.number, "name": info.name, "state": info.state,
                             "current": current.number if current else None,
                             "current_state": current.state.value if current else None})
-        calls = conn.execute(
-            "SELECT seq, at, window, ticket, action FROM event_log WHERE action IN"
-            " ('call', 'recall') AND substr(at, 1, 10) = ? ORDER BY seq DESC LIMIT ?",
-            (day, recent)).fetchall()
-        head = conn.execute("SELECT max(seq) FROM event_log").fetchone()[0] or 0
+        calls = log_repo.recent(conn, day, (Action.CALL.value, Action.RECALL.value), recent)
         return {"day": day, "windows": windows,
                 "services": [{"code": sv.code, "name": sv.name, "prefix": sv.prefix}
                              for sv in hall_repo.services(conn)],
                 "waiting": queue_repo.waiting_counts(conn, day),
-                "recent_calls": [{"seq": c[0], "at": c[1], "window": c[2], "ticket": c[3],
-                                  "action": c[4]} for c in calls],
-                "seq": int(head)}
+                "recent_calls": calls,
+                "seq": log_repo.last_seq(conn)}
 
     def changed(self) -> bool:
         """True when another connection (a kiosk, another window) has committed since the

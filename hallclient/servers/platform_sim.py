@@ -20,6 +20,7 @@ import hashlib
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -28,11 +29,10 @@ from fastapi import FastAPI, Header, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from hallclient.wire import PLATFORM_API as API
+
 from .sim_faults import FaultInjector, Faults
 from .sim_store import SimStore
-
-API = "/api/v1"
-
 
 # -- the contract's bodies (GB/T 39046 names as titles) ------------------------------------
 
@@ -87,7 +87,9 @@ class EvaluationIn(BaseModel):
 
 # -- the application ------------------------------------------------------------------------
 
-def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float = 3600.0) -> Any:
+def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float = 3600.0,
+               clock: Callable[[], float] = time.time) -> Any:
+    """``clock`` (seconds, like ``time.time``) is what device tokens expire by."""
     store = SimStore(data_dir)
     api = FastAPI(title="省一体化在线政务服务平台 — hallclient 参考接口 (platform_sim)",
                   version="1.0.0", description=__doc__)
@@ -101,7 +103,7 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
         if found is None:
             raise HTTPException(401, {"error": "bad_token"})
         device, expires_at = found
-        if expires_at < time.time() or injector.faults.expire_tokens:
+        if expires_at < clock() or injector.faults.expire_tokens:
             raise HTTPException(401, {"error": "token_expired"})
         return device
 
@@ -111,7 +113,7 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
         if known is None or not secrets.compare_digest(known, body.secret):
             raise HTTPException(401, {"error": "bad_credentials"})
         value = secrets.token_urlsafe(24)
-        store.add_token(value, body.device_id, time.time() + api.state.token_ttl_s)
+        store.add_token(value, body.device_id, clock() + api.state.token_ttl_s)
         return {"access_token": value, "token_type": "Bearer", "expires_in": api.state.token_ttl_s}
 
     @api.get(API + "/catalog", summary="事项目录（ETag）")

@@ -139,7 +139,7 @@ def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
     try:
         import uvicorn  # noqa: F401
 
-        from hallclient.servers import hall_server
+        from hallclient.servers import hall_devices, hall_store
     except ImportError:
         print("大厅服务器需要服务端组件：pip install 'hallclient[servers]'", file=sys.stderr)
         return 2
@@ -165,7 +165,7 @@ def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
             print(f"没有大厅服务器的数据库：{data_dir} 中没有 {DB_FILE}。是不是 --data-dir 写错了？"
                   "（先运行 hallclient hall-server import-hall 导入大厅配置）", file=sys.stderr)
             return 2
-        db = hall_server.open_server_db(data_dir)
+        db = hall_store.open_server_db(data_dir)
         try:
             if command == "import-hall":
                 from hallclient import resources
@@ -178,9 +178,12 @@ def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
                 print(f"已导入 {path}：{len(spec.get('services', []))} 个业务、"
                       f"{len(spec.get('windows', []))} 个窗口")
             elif command == "add-device":
+                from hallclient.wire.hall import DeviceKind
+
                 _check_window(db, args.window)
-                token = hall_server.add_device(db, args.device_id,
-                                               hall_server.DeviceKind(args.kind), args.window)
+                token = hall_devices.add_device(db, args.device_id,
+                                                DeviceKind(args.kind),
+                                                args.window)
                 kind = DEVICE_KINDS[args.kind]
                 bound = f"（只能操作 {args.window} 号窗口）" if args.window is not None else ""
                 print(f"已登记{kind} {args.device_id}{bound}。令牌（只显示这一次，"
@@ -243,14 +246,13 @@ def _check_window(db: Any, window: int | None) -> None:
 
 
 def _print_devices(db: Any) -> None:
-    from hallclient.store import device_repo
+    from hallclient.servers.hall_store import all_devices
 
-    rows = device_repo.devices(db.conn)
     print("设备标识\t类型\t窗口\t启用\t登记时间")
-    for row in rows:
-        print("\t".join([row["device_id"], DEVICE_KINDS.get(row["kind"], row["kind"]),
-                         "" if row["window"] is None else str(row["window"]),
-                         "是" if row["active"] else "否", row["created_at"]]))
+    for row in all_devices(db.conn):
+        print("\t".join([row.device_id, DEVICE_KINDS.get(row.kind, row.kind),
+                         "" if row.window is None else str(row.window),
+                         "是" if row.active else "否", row.created_at]))
 
 
 def _tls_files(certfile: str | None, keyfile: str | None) -> dict[str, str]:

@@ -9,24 +9,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from hallclient.config import Config
+from hallclient.config import Config, queue_rules
 from hallclient.core.accounts import Clerk, Role, check_password, hash_password
-from hallclient.core.queue_policy import FairnessMode, QueueRules
 from hallclient.core.tickets import QueueError
 from hallclient.queue.local import Clock, LocalQueue, local_now
 from hallclient.store import accounts_repo, log_repo
 from hallclient.store.db import DB_FILE, Database, open_database
 
 log = logging.getLogger(__name__)
-
-
-def rules_from(config: Config) -> QueueRules:
-    return QueueRules(
-        fairness=FairnessMode(config["queue.fairness"]),
-        priority_ratio=int(config["queue.priority_ratio"]),
-        aging_minutes=float(config["queue.aging_minutes"]),
-        recall_limit=int(config["queue.recall_limit"]),
-    )
 
 
 class HallNotConfiguredError(QueueError):
@@ -36,7 +26,7 @@ class HallNotConfiguredError(QueueError):
 def make_queue(db: Database, config: Config, data_dir: Path, clock: Clock) -> Any:
     """LocalQueue, or HallQueue when ``queue.source = hall``."""
     if config["queue.source"] != "hall":
-        return LocalQueue(db, rules_from(config), clock)
+        return LocalQueue(db, queue_rules(config), clock)
     from hallclient.queue.hall import HallQueue
     from hallclient.secrets import read_secret
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from hallclient.queue.hall import EventStream
+from hallclient.queue.hall_link import EventStream
 
 
 class HallEventsService(QObject):

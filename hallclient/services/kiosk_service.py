@@ -53,7 +53,7 @@ class KioskService(QObject):
                         lambda exc: self.issue_failed.emit(self._for_applicant(exc)))
 
     def _for_applicant(self, exc: BaseException) -> str:
-        from hallclient.queue.hall import HallUnavailableError
+        from hallclient.queue.hall_link import HallUnavailableError
 
         if isinstance(exc, HallUnavailableError):     # the applicant needs what to do, not why
             return self.tr("暂时无法取号，请稍候再试，或到咨询台人工取号")

@@ -134,3 +134,21 @@ def verify_file(path: Path) -> tuple[list[str], eventlog.Verdict | None]:
             raise translate_error(exc, path) from exc
         return [str(exc)], None
     return damage, verdict
+
+
+def last_seq(conn: sqlite3.Connection) -> int:
+    """The newest entry's number (0 for an empty log)."""
+    row = conn.execute("SELECT max(seq) FROM event_log").fetchone()
+    return int(row[0] or 0)
+
+
+def recent(conn: sqlite3.Connection, day: str, actions: tuple[str, ...],
+           limit: int) -> list[dict[str, Any]]:
+    """The day's latest entries of these actions, newest first: seq, at, window, ticket,
+    action (the panel's latest calls)."""
+    marks = ", ".join("?" * len(actions))
+    cursor = conn.execute(
+        f"SELECT seq, at, window, ticket, action FROM event_log WHERE action IN ({marks})"
+        " AND substr(at, 1, 10) = ? ORDER BY seq DESC LIMIT ?", (*actions, day, limit))
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]

@@ -154,3 +154,15 @@ def people_ahead(conn: sqlite3.Connection, ticket: Ticket, sort_at_ms: int) -> i
 def all_for_day(conn: sqlite3.Connection, day: str) -> list[Ticket]:
     rows = conn.execute(f"SELECT {_COLUMNS} FROM tickets WHERE day = ? ORDER BY id", (day,))
     return [_ticket(r) for r in rows]
+
+
+def manual_applied(conn: sqlite3.Connection, uid: str) -> str | None:
+    """The answer (JSON) a counter's manual service got when the hall server applied it."""
+    row = conn.execute("SELECT result FROM hall_manual_applied WHERE uid = ?", (uid,)).fetchone()
+    return str(row[0]) if row is not None else None
+
+
+def record_manual_applied(conn: sqlite3.Connection, uid: str, device: str, result: str,
+                          applied_at: str) -> None:
+    conn.execute("INSERT INTO hall_manual_applied (uid, device, result, applied_at)"
+                 " VALUES (?, ?, ?, ?)", (uid, device, result, applied_at))

@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt
 
 from hallclient.devices.speech import Announcer
 from hallclient.secrets import write_secret
-from hallclient.servers.hall_server import DeviceKind
 from hallclient.services.hall_events import HallEventsService
 from hallclient.ui.panel_window import PanelWindow
+from hallclient.wire.hall import DeviceKind
 
 from ..integration.hall_fixtures import start_hall
 from .conftest import sign_in

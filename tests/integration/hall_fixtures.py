@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hallclient.queue.hall import HallQueue
 from hallclient.queue.local import local_now
-from hallclient.servers.hall_server import DeviceKind, RunningHallServer
+from hallclient.servers.hall_server import RunningHallServer
 from hallclient.store.db import open_database
+from hallclient.wire.hall import DeviceKind
 
 
 @dataclass
@@ -26,14 +29,15 @@ class Hall:
         return f"http://127.0.0.1:{self.port}"
 
     def counter(self, window: int | None, listen: bool = False, name: str = "",
-                track: bool = True) -> HallQueue:
-        """A counter's HallQueue with its own database file, like a real counter PC."""
+                track: bool = True, monotonic: Callable[[], float] = time.monotonic) -> HallQueue:
+        """A counter's HallQueue with its own database file, like a real counter PC
+        (``monotonic``: the clock of its retry pause)."""
         device = name or f"W{window}"
         if device not in self.tokens:
             self.tokens[device] = self.server.add_device(device, DeviceKind.COUNTER, window)
         db = open_database(self.work / f"{device}.db")
         queue = HallQueue(db, self.url, self.tokens[device], local_now, listen=listen,
-                          retry_after_failure_s=0.2)
+                          retry_after_failure_s=0.2, monotonic=monotonic)
         if track:           # closed at the end; else the caller's thread closes it
             self.opened.append(queue)
         return queue

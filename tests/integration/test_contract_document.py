@@ -32,3 +32,24 @@ def test_committed_hall_openapi_matches_the_hall_server(tmp_path):
     assert committed == json.loads(json.dumps(served)), (
         "hallclient/resources/hall/openapi.json is stale: regenerate it from hall_server")
     assert "/api/v1/windows/{window}/{action}" in committed["paths"]
+
+
+def test_the_hall_openapi_names_every_body_and_answer():
+    """The routes declare the wire models: a reader of /openapi.json sees each answer's
+    shape, not an untyped object."""
+    doc = json.loads(resources.path("hall", "openapi.json").read_text(encoding="utf-8"))
+    answers = {}
+    for path, operations in doc["paths"].items():
+        for method, op in operations.items():
+            ok = op["responses"].get("200") or op["responses"]["201"]
+            answers[f"{method.upper()} {path}"] = (
+                ok.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", ""))
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            if body:
+                assert body["schema"]["$ref"].endswith("In"), (path, body)
+    assert answers.pop("GET /api/v1/events") == ""          # text/event-stream
+    assert all(ref.startswith("#/components/schemas/") for ref in answers.values()), answers
+    assert answers["POST /api/v1/windows/{window}/{action}"].endswith("/ActionOut")
+    ticket = doc["components"]["schemas"]["TicketOut"]["properties"]
+    assert ticket["priority"] == {"$ref": "#/components/schemas/PriorityClass"}
+    assert doc["components"]["schemas"]["PriorityClass"]["enum"] == [0, 1, 2]

@@ -13,11 +13,12 @@ import pytest
 import requests
 
 from hallclient.core.tickets import PriorityClass, QueueError, TicketState
-from hallclient.queue.hall import EventStream, HallAuthError, HallUnavailableError
-from hallclient.servers.hall_server import DeviceKind
+from hallclient.queue.hall_link import EventStream, HallAuthError, HallUnavailableError
 from hallclient.store import log_repo
 from hallclient.store.db import DB_FILE, open_database
+from hallclient.wire.hall import DeviceKind
 
+from ..conftest import FakeSeconds
 from . import callers
 from .hall_fixtures import start_hall
 
@@ -256,7 +257,8 @@ def test_fallback_serves_by_hand_and_catches_up_without_serving_twice(hall):
 
 
 def test_a_manual_service_that_clashes_is_kept_for_review_not_served_twice(hall):
-    kiosk, w1, w2 = hall.kiosk(), hall.counter(1), hall.counter(2)
+    pause = FakeSeconds(time.monotonic())
+    kiosk, w1, w2 = hall.kiosk(), hall.counter(1, monotonic=pause), hall.counter(2)
     kiosk.issue("ZH")
     w1.sign_in(1, "a")
     w2.sign_in(2, "b")
@@ -267,7 +269,9 @@ def test_a_manual_service_that_clashes_is_kept_for_review_not_served_twice(hall)
     w2.finish(2, "b", w2.start(2, "b", t.id).id)
     w1.finish(1, "a", manual.id)
     w1.http.url = real
-    time.sleep(0.25)                            # past the retry pause
+    pause.advance(0.1)                          # within the retry pause: not asked yet
+    assert w1.snapshot(1).pending == 1 and w1.snapshot(1).link == "offline"
+    pause.advance(0.15)                         # past it
     assert w1.snapshot(1).pending == 0
     result = w1.manual_results()[0]
     assert result["result"] == "conflict" and "2 号窗口" in result["message"]
@@ -357,7 +361,7 @@ def test_hall_server_cli_imports_registers_and_lists(tmp_path, capsys):
     assert "W3\t窗口机\t3" in capsys.readouterr().out
     db = open_database(tmp_path / "hall-server" / DB_FILE)
     try:
-        from hallclient.servers.hall_server import hash_token
+        from hallclient.servers.hall_devices import hash_token
         assert db.one("SELECT device_id FROM hall_devices WHERE token_hash = ?",
                       (hash_token(token),))["device_id"] == "W3"
     finally:
@@ -419,7 +423,8 @@ def test_a_counter_reads_its_snapshot_again_only_when_an_event_concerns_it(hall)
     w1.sign_in(1, "a")
     w2.sign_in(2, "b")
     wait_for(lambda: w1.events.connected and w1.events.connected_window == 1)
-    time.sleep(0.2)
+    head = hall.server.hall.worker.submit(lambda core: core.head()).result()
+    wait_for(lambda: w1.events.last_id >= head)     # the sign-ins have come through
     w1.changed()
     w1.snapshot(1)
     reads = w1.fetches

@@ -14,8 +14,9 @@ from hallclient.app import main
 from hallclient.config import CONFIG_FILE, Config
 from hallclient.secrets import read_secret
 from hallclient.servers import serve_in_thread
-from hallclient.servers.hall_server import DeviceKind, HallServer
+from hallclient.servers.hall_server import HallServer
 from hallclient.servers.platform_sim import RunningServer, create_app
+from hallclient.wire.hall import DeviceKind
 
 from .hall_fixtures import start_hall
 from .test_tls import make_ca_and_cert
@@ -41,7 +42,7 @@ class TlsHall:
         self.thread = _thread
 
     def add_device(self, device_id: str, kind: DeviceKind, window: int | None = None) -> str:
-        from hallclient.servers.hall_server import add_device
+        from hallclient.servers.hall_devices import add_device
 
         return self.hall.worker.submit(lambda core: add_device(core.db, device_id, kind, window)).result()
 

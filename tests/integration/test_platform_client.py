@@ -19,12 +19,18 @@ from hallclient.platform.client import (
 )
 from hallclient.servers.platform_sim import RunningServer, create_app
 
+from ..conftest import FakeSeconds
 from .test_platform_sim import API, case_body, faults
 
 
 @pytest.fixture
-def sim(tmp_path):
-    server = RunningServer(create_app(tmp_path / "platform", token_ttl_s=0.5))
+def platform_clock() -> FakeSeconds:
+    return FakeSeconds(time.time())
+
+
+@pytest.fixture
+def sim(tmp_path, platform_clock):
+    server = RunningServer(create_app(tmp_path / "platform", token_ttl_s=300, clock=platform_clock))
     requests.post(server.url + API + "/admin/devices", json={"device_id": "W01", "secret": "pw"},
                   timeout=5).raise_for_status()
     yield server
@@ -60,10 +66,10 @@ def test_bad_credentials_are_an_auth_error(sim):
         PlatformClient(sim.url, "W01", "").changes(0)           # never registered: no request sent
 
 
-def test_expired_token_is_renewed_by_itself(sim, client):
+def test_expired_token_is_renewed_by_itself(sim, client, platform_clock):
     client.changes(0)
     first = client.token
-    time.sleep(0.6)
+    platform_clock.advance(301)
     assert client.changes(0) == ([], 0)
     assert client.token != first
 

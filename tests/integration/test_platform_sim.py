@@ -13,6 +13,8 @@ import requests
 
 from hallclient.servers.platform_sim import RunningServer, create_app
 
+from ..conftest import FakeSeconds
+
 API = "/api/v1"
 
 
@@ -67,7 +69,8 @@ def test_openapi_document_names_the_gbt_39046_fields(sim):
 
 
 def test_device_tokens_expire(tmp_path):
-    server = RunningServer(create_app(tmp_path / "p", token_ttl_s=0.3))
+    clock = FakeSeconds(time.time())
+    server = RunningServer(create_app(tmp_path / "p", token_ttl_s=300, clock=clock))
     try:
         s = requests.Session()
         s.post(server.url + API + "/admin/devices", json={"device_id": "W", "secret": "x"}, timeout=5)
@@ -76,8 +79,9 @@ def test_device_tokens_expire(tmp_path):
         token = s.post(server.url + API + "/auth/token", json={"device_id": "W", "secret": "x"},
                        timeout=5).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
+        clock.advance(299)
         assert s.get(server.url + API + "/changes", headers=headers, timeout=5).status_code == 200
-        time.sleep(0.4)
+        clock.advance(2)
         expired = s.get(server.url + API + "/changes", headers=headers, timeout=5)
         assert expired.status_code == 401 and expired.json()["detail"]["error"] == "token_expired"
     finally:
@@ -114,7 +118,7 @@ def test_case_upsert_is_idempotent(sim, client):
 
 
 def test_a_request_in_progress_answers_409(sim, client):
-    faults(sim, upsert_delay_ms=600)
+    faults(sim, upsert_delay_ms=1500)
     url = f"{sim.url}{API}/cases/uid-2"
     results = {}
 
@@ -122,9 +126,16 @@ def test_a_request_in_progress_answers_409(sim, client):
         results["first"] = client.put(url, json=case_body(case_no="N2"),
                                       headers={"Idempotency-Key": "k2"}, timeout=10)
 
+    def first_in_progress() -> bool:
+        row = sim.sim.store.one("SELECT state FROM idempotency WHERE key = 'k2'")
+        return row is not None and row[0] == "in_progress"
+
     t = threading.Thread(target=slow)
     t.start()
-    time.sleep(0.2)
+    deadline = time.monotonic() + 5
+    while not first_in_progress():              # the first request holds the key now
+        assert time.monotonic() < deadline and t.is_alive(), "the first request never started"
+        time.sleep(0.005)
     auth = client.headers["Authorization"]
     other = requests.put(url, json=case_body(case_no="N2"), timeout=5,
                          headers={"Idempotency-Key": "k2", "Authorization": auth})

@@ -1,0 +1,51 @@
+"""The hall server's device registry (设备登记): who may talk to it, and as what.
+
+Every request names a device by ``Authorization: Bearer <token>``; the server keeps only
+the token's hash. A counter may be bound to one window; a kiosk issues tickets; a panel
+reads. The kinds are part of the wire format (``hallclient.wire.hall.DeviceKind``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from hallclient.queue.local import Clock, local_now
+from hallclient.store import log_repo
+from hallclient.store.db import Database
+from hallclient.wire.hall import DeviceKind
+
+from . import hall_store
+
+
+@dataclass(frozen=True)
+class Device:
+    device_id: str
+    kind: DeviceKind
+    window: int | None
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def add_device(db: Database, device_id: str, kind: DeviceKind, window: int | None = None,
+               clock: Clock = local_now) -> str:
+    """Register (or re-key) a device; returns its new token, shown once."""
+    if not device_id.strip():
+        raise ValueError("设备标识不能为空")
+    token = secrets.token_urlsafe(24)
+    with db.write() as conn:
+        hall_store.save_device(conn, device_id.strip(), kind.value, window, hash_token(token),
+                               clock().isoformat(timespec="seconds"))
+        log_repo.append(conn, at=clock().isoformat(timespec="milliseconds"),
+                        action="device_saved",
+                        detail={"device": device_id, "kind": kind.value, "window": window})
+    return token
+
+
+def active_devices(db: Database) -> dict[str, Device]:
+    """Every active device by its token's hash."""
+    return {digest: Device(device_id, DeviceKind(kind), window)
+            for digest, device_id, kind, window in hall_store.active_devices(db.conn)}

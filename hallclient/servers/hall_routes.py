@@ -1,0 +1,284 @@
+"""The hall server's routes (大厅服务器接口), one function each, with the wire models of
+``hallclient.wire.hall`` as their bodies and answers, so ``/openapi.json`` describes both.
+
+Each route asks the device behind the token (``Authorization: Bearer``) and checks its
+kind; the work runs on the server's writer thread (``run``) or reader thread (``read``).
+The ``HallServer`` is the application's ``state.hall``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from hallclient.core.tickets import PriorityClass, QueueError
+from hallclient.queue.local import LocalQueue
+from hallclient.store import log_repo
+from hallclient.wire import HALL_API
+from hallclient.wire.hall import (
+    ActionIn,
+    ActionOut,
+    DeviceKind,
+    DeviceOut,
+    ErrorOut,
+    HallOut,
+    HallStateOut,
+    HealthOut,
+    IssuedOut,
+    IssueIn,
+    LogPushIn,
+    LogPushOut,
+    ManualIn,
+    ManualOut,
+    RecallOut,
+    RecordsOut,
+    ServiceOut,
+    SnapshotOut,
+    TicketOut,
+    WindowAction,
+    WindowOut,
+    WindowViewOut,
+)
+
+from . import hall_events
+from .hall_devices import Device
+
+if TYPE_CHECKING:
+    from .hall_server import Core, HallServer
+
+router = APIRouter(prefix=HALL_API, responses={
+    401: {"model": ErrorOut, "description": "设备未登记或令牌错误"},
+    403: {"model": ErrorOut, "description": "这类设备（或这台设备）不能做这件事"},
+    409: {"model": ErrorOut, "description": "排队规则不允许（如号已被叫走）"},
+    422: {"model": ErrorOut, "description": "请求内容不完整或格式不对"},
+    503: {"model": ErrorOut, "description": "服务器的数据库暂时不可用"},
+})
+
+
+def _server(request: Request) -> HallServer:
+    server: HallServer = request.app.state.hall
+    return server
+
+
+async def _device(request: Request, authorization: str | None = Header(default=None)) -> Device:
+    return await _server(request).device(authorization)
+
+
+SERVER = Depends(_server)
+CALLER = Depends(_device)      # the device behind the token (401 without one)
+
+
+def need(device: Device, *kinds: DeviceKind, window: int | None = None) -> None:
+    if device.kind not in kinds:
+        raise HTTPException(403, {"error": "forbidden",
+                                  "message": f"{device.kind.value} 设备不能做这件事"})
+    if window is not None and device.window is not None and device.window != window:
+        raise HTTPException(403, {"error": "forbidden",
+                                  "message": f"本机只登记了 {device.window} 号窗口"})
+
+
+@router.get("/health", summary="服务是否在运行（不需令牌）")
+async def health() -> HealthOut:
+    return HealthOut(ok=True)
+
+
+@router.get("/device", summary="令牌属于哪台设备（admin join-hall 用它核对令牌）")
+async def device_of_token(device_id: str | None = None,
+                          authorization: str | None = Header(default=None),
+                          server: HallServer = SERVER) -> DeviceOut:
+    """The device the token belongs to. When the token is refused and ``device_id`` is
+    given, the 401 answer also says whether that device is registered at all, so that the
+    person joining learns whether the token or the device name is wrong (device names are
+    not secret: they are printed on tickets and in logs)."""
+    try:
+        device = await server.device(authorization)
+    except HTTPException as exc:
+        if not device_id:
+            raise
+        known = await server.read(lambda c: c.registered(device_id))
+        detail = exc.detail if isinstance(exc.detail, dict) else {"message": exc.detail}
+        raise HTTPException(401, {**detail, "registered": known}) from exc
+    return DeviceOut(device_id=device.device_id, kind=device.kind, window=device.window)
+
+
+@router.get("/hall", summary="业务类别与窗口")
+async def hall(device: Device = CALLER,
+               server: HallServer = SERVER) -> HallOut:
+    def read(core: Core) -> HallOut:
+        return HallOut(
+            services=[ServiceOut(code=s.code, name=s.name, prefix=s.prefix)
+                      for s in core.queue.services()],
+            windows=[WindowOut(number=w.number, name=w.name, state=w.state, clerk=w.clerk,
+                               services=list(w.services)) for w in core.queue.windows()])
+
+    layout: HallOut = await server.read(read)
+    return layout
+
+
+@router.get("/state", summary="全大厅状态：各窗口当前号、等候人数、最近呼叫")
+async def state(device: Device = CALLER,
+                server: HallServer = SERVER) -> HallStateOut:
+    whole: dict[str, Any] = await server.read(lambda c: c.queue.hall_state())
+    return HallStateOut.model_validate(whole)
+
+
+@router.post("/tickets", summary="取号", status_code=201)
+async def issue(body: IssueIn, device: Device = CALLER,
+                server: HallServer = SERVER) -> IssuedOut:
+    need(device, DeviceKind.KIOSK, DeviceKind.COUNTER)
+    issued = await server.run(lambda c: c.queue.issue(
+        body.service, PriorityClass(body.priority), body.device or device.device_id))
+    return IssuedOut(ticket=TicketOut.of(issued.ticket), service_name=issued.service_name,
+                     ahead=issued.ahead)
+
+
+@router.get("/windows/{window}", summary="窗口快照")
+async def window_snapshot(window: int, device: Device = CALLER,
+                          server: HallServer = SERVER) -> WindowViewOut:
+    need(device, DeviceKind.COUNTER, DeviceKind.PANEL, window=window)
+
+    def read(core: Core) -> WindowViewOut:
+        # "seq": the log position this view is from (events after it are news)
+        view = SnapshotOut.of(core.queue.snapshot(window))
+        return WindowViewOut(**dict(view), seq=core.head())
+
+    answer: WindowViewOut = await server.read(read)
+    return answer
+
+
+@router.post("/windows/{window}/manual", summary="补记手工接待（幂等）")
+async def manual(window: int, body: ManualIn, device: Device = CALLER,
+                 server: HallServer = SERVER) -> ManualOut:
+    need(device, DeviceKind.COUNTER, window=window)
+    result: dict[str, Any] = await server.run(lambda c: c.queue.apply_manual(
+        uid=body.uid, device=device.device_id, window=window, clerk=body.clerk,
+        number=body.number, started_at=body.started_at, finished_at=body.finished_at))
+    return ManualOut.model_validate(result)
+
+
+@router.post("/windows/{window}/{action}", summary="窗口操作（叫号、办理、转移等）")
+async def act(window: int, action: WindowAction, body: ActionIn,
+              device: Device = CALLER,
+              server: HallServer = SERVER) -> ActionOut:
+    need(device, DeviceKind.COUNTER, window=window)
+
+    def job(core: Core) -> ActionOut:
+        result = dispatch(core.queue, window, action, body)
+        snap = core.queue.snapshot(window)
+        core.waiting_now = snap.waiting
+        return ActionOut(result=result, snapshot=SnapshotOut.of(snap), seq=core.head())
+
+    answer: ActionOut = await server.run(job)
+    return answer
+
+
+@router.get("/records", summary="一段时间的排队记录（值班长日报用，全大厅各窗口）")
+async def records(first: str, last: str, device: Device = CALLER,
+                  server: HallServer = SERVER) -> RecordsOut:
+    need(device, DeviceKind.COUNTER)
+    try:
+        day0, day1 = date.fromisoformat(first), date.fromisoformat(last)
+    except ValueError as exc:
+        raise HTTPException(422, {"error": "invalid",
+                                  "message": "日期应写成 YYYY-MM-DD"}) from exc
+
+    def read(core: Core) -> RecordsOut:
+        from hallclient.core.report import cases_to_json, records_to_json
+        from hallclient.store import report_repo
+
+        loaded = report_repo.load_queue(core.db.conn, day0, day1)
+        cases = cases_to_json(*report_repo.pushed_cases(core.db.conn, day0, day1))
+        verdict = log_repo.verify_period(core.db.conn, day0.isoformat(),
+                                         (day1 + timedelta(days=1)).isoformat())
+        return RecordsOut.model_validate({
+            **records_to_json(**loaded), **cases,
+            "log": {"intact": verdict.intact, "entries": verdict.entries,
+                    "broken_seq": verdict.broken_seq, "reason": verdict.reason}})
+
+    answer: RecordsOut = await server.read(read)
+    return answer
+
+
+@router.post("/logs", summary="窗口推送本机操作日志（校验哈希链）")
+async def push_log(body: LogPushIn, device: Device = CALLER,
+                   server: HallServer = SERVER) -> LogPushOut:
+    need(device, DeviceKind.COUNTER)
+    received = server.clock().isoformat(timespec="milliseconds")
+    try:
+        upto = await server.run(lambda c: c.store_pushed_log(body.entries, received), False)
+    except HTTPException as exc:
+        raise HTTPException(422, exc.detail) from exc
+    return LogPushOut(stored_upto=upto)
+
+
+@router.get("/events", summary="事件流（server-sent events）",
+            response_description="text/event-stream：queue 事件（id 为日志序号，数据见 "
+                                 "QueueEventOut）、waiting 事件（WaitingEventOut）、"
+                                 "state 全量状态（HallStateOut）")
+async def events(device: Device = CALLER, server: HallServer = SERVER,
+                 last_event_id: str | None = Header(default=None),
+                 window: int | None = None) -> StreamingResponse:
+    """Every event; with ``?window=N`` (a counter) only the events about window N, and the
+    others' effect on the waiting counts as ``waiting`` events at most twice a second."""
+    sub = server.broker.subscribe(window)
+    try:
+        since = int(last_event_id) if last_event_id else None
+    except ValueError:
+        since = None
+    replay = await server.read(lambda c: c.replay(since)) if since is not None else None
+    whole = await server.read(lambda c: c.queue.hall_state()) if replay is None else None
+    return StreamingResponse(hall_events.stream(server.broker, sub, replay, whole),
+                             media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    """A body or parameter that does not fit its model: 422 in the server's error shape."""
+    return JSONResponse(status_code=422, content={"detail": {
+        "error": "invalid", "message": "请求内容不完整或格式不对",
+        "fields": [".".join(str(p) for p in e.get("loc", ())) for e in
+                   getattr(exc, "errors", list)()]}})
+
+
+def dispatch(q: LocalQueue, window: int, action: WindowAction,
+             body: ActionIn) -> TicketOut | RecallOut | None:
+    clerk = body.clerk
+
+    def ticket_id() -> int:
+        if body.ticket_id is None:
+            raise QueueError("缺少排队号")
+        return body.ticket_id
+
+    if action is WindowAction.SIGN_IN:
+        q.sign_in(window, clerk)
+        return None
+    if action is WindowAction.SIGN_OUT:
+        q.sign_out(window, clerk)
+        return None
+    if action is WindowAction.PAUSE:
+        q.pause(window, clerk, body.reason)
+        return None
+    if action is WindowAction.RESUME:
+        q.resume(window, clerk)
+        return None
+    if action is WindowAction.CALL_NEXT:
+        called = q.call_next(window, clerk)
+        return TicketOut.of(called) if called else None
+    if action is WindowAction.CALL:
+        return TicketOut.of(q.call_specific(window, clerk, body.number or ""))
+    if action is WindowAction.REACTIVATE:
+        return TicketOut.of(q.reactivate(window, clerk, body.number or ""))
+    if action is WindowAction.RECALL:
+        recalled = q.recall(window, clerk, ticket_id())
+        return RecallOut(ticket=TicketOut.of(recalled.ticket),
+                         became_no_show=recalled.became_no_show)
+    if action is WindowAction.TRANSFER:
+        return TicketOut.of(q.transfer(window, clerk, ticket_id(), to_service=body.to_service,
+                                       to_window=body.to_window, raised=body.raised))
+    simple = {WindowAction.NO_SHOW: q.no_show, WindowAction.START: q.start,
+              WindowAction.FINISH: q.finish, WindowAction.HOLD: q.hold,
+              WindowAction.RETURN: q.return_held}
+    return TicketOut.of(simple[action](window, clerk, ticket_id()))

@@ -1,0 +1,108 @@
+"""The hall server's own SQL: its registered devices, the event logs counters push, and the
+housekeeping of its database (read transactions, WAL checkpoints).
+
+The queue itself (tickets, windows, the hall's event log) is in store/ like a counter's;
+this module holds only what the server alone keeps.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hallclient.store.db import DB_FILE, Database, open_database
+
+
+def open_server_db(data_dir: Path) -> Database:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return open_database(data_dir / DB_FILE)
+
+
+# -- devices -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DeviceRow:
+    device_id: str
+    kind: str
+    window: int | None
+    active: bool
+    created_at: str
+
+
+def active_devices(conn: sqlite3.Connection) -> list[tuple[str, str, str, int | None]]:
+    """(token hash, device id, kind, window) of every active device."""
+    rows = conn.execute(
+        "SELECT token_hash, device_id, kind, window FROM hall_devices WHERE active = 1")
+    return [(str(r[0]), str(r[1]), str(r[2]), r[3]) for r in rows]
+
+
+def registered(conn: sqlite3.Connection, device_id: str) -> bool:
+    row = conn.execute("SELECT 1 FROM hall_devices WHERE device_id = ? AND active = 1",
+                       (device_id,))
+    return row.fetchone() is not None
+
+
+def save_device(conn: sqlite3.Connection, device_id: str, kind: str, window: int | None,
+                token_hash: str, created_at: str) -> None:
+    """Register a device, or re-key (and re-activate) one registered before."""
+    conn.execute(
+        "INSERT INTO hall_devices (device_id, kind, window, token_hash, created_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET kind = excluded.kind,"
+        " window = excluded.window, token_hash = excluded.token_hash, active = 1",
+        (device_id, kind, window, token_hash, created_at))
+
+
+def all_devices(conn: sqlite3.Connection) -> list[DeviceRow]:
+    rows = conn.execute("SELECT device_id, kind, window, active, created_at"
+                        " FROM hall_devices ORDER BY device_id")
+    return [DeviceRow(r[0], r[1], r[2], bool(r[3]), r[4]) for r in rows]
+
+
+# -- event logs pushed by counters ---------------------------------------------------------
+
+def pushed_head(conn: sqlite3.Connection, device: str) -> tuple[int, str] | None:
+    """(seq, hash) of the newest entry kept from this device."""
+    row = conn.execute("SELECT seq, hash FROM pushed_log WHERE device = ?"
+                       " ORDER BY seq DESC LIMIT 1", (device,)).fetchone()
+    return (int(row[0]), str(row[1])) if row else None
+
+
+def pushed_hash(conn: sqlite3.Connection, device: str, seq: int) -> str | None:
+    row = conn.execute("SELECT hash FROM pushed_log WHERE device = ? AND seq = ?",
+                       (device, seq)).fetchone()
+    return str(row[0]) if row else None
+
+
+def keep_pushed(conn: sqlite3.Connection, entry: dict[str, Any], received_at: str) -> None:
+    """One entry as the counter wrote it (its fields are those of the event log)."""
+    conn.execute(
+        "INSERT INTO pushed_log (device, seq, at, window, clerk, action, ticket, detail,"
+        " prev_hash, hash, received_at) VALUES (:device, :seq, :at, :window, :clerk, :action,"
+        " :ticket, :detail, :prev_hash, :hash, :received_at)",
+        {**entry, "received_at": received_at})
+
+
+# -- housekeeping --------------------------------------------------------------------------
+
+@contextmanager
+def read_transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """Everything read inside comes from the same moment (one WAL snapshot)."""
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        conn.execute("COMMIT")
+
+
+def stop_autocheckpoint(conn: sqlite3.Connection) -> None:
+    """The writer never checkpoints: a checkpoint's flush would hold every window up."""
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+
+
+def checkpoint(conn: sqlite3.Connection) -> None:
+    """Copy what the WAL holds into the database, as far as no reader is in the way."""
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")

@@ -1,0 +1,322 @@
+"""The hall server's wire format (大厅服务器接口): every request and answer body as a typed
+model, shared by the server (its routes declare them, so ``/openapi.json`` carries them) and
+the counter (which parses each answer with them).
+
+The JSON is what counters in the field already speak: tickets as objects with ``priority``
+as 0/1/2 and ``state`` as its name; waiting counts as ``{service: {priority: count}}``
+(priorities as JSON keys, so strings on the wire); a window's view as its snapshot plus the
+event-log position ``seq`` it was read at.
+
+Imports only core/ and pydantic: no Qt, SQLite, requests or FastAPI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from hallclient.core.tickets import PriorityClass, Ticket, TicketState
+
+Waiting = dict[str, dict[int, int]]
+"""Waiting tickets per service code and priority class."""
+
+# actions at other windows that still change a window's view (its no-show list)
+EVERY_WINDOW_ACTIONS = frozenset({"no_show", "reactivate", "manual_finish", "manual_conflict"})
+
+
+class DeviceKind(str, Enum):
+    """What a registered device may do: a counter (窗口机) serves, optionally at one window
+    only; a kiosk (取号机) issues tickets; a panel (综合屏) reads."""
+
+    COUNTER = "counter"
+    KIOSK = "kiosk"
+    PANEL = "panel"
+
+
+class WindowAction(str, Enum):
+    SIGN_IN = "sign-in"
+    SIGN_OUT = "sign-out"
+    CALL_NEXT = "call-next"
+    CALL = "call"
+    RECALL = "recall"
+    NO_SHOW = "no-show"
+    REACTIVATE = "reactivate"
+    START = "start"
+    FINISH = "finish"
+    HOLD = "hold"
+    RETURN = "return"
+    TRANSFER = "transfer"
+    PAUSE = "pause"
+    RESUME = "resume"
+
+
+class Body(BaseModel):
+    """A wire body (request or answer)."""
+
+
+# -- requests ------------------------------------------------------------------------------
+
+class IssueIn(Body):
+    service: str = Field(title="业务类别代码", min_length=1, max_length=20)
+    priority: int = Field(default=0, title="优先级（0普通 1预约 2绿色通道）", ge=0, le=2)
+    device: str = Field(default="", title="取号设备", max_length=64)
+
+
+class ActionIn(Body):
+    clerk: str = Field(title="窗口人员", min_length=1, max_length=64)
+    ticket_id: int | None = Field(default=None, title="排队号内部标识")
+    number: str | None = Field(default=None, title="排队号", max_length=20)
+    to_service: str | None = Field(default=None, title="转移到业务", max_length=20)
+    to_window: int | None = Field(default=None, title="转移到窗口")
+    raised: bool = Field(default=False, title="转移后优先")
+    reason: str = Field(default="", title="暂停原因", max_length=200)
+
+
+class ManualIn(Body):
+    uid: str = Field(title="手工接待记录标识", min_length=8, max_length=64)
+    clerk: str = Field(title="窗口人员", min_length=1, max_length=64)
+    number: str | None = Field(default=None, title="排队号（无号来访为空）", max_length=20)
+    started_at: str = Field(title="开始办理时间", min_length=10, max_length=40)
+    finished_at: str = Field(title="办结时间", min_length=10, max_length=40)
+
+
+class LogEntryIn(Body):
+    seq: int = Field(ge=1)
+    at: str
+    device: str = Field(max_length=64)
+    window: int | None = None
+    clerk: str | None = None
+    action: str = Field(max_length=64)
+    ticket: str | None = None
+    detail: str | None = None
+    prev_hash: str = Field(min_length=64, max_length=64)
+    hash: str = Field(min_length=64, max_length=64)
+
+
+class LogPushIn(Body):
+    entries: list[LogEntryIn] = Field(max_length=2000)
+
+
+def body(model: Body) -> dict[str, Any]:
+    """A request body as JSON, with only the fields the sender set (as sent before the
+    models existed)."""
+    return model.model_dump(mode="json", exclude_unset=True)
+
+
+# -- answers -------------------------------------------------------------------------------
+
+class ErrorDetail(Body):
+    error: str = Field(title="错误类别", examples=["queue", "device", "forbidden", "invalid"])
+    message: str = Field(title="给人看的说明")
+    fields: list[str] | None = Field(default=None, title="不合格的字段（invalid）")
+    registered: bool | None = Field(default=None, title="设备是否已登记（GET /device 的 401）")
+
+
+class ErrorOut(Body):
+    detail: ErrorDetail
+
+
+class HealthOut(Body):
+    ok: bool
+
+
+class DeviceOut(Body):
+    device_id: str = Field(title="设备标识")
+    kind: DeviceKind = Field(title="设备类型")
+    window: int | None = Field(title="只能操作的窗口")
+
+
+class TicketOut(Body):
+    """One ticket (排队号), no applicant data."""
+
+    id: int
+    day: str
+    number: str
+    service: str
+    priority: PriorityClass
+    state: TicketState
+    issued_at: str
+    window: int | None = None
+    target_window: int | None = None
+    recalls: int = 0
+    raised: bool = False
+    called_at: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> TicketOut:
+        return cls.model_validate(ticket, from_attributes=True)
+
+    def ticket(self) -> Ticket:
+        return Ticket(**dict(self))
+
+
+class ServiceOut(Body):
+    code: str
+    name: str
+    prefix: str
+
+
+class WindowOut(Body):
+    number: int
+    name: str
+    state: str
+    clerk: str | None
+    services: list[str]
+
+
+class HallOut(Body):
+    """Services (业务类别) and windows (窗口) of the hall."""
+
+    services: list[ServiceOut]
+    windows: list[WindowOut]
+
+
+class WindowStateOut(Body):
+    number: int
+    name: str
+    state: str
+    current: str | None = Field(title="当前号")
+    current_state: TicketState | None
+
+
+class CallOut(Body):
+    seq: int
+    at: str
+    window: int | None
+    ticket: str | None
+    action: str
+
+
+class HallStateOut(Body):
+    """The whole hall for a panel, as of log position ``seq``."""
+
+    day: str
+    windows: list[WindowStateOut]
+    services: list[ServiceOut]
+    waiting: Waiting
+    recent_calls: list[CallOut]
+    seq: int
+
+
+class IssuedOut(Body):
+    ticket: TicketOut
+    service_name: str
+    ahead: int = Field(title="前面等候人数")
+
+
+class SnapshotOut(Body):
+    """What a counter shows (see queue/base.py WindowSnapshot)."""
+
+    window: int
+    state: str
+    clerk: str | None
+    current: TicketOut | None
+    held: list[TicketOut] = []
+    no_shows: list[TicketOut] = []
+    waiting: Waiting = {}
+
+    @classmethod
+    def of(cls, snap: object) -> SnapshotOut:
+        """From a ``WindowSnapshot`` (queue/base.py), read by attribute."""
+        return cls.model_validate(snap, from_attributes=True)
+
+
+class WindowViewOut(SnapshotOut):
+    seq: int = Field(default=0, title="这一视图对应的日志位置（其后的事件才是新消息）")
+
+
+class RecallOut(Body):
+    ticket: TicketOut
+    became_no_show: bool
+
+
+class ActionOut(Body):
+    """A window action's outcome and the window's view right after it."""
+
+    result: RecallOut | TicketOut | None = Field(
+        title="recall：排队号与是否转为过号；call-next 无人等候时为空；其余为排队号")
+    snapshot: SnapshotOut
+    seq: int
+
+
+class ManualOut(Body):
+    result: Literal["walk_in", "unknown", "served", "conflict"]
+    message: str
+
+
+class LogPushOut(Body):
+    stored_upto: int = Field(title="服务器已收到本机日志到第几条")
+
+
+class LogVerdictOut(Body):
+    intact: bool
+    entries: int
+    broken_seq: int | None = None
+    reason: str | None = None
+
+
+class RecordsOut(Body):
+    """The queue's records of a period for the supervisor's report (值班长日报)."""
+
+    tickets: list[tuple[str, str, str, str, str | None, str | None, str | None, int | None,
+                        str | None, bool]] = Field(
+        title="number, service, state, issued_at, called_at, started_at, finished_at, "
+              "window, clerk, transferred")
+    events: list[tuple[str, int, str]] = Field(title="at, window, action")
+    serves: dict[str, list[str]] = Field(title="窗口 → 办理的业务")
+    cases: list[dict[str, Any]] = Field(title="各窗口推送的办件")
+    ratings: list[dict[str, Any]] = Field(title="各窗口推送的评价")
+    log: LogVerdictOut
+
+
+# -- the event stream (GET /events, server-sent events) -----------------------------------
+
+class QueueEventOut(Body):
+    """``event: queue`` — one entry of the hall's event log; ``id`` is its ``seq``."""
+
+    seq: int
+    at: str
+    action: str
+    window: int | None
+    ticket: str | None
+    service: str | None
+    to_window: int | None
+    waiting: Waiting
+
+    def concerns(self, window: int) -> bool:
+        return (self.window == window or self.to_window == window
+                or self.action in EVERY_WINDOW_ACTIONS)
+
+
+class WaitingEventOut(Body):
+    """``event: waiting`` — other windows' news, as the waiting counts after it."""
+
+    seq: int
+    waiting: Waiting
+
+
+def judge_news(events: Iterable[dict[str, Any]], window: int,
+               since: int) -> tuple[bool, Waiting | None]:
+    """Of the stream's events (as ``parse_sse`` gives them) newer than a window's view
+    (``since``): does any concern the window (then its view is read again), and the latest
+    waiting counts they carried."""
+    must_read, waiting = False, None
+    for event in events:
+        if event["event"] == "queue":
+            news: QueueEventOut | WaitingEventOut = QueueEventOut.model_validate(event["data"])
+        elif event["event"] == "waiting":
+            news = WaitingEventOut.model_validate(event["data"])
+        else:
+            must_read = True            # (re)connected: the whole state came
+            continue
+        if news.seq <= since:
+            continue                    # already in the view
+        waiting = news.waiting
+        if isinstance(news, QueueEventOut) and news.concerns(window):
+            must_read = True
+    return must_read, waiting

@@ -16,8 +16,7 @@ import socket
 import threading
 import time
 import uuid
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
@@ -37,7 +36,6 @@ API = "/api/v1"
 CONNECT_TIMEOUT_S = 2.0
 READ_TIMEOUT_S = 8.0
 RETRY_AFTER_FAILURE_S = 3.0     # after a failed request, stay in manual mode this long
-LOG_PUSH_INTERVAL_S = 10.0
 LOG_PUSH_BATCH = 500
 WALK_IN = "无号"
 
@@ -161,22 +159,23 @@ class HallQueue:
 
     def __init__(self, db: Database, url: str, token: str, clock: Clock,
                  verify: bool | str = True, listen: bool = True,
-                 retry_after_failure_s: float = RETRY_AFTER_FAILURE_S) -> None:
+                 retry_after_failure_s: float = RETRY_AFTER_FAILURE_S,
+                 on_event: Callable[[dict[str, Any]], None] | None = None,
+                 on_link: Callable[[bool], None] | None = None) -> None:
         self.db = db
         self.http = HallHttp(url, token, verify)
         self.clock = clock
         self.retry_after_failure_s = retry_after_failure_s
         self._down_until = 0.0
         self._online: bool | None = None
-        self._seen: tuple[int, bool | None] = (-1, None)
-        self._last_push = 0.0
         self._fresh: WindowSnapshot | None = None          # the view an action answered
         self._fresh_seq = 0
         self._last_seq = 0
-        self._inbox: deque[dict[str, Any]] = deque()      # events not looked at yet
         self._last: WindowSnapshot | None = None           # the last snapshot from the server
         self.fetches = 0                                   # snapshots read over HTTP
-        self.events = (EventStream(url, token, verify, on_event=self._inbox.append)
+        # the stream's news go to on_event / on_link on its own thread; whoever listens
+        # hands them back to ``snapshot(window, news)`` on this queue's thread
+        self.events = (EventStream(url, token, verify, on_event=on_event, on_link=on_link)
                        if listen else None)
         if self.events is not None:
             self.events.start()
@@ -344,16 +343,16 @@ class HallQueue:
 
     # -- reading -------------------------------------------------------------------------
 
-    def snapshot(self, window: int) -> WindowSnapshot:
+    def snapshot(self, window: int, news: Sequence[dict[str, Any]] = ()) -> WindowSnapshot:
         """The window's view. Read from the server only when needed: an action's answer
         carries the view after it, and events about other windows only change the waiting
         counts, which the events carry too — so a hall of 100 counters does not ask the
-        server for 100 snapshots on every call."""
+        server for 100 snapshots on every call. ``news``: the stream's events since the
+        last look, in order."""
         fresh, self._fresh = self._fresh, None
         if fresh is not None and fresh.window == window:
             self._last, self._last_seq = fresh, self._fresh_seq
-        events = list(self._inbox)
-        self._inbox.clear()
+        events = list(news)
         open_row = self._open_manual(window)
         if open_row is not None:
             return self._manual_snapshot(window, open_row["clerk"])
@@ -416,19 +415,6 @@ class HallQueue:
         return {"url": self.http.url, "online": self.online,
                 "manual_pending": self.pending_manual(),
                 "log_pushed_upto": int(pushed or 0)}
-
-    def changed(self) -> bool:
-        """True when the event stream brought something, or the link went up or down.
-        Called every moment or so on the worker thread: also sends this counter's new log
-        entries to the server every ``LOG_PUSH_INTERVAL_S``."""
-        self._push_log_if_due()
-        stream = self.events
-        seen = (stream.version, stream.connected) if stream is not None else (0, None)
-        changed = seen != self._seen
-        self._seen = seen
-        if stream is not None and not stream.connected and self._online:
-            changed = True          # the stream dropped: show manual mode at once
-        return changed
 
     def close(self) -> None:
         if self.events is not None:
@@ -535,11 +521,11 @@ class HallQueue:
 
     # -- pushing this counter's log to the hall server -------------------------------------
 
-    def _push_log_if_due(self) -> None:
-        if (time.monotonic() - self._last_push < LOG_PUSH_INTERVAL_S
-                or time.monotonic() < self._down_until):
+    def push_log_if_up(self) -> None:
+        """Now and then (a timer of the caller's): push the log unless the server is known
+        to be out of reach; a failure is only logged (the next push sends it all)."""
+        if time.monotonic() < self._down_until:
             return
-        self._last_push = time.monotonic()
         try:
             self.push_log()
         except QueueError as exc:

@@ -130,7 +130,8 @@ class TaskRunner(QObject):
 
 
 class InlineRunner(QObject):
-    """Same interface, runs at once on the caller's thread (unit tests)."""
+    """Same interface, runs at once on the caller's thread (unit tests); ``ran`` lists the
+    lanes of the jobs run, in order."""
 
     idle = Signal()
 
@@ -141,6 +142,7 @@ class InlineRunner(QObject):
         self.contexts: dict[str, object] = {"db": db, "hall": hall,
                                             "device": device or DeviceContext()}
         self._hall_events = hall_events
+        self.ran: list[str] = []
 
     @property
     def pending(self) -> int:
@@ -159,6 +161,7 @@ class InlineRunner(QObject):
         context: Any = self.contexts[lane.name]
         if context is None:
             raise RuntimeError(f"no {lane.name} context given to this runner")
+        self.ran.append(lane.name)
         try:
             result = fn(context)
         except Exception as exc:

@@ -1,6 +1,7 @@
 """The queue interface every backend offers to the services layer.
 
-Backends are thread-affine: the services layer calls one backend from one worker thread.
+Backends are thread-affine: the services layer calls one backend from one lane (the db
+lane for LocalQueue, the hall lane for HallQueue).
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from queue import Empty, SimpleQueue
 from typing import Any
 
 import requests
@@ -112,23 +113,29 @@ def window_loop(url: str, window: int, token: str, stop_issue: threading.Event,
 
 def counter_loop(url: str, window: int, token: str, stop_issue: threading.Event,
                  go: threading.Event, out: dict[str, list[Any]], work: str) -> None:
-    """A window as the counter app runs it: HallQueue with its event stream, looking for
-    changes every 0.5 s (QueueService's poll) and reading its snapshot when told to."""
+    """A window as the counter app runs it: HallQueue with its event stream, each event
+    handed to the next snapshot read (as QueueService does with the events it is sent)."""
     from hallclient.queue.hall import HallQueue
     from hallclient.queue.local import local_now
     from hallclient.store.db import open_database
 
     rnd = random.Random(window)
     db = open_database(Path(work) / f"w{window}.sqlite3")
-    q = HallQueue(db, url, token, local_now, listen=True)
+    heard: SimpleQueue[dict[str, Any]] = SimpleQueue()
+    q = HallQueue(db, url, token, local_now, listen=True, on_event=heard.put,
+                  on_link=lambda _up: heard.put({"event": "link", "data": {}}))
     clerk = f"c{window}"
 
     def idle(seconds: float) -> None:
         end = time.monotonic() + seconds
         while (left := end - time.monotonic()) > 0:
-            time.sleep(min(0.5, left))
-            if q.changed():
-                q.snapshot(window)
+            try:
+                news = [heard.get(timeout=left)]
+            except Empty:
+                return
+            while not heard.empty():
+                news.append(heard.get())
+            q.snapshot(window, news)
 
     try:
         q.sign_in(window, clerk)

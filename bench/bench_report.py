@@ -133,14 +133,14 @@ def dashboard_memory(path: Path, day: date) -> tuple[float, float, float]:
     from PySide6.QtWidgets import QApplication
 
     from hallclient.queue.local import LocalQueue
-    from hallclient.services.context import CounterContext
+    from hallclient.services.context import DbContext
     from hallclient.services.report_service import ReportService
     from hallclient.services.tasks import InlineRunner
     from hallclient.ui.dashboard import Dashboard
 
     app = QApplication.instance() or QApplication([])
     db = open_database(path)
-    ctx = CounterContext(db=db, queue=LocalQueue(db), clock=lambda: datetime.now(CST))
+    ctx = DbContext(db=db, queue=LocalQueue(db), clock=lambda: datetime.now(CST))
     before = rss_mib()
     started = time.perf_counter()
     board = Dashboard(ReportService(InlineRunner(ctx), "bench", 20, 30))

@@ -462,12 +462,12 @@ def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: b
 
     qapp = qt_application()
 
-    # stage 1: the database opens on its own thread while the window appears
-    from hallclient.services.context import open_context
+    # stage 1: the lanes open the database (and the hall link) on their threads while the
+    # window appears
+    from hallclient.services.lanes import DB, open_lanes
     from hallclient.services.tasks import TaskRunner
-    from hallclient.store.worker import Worker
 
-    worker: Worker[Any] = Worker(lambda: open_context(data_dir, config), lambda ctx: ctx.close())
+    worker = open_lanes(data_dir, config)
     runner = TaskRunner(worker)
     _STARTED[0] = 0.0
     _stage("window being built")
@@ -505,8 +505,10 @@ def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: b
 
     # stage 2: after the first paint, things that may take a moment
     QTimer.singleShot(0, lambda: _after_first_paint(app))
-    runner.run(lambda ctx: _prepare(ctx, demo), lambda info: _on_ready(app, info),
-               lambda exc: _on_store_failed(app, exc))
+    runner.run(DB, lambda ctx: _prepare(ctx, demo),
+               lambda info: runner.run_queue(lambda q: _windows(q, info), partial(_on_ready, app),
+                                             partial(_on_store_failed, app)),
+               partial(_on_store_failed, app))
     return app
 
 
@@ -584,7 +586,7 @@ def _build_counter(app: App, preferred_window: int | None) -> None:
     app.session = SessionService(app.runner, c["ui.idle_lock_minutes"])
     hall = c["queue.source"] == "hall"
     app.queue = QueueService(app.runner, source_label="大厅服务器" if hall else "本机队列",
-                             poll_ms=500 if hall else 1500)
+                             hall_events=app.runner.hall_events)
     app.announcer = Announcer(c["announce.template"], speech=False)
     app.window = CounterWindow(c, app.session, app.queue, app.announcer)
     app.window.sign_in_page.window_box.setProperty("preferred", preferred_window)
@@ -816,20 +818,25 @@ def _stage(what: str) -> None:
 
 
 def _prepare(ctx: Any, demo: bool) -> dict[str, Any]:
-    """On the writer thread: demo data when asked, then what the sign-in page needs."""
-    from hallclient.core.tickets import QueueError
-
+    """On the db lane: demo data when asked, then what the sign-in page needs."""
     _stage("database open")
     if demo:
         from hallclient import demo as demo_data
 
         demo_data.seed(ctx)
         _stage("demo data seeded")
+    return {"clerks": ctx.clerk_count()}
+
+
+def _windows(queue: Any, info: dict[str, Any]) -> dict[str, Any]:
+    """On the queue's lane: the windows for the sign-in page."""
+    from hallclient.core.tickets import QueueError
+
     try:
-        windows, problem = ctx.queue.windows(), ""
+        windows, problem = queue.windows(), ""
     except QueueError as exc:       # the hall server is out of reach and nothing is cached
         windows, problem = [], exc.message
-    return {"windows": windows, "clerks": ctx.clerk_count(), "problem": problem}
+    return {**info, "windows": windows, "problem": problem}
 
 
 def _on_ready(app: App, info: dict[str, Any]) -> None:
@@ -853,7 +860,9 @@ def _on_ready(app: App, info: dict[str, Any]) -> None:
         from hallclient import demo as demo_data
 
         app.session.sign_in("demo", demo_data.PASSWORD, preferred or 1)
-        app.runner.run(demo_data.seed_catalog)
+        from hallclient.services.lanes import DB
+
+        app.runner.run(DB, demo_data.seed_catalog)
 
 
 def _on_store_failed(app: App, exc: BaseException) -> None:

@@ -194,7 +194,7 @@ def start_hall(data_dir: Path, config: Config) -> Any:
 
 
 def seed(ctx: Any) -> None:
-    """On the writer thread: the demo hall, two accounts and a dozen waiting tickets, once."""
+    """On the db lane: the demo hall, two accounts and a dozen waiting tickets, once."""
     from hallclient.core.accounts import Role
     from hallclient.core.tickets import PriorityClass
 
@@ -204,6 +204,8 @@ def seed(ctx: Any) -> None:
     if ctx.clerk_count() == 0:
         ctx.add_clerk("demo", "演示窗口员", Role.CLERK, PASSWORD)
         ctx.add_clerk("admin", "演示管理员", Role.SUPERVISOR, PASSWORD)
+    if ctx.queue is None:
+        return                      # never demo tickets in a real hall server's queue
     for i, code in enumerate(TICKETS):
         ctx.queue.issue(code, PriorityClass.GREEN if i in GREEN else PriorityClass.NORMAL, "demo")
 

@@ -27,6 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hallclient.services.lanes import DB, DEVICE
+
 log = logging.getLogger(__name__)
 
 TIMEOUT_MS = 30_000
@@ -115,7 +117,7 @@ class CounterSelfTest:
         if app.platform_sim is None:          # the servers extra is not in this installation
             QTimer.singleShot(0, lambda: self.fail(SERVERS_MISSING))
             return
-        app.runner.run(lambda _ctx: installation_problems(), self.files_judged,
+        app.runner.run(DEVICE, lambda _dev: installation_problems(), self.files_judged,
                        lambda exc: self.fail(f"检查安装文件出错：{exc}"))
         app.session.signed_in.connect(self.signed_in)
         app.session.sign_in_failed.connect(lambda m: self.fail(f"签到失败：{m}"))
@@ -211,7 +213,7 @@ class CounterSelfTest:
         open_intake(app, self.ticket)
         app.notice_printer.notice_printed.connect(self.printed)
         app.notice_printer.print_failed.connect(lambda kind, m: self.fail(f"通知书（{kind}）未生成：{m}"))
-        app.runner.run(lambda ctx: catalog_repo.search(ctx.db.conn, "", limit=1), self.chosen,
+        app.runner.run(DB, lambda ctx: catalog_repo.search(ctx.db.conn, "", limit=1), self.chosen,
                        lambda exc: self.fail(f"事项目录读取失败：{exc}"))
 
     def chosen(self, items: list[Any]) -> None:
@@ -258,7 +260,8 @@ class CounterSelfTest:
 
     def printed(self, kind: str, pdf: str, _printer: str) -> None:
         if kind == "accept":                # its size is read off the GUI thread
-            self.app.runner.run(lambda _ctx: Path(pdf).stat().st_size if Path(pdf).is_file() else 0,
+            self.app.runner.run(DEVICE,
+                                lambda _dev: Path(pdf).stat().st_size if Path(pdf).is_file() else 0,
                                 lambda size: self.notice_done(pdf, size),
                                 lambda exc: self.fail(f"受理通知书读取失败：{exc}"))
 
@@ -288,7 +291,7 @@ class CounterSelfTest:
             self.fail(message)
             return
         sim, case_no = self.app.platform_sim, self.case_no
-        self.app.runner.run(lambda ctx: platform_record(ctx, sim, case_no), self.platform_answered,
+        self.app.runner.run(DB, lambda ctx: platform_record(ctx, sim, case_no), self.platform_answered,
                             lambda exc: self.fail(f"读取平台记录失败：{exc}"))
 
     def platform_answered(self, record: dict[str, Any]) -> None:
@@ -318,7 +321,7 @@ class CounterSelfTest:
 
     def check_modules(self) -> None:
         self.stage = "检查程序模块"
-        self.app.runner.run(lambda _ctx: modules_that_fail_apart(), self.modules_checked,
+        self.app.runner.run(DEVICE, lambda _dev: modules_that_fail_apart(), self.modules_checked,
                             lambda exc: self.fail(f"检查程序模块出错：{exc}"))
 
     def modules_checked(self, broken: list[str]) -> None:
@@ -336,7 +339,7 @@ class CounterSelfTest:
 
 
 def platform_record(ctx: Any, sim: Any, case_no: str) -> dict[str, Any]:
-    """On the worker lane: the simulator's own record of the case (``uid`` None while it has
+    """On the db lane: the simulator's own record of the case (``uid`` None while it has
     none), read from its database, this PC's upload state of it, and whether this PC's
     catalog is the one the platform serves (the refresh path ran)."""
     from hallclient.store import catalog_repo, outbox_repo

@@ -1,7 +1,7 @@
 """Document camera (高拍仪): an ordinary UVC camera, driven through Qt Multimedia.
 
 The camera is opened only when the clerk asks for it. A captured frame arrives as a QImage
-on the GUI thread; encoding it to JPEG and storing it happens on the writer thread
+on the GUI thread; it is encoded to JPEG on the device lane and stored on the db lane
 (IntakeService.add_camera_image), so the window never waits on it.
 """
 

@@ -2,7 +2,7 @@
 
 Vendors ship a DLL/.so with either the termb API (CVR_InitComm, CVR_Authenticate,
 CVR_Read_Content) or the sdtapi API (SDT_OpenPort, SDT_ReadBaseMsg). Both block, so reads
-run off the GUI thread. ``SimulatedReader`` stands in for demos, training and tests.
+run on the device lane. ``SimulatedReader`` stands in for demos, training and tests.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Flatbed and sheet-fed scanners through SANE (UOS / Kylin / Debian), via ``scanimage``.
 
-``scanimage`` blocks for the whole scan, so it runs off the GUI thread (the writer thread
-stages the bytes right after). Windows scanners (WIA) are not supported yet.
+``scanimage`` blocks for the whole scan (up to minutes), so it runs on the device lane and
+the db lane stores the bytes right after: a commit never waits behind a scan. Windows
+scanners (WIA) are not supported yet.
 """
 
 from __future__ import annotations

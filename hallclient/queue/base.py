@@ -1,6 +1,7 @@
 """The queue interface every backend offers to the services layer.
 
-Backends are thread-affine: the services layer calls one backend from one worker thread.
+Backends are thread-affine: the services layer calls one backend from one lane (the db
+lane for LocalQueue, the hall lane for HallQueue).
 """
 
 from __future__ import annotations
@@ -66,4 +67,3 @@ class QueueBackend(Protocol):
     def pause(self, window: int, clerk: str, reason: str = "") -> None: ...
     def resume(self, window: int, clerk: str) -> None: ...
     def snapshot(self, window: int) -> WindowSnapshot: ...
-    def changed(self) -> bool: ...

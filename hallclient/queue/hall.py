@@ -14,8 +14,7 @@ import json
 import logging
 import time
 import uuid
-from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -34,7 +33,6 @@ from .hall_link import EventStream, HallHttp, HallUnavailableError, Monotonic
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_FAILURE_S = 3.0     # after a failed request, stay in manual mode this long
-LOG_PUSH_INTERVAL_S = 10.0
 LOG_PUSH_BATCH = 500
 WALK_IN = "无号"
 
@@ -69,7 +67,9 @@ class HallQueue:
     def __init__(self, db: Database, url: str, token: str, clock: Clock,
                  verify: bool | str = True, listen: bool = True,
                  retry_after_failure_s: float = RETRY_AFTER_FAILURE_S,
-                 monotonic: Monotonic = time.monotonic) -> None:
+                 monotonic: Monotonic = time.monotonic,
+                 on_event: Callable[[dict[str, Any]], None] | None = None,
+                 on_link: Callable[[bool], None] | None = None) -> None:
         self.db = db
         self.http = HallHttp(url, token, verify)
         self.clock = clock
@@ -77,15 +77,14 @@ class HallQueue:
         self.monotonic = monotonic        # the clock of the retry pause and the log push
         self._down_until = 0.0
         self._online: bool | None = None
-        self._seen: tuple[int, bool | None] = (-1, None)
-        self._last_push = 0.0
         self._fresh: WindowSnapshot | None = None          # the view an action answered
         self._fresh_seq = 0
         self._last_seq = 0
-        self._inbox: deque[dict[str, Any]] = deque()      # events not looked at yet
         self._last: WindowSnapshot | None = None           # the last snapshot from the server
         self.fetches = 0                                   # snapshots read over HTTP
-        self.events = (EventStream(url, token, verify, on_event=self._inbox.append,
+        # the stream's news go to on_event / on_link on its own thread; whoever listens
+        # hands them back to ``snapshot(window, news)`` on this queue's thread
+        self.events = (EventStream(url, token, verify, on_event=on_event, on_link=on_link,
                                    monotonic=monotonic) if listen else None)
         if self.events is not None:
             self.events.start()
@@ -255,16 +254,16 @@ class HallQueue:
 
     # -- reading -------------------------------------------------------------------------
 
-    def snapshot(self, window: int) -> WindowSnapshot:
+    def snapshot(self, window: int, news: Sequence[dict[str, Any]] = ()) -> WindowSnapshot:
         """The window's view. Read from the server only when needed: an action's answer
         carries the view after it, and events about other windows only change the waiting
         counts, which the events carry too — so a hall of 100 counters does not ask the
-        server for 100 snapshots on every call."""
+        server for 100 snapshots on every call. ``news``: the stream's events since the
+        last look, in order."""
         fresh, self._fresh = self._fresh, None
         if fresh is not None and fresh.window == window:
             self._last, self._last_seq = fresh, self._fresh_seq
-        events = list(self._inbox)
-        self._inbox.clear()
+        events = list(news)
         open_row = self._open_manual(window)
         if open_row is not None:
             return self._manual_snapshot(window, open_row.clerk)
@@ -305,19 +304,6 @@ class HallQueue:
         return {"url": self.http.url, "online": self.online,
                 "manual_pending": self.pending_manual(),
                 "log_pushed_upto": int(pushed or 0)}
-
-    def changed(self) -> bool:
-        """True when the event stream brought something, or the link went up or down.
-        Called every moment or so on the worker thread: also sends this counter's new log
-        entries to the server every ``LOG_PUSH_INTERVAL_S``."""
-        self._push_log_if_due()
-        stream = self.events
-        seen = (stream.version, stream.connected) if stream is not None else (0, None)
-        changed = seen != self._seen
-        self._seen = seen
-        if stream is not None and not stream.connected and self._online:
-            changed = True          # the stream dropped: show manual mode at once
-        return changed
 
     def close(self) -> None:
         if self.events is not None:
@@ -410,11 +396,11 @@ class HallQueue:
 
     # -- pushing this counter's log to the hall server -------------------------------------
 
-    def _push_log_if_due(self) -> None:
-        now = self.monotonic()
-        if now - self._last_push < LOG_PUSH_INTERVAL_S or now < self._down_until:
+    def push_log_if_up(self) -> None:
+        """Now and then (a timer of the caller's): push the log unless the server is known
+        to be out of reach; a failure is only logged (the next push sends it all)."""
+        if self.monotonic() < self._down_until:
             return
-        self._last_push = now
         try:
             self.push_log()
         except QueueError as exc:

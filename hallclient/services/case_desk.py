@@ -1,4 +1,4 @@
-"""Intake on the writer thread (受理台): stage material files, commit a decided case.
+"""Intake on the db lane (受理台): stage material files, commit a decided case.
 
 A commit writes the case, its materials, attachment links, the outbox row and the event
 log entry in ONE transaction (synchronous=FULL); the attachment bytes were already fsynced

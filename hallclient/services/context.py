@@ -1,4 +1,10 @@
-"""What lives on the writer thread: the database, the queue backend, accounts."""
+"""What each lane holds (see ``lanes``): one typed context per lane, made on its own thread.
+
+``DbContext`` — the db lane: this PC's database through its one write connection, the case
+desk, and the queue when this PC keeps it (LocalQueue). ``HallContext`` — the hall lane: the
+hall server's queue (HallQueue) with its own connection for what manual mode stores.
+``DeviceContext`` — the device lane: the ID-card reader and the scanner.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hallclient.config import Config, queue_rules
 from hallclient.core.accounts import Clerk, Role, check_password, hash_password
@@ -16,16 +22,31 @@ from hallclient.queue.local import Clock, LocalQueue, local_now
 from hallclient.store import accounts_repo, log_repo
 from hallclient.store.db import DB_FILE, Database, open_database
 
+if TYPE_CHECKING:
+    from hallclient.devices.idcard import IdCardReader
+    from hallclient.devices.scanner import SaneScanner
+    from hallclient.queue.hall import HallQueue
+    from hallclient.services.case_desk import CaseDesk
+
 log = logging.getLogger(__name__)
+
+HallEvent = dict[str, Any]          # one server-sent event: {"id", "event", "data"}
 
 
 class HallNotConfiguredError(QueueError):
     pass
 
 
-def make_queue(db: Database, config: Config, data_dir: Path, clock: Clock) -> Any:
-    """LocalQueue, or HallQueue when ``queue.source = hall``."""
-    if config["queue.source"] != "hall":
+def uses_hall(config: Config) -> bool:
+    return bool(config["queue.source"] == "hall")
+
+
+def make_queue(db: Database, config: Config, data_dir: Path, clock: Clock,
+               on_event: Callable[[HallEvent], None] | None = None,
+               on_link: Callable[[bool], None] | None = None) -> LocalQueue | HallQueue:
+    """LocalQueue, or HallQueue when ``queue.source = hall`` (its event stream calls
+    ``on_event`` and ``on_link`` on the stream's thread)."""
+    if not uses_hall(config):
         return LocalQueue(db, queue_rules(config), clock)
     from hallclient.queue.hall import HallQueue
     from hallclient.secrets import read_secret
@@ -35,44 +56,38 @@ def make_queue(db: Database, config: Config, data_dir: Path, clock: Clock) -> An
         raise HallNotConfiguredError(
             "已设置使用大厅服务器（queue.source=hall），但没有服务器地址或设备令牌：请信息管理员运行"
             " hallclient admin join-hall 地址 设备标识")
-    return HallQueue(db, url, token, clock, verify=config["hall.ca_bundle"] or True)
+    return HallQueue(db, url, token, clock, verify=config["hall.ca_bundle"] or True,
+                     on_event=on_event, on_link=on_link)
 
 
-class _Part:
-    """A part of the context made on first use (CounterContext._part)."""
+# -- the db lane ------------------------------------------------------------------------
 
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
+class DbContext:
+    """The db lane's context: ``db`` (the one write connection), ``clock``, ``queue`` (this
+    PC's LocalQueue; None when the hall server keeps the queue) and ``desk`` (the intake
+    desk, made on first use by ``make_desk`` so its imports do not hold start-up back)."""
 
-    def __get__(self, obj: Any, objtype: Any = None) -> Any:
-        return self if obj is None else obj._part(self.name)
-
-    def __set__(self, obj: Any, value: Any) -> None:
-        obj._parts[self.name] = value
-
-
-class CounterContext:
-    """``desk`` (CaseDesk, intake), ``card_reader`` (IdCardReader) and ``scanner``
-    (SaneScanner) may be given, or made on first use by ``make(name)`` — on the writer
-    thread, after start-up, so their imports do not hold the first paint back."""
-
-    def __init__(self, db: Database, queue: Any, clock: Clock, desk: Any = None,
-                 card_reader: Any = None, scanner: Any = None,
-                 make: Callable[[str], Any] | None = None) -> None:
+    def __init__(self, db: Database, clock: Clock, queue: LocalQueue | None = None,
+                 desk: CaseDesk | None = None,
+                 make_desk: Callable[[], CaseDesk] | None = None) -> None:
         self.db = db
-        self.queue = queue          # LocalQueue or HallQueue (queue.base.QueueBackend)
         self.clock = clock
-        self._parts = {"desk": desk, "card_reader": card_reader, "scanner": scanner}
-        self._make = make
+        self.queue = queue
+        self._desk = desk
+        self._make_desk = make_desk
 
-    def _part(self, name: str) -> Any:
-        if self._parts[name] is None and self._make is not None:
-            self._parts[name] = self._make(name)
-        return self._parts[name]
+    @property
+    def desk(self) -> CaseDesk:
+        if self._desk is None:
+            if self._make_desk is None:
+                raise RuntimeError("no case desk in this context")
+            self._desk = self._make_desk()
+        return self._desk
 
-    desk = _Part()
-    card_reader = _Part()
-    scanner = _Part()
+    def local_queue(self) -> LocalQueue:
+        if self.queue is None:
+            raise RuntimeError("the queue is kept by the hall server: a job for the hall lane")
+        return self.queue
 
     def authenticate(self, username: str, password: str) -> Clerk | None:
         found = accounts_repo.password_hash(self.db.conn, username.strip())
@@ -106,41 +121,100 @@ class CounterContext:
             return catalog_repo.import_prepared(conn, prepared, str(spec.get("version", "")))
 
     def close(self) -> None:
-        closer = getattr(self.queue, "close", None)
-        if closer is not None:
-            closer()
         self.db.close()
 
 
-def open_context(data_dir: Path, config: Config, clock: Clock = local_now,
-                 card_reader: Any = None) -> CounterContext:
+def open_context(data_dir: Path, config: Config, clock: Clock = local_now) -> DbContext:
+    """The db lane's context (also what admin commands and tests use on one thread)."""
     db = open_database(data_dir / DB_FILE)
 
-    def make(part: str) -> Any:
-        if part == "desk":
-            from hallclient.services.case_desk import CaseDesk
-            from hallclient.store.attachments import AttachmentStore
+    def make_desk() -> CaseDesk:
+        from hallclient.services.case_desk import CaseDesk
+        from hallclient.store.attachments import AttachmentStore
 
-            return CaseDesk(db, AttachmentStore(data_dir / "attachments"),
-                            region=config["hall.region_code"],
-                            device_code=config["hall.device_code"], clock=clock,
-                            holidays=frozenset(config["calendar.holidays"]),
-                            workdays=frozenset(config["calendar.workdays"]))
-        if part == "card_reader":
+        return CaseDesk(db, AttachmentStore(data_dir / "attachments"),
+                        region=config["hall.region_code"],
+                        device_code=config["hall.device_code"], clock=clock,
+                        holidays=frozenset(config["calendar.holidays"]),
+                        workdays=frozenset(config["calendar.workdays"]))
+
+    queue = None if uses_hall(config) else LocalQueue(db, queue_rules(config), clock)
+    return DbContext(db=db, clock=clock, queue=queue, make_desk=make_desk)
+
+
+# -- the hall lane ----------------------------------------------------------------------
+
+class HallContext:
+    """The hall lane's context: ``queue`` (HallQueue: HTTP to the hall server; manual mode,
+    the cached layout and the log push position in ``db``, this lane's own connection)."""
+
+    def __init__(self, queue: HallQueue, db: Database, clock: Clock) -> None:
+        self.queue = queue
+        self.db = db
+        self.clock = clock
+
+    def close(self) -> None:
+        try:
+            self.queue.close()
+        finally:
+            self.db.close()
+
+
+def open_hall(data_dir: Path, config: Config, clock: Clock = local_now,
+              on_event: Callable[[HallEvent], None] | None = None,
+              on_link: Callable[[bool], None] | None = None) -> HallContext:
+    from hallclient.queue.hall import HallQueue
+
+    db = open_database(data_dir / DB_FILE, check=False)
+    try:
+        queue = make_queue(db, config, data_dir, clock, on_event, on_link)
+    except BaseException:
+        db.close()
+        raise
+    assert isinstance(queue, HallQueue)
+    return HallContext(queue, db, clock)
+
+
+# -- the device lane --------------------------------------------------------------------
+
+class DeviceContext:
+    """The device lane's context: ``card_reader`` and ``scanner``, each made on first use
+    (on the lane's thread) unless given."""
+
+    def __init__(self, card_reader: IdCardReader | None = None, scanner: SaneScanner | None = None,
+                 make_scanner: Callable[[], SaneScanner] | None = None) -> None:
+        self._card_reader = card_reader
+        self._scanner = scanner
+        self._make_scanner = make_scanner
+
+    @property
+    def card_reader(self) -> IdCardReader:
+        if self._card_reader is None:
             from hallclient.devices.idcard import SimulatedReader
 
-            return SimulatedReader()
+            self._card_reader = SimulatedReader()
+        return self._card_reader
+
+    @property
+    def scanner(self) -> SaneScanner:
+        if self._scanner is None:
+            if self._make_scanner is None:
+                raise RuntimeError("no scanner configured in this context")
+            self._scanner = self._make_scanner()
+        return self._scanner
+
+    def close(self) -> None:
+        pass
+
+
+def open_devices(config: Config) -> DeviceContext:
+    def make_scanner() -> SaneScanner:
         from hallclient.devices.scanner import SaneScanner
 
         return SaneScanner(config["scanner.device"], config["scanner.resolution"],
                            config["scanner.mode"])
 
-    try:
-        queue = make_queue(db, config, data_dir, clock)
-    except BaseException:
-        db.close()
-        raise
-    return CounterContext(db=db, queue=queue, clock=clock, card_reader=card_reader, make=make)
+    return DeviceContext(make_scanner=make_scanner)
 
 
 def load_hall_file(path: Path) -> dict[str, Any]:

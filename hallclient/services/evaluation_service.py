@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -13,12 +14,29 @@ from hallclient.core.evaluation import Level
 from hallclient.core.workdays import add_working_days
 from hallclient.store import case_repo, log_repo
 
+from .context import DbContext
+from .lanes import DB
 from .session import user_message
 
+if TYPE_CHECKING:
+    from .tasks import Runner
 
-def save_evaluation(ctx: Any, *, level: Level, reasons: list[str], text: str, case_no: str,
-                    ticket: str, window: int | None, clerk: str, rectify_days: int) -> dict[str, Any]:
-    """On the writer thread: one transaction for the rating, its outbox row and the log."""
+
+@dataclass(frozen=True)
+class SavedEvaluation:
+    """A rating stored durably: its uid, level, the rectification deadline of a bad one
+    (整改期限) and the case it is about (or "")."""
+
+    uid: str
+    level: Level
+    rectify_by: str | None
+    case_no: str
+
+
+def save_evaluation(ctx: DbContext, *, level: Level, reasons: list[str], text: str, case_no: str,
+                    ticket: str, window: int | None, clerk: str,
+                    rectify_days: int) -> SavedEvaluation:
+    """On the db lane: one transaction for the rating, its outbox row and the log."""
     problems = evaluation.problems(level, reasons, text)
     if problems:
         raise ValueError("；".join(problems))
@@ -40,13 +58,13 @@ def save_evaluation(ctx: Any, *, level: Level, reasons: list[str], text: str, ca
                         detail={"case_no": case_no or None, "level": level.value,
                                 "bad": level.is_bad or None, "reasons": reasons or None,
                                 "rectify_by": rectify_by})
-    return {"uid": uid, "level": level, "rectify_by": rectify_by, "case_no": case_no}
+    return SavedEvaluation(uid, level, rectify_by, case_no)
 
 
 class EvaluationService(QObject):
     """Signals:
     evaluation_requested(str case_no, str ticket) — show the evaluator
-    evaluated(dict)                               — stored durably
+    evaluated(SavedEvaluation)                    — stored durably
     evaluation_failed(str message)
     """
 
@@ -54,7 +72,7 @@ class EvaluationService(QObject):
     evaluated = Signal(object)
     evaluation_failed = Signal(str)
 
-    def __init__(self, runner: Any, rectify_days: int = 5, parent: QObject | None = None) -> None:
+    def __init__(self, runner: Runner, rectify_days: int = 5, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
         self.rectify_days = rectify_days
@@ -78,12 +96,12 @@ class EvaluationService(QObject):
         case_no, ticket = self.pending or ("", "")
         window, clerk, days = self.window, self.clerk, self.rectify_days
 
-        def done(result: dict[str, Any]) -> None:
+        def done(result: SavedEvaluation) -> None:
             self.pending = None
             self.evaluated.emit(result)
 
         self.runner.run(
-            lambda ctx: save_evaluation(ctx, level=level, reasons=reasons, text=text,
+            DB, lambda ctx: save_evaluation(ctx, level=level, reasons=reasons, text=text,
                                         case_no=case_no, ticket=ticket, window=window,
                                         clerk=clerk, rectify_days=days),
             done, lambda exc: self.evaluation_failed.emit(user_message(exc)))

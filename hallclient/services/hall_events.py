@@ -1,4 +1,4 @@
-"""The hall server's event stream as Qt signals (for the hall panel)."""
+"""The hall server's event stream as Qt signals (for the hall panel and the counter)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,19 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from hallclient.queue.hall_link import EventStream
+
+
+class HallSignals(QObject):
+    """A counter's event stream, handed to the GUI thread. The stream's thread emits; the
+    receivers live on the GUI thread, so each emit is queued there, in order, one by one
+    (no inbox to poll, nothing to drop).
+
+    Signals: event_heard(dict) — one server-sent event {"id", "event", "data"};
+    link_changed(bool) — the stream connected / dropped (it reconnects by itself)
+    """
+
+    event_heard = Signal(object)
+    link_changed = Signal(bool)
 
 
 class HallEventsService(QObject):

@@ -4,25 +4,35 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from hallclient.core.cases import (
     CaseDraft,
     Decision,
+    MaterialDraft,
     MaterialStatus,
     StagedFile,
     decision_problems,
 )
+from hallclient.core.catalog import CatalogItem
 from hallclient.core.scancodes import ScanKind, classify
 from hallclient.devices.idcard import CardReaderError, IdCardData
 from hallclient.store import catalog_repo
 from hallclient.store.attachments import AttachmentError
 
 from .case_desk import CaseError, CommittedCase, applicant_from_case
+from .context import DbContext, DeviceContext
+from .lanes import DB, DEVICE
 from .session import user_message
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QImage
+
+    from .tasks import Runner
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +59,7 @@ class IntakeService(QObject):
     case_committed = Signal(object, object)
     commit_failed = Signal(list)
 
-    def __init__(self, runner: Any, parent: QObject | None = None) -> None:
+    def __init__(self, runner: Runner, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
         self.draft: CaseDraft | None = None
@@ -65,11 +75,12 @@ class IntakeService(QObject):
     # -- item ---------------------------------------------------------------------------
 
     def search(self, text: str) -> None:
-        self.runner.run(lambda ctx: catalog_repo.search(ctx.db.conn, text), self.items_found.emit,
+        self.runner.run(DB, lambda ctx: catalog_repo.search(ctx.db.conn, text),
+                        self.items_found.emit,
                         lambda exc: log.warning("catalog search failed: %s", exc))
 
     def choose(self, impl_code: str, ticket: str = "") -> None:
-        def done(item: Any) -> None:
+        def done(item: CatalogItem | None) -> None:
             if item is None:
                 self.commit_failed.emit([self.tr("事项目录中没有该事项")])
                 return
@@ -78,17 +89,17 @@ class IntakeService(QObject):
             self.resuming = None
             self.draft_started.emit(self.draft)
 
-        self.runner.run(lambda ctx: catalog_repo.get(ctx.db.conn, impl_code), done,
+        self.runner.run(DB, lambda ctx: catalog_repo.get(ctx.db.conn, impl_code), done,
                         lambda exc: self.commit_failed.emit([user_message(exc)]))
 
     def reopen(self, case_no: str) -> None:
         """An applicant returns with 补正 materials: continue the stored case."""
-        def job(ctx: Any) -> tuple[Any, Any]:
+        def job(ctx: DbContext) -> tuple[dict[str, Any] | None, CatalogItem | None]:
             case = ctx.desk.load(case_no)
             item = catalog_repo.get(ctx.db.conn, case["impl_code"]) if case else None
             return case, item
 
-        def done(pair: tuple[Any, Any]) -> None:
+        def done(pair: tuple[dict[str, Any] | None, CatalogItem | None]) -> None:
             case, item = pair
             if case is None or item is None:
                 self.commit_failed.emit([self.tr("找不到办件 {n}").format(n=case_no)])
@@ -105,7 +116,7 @@ class IntakeService(QObject):
             self.draft, self.resuming = draft, case_no
             self.draft_started.emit(draft)
 
-        self.runner.run(job, done, lambda exc: self.commit_failed.emit([user_message(exc)]))
+        self.runner.run(DB, job, done, lambda exc: self.commit_failed.emit([user_message(exc)]))
 
     # -- applicant ----------------------------------------------------------------------
 
@@ -119,7 +130,7 @@ class IntakeService(QObject):
         def failed(exc: BaseException) -> None:
             self.card_failed.emit(exc.message if isinstance(exc, CardReaderError) else user_message(exc))
 
-        self.runner.run(lambda ctx: ctx.card_reader.read(), done, failed)
+        self.runner.run(DEVICE, lambda dev: dev.card_reader.read(), done, failed)
 
     # -- materials ----------------------------------------------------------------------
 
@@ -129,10 +140,10 @@ class IntakeService(QObject):
         if material is None:
             return
 
-        def job(ctx: Any) -> list[Any]:
+        def job(ctx: DbContext) -> list[StagedFile]:
             return [ctx.desk.stage_file(Path(p)) for p in paths]
 
-        def done(files: list[Any]) -> None:
+        def done(files: list[StagedFile]) -> None:
             material.files.extend(files)
             material.status = MaterialStatus.KEPT
             self.material_changed.emit(code)
@@ -141,26 +152,23 @@ class IntakeService(QObject):
             message = str(exc) if isinstance(exc, AttachmentError) else user_message(exc)
             self.material_failed.emit(code, message)
 
-        self.runner.run(job, done, failed)
+        self.runner.run(DB, job, done, failed)
 
-    def add_camera_image(self, code: str, image: Any) -> None:
-        """A page photographed on the document camera (高拍仪): JPEG-encode and store it
-        on the writer thread, then attach it."""
+    def add_camera_image(self, code: str, image: QImage) -> None:
+        """A page photographed on the document camera (高拍仪): JPEG-encoded on the device
+        lane, stored on the db lane, then attached."""
         material = self._material(code)
         if material is None:
             return
 
-        def job(ctx: Any) -> Any:
+        def encode(_dev: DeviceContext) -> bytes:
             from hallclient.devices.camera import encode_jpeg
 
-            return ctx.desk.stage_bytes(encode_jpeg(image), f"{material.name}-高拍仪.jpg")
+            return encode_jpeg(image)
 
-        def done(staged: Any) -> None:
-            material.files.append(staged)
-            material.status = MaterialStatus.KEPT
-            self.material_changed.emit(code)
-
-        self.runner.run(job, done, lambda exc: self.material_failed.emit(code, user_message(exc)))
+        self.runner.run(DEVICE, encode,
+                        lambda data: self._store_page(material, data, f"{material.name}-高拍仪.jpg"),
+                        lambda exc: self.material_failed.emit(code, user_message(exc)))
 
     def note_material_code(self, code: str, scanned: str) -> None:
         """A barcode read off a material (e.g. the QR code of a 营业执照) is kept with it."""
@@ -175,20 +183,28 @@ class IntakeService(QObject):
         if material is None:
             return
 
-        def job(ctx: Any) -> Any:
-            return ctx.desk.stage_bytes(ctx.scanner.scan(), f"{material.name}-扫描.png")
-
-        def done(staged: Any) -> None:
-            material.files.append(staged)
-            material.status = MaterialStatus.KEPT
-            self.material_changed.emit(code)
-
         def failed(exc: BaseException) -> None:
             message = getattr(exc, "message", None) or (
                 str(exc) if isinstance(exc, AttachmentError) else user_message(exc))
             self.material_failed.emit(code, message)
 
-        self.runner.run(job, done, failed)
+        # two steps: the scan holds the device lane (up to minutes), never the db lane
+        self.runner.run(DEVICE, lambda dev: dev.scanner.scan(),
+                        lambda data: self._store_page(material, data, f"{material.name}-扫描.png",
+                                                      failed), failed)
+
+    def _store_page(self, material: MaterialDraft, data: bytes, name: str,
+                    failed: Callable[[BaseException], None] | None = None) -> None:
+        """Bytes from a device into the attachment store (db lane), then attached."""
+        code = material.code
+
+        def done(staged: StagedFile) -> None:
+            material.files.append(staged)
+            material.status = MaterialStatus.KEPT
+            self.material_changed.emit(code)
+
+        self.runner.run(DB, lambda ctx: ctx.desk.stage_bytes(data, name), done,
+                        failed or (lambda exc: self.material_failed.emit(code, user_message(exc))))
 
     def set_status(self, code: str, status: MaterialStatus) -> None:
         material = self._material(code)
@@ -200,7 +216,7 @@ class IntakeService(QObject):
         material.status = status
         self.material_changed.emit(code)
 
-    def _material(self, code: str) -> Any:
+    def _material(self, code: str) -> MaterialDraft | None:
         if self.draft is None:
             return None
         return next((m for m in self.draft.materials if m.code == code), None)
@@ -241,12 +257,12 @@ class IntakeService(QObject):
             return
         window, clerk, resuming = self.window, self.clerk, self.resuming
 
-        def job(ctx: Any) -> tuple[CommittedCase, dict[str, Any]]:
+        def job(ctx: DbContext) -> tuple[CommittedCase, dict[str, Any]]:
             if resuming:
                 done = ctx.desk.resume_correction(resuming, draft, window, clerk)
             else:
                 done = ctx.desk.commit(draft, window, clerk)
-            return done, ctx.desk.load(done.case_no)
+            return done, ctx.desk.load(done.case_no) or {}
 
         def done(pair: tuple[CommittedCase, dict[str, Any]]) -> None:
             self.last, self.last_ticket = pair[0], pair[1].get("ticket") or ""
@@ -261,4 +277,4 @@ class IntakeService(QObject):
             else:
                 self.commit_failed.emit([user_message(exc)])
 
-        self.runner.run(job, done, failed)
+        self.runner.run(DB, job, done, failed)

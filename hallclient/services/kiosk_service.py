@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -11,6 +11,9 @@ from hallclient.queue.base import IssuedTicket
 from hallclient.store.hall_repo import Service
 
 from .session import user_message
+
+if TYPE_CHECKING:
+    from .tasks import Runner
 
 
 class KioskService(QObject):
@@ -24,7 +27,7 @@ class KioskService(QObject):
     ticket_issued = Signal(object)
     issue_failed = Signal(str)
 
-    def __init__(self, runner: Any, device: str = "kiosk", parent: QObject | None = None) -> None:
+    def __init__(self, runner: Runner, device: str = "kiosk", parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
         self.device = device
@@ -43,14 +46,14 @@ class KioskService(QObject):
             self.issue_failed.emit(user_message(exc))
             QTimer.singleShot(self.RETRY_MS, self.load)
 
-        self.runner.run(lambda ctx: ctx.queue.services(), done, failed)
+        self.runner.run_queue(lambda q: q.services(), done, failed)
 
     def issue(self, service: str, priority: PriorityClass) -> None:
         def done(issued: IssuedTicket) -> None:
             self.ticket_issued.emit(issued)
 
-        self.runner.run(lambda ctx: ctx.queue.issue(service, priority, self.device), done,
-                        lambda exc: self.issue_failed.emit(self._for_applicant(exc)))
+        self.runner.run_queue(lambda q: q.issue(service, priority, self.device), done,
+                              lambda exc: self.issue_failed.emit(self._for_applicant(exc)))
 
     def _for_applicant(self, exc: BaseException) -> str:
         from hallclient.queue.hall_link import HallUnavailableError

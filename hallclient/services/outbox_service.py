@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from hallclient.store import outbox_repo
 
 from .case_desk import CaseError
+from .context import DbContext
+from .lanes import DB
 from .session import user_message
+
+if TYPE_CHECKING:
+    from .tasks import Runner
 
 
 class OutboxService(QObject):
@@ -19,7 +25,8 @@ class OutboxService(QObject):
     resend_queued = Signal(str)
     action_failed = Signal(str)
 
-    def __init__(self, runner: Any, on_queued: Any = None, parent: QObject | None = None) -> None:
+    def __init__(self, runner: Runner, on_queued: Callable[[], None] | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
         self.on_queued = on_queued       # e.g. SyncService.sync_now
@@ -27,15 +34,15 @@ class OutboxService(QObject):
         self.clerk = ""
 
     def load(self) -> None:
-        self.runner.run(lambda ctx: outbox_repo.overview(ctx.db.conn), self.rows_loaded.emit,
+        self.runner.run(DB, lambda ctx: outbox_repo.overview(ctx.db.conn), self.rows_loaded.emit,
                         lambda exc: self.action_failed.emit(user_message(exc)))
 
     def retry_now(self, row_id: int) -> None:
-        def job(ctx: Any) -> None:
+        def job(ctx: DbContext) -> None:
             with ctx.db.write() as conn:
                 outbox_repo.retry_now(conn, row_id)
 
-        self.runner.run(job, lambda _: self._queued(""),
+        self.runner.run(DB, job, lambda _: self._queued(""),
                         lambda exc: self.action_failed.emit(user_message(exc)))
 
     def fix_and_resend(self, case_no: str, changes: dict[str, str]) -> None:
@@ -45,7 +52,7 @@ class OutboxService(QObject):
             self.action_failed.emit("；".join(exc.problems) if isinstance(exc, CaseError)
                                     else user_message(exc))
 
-        self.runner.run(lambda ctx: ctx.desk.amend(case_no, changes, window, clerk),
+        self.runner.run(DB, lambda ctx: ctx.desk.amend(case_no, changes, window, clerk),
                         lambda done: self._queued(done.case_no), failed)
 
     def _queued(self, case_no: str) -> None:

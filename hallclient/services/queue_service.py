@@ -1,20 +1,36 @@
-"""Queue calling for one window (叫号), as the counter window uses it."""
+"""Queue calling for one window (叫号), as the counter window uses it.
+
+Queue jobs run on the lane that keeps the queue (``Runner.run_queue``). With a hall server,
+the server's events reach ``hall_events`` as queued signals on the GUI thread: each one is
+handed, in order, to the next snapshot read on the hall lane (reads are never two at once;
+events that arrive during a read go with the next), and a link change reads again. This
+PC's own queue has no events: it looks every ``poll_ms`` whether another program on this
+PC (the kiosk) changed the file (a cheap PRAGMA data_version on the db lane).
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from hallclient.core.tickets import Ticket
-from hallclient.queue.base import RecallResult, WindowSnapshot
+from hallclient.queue.base import QueueBackend, RecallResult, WindowSnapshot
 from hallclient.store.hall_repo import Service, WindowInfo
 
+from .context import DbContext, HallContext, HallEvent
+from .hall_events import HallSignals
+from .lanes import DB, HALL
 from .session import user_message
+from .tasks import Runner
 
 log = logging.getLogger(__name__)
+
+R = TypeVar("R")
+
+LOG_PUSH_MS = 10_000            # this counter's log to the hall server, while signed in
 
 
 class QueueService(QObject):
@@ -47,8 +63,9 @@ class QueueService(QObject):
     action_failed = Signal(str)
     link_changed = Signal(bool)
 
-    def __init__(self, runner: Any, source_label: str = "本机队列",
-                 poll_ms: int = 1500, parent: QObject | None = None) -> None:
+    def __init__(self, runner: Runner, source_label: str = "本机队列",
+                 hall_events: HallSignals | None = None, poll_ms: int = 1500,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
         self.source_label = source_label
@@ -57,10 +74,19 @@ class QueueService(QObject):
         self.snapshot: WindowSnapshot | None = None
         self.services: list[Service] = []
         self.windows: list[WindowInfo] = []
-        self._busy = False
-        self._poll = QTimer(self)
-        self._poll.setInterval(poll_ms)
-        self._poll.timeout.connect(self._poll_changes)
+        self.hall_events = hall_events
+        self._news: list[HallEvent] = []     # events heard since the last read began
+        self._reading = False
+        self._stale = False
+        self._timer = QTimer(self)
+        if hall_events is not None:
+            hall_events.event_heard.connect(self._heard)
+            hall_events.link_changed.connect(lambda _up: self._read())
+            self._timer.setInterval(LOG_PUSH_MS)
+            self._timer.timeout.connect(self._push_log)
+        else:
+            self._timer.setInterval(poll_ms)
+            self._timer.timeout.connect(self._poll_changes)
 
     # -- attach to a signed-in window ---------------------------------------------------
 
@@ -70,20 +96,20 @@ class QueueService(QObject):
             self._set_snapshot(snapshot)
         self.load_hall()
         self.refresh()
-        self._poll.start()
+        self._timer.start()
 
     def detach(self) -> None:
-        self._poll.stop()
+        self._timer.stop()
         self.clerk = self.window = None
         self.snapshot = None
+        self._news.clear()
 
     def load_hall(self) -> None:
         def done(result: tuple[list[Service], list[WindowInfo]]) -> None:
             self.services, self.windows = result
             self.hall_loaded.emit(self.services, self.windows)
 
-        self.runner.run(lambda ctx: (ctx.queue.services(), ctx.queue.windows()), done,
-                        self._failed)
+        self.runner.run_queue(lambda q: (q.services(), q.windows()), done, self._failed)
 
     def service_name(self, code: str) -> str:
         return next((s.name for s in self.services if s.code == code), code)
@@ -165,11 +191,13 @@ class QueueService(QObject):
             self.pause()
 
     def refresh(self) -> None:
+        if self.hall_events is not None:
+            self._read()
+            return
         window = self.window
         if window is None:
             return
-        self.runner.run(lambda ctx: ctx.queue.snapshot(window), self._set_snapshot,
-                        self._failed)
+        self.runner.run_queue(lambda q: q.snapshot(window), self._set_snapshot, self._failed)
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -178,27 +206,28 @@ class QueueService(QObject):
             self.action_failed.emit(self.tr("当前没有正在呼叫或办理的号"))
         return self.current
 
-    def _act(self, action: Callable[[Any, int, str], Any], on_done: Callable[[Any], None]) -> None:
+    def _act(self, action: Callable[[QueueBackend, int, str], R],
+             on_done: Callable[[R], None]) -> None:
         window, clerk = self.window, self.clerk
         if window is None or clerk is None:
             self.action_failed.emit(self.tr("请先签到"))
             return
 
-        def job(ctx: Any) -> tuple[Any, WindowSnapshot]:
+        def job(queue: QueueBackend) -> tuple[R, WindowSnapshot]:
             try:
-                result = action(ctx.queue, window, clerk)
+                result = action(queue, window, clerk)
             except Exception as exc:
                 # keep the window view right even when the action was refused
-                exc.snapshot = ctx.queue.snapshot(window)  # type: ignore[attr-defined]
+                exc.snapshot = queue.snapshot(window)  # type: ignore[attr-defined]
                 raise
-            return result, ctx.queue.snapshot(window)
+            return result, queue.snapshot(window)
 
-        def done(pair: tuple[Any, WindowSnapshot]) -> None:
+        def done(pair: tuple[R, WindowSnapshot]) -> None:
             result, snapshot = pair
             self._set_snapshot(snapshot)
             on_done(result)
 
-        self.runner.run(job, done, self._failed)
+        self.runner.run_queue(job, done, self._failed)
 
     def _failed(self, exc: BaseException) -> None:
         snapshot = getattr(exc, "snapshot", None)
@@ -225,16 +254,61 @@ class QueueService(QObject):
             self.link_changed.emit(snapshot.link == "online")
         self.snapshot_changed.emit(snapshot)
 
+    # -- this PC's queue: another program may change the file ----------------------------
+
     def _poll_changes(self) -> None:
         window = self.window
         if window is None or self.runner.pending > 2:
             return
 
-        def job(ctx: Any) -> WindowSnapshot | None:
-            return ctx.queue.snapshot(window) if ctx.queue.changed() else None
+        def job(ctx: DbContext) -> WindowSnapshot | None:
+            queue = ctx.local_queue()
+            return queue.snapshot(window) if queue.changed() else None
 
         def done(snapshot: WindowSnapshot | None) -> None:
             if snapshot is not None and self.window == window:
                 self._set_snapshot(snapshot)
 
-        self.runner.run(job, done, lambda exc: log.warning("queue poll failed: %s", exc))
+        self.runner.run(DB, job, done, lambda exc: log.warning("queue poll failed: %s", exc))
+
+    # -- the hall server's events --------------------------------------------------------
+
+    def _heard(self, event: HallEvent) -> None:
+        """One event from the stream, on the GUI thread, in the order the server sent it."""
+        if self.window is None:
+            return                  # signing in reads the whole view anyway
+        self._news.append(event)
+        self._read()
+
+    def _read(self) -> None:
+        """Read the view on the hall lane with the news so far; one read at a time, and one
+        more after it when anything came meanwhile."""
+        window = self.window
+        self._stale = True
+        if window is None or self._reading:
+            return
+        news, self._news = self._news, []
+        self._stale, self._reading = False, True
+
+        def finished() -> None:
+            self._reading = False
+            if self._stale:
+                self._read()
+
+        def done(snapshot: WindowSnapshot) -> None:
+            if self.window == window:
+                self._set_snapshot(snapshot)
+            finished()
+
+        def failed(exc: BaseException) -> None:
+            self._failed(exc)
+            finished()
+
+        def job(ctx: HallContext) -> WindowSnapshot:
+            return ctx.queue.snapshot(window, news)
+
+        self.runner.run(HALL, job, done, failed)
+
+    def _push_log(self) -> None:
+        self.runner.run(HALL, lambda ctx: ctx.queue.push_log_if_up(), None,
+                        lambda exc: log.warning("event log push failed: %s", exc))

@@ -1,6 +1,8 @@
 """The supervisor's dashboard (值班长): supervisor sign-in, the report for a period, exports.
 
-Everything runs on the writer thread; answers come back as signals on the GUI thread.
+The figures are built on the db lane (with a hall server, its records are fetched on the
+hall lane first); exports are written on the device lane; answers come back as signals
+on the GUI thread.
 """
 
 from __future__ import annotations
@@ -8,25 +10,39 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from hallclient.core.accounts import Role
+from hallclient.core.accounts import Clerk, Role
 
+from .context import DbContext
+from .lanes import DB, DEVICE, HALL
 from .reporting import heading, period_report
 from .session import user_message
+
+if TYPE_CHECKING:
+    from hallclient.queue.hall import HallQueue
+
+    from .tasks import Runner
 
 SUPERVISOR_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 
 
-def compute(ctx: Any, first: date, last: date, wait_target_min: float,
-            service_target_min: float) -> dict[str, Any]:
-    """On the writer thread: read the period by index, build the figures, check the log."""
+def hall_records(queue: HallQueue, first: date, last: date) -> dict[str, Any]:
+    """On the hall lane: this counter's latest log to the server (its cases and ratings),
+    then every window's queue records and every counter's pushed logs of the period."""
+    queue.push_log()
+    return queue.report_records(first.isoformat(), last.isoformat())
+
+
+def compute(ctx: DbContext, first: date, last: date, wait_target_min: float,
+            service_target_min: float, remote: dict[str, Any] | None = None) -> dict[str, Any]:
+    """On the db lane: read the period by index, build the figures, check the log.
+    ``remote``: the hall server's records (``hall_records``) when it keeps the queue."""
     from hallclient.store import report_repo
 
-    fetch = getattr(ctx.queue, "report_records", None)
-    if fetch is None:
+    if remote is None:
         return period_report(ctx.db.conn, first, last, ctx.clock(), wait_target_min,
                              service_target_min)
     # with the hall server: every window's queue records, and every counter's cases and
@@ -34,8 +50,6 @@ def compute(ctx: Any, first: date, last: date, wait_target_min: float,
     from hallclient.core.report import cases_from_json, records_from_json
 
     data = report_repo.load(ctx.db.conn, first, last)
-    ctx.queue.push_log()            # this counter's latest cases and ratings are on the server
-    remote = fetch(first.isoformat(), last.isoformat())
     data["tickets"], data["events"], data["serves"] = records_from_json(remote)
     hall_cases, hall_ratings = cases_from_json(remote)
     uploads = {c.case_no: c.upload for c in data["cases"]}
@@ -63,7 +77,7 @@ class ReportService(QObject):
     exported = Signal(str)
     failed = Signal(str)
 
-    def __init__(self, runner: Any, hall_name: str, wait_target_min: float,
+    def __init__(self, runner: Runner, hall_name: str, wait_target_min: float,
                  service_target_min: float, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
@@ -74,23 +88,27 @@ class ReportService(QObject):
 
     def check_supervisor(self, username: str, password: str, window: int | None) -> None:
         """A supervisor signs in at any counter, offline too (local accounts)."""
-        def job(ctx: Any) -> str | None:
-            clerk = ctx.authenticate(username, password)
-            ok = clerk is not None and clerk.role in SUPERVISOR_ROLES
-            ctx.queue.record("supervisor_sign_in" if ok else "supervisor_refused", window,
-                             username.strip() or None)
-            if clerk is None:
-                return "用户名或密码错误"
-            return None if ok else "该账户不是值班长（需要值班长或管理员账户）"
+        who = username.strip() or None
 
-        def done(problem: str | None) -> None:
+        def failed(exc: BaseException) -> None:
+            self.supervisor_refused.emit(user_message(exc))
+
+        def checked(clerk: Clerk | None) -> None:
+            ok = clerk is not None and clerk.role in SUPERVISOR_ROLES
+            problem = (None if ok else "用户名或密码错误" if clerk is None
+                       else "该账户不是值班长（需要值班长或管理员账户）")
+            self.runner.run_queue(
+                lambda q: q.record("supervisor_sign_in" if ok else "supervisor_refused", window, who),
+                lambda _: answered(problem), failed)
+
+        def answered(problem: str | None) -> None:
             if problem:
                 self.supervisor_refused.emit(self.tr(problem))
             else:
                 self.supervisor = username.strip()
                 self.supervisor_ok.emit(self.supervisor)
 
-        self.runner.run(job, done, lambda exc: self.supervisor_refused.emit(user_message(exc)))
+        self.runner.run(DB, lambda ctx: ctx.authenticate(username, password), checked, failed)
 
     def load(self, first: date, last: date) -> None:
         if last < first:
@@ -101,8 +119,17 @@ class ReportService(QObject):
             self.last = result
             self.report_ready.emit(result)
 
-        self.runner.run(lambda ctx: compute(ctx, first, last, *self.targets), done,
-                        lambda exc: self.failed.emit(user_message(exc)))
+        def failed(exc: BaseException) -> None:
+            self.failed.emit(user_message(exc))
+
+        def build(remote: dict[str, Any] | None) -> None:
+            self.runner.run(DB, lambda ctx: compute(ctx, first, last, *self.targets, remote=remote),
+                            done, failed)
+
+        if self.runner.hall_mode:
+            self.runner.run(HALL, lambda ctx: hall_records(ctx.queue, first, last), build, failed)
+        else:
+            build(None)
 
     def heading(self) -> str:
         if self.last is None:
@@ -110,8 +137,9 @@ class ReportService(QObject):
         return heading(self.hall_name, self.last["first"], self.last["last"])
 
     def export(self, fmt: str, path: Path) -> None:
-        """CSV and XLSX are written on the writer thread; PDF needs the GUI thread's fonts
-        and is written by the dashboard itself (it is small)."""
+        """CSV and XLSX are written on the device lane (slow local output, never in a
+        commit's way); PDF needs the GUI thread's fonts and is written by the dashboard
+        itself (it is small)."""
         from hallclient.documents import report_tables
 
         if self.last is None:
@@ -119,6 +147,6 @@ class ReportService(QObject):
             return
         tables, heading = self.last["tables"], self.heading()
         writer = {"csv": report_tables.write_csv, "xlsx": report_tables.write_xlsx}[fmt]
-        self.runner.run(lambda _ctx: writer(tables, path, heading),
+        self.runner.run(DEVICE, lambda _dev: writer(tables, path, heading),
                         lambda _r: self.exported.emit(str(path)),
                         lambda exc: self.failed.emit(user_message(exc)))

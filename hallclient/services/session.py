@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from hallclient.core.accounts import Clerk
 from hallclient.core.tickets import QueueError
 from hallclient.store.db import StoreError
+
+from .lanes import DB
+
+if TYPE_CHECKING:
+    from hallclient.queue.base import WindowSnapshot
+
+    from .tasks import Runner
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +49,7 @@ class SessionService(QObject):
     unlocked = Signal()
     unlock_failed = Signal(str)
 
-    def __init__(self, runner: Any, idle_lock_minutes: float = 10.0,
+    def __init__(self, runner: Runner, idle_lock_minutes: float = 10.0,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
@@ -63,14 +70,19 @@ class SessionService(QObject):
             self.sign_in_failed.emit(self.tr("请输入用户名和密码"))
             return
 
-        def job(ctx: Any) -> tuple[Clerk, object] | None:
-            clerk = ctx.authenticate(username, password)
-            if clerk is None:
-                ctx.queue.record("sign_in_failed", window, None, {"username": username})
-                return None
-            return clerk, ctx.queue.sign_in(window, clerk.username)
+        def failed(exc: BaseException) -> None:
+            self.sign_in_failed.emit(user_message(exc))
 
-        def done(result: tuple[Clerk, object] | None) -> None:
+        def checked(clerk: Clerk | None) -> None:
+            if clerk is None:
+                self.runner.run_queue(
+                    lambda q: q.record("sign_in_failed", window, None, {"username": username}),
+                    lambda _: answered(None), failed)
+            else:
+                self.runner.run_queue(lambda q: q.sign_in(window, clerk.username),
+                                      lambda snapshot: answered((clerk, snapshot)), failed)
+
+        def answered(result: tuple[Clerk, WindowSnapshot] | None) -> None:
             log.info("sign-in answered at window %s", window)
             if result is None:
                 self.sign_in_failed.emit(self.tr("用户名或密码错误"))
@@ -81,7 +93,8 @@ class SessionService(QObject):
             self._restart_idle()
             self.signed_in.emit(self.clerk, window, snapshot)
 
-        self.runner.run(job, done, lambda exc: self.sign_in_failed.emit(user_message(exc)))
+        # the password on the db lane, then the queue (the hall server's, maybe) on its own
+        self.runner.run(DB, lambda ctx: ctx.authenticate(username, password), checked, failed)
 
     def sign_out(self) -> None:
         if self.clerk is None or self.window is None:
@@ -89,9 +102,9 @@ class SessionService(QObject):
         clerk, window = self.clerk.username, self.window
         self.clerk, self.window, self.is_locked = None, None, False
         self._idle.stop()
-        self.runner.run(lambda ctx: ctx.queue.sign_out(window, clerk),
-                        lambda _: self.signed_out.emit(),
-                        lambda exc: self.signed_out.emit())
+        self.runner.run_queue(lambda q: q.sign_out(window, clerk),
+                              lambda _: self.signed_out.emit(),
+                              lambda exc: self.signed_out.emit())
 
     def lock(self, reason: str = "manual") -> None:
         if self.clerk is None or self.is_locked:
@@ -99,7 +112,7 @@ class SessionService(QObject):
         self.is_locked = True
         self._idle.stop()
         clerk, window = self.clerk.username, self.window
-        self.runner.run(lambda ctx: ctx.queue.record("lock", window, clerk, {"reason": reason}))
+        self.runner.run_queue(lambda q: q.record("lock", window, clerk, {"reason": reason}))
         self.locked.emit(reason)
 
     def unlock(self, password: str) -> None:
@@ -107,12 +120,15 @@ class SessionService(QObject):
             return
         username, window = self.clerk.username, self.window
 
-        def job(ctx: Any) -> bool:
-            ok = ctx.authenticate(username, password) is not None
-            ctx.queue.record("unlock" if ok else "unlock_failed", window, username)
-            return bool(ok)
+        def failed(exc: BaseException) -> None:
+            self.unlock_failed.emit(user_message(exc))
 
-        def done(ok: bool) -> None:
+        def checked(ok: bool) -> None:
+            self.runner.run_queue(
+                lambda q: q.record("unlock" if ok else "unlock_failed", window, username),
+                lambda _: answered(ok), failed)
+
+        def answered(ok: bool) -> None:
             if not ok:
                 self.unlock_failed.emit(self.tr("密码错误"))
                 return
@@ -120,7 +136,8 @@ class SessionService(QObject):
             self._restart_idle()
             self.unlocked.emit()
 
-        self.runner.run(job, done, lambda exc: self.unlock_failed.emit(user_message(exc)))
+        self.runner.run(DB, lambda ctx: ctx.authenticate(username, password) is not None,
+                        checked, failed)
 
     def note_activity(self) -> None:
         """The clerk did something: push the idle lock back."""

@@ -1,7 +1,7 @@
 """Uploading in the background (后台上传): the outbox engine on its own thread.
 
 The engine has its own database connection and its own requests.Session, so the GUI and
-the writer thread never wait on the network. Runs at start, every ``interval`` seconds, and
+the lanes never wait on the platform. Runs at start, every ``interval`` seconds, and
 at once on 立即同步 (``sync_now``). Results come back as signals on the GUI thread.
 """
 

@@ -1,8 +1,11 @@
-"""Running work off the GUI thread and getting the answer back on it.
+"""Running work on the lanes and getting the answer back on the GUI thread.
 
-``TaskRunner.run(fn, on_done, on_failed)`` submits ``fn(context)`` to the writer thread; the
-callbacks run later on the GUI thread through a queued signal. ``InlineRunner`` runs the
-same jobs at once on the calling thread, for unit tests of services.
+``TaskRunner.run(lane, fn, on_done, on_failed)`` submits ``fn(context)`` to that lane's
+thread (``lanes.DB``, ``lanes.HALL``, ``lanes.DEVICE``: each gives its jobs its own typed
+context); the callbacks run later on the GUI thread through a queued signal.
+``run_queue(fn, ...)`` runs ``fn(queue)`` on whichever lane keeps the queue: ``DB`` for
+this PC's queue, ``HALL`` for the hall server's. ``InlineRunner`` runs the same jobs at
+once on the calling thread, for unit tests of services.
 """
 
 from __future__ import annotations
@@ -10,16 +13,54 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
-from hallclient.store.worker import Worker
+from .context import DbContext, DeviceContext, HallContext
+from .lanes import DB, HALL, Lane, Lanes
+
+if TYPE_CHECKING:
+    from hallclient.queue.base import QueueBackend
+
+    from .hall_events import HallSignals
 
 log = logging.getLogger(__name__)
 
-Done = Callable[[Any], None]
+C = TypeVar("C")
+T = TypeVar("T")
+
 Failed = Callable[[BaseException], None]
+
+
+class Runner(Protocol):
+    """What services need of a runner (TaskRunner, or InlineRunner in unit tests)."""
+
+    @property
+    def pending(self) -> int: ...
+    @property
+    def hall_mode(self) -> bool: ...
+    @property
+    def hall_events(self) -> HallSignals | None: ...
+
+    def run(self, lane: Lane[C], fn: Callable[[C], T], on_done: Callable[[T], None] | None = None,
+            on_failed: Failed | None = None) -> None: ...
+
+    def run_queue(self, fn: Callable[[QueueBackend], T],
+                  on_done: Callable[[T], None] | None = None,
+                  on_failed: Failed | None = None) -> None: ...
+
+
+def _queue_job(hall_mode: bool, fn: Callable[[QueueBackend], T]
+               ) -> tuple[Lane[Any], Callable[[Any], T]]:
+    if hall_mode:
+        def on_hall(ctx: HallContext) -> T:
+            return fn(ctx.queue)
+        return HALL, on_hall
+
+    def on_db(ctx: DbContext) -> T:
+        return fn(ctx.local_queue())
+    return DB, on_db
 
 
 class TaskRunner(QObject):
@@ -28,28 +69,53 @@ class TaskRunner(QObject):
     task_finished = Signal(object, object, object)  # callback, result, error
     idle = Signal()
 
-    def __init__(self, worker: Worker[Any], parent: QObject | None = None) -> None:
+    def __init__(self, lanes: Lanes, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.worker = worker
-        self.pending = 0
-        self.task_finished.connect(self._deliver)
+        self.lanes = lanes
+        self._pending = 0
+        # always queued, even when a job finished before its callback was added: the
+        # callbacks never run inside ``run``
+        self.task_finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
-    def run(self, fn: Callable[[Any], Any], on_done: Done | None = None,
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    @property
+    def hall_mode(self) -> bool:
+        return self.lanes.hall_mode
+
+    @property
+    def hall_events(self) -> HallSignals | None:
+        return self.lanes.hall_events
+
+    def run(self, lane: Lane[C], fn: Callable[[C], T], on_done: Callable[[T], None] | None = None,
             on_failed: Failed | None = None) -> None:
-        self.pending += 1
-        future = self.worker.submit(fn)
+        if self.lanes.closed:
+            log.debug("closing: a job for the %s lane is dropped", lane.name)
+            return
+        future = self.lanes.submit(lane, fn)
+        self._pending += 1
         future.add_done_callback(lambda f: self._relay(f, on_done, on_failed))
 
-    def _relay(self, future: Future[Any], on_done: Done | None, on_failed: Failed | None) -> None:
-        # runs on the worker thread; the emit is queued to this object's (GUI) thread
+    def run_queue(self, fn: Callable[[QueueBackend], T],
+                  on_done: Callable[[T], None] | None = None,
+                  on_failed: Failed | None = None) -> None:
+        lane, job = _queue_job(self.hall_mode, fn)
+        self.run(lane, job, on_done, on_failed)
+
+    def _relay(self, future: Future[T], on_done: Callable[[T], None] | None,
+               on_failed: Failed | None) -> None:
+        # runs on the lane's thread; the emit is queued to this object's (GUI) thread
         error = future.exception()
         if error is not None:
             self.task_finished.emit(on_failed, None, error)
         else:
             self.task_finished.emit(on_done, future.result(), None)
 
-    def _deliver(self, callback: Any, result: Any, error: BaseException | None) -> None:
-        self.pending -= 1
+    def _deliver(self, callback: Callable[[Any], None] | None, result: object,
+                 error: BaseException | None) -> None:
+        self._pending -= 1
         try:
             if error is not None:
                 if callback is None:
@@ -59,24 +125,45 @@ class TaskRunner(QObject):
             elif callback is not None:
                 callback(result)
         finally:
-            if self.pending == 0:
+            if self._pending == 0:
                 self.idle.emit()
 
 
 class InlineRunner(QObject):
-    """Same interface, runs at once on the caller's thread (unit tests)."""
+    """Same interface, runs at once on the caller's thread (unit tests); ``ran`` lists the
+    lanes of the jobs run, in order."""
 
     idle = Signal()
 
-    def __init__(self, context: Any, parent: QObject | None = None) -> None:
+    def __init__(self, db: DbContext | None = None, hall: HallContext | None = None,
+                 device: DeviceContext | None = None, hall_events: HallSignals | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.context = context
-        self.pending = 0
+        self.contexts: dict[str, object] = {"db": db, "hall": hall,
+                                            "device": device or DeviceContext()}
+        self._hall_events = hall_events
+        self.ran: list[str] = []
 
-    def run(self, fn: Callable[[Any], Any], on_done: Done | None = None,
+    @property
+    def pending(self) -> int:
+        return 0
+
+    @property
+    def hall_mode(self) -> bool:
+        return self.contexts["hall"] is not None
+
+    @property
+    def hall_events(self) -> HallSignals | None:
+        return self._hall_events
+
+    def run(self, lane: Lane[C], fn: Callable[[C], T], on_done: Callable[[T], None] | None = None,
             on_failed: Failed | None = None) -> None:
+        context: Any = self.contexts[lane.name]
+        if context is None:
+            raise RuntimeError(f"no {lane.name} context given to this runner")
+        self.ran.append(lane.name)
         try:
-            result = fn(self.context)
+            result = fn(context)
         except Exception as exc:
             if on_failed is None:
                 raise
@@ -85,3 +172,9 @@ class InlineRunner(QObject):
             if on_done is not None:
                 on_done(result)
         self.idle.emit()
+
+    def run_queue(self, fn: Callable[[QueueBackend], T],
+                  on_done: Callable[[T], None] | None = None,
+                  on_failed: Failed | None = None) -> None:
+        lane, job = _queue_job(self.hall_mode, fn)
+        self.run(lane, job, on_done, on_failed)

@@ -1,4 +1,5 @@
-"""The single writer thread: it owns the SQLite connection and runs submitted jobs in order."""
+"""One thread that owns a context (a SQLite connection, a device, a link) and runs submitted jobs
+in order: a lane of the counter (services/lanes.py) or the hall server's writer."""
 
 from __future__ import annotations
 

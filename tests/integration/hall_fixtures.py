@@ -29,15 +29,18 @@ class Hall:
         return f"http://127.0.0.1:{self.port}"
 
     def counter(self, window: int | None, listen: bool = False, name: str = "",
-                track: bool = True, monotonic: Callable[[], float] = time.monotonic) -> HallQueue:
+                track: bool = True, monotonic: Callable[[], float] = time.monotonic,
+                on_event=None, on_link=None) -> HallQueue:
         """A counter's HallQueue with its own database file, like a real counter PC
-        (``monotonic``: the clock of its retry pause)."""
+        (``monotonic``: the clock of its retry pause; ``on_event`` / ``on_link``: its event
+        stream's callbacks, on the stream's thread)."""
         device = name or f"W{window}"
         if device not in self.tokens:
             self.tokens[device] = self.server.add_device(device, DeviceKind.COUNTER, window)
         db = open_database(self.work / f"{device}.db")
         queue = HallQueue(db, self.url, self.tokens[device], local_now, listen=listen,
-                          retry_after_failure_s=0.2, monotonic=monotonic)
+                          retry_after_failure_s=0.2, monotonic=monotonic, on_event=on_event,
+                          on_link=on_link)
         if track:           # closed at the end; else the caller's thread closes it
             self.opened.append(queue)
         return queue

@@ -8,6 +8,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from queue import SimpleQueue
 
 import pytest
 import requests
@@ -201,18 +202,20 @@ def test_server_restart_loses_nothing(hall):
 
 
 def test_fallback_serves_by_hand_and_catches_up_without_serving_twice(hall):
-    kiosk, w1, w2 = hall.kiosk(), hall.counter(1, listen=True), hall.counter(2)
+    links: list[bool] = []
+    kiosk, w2 = hall.kiosk(), hall.counter(2)
+    w1 = hall.counter(1, listen=True, on_link=links.append)
     for _ in range(5):
         kiosk.issue("ZH")
     w1.sign_in(1, "a")
     w2.sign_in(2, "b")
     a001 = w1.call_next(1, "a")
     wait_for(lambda: w1.events.connected)
-    w1.changed()
+    assert links == [True]
 
     hall.stop()
-    wait_for(lambda: not w1.events.connected)
-    assert w1.changed(), "the counter notices at once that the stream dropped"
+    wait_for(lambda: links[-1:] == [False])
+    assert not w1.events.connected, "the counter is told at once that the stream dropped"
     snap = w1.snapshot(1)
     assert snap.state == "manual" and snap.link == "offline"
     with pytest.raises(HallUnavailableError, match="手工接待"):
@@ -419,23 +422,33 @@ def test_admin_joins_a_counter_to_the_hall_and_status_shows_the_link(hall, tmp_p
 
 
 def test_a_counter_reads_its_snapshot_again_only_when_an_event_concerns_it(hall):
-    kiosk, w1, w2 = hall.kiosk(), hall.counter(1, listen=True), hall.counter(2)
+    heard: SimpleQueue[dict] = SimpleQueue()      # the stream's thread puts, this one takes
+    kiosk, w2 = hall.kiosk(), hall.counter(2)
+    w1 = hall.counter(1, listen=True, on_event=heard.put)
     w1.sign_in(1, "a")
     w2.sign_in(2, "b")
     wait_for(lambda: w1.events.connected and w1.events.connected_window == 1)
     head = hall.server.hall.worker.submit(lambda core: core.head()).result()
     wait_for(lambda: w1.events.last_id >= head)     # the sign-ins have come through
-    w1.changed()
-    w1.snapshot(1)
+
+    def news() -> list[dict]:
+        taken = []
+        while not heard.empty():
+            taken.append(heard.get())
+        return taken
+
+    w1.snapshot(1, news())
     reads = w1.fetches
 
     def snapshot_when(predicate):
-        """Look as QueueService does (changed() then snapshot) until the view is right."""
+        """Look as QueueService does (each event handed to the next snapshot) until the view
+        is right."""
         seen = []
 
         def look():
-            if w1.changed():
-                seen.append(w1.snapshot(1))
+            got = news()
+            if got:
+                seen.append(w1.snapshot(1, got))
             return bool(seen) and predicate(seen[-1])
 
         wait_for(look, timeout=5)
@@ -489,8 +502,8 @@ def test_a_counter_stream_carries_its_own_window_and_the_rest_as_counts(hall):
 
 def test_the_supervisor_report_at_a_counter_covers_every_window_of_the_hall(hall, demo_catalog):
     from hallclient.queue.local import local_now
-    from hallclient.services.context import CounterContext
-    from hallclient.services.report_service import compute
+    from hallclient.services.context import DbContext
+    from hallclient.services.report_service import compute, hall_records
 
     kiosk, w1, w2 = hall.kiosk(), hall.counter(1), hall.counter(2)
     for _ in range(4):
@@ -518,12 +531,13 @@ def test_the_supervisor_report_at_a_counter_covers_every_window_of_the_hall(hall
     draft.applicant = PERSON
     draft.decision = Decision.ACCEPT
     case = desk.commit(draft, window=2, clerk="c2")
-    save_evaluation(CounterContext(db=w2.db, queue=w2, clock=local_now),
+    save_evaluation(DbContext(db=w2.db, clock=local_now),
                     level=Level.UNSATISFIED, reasons=["等候时间过长"], text="",
                     case_no=case.case_no, ticket="", window=2, clerk="c2", rectify_days=5)
     w2.push_log()
     today = local_now().date()
-    result = compute(CounterContext(db=w1.db, queue=w1, clock=local_now), today, today, 20, 30)
+    result = compute(DbContext(db=w1.db, clock=local_now), today, today, 20, 30,
+                     remote=hall_records(w1, today, today))
     r = result["report"]
     assert r.tickets.issued == 4 and r.tickets.served == 2 and r.tickets.no_show == 1
     assert sorted(r.per_window) == [1, 2] and r.per_window[2].no_show == 1

@@ -11,7 +11,7 @@ import requests
 from hallclient.core.cases import Applicant, CaseDraft, Decision, MaterialStatus
 from hallclient.core.evaluation import Level
 from hallclient.platform.client import PlatformClient
-from hallclient.services.context import CounterContext
+from hallclient.services.context import DbContext
 from hallclient.services.evaluation_service import save_evaluation
 from hallclient.store import catalog_repo, outbox_repo
 from hallclient.sync.engine import Backoff, OutboxEngine, utc_now
@@ -117,7 +117,7 @@ def test_only_the_newest_version_is_sent(sim, desk, engine, db, clock):
 
 
 def test_evaluations_are_uploaded_with_national_codes(sim, desk, engine, db, clock, queue):
-    ctx = CounterContext(db=db, queue=queue, clock=clock, desk=desk)
+    ctx = DbContext(db=db, queue=queue, clock=clock, desk=desk)
     save_evaluation(ctx, level=Level.UNSATISFIED, reasons=["等候时间过长"], text="", case_no="",
                     ticket="A001", window=1, clerk="li", rectify_days=5)
     assert engine.run_once().done == 1

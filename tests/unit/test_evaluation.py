@@ -5,14 +5,14 @@ import json
 import pytest
 
 from hallclient.core.evaluation import LABELS, NATIONAL_CODES, Level, problems
-from hallclient.services.context import CounterContext
+from hallclient.services.context import DbContext
 from hallclient.services.evaluation_service import save_evaluation
 from hallclient.store import case_repo, log_repo
 
 
 @pytest.fixture
 def ctx(db, queue, clock):
-    return CounterContext(db=db, queue=queue, clock=clock)
+    return DbContext(db=db, queue=queue, clock=clock)
 
 
 def test_levels_map_explicitly():
@@ -35,7 +35,7 @@ def test_a_bad_rating_is_stored_with_its_rectification_deadline(ctx, db):
     result = save_evaluation(ctx, level=Level.VERY_UNSATISFIED, reasons=["办事效率低"],
                              text="等了两个小时", case_no="", ticket="A001", window=3,
                              clerk="li", rectify_days=5)
-    assert result["rectify_by"] == "2026-12-04"      # 5 working days after Fri 2026-11-27
+    assert result.rectify_by == "2026-12-04"      # 5 working days after Fri 2026-11-27
     (row,) = case_repo.evaluations(db.conn, "2026-11-27")
     assert row["level"] == "very_unsatisfied" and json.loads(row["reasons"]) == ["办事效率低"]
     assert row["channel"] == "政务大厅平板电脑" and row["window"] == 3 and row["ticket"] == "A001"

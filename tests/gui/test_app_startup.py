@@ -128,7 +128,7 @@ def test_bad_hall_file_is_refused_clearly(tmp_path, capsys):
 
 
 def test_fcitx_desktops_get_chinese_input_through_fcitx5s_ibus_interface():
-    from hallclient.app import input_method_environment
+    from hallclient.cli import input_method_environment
 
     ours = {"libcomposeplatforminputcontextplugin.so", "libibusplatforminputcontextplugin.so"}
     portal = {"QT_IM_MODULE": "ibus", "IBUS_USE_PORTAL": "1"}

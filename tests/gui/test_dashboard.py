@@ -6,7 +6,7 @@ from openpyxl import load_workbook
 from PySide6.QtCore import QDate
 from PySide6.QtPrintSupport import QPrinter
 
-from hallclient.app import main, open_dashboard
+from hallclient.app import main
 from hallclient.config import CONFIG_FILE, Config
 from hallclient.core.accounts import Role
 from hallclient.documents.report_tables import View
@@ -92,7 +92,7 @@ def test_a_signed_in_supervisor_goes_straight_in(qtbot, start_app):
     ctx.add_clerk("zhang", "张值班", Role.SUPERVISOR, "sup-5678")
     ctx.close()
     sign_in(qtbot, app, username="zhang", password="sup-5678")
-    board = open_dashboard(app)
+    board = app.shell.open_dashboard()
     with qtbot.waitSignal(app.reports.report_ready, timeout=10000):
         pass
     assert board.isVisible() and app.supervisor_dialog is None

@@ -10,7 +10,6 @@ import pytest
 from PySide6.QtCore import Qt
 
 from hallclient import resources
-from hallclient.app import open_intake
 from hallclient.core.cases import Decision
 from hallclient.services.context import load_hall_file, open_context
 
@@ -36,7 +35,7 @@ def scan(qtbot, app, widget, code):
 
 
 def choose_item(qtbot, app, query, name):
-    win = open_intake(app, "A001")
+    win = app.shell.open_intake("A001")
     win.search_edit.clear()
     qtbot.keyClicks(win.search_edit, query)
     qtbot.waitUntil(lambda: any(

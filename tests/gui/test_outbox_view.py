@@ -8,7 +8,6 @@ import requests
 from PySide6.QtCore import Qt
 
 from hallclient import resources
-from hallclient.app import open_outbox
 from hallclient.services.context import open_context
 from hallclient.services.sync_service import write_secret
 
@@ -34,7 +33,7 @@ def test_fix_and_resend_a_refused_case(qtbot, start_app, sim, tmp_path):
                     timeout=10000)
     qtbot.waitUntil(lambda: "需处理 1" in app.window.sync_label.text())
 
-    view = open_outbox(app)
+    view = app.shell.open_outbox()
     qtbot.waitUntil(lambda: view.model.rowCount() == 1)
     assert view.model.index(0, 3).data() == "需处理"
     view._select(view.model.index(0, 0))
@@ -67,7 +66,7 @@ def test_wrong_corrections_are_refused_locally(qtbot, start_app, sim, tmp_path):
     app.sync.sync_now()
     qtbot.waitUntil(lambda: app.sync is not None and app.sync.last_status["attention"] == 1,
                     timeout=10000)
-    view = open_outbox(app)
+    view = app.shell.open_outbox()
     qtbot.waitUntil(lambda: view.model.rowCount() == 1)
     view._select(view.model.index(0, 0))
     view.mobile_edit.setText("12345")

@@ -238,7 +238,7 @@ class CounterSelfTest:
                 self.app.intake.set_status(material.code, MaterialStatus.ORIGINAL_VERIFIED
                                            if material.required else MaterialStatus.NOT_APPLICABLE)
         window = self.app.intake_window
-        window.decision_buttons[Decision.ACCEPT].setChecked(True)
+        window.decision_page.decision_buttons[Decision.ACCEPT].setChecked(True)
         window.submit()                     # the window's own path: its form, then the service
 
     def committed(self, done: Any, _case: Any) -> None:

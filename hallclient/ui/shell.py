@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from .counter_window import CounterWindow
     from .dashboard import Dashboard, SupervisorSignIn
     from .evaluator import EvaluatorWindow
-    from .intake_window import IntakeWindow
+    from .intake.window import IntakeWindow
     from .kiosk_window import KioskWindow
     from .outbox_view import OutboxView
 
@@ -240,18 +240,17 @@ class CounterShell(QObject):
         if app.intake_window is None:
             from hallclient.devices.printer import NoticePrinter
 
-            from .intake_window import IntakeWindow
+            from .intake.window import IntakeWindow
 
             app.notice_printer = NoticePrinter(app.config["notice.printer"], app.data_dir / "notices")
-            app.intake_window = IntakeWindow(extras.intake, app.notice_printer, app.config["hall.name"])
+            extras.intake.print_notices_on(app.notice_printer, app.config["hall.name"])
+            app.intake_window = IntakeWindow(extras.intake, app.config["hall.name"])
         window = app.intake_window
-        window.current_ticket = ticket
-        if extras.intake.draft is not None:
-            extras.intake.draft.ticket = extras.intake.draft.ticket or ticket
+        extras.intake.serve(ticket)
         window.show()
         window.raise_()
         window.activateWindow()
-        extras.intake.search(window.search_edit.text())
+        window.search_again()
         return window
 
     def route_scan(self, code: str) -> None:

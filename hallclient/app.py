@@ -35,10 +35,10 @@ from hallclient.process import (
     stopped,
 )
 from hallclient.servers.run import run_hall_server, run_platform_sim
-from hallclient.ui.shell import App, show_ready, show_store_failure
 
 if TYPE_CHECKING:
     from hallclient.ui.panel_shell import PanelApp
+    from hallclient.ui.shell import App
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: b
                with_platform: bool = False, throwaway: bool = False) -> App:
     from PySide6.QtCore import QTimer
 
-    from hallclient.ui.shell import CounterShell, build_kiosk, place_on_screen
+    from hallclient.ui.shell import App, CounterShell, build_kiosk, place_on_screen, show_store_failure
 
     qapp = qt_application()
 
@@ -224,6 +224,8 @@ def _prepare(ctx: Any, demo: bool) -> dict[str, Any]:
 
 
 def _on_ready(app: App, info: dict[str, Any]) -> None:
+    from hallclient.ui.shell import show_ready
+
     show_ready(app, info["windows"], info["clerks"], info.get("problem") or "")
     if app.demo and app.shell is not None:          # the demo clerk is signed in already
         from hallclient import demo as demo_data

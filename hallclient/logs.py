@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import time
 from pathlib import Path
 
 
 def setup_logging(data_dir: Path, level: int = logging.INFO) -> None:
+    # sockets, queues, pickle: not before the program needs them
+    import logging.handlers
+
     log_dir = data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(

@@ -48,5 +48,5 @@ def test_counter_flashes_the_call(qtbot, start_app):
         qtbot.keyClick(app.window, Qt.Key.Key_F1)
     assert spoken.args[0] == "请A001号到1号窗口办理"
     assert spoken.args[2] in ("speech", "chime")
-    qtbot.waitUntil(lambda: app.window.ticket_number.property("flash") == "true")
-    qtbot.waitUntil(lambda: app.window.ticket_number.property("flash") == "false", timeout=4000)
+    qtbot.waitUntil(lambda: app.window.counter_page.ticket_number.property("flash") == "true")
+    qtbot.waitUntil(lambda: app.window.counter_page.ticket_number.property("flash") == "false", timeout=4000)

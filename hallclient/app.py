@@ -102,10 +102,10 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | PanelApp |
         config.set("hall.region_code", demo_data.hall_spec().get("region_code", "000000"))
 
     if args.command == "panel":
-        app = _start_panel(args, config, data_dir)
+        panel = _start_panel(args, config, data_dir)
         if not exec_:
-            return app
-        return run_until_closed(app, data_dir if throwaway else None, args.self_test)
+            return panel
+        return run_until_closed(panel, data_dir if throwaway else None, args.self_test)
     app = _start_gui(args, config, data_dir, demo=throwaway or args.training,
                      with_platform=(args.demo or args.training or args.self_test) and args.command != "kiosk",
                      throwaway=throwaway)

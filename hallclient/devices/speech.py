@@ -9,12 +9,16 @@ Utterances are queued (``enqueue``) so consecutive calls never cut each other of
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLocale, QObject, QUrl, Signal
 from PySide6.QtWidgets import QApplication
 
 from hallclient import resources
 from hallclient.core.announce import DEFAULT_TEMPLATE, display_text, speech_text
+
+if TYPE_CHECKING:
+    from PySide6.QtMultimedia import QSoundEffect
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +39,7 @@ class Announcer(QObject):
         super().__init__(parent)
         self.template = template
         self._tts = None
-        self._effect = None
+        self._effect: QSoundEffect | None = None
         self.voice_description = "提示音"
         if speech:
             self._tts = self._open_speech(engine)

@@ -123,8 +123,12 @@ def qt_application() -> Any:
     from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
     from PySide6.QtWidgets import QApplication
 
+    from hallclient.ui.style import use_stylesheet
+
     existing = QApplication.instance()
     if existing is not None:
+        if isinstance(existing, QApplication):
+            use_stylesheet(existing)
         return existing
     folders = [QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath),
                *filter(None, os.environ.get("QT_PLUGIN_PATH", "").split(os.pathsep))]
@@ -143,6 +147,7 @@ def qt_application() -> Any:
         qapp.installTranslator(translator)
     else:
         log.warning("Qt's Chinese translations (qtbase_zh_CN.qm) not found in %s", folder)
+    use_stylesheet(qapp)
     return qapp
 
 

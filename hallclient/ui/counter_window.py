@@ -29,18 +29,6 @@ from .pages import LockPage, SignInPage
 if TYPE_CHECKING:
     from .counter_page import CounterPage
 
-STYLE = """
-QLabel#pageTitle { font-size: 26px; font-weight: bold; margin: 12px; }
-QLabel#errorText { color: #c0392b; }
-QLabel#ticketNumber { font-size: 96px; font-weight: bold; color: #1a5276; }
-QLabel#ticketNumber[flash="true"] { color: #ffffff; background: #c0392b; }
-QLabel#ticketInfo { font-size: 20px; }
-QLabel#displayText { font-size: 18px; color: #b03a2e; border: 1px solid #d5d8dc;
-                     background: #111; color: #f5b041; padding: 6px; font-family: monospace; }
-QLabel#windowState { font-size: 16px; font-weight: bold; padding: 2px 10px; }
-QLabel#windowState[paused="true"] { background: #f5b041; }
-QToolButton { min-height: 54px; min-width: 120px; font-size: 15px; }
-"""
 
 def _qapp() -> QCoreApplication:
     app = QApplication.instance()
@@ -66,8 +54,8 @@ class CounterWindow(QMainWindow):
         self.queue = queue
         self.announcer = announcer
         self.actions_by_name: dict[str, QAction] = {}
+        self.setObjectName("counter")
         self.setWindowTitle(self.tr("hallclient 窗口叫号 — {hall}").format(hall=config["hall.name"]))
-        self.setStyleSheet(STYLE)
         self.resize(1180, 760)
 
         self.stack = QStackedWidget()

@@ -42,11 +42,6 @@ from hallclient.services.report_service import ReportService
 
 Index = QModelIndex | QPersistentModelIndex
 
-STYLE = """
-QLabel[class="cardValue"] { font-size: 26px; font-weight: bold; color: #1a5276; }
-QLabel[class="cardName"] { font-size: 13px; color: #555; }
-QLabel#logState[broken="true"] { color: #c0392b; font-weight: bold; }
-"""
 
 
 class ViewModel(QAbstractTableModel):
@@ -126,8 +121,8 @@ class Dashboard(QWidget):
     def __init__(self, service: ReportService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service = service
+        self.setObjectName("dashboard")
         self.setWindowTitle(self.tr("值班长 · 日报"))
-        self.setStyleSheet(STYLE)
         self.resize(1280, 860)
         root = QVBoxLayout(self)
         bar = QHBoxLayout()

@@ -19,13 +19,6 @@ from .materials_page import MaterialsPage
 
 STEPS = ("1 选择事项", "2 申请人", "3 申请材料", "4 受理决定", "5 完成")
 ITEM, APPLICANT, MATERIALS, DECISION, FINISHED = range(5)
-STYLE = """
-QLabel#stepBar { font-size: 16px; padding: 6px; background: #eaf2f8; }
-QLabel[class="hint"] { color: #c0392b; }
-QLabel#caseNumber { font-size: 28px; font-weight: bold; color: #1a5276; }
-QLabel#problems { color: #c0392b; }
-QLabel#problems[tone="ok"] { color: #1e8449; }
-"""
 SCANNED = {"ticket": "排队号", "case": "办件编号", "preapplication": "网上预申请码",
            "id_number": "身份证号", "material": "材料条码"}
 
@@ -35,8 +28,8 @@ class IntakeWindow(QWidget):
         super().__init__(parent)
         self.intake = intake
         self.printed: dict[str, str] = {}       # notice kind -> its PDF, for the case just committed
+        self.setObjectName("intake")
         self.setWindowTitle(self.tr("受理 — {hall}").format(hall=hall_name))
-        self.setStyleSheet(STYLE)
         self.resize(1000, 700)
         self.step_bar = QLabel()
         self.step_bar.setObjectName("stepBar")

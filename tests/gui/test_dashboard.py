@@ -17,7 +17,7 @@ from .conftest import PASSWORD, Reader, sign_in
 from .test_report_export import DAY, day_at_the_counter  # noqa: F401  (the fixture)
 
 
-def test_supervisor_signs_in_and_sees_the_day(qtbot, day_at_the_counter, tmp_path):  # noqa: F811
+def test_supervisor_signs_in_and_sees_the_day(qtbot, day_at_the_counter, tmp_path, qtmodeltester):  # noqa: F811
     data = day_at_the_counter
     ctx = open_context(data, Config(data / CONFIG_FILE))
     ctx.add_clerk("li", "李𠮷", Role.CLERK, PASSWORD)
@@ -56,6 +56,8 @@ def test_supervisor_signs_in_and_sees_the_day(qtbot, day_at_the_counter, tmp_pat
             "图表", "总览", "窗口", "人员", "办件", "评价", "差评", "时段"]
         assert board.window_chart.series() and board.rating_chart.series()
         assert board.tables["差评"].model().rowCount() == 1
+        for table in board.tables.values():             # every report view, as Qt's views use it
+            qtmodeltester.check(table.model())
         out = tmp_path / "board.xlsx"
         with qtbot.waitSignal(app.reports.exported):
             board.export_to("xlsx", out)

@@ -17,7 +17,7 @@ from .test_sync_status import commit_case
 API = "/api/v1"
 
 
-def test_fix_and_resend_a_refused_case(qtbot, start_app, sim, tmp_path):
+def test_fix_and_resend_a_refused_case(qtbot, start_app, sim, tmp_path, qtmodeltester):
     requests.put(sim.url + API + "/admin/faults",
                  json={"reject_fields": {"mobile": "手机号码与实名信息不符"}}, timeout=5)
     (tmp_path / "data").mkdir()
@@ -36,6 +36,10 @@ def test_fix_and_resend_a_refused_case(qtbot, start_app, sim, tmp_path):
     view = app.shell.open_outbox()
     qtbot.waitUntil(lambda: view.model.rowCount() == 1)
     assert view.model.index(0, 3).data() == "需处理"
+    qtmodeltester.check(view.model)
+    view.model.set_in_flight(view.model.row(0)["id"])         # 上传中, while the tester watches
+    assert view.model.index(0, 3).data() == "上传中"
+    view.model.set_in_flight(None)
     view._select(view.model.index(0, 0))
     assert "手机号码与实名信息不符" in view.reason.text()
     assert view.resend_button.isEnabled()

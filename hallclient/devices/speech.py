@@ -19,6 +19,7 @@ from hallclient.core.announce import DEFAULT_TEMPLATE, display_text, speech_text
 
 if TYPE_CHECKING:
     from PySide6.QtMultimedia import QSoundEffect
+    from PySide6.QtTextToSpeech import QTextToSpeech
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class Announcer(QObject):
                  engine: str = "", parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.template = template
-        self._tts = None
+        self._tts: QTextToSpeech | None = None
         self._effect: QSoundEffect | None = None
         self.voice_description = "提示音"
         if speech:
@@ -46,7 +47,7 @@ class Announcer(QObject):
 
     # -- setup -------------------------------------------------------------------------
 
-    def _open_speech(self, configured: str):  # type: ignore[no-untyped-def]
+    def _open_speech(self, configured: str) -> QTextToSpeech | None:
         try:
             from PySide6.QtTextToSpeech import QTextToSpeech
         except ImportError:

@@ -23,16 +23,16 @@ from hallclient.config import CONFIG_FILE, Config, default_data_dir
 from hallclient.logs import restart_stages, stage
 from hallclient.process import (
     OWNER_FILE,
-    STOPPED_BY,
     THROWAWAY_PREFIX,
     StartUpInterruptedError,
     display_available,
     interrupt_start_up,
     keep_private,
+    note_start_up_signal,
     remove_stale_throwaways,
     run_until_closed,
     stop_signals,
-    stopped,
+    stopped_starting,
 )
 from hallclient.servers.run import run_hall_server, run_platform_sim
 
@@ -270,16 +270,13 @@ def run() -> None:
     import signal
 
     argv = sys.argv[1:]
+    windowed = not {"admin", "platform-sim", "hall-server"} & set(argv)
     for number in stop_signals():          # start-up; the event loop has its own
-        signal.signal(number, interrupt_start_up)
+        signal.signal(number, note_start_up_signal if windowed else interrupt_start_up)
     try:
         result = main(argv, exec_=True)
     except StartUpInterruptedError as exc:          # the throw-away folder goes with atexit
-        name = str(exc)
-        if "--self-test" in argv:
-            sys.exit(stopped(name, True))
-        print(f"{STOPPED_BY.get(name, '已退出')}：未完成", file=sys.stderr, flush=True)
-        sys.exit(130 if name == "SIGINT" else 143)
+        sys.exit(stopped_starting(str(exc), "--self-test" in argv))
     except BrokenPipeError:             # ``hallclient admin status | head``: the reader left
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)

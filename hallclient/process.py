@@ -94,13 +94,17 @@ def run_until_closed(app: Running, throwaway: Path | None, self_test: bool = Fal
     the demo's device secret, is removed."""
     caught: list[str] = []
     restore = quit_on_signals(app.qapp, caught.append)
+    code = 0
     try:
-        code = app.qapp.exec()
+        if not DURING_START_UP:
+            code = app.qapp.exec()
     finally:
         app.close()
         restore()
         if throwaway is not None:
             remove_folder(throwaway)
+    if DURING_START_UP:
+        return stopped_starting(DURING_START_UP[0], self_test)
     if caught:
         return stopped(caught[0], self_test)
     return app.exit_code if app.exit_code is not None else int(code)
@@ -115,12 +119,31 @@ def stopped(name: str, self_test: bool) -> int:
     return 0
 
 
+def stopped_starting(name: str, self_test: bool) -> int:
+    """A signal ended the program before it was up."""
+    if self_test:
+        return stopped(name, True)
+    print(f"{STOPPED_BY.get(name, '已退出')}：未完成", file=sys.stderr, flush=True)
+    return 130 if name == "SIGINT" else 143
+
+
 class StartUpInterruptedError(Exception):
     """SIGINT or SIGTERM before the event loop runs (start-up)."""
 
 
 def interrupt_start_up(number: int, _frame: object) -> None:
+    """Commands without windows stop where they are."""
     raise StartUpInterruptedError(signal.Signals(number).name)
+
+
+DURING_START_UP: list[str] = []
+
+
+def note_start_up_signal(number: int, _frame: object) -> None:
+    """The windowed programs note the signal and close before their event loop would run:
+    an exception raised at an arbitrary point of their start-up may land inside Qt's binding
+    (its types are registered by Python code while they are imported) and crash it."""
+    DURING_START_UP.append(signal.Signals(number).name)
 
 
 def quit_on_signals(qapp: Any, on_signal: Callable[[str], None]) -> Callable[[], None]:

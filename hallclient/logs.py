@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
-import logging.handlers
+import time
 from pathlib import Path
 
 
 def setup_logging(data_dir: Path, level: int = logging.INFO) -> None:
+    # sockets, queues, pickle: not before the program needs them
+    import logging.handlers
+
     log_dir = data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(
@@ -29,3 +32,19 @@ def mask(text: str | None, keep_start: int = 1, keep_end: int = 1) -> str:
     if len(text) <= keep_start + keep_end:
         return text[:1] + "*" * (len(text) - 1)
     return text[:keep_start] + "*" * (len(text) - keep_start - keep_end) + text[-keep_end:]
+
+
+_STARTED = [0.0]
+
+
+def restart_stages() -> None:
+    """A new start-up begins (the program, or a test starting the app again)."""
+    _STARTED[0] = 0.0
+
+
+def stage(what: str) -> None:
+    """Start-up stages with their time in the program log (where a slow start stalls)."""
+    if not _STARTED[0]:
+        _STARTED[0] = time.perf_counter()
+    logging.getLogger("hallclient.app").info(
+        "start-up %s (+%.0f ms)", what, (time.perf_counter() - _STARTED[0]) * 1000)

@@ -1,13 +1,207 @@
-"""Settings made once for the whole process, before any thread starts."""
+"""The program as a process: its throw-away data folders, a private data directory, and
+the signals (Ctrl+C, SIGTERM, a closed terminal) that end it cleanly, before and during the
+event loop."""
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
 import logging
+import os
+import shutil
+import signal
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
+
+
+class Running(Protocol):
+    """What the event loop runs: a QApplication, an exit code of its own, and a close."""
+
+    qapp: Any
+    exit_code: int | None
+
+    def close(self) -> None: ...
+
+
+THROWAWAY_PREFIX = "hallclient-demo-"
+OWNER_FILE = "owner.pid"
+
+
+def remove_stale_throwaways(tmp: Path) -> None:
+    """Folders of demos and self-tests that were killed (SIGKILL, power cut) keep a demo
+    device secret: the next one removes those of this user whose program is gone."""
+    for folder in tmp.glob(THROWAWAY_PREFIX + "*"):
+        try:
+            if os.name != "nt" and folder.stat().st_uid != os.getuid():
+                continue
+            pid = int((folder / OWNER_FILE).read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            continue                    # not ours, or still being made
+        if not _process_alive(pid):
+            log.info("removing %s, left by a program that ended without cleaning up", folder)
+            from hallclient.demo import remove_left_folder
+
+            remove_left_folder(folder)       # once its platform simulator has ended
+
+
+def _process_alive(pid: int) -> bool:
+    if os.name == "nt":
+        return True                     # no cheap check there: leave it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True                     # exists, another user's
+    return True
+
+
+def display_available() -> bool:
+    """Qt on Linux aborts the process (with a misleading hint about xcb libraries) when it
+    has no display and no platform was chosen; elsewhere there is always one."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def keep_private(folder: Path) -> None:
+    """A data directory holds applicants' names, ID numbers and files: only its owner may
+    enter it (POSIX; on Windows the profile's AppData already is the user's own)."""
+    if os.name == "nt" or not folder.is_dir():
+        return
+    try:
+        if folder.stat().st_uid == os.getuid() and folder.stat().st_mode & 0o077:
+            folder.chmod(0o700)
+            log.info("data directory %s made owner-only", folder)
+    except OSError as exc:
+        log.warning("could not make %s owner-only: %s", folder, exc)
+
+
+STOPPED_BY = {"SIGINT": "已退出（Ctrl+C）", "SIGTERM": "已退出（收到终止信号）",
+              "SIGHUP": "已退出（终端已关闭）"}
+
+
+def stop_signals() -> list[signal.Signals]:
+    """Signals that end the program cleanly: Ctrl+C, termination, and on POSIX the closing
+    of the terminal it was started from."""
+    return [signal.SIGINT, signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+
+
+def run_until_closed(app: Running, throwaway: Path | None, self_test: bool = False) -> int:
+    """The event loop, until the last window closes, the self-test ends, or SIGINT / SIGTERM
+    arrive (Ctrl+C in a terminal, a logout, systemd): then everything is closed in order
+    (uploads stopped, servers stopped, the database closed) and a throw-away folder, with
+    the demo's device secret, is removed."""
+    caught: list[str] = []
+    restore = quit_on_signals(app.qapp, caught.append)
+    code = 0
+    try:
+        if not DURING_START_UP:
+            code = app.qapp.exec()
+    finally:
+        app.close()
+        restore()
+        if throwaway is not None:
+            remove_folder(throwaway)
+    if DURING_START_UP:
+        return stopped_starting(DURING_START_UP[0], self_test)
+    if caught:
+        return stopped(caught[0], self_test)
+    return app.exit_code if app.exit_code is not None else int(code)
+
+
+def stopped(name: str, self_test: bool) -> int:
+    """A signal ended the program: a self-test that did not finish has failed."""
+    if self_test:
+        print(f"SELFTEST FAILED: 自检被中断（收到 {name}）", flush=True)
+        return 2
+    print(STOPPED_BY.get(name, "已退出"), file=sys.stderr, flush=True)
+    return 0
+
+
+def stopped_starting(name: str, self_test: bool) -> int:
+    """A signal ended the program before it was up."""
+    if self_test:
+        return stopped(name, True)
+    print(f"{STOPPED_BY.get(name, '已退出')}：未完成", file=sys.stderr, flush=True)
+    return 130 if name == "SIGINT" else 143
+
+
+class StartUpInterruptedError(Exception):
+    """SIGINT or SIGTERM before the event loop runs (start-up)."""
+
+
+def interrupt_start_up(number: int, _frame: object) -> None:
+    """Commands without windows stop where they are."""
+    raise StartUpInterruptedError(signal.Signals(number).name)
+
+
+DURING_START_UP: list[str] = []
+
+
+def note_start_up_signal(number: int, _frame: object) -> None:
+    """The windowed programs note the signal and close before their event loop would run:
+    an exception raised at an arbitrary point of their start-up may land inside Qt's binding
+    (its types are registered by Python code while they are imported) and crash it."""
+    DURING_START_UP.append(signal.Signals(number).name)
+
+
+def quit_on_signals(qapp: Any, on_signal: Callable[[str], None]) -> Callable[[], None]:
+    """Leave Qt's event loop on SIGINT and SIGTERM. The C-level handler writes the signal's
+    number to a socket that Qt watches, so the loop wakes at once, even while it waits in C++
+    where Python's own handlers would not run. Returns what undoes it."""
+    import socket
+
+    from PySide6.QtCore import QSocketNotifier
+
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    wanted = stop_signals()
+    previous = {s: signal.signal(s, lambda *_: None) for s in wanted}
+    old_fd = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, qapp)
+
+    def woken() -> None:
+        try:
+            numbers = reader.recv(64)
+        except OSError:
+            return
+        for number in numbers:
+            name = signal.Signals(number).name if number in set(wanted) else ""
+            if name:
+                log.info("%s received: closing", name)
+                on_signal(name)
+                qapp.quit()
+                return
+
+    notifier.activated.connect(woken)
+
+    def restore() -> None:
+        notifier.setEnabled(False)
+        signal.set_wakeup_fd(old_fd)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        reader.close()
+        writer.close()
+
+    return restore
+
+
+def remove_folder(folder: Path) -> None:
+    """Remove a throw-away data folder; our log file in it is closed first (Windows cannot
+    delete an open file)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if str(getattr(handler, "baseFilename", "")).startswith(str(folder)):
+            root.removeHandler(handler)
+            handler.close()
+    shutil.rmtree(folder, ignore_errors=True)
+
 
 M_ARENA_MAX = -8          # glibc's mallopt parameter number (malloc.h)
 ARENAS = 2

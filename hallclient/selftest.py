@@ -197,20 +197,19 @@ class CounterSelfTest:
         self.app.queue.start()              # 开始办理, as a clerk does before 受理
 
     def accept(self) -> None:
-        from hallclient.app import _wire_counter_extras, open_intake
         from hallclient.store import catalog_repo
 
         app = self.app
         self.stage = "受理办件"
         if app.intake is None:
-            _wire_counter_extras(app)
+            app.shell.wire_extras()
         app.intake.draft_started.connect(self.fill_in)
         app.intake.material_changed.connect(self.material_changed)
         app.intake.material_failed.connect(lambda code, m: self.fail(f"材料拍照保存失败：{m}"))
         app.intake.case_committed.connect(self.committed)
         app.intake.commit_failed.connect(lambda ps: self.fail("受理未保存：" + "；".join(ps)))
         app.sync.status_changed.connect(self.sync_reported)
-        open_intake(app, self.ticket)
+        app.shell.open_intake(self.ticket)
         app.notice_printer.notice_printed.connect(self.printed)
         app.notice_printer.print_failed.connect(lambda kind, m: self.fail(f"通知书（{kind}）未生成：{m}"))
         app.runner.run(DB, lambda ctx: catalog_repo.search(ctx.db.conn, "", limit=1), self.chosen,
@@ -251,7 +250,7 @@ class CounterSelfTest:
                 self.app.intake.set_status(material.code, MaterialStatus.ORIGINAL_VERIFIED
                                            if material.required else MaterialStatus.NOT_APPLICABLE)
         window = self.app.intake_window
-        window.decision_buttons[Decision.ACCEPT].setChecked(True)
+        window.decision_page.decision_buttons[Decision.ACCEPT].setChecked(True)
         window.submit()                     # the window's own path: its form, then the service
 
     def committed(self, done: Any, _case: Any) -> None:

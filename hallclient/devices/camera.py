@@ -8,9 +8,13 @@ on the GUI thread; it is encoded to JPEG on the device lane and stored on the db
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, Signal
 from PySide6.QtGui import QImage
+
+if TYPE_CHECKING:
+    from PySide6.QtMultimedia import QCamera, QImageCapture, QMediaCaptureSession
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +32,8 @@ def encode_jpeg(image: QImage, quality: int = JPEG_QUALITY) -> bytes:
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buffer, "JPG", quality):
+    # PySide6 takes the format as str at run time; its stubs say bytes
+    if not image.save(buffer, "JPG", quality):  # type: ignore[call-overload]
         raise ValueError("图像无法编码为 JPEG")
     buffer.close()
     return bytes(data.data())
@@ -43,9 +48,9 @@ class DocumentCamera(QObject):
     def __init__(self, preferred: str = "", parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.preferred = preferred
-        self._camera = None
-        self._session = None
-        self._capture = None
+        self._camera: QCamera | None = None
+        self._session: QMediaCaptureSession | None = None
+        self._capture: QImageCapture | None = None
 
     def available(self) -> bool:
         return bool(camera_names())
@@ -60,18 +65,18 @@ class DocumentCamera(QObject):
             self.camera_failed.emit("未检测到高拍仪，请检查 USB 连接")
             return False
         device = next((d for d in devices if d.description() == self.preferred), devices[0])
-        self._camera = QCamera(device, self)
-        self._session = QMediaCaptureSession(self)
-        self._capture = QImageCapture(self)
-        self._capture.setQuality(QImageCapture.Quality.VeryHighQuality)
-        self._session.setCamera(self._camera)
-        self._session.setImageCapture(self._capture)
-        self._capture.imageCaptured.connect(self._on_image)
-        self._capture.errorOccurred.connect(
+        camera = self._camera = QCamera(device, self)
+        session = self._session = QMediaCaptureSession(self)
+        capture = self._capture = QImageCapture(self)
+        capture.setQuality(QImageCapture.Quality.VeryHighQuality)
+        session.setCamera(camera)
+        session.setImageCapture(capture)
+        capture.imageCaptured.connect(self._on_image)
+        capture.errorOccurred.connect(
             lambda _id, _err, text: self.camera_failed.emit(f"高拍仪拍照失败：{text}"))
-        self._camera.errorOccurred.connect(
+        camera.errorOccurred.connect(
             lambda _err, text: self.camera_failed.emit(f"高拍仪故障：{text}"))
-        self._camera.start()
+        camera.start()
         return True
 
     def capture(self) -> None:

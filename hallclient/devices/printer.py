@@ -6,10 +6,14 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from hallclient.documents.ticket import TicketPrint, render_ticket
+
+if TYPE_CHECKING:
+    from hallclient.documents.notices import NoticeContext
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +90,7 @@ class NoticePrinter(QObject):
         self.pdf_dir = pdf_dir
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notice-printer")
 
-    def print_notice(self, kind: str, ctx: object) -> Future[tuple[str, str]]:
+    def print_notice(self, kind: str, ctx: NoticeContext) -> Future[tuple[str, str]]:
         future = self._executor.submit(self._print, kind, ctx)
 
         def report(f: Future[tuple[str, str]]) -> None:
@@ -100,13 +104,13 @@ class NoticePrinter(QObject):
         future.add_done_callback(report)
         return future
 
-    def _print(self, kind: str, ctx: object) -> tuple[str, str]:
+    def _print(self, kind: str, ctx: NoticeContext) -> tuple[str, str]:
         from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 
         from hallclient.documents.notices import render, write_pdf
 
-        case_no = ctx.case["case_no"]  # type: ignore[attr-defined]
-        pdf = write_pdf(kind, ctx, self.pdf_dir / f"{case_no}-{kind}.pdf")  # type: ignore[arg-type]
+        case_no = ctx.case["case_no"]
+        pdf = write_pdf(kind, ctx, self.pdf_dir / f"{case_no}-{kind}.pdf")
         if self.printer_name == "pdf":
             return str(pdf), ""
         names = [p.printerName() for p in QPrinterInfo.availablePrinters()]
@@ -117,7 +121,7 @@ class NoticePrinter(QObject):
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         if self.printer_name:
             printer.setPrinterName(self.printer_name)
-        render(kind, ctx, printer)  # type: ignore[arg-type]
+        render(kind, ctx, printer)
         return str(pdf), printer.printerName()
 
     def close(self) -> None:

@@ -9,12 +9,17 @@ Utterances are queued (``enqueue``) so consecutive calls never cut each other of
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLocale, QObject, QUrl, Signal
 from PySide6.QtWidgets import QApplication
 
 from hallclient import resources
 from hallclient.core.announce import DEFAULT_TEMPLATE, display_text, speech_text
+
+if TYPE_CHECKING:
+    from PySide6.QtMultimedia import QSoundEffect
+    from PySide6.QtTextToSpeech import QTextToSpeech
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +39,15 @@ class Announcer(QObject):
                  engine: str = "", parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.template = template
-        self._tts = None
-        self._effect = None
+        self._tts: QTextToSpeech | None = None
+        self._effect: QSoundEffect | None = None
         self.voice_description = "提示音"
         if speech:
             self._tts = self._open_speech(engine)
 
     # -- setup -------------------------------------------------------------------------
 
-    def _open_speech(self, configured: str):  # type: ignore[no-untyped-def]
+    def _open_speech(self, configured: str) -> QTextToSpeech | None:
         try:
             from PySide6.QtTextToSpeech import QTextToSpeech
         except ImportError:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, SignalInstance
 
 from hallclient.core.cases import (
+    Applicant,
     CaseDraft,
+    CaseStatus,
     Decision,
     MaterialDraft,
     MaterialStatus,
@@ -32,6 +35,8 @@ from .session import user_message
 if TYPE_CHECKING:
     from PySide6.QtGui import QImage
 
+    from hallclient.documents.notices import NoticeContext
+
     from .tasks import Runner
 
 log = logging.getLogger(__name__)
@@ -47,6 +52,8 @@ class IntakeService(QObject):
     scan_routed(str kind, str code)     — a wedge scan was taken by intake
     case_committed(CommittedCase, dict case)
     commit_failed(list problems)
+    notice_printed(str kind, str pdf path, str printer or "")   — a notice or receipt is out
+    notice_failed(str kind, str message)
     """
 
     items_found = Signal(list)
@@ -58,6 +65,8 @@ class IntakeService(QObject):
     scan_routed = Signal(str, str)
     case_committed = Signal(object, object)
     commit_failed = Signal(list)
+    notice_printed = Signal(str, str, str)
+    notice_failed = Signal(str, str)
 
     def __init__(self, runner: Runner, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -66,8 +75,9 @@ class IntakeService(QObject):
         self.resuming: str | None = None     # case number of a 补正 case being completed
         self.window: int | None = None
         self.clerk: str = ""
-        self.last: CommittedCase | None = None
-        self.last_ticket = ""          # the queue ticket of the last committed case
+        self.serving = ""              # the queue ticket of the applicant at intake
+        self._notices: NoticeOutput | None = None
+        self.hall_name = ""
 
     def attach(self, clerk: str, window: int) -> None:
         self.clerk, self.window = clerk, window
@@ -79,13 +89,13 @@ class IntakeService(QObject):
                         self.items_found.emit,
                         lambda exc: log.warning("catalog search failed: %s", exc))
 
-    def choose(self, impl_code: str, ticket: str = "") -> None:
+    def choose(self, impl_code: str, ticket: str | None = None) -> None:
         def done(item: CatalogItem | None) -> None:
             if item is None:
                 self.commit_failed.emit([self.tr("事项目录中没有该事项")])
                 return
             self.draft = CaseDraft.for_item(item)
-            self.draft.ticket = ticket
+            self.draft.ticket = self.serving if ticket is None else ticket
             self.resuming = None
             self.draft_started.emit(self.draft)
 
@@ -255,7 +265,7 @@ class IntakeService(QObject):
         if problems:
             self.commit_failed.emit(problems)
             return
-        window, clerk, resuming = self.window, self.clerk, self.resuming
+        window, clerk, resuming, item = self.window, self.clerk, self.resuming, draft.item
 
         def job(ctx: DbContext) -> tuple[CommittedCase, dict[str, Any]]:
             if resuming:
@@ -265,9 +275,9 @@ class IntakeService(QObject):
             return done, ctx.desk.load(done.case_no) or {}
 
         def done(pair: tuple[CommittedCase, dict[str, Any]]) -> None:
-            self.last, self.last_ticket = pair[0], pair[1].get("ticket") or ""
             self.draft, self.resuming = None, None
             self.case_committed.emit(pair[0], pair[1])
+            self.print_notices(pair[0], pair[1], item)
 
         def failed(exc: BaseException) -> None:
             if isinstance(exc, CaseError):
@@ -278,3 +288,79 @@ class IntakeService(QObject):
                 self.commit_failed.emit([user_message(exc)])
 
         self.runner.run(DB, job, done, failed)
+
+    # -- the counter's side: the ticket served, the form's fields, the notices -----------
+
+    def serve(self, ticket: str) -> None:
+        """The applicant holding ``ticket`` ("" for none) is at intake now: the next draft
+        carries it, and an open draft without a ticket takes it."""
+        self.serving = ticket
+        if self.draft is not None and not self.draft.ticket:
+            self.draft.ticket = ticket
+
+    def set_applicant(self, applicant: Applicant) -> None:
+        """The applicant as typed on the form (checked at the decision, not here)."""
+        if self.draft is not None:
+            self.draft.applicant = applicant
+
+    def decide(self, decision: Decision, details: DecisionDetails) -> None:
+        """受理 / 补正 / 不予受理 with what the decision page adds, then commit."""
+        if self.draft is not None:
+            d = self.draft
+            d.refusal_reason, d.refusal_agency = details.refusal_reason, details.refusal_agency
+            d.delivery, d.post_recipient = details.delivery, details.post_recipient
+            d.post_phone, d.post_address = details.post_phone, details.post_address
+        self.commit(decision)
+
+    def discard(self) -> None:
+        """Start over: the open draft (never committed) is dropped."""
+        self.draft, self.resuming = None, None
+
+    def print_notices_on(self, printer: NoticeOutput, hall_name: str) -> None:
+        """Committed cases from now on get their written notice and receipt on ``printer``."""
+        self._notices = printer
+        self.hall_name = hall_name
+        printer.notice_printed.connect(self.notice_printed)
+        printer.print_failed.connect(self.notice_failed)
+
+    def print_notices(self, done: CommittedCase, case: dict[str, Any], item: CatalogItem) -> None:
+        """The notice the decision calls for (受理通知书, 补正告知书 or 不予受理通知书) and
+        the receipt (办件回执), both kept as PDF."""
+        if self._notices is None:
+            return
+        from hallclient.documents.notices import NoticeContext
+
+        ctx = NoticeContext(self.hall_name, case, item)
+        for kind in notice_kinds(done.status):
+            self._notices.print_notice(kind, ctx)
+
+
+NOTICE_FOR = {CaseStatus.ACCEPTED: "accept", CaseStatus.CORRECTION_STARTED: "correction",
+              CaseStatus.REFUSED: "refusal"}
+
+
+def notice_kinds(status: CaseStatus) -> list[str]:
+    """What is printed when a case is committed with ``status``."""
+    return [NOTICE_FOR[CaseStatus(status)], "receipt"]
+
+
+@dataclass(frozen=True)
+class DecisionDetails:
+    """What the decision page adds to a draft: the 不予受理 reason and the agency to apply to
+    instead, and how the result is delivered (送达方式: "window" or "post", with recipient)."""
+
+    refusal_reason: str = ""
+    refusal_agency: str = ""
+    delivery: str = "window"
+    post_recipient: str = ""
+    post_phone: str = ""
+    post_address: str = ""
+
+
+class NoticeOutput(Protocol):
+    """Where notices go (devices.printer.NoticePrinter)."""
+
+    notice_printed: SignalInstance
+    print_failed: SignalInstance
+
+    def print_notice(self, kind: str, ctx: NoticeContext) -> object: ...

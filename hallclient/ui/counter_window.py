@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDateTime, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QCoreApplication, QDateTime, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -29,18 +29,12 @@ from .pages import LockPage, SignInPage
 if TYPE_CHECKING:
     from .counter_page import CounterPage
 
-STYLE = """
-QLabel#pageTitle { font-size: 26px; font-weight: bold; margin: 12px; }
-QLabel#errorText { color: #c0392b; }
-QLabel#ticketNumber { font-size: 96px; font-weight: bold; color: #1a5276; }
-QLabel#ticketNumber[flash="true"] { color: #ffffff; background: #c0392b; }
-QLabel#ticketInfo { font-size: 20px; }
-QLabel#displayText { font-size: 18px; color: #b03a2e; border: 1px solid #d5d8dc;
-                     background: #111; color: #f5b041; padding: 6px; font-family: monospace; }
-QLabel#windowState { font-size: 16px; font-weight: bold; padding: 2px 10px; }
-QLabel#windowState[paused="true"] { background: #f5b041; }
-QToolButton { min-height: 54px; min-width: 120px; font-size: 15px; }
-"""
+
+def _qapp() -> QCoreApplication:
+    app = QApplication.instance()
+    assert app is not None, "the counter window needs a running QApplication"
+    return app
+
 
 class CounterWindow(QMainWindow):
     """Signals: intake_requested(str current ticket number or ""), cases_requested(),
@@ -60,8 +54,8 @@ class CounterWindow(QMainWindow):
         self.queue = queue
         self.announcer = announcer
         self.actions_by_name: dict[str, QAction] = {}
+        self.setObjectName("counter")
         self.setWindowTitle(self.tr("hallclient 窗口叫号 — {hall}").format(hall=config["hall.name"]))
-        self.setStyleSheet(STYLE)
         self.resize(1180, 760)
 
         self.stack = QStackedWidget()
@@ -74,7 +68,7 @@ class CounterWindow(QMainWindow):
         self._build_status_bar()
         self._flasher = Flasher(self, 250)
         self._connect()
-        QApplication.instance().installEventFilter(self)
+        _qapp().installEventFilter(self)
 
     # -- construction ------------------------------------------------------------------
 
@@ -86,14 +80,16 @@ class CounterWindow(QMainWindow):
 
         page = CounterPage(self)
         self.counter_page = page
-        for name in ("ticket_number", "ticket_info", "display_text", "number_edit",
-                     "transfer_target", "transfer_raise", "waiting_model", "waiting_view",
-                     "waiting_total", "held_list", "no_show_list"):
-            setattr(self, name, getattr(page, name))
         self.actions_by_name = page.actions_by_name
         self.stack.insertWidget(1, page)
         self._connect_counter_page()
         self._update_actions()
+
+    def page(self) -> CounterPage:
+        """The counter page, built now if the first paint has not built it yet."""
+        self.ensure_counter_page()
+        assert self.counter_page is not None
+        return self.counter_page
 
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint and self.counter_page is None:
@@ -148,15 +144,16 @@ class CounterWindow(QMainWindow):
         self.announcer.flash_requested.connect(self._flash)
 
     def _connect_counter_page(self) -> None:
+        page = self.page()
         q = self.queue
         for name, action in self.actions_by_name.items():
             # window-side handlers where the action needs input from the page,
             # otherwise the queue service's method of the same name
             action.triggered.connect(getattr(self, f"_do_{name}", None) or getattr(q, name))
             self.addAction(action)
-        self.held_list.itemDoubleClicked.connect(
+        page.held_list.itemDoubleClicked.connect(
             lambda item: q.return_held(int(item.data(Qt.ItemDataRole.UserRole))))
-        self.no_show_list.itemDoubleClicked.connect(
+        page.no_show_list.itemDoubleClicked.connect(
             lambda item: q.reactivate(item.text().split()[0]))
 
     # -- session -----------------------------------------------------------------------
@@ -168,10 +165,10 @@ class CounterWindow(QMainWindow):
         self._update_actions()
 
     def _on_signed_in(self, clerk: Clerk, window: int, snapshot: WindowSnapshot) -> None:
-        self.ensure_counter_page()
+        page = self.page()
         self.queue.attach(clerk.username, window, snapshot)
         self.clerk_label.setText(self.tr("{name} · {n} 号窗口").format(name=clerk.display_name, n=window))
-        self.stack.setCurrentWidget(self.counter_page)
+        self.stack.setCurrentWidget(page)
         self._say(self.tr("签到成功，欢迎 {name}").format(name=clerk.display_name))
         self._update_actions()
 
@@ -184,8 +181,7 @@ class CounterWindow(QMainWindow):
         self._update_actions()
 
     def _on_unlocked(self) -> None:
-        self.ensure_counter_page()
-        self.stack.setCurrentWidget(self.counter_page)
+        self.stack.setCurrentWidget(self.page())
         self._update_actions()
 
     def _on_locked(self, reason: str) -> None:
@@ -202,27 +198,27 @@ class CounterWindow(QMainWindow):
     # -- showing state -----------------------------------------------------------------
 
     def _on_hall_loaded(self, services: list[Service], windows: list[WindowInfo]) -> None:
-        self.ensure_counter_page()
-        self.transfer_target.clear()
+        page = self.page()
+        page.transfer_target.clear()
         for s in services:
-            self.transfer_target.addItem(self.tr("业务：{name}（{p}）").format(name=s.name, p=s.prefix),
+            page.transfer_target.addItem(self.tr("业务：{name}（{p}）").format(name=s.name, p=s.prefix),
                                          f"service:{s.code}")
         for w in windows:
             if w.number != self.queue.window:
-                self.transfer_target.addItem(self.tr("窗口：{n} 号 {name}").format(n=w.number, name=w.name),
+                page.transfer_target.addItem(self.tr("窗口：{n} 号 {name}").format(n=w.number, name=w.name),
                                              f"window:{w.number}")
         if self.queue.snapshot:
             self._show_snapshot(self.queue.snapshot)
 
     def _show_snapshot(self, snap: WindowSnapshot) -> None:
-        self.ensure_counter_page()
+        page = self.page()
         ticket = snap.current
         if ticket is None:
-            self.ticket_number.setText("—")
-            self.ticket_info.setText(self.tr("尚未呼叫") if not snap.held else self.tr("有挂起的号"))
+            page.ticket_number.setText("—")
+            page.ticket_info.setText(self.tr("尚未呼叫") if not snap.held else self.tr("有挂起的号"))
         else:
-            self.ticket_number.setText(ticket.number)
-            self.ticket_info.setText(self._describe(ticket))
+            page.ticket_number.setText(ticket.number)
+            page.ticket_info.setText(self._describe(ticket))
         paused = snap.state in ("paused", "manual")
         self.window_state_label.setText(
             self.tr("手工接待") if snap.state == "manual"
@@ -231,12 +227,12 @@ class CounterWindow(QMainWindow):
         self._show_link(snap)
         self.window_state_label.style().polish(self.window_state_label)
         if snap.link == "offline":       # keep the last counts seen, and say they are stale
-            self.waiting_total.setText(self.tr("大厅服务器中断：等候人数暂时无法更新"))
+            page.waiting_total.setText(self.tr("大厅服务器中断：等候人数暂时无法更新"))
         else:
-            self.waiting_model.set_counts(self.queue.services, snap.waiting)
-            self.waiting_total.setText(self.tr("共 {n} 人等候").format(n=self.waiting_model.total()))
-        self.counter_page.fill_list(self.held_list, snap.held, self.queue.service_name)
-        self.counter_page.fill_list(self.no_show_list, snap.no_shows, self.queue.service_name)
+            page.waiting_model.set_counts(self.queue.services, snap.waiting)
+            page.waiting_total.setText(self.tr("共 {n} 人等候").format(n=page.waiting_model.total()))
+        page.fill_list(page.held_list, snap.held, self.queue.service_name)
+        page.fill_list(page.no_show_list, snap.no_shows, self.queue.service_name)
         self._update_actions()
 
     def _show_link(self, snap: WindowSnapshot) -> None:
@@ -328,26 +324,28 @@ class CounterWindow(QMainWindow):
             self._say(self.tr("{n} 已过号").format(n=ticket.number))
 
     def _flash(self, text: str) -> None:
-        self.ensure_counter_page()
-        self.display_text.setText(text)
-        self._flasher.flash(self.ticket_number)
+        page = self.page()
+        page.display_text.setText(text)
+        self._flasher.flash(page.ticket_number)
 
     # -- action handlers ---------------------------------------------------------------
 
     def _do_transfer(self) -> None:
-        target = self.transfer_target.currentData()
+        page = self.page()
+        target = page.transfer_target.currentData()
         if target is None:
             self._say(self.tr("请选择转移目标"), error=True)
             return
         kind, _, value = str(target).partition(":")
         self.queue.transfer(value if kind == "service" else None,
                             int(value) if kind == "window" else None,
-                            self.transfer_raise.isChecked())
+                            page.transfer_raise.isChecked())
 
     def _do_hold(self) -> None:
+        page = self.page()
         snap = self.queue.snapshot
         if snap and snap.current is None and snap.held:
-            item = self.held_list.currentItem() or self.held_list.item(0)
+            item = page.held_list.currentItem() or page.held_list.item(0)
             self.queue.return_held(int(item.data(Qt.ItemDataRole.UserRole)))
         else:
             self.queue.hold()
@@ -356,15 +354,17 @@ class CounterWindow(QMainWindow):
         self.queue.toggle_pause()
 
     def _do_call_specific(self) -> None:
-        self.queue.call_specific(self.number_edit.text())
-        self.number_edit.clear()
+        page = self.page()
+        self.queue.call_specific(page.number_edit.text())
+        page.number_edit.clear()
 
     def _do_reactivate(self) -> None:
-        number = self.number_edit.text().strip()
-        if not number and self.no_show_list.currentItem() is not None:
-            number = self.no_show_list.currentItem().text().split()[0]
+        page = self.page()
+        number = page.number_edit.text().strip()
+        if not number and page.no_show_list.currentItem() is not None:
+            number = page.no_show_list.currentItem().text().split()[0]
         self.queue.reactivate(number)
-        self.number_edit.clear()
+        page.number_edit.clear()
 
     def _do_intake(self) -> None:
         current = self.queue.current
@@ -413,14 +413,14 @@ class CounterWindow(QMainWindow):
 
     def show_scan(self, code: str) -> None:
         """A ticket number scanned at the counter goes to the number field, ready for F9/F10."""
-        self.ensure_counter_page()
-        self.number_edit.setText(code)
+        page = self.page()
+        page.number_edit.setText(code)
         self._say(self.tr("已扫描排队号 {n}，按 F9 呼叫或 F10 激活").format(n=code))
 
     def _do_lock(self) -> None:
         self.session.lock("manual")
 
-    def closeEvent(self, event: Any) -> None:
-        QApplication.instance().removeEventFilter(self)
+    def closeEvent(self, event: QCloseEvent) -> None:
+        _qapp().removeEventFilter(self)
         self.session.sign_out()
         super().closeEvent(event)

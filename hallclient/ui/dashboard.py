@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +42,6 @@ from hallclient.services.report_service import ReportService
 
 Index = QModelIndex | QPersistentModelIndex
 
-STYLE = """
-QLabel[class="cardValue"] { font-size: 26px; font-weight: bold; color: #1a5276; }
-QLabel[class="cardName"] { font-size: 13px; color: #555; }
-QLabel#logState[broken="true"] { color: #c0392b; font-weight: bold; }
-"""
 
 
 class ViewModel(QAbstractTableModel):
@@ -78,6 +74,16 @@ class ViewModel(QAbstractTableModel):
         return None
 
 
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _day(edit: QDateEdit) -> date:
+    day = edit.date().toPython()
+    assert isinstance(day, date)
+    return day
+
+
 class SupervisorSignIn(QDialog):
     """Supervisor screens need a supervisor's own sign-in, at any counter, offline too."""
 
@@ -85,7 +91,7 @@ class SupervisorSignIn(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("值班长登录"))
-        self.service, self.window = service, window
+        self.service, self.counter_window = service, window
         form = QFormLayout(self)
         self.username = QLineEdit()
         self.password = QLineEdit()
@@ -105,7 +111,7 @@ class SupervisorSignIn(QDialog):
 
     def submit(self) -> None:
         self.error.clear()
-        self.service.check_supervisor(self.username.text(), self.password.text(), self.window)
+        self.service.check_supervisor(self.username.text(), self.password.text(), self.counter_window)
 
 
 class Dashboard(QWidget):
@@ -115,8 +121,8 @@ class Dashboard(QWidget):
     def __init__(self, service: ReportService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service = service
+        self.setObjectName("dashboard")
         self.setWindowTitle(self.tr("值班长 · 日报"))
-        self.setStyleSheet(STYLE)
         self.resize(1280, 860)
         root = QVBoxLayout(self)
         bar = QHBoxLayout()
@@ -185,18 +191,17 @@ class Dashboard(QWidget):
 
     def refresh(self) -> None:
         self._say(self.tr("正在生成…"))
-        self.service.load(self.first.date().toPython(), self.last.date().toPython())
+        self.service.load(_day(self.first), _day(self.last))
 
     # -- the figures ---------------------------------------------------------------------
 
     def show_report(self, result: dict[str, Any]) -> None:
         r: Report = result["report"]
-        pct = lambda v: "—" if v is None else f"{v:.1%}"  # noqa: E731
         wait = r.tickets.waiting.mean_s
         values = {"served": str(r.tickets.served),
                   "wait": "—" if wait is None else f"{wait / 60:.1f}",
-                  "satisfaction": pct(r.satisfaction), "online": pct(r.online_rate),
-                  "one_visit": pct(r.at_most_one_visit), "bad": str(len(r.bad_reviews))}
+                  "satisfaction": _percent(r.satisfaction), "online": _percent(r.online_rate),
+                  "one_visit": _percent(r.at_most_one_visit), "bad": str(len(r.bad_reviews))}
         for key, label in self.cards.items():
             label.setText(values[key])
         summary = result["tables"][0]

@@ -23,15 +23,6 @@ from PySide6.QtWidgets import (
 from hallclient.core.evaluation import BAD_REASONS, Level
 from hallclient.services.evaluation_service import EvaluationService
 
-STYLE = """
-QWidget#evaluator { background: #fdfefe; }
-QLabel#evalTitle { font-size: 30px; font-weight: bold; color: #1a5276; }
-QPushButton[class="level"] { font-size: 24px; min-height: 90px; min-width: 150px; border-radius: 12px; }
-QPushButton[class="level"]:checked { background: #2e86c1; color: white; }
-QCheckBox { font-size: 18px; }
-QLabel#evalMessage { font-size: 18px; color: #c0392b; }
-"""
-
 
 class EvaluatorWindow(QWidget):
     THANKS_MS = 4000
@@ -48,7 +39,6 @@ class EvaluatorWindow(QWidget):
         self._hide_timer.setSingleShot(True)
         self._hide_timer.setInterval(self.THANKS_MS)
         self._hide_timer.timeout.connect(self.hide)
-        self.setStyleSheet(STYLE)
         self.setWindowTitle(self.tr("请您评价"))
         self.resize(1000, 640)
         self.title = QLabel(self.tr("请对本次服务进行评价"))

@@ -22,17 +22,6 @@ from hallclient.queue.base import IssuedTicket
 from hallclient.services.kiosk_service import KioskService
 from hallclient.store.hall_repo import Service
 
-STYLE = """
-QWidget#kiosk { background: #eaf2f8; }
-QLabel#kioskTitle { font-size: 34px; font-weight: bold; color: #1a5276; }
-QPushButton[class="service"] { font-size: 26px; min-height: 110px; background: #2e86c1; color: white;
-                      border-radius: 12px; }
-QPushButton[class="priority"] { font-size: 22px; min-height: 64px; border-radius: 10px; }
-QPushButton[class="priority"]:checked { background: #239b56; color: white; }
-QLabel#issuedNumber { font-size: 80px; font-weight: bold; color: #b03a2e; }
-QLabel#kioskMessage { font-size: 22px; }
-"""
-
 
 class KioskWindow(QWidget):
     RESET_MS = 8000
@@ -42,7 +31,6 @@ class KioskWindow(QWidget):
         super().__init__(parent)
         self.setObjectName("kiosk")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.setStyleSheet(STYLE)
         self.setWindowTitle(self.tr("取号机 — {hall}").format(hall=hall_name))
         self.resize(1024, 768)
         self.hall_name = hall_name

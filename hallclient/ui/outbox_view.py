@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -49,7 +50,7 @@ class OutboxModel(ReadOnlyTableModel):
             return None
         r = self._rows[index.row()]
         if role == Qt.ItemDataRole.ForegroundRole and r["state"] == "needs_attention":
-            return Qt.GlobalColor.darkRed
+            return QColor(Qt.GlobalColor.darkRed)     # a colour, not the enum: views need a QColor
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         next_try = (r["next_try_at"] or "")[:19].replace("T", " ") if r["state"] == "pending" else ""

@@ -29,23 +29,6 @@ from hallclient.services.hall_events import HallEventsService
 
 from .flash import Flasher
 
-STYLE = """
-QWidget#panel { background: #0b2545; color: #ffffff; }
-QLabel { color: #ffffff; }
-QLabel#panelTitle { font-size: 34px; font-weight: bold; }
-QLabel#panelClock { font-size: 26px; }
-QLabel#panelLink { font-size: 22px; padding: 2px 12px; }
-QLabel#panelLink[down="true"] { background: #c0392b; font-weight: bold; }
-QLabel#callNumber { font-size: 170px; font-weight: bold; color: #ffd166; }
-QLabel#callNumber[flash="true"] { color: #ef476f; }
-QLabel#callText { font-size: 48px; }
-QLabel#sectionTitle { font-size: 26px; color: #9fc5e8; }
-QListWidget { background: #13315c; color: #ffffff; font-size: 30px; border: none; }
-QLabel[class="windowNo"] { font-size: 28px; color: #9fc5e8; }
-QLabel[class="windowNow"] { font-size: 34px; font-weight: bold; }
-QLabel#waiting { font-size: 26px; }
-"""
-
 CALL_ACTIONS = ("call", "recall")
 CLEAR_ACTIONS = ("finish", "no_show", "transfer", "hold", "manual_finish")
 
@@ -61,7 +44,6 @@ class PanelWindow(QWidget):
         super().__init__(parent)
         self.setObjectName("panel")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.setStyleSheet(STYLE)
         self.setWindowTitle(self.tr("大厅综合屏 — {hall}").format(hall=hall_name))
         self.resize(1600, 900)
         self.events = events

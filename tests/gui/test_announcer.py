@@ -24,17 +24,35 @@ def test_auto_selection_ignores_test_engines(qtbot):
     assert announcer.voice_description == "提示音" or "mock" not in announcer.voice_description
 
 
+def words_of_two_calls(qtbot, announcer: Announcer) -> list[tuple[int, str]]:
+    """Announce two calls back to back; (utterance, word) as the engine says each word."""
+    tts = announcer._tts
+    words: list[tuple[int, str]] = []
+    tts.sayingWord.connect(lambda word, utterance, _start, _length: words.append((utterance, word)))
+    announcer.announce("A001", 1)
+    announcer.announce("A002", 2)
+    qtbot.waitUntil(lambda: bool(words) and tts.state() == QTextToSpeech.State.Ready, timeout=10000)
+    return words
+
+
 def test_a_configured_engine_speaks_and_queues_calls(qtbot):
     announcer = Announcer(speech=True, engine="mock")
     assert announcer.speaks and announcer.voice_description.startswith("mock")
-    tts = announcer._tts
-    states = []
-    tts.stateChanged.connect(lambda s: states.append(s))
-    announcer.announce("A001", 1)
-    announcer.announce("A002", 2)     # queued, not cutting the first one off
-    qtbot.waitUntil(lambda: states.count(QTextToSpeech.State.Ready) >= 1
-                    and tts.state() == QTextToSpeech.State.Ready, timeout=10000)
-    assert QTextToSpeech.State.Speaking in states
+    words = words_of_two_calls(qtbot, announcer)
+    # queued, not cut off: the first call is said to its last word, then the second
+    utterances = [u for u, _ in words]
+    assert utterances == sorted(utterances) and set(utterances) == {0, 1}
+    first, second = ([w for u, w in words if u == n] for n in (0, 1))
+    assert len(first) == len(second) > 0       # the same sentence, the number apart
+
+
+def test_the_queue_check_sees_a_call_cut_off(qtbot):
+    """What the test above guards against: an engine told to ``say`` the second call stops
+    the first, and only one utterance is heard."""
+    announcer = Announcer(speech=True, engine="mock")
+    announcer._tts.enqueue = announcer._tts.say        # a planted cut
+    words = words_of_two_calls(qtbot, announcer)
+    assert {u for u, _ in words} == {0}
 
 
 def test_counter_flashes_the_call(qtbot, start_app):
@@ -48,5 +66,5 @@ def test_counter_flashes_the_call(qtbot, start_app):
         qtbot.keyClick(app.window, Qt.Key.Key_F1)
     assert spoken.args[0] == "请A001号到1号窗口办理"
     assert spoken.args[2] in ("speech", "chime")
-    qtbot.waitUntil(lambda: app.window.ticket_number.property("flash") == "true")
-    qtbot.waitUntil(lambda: app.window.ticket_number.property("flash") == "false", timeout=4000)
+    qtbot.waitUntil(lambda: app.window.counter_page.ticket_number.property("flash") == "true")
+    qtbot.waitUntil(lambda: app.window.counter_page.ticket_number.property("flash") == "false", timeout=4000)

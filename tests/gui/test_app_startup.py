@@ -68,7 +68,7 @@ def test_demo_opens_counter_and_kiosk_signed_in(qtbot):
         qtbot.addWidget(app.window)
         qtbot.waitUntil(lambda: app.session.clerk is not None, timeout=10000)
         assert app.window.stack.currentWidget() is app.window.counter_page
-        qtbot.waitUntil(lambda: app.window.waiting_model.total() == 12)
+        qtbot.waitUntil(lambda: app.window.counter_page.waiting_model.total() == 12)
         assert app.kiosk_window.isVisible()
         qtbot.waitUntil(lambda: len(app.kiosk_window.service_buttons) == 6)
         assert app.config["hall.name"] == "示范县政务服务中心"
@@ -128,7 +128,7 @@ def test_bad_hall_file_is_refused_clearly(tmp_path, capsys):
 
 
 def test_fcitx_desktops_get_chinese_input_through_fcitx5s_ibus_interface():
-    from hallclient.app import input_method_environment
+    from hallclient.cli import input_method_environment
 
     ours = {"libcomposeplatforminputcontextplugin.so", "libibusplatforminputcontextplugin.so"}
     portal = {"QT_IM_MODULE": "ibus", "IBUS_USE_PORTAL": "1"}

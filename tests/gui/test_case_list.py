@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QDate, Qt
 
-from hallclient.app import open_case_list
 from hallclient.core.cases import Applicant, CaseDraft, Decision, MaterialStatus
 from hallclient.services.context import open_context
 from hallclient.store import catalog_repo
@@ -85,6 +84,6 @@ def test_case_list_search_and_details(qtbot, with_cases, qtmodeltester):
 
 def test_case_list_opens_from_the_demo(qtbot, with_cases):
     app, _ = with_cases
-    win = open_case_list(app)
+    win = app.shell.open_case_list()
     qtbot.waitUntil(lambda: win.model.rowCount() == 2)
     assert win.count_label.text() == "共 2 件"

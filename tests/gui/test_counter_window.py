@@ -43,40 +43,41 @@ def test_clerks_day_with_the_keypad(qtbot, start_app):
     app = start_app(config={"queue.recall_limit": "2"})
     w, q, r = app.window, app.queue, app.reader
     sign_in(qtbot, app)
-    assert w.waiting_model.total() == 4
-    assert w.waiting_total.text() == "共 4 人等候"
+    assert w.counter_page.waiting_model.total() == 4
+    assert w.counter_page.waiting_total.text() == "共 4 人等候"
 
     # F1 call: big number, window display text, database
     (ticket,) = press(qtbot, app, Qt.Key.Key_F1, q.ticket_called)
     assert ticket.number == "A001"
-    assert w.ticket_number.text() == "A001"
-    assert w.display_text.text() == "请A001号到1号窗口办理"
-    assert "已呼叫" in w.ticket_info.text() and "重呼 0/2" in w.ticket_info.text()
+    assert w.counter_page.ticket_number.text() == "A001"
+    assert w.counter_page.display_text.text() == "请A001号到1号窗口办理"
+    assert "已呼叫" in w.counter_page.ticket_info.text() and "重呼 0/2" in w.counter_page.ticket_info.text()
     assert r.state("A001") == "called"
     assert not w.actions_by_name["call_next"].isEnabled()
 
     # F2 recall to the limit, then the next recall turns into an automatic no-show
     press(qtbot, app, Qt.Key.Key_F2, q.ticket_recalled)
     press(qtbot, app, Qt.Key.Key_F2, q.ticket_recalled)
-    assert "重呼 2/2" in w.ticket_info.text()
+    assert "重呼 2/2" in w.counter_page.ticket_info.text()
     number_and_auto = press(qtbot, app, Qt.Key.Key_F2, q.ticket_no_show)
     assert number_and_auto[0].number == "A001" and number_and_auto[1] is True
-    assert w.ticket_number.text() == "—"
+    assert w.counter_page.ticket_number.text() == "—"
     assert r.state("A001") == "no_show"
-    assert [w.no_show_list.item(i).text().split()[0] for i in range(w.no_show_list.count())] == ["A001"]
+    no_shows = w.counter_page.no_show_list
+    assert [no_shows.item(i).text().split()[0] for i in range(no_shows.count())] == ["A001"]
     assert "自动过号" in w.message_label.text()
 
     # the applicant comes back: select the no-show and F10 reactivates it
-    w.no_show_list.setCurrentRow(0)
+    w.counter_page.no_show_list.setCurrentRow(0)
     press(qtbot, app, Qt.Key.Key_F10, q.ticket_reactivated)
-    assert r.state("A001") == "waiting" and w.no_show_list.count() == 0
+    assert r.state("A001") == "waiting" and w.counter_page.no_show_list.count() == 0
 
     # call again (A001 kept its place), start, transfer to 市场监管
     (ticket,) = press(qtbot, app, Qt.Key.Key_F1, q.ticket_called)
     assert ticket.number == "A001"
     press(qtbot, app, Qt.Key.Key_F4, q.ticket_started)
-    assert r.state("A001") == "serving" and "办理中" in w.ticket_info.text()
-    w.transfer_target.setCurrentIndex(w.transfer_target.findData("service:SC"))
+    assert r.state("A001") == "serving" and "办理中" in w.counter_page.ticket_info.text()
+    w.counter_page.transfer_target.setCurrentIndex(w.counter_page.transfer_target.findData("service:SC"))
     press(qtbot, app, Qt.Key.Key_F6, q.ticket_transferred)
     assert r.rows("SELECT state, service FROM tickets WHERE number='A001'") == [("waiting", "SC")]
 
@@ -86,7 +87,7 @@ def test_clerks_day_with_the_keypad(qtbot, start_app):
     press(qtbot, app, Qt.Key.Key_F4, q.ticket_started)
     press(qtbot, app, Qt.Key.Key_F5, q.ticket_finished)
     assert r.state("A002") == "finished"
-    assert w.ticket_number.text() == "—"
+    assert w.counter_page.ticket_number.text() == "—"
 
     # pause: calls are disabled and the state shows; resume
     press(qtbot, app, Qt.Key.Key_F8, q.window_paused)
@@ -123,21 +124,21 @@ def test_call_specific_hold_and_return(qtbot, start_app):
     app = start_app()
     w, q, r = app.window, app.queue, app.reader
     sign_in(qtbot, app)
-    qtbot.keyClicks(w.number_edit, "a003")
+    qtbot.keyClicks(w.counter_page.number_edit, "a003")
     (ticket,) = press(qtbot, app, Qt.Key.Key_F9, q.ticket_called)
-    assert ticket.number == "A003" and w.ticket_number.text() == "A003"
+    assert ticket.number == "A003" and w.counter_page.ticket_number.text() == "A003"
     press(qtbot, app, Qt.Key.Key_F4, q.ticket_started)
     press(qtbot, app, Qt.Key.Key_F7, q.ticket_held)
-    assert r.state("A003") == "held" and w.held_list.count() == 1
-    assert w.ticket_info.text() == "有挂起的号"
+    assert r.state("A003") == "held" and w.counter_page.held_list.count() == 1
+    assert w.counter_page.ticket_info.text() == "有挂起的号"
     press(qtbot, app, Qt.Key.Key_F7, q.ticket_returned)
-    assert r.state("A003") == "serving" and w.ticket_number.text() == "A003"
+    assert r.state("A003") == "serving" and w.counter_page.ticket_number.text() == "A003"
 
 
 def test_refused_action_shows_a_chinese_message(qtbot, start_app):
     app = start_app()
     sign_in(qtbot, app)
-    qtbot.keyClicks(app.window.number_edit, "Z999")
+    qtbot.keyClicks(app.window.counter_page.number_edit, "Z999")
     with qtbot.waitSignal(app.queue.action_failed) as blocker:
         qtbot.keyClick(app.window, Qt.Key.Key_F9)
     assert blocker.args == ["今天没有 Z999 这个号"]
@@ -176,7 +177,7 @@ def test_sign_out_from_the_lock_page(qtbot, start_app):
 def test_waiting_counts_follow_tickets_issued_elsewhere(qtbot, start_app, qtmodeltester):
     app = start_app()
     sign_in(qtbot, app)
-    model = app.window.waiting_model
+    model = app.window.counter_page.waiting_model
     qtmodeltester.check(model)
     assert model.total() == 4
     # a kiosk in another process issues two tickets

@@ -6,7 +6,7 @@ from openpyxl import load_workbook
 from PySide6.QtCore import QDate
 from PySide6.QtPrintSupport import QPrinter
 
-from hallclient.app import main, open_dashboard
+from hallclient.app import main
 from hallclient.config import CONFIG_FILE, Config
 from hallclient.core.accounts import Role
 from hallclient.documents.report_tables import View
@@ -17,7 +17,7 @@ from .conftest import PASSWORD, Reader, sign_in
 from .test_report_export import DAY, day_at_the_counter  # noqa: F401  (the fixture)
 
 
-def test_supervisor_signs_in_and_sees_the_day(qtbot, day_at_the_counter, tmp_path):  # noqa: F811
+def test_supervisor_signs_in_and_sees_the_day(qtbot, day_at_the_counter, tmp_path, qtmodeltester):  # noqa: F811
     data = day_at_the_counter
     ctx = open_context(data, Config(data / CONFIG_FILE))
     ctx.add_clerk("li", "李𠮷", Role.CLERK, PASSWORD)
@@ -56,6 +56,8 @@ def test_supervisor_signs_in_and_sees_the_day(qtbot, day_at_the_counter, tmp_pat
             "图表", "总览", "窗口", "人员", "办件", "评价", "差评", "时段"]
         assert board.window_chart.series() and board.rating_chart.series()
         assert board.tables["差评"].model().rowCount() == 1
+        for table in board.tables.values():             # every report view, as Qt's views use it
+            qtmodeltester.check(table.model())
         out = tmp_path / "board.xlsx"
         with qtbot.waitSignal(app.reports.exported):
             board.export_to("xlsx", out)
@@ -92,7 +94,7 @@ def test_a_signed_in_supervisor_goes_straight_in(qtbot, start_app):
     ctx.add_clerk("zhang", "张值班", Role.SUPERVISOR, "sup-5678")
     ctx.close()
     sign_in(qtbot, app, username="zhang", password="sup-5678")
-    board = open_dashboard(app)
+    board = app.shell.open_dashboard()
     with qtbot.waitSignal(app.reports.report_ready, timeout=10000):
         pass
     assert board.isVisible() and app.supervisor_dialog is None

@@ -38,6 +38,15 @@ def wait_for_log(folder_glob: Path, pattern: str, text: str, process: subprocess
     raise AssertionError(f"{text!r} never logged")
 
 
+def wait_for_file(folder: Path, pattern: str, process: subprocess.Popen[str], timeout_s: float = 60) -> None:
+    """Until the program has made a file matching ``pattern`` under ``folder``."""
+    deadline = time.monotonic() + timeout_s
+    while not list(folder.glob(pattern)):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, f"{pattern} never made"
+        time.sleep(0.02)
+
+
 @pytest.mark.parametrize("sig, said", [(signal.SIGINT, "已退出（Ctrl+C）"),
                                         (signal.SIGTERM, "已退出（收到终止信号）")])
 def test_the_demo_closes_on_a_signal_and_removes_its_folder(tmp_path, sig, said):
@@ -99,8 +108,8 @@ def test_a_self_test_stopped_by_a_signal_fails_and_leaves_nothing(tmp_path, when
     an interrupted self-test as a pass, and the throw-away folder goes."""
     process = start(tmp_path, "--self-test")
     try:
-        if when == "starting":
-            time.sleep(0.3)
+        if when == "starting":  # its throw-away folder is made: start-up has begun, its window not
+            wait_for_file(tmp_path / "tmp", "hallclient-demo-*/owner.pid", process)
         else:       # the case, its notice and its upload still take seconds after this
             wait_for_log(tmp_path / "tmp", "hallclient-demo-*/logs/hallclient.log",
                          "sign-in page ready", process)

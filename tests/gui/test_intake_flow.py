@@ -10,7 +10,6 @@ import pytest
 from PySide6.QtCore import Qt
 
 from hallclient import resources
-from hallclient.app import open_intake
 from hallclient.core.cases import Decision
 from hallclient.services.context import load_hall_file, open_context
 
@@ -36,16 +35,15 @@ def scan(qtbot, app, widget, code):
 
 
 def choose_item(qtbot, app, query, name):
-    win = open_intake(app, "A001")
-    win.search_edit.clear()
-    qtbot.keyClicks(win.search_edit, query)
-    qtbot.waitUntil(lambda: any(
-        win.item_list.item(i).text().startswith(name) for i in range(win.item_list.count())))
-    row = next(i for i in range(win.item_list.count())
-               if win.item_list.item(i).text().startswith(name + "　"))
-    win.item_list.setCurrentRow(row)
+    win = app.shell.open_intake("A001")
+    win.item_page.search_edit.clear()
+    qtbot.keyClicks(win.item_page.search_edit, query)
+    found = win.item_page.item_list
+    qtbot.waitUntil(lambda: any(found.item(i).text().startswith(name) for i in range(found.count())))
+    row = next(i for i in range(found.count()) if found.item(i).text().startswith(name + "　"))
+    found.setCurrentRow(row)
     with qtbot.waitSignal(app.intake.draft_started):
-        qtbot.keyClick(win.item_list, Qt.Key.Key_Return)
+        qtbot.keyClick(found, Qt.Key.Key_Return)
     assert win.stack.currentIndex() == 1
     return win
 
@@ -58,18 +56,18 @@ def supply_materials(qtbot, app, win, tmp_path: Path, leave_out: int = 0):
         path = tmp_path / f"scan-{row}.jpg"
         path.write_bytes(tiny_jpeg(row + len(draft.item.impl_code)))
         with qtbot.waitSignal(app.intake.material_changed):
-            win.import_files_for_row(row, [path])
+            win.materials_page.import_files_for_row(row, [path])
     for row, m in enumerate(draft.materials):
         if not m.required:
-            win.material_table.cellWidget(row, 3).setCurrentIndex(4)   # 不适用
+            win.materials_page.material_table.cellWidget(row, 3).setCurrentIndex(4)   # 不适用
     return [draft.materials[i].name for i in required if i not in keep]
 
 
 def decide(qtbot, app, win, decision):
     win.go(3)
-    win.decision_buttons[decision].setChecked(True)
+    win.decision_page.decision_buttons[decision].setChecked(True)
     with qtbot.waitSignal(app.intake.case_committed, timeout=10000) as done:
-        qtbot.mouseClick(win.submit_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(win.decision_page.submit_button, Qt.MouseButton.LeftButton)
     kinds = {"accept", "receipt"} if decision is Decision.ACCEPT else (
         {"correction", "receipt"} if decision is Decision.CORRECT else {"refusal", "receipt"})
     qtbot.waitUntil(lambda: set(win.printed) == kinds, timeout=15000)
@@ -79,25 +77,26 @@ def decide(qtbot, app, win, decision):
 def test_person_accepted_with_card_read_and_scanned_ticket(qtbot, intake_app, tmp_path):
     app = intake_app
     win = choose_item(qtbot, app, "gtgsh", "个体工商户登记（设立登记）")
-    scan(qtbot, app, win.name_edit, "A007")                       # the queue ticket
-    assert app.intake.draft.ticket == "A007" and win.name_edit.text() == ""
-    scan(qtbot, app, win.name_edit, "YS202611270000123456")       # online pre-application
+    scan(qtbot, app, win.applicant_page.name_edit, "A007")                       # the queue ticket
+    assert app.intake.draft.ticket == "A007" and win.applicant_page.name_edit.text() == ""
+    scan(qtbot, app, win.applicant_page.name_edit, "YS202611270000123456")       # online pre-application
     assert app.intake.draft.preapplication_code == "YS202611270000123456"
     assert "网上预申请码" in win.message.text()
     with qtbot.waitSignal(app.intake.card_read):
-        qtbot.mouseClick(win.card_button, Qt.MouseButton.LeftButton)
-    assert win.name_edit.text() == "王𠮷" and win.id_edit.text() == "11010519491231002X"
-    qtbot.keyClicks(win.mobile_edit, "1380013800")
-    qtbot.waitUntil(lambda: "11 位" in win.mobile_hint.text())     # live validation
-    qtbot.keyClicks(win.mobile_edit, "0")
-    qtbot.waitUntil(lambda: win.mobile_hint.text() == "")
+        qtbot.mouseClick(win.applicant_page.card_button, Qt.MouseButton.LeftButton)
+    person = win.applicant_page
+    assert person.name_edit.text() == "王𠮷" and person.id_edit.text() == "11010519491231002X"
+    qtbot.keyClicks(win.applicant_page.mobile_edit, "1380013800")
+    qtbot.waitUntil(lambda: "11 位" in win.applicant_page.mobile_hint.text())     # live validation
+    qtbot.keyClicks(win.applicant_page.mobile_edit, "0")
+    qtbot.waitUntil(lambda: win.applicant_page.mobile_hint.text() == "")
     qtbot.mouseClick(win.next_button, Qt.MouseButton.LeftButton)
     assert win.stack.currentIndex() == 2
     supply_materials(qtbot, app, win, tmp_path)
     done, case = decide(qtbot, app, win, Decision.ACCEPT)
     assert case["status"] == 3 and case["applicant_name"] == "王𠮷" and case["ticket"] == "A007"
     assert case["preapplication_code"] == "YS202611270000123456"
-    assert win.case_number_label.text() == done.case_no
+    assert win.finished_page.case_number_label.text() == done.case_no
     texts, _ = decode_pdf(Path(win.printed["accept"]), dpi=300)
     assert texts == [done.case_no]
     assert app.reader.rows("SELECT status, applicant_name FROM cases WHERE case_no = ?",
@@ -108,26 +107,26 @@ def test_person_accepted_with_card_read_and_scanned_ticket(qtbot, intake_app, tm
 def test_company_correction_then_completed_after_scanning_the_notice(qtbot, intake_app, tmp_path):
     app = intake_app
     win = choose_item(qtbot, app, "spjyxk", "食品经营许可（新办）")
-    win.kind_box.setCurrentIndex(win.kind_box.findData("company"))
-    win.name_edit.setText("示范县䶮记餐饮有限公司")   # QTest types ASCII only
-    qtbot.keyClicks(win.id_edit, "91350100M000100Y44")
-    qtbot.waitUntil(lambda: "校验位" in win.id_hint.text())
-    win.id_edit.setText("91350100M000100Y43")
-    qtbot.waitUntil(lambda: win.id_hint.text() == "")
-    win.rep_edit.setText("李䶮")
-    win.mobile_edit.setText("13900001111")
+    win.applicant_page.kind_box.setCurrentIndex(win.applicant_page.kind_box.findData("company"))
+    win.applicant_page.name_edit.setText("示范县䶮记餐饮有限公司")   # QTest types ASCII only
+    qtbot.keyClicks(win.applicant_page.id_edit, "91350100M000100Y44")
+    qtbot.waitUntil(lambda: "校验位" in win.applicant_page.id_hint.text())
+    win.applicant_page.id_edit.setText("91350100M000100Y43")
+    qtbot.waitUntil(lambda: win.applicant_page.id_hint.text() == "")
+    win.applicant_page.rep_edit.setText("李䶮")
+    win.applicant_page.mobile_edit.setText("13900001111")
     qtbot.mouseClick(win.next_button, Qt.MouseButton.LeftButton)
     missing = supply_materials(qtbot, app, win, tmp_path, leave_out=2)
 
     # accepting with materials missing is refused, with the missing ones named
     win.go(3)
-    win.decision_buttons[Decision.ACCEPT].setChecked(True)
+    win.decision_page.decision_buttons[Decision.ACCEPT].setChecked(True)
     with qtbot.waitSignal(app.intake.commit_failed) as refused:
-        qtbot.mouseClick(win.submit_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(win.decision_page.submit_button, Qt.MouseButton.LeftButton)
     assert all(name in refused.args[0][0] for name in missing)
 
-    win.material_table.setCurrentCell(1, 0)                       # 营业执照
-    scan(qtbot, app, win.material_table, "9135HTTPLICENSEQR01")    # the QR code on it
+    win.materials_page.material_table.setCurrentCell(1, 0)                       # 营业执照
+    scan(qtbot, app, win.materials_page.material_table, "9135HTTPLICENSEQR01")    # the QR code on it
     assert app.intake.draft.materials[1].scanned_codes == ["9135HTTPLICENSEQR01"]
     done, case = decide(qtbot, app, win, Decision.CORRECT)
     assert case["status"] == 6
@@ -137,7 +136,7 @@ def test_company_correction_then_completed_after_scanning_the_notice(qtbot, inta
     # days later the applicant brings the notice back: scanning its barcode reopens the case
     win.start_new()
     with qtbot.waitSignal(app.intake.draft_started):
-        scan(qtbot, app, win.search_edit, done.case_no)
+        scan(qtbot, app, win.item_page.search_edit, done.case_no)
     assert app.intake.resuming == done.case_no and win.stack.currentIndex() == 2
     draft = app.intake.draft
     for row, m in enumerate(draft.materials):
@@ -145,7 +144,7 @@ def test_company_correction_then_completed_after_scanning_the_notice(qtbot, inta
             path = tmp_path / f"later-{row}.pdf"
             path.write_bytes(tiny_pdf(m.name))
             with qtbot.waitSignal(app.intake.material_changed):
-                win.import_files_for_row(row, [path])
+                win.materials_page.import_files_for_row(row, [path])
     again, case = decide(qtbot, app, win, Decision.ACCEPT)
     assert again.case_no == done.case_no and case["status"] == 3 and case["version"] == 2
     assert case["legal_rep"] == "李䶮"
@@ -154,19 +153,19 @@ def test_company_correction_then_completed_after_scanning_the_notice(qtbot, inta
 def test_refusal_with_reason_and_agency(qtbot, intake_app, tmp_path):
     app = intake_app
     win = choose_item(qtbot, app, "shttcl", "社会团体成立登记")
-    win.kind_box.setCurrentIndex(win.kind_box.findData("company"))
-    win.name_edit.setText("示范县书法协会")
-    win.id_edit.setText("91350100M000100Y43")
-    win.rep_edit.setText("张三")
-    win.mobile_edit.setText("13900001111")
+    win.applicant_page.kind_box.setCurrentIndex(win.applicant_page.kind_box.findData("company"))
+    win.applicant_page.name_edit.setText("示范县书法协会")
+    win.applicant_page.id_edit.setText("91350100M000100Y43")
+    win.applicant_page.rep_edit.setText("张三")
+    win.applicant_page.mobile_edit.setText("13900001111")
     qtbot.mouseClick(win.next_button, Qt.MouseButton.LeftButton)
     win.go(3)
-    win.decision_buttons[Decision.REFUSE].setChecked(True)
+    win.decision_page.decision_buttons[Decision.REFUSE].setChecked(True)
     with qtbot.waitSignal(app.intake.commit_failed) as refused:
-        qtbot.mouseClick(win.submit_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(win.decision_page.submit_button, Qt.MouseButton.LeftButton)
     assert "不予受理须写明理由" in refused.args[0]
-    win.reason_edit.setText("申请事项依法不属于本机关职权范围")
-    win.agency_edit.setText("市民政局")
+    win.decision_page.reason_edit.setText("申请事项依法不属于本机关职权范围")
+    win.decision_page.agency_edit.setText("市民政局")
     done, case = decide(qtbot, app, win, Decision.REFUSE)
     assert case["status"] == 5 and case["refusal_agency"] == "市民政局"
     texts, (w, h) = decode_pdf(Path(win.printed["refusal"]), dpi=300)
@@ -179,7 +178,7 @@ def test_unreadable_file_is_refused_and_the_material_stays_missing(qtbot, intake
     bad = tmp_path / "photo.jpg"
     bad.write_bytes(b"GIF89a not really a jpeg")
     with qtbot.waitSignal(app.intake.material_failed) as failed:
-        win.import_files_for_row(0, [bad])
+        win.materials_page.import_files_for_row(0, [bad])
     assert "不是 JPG、PNG 或 PDF" in failed.args[1]
     assert win.message.text() == failed.args[1]
     assert app.intake.draft.materials[0].status.value == "missing"
@@ -198,12 +197,12 @@ def test_material_scanned_on_the_sane_scanner(qtbot, start_app, tmp_path, monkey
     sign_in(qtbot, app)
     win = choose_item(qtbot, app, "bdcdjzlcx", "不动产登记资料查询")
     win.go(2)
-    win.material_table.setCurrentCell(0, 0)
+    win.materials_page.material_table.setCurrentCell(0, 0)
     with qtbot.waitSignal(app.intake.material_changed, timeout=60000):
-        qtbot.mouseClick(win.scan_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(win.materials_page.scan_button, Qt.MouseButton.LeftButton)
     material = app.intake.draft.materials[0]
     assert material.status.value == "kept" and material.files[0].mime == "image/png"
-    assert win.material_table.item(0, 4).text() == "1"
+    assert win.materials_page.material_table.item(0, 4).text() == "1"
 
 
 def test_document_camera_pipeline_and_no_camera_state(qtbot, intake_app):
@@ -214,16 +213,17 @@ def test_document_camera_pipeline_and_no_camera_state(qtbot, intake_app):
     app = intake_app
     win = choose_item(qtbot, app, "bdcdjzlcx", "不动产登记资料查询")
     win.go(2)
-    assert not win.camera_button.isEnabled() and win.camera_button.toolTip() == "未检测到高拍仪"
-    camera = win.ensure_camera()
+    button = win.materials_page.camera_button
+    assert not button.isEnabled() and button.toolTip() == "未检测到高拍仪"
+    camera = win.materials_page.ensure_camera()
     with qtbot.waitSignal(camera.camera_failed) as failed:
         camera.capture()
     assert "未检测到高拍仪" in failed.args[0] and "未检测到高拍仪" in win.message.text()
 
     page = QImage(1240, 1754, QImage.Format.Format_RGB32)   # A4 at 150 dpi
     page.fill(QColor("white"))
-    win.material_table.setCurrentCell(1, 0)
-    win._photo_row = 1
+    win.materials_page.material_table.setCurrentCell(1, 0)
+    win.materials_page._photo_row = 1
     with qtbot.waitSignal(app.intake.material_changed):
         camera._on_image(7, page)
     staged = app.intake.draft.materials[1].files[0]

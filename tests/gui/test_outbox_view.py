@@ -8,7 +8,6 @@ import requests
 from PySide6.QtCore import Qt
 
 from hallclient import resources
-from hallclient.app import open_outbox
 from hallclient.secrets import write_secret
 from hallclient.services.context import open_context
 
@@ -18,7 +17,7 @@ from .test_sync_status import commit_case
 API = "/api/v1"
 
 
-def test_fix_and_resend_a_refused_case(qtbot, start_app, sim, tmp_path):
+def test_fix_and_resend_a_refused_case(qtbot, start_app, sim, tmp_path, qtmodeltester):
     requests.put(sim.url + API + "/admin/faults",
                  json={"reject_fields": {"mobile": "手机号码与实名信息不符"}}, timeout=5)
     (tmp_path / "data").mkdir()
@@ -34,9 +33,13 @@ def test_fix_and_resend_a_refused_case(qtbot, start_app, sim, tmp_path):
                     timeout=10000)
     qtbot.waitUntil(lambda: "需处理 1" in app.window.sync_label.text())
 
-    view = open_outbox(app)
+    view = app.shell.open_outbox()
     qtbot.waitUntil(lambda: view.model.rowCount() == 1)
     assert view.model.index(0, 3).data() == "需处理"
+    qtmodeltester.check(view.model)
+    view.model.set_in_flight(view.model.row(0)["id"])         # 上传中, while the tester watches
+    assert view.model.index(0, 3).data() == "上传中"
+    view.model.set_in_flight(None)
     view._select(view.model.index(0, 0))
     assert "手机号码与实名信息不符" in view.reason.text()
     assert view.resend_button.isEnabled()
@@ -67,7 +70,7 @@ def test_wrong_corrections_are_refused_locally(qtbot, start_app, sim, tmp_path):
     app.sync.sync_now()
     qtbot.waitUntil(lambda: app.sync is not None and app.sync.last_status["attention"] == 1,
                     timeout=10000)
-    view = open_outbox(app)
+    view = app.shell.open_outbox()
     qtbot.waitUntil(lambda: view.model.rowCount() == 1)
     view._select(view.model.index(0, 0))
     view.mobile_edit.setText("12345")

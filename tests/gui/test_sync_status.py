@@ -116,13 +116,11 @@ def test_training_mode_has_its_own_data_platform_and_banner(qtbot, tmp_path):
 def test_network_return_syncs_at_once(qtbot, start_app):
     from PySide6.QtNetwork import QNetworkInformation
 
-    from hallclient.app import on_reachability
-
     app = start_app()
     sign_in(qtbot, app)
     qtbot.waitUntil(lambda: app.sync is not None)
     calls = []
     app.sync.sync_now = lambda: calls.append("now")
-    on_reachability(app, QNetworkInformation.Reachability.Disconnected)
-    on_reachability(app, QNetworkInformation.Reachability.Online)
+    app.shell.on_reachability(QNetworkInformation.Reachability.Disconnected)
+    app.shell.on_reachability(QNetworkInformation.Reachability.Online)
     assert calls == ["now"]

@@ -1,0 +1,112 @@
+"""Step 2 of intake: the applicant (申请人), typed in, read off the ID card or scanned;
+ID numbers and mobile numbers are checked as they are typed."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+
+from hallclient.core.cases import Applicant, CaseDraft
+from hallclient.core.validators import check_mobile, check_resident_id, check_uscc
+from hallclient.services.intake_service import IntakeService
+
+
+class ReadCard(Protocol):
+    """What the ID-card reader gave (居民身份证)."""
+
+    name: str
+    id_number: str
+    address: str
+
+
+def _hint() -> QLabel:
+    label = QLabel()
+    label.setProperty("class", "hint")
+    return label
+
+
+class ApplicantPage(QWidget):
+    """Signals: note_posted(str text, bool error) — for the window's message line"""
+
+    note_posted = Signal(str, bool)
+
+    def __init__(self, intake: IntakeService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.intake = intake
+        self.item_title = QLabel()
+        self.kind_box = QComboBox()
+        self.kind_box.addItem(self.tr("自然人"), "person")
+        self.kind_box.addItem(self.tr("法人或其他组织"), "company")
+        self.name_edit, self.id_edit, self.rep_edit = QLineEdit(), QLineEdit(), QLineEdit()
+        self.mobile_edit, self.address_edit = QLineEdit(), QLineEdit()
+        self.agent_name_edit, self.agent_id_edit = QLineEdit(), QLineEdit()
+        self.id_hint, self.mobile_hint = _hint(), _hint()
+        self.card_button = QPushButton(self.tr("读身份证"))
+        form = QFormLayout(self)
+        form.addRow(self.tr("事项"), self.item_title)
+        form.addRow(self.tr("申请人类型"), self.kind_box)
+        form.addRow(self.tr("申请人名称"), self.name_edit)
+        id_row = QHBoxLayout()
+        id_row.addWidget(self.id_edit, 1)
+        id_row.addWidget(self.card_button)
+        form.addRow(self.tr("证件号码"), id_row)
+        form.addRow("", self.id_hint)
+        form.addRow(self.tr("法定代表人"), self.rep_edit)
+        form.addRow(self.tr("手机号码"), self.mobile_edit)
+        form.addRow("", self.mobile_hint)
+        form.addRow(self.tr("通讯地址"), self.address_edit)
+        form.addRow(self.tr("代理人姓名"), self.agent_name_edit)
+        form.addRow(self.tr("代理人身份证号"), self.agent_id_edit)
+        self.card_button.clicked.connect(intake.read_card)
+        self.id_edit.textChanged.connect(self._check_id)
+        self.mobile_edit.textChanged.connect(self._check_mobile)
+        self.kind_box.currentIndexChanged.connect(lambda _: self._check_id(self.id_edit.text()))
+        intake.card_read.connect(self._on_card)
+
+    def show_draft(self, draft: CaseDraft) -> None:
+        self.item_title.setText(f"{draft.item.name}（{draft.item.department}，"
+                                f"{draft.item.case_type.label}）")
+        a = draft.applicant
+        self.kind_box.setCurrentIndex(self.kind_box.findData(a.kind or draft.item.applicant_kind))
+        if not a.name:
+            self.kind_box.setCurrentIndex(self.kind_box.findData(draft.item.applicant_kind))
+        for edit, value in ((self.name_edit, a.name), (self.id_edit, a.id_number),
+                            (self.rep_edit, a.legal_rep), (self.mobile_edit, a.mobile),
+                            (self.address_edit, a.address), (self.agent_name_edit, a.agent_name),
+                            (self.agent_id_edit, a.agent_id_number)):
+            edit.setText(value)
+
+    def applicant(self) -> Applicant:
+        """The applicant as the form shows it now."""
+        return Applicant(
+            kind=str(self.kind_box.currentData()), name=self.name_edit.text(),
+            id_number=self.id_edit.text().strip().upper(), legal_rep=self.rep_edit.text(),
+            mobile=self.mobile_edit.text().strip(), address=self.address_edit.text(),
+            agent_name=self.agent_name_edit.text(), agent_id_number=self.agent_id_edit.text())
+
+    def store(self) -> None:
+        self.intake.set_applicant(self.applicant())
+
+    def take_scanned_id(self, code: str) -> None:
+        self.id_edit.setText(code.upper())
+
+    def _on_card(self, card: ReadCard) -> None:
+        self.kind_box.setCurrentIndex(self.kind_box.findData("person"))
+        self.name_edit.setText(card.name)
+        self.id_edit.setText(card.id_number)
+        self.address_edit.setText(card.address)
+        self.note_posted.emit(self.tr("已读取身份证：{name}").format(name=card.name), False)
+
+    def _check_id(self, text: str) -> None:
+        if not text.strip():
+            self.id_hint.clear()
+            return
+        person = self.kind_box.currentData() == "person"
+        result = check_resident_id(text) if person else check_uscc(text)
+        self.id_hint.setText("" if result.ok else result.message)
+
+    def _check_mobile(self, text: str) -> None:
+        result = check_mobile(text)
+        self.mobile_hint.setText("" if not text.strip() or result.ok else result.message)

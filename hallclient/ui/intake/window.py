@@ -1,0 +1,138 @@
+"""The intake window (受理): five pages in a row — item, applicant, materials, decision,
+done — with the step bar, back / next and one message line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+
+from hallclient.core.cases import CaseDraft
+from hallclient.services.case_desk import CommittedCase
+from hallclient.services.intake_service import IntakeService
+
+from .applicant_page import ApplicantPage
+from .decision_page import DecisionPage
+from .finished_page import FinishedPage
+from .item_page import ItemPage
+from .materials_page import MaterialsPage
+
+STEPS = ("1 选择事项", "2 申请人", "3 申请材料", "4 受理决定", "5 完成")
+ITEM, APPLICANT, MATERIALS, DECISION, FINISHED = range(5)
+SCANNED = {"ticket": "排队号", "case": "办件编号", "preapplication": "网上预申请码",
+           "id_number": "身份证号", "material": "材料条码"}
+
+
+class IntakeWindow(QWidget):
+    def __init__(self, intake: IntakeService, hall_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.intake = intake
+        self.printed: dict[str, str] = {}       # notice kind -> its PDF, for the case just committed
+        self.setObjectName("intake")
+        self.setWindowTitle(self.tr("受理 — {hall}").format(hall=hall_name))
+        self.resize(1000, 700)
+        self.step_bar = QLabel()
+        self.step_bar.setObjectName("stepBar")
+        self.item_page = ItemPage(intake)
+        self.applicant_page = ApplicantPage(intake)
+        self.materials_page = MaterialsPage(intake)
+        self.decision_page = DecisionPage(intake)
+        self.finished_page = FinishedPage()
+        self.stack = QStackedWidget()
+        for page in (self.item_page, self.applicant_page, self.materials_page, self.decision_page,
+                     self.finished_page):
+            self.stack.addWidget(page)
+        self.back_button = QPushButton(self.tr("上一步"))
+        self.next_button = QPushButton(self.tr("下一步"))
+        self.message = QLabel()
+        self.message.setObjectName("problems")
+        self.message.setWordWrap(True)
+        nav = QHBoxLayout()
+        nav.addWidget(self.message, 1)
+        nav.addWidget(self.back_button)
+        nav.addWidget(self.next_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.step_bar)
+        layout.addWidget(self.stack, 1)
+        layout.addLayout(nav)
+        self.back_button.clicked.connect(lambda: self.go(self.stack.currentIndex() - 1))
+        self.next_button.clicked.connect(self._next)
+        self._connect()
+        self.go(ITEM)
+
+    def _connect(self) -> None:
+        i = self.intake
+        for page in (self.applicant_page, self.materials_page):
+            page.note_posted.connect(self.say)
+        self.finished_page.new_button.clicked.connect(self.start_new)
+        i.draft_started.connect(self._show_draft)
+        i.card_failed.connect(self.say)
+        i.material_failed.connect(lambda _code, m: self.say(m))
+        i.commit_failed.connect(lambda problems: self.say("；".join(problems)))
+        i.case_committed.connect(self._on_committed)
+        i.scan_routed.connect(self._on_scan)
+        i.notice_printed.connect(self._on_printed)
+        i.notice_failed.connect(lambda _k, m: self.say(m))
+
+    def go(self, index: int) -> None:
+        index = max(ITEM, min(index, FINISHED))
+        if ITEM < index < FINISHED and self.intake.draft is None:
+            index = ITEM
+        self.stack.setCurrentIndex(index)
+        self.step_bar.setText("　›　".join(
+            f"<b>{s}</b>" if n == index else s for n, s in enumerate(STEPS)))
+        self.back_button.setEnabled(ITEM < index < FINISHED)
+        self.next_button.setEnabled(index in (APPLICANT, MATERIALS))
+        if index == DECISION:
+            self.decision_page.prepare()
+
+    def _next(self) -> None:
+        if self.stack.currentIndex() == APPLICANT:
+            self.applicant_page.store()
+        self.go(self.stack.currentIndex() + 1)
+
+    def search_again(self) -> None:
+        self.item_page.search_again()
+
+    def start_new(self) -> None:
+        self.intake.discard()
+        self.item_page.search_edit.clear()
+        self.message.clear()
+        self.go(ITEM)
+        self.intake.search("")
+
+    def submit(self) -> None:
+        """确认: the decision page's choice and fields go to the intake service."""
+        self.decision_page.submit()
+
+    def say(self, text: str, error: bool = True) -> None:
+        self.message.setProperty("tone", "error" if error else "ok")
+        self.message.style().polish(self.message)
+        self.message.setText(text)
+
+    def _show_draft(self, draft: CaseDraft) -> None:
+        self.applicant_page.show_draft(draft)
+        self.materials_page.refresh_camera()
+        self.materials_page.fill()
+        resuming = self.intake.resuming
+        self.message.setText(self.tr("继续补正办件 {n}").format(n=resuming) if resuming else "")
+        self.go(MATERIALS if resuming else APPLICANT)
+
+    def _on_committed(self, done: CommittedCase, _case: dict[str, Any]) -> None:
+        self.printed.clear()
+        self.finished_page.show_committed(done)
+        self.message.clear()
+        self.decision_page.clear_refusal()
+        self.go(FINISHED)
+
+    def _on_printed(self, kind: str, pdf: str, printer: str) -> None:
+        self.printed[kind] = pdf
+        self.finished_page.show_printed(kind, printer)
+
+    def _on_scan(self, kind: str, code: str) -> None:
+        self.say(self.tr("已扫描{what}：{code}").format(what=SCANNED.get(kind, kind), code=code),
+                 error=False)
+        if kind == "id_number":
+            self.applicant_page.take_scanned_id(code)
+        elif kind == "material" and self.intake.draft is not None:
+            self.materials_page.note_scanned_code(code)

@@ -1,0 +1,410 @@
+"""The counter shell: the counter window and everything that hangs off it — intake, the
+evaluator (好差评), the outbox, the case list, the supervisor's report and the barcode wedge —
+wired to their services.
+
+The shell owns the per-window state that joins them: which ticket is being served when
+intake opens, and which case the applicant of the last committed ticket made (for the
+evaluation asked when that ticket is finished). ``App`` holds what is running, for the
+event loop, the self-test and tests.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from PySide6.QtCore import QObject
+
+from hallclient.config import Config
+from hallclient.logs import stage
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from hallclient.core.accounts import Clerk
+    from hallclient.devices.printer import NoticePrinter, TicketPrinter
+    from hallclient.devices.speech import Announcer
+    from hallclient.devices.wedge import BarcodeWedge
+    from hallclient.services.evaluation_service import EvaluationService
+    from hallclient.services.intake_service import IntakeService
+    from hallclient.services.kiosk_service import KioskService
+    from hallclient.services.queue_service import QueueService
+    from hallclient.services.report_service import ReportService
+    from hallclient.services.session import SessionService
+    from hallclient.services.sync_service import SyncService
+    from hallclient.services.tasks import TaskRunner
+
+    from .case_list import CaseListWindow
+    from .counter_window import CounterWindow
+    from .dashboard import Dashboard, SupervisorSignIn
+    from .evaluator import EvaluatorWindow
+    from .intake.window import IntakeWindow
+    from .kiosk_window import KioskWindow
+    from .outbox_view import OutboxView
+
+log = logging.getLogger(__name__)
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+@dataclass(eq=False)
+class App:
+    """Everything a running hallclient holds, for the event loop and for tests."""
+
+    qapp: QApplication
+    config: Config
+    data_dir: Path
+    worker: Closable
+    runner: TaskRunner
+    demo: bool = False
+    shell: CounterShell | None = None
+    session: SessionService | None = None
+    queue: QueueService | None = None
+    announcer: Announcer | None = None
+    window: CounterWindow | None = None
+    kiosk: KioskService | None = None
+    kiosk_window: KioskWindow | None = None
+    printer: TicketPrinter | None = None
+    intake: IntakeService | None = None
+    intake_window: IntakeWindow | None = None
+    evaluation: EvaluationService | None = None
+    evaluator: EvaluatorWindow | None = None
+    sync: SyncService | None = None
+    platform_sim: Any = None            # the bundled platform simulator (demo, training, self-test)
+    outbox_view: OutboxView | None = None
+    case_list: CaseListWindow | None = None
+    reports: ReportService | None = None
+    dashboard: Dashboard | None = None
+    supervisor_dialog: SupervisorSignIn | None = None
+    notice_printer: NoticePrinter | None = None
+    wedge: BarcodeWedge | None = None
+    exit_code: int | None = None
+    startup_errors: list[str] = field(default_factory=list)
+
+    def close(self) -> None:
+        if self.sync is not None:
+            self.sync.stop()
+        if self.platform_sim is not None:
+            self.platform_sim.stop()
+        if self.wedge is not None:
+            self.qapp.removeEventFilter(self.wedge)
+            self.wedge.flush()
+        windows: list[QWidget | None] = [self.window, self.kiosk_window, self.intake_window,
+                                         self.evaluator, self.case_list, self.outbox_view,
+                                         self.dashboard]
+        for w in windows:
+            if w is not None:
+                w.close()
+        for printer in (self.printer, self.notice_printer):
+            if printer is not None:
+                printer.close()
+        self.worker.close()
+
+
+@dataclass(eq=False)
+class Extras:
+    """What the counter needs only once a clerk works: built after the first paint."""
+
+    intake: IntakeService
+    evaluation: EvaluationService
+    sync: SyncService
+    wedge: BarcodeWedge
+
+
+class CounterShell(QObject):
+    """The counter window with its services, and the windows opened from it."""
+
+    def __init__(self, app: App, preferred_window: int | None) -> None:
+        super().__init__()
+        from hallclient.devices.speech import Announcer
+        from hallclient.services.queue_service import QueueService
+        from hallclient.services.session import SessionService
+
+        from .counter_window import CounterWindow
+
+        self.app = app
+        c = app.config
+        self.session = SessionService(app.runner, c["ui.idle_lock_minutes"])
+        hall = c["queue.source"] == "hall"
+        self.queue = QueueService(app.runner, source_label="大厅服务器" if hall else "本机队列",
+                                  hall_events=app.runner.hall_events)
+        self.announcer = Announcer(c["announce.template"], speech=False)
+        self.window = CounterWindow(c, self.session, self.queue, self.announcer)
+        self.window.sign_in_page.window_box.setProperty("preferred", preferred_window)
+        self.extras: Extras | None = None
+        self.last_case: tuple[str, str] | None = None   # (ticket, case number) of the last intake
+        app.shell, app.session, app.queue = self, self.session, self.queue
+        app.announcer, app.window = self.announcer, self.window
+
+    # -- staged start-up -----------------------------------------------------------------
+
+    def after_first_paint(self) -> None:
+        """Intake and the speech engine can take a moment to load: once the window is up."""
+        stage("after first paint: start")
+        self.wire_extras()
+        if self.app.config["announce.speech"]:
+            from hallclient.devices.speech import Announcer
+
+            c = self.app.config
+            self.announcer.adopt(Announcer(c["announce.template"], speech=True,
+                                           engine=c["announce.engine"]))
+        stage("after first paint: done")
+
+    def wire_extras(self) -> Extras:
+        """Intake, evaluation, uploads and the barcode wedge: not needed before a clerk signs
+        in, so they are wired after the first paint (once)."""
+        if self.extras is not None:
+            return self.extras
+        from hallclient.devices.wedge import BarcodeWedge
+        from hallclient.services.evaluation_service import EvaluationService
+        from hallclient.services.intake_service import IntakeService
+
+        app, c, w = self.app, self.app.config, self.window
+        intake = IntakeService(app.runner)
+        evaluation = EvaluationService(app.runner, c["evaluation.rectify_days"])
+        extras = self.extras = Extras(intake, evaluation, self._start_sync(), BarcodeWedge())
+        app.intake, app.evaluation, app.sync, app.wedge = intake, evaluation, extras.sync, extras.wedge
+        self.session.signed_in.connect(self._signed_in)
+        if self.session.clerk is not None and self.session.window is not None:
+            self._signed_in(self.session.clerk, self.session.window)
+        w.intake_requested.connect(self.open_intake)
+        w.cases_requested.connect(self.open_case_list)
+        w.supervisor_requested.connect(self.open_dashboard)
+        w.sync_requested.connect(extras.sync.sync_now)
+        w.outbox_requested.connect(self.open_outbox)
+        evaluation.evaluation_requested.connect(lambda *_: self.ensure_evaluator())
+        if c["evaluation.after_finish"]:
+            self.queue.ticket_finished.connect(lambda t: self.ask_evaluation(t.number))
+        intake.case_committed.connect(self._committed)
+        extras.wedge.scanned.connect(self.route_scan)
+        app.qapp.installEventFilter(extras.wedge)
+        extras.sync.start()
+        return extras
+
+    def _start_sync(self) -> SyncService:
+        from hallclient.services.sync_service import SyncService, make_engine
+
+        app, c = self.app, self.app.config
+        sync = SyncService((lambda: make_engine(app.data_dir, c)) if c["platform.url"] else None,
+                           c["sync.interval_seconds"])
+        sync.status_changed.connect(self.window.show_sync_status)
+        try:
+            from PySide6.QtNetwork import QNetworkInformation
+
+            if QNetworkInformation.loadDefaultBackend():
+                info = QNetworkInformation.instance()
+                if info is not None:
+                    info.reachabilityChanged.connect(self.on_reachability)
+        except ImportError:
+            log.info("QtNetwork not available; uploads follow the timer and 立即同步")
+        return sync
+
+    def on_reachability(self, reachability: object) -> None:
+        """The network came back: upload at once instead of waiting for the timer."""
+        from PySide6.QtNetwork import QNetworkInformation
+
+        if reachability == QNetworkInformation.Reachability.Online and self.extras is not None:
+            log.info("network is back; syncing now")
+            self.extras.sync.sync_now()
+
+    def _signed_in(self, clerk: Clerk, window: int, _snapshot: object = None) -> None:
+        extras = self.wire_extras()
+        for service in (extras.intake, extras.evaluation):
+            service.attach(clerk.username, window)
+
+    # -- the ticket being served and its case ------------------------------------------------
+
+    def _committed(self, done: Any, case: dict[str, Any]) -> None:
+        self.last_case = (case.get("ticket") or "", done.case_no)
+        assert self.extras is not None
+        self.extras.sync.sync_now()
+
+    def ask_evaluation(self, ticket: str) -> None:
+        """A ticket was finished: the applicant rates the service, for the case they made
+        at intake if the last one committed was theirs."""
+        last = self.last_case
+        case_no = last[1] if last is not None and last[0] == ticket else ""
+        self.wire_extras().evaluation.request(case_no, ticket)
+
+    def open_intake(self, ticket: str = "") -> IntakeWindow:
+        """Show the intake window (built on first use), for the ticket being served."""
+        extras, app = self.wire_extras(), self.app
+        if app.intake_window is None:
+            from hallclient.devices.printer import NoticePrinter
+
+            from .intake.window import IntakeWindow
+
+            app.notice_printer = NoticePrinter(app.config["notice.printer"], app.data_dir / "notices")
+            extras.intake.print_notices_on(app.notice_printer, app.config["hall.name"])
+            app.intake_window = IntakeWindow(extras.intake, app.config["hall.name"])
+        window = app.intake_window
+        extras.intake.serve(ticket)
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        window.search_again()
+        return window
+
+    def route_scan(self, code: str) -> None:
+        """A wedge scan: intake takes it while open; a case number opens intake on that
+        case; a ticket number goes to the counter's number field."""
+        from hallclient.core.scancodes import ScanKind, classify
+
+        intake, shown = self.wire_extras().intake, self.app.intake_window
+        if shown is not None and shown.isVisible() and intake.take_scan(code):
+            return
+        kind = classify(code)
+        if kind is ScanKind.CASE:
+            self.open_intake()
+            intake.take_scan(code)
+        elif kind is ScanKind.TICKET:
+            self.window.show_scan(code.strip().upper())
+
+    # -- other windows -------------------------------------------------------------------
+
+    def open_outbox(self) -> OutboxView:
+        app, sync = self.app, self.wire_extras().sync
+        if app.outbox_view is None:
+            from hallclient.services.outbox_service import OutboxService
+
+            from .outbox_view import OutboxView
+
+            service = OutboxService(app.runner, on_queued=sync.sync_now)
+            if self.session.clerk is not None:
+                service.clerk, service.window = self.session.clerk.username, self.session.window
+            app.outbox_view = OutboxView(service)
+            sync.status_changed.connect(lambda _s: service.load())
+            sync.sending.connect(app.outbox_view.model.set_in_flight)
+        app.outbox_view.show()
+        app.outbox_view.service.load()
+        return app.outbox_view
+
+    def open_case_list(self) -> CaseListWindow:
+        app = self.app
+        if app.case_list is None:
+            from hallclient.services.case_list_service import CaseListService
+
+            from .case_list import CaseListWindow
+
+            app.case_list = CaseListWindow(CaseListService(app.runner))
+        app.case_list.show()
+        app.case_list.search()
+        return app.case_list
+
+    def open_dashboard(self) -> Dashboard:
+        """值班长日报: straight in for a signed-in supervisor, else a supervisor signs in."""
+        from hallclient.services.report_service import SUPERVISOR_ROLES, ReportService
+
+        from .dashboard import Dashboard, SupervisorSignIn
+
+        app = self.app
+        if app.reports is None or app.dashboard is None:
+            c = app.config
+            app.reports = ReportService(app.runner, c["hall.name"], c["report.wait_target_minutes"],
+                                        c["report.service_target_minutes"])
+            app.dashboard = Dashboard(app.reports)
+            app.reports.supervisor_ok.connect(lambda _u: self._show_dashboard())
+        clerk = self.session.clerk
+        if clerk is not None and clerk.role in SUPERVISOR_ROLES:
+            app.reports.supervisor = clerk.username
+            self._show_dashboard()
+        else:
+            dialog = SupervisorSignIn(app.reports, self.session.window, self.window)
+            dialog.open()
+            app.supervisor_dialog = dialog
+        return app.dashboard
+
+    def _show_dashboard(self) -> None:
+        dashboard = self.app.dashboard
+        if dashboard is not None:
+            dashboard.show()
+            dashboard.raise_()
+            dashboard.refresh()
+
+    def ensure_evaluator(self) -> EvaluatorWindow:
+        """The evaluator window, on the applicant-facing (last) screen; built on first use."""
+        app, evaluation = self.app, self.wire_extras().evaluation
+        if app.evaluator is None:
+            from .evaluator import EvaluatorWindow
+
+            app.evaluator = EvaluatorWindow(evaluation)
+            place_on_screen(app.evaluator, None)
+            # the request that built the window has already been emitted: show it now
+            if evaluation.pending is not None:
+                app.evaluator.ask(*evaluation.pending)
+        return app.evaluator
+
+
+def build_kiosk(app: App) -> KioskWindow:
+    """取号机: on its own (``hallclient kiosk``) or beside the counter in the demo."""
+    from hallclient.devices.printer import TicketPrinter
+    from hallclient.services.kiosk_service import KioskService
+
+    from .kiosk_window import KioskWindow
+
+    c = app.config
+    app.printer = TicketPrinter(c["kiosk.printer"], app.data_dir / "tickets", c["kiosk.ticket_width_mm"])
+    app.kiosk = KioskService(app.runner)
+    app.kiosk_window = KioskWindow(c["hall.name"], app.kiosk, app.printer)
+    return app.kiosk_window
+
+
+def place_on_screen(widget: QWidget, number: int | None) -> None:
+    """Township centres run the kiosk on the counter PC's second screen."""
+    from PySide6.QtGui import QGuiApplication
+
+    screens = QGuiApplication.screens()
+    if number is None:
+        index = len(screens) - 1
+    else:
+        index = min(max(number - 1, 0), len(screens) - 1)
+    screen = screens[index]
+    widget.setScreen(screen)
+    widget.move(screen.availableGeometry().topLeft())
+
+
+def show_ready(app: App, windows: list[Any], clerks: int, problem: str) -> None:
+    """The database is open: the kiosk loads its services, the counter offers sign-in (or
+    says what the IT staff must set up first)."""
+    stage("sign-in page ready")
+    if app.kiosk is not None:
+        app.kiosk.load()
+    if app.window is None:
+        return
+    page = app.window.sign_in_page
+    preferred = page.window_box.property("preferred")
+    app.window.show_sign_in(windows, preferred or 1)
+    if problem:
+        page.show_error(problem)
+    elif not windows:
+        page.show_error(app.window.tr(
+            "尚未配置大厅业务和窗口：请信息管理员运行 hallclient admin import-hall 配置文件"))
+    elif not clerks:
+        page.show_error(app.window.tr(
+            "尚无本地账户：请信息管理员运行 hallclient admin add-clerk 用户名 --name 姓名"))
+
+
+def show_store_failure(app: App, exc: BaseException) -> None:
+    """The data could not be opened: say why, in a box and on the sign-in page."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from hallclient.services.session import user_message
+
+    message = user_message(exc)
+    app.startup_errors.append(message)
+    parent = app.window or app.kiosk_window
+    if app.window is not None:
+        app.window.sign_in_page.show_error(message)
+        app.window.sign_in_page.button.setEnabled(False)
+    title = parent.tr("无法打开数据") if parent is not None else "无法打开数据"
+    box = QMessageBox(QMessageBox.Icon.Critical, title, message,
+                      QMessageBox.StandardButton.Close, parent)
+    box.open()

@@ -26,14 +26,15 @@ from hallclient.process import (
     THROWAWAY_PREFIX,
     StartUpInterruptedError,
     display_available,
+    forget_module_sources,
     interrupt_start_up,
     keep_private,
-    limit_malloc_arenas,
     note_start_up_signal,
     remove_stale_throwaways,
     run_until_closed,
     stop_signals,
     stopped_starting,
+    tune_malloc,
 )
 from hallclient.servers.run import run_hall_server, run_platform_sim
 
@@ -149,6 +150,7 @@ def qt_application() -> Any:
     else:
         log.warning("Qt's Chinese translations (qtbase_zh_CN.qm) not found in %s", folder)
     use_stylesheet(qapp)
+    forget_module_sources(qapp)
     return qapp
 
 
@@ -281,7 +283,7 @@ def run() -> None:
     import signal
 
     argv = sys.argv[1:]
-    limit_malloc_arenas()                  # before any thread starts
+    tune_malloc()                  # before any thread starts
     windowed = not {"admin", "platform-sim", "hall-server"} & set(argv)
     for number in stop_signals():          # start-up; the event loop has its own
         signal.signal(number, note_start_up_signal if windowed else interrupt_start_up)

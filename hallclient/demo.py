@@ -46,14 +46,13 @@ def start_platform(data_dir: Path, config: Config, keep_secret_in_folder: bool) 
     if not servers_installed():
         log.info("servers extra not installed; running without a platform")
         return None
-    from hallclient.secrets import write_secret
+    from hallclient.secrets import keep_in_folder, write_secret
 
     secret = secrets.token_urlsafe(16)
     server = PlatformProcess(data_dir, DEVICE_ID, secret)
     if keep_secret_in_folder:
-        write_secret(data_dir, secret, ring=None)
-    else:
-        write_secret(data_dir, secret)
+        keep_in_folder(data_dir)
+    write_secret(data_dir, secret)
     config.set("platform.url", server.url)
     config.set("platform.device_id", DEVICE_ID)
     return server

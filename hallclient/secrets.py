@@ -34,6 +34,19 @@ def _keyring() -> Any:
 
 
 _SYSTEM = object()
+FOLDER_ONLY = "secrets-in-folder"     # a throw-away folder's mark: its secrets never leave it
+
+
+def keep_in_folder(data_dir: Path) -> None:
+    """Mark a throw-away data folder (demo, self-test): its secrets live in files inside it
+    and go with it; the OS keyring is neither written nor read (nor even loaded) for it."""
+    (data_dir / FOLDER_ONLY).write_text("", encoding="ascii")
+
+
+def _ring(data_dir: Path, ring: Any) -> Any:
+    if ring is not _SYSTEM:
+        return ring
+    return None if (data_dir / FOLDER_ONLY).exists() else _keyring()
 
 
 class KeyringUnavailableError(Exception):
@@ -69,7 +82,7 @@ def stored_secret(data_dir: Path, ring: Any = _SYSTEM,
     keyring, "" when it holds none for this data dir —, the file's value or "").
     KeyringUnavailableError when the keyring exists but fails."""
     account, path = _secret_place(data_dir, kind)
-    ring = _keyring() if ring is _SYSTEM else ring
+    ring = _ring(data_dir, ring)
     in_ring: str | None = None
     if ring is not None:
         try:
@@ -105,7 +118,7 @@ def write_secret(data_dir: Path, secret: str, ring: Any = _SYSTEM, kind: str = "
     never written beside a keyring that failed (KeyringUnavailableError): the keyring may
     still hold the key the county registered, and two keys would then compete."""
     account, path = _secret_place(data_dir, kind)
-    ring = _keyring() if ring is _SYSTEM else ring
+    ring = _ring(data_dir, ring)
     if ring is not None:
         try:
             ring.set_password(KEYRING_SERVICE, account, secret)

@@ -8,6 +8,8 @@ on the GUI thread; it is encoded to JPEG on the device lane and stored on the db
 from __future__ import annotations
 
 import logging
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, Signal
@@ -22,9 +24,21 @@ JPEG_QUALITY = 88   # documents stay legible; a 5 MP page is about 1-2 MB
 
 
 def camera_names() -> list[str]:
+    if not video_devices_possible():        # not even the media stack is loaded to ask
+        return []
     from PySide6.QtMultimedia import QMediaDevices
 
     return [d.description() for d in QMediaDevices.videoInputs()]
+
+
+def video_devices_possible(dev: Path = Path("/dev")) -> bool:
+    """False only where it is certain that there is no camera: Linux, where every camera
+    (UVC document cameras included) is a ``/dev/video*`` device and there is none. Asking
+    Qt's media stack instead loads some 13 MB of libraries to learn the same. Elsewhere:
+    True."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return any(dev.glob("video*"))
 
 
 def encode_jpeg(image: QImage, quality: int = JPEG_QUALITY) -> bytes:

@@ -9,6 +9,10 @@ Utterances are queued (``enqueue``) so consecutive calls never cut each other of
 from __future__ import annotations
 
 import logging
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLocale, QObject, QUrl, Signal
@@ -94,6 +98,9 @@ class Announcer(QObject):
             self.announced.emit(shown, spoken, "chime")
 
     def _chime(self) -> None:
+        if not sound_possible():             # not even the media stack is loaded to ask
+            QApplication.beep()
+            return
         try:
             from PySide6.QtMultimedia import QMediaDevices, QSoundEffect
         except ImportError:
@@ -117,3 +124,24 @@ class Announcer(QObject):
 
     def speech_state(self) -> str:
         return "none" if self._tts is None else self._tts.state().name
+
+
+def sound_possible(environ: Mapping[str, str] = os.environ, root: Path = Path("/")) -> bool:
+    """False only where it is certain that nothing can be heard: a Linux PC with no sound
+    card (``/dev/snd``, ``/proc/asound``) and no sound server (a PulseAudio or PipeWire
+    socket, or ``PULSE_SERVER`` naming one elsewhere). Asking Qt's media stack instead
+    loads some 13 MB of libraries just to learn there is no output. Elsewhere: True."""
+    if not sys.platform.startswith("linux") or environ.get("PULSE_SERVER"):
+        return True
+    sockets = [root / "run" / "pulse" / "native"]
+    if environ.get("XDG_RUNTIME_DIR"):
+        runtime = root / environ["XDG_RUNTIME_DIR"].lstrip("/")
+        sockets += [runtime / "pulse" / "native", runtime / "pipewire-0"]
+    if any(path.exists() for path in sockets):
+        return True
+    cards = root / "proc" / "asound" / "cards"
+    try:
+        listed = "no soundcards" not in cards.read_text(encoding="ascii", errors="replace")
+    except OSError:
+        listed = False
+    return listed or (root / "dev" / "snd").is_dir()

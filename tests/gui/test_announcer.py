@@ -68,3 +68,41 @@ def test_counter_flashes_the_call(qtbot, start_app):
     assert spoken.args[2] in ("speech", "chime")
     qtbot.waitUntil(lambda: app.window.counter_page.ticket_number.property("flash") == "true")
     qtbot.waitUntil(lambda: app.window.counter_page.ticket_number.property("flash") == "false", timeout=4000)
+
+
+def test_sound_is_ruled_out_only_when_there_is_no_card_and_no_server(tmp_path, monkeypatch):
+    import sys
+
+    from hallclient.devices.speech import sound_possible
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    (tmp_path / "proc" / "asound").mkdir(parents=True)
+    (tmp_path / "proc" / "asound" / "cards").write_text("--- no soundcards ---\n")
+    assert sound_possible({}, tmp_path) is False
+    assert sound_possible({"PULSE_SERVER": "tcp:10.0.0.2"}, tmp_path) is True
+    (tmp_path / "run" / "user" / "1000").mkdir(parents=True)
+    env = {"XDG_RUNTIME_DIR": "/run/user/1000"}
+    assert sound_possible(env, tmp_path) is False
+    (tmp_path / "run" / "user" / "1000" / "pipewire-0").touch()
+    assert sound_possible(env, tmp_path) is True
+    (tmp_path / "run" / "user" / "1000" / "pipewire-0").unlink()
+    (tmp_path / "proc" / "asound" / "cards").write_text(" 0 [PCH ]: HDA-Intel - HDA Intel PCH\n")
+    assert sound_possible(env, tmp_path) is True
+    (tmp_path / "proc" / "asound" / "cards").unlink()
+    (tmp_path / "dev" / "snd").mkdir(parents=True)
+    assert sound_possible(env, tmp_path) is True
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert sound_possible({}, tmp_path / "nowhere") is True
+
+
+def test_cameras_are_ruled_out_only_on_linux_without_video_devices(tmp_path, monkeypatch):
+    import sys
+
+    from hallclient.devices.camera import video_devices_possible
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert video_devices_possible(tmp_path) is False
+    (tmp_path / "video0").touch()
+    assert video_devices_possible(tmp_path) is True
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert video_devices_possible(tmp_path / "nowhere") is True

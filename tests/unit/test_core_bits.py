@@ -74,11 +74,11 @@ def test_password_hash_is_salted_scrypt_and_checks():
         hash_password("")
 
 
-def test_malloc_arenas_are_limited_where_the_c_library_is_glibc():
+def test_malloc_is_tuned_where_the_c_library_is_glibc():
     import platform
     import sys
 
-    from hallclient.process import limit_malloc_arenas
+    from hallclient.process import tune_malloc
 
     expected = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
-    assert limit_malloc_arenas() is expected
+    assert tune_malloc() is expected

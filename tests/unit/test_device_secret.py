@@ -49,3 +49,23 @@ def test_a_loose_file_is_replaced_whole_and_owner_only(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert read_secret(tmp_path, None, kind="signing") == "new key"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["signing-device.secret"]
+
+
+def test_a_throw_away_folder_keeps_its_secrets_and_never_asks_the_keyring(tmp_path, monkeypatch):
+    """A demo or self-test folder is marked: its secret is a file in it, the system keyring
+    (which would outlive the folder) is neither written nor read, nor even loaded."""
+    from hallclient import secrets
+
+    ring = MemoryKeyring()
+    asked: list[bool] = []
+    monkeypatch.setattr(secrets, "_keyring", lambda: asked.append(True) or ring)
+    normal = tmp_path / "normal"
+    normal.mkdir()
+    assert write_secret(normal, "kept", kind="hall") == "keyring"
+    assert asked == [True]
+    folder = tmp_path / "throwaway"
+    folder.mkdir()
+    secrets.keep_in_folder(folder)
+    assert write_secret(folder, "s3cret") == str(folder / SECRET_FILE)
+    assert read_secret(folder) == "s3cret"
+    assert asked == [True] and ("hallclient", str(folder)) not in ring.store

@@ -15,6 +15,8 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +27,7 @@ from hallclient.process import (
     OWNER_FILE,
     THROWAWAY_PREFIX,
     StartUpInterruptedError,
+    after_painted,
     display_available,
     forget_module_sources,
     interrupt_start_up,
@@ -36,7 +39,6 @@ from hallclient.process import (
     stopped_starting,
     tune_malloc,
 )
-from hallclient.servers.run import run_hall_server, run_platform_sim
 
 if TYPE_CHECKING:
     from hallclient.ui.panel_shell import PanelApp
@@ -76,8 +78,12 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | PanelApp |
         from hallclient import admin
         return admin.run(args, data_dir)
     if args.command == "platform-sim":
+        from hallclient.servers.run import run_platform_sim
+
         return run_platform_sim(args, data_dir)
     if args.command == "hall-server":
+        from hallclient.servers.run import run_hall_server
+
         return run_hall_server(args, data_dir / "hall-server")
 
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)     # an existing one: made private above
@@ -156,38 +162,48 @@ def qt_application() -> Any:
 
 def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: bool,
                with_platform: bool = False, throwaway: bool = False) -> App:
-    from PySide6.QtCore import QTimer
 
     from hallclient.ui.shell import App, CounterShell, build_kiosk, place_on_screen, show_store_failure
 
     qapp = qt_application()
 
-    # stage 1: the lanes open the database (and the hall link) on their threads while the
-    # window appears
+    # stage 1: the window appears; the lanes open the database (and the hall link) on their
+    # threads once it is painted (on two cores they would otherwise slow its first frame)
     from hallclient.services.lanes import DB, open_lanes
     from hallclient.services.tasks import TaskRunner
 
-    lanes = open_lanes(data_dir, config)
+    painted = threading.Event()
+    lanes = open_lanes(data_dir, config, gate=painted)
     runner = TaskRunner(lanes)
     restart_stages()
     stage("window being built")
     app = App(qapp=qapp, config=config, data_dir=data_dir, worker=lanes, runner=runner, demo=demo)
-    if with_platform:
-        from hallclient import demo as demo_data
 
-        app.platform_sim = demo_data.start_platform(data_dir, config, keep_secret_in_folder=throwaway)
+    def after_first_paint(then: Callable[[], None] = lambda: None) -> None:
+        """Stage 2: what may take a moment, once the window is up."""
+        painted.set()
+        if with_platform:
+            from hallclient import demo as demo_data
+
+            try:
+                app.platform_sim = demo_data.start_platform(data_dir, config,
+                                                            keep_secret_in_folder=throwaway)
+            except Exception as exc:        # the counter runs on; a self-test fails with it
+                log.exception("the platform simulator did not start")
+                app.startup_errors.append(f"程序启动出错（{type(exc).__name__}: {exc}）")
+        then()
 
     if args.command == "kiosk":
         kiosk = build_kiosk(app)
         place_on_screen(kiosk, args.screen)
         kiosk.show() if args.windowed or demo else kiosk.showFullScreen()
+        after_painted(kiosk, after_first_paint)
     else:
         shell = CounterShell(app, preferred_window=args.window)
         shell.window.show()
         if demo and not args.self_test:
             _demo_kiosk_beside(app, shell)
-        # stage 2: after the first paint, things that may take a moment
-        QTimer.singleShot(0, shell.after_first_paint)
+        after_painted(shell.window, lambda: after_first_paint(shell.after_first_paint))
     if args.self_test:
         from hallclient import selftest
 

@@ -11,8 +11,6 @@ from hallclient import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from hallclient.servers.run import add_platform_sim_options
-
     parser = argparse.ArgumentParser(
         prog="hallclient", description="政务服务大厅窗口客户端 (counter client for service halls)"
     )
@@ -49,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--retry-after-as-date", action="store_true")
     sim.add_argument("--expire-tokens", action="store_true")
     sim.add_argument("--seed", type=int)
-    add_platform_sim_options(sim)          # what it serves, beside the runner that reads it
+    add_platform_sim_options(sim)
     hall = sub.add_parser("hall-server", help="大厅服务器：全大厅共用一个队列（数据在 数据目录/hall-server）")
     hall_cmds = hall.add_subparsers(dest="hall_command")
     serve = hall_cmds.add_parser("serve", help="运行服务（默认）")
@@ -78,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     from hallclient import admin
     admin.add_parser(sub)
     return parser
+
+
+def add_platform_sim_options(sim: argparse.ArgumentParser) -> None:
+    # for a simulator started by the program itself (demo, training, self-test)
+    sim.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)
+    sim.add_argument("--until-stdin-closes", action="store_true", help=argparse.SUPPRESS)
+    sim.add_argument("--catalog", metavar="FILE",
+                     help="提供给窗口机的事项目录（JSON，含 items）；默认为示范事项目录")
 
 
 def input_method_environment(environ: Mapping[str, str], plugins: Iterable[str]) -> dict[str, str]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -48,3 +50,5 @@ def stage(what: str) -> None:
         _STARTED[0] = time.perf_counter()
     logging.getLogger("hallclient.app").info(
         "start-up %s (+%.0f ms)", what, (time.perf_counter() - _STARTED[0]) * 1000)
+    if os.environ.get("HALLCLIENT_STARTUP_TRACE"):     # bench/bench_counter.py
+        print(f"STAGE {what} {time.process_time() * 1000:.0f} ms cpu", file=sys.stderr, flush=True)

@@ -253,3 +253,30 @@ def forget_module_sources(qapp: Any, early_s: int = 60, later_s: int = 300) -> A
     timer.timeout.connect(forget)
     timer.start(1000)
     return timer
+
+
+def after_painted(widget: Any, then: Callable[[], None], fallback_ms: int = 2000) -> Any:
+    """Call ``then`` once ``widget`` has been painted the first time (the event loop's next
+    turn after its first paint event), so work queued for "after the window is up" does
+    not hold the first frame back; a window that is never painted (minimised, no screen)
+    gets it after ``fallback_ms``. Returns the watcher (kept alive by ``widget``)."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    done: list[bool] = []
+
+    def once() -> None:
+        if not done:
+            done.append(True)
+            then()
+
+    class Watcher(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and not done:
+                watched.removeEventFilter(self)
+                QTimer.singleShot(0, once)
+            return False
+
+    watcher = Watcher(widget)
+    widget.installEventFilter(watcher)
+    QTimer.singleShot(fallback_ms, once)
+    return watcher

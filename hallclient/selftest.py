@@ -114,11 +114,17 @@ class CounterSelfTest:
         watchdog.setSingleShot(True)
         watchdog.timeout.connect(self.timed_out)
         watchdog.start(TIMEOUT_MS)
-        if app.platform_sim is None:          # the servers extra is not in this installation
+        from hallclient.demo import servers_installed
+
+        if not servers_installed():           # the servers extra is not in this installation
             QTimer.singleShot(0, lambda: self.fail(SERVERS_MISSING))
             return
-        app.runner.run(DEVICE, lambda _dev: installation_problems(), self.files_judged,
-                       lambda exc: self.fail(f"检查安装文件出错：{exc}"))
+        from hallclient.process import after_painted
+
+        # the installed files are read once the window is up (not to hold its first frame)
+        after_painted(app.window, lambda: app.runner.run(
+            DEVICE, lambda _dev: installation_problems(), self.files_judged,
+            lambda exc: self.fail(f"检查安装文件出错：{exc}")))
         app.session.signed_in.connect(self.signed_in)
         app.session.sign_in_failed.connect(lambda m: self.fail(f"签到失败：{m}"))
         app.queue.action_failed.connect(lambda m: self.fail(f"叫号失败：{m}"))

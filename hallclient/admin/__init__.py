@@ -14,11 +14,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from hallclient.config import ConfigError
-from hallclient.core.tickets import QueueError
-from hallclient.store.db import StoreError
-from hallclient.store.hall_repo import HallConfigError
-
 from .parser import add_parser
 
 __all__ = ["add_parser", "run"]
@@ -47,6 +42,12 @@ def _commands() -> dict[str, Callable[[argparse.Namespace, Path], int]]:
 
 
 def run(args: argparse.Namespace, data_dir: Path) -> int:
+    # imported here, not above: every start builds the parser (cli.py), few run a command
+    from hallclient.config import ConfigError
+    from hallclient.core.tickets import QueueError
+    from hallclient.store.db import StoreError
+    from hallclient.store.hall_repo import HallConfigError
+
     # the commands print config problems themselves, in full: not a second time as log lines
     config_log = logging.getLogger("hallclient.config")
     config_log.propagate = False

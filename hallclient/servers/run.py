@@ -96,14 +96,6 @@ def _stop_when_stdin_closes() -> None:
     signal.raise_signal(signal.SIGTERM)
 
 
-def add_platform_sim_options(sim: argparse.ArgumentParser) -> None:
-    # for a simulator started by the program itself (demo, training, self-test)
-    sim.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)
-    sim.add_argument("--until-stdin-closes", action="store_true", help=argparse.SUPPRESS)
-    sim.add_argument("--catalog", metavar="FILE",
-                     help="提供给窗口机的事项目录（JSON，含 items）；默认为示范事项目录")
-
-
 def read_catalog(name: str | None) -> ServedCatalog:
     """The catalog file given (or the demo one), checked before the server starts; its ETag
     is that of its bytes, so a restart with the same file is "unchanged" to the counters."""

@@ -6,8 +6,6 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from hallclient.queue.hall_link import EventStream
-
 
 class HallSignals(QObject):
     """A counter's event stream, handed to the GUI thread. The stream's thread emits; the
@@ -36,6 +34,8 @@ class HallEventsService(QObject):
     def __init__(self, url: str, token: str, verify: bool | str = True,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
+        from hallclient.queue.hall_link import EventStream  # requests: only where a hall is
+
         self.stream = EventStream(url, token, verify, on_event=self._on_event,
                                   on_link=self.link_changed.emit)
 

@@ -15,6 +15,7 @@ from its callback (e.g. scan on ``DEVICE``, then store on ``DB``).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -69,6 +70,7 @@ class Lanes:
             self._workers["hall"] = hall
         self.hall_events = hall_events
         self.closed = False
+        self.gate: threading.Event | None = None     # set: the lanes may open (open_lanes)
 
     @property
     def hall_mode(self) -> bool:
@@ -84,6 +86,8 @@ class Lanes:
         """Finish the jobs in flight, close each context on its thread; later jobs are
         dropped (a stream that drops while closing still says so)."""
         self.closed = True
+        if self.gate is not None:
+            self.gate.set()               # a lane still waiting to open opens, then closes
         # the device and hall lanes first: their jobs may still hand work to the db lane
         for name in ("device", "hall", "db"):
             worker = self._workers.get(name)
@@ -91,17 +95,28 @@ class Lanes:
                 worker.close()
 
 
-def open_lanes(data_dir: Path, config: Config, clock: Clock = local_now) -> Lanes:
-    """Start the lanes; each opens its context on its own thread (the window does not wait).
+def open_lanes(data_dir: Path, config: Config, clock: Clock = local_now,
+               gate: threading.Event | None = None) -> Lanes:
+    """Start the lanes; each opens its context on its own thread (the window does not wait),
+    once ``gate`` is set when one is given (jobs submitted meanwhile wait their turn).
     Call on the GUI thread: the hall events' signals live there."""
     from .hall_events import HallSignals
 
-    db: Worker[DbContext] = Worker(lambda: open_context(data_dir, config, clock),
+    def gated(opener: Callable[[], C]) -> Callable[[], C]:
+        def open_when_allowed() -> C:
+            if gate is not None:
+                gate.wait()
+            return opener()
+        return open_when_allowed
+
+    db: Worker[DbContext] = Worker(gated(lambda: open_context(data_dir, config, clock)),
                                    DbContext.close, name="db")
-    device: Worker[DeviceContext] = Worker(lambda: open_devices(config), DeviceContext.close,
-                                           name="device")
+    device: Worker[DeviceContext] = Worker(gated(lambda: open_devices(config)),
+                                           DeviceContext.close, name="device")
     if not uses_hall(config):
-        return Lanes(db, device)
+        lanes = Lanes(db, device)
+        lanes.gate = gate
+        return lanes
     events = HallSignals()
 
     def open_hall_lane() -> HallContext:
@@ -109,5 +124,7 @@ def open_lanes(data_dir: Path, config: Config, clock: Clock = local_now) -> Lane
         return open_hall(data_dir, config, clock, on_event=events.event_heard.emit,
                          on_link=events.link_changed.emit)
 
-    hall: Worker[HallContext] = Worker(open_hall_lane, HallContext.close, name="hall")
-    return Lanes(db, device, hall, events)
+    hall: Worker[HallContext] = Worker(gated(open_hall_lane), HallContext.close, name="hall")
+    lanes = Lanes(db, device, hall, events)
+    lanes.gate = gate
+    return lanes

@@ -80,8 +80,9 @@ def bench_startup(runs: int) -> dict[str, float]:
 
 def fill_queue(path: Path, waiting: int) -> None:
     """Put ``waiting`` tickets in the queue in one transaction (as a busy day would)."""
+    from hallclient.core.clock import local_now
     from hallclient.core.tickets import PriorityClass, TicketState, format_number
-    from hallclient.queue.local import LocalQueue, local_now
+    from hallclient.queue.local import LocalQueue
     from hallclient.store import queue_repo
     from hallclient.store.db import open_database
 

@@ -111,8 +111,8 @@ def counter_loop(url: str, window: int, token: str, stop_issue: threading.Event,
                  go: threading.Event, out: dict[str, list[Any]], work: str) -> None:
     """A window as the counter app runs it: HallQueue with its event stream, looking for
     changes every 0.5 s (QueueService's poll) and reading its snapshot when told to."""
+    from hallclient.core.clock import local_now
     from hallclient.queue.hall import HallQueue
-    from hallclient.queue.local import local_now
     from hallclient.store.db import open_database
 
     rnd = random.Random(window)

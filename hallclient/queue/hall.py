@@ -19,17 +19,15 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, replace
-from datetime import datetime
 from typing import Any
 
 import requests
 
-from hallclient.core.tickets import PriorityClass, QueueError, Ticket, TicketState
+from hallclient.core.clock import Clock
+from hallclient.core.hall import IssuedTicket, RecallResult, Service, WindowInfo, WindowSnapshot
+from hallclient.core.tickets import PriorityClass, QueueError, Ticket, TicketAction, TicketState
 from hallclient.store import log_repo, meta
 from hallclient.store.db import Database
-from hallclient.store.hall_repo import Service, WindowInfo
-
-from .base import IssuedTicket, RecallResult, WindowSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +39,9 @@ LOG_PUSH_INTERVAL_S = 10.0
 LOG_PUSH_BATCH = 500
 WALK_IN = "无号"
 
-Clock = Callable[[], datetime]
-
-
 # actions at other windows that still change a window's view (its no-show list)
-EVERY_WINDOW_ACTIONS = frozenset({"no_show", "reactivate", "manual_finish", "manual_conflict"})
+EVERY_WINDOW_ACTIONS = frozenset({TicketAction.NO_SHOW, TicketAction.REACTIVATE,
+                                  TicketAction.MANUAL_FINISH, TicketAction.MANUAL_CONFLICT})
 
 
 class HallUnavailableError(QueueError):
@@ -257,7 +253,7 @@ class HallQueue:
         try:
             self._act(window, "sign-in", clerk)
         except HallUnavailableError:
-            self.record("sign_in_offline", window, clerk)
+            self.record(TicketAction.SIGN_IN_OFFLINE, window, clerk)
             return self._manual_snapshot(window, clerk)
         return self.snapshot(window)
 
@@ -265,7 +261,7 @@ class HallQueue:
         try:
             self._act(window, "sign-out", clerk)
         except HallUnavailableError:
-            self.record("sign_out_offline", window, clerk)
+            self.record(TicketAction.SIGN_OUT_OFFLINE, window, clerk)
 
     def record(self, action: str, window: int | None, clerk: str | None,
                detail: dict[str, object] | None = None) -> None:
@@ -472,7 +468,7 @@ class HallQueue:
             cursor = conn.execute(
                 "INSERT INTO manual_services (uid, window, clerk, ticket, started_at)"
                 " VALUES (?, ?, ?, ?, ?)", (str(uuid.uuid4()), window, clerk, number or None, at))
-            log_repo.append(conn, at=at, action="manual_start", window=window, clerk=clerk,
+            log_repo.append(conn, at=at, action=TicketAction.MANUAL_START, window=window, clerk=clerk,
                             ticket=number or None)
         return self._manual_ticket(self._manual_row(int(cursor.lastrowid or 0)))
 
@@ -483,7 +479,7 @@ class HallQueue:
             with self.db.write() as conn:
                 conn.execute("UPDATE manual_services SET finished_at = ? WHERE id = ?",
                              (at, row_id))
-                log_repo.append(conn, at=at, action="manual_finish", window=row["window"],
+                log_repo.append(conn, at=at, action=TicketAction.MANUAL_FINISH, window=row["window"],
                                 clerk=row["clerk"], ticket=row["ticket"])
             row = self._manual_row(row_id)
         try:
@@ -521,7 +517,7 @@ class HallQueue:
             with self.db.write() as conn:
                 conn.execute("UPDATE manual_services SET sent_at = ?, result = ? WHERE id = ?",
                              (self._now(), json.dumps(answer, ensure_ascii=False), row["id"]))
-                log_repo.append(conn, at=self._now(), action="manual_sent",
+                log_repo.append(conn, at=self._now(), action=TicketAction.MANUAL_SENT,
                                 window=row["window"], clerk=row["clerk"], ticket=row["ticket"],
                                 detail={"result": answer.get("result")})
             if answer.get("result") == "conflict":

@@ -9,9 +9,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from hallclient.core.clock import local_now
 from hallclient.core.tickets import PriorityClass, QueueError
 from hallclient.queue.hall import HallQueue
-from hallclient.queue.local import local_now
 from hallclient.store.db import open_database
 
 from .hall_server import DeviceKind, RunningHallServer

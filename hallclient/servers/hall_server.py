@@ -40,9 +40,10 @@ from pydantic import BaseModel, Field
 
 from hallclient.config import CONFIG_FILE, Config
 from hallclient.core import eventlog
+from hallclient.core.clock import Clock, local_now
 from hallclient.core.tickets import PriorityClass, QueueError
 from hallclient.queue.hall import EVERY_WINDOW_ACTIONS, snapshot_to_dict, ticket_to_dict
-from hallclient.queue.local import Clock, LocalQueue, local_now
+from hallclient.queue.local import LocalQueue
 from hallclient.store import log_repo
 from hallclient.store.db import DB_FILE, Database, StoreError, connect, open_database
 from hallclient.store.hall_repo import HallConfigError

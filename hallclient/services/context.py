@@ -11,9 +11,10 @@ from typing import Any
 
 from hallclient.config import Config
 from hallclient.core.accounts import Clerk, Role, check_password, hash_password
+from hallclient.core.clock import Clock, local_now
 from hallclient.core.queue_policy import FairnessMode, QueueRules
 from hallclient.core.tickets import QueueError
-from hallclient.queue.local import Clock, LocalQueue, local_now
+from hallclient.queue.local import LocalQueue
 from hallclient.store import accounts_repo, log_repo
 from hallclient.store.db import DB_FILE, Database, open_database
 

@@ -8,9 +8,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from hallclient.core.hall import RecallResult, Service, WindowInfo, WindowSnapshot
 from hallclient.core.tickets import Ticket
-from hallclient.queue.base import RecallResult, WindowSnapshot
-from hallclient.store.hall_repo import Service, WindowInfo
 
 from .session import user_message
 

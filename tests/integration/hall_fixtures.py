@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hallclient.core.clock import local_now
 from hallclient.queue.hall import HallQueue
-from hallclient.queue.local import local_now
 from hallclient.servers.hall_server import DeviceKind, RunningHallServer
 from hallclient.store.db import open_database
 

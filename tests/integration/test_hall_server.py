@@ -483,7 +483,7 @@ def test_a_counter_stream_carries_its_own_window_and_the_rest_as_counts(hall):
 
 
 def test_the_supervisor_report_at_a_counter_covers_every_window_of_the_hall(hall, demo_catalog):
-    from hallclient.queue.local import local_now
+    from hallclient.core.clock import local_now
     from hallclient.services.context import CounterContext
     from hallclient.services.report_service import compute
 

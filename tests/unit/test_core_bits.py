@@ -11,8 +11,8 @@ from hallclient.core.announce import (
     spoken_window,
 )
 from hallclient.core.tickets import (
-    Action,
     IllegalTransitionError,
+    TicketAction,
     TicketState,
     format_number,
     next_state,
@@ -26,14 +26,14 @@ def test_ticket_numbers_are_prefix_and_three_digits():
 
 
 @pytest.mark.parametrize("action, start, end", [
-    (Action.CALL, TicketState.WAITING, TicketState.CALLED),
-    (Action.START, TicketState.CALLED, TicketState.SERVING),
-    (Action.HOLD, TicketState.SERVING, TicketState.HELD),
-    (Action.RETURN, TicketState.HELD, TicketState.SERVING),
-    (Action.FINISH, TicketState.SERVING, TicketState.FINISHED),
-    (Action.NO_SHOW, TicketState.CALLED, TicketState.NO_SHOW),
-    (Action.REACTIVATE, TicketState.NO_SHOW, TicketState.WAITING),
-    (Action.TRANSFER, TicketState.SERVING, TicketState.WAITING),
+    (TicketAction.CALL, TicketState.WAITING, TicketState.CALLED),
+    (TicketAction.START, TicketState.CALLED, TicketState.SERVING),
+    (TicketAction.HOLD, TicketState.SERVING, TicketState.HELD),
+    (TicketAction.RETURN, TicketState.HELD, TicketState.SERVING),
+    (TicketAction.FINISH, TicketState.SERVING, TicketState.FINISHED),
+    (TicketAction.NO_SHOW, TicketState.CALLED, TicketState.NO_SHOW),
+    (TicketAction.REACTIVATE, TicketState.NO_SHOW, TicketState.WAITING),
+    (TicketAction.TRANSFER, TicketState.SERVING, TicketState.WAITING),
 ])
 def test_legal_transitions(action, start, end):
     assert next_state(action, "A001", start) is end
@@ -41,10 +41,10 @@ def test_legal_transitions(action, start, end):
 
 def test_illegal_transition_explains_in_chinese():
     with pytest.raises(IllegalTransitionError) as err:
-        next_state(Action.FINISH, "A001", TicketState.WAITING)
+        next_state(TicketAction.FINISH, "A001", TicketState.WAITING)
     assert err.value.message == "A001 当前状态为「等候中」，不能执行「办结」"
     with pytest.raises(IllegalTransitionError):
-        next_state(Action.CALL, "A001", TicketState.FINISHED)
+        next_state(TicketAction.CALL, "A001", TicketState.FINISHED)
 
 
 def test_announcement_texts():

@@ -11,10 +11,10 @@ from PySide6.QtPdf import QPdfDocument
 
 from hallclient.app import main
 from hallclient.config import CONFIG_FILE, Config
-from hallclient.core import report
 from hallclient.core.cases import CaseDraft, Decision
 from hallclient.core.evaluation import Level
 from hallclient.core.tickets import PriorityClass
+from hallclient.reports import figures
 from hallclient.services.context import open_context
 from hallclient.services.evaluation_service import save_evaluation
 from hallclient.store import report_repo
@@ -69,7 +69,7 @@ def computed(data):
         loaded = report_repo.load(db.conn, DAY, DAY)
     finally:
         db.close()
-    return report.build(end=datetime(2026, 11, 21, tzinfo=CST), **loaded)
+    return figures.build(end=datetime(2026, 11, 21, tzinfo=CST), **loaded)
 
 
 def test_xlsx_has_the_figures_on_one_sheet_per_view(qapp, day_at_the_counter, tmp_path):

@@ -1,4 +1,5 @@
-"""Rooms with doors: core/ imports no Qt, SQLite or HTTP; ui/ imports no SQLite or HTTP."""
+"""Rooms with doors: core/ and reports/ import no Qt, SQLite or HTTP; ui/ imports no SQLite
+or HTTP."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ FORBIDDEN = {
     "core": {"PySide6", "sqlite3", "sqlite_utils", "requests", "urllib.request", "urllib.error",
              "http", "socket", "ssl", "asyncio",
              "hallclient.store", "hallclient.queue", "hallclient.services", "hallclient.ui"},
+    # the report's records, replay and figures: plain data in, figures out, like core/
+    "reports": {"PySide6", "sqlite3", "sqlite_utils", "requests", "urllib", "http", "socket",
+                "hallclient.store", "hallclient.queue", "hallclient.services", "hallclient.ui",
+                "hallclient.documents", "hallclient.servers"},
     "store": {"PySide6", "requests", "hallclient.services", "hallclient.ui"},
     "ui": {"sqlite3", "sqlite_utils", "requests", "urllib", "http", "socket", "hallclient.store.db",
            "hallclient.store.queue_repo", "hallclient.store.log_repo", "hallclient.servers",

@@ -87,6 +87,24 @@ def test_a_rejected_case_goes_to_needs_attention_with_the_field_errors(sim, desk
         "hallclient.store.log_repo", fromlist=["entries"]).entries(db.conn)]
 
 
+def test_a_fixed_and_resent_case_supersedes_the_refused_version(sim, desk, engine, db):
+    first = accept(desk, 1)
+    other = accept(desk, 2)
+    faults(sim, reject_fields={"mobile": "手机号码不符合省平台要求"})
+    assert engine.run_once().attention == 2
+    faults(sim)
+    fixed = desk.amend(first.case_no, {"mobile": "13900001111"}, 1, "li")   # 修改后重传
+    report = engine.run_once()
+    assert (report.done, report.superseded) == (1, 1)
+    states = {(r["case_id"], r["version"]): r["state"] for r in outbox_repo.all_rows(db.conn)}
+    # the platform has version 2 of the fixed case: its refused version 1 is settled; the
+    # other refused case still waits for the clerk
+    assert states == {(first.id, 1): "superseded", (first.id, 2): "done",
+                      (other.id, 1): "needs_attention"}
+    stored = engine.client.request("GET", f"{API}/cases/{fixed.uid}").json()
+    assert stored["version"] == 2 and stored["case"]["mobile"] == "13900001111"
+
+
 def test_a_failing_case_never_blocks_the_ones_behind_it(sim, desk, engine, db):
     broken = accept(desk, 1)
     accept(desk, 2)

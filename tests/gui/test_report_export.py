@@ -11,7 +11,6 @@ from PySide6.QtPdf import QPdfDocument
 
 from hallclient.app import main
 from hallclient.config import CONFIG_FILE, Config
-from hallclient.core.cases import CaseDraft, Decision
 from hallclient.core.evaluation import Level
 from hallclient.core.tickets import PriorityClass
 from hallclient.reports import figures
@@ -21,7 +20,7 @@ from hallclient.store import report_repo
 from hallclient.store.db import DB_FILE, open_database
 
 from ..conftest import CST, FakeClock
-from ..unit.test_case_desk import PERSON, complete, item
+from ..recipes import accepted_case
 
 DAY = date(2026, 11, 20)
 
@@ -49,10 +48,7 @@ def day_at_the_counter(tmp_path, demo_hall, demo_catalog):
             q.finish(1, "li", t.id)
         t = q.call_next(1, "li")
         q.no_show(1, "li", t.id)
-        draft = complete(ctx.desk, CaseDraft.for_item(item(ctx.desk, "个体工商户登记（设立登记）")))
-        draft.applicant = PERSON
-        draft.decision = Decision.ACCEPT
-        case = ctx.desk.commit(draft, window=1, clerk="li")
+        case = accepted_case(ctx.desk, "个体工商户登记（设立登记）", window=1, clerk="li")
         for level, reasons in ((Level.VERY_SATISFIED, []), (Level.UNSATISFIED, ["等候时间过长"])):
             save_evaluation(ctx, level=level, reasons=reasons, text="", case_no=case.case_no,
                             ticket=tickets[0].number, window=1, clerk="li", rectify_days=5)

@@ -27,10 +27,8 @@ from hallclient.core.catalog import (
     Requirement,
 )
 
-PERSON = Applicant(kind="person", name="王𠮷", id_number="11010519491231002X",
-                   mobile="13800138000", address="示范县人民路 1 号")
-COMPANY = Applicant(kind="company", name="示范县䶮记餐饮有限公司", id_number="91350100M000100Y43",
-                    legal_rep="李䶮", mobile="13900001111")
+from ..recipes import COMPANY, PERSON
+
 FILE = StagedFile("ab" * 32, "scan.jpg", 1234, "image/jpeg")
 
 ITEM = CatalogItem(

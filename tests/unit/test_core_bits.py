@@ -113,8 +113,10 @@ def test_default_template_and_a_bad_template_for_speech():
     from hallclient.core.announce import DEFAULT_TEMPLATE
 
     assert DEFAULT_TEMPLATE == "请{number}号到{window}号窗口办理"
-    with pytest.raises(TemplateError, match="不认识：name"):
+    with pytest.raises(TemplateError, match="不认识：name$"):
         speech_text("请{name}到窗口", "A001", 1)
+    with pytest.raises(TemplateError, match="不认识：name, place$"):
+        display_text("请{place}{name}到{window}号窗口", "A001", 1)
     with pytest.raises(TemplateError, match="^播报模板格式错误"):
         speech_text("请{number号", "A001", 1)
 
@@ -201,3 +203,13 @@ def test_scanned_codes_are_routed_by_what_they_are(code, kind):
     from hallclient.core.scancodes import classify
 
     assert classify(code).value == kind
+
+
+def test_the_wall_clock_is_local_time_with_its_offset():
+    from datetime import datetime, timezone
+
+    from hallclient.core.clock import local_now
+
+    now = local_now()
+    assert now.tzinfo is not None and now.utcoffset() == datetime.now().astimezone().utcoffset()
+    assert abs((now - datetime.now(timezone.utc)).total_seconds()) < 60

@@ -97,7 +97,17 @@ def test_a_new_draft_lists_the_items_materials_all_missing():
         ("M2", "营业执照", True, MaterialStatus.MISSING, "", []),
         ("M3", "委托书", False, MaterialStatus.MISSING, "委托他人办理的", [])]
     assert [m.code for m in d.missing()] == ["M1", "M2"]    # conditional ones are not owed
-    assert (d.decision, d.delivery, d.refusal_reason, d.post_address) == (None, "window", "", "")
+    assert (d.decision, d.refusal_reason, d.refusal_agency, d.delivery, d.post_address,
+            d.post_recipient, d.post_phone, d.ticket, d.preapplication_code) == (
+        None, "", "", "window", "", "", "", "", "")
+    assert d.applicant == Applicant() and Applicant().name == Applicant().agent_id_number == ""
+
+
+def test_a_staged_file_cannot_be_changed():
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        FILE.sha256 = "00" * 32  # type: ignore[misc]
 
 
 def test_a_material_seen_in_the_original_or_on_paper_is_not_missing():

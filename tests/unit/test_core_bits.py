@@ -213,3 +213,25 @@ def test_the_wall_clock_is_local_time_with_its_offset():
     now = local_now()
     assert now.tzinfo is not None and now.utcoffset() == datetime.now().astimezone().utcoffset()
     assert abs((now - datetime.now(timezone.utc)).total_seconds()) < 60
+
+
+def test_every_state_and_move_has_its_chinese_name():
+    from hallclient.core.tickets import ACTION_LABELS, STATE_LABELS, TRANSITIONS
+
+    assert {s.value: label for s, label in STATE_LABELS.items()} == {
+        "waiting": "等候中", "called": "已呼叫", "serving": "办理中", "held": "已挂起",
+        "no_show": "过号", "finished": "已办结"}
+    assert {a.value: label for a, label in ACTION_LABELS.items()} == {
+        "issue": "取号", "call": "呼叫", "recall": "重呼", "no_show": "过号",
+        "reactivate": "激活过号", "transfer": "转移", "hold": "挂起", "return": "恢复挂起",
+        "start": "开始办理", "finish": "办结", "manual_finish": "手工办结"}
+    assert set(ACTION_LABELS) == set(TRANSITIONS)     # every move can be refused by name
+
+
+def test_a_new_ticket_is_plain_until_the_queue_moves_it():
+    from hallclient.core.tickets import PriorityClass, Ticket
+
+    t = Ticket(1, "2026-11-27", "A001", "ZH", PriorityClass.NORMAL, TicketState.WAITING,
+               "2026-11-27T09:00:00+08:00")
+    assert (t.window, t.target_window, t.recalls, t.raised, t.called_at, t.started_at,
+            t.finished_at) == (None, None, 0, False, None, None, None)

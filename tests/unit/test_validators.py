@@ -186,3 +186,25 @@ def test_future_birth_dates_are_refused():
     tomorrow = TODAY + timedelta(days=1)
     body = f"110105{tomorrow:%Y%m%d}001"
     assert not check_resident_id(body + iso7064_mod11_2(body), TODAY).ok
+
+
+@pytest.mark.parametrize("url, kept", [
+    ("https://zwfw.example.gov.cn/", "https://zwfw.example.gov.cn"),
+    ("https://10.0.0.5:8700", "https://10.0.0.5:8700"),
+    ("http://127.0.0.1:8700/", "http://127.0.0.1:8700"),
+    ("http://localhost:8700", "http://localhost:8700"),
+    ("http://[::1]:8700", "http://[::1]:8700"),
+])
+def test_platform_addresses_that_are_allowed(url, kept):
+    from hallclient.core.validators import platform_url
+
+    assert platform_url(url) == kept
+
+
+@pytest.mark.parametrize("url", ["http://10.0.0.5:8700", "http://zwfw.example.gov.cn",
+                                 "ftp://127.0.0.1", "zwfw.example.gov.cn", ""])
+def test_platform_addresses_that_are_refused(url):
+    from hallclient.core.validators import platform_url
+
+    with pytest.raises(ValueError, match="^平台地址必须使用 https（只有本机模拟器可以用 http）"):
+        platform_url(url)

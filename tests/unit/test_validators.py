@@ -169,7 +169,8 @@ def test_uscc_single_character_change_is_caught(value, position, char):
     ("86 139-0000-1111", "13900001111"), ("19912345678", "19912345678"),
 ])
 def test_valid_mobiles(value, expected):
-    assert check_mobile(value).value == expected
+    result = check_mobile(value)
+    assert result.ok and result.value == expected and result.message == ""
 
 
 @pytest.mark.parametrize("value", ["12800138000", "1380013800", "138001380000", "0571-8888888", ""])
@@ -180,12 +181,29 @@ def test_invalid_mobiles(value):
 def test_masks_never_show_the_whole_number():
     assert mask_id("11010519491231002X") == "110105********002X"
     assert mask_mobile("13800138000") == "138****8000"
+    assert mask_id("1101051949") == "**********" and mask_id("11010519491") == "110105*9491"
+    assert mask_mobile("1380013") == "*******" and mask_mobile("") == ""
+
+
+def test_empty_input_asks_for_the_value():
+    assert check_uscc("").message == check_uscc(None).message == "请输入统一社会信用代码"
+    assert check_mobile(" ").message == check_mobile(None).message == "请输入手机号码"
+    assert check_resident_id(None).message == "请输入身份证号码"
 
 
 def test_future_birth_dates_are_refused():
     tomorrow = TODAY + timedelta(days=1)
     body = f"110105{tomorrow:%Y%m%d}001"
     assert not check_resident_id(body + iso7064_mod11_2(body), TODAY).ok
+    born_today = f"110105{TODAY:%Y%m%d}001"
+    assert check_resident_id(born_today + iso7064_mod11_2(born_today), TODAY).ok   # a newborn
+
+
+def test_a_check_result_cannot_be_changed():
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        check_mobile("13800138000").ok = False  # type: ignore[misc]
 
 
 @pytest.mark.parametrize("url, kept", [

@@ -194,3 +194,32 @@ def test_records_travel_as_json_unchanged():
 
 def test_window_event_shape():
     assert WindowEvent(at(9, 0), 1, "call") == WindowEvent(at(9, 0), 1, "call")
+
+
+def test_a_case_from_the_log_carries_who_decided_it_and_no_upload_state():
+    log = Log()
+    log.add(at(9, 0), "intake_accept", None, 2, "zhao", case_no="N1", impl_code="IMPL-1",
+            department="民政局")
+    log.add(at(9, 5), "intake_refuse", None, 4, "qian", case_no="N2")
+    (n1, n2), ratings = replay.records_from_log(log.entries)
+    assert n1 == CaseRecord("N1", "IMPL-1", "民政局", "accept", False, 1, "none", 2, "zhao")
+    assert n2 == CaseRecord("N2", "", "", "refuse", False, 1, "none", 4, "qian")
+    assert ratings == []
+
+
+def test_records_are_fixed_once_made_and_say_only_what_they_are_given():
+    import dataclasses
+
+    import pytest
+
+    ticket = TicketRecord("A001", "ZH", "waiting", at(9, 0))
+    assert (ticket.called_at, ticket.window, ticket.clerk, ticket.transferred) == (
+        None, None, None, False)
+    rating = EvaluationRecord("satisfied", at(9, 0))
+    assert (rating.window, rating.case_no, rating.reasons, rating.comment, rating.rectify_by) == (
+        None, None, (), "", None)
+    case = CaseRecord("N1", "社保卡补办", "人社局", "accept", False, 1, "none")
+    assert (case.window, case.clerk) == (None, None)
+    for record in (ticket, rating, case, WindowEvent(at(9, 0), 1, "call")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            record.window = 9  # type: ignore[misc]

@@ -270,3 +270,18 @@ def test_cases_and_ratings_from_counters_logs():
     assert r.at_most_one_visit == 0.5 and r.online_rate == 0.5 and r.satisfaction == 0.5
     assert r.bad_reviews[0].reasons == ("等候时间过长",)
     assert r.bad_reviews[0].rectify_by == "2026-12-04"
+
+
+def test_figures_once_computed_cannot_be_changed():
+    import dataclasses
+
+    import pytest
+
+    r = figures.build([], [], {}, [], [], end=at(18, 0))
+    assert r.tickets.waiting == figures.Durations(0, None, None, None, 0, 20 * 60)
+    assert r.tickets.waiting.share_over_target is None
+    assert figures.durations([30.0, 10.0, 20.0], 15).share_over_target == 2 / 3
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.tickets.issued = 3  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.tickets.waiting.count = 3  # type: ignore[misc]

@@ -71,5 +71,6 @@ def test_the_county_counts_what_the_stored_log_says():
     (case,), (rating,) = replay.records_from_log(DOC["entries"])
     assert (case.case_no, case.item_name, case.decision, case.visits) == (
         "33010920261126W01AAA0001", "个体工商户登记（设立登记）", "accept", 1)
-    assert (rating.level, rating.ticket, rating.reasons) == ("very_satisfied", "A001",
-                                                             ("服务热情",))
+    assert (rating.level, rating.ticket, rating.reasons, rating.window, rating.clerk) == (
+        "very_satisfied", "A001", ("服务热情",), 1, "li")
+    assert (case.window, case.clerk, case.upload) == (1, "li", "none")

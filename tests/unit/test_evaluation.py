@@ -38,6 +38,10 @@ def test_rating_values_and_the_limits_of_what_may_be_said():
     assert problems(Level.UNSATISFIED, ["太帅了", "等候时间过长", "很好"], "") == [
         "未知的评价原因：太帅了、很好"]
     assert problems(Level.SATISFIED, ["其他"], "") == []
+    assert all(problems(Level.UNSATISFIED, [reason], "") == [] for reason in (
+        "等候时间过长", "办事效率低", "服务态度差", "材料要求不清楚、需多次跑腿", "未一次性告知", "乱收费",
+        "其他"))
+    assert problems(Level.UNSATISFIED, [""], "") == ["未知的评价原因："]
     assert problems(Level.BASICALLY_SATISFIED, [], "字" * 500) == []
     assert problems(Level.BASICALLY_SATISFIED, [], "字" * 501) == ["具体情况请控制在 500 字以内"]
     assert problems(Level.VERY_UNSATISFIED, [], "") == [

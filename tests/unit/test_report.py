@@ -285,3 +285,8 @@ def test_figures_once_computed_cannot_be_changed():
         r.tickets.issued = 3  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         r.tickets.waiting.count = 3  # type: ignore[misc]
+
+
+def test_a_time_exactly_at_the_target_is_not_over_it():
+    d = figures.durations([1200.0, 1200.5, 600.0], 1200)
+    assert (d.count, d.over_target, d.max_s, d.median_s) == (3, 1, 1200.5, 1200.0)

@@ -121,8 +121,9 @@ def normal_start_rss(runs: int, settle_s: float = 5.0) -> dict[str, float]:
 
 def fill_queue(path: Path, waiting: int) -> None:
     """Put ``waiting`` tickets in the queue in one transaction (as a busy day would)."""
+    from hallclient.core.clock import local_now
     from hallclient.core.tickets import PriorityClass, TicketState, format_number
-    from hallclient.queue.local import LocalQueue, local_now
+    from hallclient.queue.local import LocalQueue
     from hallclient.store import queue_repo
     from hallclient.store.db import open_database
 

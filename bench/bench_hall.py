@@ -115,8 +115,8 @@ def counter_loop(url: str, window: int, token: str, stop_issue: threading.Event,
                  go: threading.Event, out: dict[str, list[Any]], work: str) -> None:
     """A window as the counter app runs it: HallQueue with its event stream, each event
     handed to the next snapshot read (as QueueService does with the events it is sent)."""
+    from hallclient.core.clock import local_now
     from hallclient.queue.hall import HallQueue
-    from hallclient.queue.local import local_now
     from hallclient.store.db import open_database
 
     rnd = random.Random(window)

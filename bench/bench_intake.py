@@ -18,17 +18,20 @@ import os
 import random
 import sqlite3
 import statistics
+import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
 from hallclient import resources
-from hallclient.core.cases import Applicant, CaseDraft, Decision, MaterialStatus
 from hallclient.services.case_desk import CaseDesk
 from hallclient.store import catalog_repo
 from hallclient.store.attachments import AttachmentStore
 from hallclient.store.db import DB_FILE, open_database
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # the tests' shared recipes
+from tests.recipes import case_draft  # noqa: E402
 
 SCAN = 2 * 1024 * 1024
 
@@ -73,15 +76,7 @@ def bench_commit(runs: int) -> dict[str, float]:
             scans = [scan(rng) for _ in range(3)]
             # ours
             t0 = time.perf_counter()
-            draft = CaseDraft.for_item(item)
-            draft.applicant = Applicant("person", "王𠮷", "11010519491231002X", mobile="13800138000")
-            for i, m in enumerate(draft.materials):
-                if i < 3:
-                    m.files.append(desk.stage_bytes(scans[i], f"scan{i}.jpg"))
-                    m.status = MaterialStatus.KEPT
-                else:
-                    m.status = MaterialStatus.PAPER_COPY
-            draft.decision = Decision.ACCEPT
+            draft = case_draft(desk, item, scan=scans.__getitem__, on_paper=len(item.materials) - 3)
             desk.commit(draft, 1, "bench")
             ours.append(time.perf_counter() - t0)
             # bare: same bytes, same fsyncs, one transaction

@@ -20,7 +20,8 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from hallclient.core import eventlog, report
+from hallclient.core import eventlog
+from hallclient.reports import figures
 from hallclient.store import hall_repo, report_repo
 from hallclient.store.db import DB_FILE, open_database
 
@@ -174,14 +175,14 @@ def main() -> None:
     for _ in range(args.runs):
         t = time.perf_counter()
         data = report_repo.load(db.conn, day, day)
-        built = report.build(end=datetime(day.year, day.month, day.day, 23, 59, tzinfo=CST),
+        built = figures.build(end=datetime(day.year, day.month, day.day, 23, 59, tzinfo=CST),
                              **data)
         timings.append((time.perf_counter() - t) * 1000)
     after = rss_mib()
     month = time.perf_counter()
     first = day.replace(day=1)
     data = report_repo.load(db.conn, first, first + timedelta(days=30))
-    report.build(end=datetime(day.year, day.month, 28, tzinfo=CST), **data)
+    figures.build(end=datetime(day.year, day.month, 28, tzinfo=CST), **data)
     month_ms = (time.perf_counter() - month) * 1000
     db.close()
     dash = dashboard_memory(root / DB_FILE, day)

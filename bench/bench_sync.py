@@ -24,7 +24,6 @@ from pathlib import Path
 import requests
 
 from hallclient import resources
-from hallclient.core.cases import Applicant, CaseDraft, Decision, MaterialStatus
 from hallclient.core.catalog import parse_item
 from hallclient.platform.client import PlatformClient
 from hallclient.services.case_desk import CaseDesk
@@ -33,6 +32,9 @@ from hallclient.store.attachments import AttachmentStore
 from hallclient.store.db import DB_FILE, open_database
 from hallclient.sync.engine import OutboxEngine
 from hallclient.sync.mapping import case_body
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # the tests' shared recipes
+from tests.recipes import case_draft  # noqa: E402
 
 
 def rss_mib() -> float:
@@ -73,13 +75,8 @@ def build_backlog(root: Path, cases: int, files: int, kib: int) -> CaseDesk:
     desk = CaseDesk(db, AttachmentStore(root / "attachments"), region="330109", device_code="BENCH1")
     rng = random.Random(7)
     for _ in range(cases):
-        draft = CaseDraft.for_item(item)
-        draft.applicant = Applicant("person", "王𠮷", "11010519491231002X", mobile="13800138000")
-        for m in draft.materials:
-            data = b"\xff\xd8\xff\xe0" + rng.randbytes(kib * 1024 - 6) + b"\xff\xd9"
-            m.files.append(desk.stage_bytes(data, "scan.jpg"))
-            m.status = MaterialStatus.KEPT
-        draft.decision = Decision.ACCEPT
+        draft = case_draft(desk, item, scan=lambda _: (
+            b"\xff\xd8\xff\xe0" + rng.randbytes(kib * 1024 - 6) + b"\xff\xd9"))
         desk.commit(draft, 1, "bench")
     return desk
 

@@ -9,9 +9,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from hallclient.core.clock import local_now
 from hallclient.core.tickets import PriorityClass, QueueError
 from hallclient.queue.hall import HallQueue
-from hallclient.queue.local import local_now
 from hallclient.servers.hall_server import RunningHallServer
 from hallclient.store.db import open_database
 from hallclient.wire.hall import DeviceKind

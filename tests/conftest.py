@@ -76,15 +76,6 @@ def demo_catalog() -> dict:
     return json.loads(resources.path("demo", "catalog.json").read_text(encoding="utf-8"))
 
 
-def tiny_jpeg(seed: int = 0) -> bytes:
-    """A small but structurally complete JPEG-like byte string (SOI ... EOI)."""
-    return b"\xff\xd8\xff\xe0" + bytes([seed % 256]) * 64 + seed.to_bytes(4, "big") + b"\xff\xd9"
-
-
-def tiny_pdf(text: str = "x") -> bytes:
-    return b"%PDF-1.4\n% " + text.encode() + b"\n%%EOF\n"
-
-
 @pytest.fixture
 def sim(tmp_path):
     """The platform simulator on a loopback port, with counter device W01 / pw registered."""

@@ -76,7 +76,7 @@ def describe_log(intact: bool, entries: int, broken_seq: int | None, reason: str
 
 
 def run_status(args: argparse.Namespace, data_dir: Path) -> int:
-    from hallclient.queue.local import local_now
+    from hallclient.core.clock import local_now
     from hallclient.services.context import HallNotConfiguredError, make_queue
     from hallclient.store import accounts_repo, log_repo, outbox_repo
     from hallclient.store.db import open_database, schema_version, table_counts

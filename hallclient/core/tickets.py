@@ -38,9 +38,11 @@ PRIORITY_LABELS = {
 }
 
 
-class Action(str, Enum):
-    """Queue actions; also the event-log action names."""
+class TicketAction(str, Enum):
+    """The queue's actions as the event log names them: ticket moves, window moves and what
+    manual mode (手工接待) records. The values are in signed logs on disk: never change one."""
 
+    # ticket moves (each a transition below)
     ISSUE = "issue"
     CALL = "call"
     RECALL = "recall"
@@ -51,22 +53,46 @@ class Action(str, Enum):
     RETURN = "return"
     START = "start"
     FINISH = "finish"
+    MANUAL_FINISH = "manual_finish"         # a hand-recorded service applied by the hall
+    # window moves
+    SIGN_IN = "sign_in"
+    SIGN_OUT = "sign_out"
+    PAUSE = "pause"
+    RESUME = "resume"
+    SIGN_IN_OFFLINE = "sign_in_offline"     # hall server out of reach: recorded locally
+    SIGN_OUT_OFFLINE = "sign_out_offline"
+    # manual mode records
+    MANUAL_START = "manual_start"           # the counter began serving by hand
+    MANUAL_SENT = "manual_sent"             # the counter sent a hand-recorded service
+    MANUAL_SERVICE = "manual_service"       # the hall recorded a walk-in or unknown number
+    MANUAL_CONFLICT = "manual_conflict"     # another window had served that ticket
+
+    def __str__(self) -> str:
+        return str(self.value)
 
 
-# For each action, the states it may start from and the state it leads to.
-TRANSITIONS: dict[Action, tuple[frozenset[TicketState], TicketState]] = {
-    Action.CALL: (frozenset({TicketState.WAITING}), TicketState.CALLED),
-    Action.RECALL: (frozenset({TicketState.CALLED}), TicketState.CALLED),
-    Action.NO_SHOW: (frozenset({TicketState.CALLED}), TicketState.NO_SHOW),
-    Action.REACTIVATE: (frozenset({TicketState.NO_SHOW}), TicketState.WAITING),
-    Action.TRANSFER: (
+# Where a manual-mode service may finish a ticket: anything not yet finished (a ticket
+# called, served or held at another window is a conflict; see manual_may_finish).
+_UNFINISHED = frozenset({TicketState.WAITING, TicketState.NO_SHOW, TicketState.CALLED,
+                         TicketState.SERVING, TicketState.HELD})
+
+# The one ticket state machine: for each ticket move, the states it may start from and the
+# state it leads to. The queue checks moves against it; the log replay follows it.
+TRANSITIONS: dict[TicketAction, tuple[frozenset[TicketState], TicketState]] = {
+    TicketAction.ISSUE: (frozenset(), TicketState.WAITING),     # a new ticket: no source
+    TicketAction.CALL: (frozenset({TicketState.WAITING}), TicketState.CALLED),
+    TicketAction.RECALL: (frozenset({TicketState.CALLED}), TicketState.CALLED),
+    TicketAction.NO_SHOW: (frozenset({TicketState.CALLED}), TicketState.NO_SHOW),
+    TicketAction.REACTIVATE: (frozenset({TicketState.NO_SHOW}), TicketState.WAITING),
+    TicketAction.TRANSFER: (
         frozenset({TicketState.CALLED, TicketState.SERVING, TicketState.HELD}),
         TicketState.WAITING,
     ),
-    Action.HOLD: (frozenset({TicketState.SERVING}), TicketState.HELD),
-    Action.RETURN: (frozenset({TicketState.HELD}), TicketState.SERVING),
-    Action.START: (frozenset({TicketState.CALLED}), TicketState.SERVING),
-    Action.FINISH: (frozenset({TicketState.SERVING}), TicketState.FINISHED),
+    TicketAction.HOLD: (frozenset({TicketState.SERVING}), TicketState.HELD),
+    TicketAction.RETURN: (frozenset({TicketState.HELD}), TicketState.SERVING),
+    TicketAction.START: (frozenset({TicketState.CALLED}), TicketState.SERVING),
+    TicketAction.FINISH: (frozenset({TicketState.SERVING}), TicketState.FINISHED),
+    TicketAction.MANUAL_FINISH: (_UNFINISHED, TicketState.FINISHED),
 }
 
 STATE_LABELS = {
@@ -88,7 +114,7 @@ class QueueError(Exception):
 
 
 class IllegalTransitionError(QueueError):
-    def __init__(self, action: Action, number: str, state: TicketState) -> None:
+    def __init__(self, action: TicketAction, number: str, state: TicketState) -> None:
         super().__init__(
             f"{number} 当前状态为「{STATE_LABELS[state]}」，不能执行「{ACTION_LABELS[action]}」"
         )
@@ -97,25 +123,46 @@ class IllegalTransitionError(QueueError):
 
 
 ACTION_LABELS = {
-    Action.ISSUE: "取号",
-    Action.CALL: "呼叫",
-    Action.RECALL: "重呼",
-    Action.NO_SHOW: "过号",
-    Action.REACTIVATE: "激活过号",
-    Action.TRANSFER: "转移",
-    Action.HOLD: "挂起",
-    Action.RETURN: "恢复挂起",
-    Action.START: "开始办理",
-    Action.FINISH: "办结",
+    TicketAction.ISSUE: "取号",
+    TicketAction.CALL: "呼叫",
+    TicketAction.RECALL: "重呼",
+    TicketAction.NO_SHOW: "过号",
+    TicketAction.REACTIVATE: "激活过号",
+    TicketAction.TRANSFER: "转移",
+    TicketAction.HOLD: "挂起",
+    TicketAction.RETURN: "恢复挂起",
+    TicketAction.START: "开始办理",
+    TicketAction.FINISH: "办结",
+    TicketAction.MANUAL_FINISH: "手工办结",
 }
 
 
-def next_state(action: Action, number: str, state: TicketState) -> TicketState:
+def next_state(action: TicketAction, number: str, state: TicketState) -> TicketState:
     """The state after ``action``, or IllegalTransitionError."""
     sources, target = TRANSITIONS[action]
     if state not in sources:
         raise IllegalTransitionError(action, number, state)
     return target
+
+
+def state_after(action: str) -> TicketState | None:
+    """The state a logged action leaves its ticket in, or None when the action does not
+    move a ticket (a window move, a manual-mode note, anything else in the log)."""
+    try:
+        move = TRANSITIONS[TicketAction(action)]
+    except (ValueError, KeyError):
+        return None
+    return move[1]
+
+
+def manual_may_finish(state: TicketState, ticket_window: int | None, window: int) -> bool:
+    """May a service recorded by hand at ``window`` finish a ticket in ``state``? A ticket
+    still waiting or a no-show, yes; one called, served or held, only at that window."""
+    if state not in TRANSITIONS[TicketAction.MANUAL_FINISH][0]:
+        return False
+    if state in (TicketState.WAITING, TicketState.NO_SHOW):
+        return True
+    return ticket_window == window
 
 
 def format_number(prefix: str, seq: int) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hallclient.core.evaluation import LABELS, Level
-from hallclient.core.report import ONLINE_RATE_TARGETS, Durations, Report, TicketFigures
+from hallclient.reports.figures import ONLINE_RATE_TARGETS, Durations, Report, TicketFigures
 
 TEXT, INT, MINUTES, PERCENT = "text", "int", "minutes", "percent"
 DECISIONS = (("accept", "受理"), ("correct", "补正"), ("refuse", "不予受理"))

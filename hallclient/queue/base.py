@@ -6,41 +6,10 @@ lane for LocalQueue, the hall lane for HallQueue).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Protocol
 
+from hallclient.core.hall import IssuedTicket, RecallResult, Service, WindowInfo, WindowSnapshot
 from hallclient.core.tickets import PriorityClass, Ticket
-from hallclient.store.hall_repo import Service, WindowInfo
-
-
-@dataclass(frozen=True)
-class IssuedTicket:
-    ticket: Ticket
-    service_name: str
-    ahead: int
-
-
-@dataclass(frozen=True)
-class RecallResult:
-    ticket: Ticket
-    became_no_show: bool
-
-
-@dataclass(frozen=True)
-class WindowSnapshot:
-    """What a counter shows: its state, current ticket, its held tickets, no-shows it may
-    reactivate and waiting counts per service (no applicant data anywhere). State
-    "manual" means the hall server is out of reach and the window serves by hand."""
-
-    window: int
-    state: str
-    clerk: str | None
-    current: Ticket | None
-    held: tuple[Ticket, ...] = ()
-    no_shows: tuple[Ticket, ...] = ()
-    waiting: dict[str, dict[int, int]] = field(default_factory=dict)
-    link: str = ""         # hall server link: "" (local queue), "online" or "offline"
-    pending: int = 0       # manual-mode services not yet sent to the hall server
 
 
 class QueueBackend(Protocol):

@@ -16,18 +16,17 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import datetime
 from typing import Any, TypeVar
 
-from hallclient.core.tickets import PriorityClass, QueueError, Ticket, TicketState
+from hallclient.core.clock import Clock
+from hallclient.core.hall import IssuedTicket, RecallResult, Service, WindowInfo, WindowSnapshot
+from hallclient.core.tickets import PriorityClass, QueueError, Ticket, TicketAction, TicketState
 from hallclient.store import log_repo, manual_repo, meta
 from hallclient.store.db import Database
-from hallclient.store.hall_repo import Service, WindowInfo
 from hallclient.store.manual_repo import ManualService
 from hallclient.wire import hall as wire
 from hallclient.wire.hall import WindowAction
 
-from .base import IssuedTicket, RecallResult, WindowSnapshot
 from .hall_link import EventStream, HallHttp, HallUnavailableError, Monotonic
 
 log = logging.getLogger(__name__)
@@ -36,7 +35,6 @@ RETRY_AFTER_FAILURE_S = 3.0     # after a failed request, stay in manual mode th
 LOG_PUSH_BATCH = 500
 WALK_IN = "无号"
 
-Clock = Callable[[], datetime]
 Answer = TypeVar("Answer", bound=wire.Body)
 
 
@@ -166,7 +164,7 @@ class HallQueue:
         try:
             self._act(window, WindowAction.SIGN_IN, clerk)
         except HallUnavailableError:
-            self.record("sign_in_offline", window, clerk)
+            self.record(TicketAction.SIGN_IN_OFFLINE, window, clerk)
             return self._manual_snapshot(window, clerk)
         return self.snapshot(window)
 
@@ -174,7 +172,7 @@ class HallQueue:
         try:
             self._act(window, WindowAction.SIGN_OUT, clerk)
         except HallUnavailableError:
-            self.record("sign_out_offline", window, clerk)
+            self.record(TicketAction.SIGN_OUT_OFFLINE, window, clerk)
 
     def record(self, action: str, window: int | None, clerk: str | None,
                detail: dict[str, object] | None = None) -> None:
@@ -335,7 +333,7 @@ class HallQueue:
         with self.db.write() as conn:
             row_id = manual_repo.start(conn, uid=str(uuid.uuid4()), window=window, clerk=clerk,
                                        ticket=number or None, started_at=at)
-            log_repo.append(conn, at=at, action="manual_start", window=window, clerk=clerk,
+            log_repo.append(conn, at=at, action=TicketAction.MANUAL_START, window=window, clerk=clerk,
                             ticket=number or None)
         return self._manual_ticket(self._manual_row(row_id))
 
@@ -345,7 +343,7 @@ class HallQueue:
             at = self._now()
             with self.db.write() as conn:
                 manual_repo.finish(conn, row_id, at)
-                log_repo.append(conn, at=at, action="manual_finish", window=row.window,
+                log_repo.append(conn, at=at, action=TicketAction.MANUAL_FINISH, window=row.window,
                                 clerk=row.clerk, ticket=row.ticket)
             row = self._manual_row(row_id)
         try:
@@ -383,7 +381,7 @@ class HallQueue:
             with self.db.write() as conn:
                 manual_repo.mark_sent(conn, row.id, self._now(),
                                       json.dumps(answer.model_dump(), ensure_ascii=False))
-                log_repo.append(conn, at=self._now(), action="manual_sent",
+                log_repo.append(conn, at=self._now(), action=TicketAction.MANUAL_SENT,
                                 window=row.window, clerk=row.clerk, ticket=row.ticket,
                                 detail={"result": answer.result})
             if answer.result == "conflict":

@@ -8,41 +8,25 @@ import json
 import logging
 import sqlite3
 import uuid
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
+from hallclient.core.clock import Clock, local_now
+from hallclient.core.hall import IssuedTicket, RecallResult, Service, WindowInfo, WindowSnapshot
 from hallclient.core.queue_policy import QueueRules, after_call, choose_next, next_streak
 from hallclient.core.tickets import (
-    Action,
     PriorityClass,
     QueueError,
     Ticket,
+    TicketAction,
     TicketState,
     format_number,
+    manual_may_finish,
     next_state,
 )
 from hallclient.store import hall_repo, log_repo, queue_repo
 from hallclient.store.db import Database
 
-from .base import IssuedTicket, RecallResult, WindowSnapshot
-
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
-
-
-def _manual_may_finish(ticket: Ticket, window: int) -> bool:
-    if ticket.state in (TicketState.WAITING, TicketState.NO_SHOW):
-        return True
-    if ticket.state in (TicketState.CALLED, TicketState.SERVING, TicketState.HELD):
-        return ticket.window == window
-    return False
-
-
-def local_now() -> datetime:
-    return datetime.now().astimezone()
-
 
 class LocalQueue:
     source_label = "本机队列"
@@ -62,9 +46,9 @@ class LocalQueue:
             now.timestamp() * 1000
         )
 
-    def _log(self, conn: sqlite3.Connection, at: str, action: str, window: int | None,
+    def _log(self, conn: sqlite3.Connection, at: str, action: TicketAction, window: int | None,
              clerk: str | None, ticket: Ticket | None = None, **detail: Any) -> None:
-        log_repo.append(conn, at=at, action=action, window=window, clerk=clerk,
+        log_repo.append(conn, at=at, action=action.value, window=window, clerk=clerk,
                         ticket=ticket.number if ticket else None,
                         detail={k: v for k, v in detail.items() if v is not None} or None)
 
@@ -76,7 +60,7 @@ class LocalQueue:
             raise QueueError(f"{ticket.number} 不在本窗口（{window} 号）")
         return ticket
 
-    def _move(self, conn: sqlite3.Connection, ticket: Ticket, action: Action,
+    def _move(self, conn: sqlite3.Connection, ticket: Ticket, action: TicketAction,
               **changes: Any) -> Ticket:
         target = next_state(action, ticket.number, ticket.state)
         if not queue_repo.compare_and_set(conn, ticket.id, ticket.state,
@@ -104,10 +88,10 @@ class LocalQueue:
 
     # -- configuration -----------------------------------------------------------------
 
-    def services(self) -> list[hall_repo.Service]:
+    def services(self) -> list[Service]:
         return hall_repo.services(self.db.conn)
 
-    def windows(self) -> list[hall_repo.WindowInfo]:
+    def windows(self) -> list[WindowInfo]:
         return hall_repo.windows(self.db.conn)
 
     def import_hall(self, spec: dict[str, Any]) -> None:
@@ -133,7 +117,7 @@ class LocalQueue:
             ticket = queue_repo.get(conn, ticket_id)
             assert ticket is not None
             ahead = queue_repo.people_ahead(conn, ticket, now_ms)
-            self._log(conn, at, Action.ISSUE.value, None, None, ticket,
+            self._log(conn, at, TicketAction.ISSUE, None, None, ticket,
                       service=svc.code, priority=int(priority), device=device or None)
         return IssuedTicket(ticket, svc.name, ahead)
 
@@ -145,14 +129,14 @@ class LocalQueue:
             if hall_repo.window_state(conn, window) is None:
                 raise QueueError(f"{window} 号窗口未配置，请联系管理员")
             hall_repo.set_window_state(conn, window, "open", clerk)
-            self._log(conn, at, "sign_in", window, clerk)
+            self._log(conn, at, TicketAction.SIGN_IN, window, clerk)
         return self.snapshot(window)
 
     def sign_out(self, window: int, clerk: str) -> None:
         _, at, _ = self._now()
         with self.db.write() as conn:
             hall_repo.set_window_state(conn, window, "closed", None)
-            self._log(conn, at, "sign_out", window, clerk)
+            self._log(conn, at, TicketAction.SIGN_OUT, window, clerk)
 
     def record(self, action: str, window: int | None, clerk: str | None,
                detail: dict[str, object] | None = None) -> None:
@@ -167,7 +151,7 @@ class LocalQueue:
         with self.db.write() as conn:
             self._require_open(conn, window)
             hall_repo.set_window_state(conn, window, "paused", clerk)
-            self._log(conn, at, "pause", window, clerk, reason=reason or None)
+            self._log(conn, at, TicketAction.PAUSE, window, clerk, reason=reason or None)
 
     def resume(self, window: int, clerk: str) -> None:
         _, at, _ = self._now()
@@ -176,7 +160,7 @@ class LocalQueue:
             if state is None or state[0] != "paused":
                 raise QueueError("本窗口没有暂停")
             hall_repo.set_window_state(conn, window, "open", clerk)
-            self._log(conn, at, "resume", window, clerk)
+            self._log(conn, at, TicketAction.RESUME, window, clerk)
 
     # -- calling -----------------------------------------------------------------------
 
@@ -193,12 +177,12 @@ class LocalQueue:
                 return None
             ticket = queue_repo.get(conn, choice.head.ticket_id)
             assert ticket is not None
-            called = self._move(conn, ticket, Action.CALL, window=window, clerk=clerk,
+            called = self._move(conn, ticket, TicketAction.CALL, window=window, clerk=clerk,
                                 called_at=at, recalls=0, target_window=None, raised=0)
             new_pass, vtime = after_call(plan, called.service)
             hall_repo.record_call(conn, window, called.service, new_pass, vtime,
                                   next_streak(streak, choice))
-            self._log(conn, at, Action.CALL.value, window, clerk, called,
+            self._log(conn, at, TicketAction.CALL, window, clerk, called,
                       service=called.service)
         return called
 
@@ -212,9 +196,9 @@ class LocalQueue:
                 raise QueueError(f"今天没有 {number.strip().upper()} 这个号")
             if ticket.state is TicketState.NO_SHOW:
                 raise QueueError(f"{ticket.number} 已过号，请先激活过号")
-            called = self._move(conn, ticket, Action.CALL, window=window, clerk=clerk,
+            called = self._move(conn, ticket, TicketAction.CALL, window=window, clerk=clerk,
                                 called_at=at, recalls=0, target_window=None, raised=0)
-            self._log(conn, at, Action.CALL.value, window, clerk, called,
+            self._log(conn, at, TicketAction.CALL, window, clerk, called,
                       service=called.service, specific=True)
         return called
 
@@ -223,20 +207,20 @@ class LocalQueue:
         with self.db.write() as conn:
             ticket = self._ticket_at_window(conn, ticket_id, window)
             if ticket.state is TicketState.CALLED and ticket.recalls >= self.rules.recall_limit:
-                moved = self._move(conn, ticket, Action.NO_SHOW)
-                self._log(conn, at, Action.NO_SHOW.value, window, clerk, moved,
+                moved = self._move(conn, ticket, TicketAction.NO_SHOW)
+                self._log(conn, at, TicketAction.NO_SHOW, window, clerk, moved,
                           automatic=True, recalls=ticket.recalls)
                 return RecallResult(moved, True)
-            moved = self._move(conn, ticket, Action.RECALL, recalls=ticket.recalls + 1)
-            self._log(conn, at, Action.RECALL.value, window, clerk, moved, count=moved.recalls)
+            moved = self._move(conn, ticket, TicketAction.RECALL, recalls=ticket.recalls + 1)
+            self._log(conn, at, TicketAction.RECALL, window, clerk, moved, count=moved.recalls)
             return RecallResult(moved, False)
 
     def no_show(self, window: int, clerk: str, ticket_id: int) -> Ticket:
         _, at, _ = self._now()
         with self.db.write() as conn:
             ticket = self._ticket_at_window(conn, ticket_id, window)
-            moved = self._move(conn, ticket, Action.NO_SHOW)
-            self._log(conn, at, Action.NO_SHOW.value, window, clerk, moved,
+            moved = self._move(conn, ticket, TicketAction.NO_SHOW)
+            self._log(conn, at, TicketAction.NO_SHOW, window, clerk, moved,
                       recalls=ticket.recalls)
         return moved
 
@@ -247,13 +231,13 @@ class LocalQueue:
             ticket = queue_repo.by_number(conn, day, number.strip())
             if ticket is None:
                 raise QueueError(f"今天没有 {number.strip().upper()} 这个号")
-            moved = self._move(conn, ticket, Action.REACTIVATE, window=None, recalls=0)
-            self._log(conn, at, Action.REACTIVATE.value, window, clerk, moved)
+            moved = self._move(conn, ticket, TicketAction.REACTIVATE, window=None, recalls=0)
+            self._log(conn, at, TicketAction.REACTIVATE, window, clerk, moved)
         return moved
 
     # -- serving -----------------------------------------------------------------------
 
-    def _transition(self, window: int, by: str, ticket_id: int, action: Action,
+    def _transition(self, window: int, by: str, ticket_id: int, action: TicketAction,
                     stamp: str | None = None, **changes: Any) -> Ticket:
         """A plain move of this window's ticket; ``stamp`` names a column set to now."""
         _, at, _ = self._now()
@@ -262,25 +246,26 @@ class LocalQueue:
             if stamp is not None:
                 changes[stamp] = at
             moved = self._move(conn, ticket, action, **changes)
-            self._log(conn, at, action.value, window, by, moved)
+            self._log(conn, at, action, window, by, moved)
         return moved
 
     def start(self, window: int, clerk: str, ticket_id: int) -> Ticket:
-        return self._transition(window, clerk, ticket_id, Action.START, "started_at", clerk=clerk)
+        return self._transition(window, clerk, ticket_id, TicketAction.START, "started_at",
+                                clerk=clerk)
 
     def finish(self, window: int, clerk: str, ticket_id: int) -> Ticket:
-        return self._transition(window, clerk, ticket_id, Action.FINISH, "finished_at")
+        return self._transition(window, clerk, ticket_id, TicketAction.FINISH, "finished_at")
 
     def hold(self, window: int, clerk: str, ticket_id: int) -> Ticket:
-        return self._transition(window, clerk, ticket_id, Action.HOLD)
+        return self._transition(window, clerk, ticket_id, TicketAction.HOLD)
 
     def return_held(self, window: int, clerk: str, ticket_id: int) -> Ticket:
         day, at, _ = self._now()
         with self.db.write() as conn:
             self._require_idle(conn, day, window)
             ticket = self._ticket_at_window(conn, ticket_id, window)
-            moved = self._move(conn, ticket, Action.RETURN)
-            self._log(conn, at, Action.RETURN.value, window, clerk, moved)
+            moved = self._move(conn, ticket, TicketAction.RETURN)
+            self._log(conn, at, TicketAction.RETURN, window, clerk, moved)
         return moved
 
     def transfer(self, window: int, clerk: str, ticket_id: int, *, to_service: str | None = None,
@@ -300,11 +285,11 @@ class LocalQueue:
                 if hall_repo.window_state(conn, to_window) is None:
                     raise QueueError(f"{to_window} 号窗口不存在")
             moved = self._move(
-                conn, ticket, Action.TRANSFER, service=to_service or ticket.service,
+                conn, ticket, TicketAction.TRANSFER, service=to_service or ticket.service,
                 target_window=to_window, raised=int(raised), window=None, recalls=0,
                 called_at=None, started_at=None,
             )
-            self._log(conn, at, Action.TRANSFER.value, window, clerk, moved,
+            self._log(conn, at, TicketAction.TRANSFER, window, clerk, moved,
                       from_service=ticket.service, to_service=to_service,
                       to_window=to_window, raised=raised or None)
         return moved
@@ -332,25 +317,25 @@ class LocalQueue:
                       "finished_at": finished_at}
             if not number:
                 result = {"result": "walk_in", "message": "无号来访已记录"}
-                self._log(conn, at, "manual_service", window, clerk, None, **detail)
+                self._log(conn, at, TicketAction.MANUAL_SERVICE, window, clerk, None, **detail)
             elif ticket is None:
                 result = {"result": "unknown", "message": f"当天没有 {number} 这个号，已按无号来访记录"}
-                self._log(conn, at, "manual_service", window, clerk, None, number=number,
-                          **detail)
-            elif _manual_may_finish(ticket, window):
+                self._log(conn, at, TicketAction.MANUAL_SERVICE, window, clerk, None,
+                          number=number, **detail)
+            elif manual_may_finish(ticket.state, ticket.window, window):
                 done = queue_repo.compare_and_set(
                     conn, ticket.id, ticket.state, state=TicketState.FINISHED.value,
                     window=window, clerk=clerk, called_at=ticket.called_at or started_at,
                     started_at=started_at, finished_at=finished_at, target_window=None)
                 assert done, "the hall server applies manual services one at a time"
                 result = {"result": "served", "message": f"{ticket.number} 已补记为本窗口办结"}
-                self._log(conn, at, "manual_finish", window, clerk, ticket,
+                self._log(conn, at, TicketAction.MANUAL_FINISH, window, clerk, ticket,
                           service=ticket.service, was=ticket.state.value, **detail)
             else:
                 where = f"{ticket.window} 号窗口" if ticket.window else "其他窗口"
                 result = {"result": "conflict",
                           "message": f"{ticket.number} 已由{where}办理，手工记录已留存待值班长核对"}
-                self._log(conn, at, "manual_conflict", window, clerk, ticket,
+                self._log(conn, at, TicketAction.MANUAL_CONFLICT, window, clerk, ticket,
                           state=ticket.state.value, other_window=ticket.window, **detail)
             queue_repo.record_manual_applied(conn, uid, device,
                                              json.dumps(result, ensure_ascii=False), at)
@@ -389,7 +374,7 @@ class LocalQueue:
             windows.append({"number": info.number, "name": info.name, "state": info.state,
                             "current": current.number if current else None,
                             "current_state": current.state.value if current else None})
-        calls = log_repo.recent(conn, day, (Action.CALL.value, Action.RECALL.value), recent)
+        calls = log_repo.recent(conn, day, (TicketAction.CALL.value, TicketAction.RECALL.value), recent)
         return {"day": day, "windows": windows,
                 "services": [{"code": sv.code, "name": sv.name, "prefix": sv.prefix}
                              for sv in hall_repo.services(conn)],

@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from hallclient.queue.local import Clock, local_now
+from hallclient.core.clock import Clock, local_now
 from hallclient.store import log_repo
 from hallclient.store.db import Database
 from hallclient.wire.hall import DeviceKind

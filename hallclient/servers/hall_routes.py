@@ -186,7 +186,7 @@ async def records(first: str, last: str, device: Device = CALLER,
                                   "message": "日期应写成 YYYY-MM-DD"}) from exc
 
     def read(core: Core) -> RecordsOut:
-        from hallclient.core.report import cases_to_json, records_to_json
+        from hallclient.reports.records import cases_to_json, records_to_json
         from hallclient.store import report_repo
 
         loaded = report_repo.load_queue(core.db.conn, day0, day1)

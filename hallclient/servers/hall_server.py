@@ -32,8 +32,9 @@ from fastapi.exceptions import RequestValidationError
 
 from hallclient.config import CONFIG_FILE, Config, queue_rules
 from hallclient.core import eventlog
+from hallclient.core.clock import Clock, local_now
 from hallclient.core.tickets import QueueError
-from hallclient.queue.local import Clock, LocalQueue, local_now
+from hallclient.queue.local import LocalQueue
 from hallclient.store import log_repo
 from hallclient.store.db import DB_FILE, Database, StoreError, connect
 from hallclient.store.hall_repo import HallConfigError

@@ -29,8 +29,8 @@ from hallclient.core.cases import (
     decision_problems,
     new_query_password,
 )
+from hallclient.core.clock import Clock, local_now
 from hallclient.core.workdays import add_working_days
-from hallclient.queue.local import Clock, local_now
 from hallclient.store import case_repo, log_repo
 from hallclient.store.attachments import AttachmentError, AttachmentStore
 from hallclient.store.db import Database

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from hallclient.config import Config, queue_rules
 from hallclient.core.accounts import Clerk, Role, check_password, hash_password
+from hallclient.core.clock import Clock, local_now
 from hallclient.core.tickets import QueueError
-from hallclient.queue.local import Clock, LocalQueue, local_now
+from hallclient.queue.local import LocalQueue
 from hallclient.store import accounts_repo, log_repo
 from hallclient.store.db import DB_FILE, Database, open_database
 

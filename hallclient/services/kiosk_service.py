@@ -6,9 +6,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from hallclient.core.hall import IssuedTicket, Service
 from hallclient.core.tickets import PriorityClass
-from hallclient.queue.base import IssuedTicket
-from hallclient.store.hall_repo import Service
 
 from .session import user_message
 

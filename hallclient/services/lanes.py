@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from hallclient.config import Config
-from hallclient.queue.local import Clock, local_now
+from hallclient.core.clock import Clock, local_now
 from hallclient.store.worker import Worker
 
 from .context import (

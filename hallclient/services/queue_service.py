@@ -16,9 +16,9 @@ from typing import TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from hallclient.core.hall import RecallResult, Service, WindowInfo, WindowSnapshot
 from hallclient.core.tickets import Ticket
-from hallclient.queue.base import QueueBackend, RecallResult, WindowSnapshot
-from hallclient.store.hall_repo import Service, WindowInfo
+from hallclient.queue.base import QueueBackend
 
 from .context import DbContext, HallContext, HallEvent
 from .hall_events import HallSignals

@@ -47,7 +47,7 @@ def compute(ctx: DbContext, first: date, last: date, wait_target_min: float,
                              service_target_min)
     # with the hall server: every window's queue records, and every counter's cases and
     # ratings from the logs they pushed (upload states are only this counter's own)
-    from hallclient.core.report import cases_from_json, records_from_json
+    from hallclient.reports.records import cases_from_json, records_from_json
 
     data = report_repo.load(ctx.db.conn, first, last)
     data["tickets"], data["events"], data["serves"] = records_from_json(remote)

@@ -22,15 +22,15 @@ def period_report(conn: sqlite3.Connection, first: date, last: date, now: dateti
                   log_suffix: str = "", others_intact: bool = True) -> dict[str, Any]:
     """``data`` replaces what is read from this PC (records from the hall server or from
     imported bundles); ``log_prefix``/``log_suffix`` say where those came from."""
-    from hallclient.core import report
     from hallclient.documents.report_tables import views
+    from hallclient.reports import figures
     from hallclient.store import log_repo, report_repo
 
     if data is None:
         data = report_repo.load(conn, first, last)
     after = last + timedelta(days=1)
     end = min(now, datetime.combine(after, time(), now.tzinfo))
-    built = report.build(end=end, wait_target_s=wait_target_min * 60,
+    built = figures.build(end=end, wait_target_s=wait_target_min * 60,
                          service_target_s=service_target_min * 60, **data)
     verdict = log_repo.verify_period(conn, first.isoformat(), after.isoformat())
     status = (f"完整（本期 {verdict.entries} 条，哈希链校验通过）" if verdict.intact

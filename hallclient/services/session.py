@@ -14,7 +14,7 @@ from hallclient.store.db import StoreError
 from .lanes import DB
 
 if TYPE_CHECKING:
-    from hallclient.queue.base import WindowSnapshot
+    from hallclient.core.hall import WindowSnapshot
 
     from .tasks import Runner
 

@@ -160,7 +160,7 @@ def migrate(conn: sqlite3.Connection, target: int = LATEST) -> int:
             f"数据库版本 {before} 比本程序支持的 {LATEST} 新，请升级 hallclient 后再打开。"
         )
     for version in range(before + 1, target + 1):
-        conn.execute("BEGIN IMMEDIATE")
+        _begin_migration(conn)
         try:
             # another connection (the upload thread at first start) may have got the write
             # lock first and applied this version already: look again under the lock
@@ -176,6 +176,28 @@ def migrate(conn: sqlite3.Connection, target: int = LATEST) -> int:
             raise
         log.info("database migrated to version %d", version)
     return before
+
+
+def _user_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _begin_migration(conn: sqlite3.Connection) -> None:
+    """Take the write lock for the next migration. Two first opens at once (the worker and
+    the upload thread at first start): the one that got the lock first applies version after
+    version, taking the lock again at once after each commit, so the other's busy timeout
+    can run out while the work goes on (a slow disk makes each commit slow). So the waiter
+    gives up only when the schema version did not move for a whole busy timeout."""
+    seen = _user_version(conn)
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            now = _user_version(conn)           # WAL: reading never waits for the writer
+            if "locked" not in str(exc) or now == seen:
+                raise
+            seen = now
 
 
 def _ensure_wal(conn: sqlite3.Connection) -> str:

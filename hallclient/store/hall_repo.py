@@ -4,27 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hallclient.core.hall import Service, WindowInfo
 from hallclient.core.queue_policy import WindowPlan
-
-
-@dataclass(frozen=True)
-class Service:
-    code: str
-    name: str
-    prefix: str
-
-
-@dataclass(frozen=True)
-class WindowInfo:
-    number: int
-    name: str
-    state: str
-    clerk: str | None
-    services: tuple[str, ...]
 
 
 class HallConfigError(ValueError):

@@ -1,4 +1,4 @@
-"""Reading a period's records for the supervisor's report (core.report), by index only:
+"""Reading a period's records for the supervisor's report (hallclient.reports), by index only:
 tickets by day, window events and evaluations by time, cases by the time they were decided.
 """
 
@@ -9,8 +9,9 @@ import sqlite3
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from hallclient.core.report import (
-    WINDOW_ACTIONS,  # noqa: E402
+from hallclient.core.tickets import TicketAction
+from hallclient.reports.records import (
+    WINDOW_ACTIONS,
     CaseRecord,
     EvaluationRecord,
     TicketRecord,
@@ -43,9 +44,9 @@ def tickets(conn: sqlite3.Connection, first: date, last: date) -> list[TicketRec
             " AND action IN ('issue', 'transfer', 'call') AND ticket IS NOT NULL ORDER BY seq",
             (days[0], _after(last))):
         key = (when[:10], number)
-        if action == "transfer":
+        if action == TicketAction.TRANSFER:
             moved.add(key)
-        elif action == "call":
+        elif action == TicketAction.CALL:
             first_call.setdefault(key, when)
         elif detail:
             issued_for[key] = str(json.loads(detail).get("service", ""))
@@ -108,7 +109,7 @@ def load_queue(conn: sqlite3.Connection, first: date, last: date) -> dict[str, A
 
 
 def load(conn: sqlite3.Connection, first: date, last: date) -> dict[str, Any]:
-    """Everything core.report.build needs for the period, read in one transaction."""
+    """Everything reports.figures.build needs for the period, read in one transaction."""
     conn.execute("BEGIN")
     try:
         return {"tickets": tickets(conn, first, last), "events": window_events(conn, first, last),
@@ -124,7 +125,7 @@ def pushed_cases(conn: sqlite3.Connection, first: date,
                  last: date) -> tuple[list[CaseRecord], list[EvaluationRecord]]:
     """Cases decided and ratings given in the period, as the counters' pushed or imported
     logs (``pushed_log``) tell them, with each case's earlier entries for its visits."""
-    from hallclient.core.report import records_from_log
+    from hallclient.reports.replay import records_from_log
 
     cols = "device, seq, at, window, clerk, action, ticket, detail"
     names = [c.strip() for c in cols.split(",")]
@@ -151,7 +152,7 @@ def load_pushed(conn: sqlite3.Connection, first: date, last: date) -> dict[str, 
     pushed to the hall server): tickets and window events rebuilt from the queue entries,
     cases and ratings from the intake and rating entries. Who serves what is not in the
     logs, so idle time is not counted from them."""
-    from hallclient.core.report import tickets_from_log
+    from hallclient.reports.replay import tickets_from_log
 
     conn.execute("BEGIN")
     try:

@@ -16,12 +16,11 @@ from PySide6.QtWidgets import (
 
 from hallclient.config import Config
 from hallclient.core.accounts import Clerk
+from hallclient.core.hall import Service, WindowInfo, WindowSnapshot
 from hallclient.core.tickets import STATE_LABELS, Ticket, TicketState
 from hallclient.devices.speech import Announcer
-from hallclient.queue.base import WindowSnapshot
 from hallclient.services.queue_service import QueueService
 from hallclient.services.session import SessionService
-from hallclient.store.hall_repo import Service, WindowInfo
 
 from .flash import Flasher
 from .pages import LockPage, SignInPage

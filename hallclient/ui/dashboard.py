@@ -36,8 +36,8 @@ from PySide6.QtWidgets import (
 )
 
 from hallclient.core.evaluation import LABELS, Level
-from hallclient.core.report import Report
 from hallclient.documents.report_tables import View, cell_text
+from hallclient.reports.figures import Report
 from hallclient.services.report_service import ReportService
 
 Index = QModelIndex | QPersistentModelIndex

@@ -15,12 +15,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hallclient.core.hall import IssuedTicket, Service
 from hallclient.core.tickets import PRIORITY_LABELS, PriorityClass
 from hallclient.devices.printer import TicketPrinter
 from hallclient.documents.ticket import TicketPrint
-from hallclient.queue.base import IssuedTicket
 from hallclient.services.kiosk_service import KioskService
-from hallclient.store.hall_repo import Service
 
 
 class KioskWindow(QWidget):

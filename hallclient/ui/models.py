@@ -6,8 +6,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
+from hallclient.core.hall import Service
 from hallclient.core.tickets import PriorityClass
-from hallclient.store.hall_repo import Service
 
 Index = QModelIndex | QPersistentModelIndex
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hallclient.store.hall_repo import WindowInfo
+from hallclient.core.hall import WindowInfo
 
 
 class SignInPage(QWidget):

@@ -18,13 +18,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from hallclient.core.tickets import PriorityClass, Ticket, TicketState
+from hallclient.core.tickets import PriorityClass, Ticket, TicketAction, TicketState
 
 Waiting = dict[str, dict[int, int]]
 """Waiting tickets per service code and priority class."""
 
 # actions at other windows that still change a window's view (its no-show list)
-EVERY_WINDOW_ACTIONS = frozenset({"no_show", "reactivate", "manual_finish", "manual_conflict"})
+EVERY_WINDOW_ACTIONS = frozenset({TicketAction.NO_SHOW, TicketAction.REACTIVATE,
+                                  TicketAction.MANUAL_FINISH, TicketAction.MANUAL_CONFLICT})
 
 
 class DeviceKind(str, Enum):

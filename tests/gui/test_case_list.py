@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QDate, Qt
 
-from hallclient.core.cases import Applicant, CaseDraft, Decision, MaterialStatus
+from hallclient.core.cases import Applicant, Decision
 from hallclient.services.context import open_context
-from hallclient.store import catalog_repo
 
-from ..conftest import tiny_jpeg
+from ..recipes import accepted_case, case_draft
 from .conftest import sign_in
 
 
@@ -18,21 +17,10 @@ def with_cases(start_app, qtbot, demo_catalog):
     app = start_app()
     ctx = open_context(app.data_dir, app.config)
     ctx.import_catalog(demo_catalog)
-    item = catalog_repo.get(ctx.db.conn, catalog_repo.search(ctx.db.conn, "bdcdjzlcx")[0].impl_code)
-    numbers = []
-    for name, id_number, decision in (("王𠮷", "11010519491231002X", Decision.ACCEPT),
-                                      ("张三", "440524188001010014", Decision.CORRECT)):
-        draft = CaseDraft.for_item(item)
-        draft.applicant = Applicant("person", name, id_number, mobile="13800138000")
-        if decision is Decision.ACCEPT:
-            for i, m in enumerate(draft.materials):
-                if m.required:
-                    m.files.append(ctx.desk.stage_bytes(tiny_jpeg(i), f"{i}.jpg"))
-                    m.status = MaterialStatus.KEPT
-                else:
-                    m.status = MaterialStatus.NOT_APPLICABLE
-        draft.decision = decision
-        numbers.append(ctx.desk.commit(draft, 2, "zhao").case_no)
+    zhang = Applicant("person", "张三", "440524188001010014", mobile="13800138000")
+    numbers = [accepted_case(ctx.desk, window=2, clerk="zhao").case_no,
+               ctx.desk.commit(case_draft(ctx.desk, applicant=zhang, decision=Decision.CORRECT,
+                                          fill=False), 2, "zhao").case_no]
     ctx.close()
     sign_in(qtbot, app)
     return app, numbers

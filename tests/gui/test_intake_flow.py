@@ -13,7 +13,7 @@ from hallclient import resources
 from hallclient.core.cases import Decision
 from hallclient.services.context import load_hall_file, open_context
 
-from ..conftest import tiny_jpeg, tiny_pdf
+from ..recipes import tiny_jpeg, tiny_pdf
 from .conftest import sign_in
 from .test_kiosk_and_documents import decode_pdf
 

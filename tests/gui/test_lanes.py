@@ -13,8 +13,8 @@ import pytest
 from hallclient import resources
 from hallclient.config import CONFIG_FILE, Config
 from hallclient.core.cases import Decision, MaterialStatus
+from hallclient.core.hall import WindowSnapshot
 from hallclient.core.tickets import QueueError
-from hallclient.queue.base import WindowSnapshot
 from hallclient.queue.hall import HallQueue
 from hallclient.services.context import (
     DbContext,

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from PySide6.QtGui import QFont, QTextLayout
 
-from hallclient.core.cases import Applicant, CaseDraft, Decision, MaterialStatus
+from hallclient.core.cases import Decision
 from hallclient.documents.notices import NoticeContext, notice_html, write_pdf
 from hallclient.services.case_desk import CaseDesk
 from hallclient.store import catalog_repo
 from hallclient.store.attachments import AttachmentStore
 
-from ..conftest import tiny_jpeg
+from ..recipes import COMPANY, PERSON, case_draft
 from .test_kiosk_and_documents import decode_pdf
 
 
@@ -23,25 +23,12 @@ def desk(db, demo_catalog, clock, tmp_path):
 
 
 def committed(desk, name, decision, skip_last=0, kind="person"):
-    (found,) = [s for s in catalog_repo.search(desk.db.conn, name) if s.name == name]
-    item = catalog_repo.get(desk.db.conn, found.impl_code)
-    draft = CaseDraft.for_item(item)
-    required = [m for m in draft.materials if m.required]
-    for i, m in enumerate(draft.materials):
-        if m.required and m not in required[len(required) - skip_last:]:
-            m.files.append(desk.stage_bytes(tiny_jpeg(i), m.name))
-            m.status = MaterialStatus.KEPT
-        elif not m.required:
-            m.status = MaterialStatus.NOT_APPLICABLE
-    draft.applicant = (Applicant("person", "王𠮷", "11010519491231002X", mobile="13800138000")
-                       if kind == "person" else
-                       Applicant("company", "示范县䶮记餐饮有限公司", "91350100M000100Y43",
-                                 legal_rep="李䶮", mobile="13900001111"))
-    draft.decision = decision
+    draft = case_draft(desk, name, applicant=PERSON if kind == "person" else COMPANY,
+                       decision=decision, missing=skip_last)
     draft.refusal_reason = "申请事项不属于本机关职权范围"
     draft.refusal_agency = "市民政局"
     done = desk.commit(draft, 1, "li")
-    return NoticeContext("示范县政务服务中心", desk.load(done.case_no), item)
+    return NoticeContext("示范县政务服务中心", desk.load(done.case_no), draft.item)
 
 
 @pytest.mark.parametrize("kind, decision, item_name, skip", [

@@ -111,7 +111,7 @@ def test_the_engine_announces_the_row_in_flight(tmp_path):
     from hallclient.store.db import open_database
 
     db = open_database(tmp_path / "c.sqlite3")
-    ctx = DbContext(db=db, queue=LocalQueue(db), clock=__import__("hallclient.queue.local",
+    ctx = DbContext(db=db, queue=LocalQueue(db), clock=__import__("hallclient.core.clock",
                          fromlist=["local_now"]).local_now)
     save_evaluation(ctx, level=Level.SATISFIED, reasons=[], text="", case_no="", ticket="A1",
                     window=1, clerk="li", rectify_days=5)

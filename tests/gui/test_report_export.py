@@ -11,17 +11,16 @@ from PySide6.QtPdf import QPdfDocument
 
 from hallclient.app import main
 from hallclient.config import CONFIG_FILE, Config
-from hallclient.core import report
-from hallclient.core.cases import CaseDraft, Decision
 from hallclient.core.evaluation import Level
 from hallclient.core.tickets import PriorityClass
+from hallclient.reports import figures
 from hallclient.services.context import open_context
 from hallclient.services.evaluation_service import save_evaluation
 from hallclient.store import report_repo
 from hallclient.store.db import DB_FILE, open_database
 
 from ..conftest import CST, FakeClock
-from ..unit.test_case_desk import PERSON, complete, item
+from ..recipes import accepted_case
 
 DAY = date(2026, 11, 20)
 
@@ -49,10 +48,7 @@ def day_at_the_counter(tmp_path, demo_hall, demo_catalog):
             q.finish(1, "li", t.id)
         t = q.call_next(1, "li")
         q.no_show(1, "li", t.id)
-        draft = complete(ctx.desk, CaseDraft.for_item(item(ctx.desk, "个体工商户登记（设立登记）")))
-        draft.applicant = PERSON
-        draft.decision = Decision.ACCEPT
-        case = ctx.desk.commit(draft, window=1, clerk="li")
+        case = accepted_case(ctx.desk, "个体工商户登记（设立登记）", window=1, clerk="li")
         for level, reasons in ((Level.VERY_SATISFIED, []), (Level.UNSATISFIED, ["等候时间过长"])):
             save_evaluation(ctx, level=level, reasons=reasons, text="", case_no=case.case_no,
                             ticket=tickets[0].number, window=1, clerk="li", rectify_days=5)
@@ -69,7 +65,7 @@ def computed(data):
         loaded = report_repo.load(db.conn, DAY, DAY)
     finally:
         db.close()
-    return report.build(end=datetime(2026, 11, 21, tzinfo=CST), **loaded)
+    return figures.build(end=datetime(2026, 11, 21, tzinfo=CST), **loaded)
 
 
 def test_xlsx_has_the_figures_on_one_sheet_per_view(qapp, day_at_the_counter, tmp_path):

@@ -9,29 +9,17 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from hallclient.app import main
-from hallclient.core.cases import Applicant, CaseDraft, Decision, MaterialStatus
 from hallclient.secrets import write_secret
 from hallclient.services.context import open_context
-from hallclient.store import catalog_repo
 
-from ..conftest import tiny_jpeg
+from ..recipes import accepted_case
 from .conftest import sign_in
 
 
 def commit_case(app) -> str:
     ctx = open_context(app.data_dir, app.config)
     try:
-        (found,) = catalog_repo.search(ctx.db.conn, "bdcdjzlcx")
-        draft = CaseDraft.for_item(catalog_repo.get(ctx.db.conn, found.impl_code))
-        draft.applicant = Applicant("person", "王𠮷", "11010519491231002X", mobile="13800138000")
-        for i, m in enumerate(draft.materials):
-            if m.required:
-                m.files.append(ctx.desk.stage_bytes(tiny_jpeg(i), f"{i}.jpg"))
-                m.status = MaterialStatus.KEPT
-            else:
-                m.status = MaterialStatus.NOT_APPLICABLE
-        draft.decision = Decision.ACCEPT
-        return ctx.desk.commit(draft, 1, "demo").case_no
+        return str(accepted_case(ctx.desk, clerk="demo").case_no)
     finally:
         ctx.close()
 

@@ -73,8 +73,8 @@ def issue_many(db_path: str, count: int, priority_every: int = 7) -> list[int]:
 def hall_serve_until_empty(url: str, token: str, db_path: str, window: int,
                            issuing_done_file: str, go_file: str) -> list[int]:
     """The same loop against the hall server, through HallQueue (run in a process)."""
+    from hallclient.core.clock import local_now
     from hallclient.queue.hall import HallQueue
-    from hallclient.queue.local import local_now
 
     db = open_database(Path(db_path))
     queue = HallQueue(db, url, token, local_now, listen=False)

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hallclient.core.clock import local_now
 from hallclient.queue.hall import HallQueue
-from hallclient.queue.local import local_now
 from hallclient.servers.hall_server import RunningHallServer
 from hallclient.store.db import open_database
 from hallclient.wire.hall import DeviceKind

@@ -11,11 +11,14 @@ import sys
 from pathlib import Path
 
 from hallclient import resources
-from hallclient.core.cases import Applicant, CaseDraft, Decision, MaterialStatus
 from hallclient.services.case_desk import CaseDesk
 from hallclient.store import catalog_repo
 from hallclient.store.attachments import AttachmentStore
 from hallclient.store.db import DB_FILE, open_database
+
+# run as a script by the durability test: the shared recipes come from the checkout
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.recipes import COMPANY, PERSON, case_draft  # noqa: E402
 
 
 def fake_scan(rng: random.Random, size: int) -> bytes:
@@ -36,18 +39,8 @@ def main(data_dir: str, seed: int) -> None:
     while True:
         item = catalog_repo.get(db.conn, rng.choice(items))
         assert item is not None
-        person = item.applicant_kind == "person"
-        draft = CaseDraft.for_item(item)
-        draft.applicant = Applicant("person" if person else "company", "王𠮷",
-                                    "11010519491231002X" if person else "91350100M000100Y43",
-                                    legal_rep="李䶮", mobile="13800138000")
-        for m in draft.materials:
-            if m.required:
-                m.files.append(desk.stage_bytes(fake_scan(rng, rng.randint(2_000, 60_000)), m.name))
-                m.status = MaterialStatus.KEPT
-            else:
-                m.status = MaterialStatus.NOT_APPLICABLE
-        draft.decision = Decision.ACCEPT
+        draft = case_draft(desk, item, applicant=PERSON if item.applicant_kind == "person"
+                           else COMPANY, scan=lambda _: fake_scan(rng, rng.randint(2_000, 60_000)))
         done = desk.commit(draft, 1, "chaos")
         print(done.case_no, flush=True)
 

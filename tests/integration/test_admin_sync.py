@@ -15,8 +15,8 @@ from hallclient.servers.platform_sim import RunningServer, create_app
 from hallclient.servers.sim_faults import Faults
 from hallclient.store.db import DB_FILE, open_database
 
+from ..recipes import accepted_case
 from .test_platform_sim import API
-from .test_sync_engine import accept
 
 
 def test_sync_now_from_the_command_line(tmp_path, db, desk, capsys, monkeypatch):
@@ -33,8 +33,8 @@ def test_sync_now_from_the_command_line(tmp_path, db, desk, capsys, monkeypatch)
         secret = tmp_path / "device.secret"
         assert stat.S_IMODE(secret.stat().st_mode) == 0o600
         assert "pw" not in (tmp_path / "config.ini").read_text(encoding="utf-8")
-        accept(desk, 1)
-        accept(desk, 2)
+        accepted_case(desk, seed=1)
+        accepted_case(desk, seed=2)
         capsys.readouterr()
         assert main(["--data-dir", data, "admin", "status", "--json"]) == 0
         assert json.loads(capsys.readouterr().out)["sync"]["outbox"] == {"pending": 2}
@@ -43,7 +43,7 @@ def test_sync_now_from_the_command_line(tmp_path, db, desk, capsys, monkeypatch)
         assert result["done"] == 2 and result["pending"] == 0 and result["problems"] == []
         assert result["platform"] == "online"
         assert requests.get(sim.url + API + "/admin/stats", timeout=5).json()["cases"] == 2
-        accept(desk, 3)
+        accepted_case(desk, seed=3)
         assert main(["--data-dir", data, "admin", "sync-now"]) == 0
         assert capsys.readouterr().out.splitlines() == [
             f"省平台 {sim.url}：已连接",
@@ -83,7 +83,7 @@ def test_sync_now_fails_when_the_platform_refuses_this_device(tmp_path, sim, des
                                                               monkeypatch):
     data = str(tmp_path)
     set_up_platform(data, sim.url, capsys, monkeypatch, device="W99", secret="nope")
-    accept(desk, 1)
+    accepted_case(desk, seed=1)
     assert main(["--data-dir", data, "admin", "sync-now"]) == 4
     out = capsys.readouterr().out
     assert f"省平台 {sim.url}：拒绝了本机的设备凭据" in out and "admin set-device" in out
@@ -118,7 +118,7 @@ def test_a_busy_platform_is_not_called_unreachable(tmp_path, desk, capsys, monke
         server.sim.store.add_device("W01", "pw")
         data = str(tmp_path)
         set_up_platform(data, server.url, capsys, monkeypatch)
-        accept(desk, 1)
+        accepted_case(desk, seed=1)
         assert main(["--data-dir", data, "admin", "sync-now"]) == 4
         out = capsys.readouterr().out.splitlines()
         assert out[0] == (f"省平台 {server.url}：暂时繁忙或不可用（平台有应答，但请稍后再来），"

@@ -17,7 +17,7 @@ from hallclient.config import CONFIG_FILE, Config
 from hallclient.secrets import read_secret, write_secret
 from hallclient.store.db import DB_FILE, open_database
 
-from .test_sync_engine import accept
+from ..recipes import accepted_case
 
 
 @pytest.mark.parametrize("command", [
@@ -71,7 +71,7 @@ def _damage_a_page_outside_the_log(path):
 
 
 def test_verify_log_says_a_damaged_database_file_is_damaged(tmp_path, db, desk, capsys):
-    accept(desk, 1)
+    accepted_case(desk, seed=1)
     db.close()
     path = tmp_path / DB_FILE
     assert main(["--data-dir", str(tmp_path), "admin", "verify-log"]) == 0
@@ -86,7 +86,7 @@ def test_verify_log_says_a_damaged_database_file_is_damaged(tmp_path, db, desk, 
 
 
 def test_verify_log_of_an_intact_copy_given_by_name(tmp_path, db, desk, capsys):
-    accept(desk, 1)
+    accepted_case(desk, seed=1)
     db.close()
     assert main(["admin", "verify-log", str(tmp_path / DB_FILE)]) == 0
     assert capsys.readouterr().out.startswith("操作日志完整")
@@ -141,7 +141,7 @@ def test_region_code_000000_is_a_problem_once_case_numbers_are_made(tmp_path, db
     d = str(tmp_path)
     assert main(["--data-dir", d, "admin", "status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["config_problems"] == []      # nothing made yet
-    accept(desk, 1)
+    accepted_case(desk, seed=1)
     assert main(["--data-dir", d, "admin", "status"]) == 0
     out = capsys.readouterr().out
     assert "  - 行政区划代码（hall.region_code）还是 000000：本机办件编号会以 000000 开头" in out

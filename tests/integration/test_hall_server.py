@@ -501,7 +501,7 @@ def test_a_counter_stream_carries_its_own_window_and_the_rest_as_counts(hall):
 
 
 def test_the_supervisor_report_at_a_counter_covers_every_window_of_the_hall(hall, demo_catalog):
-    from hallclient.queue.local import local_now
+    from hallclient.core.clock import local_now
     from hallclient.services.context import DbContext
     from hallclient.services.report_service import compute, hall_records
 
@@ -515,22 +515,18 @@ def test_the_supervisor_report_at_a_counter_covers_every_window_of_the_hall(hall
     t = w2.call_next(2, "c2")
     w2.no_show(2, "c2", t.id)
     # window 2 is another PC: it accepts a case and gets a bad rating, in its own database
-    from hallclient.core.cases import CaseDraft, Decision
     from hallclient.core.evaluation import Level
     from hallclient.services.case_desk import CaseDesk
     from hallclient.services.evaluation_service import save_evaluation
     from hallclient.store import catalog_repo
     from hallclient.store.attachments import AttachmentStore
 
-    from ..unit.test_case_desk import PERSON, complete, item
+    from ..recipes import accepted_case
 
     with w2.db.write() as conn:
         catalog_repo.import_items(conn, demo_catalog["items"], demo_catalog["version"])
     desk = CaseDesk(w2.db, AttachmentStore(hall.work / "att2"), region="330109", clock=local_now)
-    draft = complete(desk, CaseDraft.for_item(item(desk, "个体工商户登记（设立登记）")))
-    draft.applicant = PERSON
-    draft.decision = Decision.ACCEPT
-    case = desk.commit(draft, window=2, clerk="c2")
+    case = accepted_case(desk, "个体工商户登记（设立登记）", window=2, clerk="c2")
     save_evaluation(DbContext(db=w2.db, clock=local_now),
                     level=Level.UNSATISFIED, reasons=["等候时间过长"], text="",
                     case_no=case.case_no, ticket="", window=2, clerk="c2", rectify_days=5)

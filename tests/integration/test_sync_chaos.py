@@ -24,8 +24,8 @@ from hallclient.store import outbox_repo
 from hallclient.store.db import open_database
 from hallclient.sync.engine import Backoff, OutboxEngine
 
+from ..recipes import accepted_case
 from .test_platform_sim import API, faults
-from .test_sync_engine import accept
 
 KILLS = int(os.environ.get("HALLCLIENT_SYNC_KILLS", "6"))
 CASES = int(os.environ.get("HALLCLIENT_SYNC_CASES", "12"))
@@ -37,7 +37,7 @@ def test_uploads_survive_faults_and_kills(tmp_path, db, desk):
     try:
         requests.post(sim.url + API + "/admin/devices", json={"device_id": "W01", "secret": "pw"},
                       timeout=5).raise_for_status()
-        committed = [accept(desk, seed) for seed in range(CASES)]
+        committed = [accepted_case(desk, seed=seed) for seed in range(CASES)]
         faults(sim, error_rate=0.15, retry_after_rate=0.05, retry_after_seconds=0,
                reset_rate=0.1, truncate_rate=0.05, seed=11)      # 35 % of requests fail
         data_dir = Path(db.path).parent

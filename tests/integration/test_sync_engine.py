@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import requests
 
-from hallclient.core.cases import Applicant, CaseDraft, Decision, MaterialStatus
+from hallclient.core.cases import Decision
 from hallclient.core.evaluation import Level
 from hallclient.platform.client import PlatformClient
 from hallclient.services.context import DbContext
@@ -16,7 +16,7 @@ from hallclient.services.evaluation_service import save_evaluation
 from hallclient.store import catalog_repo, outbox_repo
 from hallclient.sync.engine import Backoff, OutboxEngine, utc_now
 
-from ..conftest import tiny_jpeg
+from ..recipes import accepted_case, case_draft
 from .test_platform_sim import API, faults
 
 
@@ -27,26 +27,12 @@ def engine(sim, desk, db):
     client.close()
 
 
-def accept(desk, seed=0, mobile="13800138000", decision=Decision.ACCEPT):
-    (found,) = catalog_repo.search(desk.db.conn, "bdcdjzlcx")
-    draft = CaseDraft.for_item(catalog_repo.get(desk.db.conn, found.impl_code))
-    draft.applicant = Applicant("person", "王𠮷", "11010519491231002X", mobile=mobile)
-    for i, m in enumerate(draft.materials):
-        if m.required and decision is Decision.ACCEPT:
-            m.files.append(desk.stage_bytes(tiny_jpeg(seed * 10 + i), f"{i}.jpg"))
-            m.status = MaterialStatus.KEPT
-        elif not m.required:
-            m.status = MaterialStatus.NOT_APPLICABLE
-    draft.decision = decision
-    return desk.commit(draft, 1, "li")
-
-
 def stats(sim):
     return requests.get(sim.url + API + "/admin/stats", timeout=5).json()
 
 
 def test_a_case_reaches_the_platform_with_its_blobs(sim, desk, engine, db):
-    done = accept(desk)
+    done = accepted_case(desk)
     report = engine.run_once()
     assert (report.done, report.retried, report.attention) == (1, 0, 0)
     assert stats(sim) == {"cases": 1, "blobs": 2, "evaluations": 0}
@@ -57,7 +43,7 @@ def test_a_case_reaches_the_platform_with_its_blobs(sim, desk, engine, db):
 
 
 def test_retry_after_is_honoured_and_backoff_is_jittered(sim, desk, engine, db):
-    accept(desk)
+    accepted_case(desk)
     faults(sim, retry_after_rate=1.0, retry_after_seconds=120, seed=1)
     report = engine.run_once()
     assert report.retried == 1
@@ -76,7 +62,7 @@ def test_retry_after_is_honoured_and_backoff_is_jittered(sim, desk, engine, db):
 
 
 def test_a_rejected_case_goes_to_needs_attention_with_the_field_errors(sim, desk, engine, db):
-    accept(desk, 1)
+    accepted_case(desk, seed=1)
     faults(sim, reject_fields={"mobile": "手机号码不符合省平台要求"})
     report = engine.run_once()
     assert report.attention == 1 and report.errors
@@ -87,9 +73,27 @@ def test_a_rejected_case_goes_to_needs_attention_with_the_field_errors(sim, desk
         "hallclient.store.log_repo", fromlist=["entries"]).entries(db.conn)]
 
 
+def test_a_fixed_and_resent_case_supersedes_the_refused_version(sim, desk, engine, db):
+    first = accepted_case(desk, seed=1)
+    other = accepted_case(desk, seed=2)
+    faults(sim, reject_fields={"mobile": "手机号码不符合省平台要求"})
+    assert engine.run_once().attention == 2
+    faults(sim)
+    fixed = desk.amend(first.case_no, {"mobile": "13900001111"}, 1, "li")   # 修改后重传
+    report = engine.run_once()
+    assert (report.done, report.superseded) == (1, 1)
+    states = {(r["case_id"], r["version"]): r["state"] for r in outbox_repo.all_rows(db.conn)}
+    # the platform has version 2 of the fixed case: its refused version 1 is settled; the
+    # other refused case still waits for the clerk
+    assert states == {(first.id, 1): "superseded", (first.id, 2): "done",
+                      (other.id, 1): "needs_attention"}
+    stored = engine.client.request("GET", f"{API}/cases/{fixed.uid}").json()
+    assert stored["version"] == 2 and stored["case"]["mobile"] == "13900001111"
+
+
 def test_a_failing_case_never_blocks_the_ones_behind_it(sim, desk, engine, db):
-    broken = accept(desk, 1)
-    accept(desk, 2)
+    broken = accepted_case(desk, seed=1)
+    accepted_case(desk, seed=2)
     case = desk.load(broken.case_no)
     desk.attachments.path(case["attachments"][0]["sha256"]).unlink()   # its scan is gone
     report = engine.run_once()
@@ -98,17 +102,8 @@ def test_a_failing_case_never_blocks_the_ones_behind_it(sim, desk, engine, db):
 
 
 def test_only_the_newest_version_is_sent(sim, desk, engine, db, clock):
-    first = accept(desk, decision=Decision.CORRECT)
-    (found,) = catalog_repo.search(db.conn, "bdcdjzlcx")
-    draft = CaseDraft.for_item(catalog_repo.get(db.conn, found.impl_code))
-    draft.applicant = Applicant("person", "王𠮷", "11010519491231002X", mobile="13800138000")
-    for i, m in enumerate(draft.materials):
-        if m.required:
-            m.files.append(desk.stage_bytes(tiny_jpeg(90 + i), f"{i}.jpg"))
-            m.status = MaterialStatus.KEPT
-        else:
-            m.status = MaterialStatus.NOT_APPLICABLE
-    draft.decision = Decision.ACCEPT
+    first = desk.commit(case_draft(desk, decision=Decision.CORRECT, fill=False), 1, "li")
+    draft = case_draft(desk, seed=9)
     desk.resume_correction(first.case_no, draft, 1, "li")
     report = engine.run_once()
     assert (report.superseded, report.done) == (1, 1)
@@ -125,7 +120,7 @@ def test_evaluations_are_uploaded_with_national_codes(sim, desk, engine, db, clo
 
 
 def test_platform_status_changes_flow_back(sim, desk, engine, db):
-    done = accept(desk)
+    done = accepted_case(desk)
     engine.run_once()
     requests.post(f"{sim.url}{API}/admin/cases/{done.case_no}/status", params={"status": 11},
                   timeout=5).raise_for_status()
@@ -135,7 +130,7 @@ def test_platform_status_changes_flow_back(sim, desk, engine, db):
 
 
 def test_a_lost_response_does_not_make_a_second_case(sim, desk, engine, db):
-    accept(desk)
+    accepted_case(desk)
     faults(sim, reset_rate=1.0, seed=3)
     assert engine.run_once().retried >= 1
     faults(sim)
@@ -147,7 +142,7 @@ def test_a_lost_response_does_not_make_a_second_case(sim, desk, engine, db):
 
 
 def test_a_lost_attachment_needs_attention(sim, desk, engine, db):
-    done = accept(desk)
+    done = accepted_case(desk)
     case = desk.load(done.case_no)
     desk.attachments.path(case["attachments"][0]["sha256"]).unlink()
     report = engine.run_once()

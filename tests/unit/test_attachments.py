@@ -6,7 +6,7 @@ import pytest
 
 from hallclient.store.attachments import AttachmentError, AttachmentStore, sniff
 
-from ..conftest import tiny_jpeg, tiny_pdf
+from ..recipes import tiny_jpeg, tiny_pdf
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40 + b"IEND\xaeB`\x82"
 

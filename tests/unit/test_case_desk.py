@@ -19,12 +19,7 @@ from hallclient.services.case_desk import CaseDesk, CaseError
 from hallclient.store import catalog_repo, log_repo
 from hallclient.store.attachments import AttachmentStore
 
-from ..conftest import tiny_jpeg, tiny_pdf
-
-PERSON = Applicant(kind="person", name="王𠮷", id_number="11010519491231002X",
-                   mobile="13800138000", address="示范县人民路 1 号")
-COMPANY = Applicant(kind="company", name="示范县䶮记餐饮有限公司", id_number="91350100M000100Y43",
-                    legal_rep="李䶮", mobile="+86 139 0000 1111")
+from ..recipes import COMPANY, PERSON, catalog_item, fill_materials, tiny_pdf
 
 
 @pytest.fixture
@@ -35,25 +30,8 @@ def desk(db, demo_catalog, clock, tmp_path):
                     device_code="W01AAA", clock=clock)
 
 
-def item(desk, name):
-    (found,) = [s for s in catalog_repo.search(desk.db.conn, name) if s.name == name]
-    return catalog_repo.get(desk.db.conn, found.impl_code)
-
-
-def complete(desk, draft, skip=()):
-    for i, m in enumerate(draft.materials):
-        if m.code in skip:
-            continue
-        if m.required:
-            m.files.append(desk.stage_bytes(tiny_jpeg(i), f"{m.name}.jpg"))
-            m.status = MaterialStatus.KEPT
-        else:
-            m.status = MaterialStatus.NOT_APPLICABLE
-    return draft
-
-
 def test_accept_a_natural_person_case(desk, db, clock):
-    draft = complete(desk, CaseDraft.for_item(item(desk, "个体工商户登记（设立登记）")))
+    draft = fill_materials(desk, CaseDraft.for_item(catalog_item(desk.db.conn, "个体工商户登记（设立登记）")))
     draft.applicant = PERSON
     draft.decision = Decision.ACCEPT
     done = desk.commit(draft, window=1, clerk="li")
@@ -73,7 +51,7 @@ def test_accept_a_natural_person_case(desk, db, clock):
 
 
 def test_accept_a_company_case_with_promised_date(desk):
-    draft = complete(desk, CaseDraft.for_item(item(desk, "食品经营许可（新办）")))
+    draft = fill_materials(desk, CaseDraft.for_item(catalog_item(desk.db.conn, "食品经营许可（新办）")))
     draft.applicant = COMPANY
     draft.decision = Decision.ACCEPT
     done = desk.commit(draft, window=2, clerk="zhao")
@@ -84,11 +62,11 @@ def test_accept_a_company_case_with_promised_date(desk):
 
 
 def test_correction_lists_every_missing_material_then_resumes(desk, clock):
-    it = item(desk, "国有建设用地使用权及房屋所有权登记（转移登记（买卖））")
+    it = catalog_item(desk.db.conn, "国有建设用地使用权及房屋所有权登记（转移登记（买卖））")
     draft = CaseDraft.for_item(it)
     draft.applicant = PERSON
     missing_codes = [m.code for m in draft.materials if m.required][-2:]
-    complete(desk, draft, skip=missing_codes)
+    fill_materials(desk, draft, skip=missing_codes)
     draft.decision = Decision.ACCEPT
     with pytest.raises(CaseError, match="还缺必要材料"):
         desk.commit(draft, 1, "li")
@@ -115,7 +93,7 @@ def test_correction_lists_every_missing_material_then_resumes(desk, clock):
 
 
 def test_refusal_needs_reason_and_agency(desk):
-    draft = CaseDraft.for_item(item(desk, "社会团体成立登记"))
+    draft = CaseDraft.for_item(catalog_item(desk.db.conn, "社会团体成立登记"))
     draft.applicant = COMPANY
     draft.decision = Decision.REFUSE
     with pytest.raises(CaseError) as err:
@@ -129,7 +107,7 @@ def test_refusal_needs_reason_and_agency(desk):
 
 
 def test_problems_are_listed_all_at_once(desk):
-    draft = CaseDraft.for_item(item(desk, "社会团体成立登记"))
+    draft = CaseDraft.for_item(catalog_item(desk.db.conn, "社会团体成立登记"))
     draft.applicant = Applicant(kind="person", name="", id_number="110105194912310021",
                                 mobile="123")
     draft.decision = Decision.CORRECT
@@ -140,11 +118,11 @@ def test_problems_are_listed_all_at_once(desk):
 
 def test_case_numbers_are_unique_across_windows_days_and_devices(desk, db, tmp_path, clock):
     numbers = set()
-    it = item(desk, "不动产登记资料查询")
+    it = catalog_item(desk.db.conn, "不动产登记资料查询")
     other = CaseDesk(db, desk.attachments, region="330109", clock=clock)   # derived device code
     for _day in range(3):
         for window, d in ((1, desk), (2, desk), (3, other)):
-            draft = complete(desk, CaseDraft.for_item(it))
+            draft = fill_materials(desk, CaseDraft.for_item(it))
             draft.applicant, draft.decision = PERSON, Decision.ACCEPT
             numbers.add(d.commit(draft, window, "x").case_no)
         clock.advance(minutes=24 * 60)
@@ -153,9 +131,9 @@ def test_case_numbers_are_unique_across_windows_days_and_devices(desk, db, tmp_p
 
 
 def test_search_cases(desk):
-    it = item(desk, "不动产登记资料查询")
+    it = catalog_item(desk.db.conn, "不动产登记资料查询")
     for applicant in (PERSON, Applicant("person", "张三", "440524188001010014", mobile="13900001111")):
-        draft = complete(desk, CaseDraft.for_item(it))
+        draft = fill_materials(desk, CaseDraft.for_item(it))
         draft.applicant, draft.decision = applicant, Decision.ACCEPT
         desk.commit(draft, 1, "li")
     assert [c["applicant_name"] for c in desk.search("王")] == ["王𠮷"]
@@ -166,7 +144,7 @@ def test_search_cases(desk):
 
 
 def test_a_lost_staged_file_stops_the_commit(desk):
-    draft = complete(desk, CaseDraft.for_item(item(desk, "不动产登记资料查询")))
+    draft = fill_materials(desk, CaseDraft.for_item(catalog_item(desk.db.conn, "不动产登记资料查询")))
     draft.applicant, draft.decision = PERSON, Decision.ACCEPT
     lost = draft.materials[0].files[0]
     desk.attachments.path(lost.sha256).unlink()
@@ -184,7 +162,7 @@ def test_working_days_skip_weekends_and_holidays():
 
 
 def test_a_scanned_preapplication_is_kept_and_queued_for_lookup(desk):
-    draft = complete(desk, CaseDraft.for_item(item(desk, "不动产登记资料查询")))
+    draft = fill_materials(desk, CaseDraft.for_item(catalog_item(desk.db.conn, "不动产登记资料查询")))
     draft.applicant, draft.decision = PERSON, Decision.ACCEPT
     draft.preapplication_code = "YS202611270000123456"
     done = desk.commit(draft, 1, "li")

@@ -103,3 +103,78 @@ def test_known_names_keep_their_keys_and_only_new_names_are_worked_out(catalog, 
     assert keys["新设事项测试"] == ("xssxcs", "xinsheshixiangceshi")
     for item, initials, full in prepared[1:]:
         assert (initials, full) == known[item.name]
+
+
+# 事项类型 codes and 办件类型 as the national standards (GB/T 39046) number them, written
+# out here so a changed entry in the code's tables fails
+ITEM_TYPES_BY_STANDARD = {
+    "01": "行政许可", "02": "行政处罚", "03": "行政强制", "04": "行政征收", "05": "行政给付",
+    "06": "行政检查", "07": "行政确认", "08": "行政奖励", "09": "行政裁决", "10": "其他行政权力",
+    "20": "公共服务",
+}
+MINIMAL = {"impl_code": "X1", "item_code": "C1", "main_name": "某事项", "department": "某局",
+           "legal_basis": "某法"}
+
+
+@pytest.mark.parametrize("code, label", sorted(ITEM_TYPES_BY_STANDARD.items()))
+def test_every_item_type_of_the_standard_is_known_by_its_name(code, label):
+    assert parse_item(dict(MINIMAL, item_type=code)).type_label == label
+
+
+@pytest.mark.parametrize("code", ["00", "11", "19", "21", "99", "1"])
+def test_other_item_type_codes_are_refused(code):
+    with pytest.raises(CatalogError, match=f"事项类型 {code} 不在 01-10、20 之内"):
+        parse_item(dict(MINIMAL, item_type=code))
+
+
+def test_case_types_and_their_labels():
+    assert [(c.name, int(c), c.label) for c in CaseType] == [
+        ("INSTANT", 1, "即办件"), ("PROMISED", 2, "承诺件"), ("OTHER", 9, "其他")]
+    assert parse_item(dict(MINIMAL, item_type="01", case_type=9)).case_type is CaseType.OTHER
+    assert parse_item(dict(MINIMAL, item_type="01")).case_type is CaseType.INSTANT
+
+
+def test_bad_numbers_and_materials_are_refused_as_catalog_errors():
+    with pytest.raises(CatalogError, match="^事项 X1 办件类型或时限无效"):
+        parse_item(dict(MINIMAL, item_type="01", case_type=5))
+    with pytest.raises(CatalogError, match="^事项 X1 办件类型或时限无效"):
+        parse_item(dict(MINIMAL, item_type="01", legal_days="二十"))
+    with pytest.raises(CatalogError, match="^事项 X1 第 2 项材料无效"):
+        parse_item(dict(MINIMAL, item_type="01", materials=[
+            {"code": "M1", "name": "申请书"},
+            {"code": "M2", "name": "执照", "requirement": "sometimes"}]))
+    with pytest.raises(CatalogError, match="第 1 项材料「code」超过 20 个字符"):
+        parse_item(dict(MINIMAL, item_type="01", materials=[{"code": "M" * 21, "name": "x"}]))
+
+
+def test_a_parsed_item_is_what_the_file_says_and_cannot_be_changed():
+    import dataclasses
+
+    item = parse_item(dict(MINIMAL, item_type="01", sub_name="新办", legal_days=20,
+                           promised_days=5, case_type=2, materials=[
+                               {"code": "M1", "name": "申请书", "form": "copy", "count": 2,
+                                "standard": "A4", "condition": ""}]))
+    assert item.name == "某事项（新办）" and item.legal_days == 20 and item.promised_days == 5
+    (m,) = item.materials
+    assert (m.code, m.requirement, m.form.label, m.count, m.standard) == (
+        "M1", Requirement.REQUIRED, "复印件", 2, "A4")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        m.code = "M2"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        item.impl_code = "Y"  # type: ignore[misc]
+
+
+def test_field_limits_and_defaults_of_an_item():
+    assert parse_item(dict(MINIMAL, item_type="01", legal_basis="法" * 1000)).legal_basis
+    with pytest.raises(CatalogError, match="「legal_basis」超过 1000 个字符"):
+        parse_item(dict(MINIMAL, item_type="01", legal_basis="法" * 1001))
+    with pytest.raises(CatalogError, match="「impl_code」超过 36 个字符"):
+        parse_item(dict(MINIMAL, item_type="01", impl_code="9" * 37))
+    item = parse_item(dict(MINIMAL, item_type="01", fees="", sub_name="",
+                           materials=[{"code": "M1", "name": "申请书"}]))
+    assert (item.fees, item.name, item.applicant_kind, item.process) == ("", "某事项", "person", ())
+    (m,) = item.materials
+    assert (m.requirement, m.form.value, m.count, m.standard, m.condition) == (
+        Requirement.REQUIRED, "original", 1, "", "")
+    with pytest.raises(CatalogError, match="缺少「main_name」"):
+        parse_item(dict(MINIMAL, item_type="01", main_name="  "))

@@ -31,6 +31,23 @@ def test_bad_ratings_need_a_reason():
     assert "未知" in problems(Level.UNSATISFIED, ["太帅了"], "")[0]
 
 
+def test_rating_values_and_the_limits_of_what_may_be_said():
+    assert [lv.value for lv in Level] == ["very_satisfied", "satisfied", "basic", "unsatisfied",
+                                          "very_unsatisfied"]
+    assert [lv.label for lv in Level] == [LABELS[lv] for lv in Level]
+    assert problems(Level.UNSATISFIED, ["太帅了", "等候时间过长", "很好"], "") == [
+        "未知的评价原因：太帅了、很好"]
+    assert problems(Level.SATISFIED, ["其他"], "") == []
+    assert all(problems(Level.UNSATISFIED, [reason], "") == [] for reason in (
+        "等候时间过长", "办事效率低", "服务态度差", "材料要求不清楚、需多次跑腿", "未一次性告知", "乱收费",
+        "其他"))
+    assert problems(Level.UNSATISFIED, [""], "") == ["未知的评价原因："]
+    assert problems(Level.BASICALLY_SATISFIED, [], "字" * 500) == []
+    assert problems(Level.BASICALLY_SATISFIED, [], "字" * 501) == ["具体情况请控制在 500 字以内"]
+    assert problems(Level.VERY_UNSATISFIED, [], "") == [
+        "「非常不满意」请选择原因或填写具体情况，以便整改"]
+
+
 def test_a_bad_rating_is_stored_with_its_rectification_deadline(ctx, db):
     result = save_evaluation(ctx, level=Level.VERY_UNSATISFIED, reasons=["办事效率低"],
                              text="等了两个小时", case_no="", ticket="A001", window=3,

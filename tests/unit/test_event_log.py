@@ -187,3 +187,19 @@ def test_a_period_is_checked_with_its_links_to_the_entries_around_it(tmp_path):
     assert not period(28).intact
     assert not log_repo.verify(db.conn).intact
     db.close()
+
+
+def test_a_broken_chain_is_described_for_the_supervisor():
+    from hallclient.core.eventlog import GENESIS, Verdict, entry_hash, verify
+
+    assert GENESIS == "0" * 64
+    assert Verdict(False, 5, 6, "content does not match its hash (edited)").describe() == (
+        "BROKEN at entry 6: content does not match its hash (edited) (日志被篡改)")
+    assert Verdict(True, 3).describe() == "intact: 3 entries, chain verified (完整)"
+    row = {"seq": 1, "at": "2026-11-27T09:00:00+08:00", "device": "d", "window": 1,
+           "clerk": "li", "action": "call", "ticket": "A001", "detail": None}
+    row.update(prev_hash=GENESIS, hash=entry_hash(GENESIS, row))
+    assert verify([row], head=(1, row["hash"])) == Verdict(True, 1)
+    assert verify([row], head=(2, "f" * 64)) == Verdict(
+        False, 1, 2, "log ends at #1 but #2 was recorded")
+    assert verify([], head=(0, GENESIS)) == Verdict(True, 0)

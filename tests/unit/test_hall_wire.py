@@ -7,8 +7,8 @@ import json
 import subprocess
 import sys
 
+from hallclient.core.hall import WindowSnapshot
 from hallclient.core.tickets import PriorityClass, Ticket, TicketState
-from hallclient.queue.base import WindowSnapshot
 from hallclient.wire import hall as wire
 
 CALLED = Ticket(id=7, day="2026-03-02", number="B012", service="SC", priority=PriorityClass.GREEN,

@@ -33,6 +33,8 @@ PLANTED = [
      "platform/client.py", "import sqlite3"),
     ("the wire formats, shared by servers and client, do no I/O and know neither side",
      "wire/hall.py", "import requests"),
+    ("the report's records, replay and figures: plain data in, figures out",
+     "reports/figures.py", "import sqlite3"),
     ("the servers are an optional extra that the client never imports",
      "queue/local.py", "import uvicorn"),
 ]

@@ -228,3 +228,19 @@ def test_changed_sees_other_connections(queue, tmp_path):
     LocalQueue(other).issue("ZH")
     assert queue.changed() is True
     other.close()
+
+
+def test_what_the_queue_hands_out_cannot_be_changed_behind_its_back(queue):
+    """Snapshots and tickets cross from the worker to the GUI thread: they are frozen."""
+    import dataclasses
+
+    snap = queue.sign_in(1, "li")
+    assert (snap.link, snap.pending, snap.current, snap.held) == ("", 0, None, ())
+    issued = queue.issue("ZH")
+    called = queue.call_next(1, "li")
+    service, window = queue.services()[0], queue.windows()[0]
+    recall = queue.recall(1, "li", called.id)
+    for value in (snap, issued, called, service, window, recall):
+        field = dataclasses.fields(value)[0].name
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(value, field, None)

@@ -159,3 +159,48 @@ def test_no_service_starves_at_an_overloaded_window():
     """A floods in at twice the window's pace; B trickles in; B still gets its share."""
     _, called = serve(WindowPlan(1, {"A": 5.0, "B": 1.0}), {"A": 2, "B": 0.1}, 240)
     assert called.count("B") == 24     # every B ticket of the day was called
+
+
+def test_the_rules_a_hall_starts_with():
+    rules = QueueRules()
+    assert (rules.fairness, rules.priority_ratio, rules.aging_minutes, rules.recall_limit) == (
+        FairnessMode.RATIO, 3, 20.0, 3)
+    assert [m.value for m in FairnessMode] == ["ratio", "aging"]
+
+
+def test_a_fresh_plan_starts_every_service_at_zero():
+    plan = WindowPlan(1, {"A": 2.0, "B": 5.0})
+    assert (plan.vtime, plan.effective_pass("A"), plan.effective_pass("Z")) == (0.0, 0.0, 0.0)
+    assert plan.weight("B") == 5.0 and plan.weight("C") == 5.0     # unlisted: the heaviest
+    assert WindowPlan(2).weight("A") == 1.0
+    assert after_call(plan, "A") == (0.5, 0.0)
+    assert after_call(WindowPlan(1, {"A": 1.0}, {"A": 4.0}, vtime=2.5), "A") == (5.0, 4.0)
+    assert after_call(WindowPlan(1, {"A": 1.0}, {}, vtime=2.5), "A") == (3.5, 2.5)
+    assert after_call(WindowPlan(1, {"A": 1.0}, {"X": 7.0}, vtime=2.5), "X") == (7.0, 2.5)
+    import dataclasses
+
+    import pytest
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.vtime = 1.0  # type: ignore[misc]
+
+
+def test_one_priority_call_then_a_normal_when_the_ratio_is_one():
+    heads = [head(1, priority=P.GREEN), head(2)]
+    rules = QueueRules(priority_ratio=1)
+    assert pick(heads, rules, streak=0) == 1
+    assert pick(heads, rules, streak=1) == 2
+
+
+def test_a_ratio_of_zero_means_priority_always_first():
+    heads = [head(1, priority=P.APPOINTMENT), head(2, waited_min=500)]
+    assert pick(heads, QueueRules(priority_ratio=0), streak=50) == 1
+
+
+def test_aging_promotes_a_normal_ticket_at_exactly_the_limit():
+    rules = QueueRules(fairness=FairnessMode.AGING, aging_minutes=20)
+    appointment = head(1, priority=P.APPOINTMENT, waited_min=10)
+    assert pick([appointment, head(2, waited_min=19.99)], rules) == 1
+    assert pick([appointment, head(2, waited_min=20)], rules, streak=0) == 2   # waited longer
+    choice = choose_next([head(2, waited_min=20)], PLAN, rules, 0, NOW)
+    assert choice is not None and choice.counts_as_priority

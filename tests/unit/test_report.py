@@ -9,9 +9,9 @@ from datetime import date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hallclient.core import report
-from hallclient.core.report import CaseRecord, EvaluationRecord, TicketRecord, WindowEvent
 from hallclient.core.tickets import PriorityClass
+from hallclient.reports import figures, replay
+from hallclient.reports.records import CaseRecord, EvaluationRecord, TicketRecord, WindowEvent
 from hallclient.store import report_repo
 
 from ..conftest import CST
@@ -58,7 +58,7 @@ def test_a_day_worked_out_by_hand():
         EvaluationRecord("unsatisfied", at(10, 47), 2, "wang", "N3", None, ("等候时间长",), "",
                          "2026-12-04"),
     ]
-    r = report.build(tickets, events, serves, cases, evaluations, end=at(12, 0))
+    r = figures.build(tickets, events, serves, cases, evaluations, end=at(12, 0))
 
     t = r.tickets
     assert (t.issued, t.called, t.served, t.no_show, t.transferred, t.abandoned) == (5, 4, 3, 1, 1, 1)
@@ -92,7 +92,7 @@ def test_a_day_worked_out_by_hand():
 
 
 def test_nothing_to_report_gives_no_rates():
-    r = report.build([], [], {}, [], [], end=at(18, 0))
+    r = figures.build([], [], {}, [], [], end=at(18, 0))
     assert r.satisfaction is None and r.online_rate is None and r.at_most_one_visit is None
     assert r.tickets.waiting.mean_s is None and r.tickets.waiting.share_over_target is None
 
@@ -163,7 +163,7 @@ def test_random_days_match_a_minute_by_minute_walk(day):
     tickets, events = day
     serves = {1: frozenset({"ZH"}), 2: frozenset({"ZH", "SC"})}
     end = at(8, 0) + timedelta(minutes=480)
-    r = report.build(tickets, events, serves, [], [], end=end)
+    r = figures.build(tickets, events, serves, [], [], end=end)
     # the day ends with the last thing that happened in the hall
     times = [e.at for e in events] + [x for t in tickets for x in
                                       (t.issued_at, t.called_at, t.finished_at) if x]
@@ -199,7 +199,7 @@ def test_the_figures_come_back_from_the_database(queue, clock, db):
     queue.transfer(1, "li", a2.id, to_service="SC")
     clock.now = at(10, 0)
     data = report_repo.load(db.conn, date(2026, 11, 27), date(2026, 11, 27))
-    r = report.build(end=at(10, 0), **data)
+    r = figures.build(end=at(10, 0), **data)
     assert [t.number for t in data["tickets"]] == ["A001", "A002"]
     assert r.tickets.served == 1 and r.tickets.transferred == 1 and r.tickets.called == 2
     assert r.tickets.waiting.max_s == 35 * 60
@@ -225,7 +225,7 @@ ratings_st = st.lists(st.builds(
 @settings(max_examples=150, deadline=None)
 @given(cases_st, ratings_st)
 def test_random_cases_and_ratings_match_a_plain_count(cases, ratings):
-    r = report.build([], [], {}, cases, ratings, end=at(18, 0))
+    r = figures.build([], [], {}, cases, ratings, end=at(18, 0))
     good = [e for e in ratings if e.level in ("very_satisfied", "satisfied")]
     bad = [e for e in ratings if e.level in ("unsatisfied", "very_unsatisfied")]
     decided = [c for c in cases if c.decision != "correct"]
@@ -261,12 +261,32 @@ def test_cases_and_ratings_from_counters_logs():
               reasons=["等候时间过长"], rectify_by="2026-12-04"),
         entry(at(11, 3), "rating", level="very_satisfied"),
     ]
-    cases, ratings = report.records_from_log(entries)
+    cases, ratings = replay.records_from_log(entries)
     by_no = {c.case_no: c for c in cases}
     assert by_no["N1"].decision == "accept" and by_no["N1"].visits == 2
     assert by_no["N1"].department == "人社局" and not by_no["N1"].online
     assert by_no["N2"].online and by_no["N2"].visits == 1 and by_no["N2"].window == 3
-    r = report.build([], [], {}, cases, ratings, end=at(18, 0))
+    r = figures.build([], [], {}, cases, ratings, end=at(18, 0))
     assert r.at_most_one_visit == 0.5 and r.online_rate == 0.5 and r.satisfaction == 0.5
     assert r.bad_reviews[0].reasons == ("等候时间过长",)
     assert r.bad_reviews[0].rectify_by == "2026-12-04"
+
+
+def test_figures_once_computed_cannot_be_changed():
+    import dataclasses
+
+    import pytest
+
+    r = figures.build([], [], {}, [], [], end=at(18, 0))
+    assert r.tickets.waiting == figures.Durations(0, None, None, None, 0, 20 * 60)
+    assert r.tickets.waiting.share_over_target is None
+    assert figures.durations([30.0, 10.0, 20.0], 15).share_over_target == 2 / 3
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.tickets.issued = 3  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.tickets.waiting.count = 3  # type: ignore[misc]
+
+
+def test_a_time_exactly_at_the_target_is_not_over_it():
+    d = figures.durations([1200.0, 1200.5, 600.0], 1200)
+    assert (d.count, d.over_target, d.max_s, d.median_s) == (3, 1, 1200.5, 1200.0)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from hallclient.core.accounts import Role
+from hallclient.core.hall import WindowSnapshot
 from hallclient.devices.scanner import ScannerError
-from hallclient.queue.base import WindowSnapshot
 from hallclient.services.context import DbContext, DeviceContext, HallContext
 from hallclient.services.intake_service import IntakeService
 from hallclient.services.session import SessionService

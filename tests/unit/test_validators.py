@@ -9,7 +9,6 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from hallclient.core.validators import (
-    PROVINCES,
     USCC_CHARS,
     check_mobile,
     check_resident_id,
@@ -65,10 +64,37 @@ def test_known_invalid_ids(value, message):
 
 born = st.dates(min_value=date(1900, 1, 1), max_value=TODAY)
 
+# GB/T 2260 province-level divisions (省级行政区划代码), written out here from the standard
+# rather than taken from the code under test, so a wrong entry in its table fails
+GB_T_2260_PROVINCES = {
+    11: "北京市", 12: "天津市", 13: "河北省", 14: "山西省", 15: "内蒙古自治区",
+    21: "辽宁省", 22: "吉林省", 23: "黑龙江省",
+    31: "上海市", 32: "江苏省", 33: "浙江省", 34: "安徽省", 35: "福建省", 36: "江西省",
+    37: "山东省",
+    41: "河南省", 42: "湖北省", 43: "湖南省", 44: "广东省", 45: "广西壮族自治区", 46: "海南省",
+    50: "重庆市", 51: "四川省", 52: "贵州省", 53: "云南省", 54: "西藏自治区",
+    61: "陕西省", 62: "甘肃省", 63: "青海省", 64: "宁夏回族自治区", 65: "新疆维吾尔自治区",
+    71: "台湾省", 81: "香港特别行政区", 82: "澳门特别行政区",
+}
+
+
+def with_province(code: int) -> str:
+    body = f"{code:02d}0105" + "19491231" + "002"
+    return body + iso7064_mod11_2(body)
+
+
+@pytest.mark.parametrize("code", range(100))
+def test_exactly_the_gb_t_2260_provinces_are_known(code):
+    result = check_resident_id(with_province(code), TODAY)
+    if code in GB_T_2260_PROVINCES:
+        assert result.ok, GB_T_2260_PROVINCES[code]
+    else:
+        assert not result.ok and result.message == f"身份证号码的地区码 {code:02d}0105 不存在"
+
 
 @st.composite
 def resident_ids(draw):
-    province = draw(st.sampled_from(sorted(PROVINCES)))
+    province = draw(st.sampled_from(sorted(GB_T_2260_PROVINCES)))
     rest = draw(st.integers(0, 9999))
     birth = draw(born)
     seq = draw(st.integers(0, 999))
@@ -143,7 +169,8 @@ def test_uscc_single_character_change_is_caught(value, position, char):
     ("86 139-0000-1111", "13900001111"), ("19912345678", "19912345678"),
 ])
 def test_valid_mobiles(value, expected):
-    assert check_mobile(value).value == expected
+    result = check_mobile(value)
+    assert result.ok and result.value == expected and result.message == ""
 
 
 @pytest.mark.parametrize("value", ["12800138000", "1380013800", "138001380000", "0571-8888888", ""])
@@ -154,9 +181,48 @@ def test_invalid_mobiles(value):
 def test_masks_never_show_the_whole_number():
     assert mask_id("11010519491231002X") == "110105********002X"
     assert mask_mobile("13800138000") == "138****8000"
+    assert mask_id("1101051949") == "**********" and mask_id("11010519491") == "110105*9491"
+    assert mask_mobile("1380013") == "*******" and mask_mobile("") == ""
+
+
+def test_empty_input_asks_for_the_value():
+    assert check_uscc("").message == check_uscc(None).message == "请输入统一社会信用代码"
+    assert check_mobile(" ").message == check_mobile(None).message == "请输入手机号码"
+    assert check_resident_id(None).message == "请输入身份证号码"
 
 
 def test_future_birth_dates_are_refused():
     tomorrow = TODAY + timedelta(days=1)
     body = f"110105{tomorrow:%Y%m%d}001"
     assert not check_resident_id(body + iso7064_mod11_2(body), TODAY).ok
+    born_today = f"110105{TODAY:%Y%m%d}001"
+    assert check_resident_id(born_today + iso7064_mod11_2(born_today), TODAY).ok   # a newborn
+
+
+def test_a_check_result_cannot_be_changed():
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        check_mobile("13800138000").ok = False  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("url, kept", [
+    ("https://zwfw.example.gov.cn/", "https://zwfw.example.gov.cn"),
+    ("https://10.0.0.5:8700", "https://10.0.0.5:8700"),
+    ("http://127.0.0.1:8700/", "http://127.0.0.1:8700"),
+    ("http://localhost:8700", "http://localhost:8700"),
+    ("http://[::1]:8700", "http://[::1]:8700"),
+])
+def test_platform_addresses_that_are_allowed(url, kept):
+    from hallclient.core.validators import platform_url
+
+    assert platform_url(url) == kept
+
+
+@pytest.mark.parametrize("url", ["http://10.0.0.5:8700", "http://zwfw.example.gov.cn",
+                                 "ftp://127.0.0.1", "zwfw.example.gov.cn", ""])
+def test_platform_addresses_that_are_refused(url):
+    from hallclient.core.validators import platform_url
+
+    with pytest.raises(ValueError, match="^平台地址必须使用 https（只有本机模拟器可以用 http）"):
+        platform_url(url)

@@ -1,0 +1,55 @@
+"""The hall as every part sees it: services (业务类别), windows (窗口) and what a window
+shows (its snapshot). Plain values: the store reads them, the queue backends return them,
+the services and widgets show them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hallclient.core.tickets import Ticket
+
+
+@dataclass(frozen=True)
+class Service:
+    code: str
+    name: str
+    prefix: str
+
+
+@dataclass(frozen=True)
+class WindowInfo:
+    number: int
+    name: str
+    state: str
+    clerk: str | None
+    services: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IssuedTicket:
+    ticket: Ticket
+    service_name: str
+    ahead: int
+
+
+@dataclass(frozen=True)
+class RecallResult:
+    ticket: Ticket
+    became_no_show: bool
+
+
+@dataclass(frozen=True)
+class WindowSnapshot:
+    """What a counter shows: its state, current ticket, its held tickets, no-shows it may
+    reactivate and waiting counts per service (no applicant data anywhere). State
+    "manual" means the hall server is out of reach and the window serves by hand."""
+
+    window: int
+    state: str
+    clerk: str | None
+    current: Ticket | None
+    held: tuple[Ticket, ...] = ()
+    no_shows: tuple[Ticket, ...] = ()
+    waiting: dict[str, dict[int, int]] = field(default_factory=dict)
+    link: str = ""         # hall server link: "" (local queue), "online" or "offline"
+    pending: int = 0       # manual-mode services not yet sent to the hall server

@@ -350,7 +350,8 @@ def build_kiosk(app: App) -> KioskWindow:
     c = app.config
     app.printer = TicketPrinter(c["kiosk.printer"], app.data_dir / "tickets", c["kiosk.ticket_width_mm"])
     app.kiosk = KioskService(app.runner)
-    app.kiosk_window = KioskWindow(c["hall.name"], app.kiosk, app.printer)
+    app.kiosk.print_tickets_on(app.printer, c["hall.name"])
+    app.kiosk_window = KioskWindow(c["hall.name"], app.kiosk)
     return app.kiosk_window
 
 

@@ -2,7 +2,7 @@
 
 ``main(argv, exec_=False)`` parses the command line (cli.py), picks the data directory
 (process.py keeps it private and throw-away folders tidy), and starts the counter shell
-(ui/shell.py), the kiosk, the panel or a server; it returns the running ``App`` (tests drive
+(shell.py), the kiosk, the panel or a server; it returns the running ``App`` (tests drive
 it). ``run()`` is the console entry point.
 """
 
@@ -41,8 +41,8 @@ from hallclient.process import (
 )
 
 if TYPE_CHECKING:
-    from hallclient.ui.panel_shell import PanelApp
-    from hallclient.ui.shell import App
+    from hallclient.panel_shell import PanelApp
+    from hallclient.shell import App
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ def qt_application() -> Any:
 def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: bool,
                with_platform: bool = False, throwaway: bool = False) -> App:
 
-    from hallclient.ui.shell import App, CounterShell, build_kiosk, place_on_screen, show_store_failure
+    from hallclient.shell import App, CounterShell, build_kiosk, place_on_screen, show_store_failure
 
     qapp = qt_application()
 
@@ -218,7 +218,7 @@ def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: b
 
 def _demo_kiosk_beside(app: App, shell: Any) -> None:
     from hallclient import demo as demo_data
-    from hallclient.ui.shell import build_kiosk
+    from hallclient.shell import build_kiosk
 
     kiosk = build_kiosk(app)
     demo_data.place_beside(shell.window, kiosk)
@@ -256,7 +256,7 @@ def _windows(queue: Any, info: dict[str, Any]) -> dict[str, Any]:
 
 
 def _on_ready(app: App, info: dict[str, Any]) -> None:
-    from hallclient.ui.shell import show_ready
+    from hallclient.shell import show_ready
 
     show_ready(app, info["windows"], info["clerks"], info.get("problem") or "")
     if app.demo and app.shell is not None:          # the demo clerk is signed in already
@@ -273,8 +273,8 @@ def _on_ready(app: App, info: dict[str, Any]) -> None:
 def _start_panel(args: argparse.Namespace, config: Config, data_dir: Path) -> PanelApp:
     """``hallclient panel``: the hall server's address and panel token (admin join-hall), or
     with ``--demo`` a hall server of its own with simulated windows and kiosks."""
+    from hallclient.panel_shell import start_panel
     from hallclient.secrets import read_secret
-    from hallclient.ui.panel_shell import start_panel
 
     qapp = qt_application()
     demo = None

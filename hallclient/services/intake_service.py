@@ -35,6 +35,7 @@ from .session import user_message
 if TYPE_CHECKING:
     from PySide6.QtGui import QImage
 
+    from hallclient.devices.camera import DocumentCamera
     from hallclient.documents.notices import NoticeContext
 
     from .tasks import Runner
@@ -78,6 +79,8 @@ class IntakeService(QObject):
         self.serving = ""              # the queue ticket of the applicant at intake
         self._notices: NoticeOutput | None = None
         self.hall_name = ""
+        self._camera: DocumentCamera | None = None
+        self._photo_for = ""           # the material whose page the camera is taking
 
     def attach(self, clerk: str, window: int) -> None:
         self.clerk, self.window = clerk, window
@@ -179,6 +182,28 @@ class IntakeService(QObject):
         self.runner.run(DEVICE, encode,
                         lambda data: self._store_page(material, data, f"{material.name}-高拍仪.jpg"),
                         lambda exc: self.material_failed.emit(code, user_message(exc)))
+
+    def cameras(self) -> list[str]:
+        """The document cameras (高拍仪) connected now, by name."""
+        from hallclient.devices.camera import camera_names
+
+        return camera_names()
+
+    def photograph(self, code: str) -> None:
+        """Take a page of material ``code`` on the document camera: the photo is attached as
+        ``add_camera_image`` does; a camera that cannot take it says why (material_failed)."""
+        self._photo_for = code
+        self.document_camera().capture()
+
+    def document_camera(self) -> DocumentCamera:
+        """The document camera, opened on first use (Qt Multimedia loads only then)."""
+        if self._camera is None:
+            from hallclient.devices.camera import DocumentCamera
+
+            camera = self._camera = DocumentCamera(parent=self)
+            camera.image_captured.connect(lambda image: self.add_camera_image(self._photo_for, image))
+            camera.camera_failed.connect(lambda message: self.material_failed.emit(self._photo_for, message))
+        return self._camera
 
     def note_material_code(self, code: str, scanned: str) -> None:
         """A barcode read off a material (e.g. the QR code of a 营业执照) is kept with it."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
 
@@ -22,11 +22,24 @@ from .reporting import heading, period_report
 from .session import user_message
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QPagedPaintDevice
+
     from hallclient.queue.hall import HallQueue
 
     from .tasks import Runner
 
 SUPERVISOR_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+
+
+class ReportTable(Protocol):
+    """One table of the report as the dashboard shows it (documents.report_tables.View):
+    ``texts()`` are its cells as shown, the same text in every export."""
+
+    title: str
+    headers: list[str]
+    rows: list[list[Any]]
+
+    def texts(self) -> list[list[str]]: ...
 
 
 def hall_records(queue: HallQueue, first: date, last: date) -> dict[str, Any]:
@@ -138,15 +151,32 @@ class ReportService(QObject):
 
     def export(self, fmt: str, path: Path) -> None:
         """CSV and XLSX are written on the device lane (slow local output, never in a
-        commit's way); PDF needs the GUI thread's fonts and is written by the dashboard
-        itself (it is small)."""
+        commit's way); PDF needs the GUI thread's fonts and is written here at once (it is
+        small)."""
         from hallclient.documents import report_tables
 
         if self.last is None:
             self.failed.emit(self.tr("请先生成报表"))
             return
         tables, heading = self.last["tables"], self.heading()
+        if fmt == "pdf":
+            report_tables.write_pdf(tables, path, heading)
+            self.exported.emit(str(path))
+            return
         writer = {"csv": report_tables.write_csv, "xlsx": report_tables.write_xlsx}[fmt]
         self.runner.run(DEVICE, lambda _dev: writer(tables, path, heading),
                         lambda _r: self.exported.emit(str(path)),
                         lambda exc: self.failed.emit(user_message(exc)))
+
+    def print_on(self, printer: QPagedPaintDevice) -> None:
+        """打印: the report's tables, as in the exports, on ``printer`` (on the GUI thread,
+        which lays out the fonts)."""
+        from PySide6.QtGui import QTextDocument
+
+        from hallclient.documents.report_tables import html
+
+        if self.last is None:
+            return
+        doc = QTextDocument()
+        doc.setHtml(html(self.last["tables"], self.heading()))
+        doc.print_(printer)

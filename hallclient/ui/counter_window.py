@@ -18,7 +18,8 @@ from hallclient.config import Config
 from hallclient.core.accounts import Clerk
 from hallclient.core.hall import Service, WindowInfo, WindowSnapshot
 from hallclient.core.tickets import STATE_LABELS, Ticket, TicketState
-from hallclient.devices.speech import Announcer
+from hallclient.core.hall import WindowSnapshot
+from hallclient.services.announcing import CallAnnouncer
 from hallclient.services.queue_service import QueueService
 from hallclient.services.session import SessionService
 
@@ -46,7 +47,7 @@ class CounterWindow(QMainWindow):
     outbox_requested = Signal()
 
     def __init__(self, config: Config, session: SessionService, queue: QueueService,
-                 announcer: Announcer, parent: QWidget | None = None) -> None:
+                 announcer: CallAnnouncer, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.config = config
         self.session = session

@@ -36,9 +36,8 @@ from PySide6.QtWidgets import (
 )
 
 from hallclient.core.evaluation import LABELS, Level
-from hallclient.documents.report_tables import View, cell_text
 from hallclient.reports.figures import Report
-from hallclient.services.report_service import ReportService
+from hallclient.services.report_service import ReportService, ReportTable
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -47,9 +46,10 @@ Index = QModelIndex | QPersistentModelIndex
 class ViewModel(QAbstractTableModel):
     """One report view as a read-only table."""
 
-    def __init__(self, view: View) -> None:
+    def __init__(self, view: ReportTable) -> None:
         super().__init__()
         self.view = view
+        self.texts = view.texts()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.view.rows)
@@ -68,7 +68,7 @@ class ViewModel(QAbstractTableModel):
             return None
         value = self.view.rows[index.row()][index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return cell_text(value, self.view.fmt(index.row(), index.column()))
+            return self.texts[index.row()][index.column()]
         if role == Qt.ItemDataRole.TextAlignmentRole and not isinstance(value, str):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -274,7 +274,7 @@ class Dashboard(QWidget):
         pie.setLabelsVisible(True)
         self.rating_chart.addSeries(pie)
 
-    def _tables(self, views: list[View]) -> None:
+    def _tables(self, views: list[ReportTable]) -> None:
         while self.tabs.count() > 1:
             self.tabs.removeTab(1)
         self.tables = {}
@@ -305,29 +305,11 @@ class Dashboard(QWidget):
             printer = QPrinter(QPrinter.PrinterMode.HighResolution)
             if QPrintDialog(printer, self).exec() != QDialog.DialogCode.Accepted:
                 return
-        _document(self.service.last["tables"], self.service.heading()).print_(printer)
+        self.service.print_on(printer)
         self._say(self.tr("已送打印"))
 
     def export_to(self, fmt: str, path: Path) -> None:
-        if fmt == "pdf":
-            from hallclient.documents.report_tables import write_pdf
-
-            if self.service.last is None:
-                return
-            write_pdf(self.service.last["tables"], path, self.service.heading())
-            self._say(self.tr("已导出 {path}").format(path=path))
-        else:
-            self.service.export(fmt, path)
-
-
-def _document(tables: list[View], heading: str) -> Any:
-    from PySide6.QtGui import QTextDocument
-
-    from hallclient.documents.report_tables import html
-
-    doc = QTextDocument()
-    doc.setHtml(html(tables, heading))
-    return doc
+        self.service.export(fmt, path)
 
 
 def _nice(axis: QValueAxis, top: float) -> None:

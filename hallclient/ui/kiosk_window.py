@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -17,16 +15,14 @@ from PySide6.QtWidgets import (
 
 from hallclient.core.hall import IssuedTicket, Service
 from hallclient.core.tickets import PRIORITY_LABELS, PriorityClass
-from hallclient.devices.printer import TicketPrinter
-from hallclient.documents.ticket import TicketPrint
+from hallclient.core.hall import IssuedTicket
 from hallclient.services.kiosk_service import KioskService
 
 
 class KioskWindow(QWidget):
     RESET_MS = 8000
 
-    def __init__(self, hall_name: str, kiosk: KioskService, printer: TicketPrinter,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, hall_name: str, kiosk: KioskService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("kiosk")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
@@ -34,7 +30,6 @@ class KioskWindow(QWidget):
         self.resize(1024, 768)
         self.hall_name = hall_name
         self.kiosk = kiosk
-        self.printer = printer
         self.service_buttons: dict[str, QPushButton] = {}
         title = QLabel(self.tr("{hall} · 请选择办理业务").format(hall=hall_name))
         title.setObjectName("kioskTitle")
@@ -73,7 +68,7 @@ class KioskWindow(QWidget):
         kiosk.services_loaded.connect(self._show_services)
         kiosk.ticket_issued.connect(self._on_issued)
         kiosk.issue_failed.connect(self._on_failed)
-        printer.print_failed.connect(lambda _n, m: self._on_failed(m))
+        kiosk.ticket_print_failed.connect(lambda _n, m: self._on_failed(m))
 
     def _show_services(self, services: list[Service]) -> None:
         for b in self.service_buttons.values():
@@ -102,10 +97,6 @@ class KioskWindow(QWidget):
         self.issued_number.setText(t.number)
         self.message.setText(self.tr("{service} · 您前面还有 {n} 人，请取票并留意叫号").format(
             service=issued.service_name, n=issued.ahead))
-        issued_at = datetime.fromisoformat(t.issued_at).strftime("%Y-%m-%d %H:%M")
-        self.printer.print_ticket(
-            TicketPrint(self.hall_name, t.number, issued.service_name,
-                        t.priority.label, issued.ahead, issued_at), t.day)
         self._enable()
         self.priority_buttons[PriorityClass.NORMAL].setChecked(True)
         self._reset.start()

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from hallclient.core.announce import display_text
-from hallclient.devices.speech import Announcer
+from hallclient.services.announcing import CallAnnouncer
 from hallclient.services.hall_events import HallEventsService
 
 from .flash import Flasher
@@ -38,7 +38,7 @@ class PanelWindow(QWidget):
     PAGE_SIZE = 12          # windows listed at once; a bigger hall is shown page by page
     PAGE_MS = 8000
 
-    def __init__(self, hall_name: str, events: HallEventsService, announcer: Announcer,
+    def __init__(self, hall_name: str, events: HallEventsService, announcer: CallAnnouncer,
                  call_ms: int = 5000, announce_max_age_s: float = 120.0,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -207,7 +207,8 @@ def test_material_scanned_on_the_sane_scanner(qtbot, start_app, tmp_path, monkey
 
 def test_document_camera_pipeline_and_no_camera_state(qtbot, intake_app):
     """No camera here: the button says so and a capture reports it. The capture pipeline is
-    fed a real QImage exactly as QImageCapture.imageCaptured delivers one."""
+    fed a real QImage exactly as QImageCapture.imageCaptured delivers one, and the page goes
+    to the material that was current when the photo was asked for."""
     from PySide6.QtGui import QColor, QImage
 
     app = intake_app
@@ -215,17 +216,18 @@ def test_document_camera_pipeline_and_no_camera_state(qtbot, intake_app):
     win.go(2)
     button = win.materials_page.camera_button
     assert not button.isEnabled() and button.toolTip() == "未检测到高拍仪"
-    camera = win.materials_page.ensure_camera()
-    with qtbot.waitSignal(camera.camera_failed) as failed:
-        camera.capture()
-    assert "未检测到高拍仪" in failed.args[0] and "未检测到高拍仪" in win.message.text()
+    win.materials_page.material_table.setCurrentCell(1, 0)
+    with qtbot.waitSignal(app.intake.material_failed) as failed:
+        win.materials_page.photograph_current_row()
+    assert failed.args[0] == app.intake.draft.materials[1].code
+    assert "未检测到高拍仪" in failed.args[1] and "未检测到高拍仪" in win.message.text()
 
     page = QImage(1240, 1754, QImage.Format.Format_RGB32)   # A4 at 150 dpi
     page.fill(QColor("white"))
-    win.materials_page.material_table.setCurrentCell(1, 0)
-    win.materials_page._photo_row = 1
+    win.materials_page.material_table.setCurrentCell(0, 0)
     with qtbot.waitSignal(app.intake.material_changed):
-        camera._on_image(7, page)
+        app.intake.document_camera()._on_image(7, page)
+    assert not app.intake.draft.materials[0].files
     staged = app.intake.draft.materials[1].files[0]
     assert staged.mime == "image/jpeg"
     stored = QImage()

@@ -30,7 +30,7 @@ from hallclient.services.queue_service import QueueService
 from hallclient.store.db import DB_FILE, open_database
 from hallclient.store.worker import Worker
 
-from ..conftest import tiny_jpeg
+from ..recipes import tiny_jpeg
 from ..unit.test_case_desk import PERSON
 
 HOLD_S = 30.0        # the longest a held lane waits for the test to let it go

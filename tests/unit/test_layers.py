@@ -66,9 +66,8 @@ def test_the_package_keeps_every_contract() -> None:
     assert code == 0
 
 
-@pytest.mark.parametrize(("contract", "file", "line"), PLANTED, ids=[p[1] for p in PLANTED])
-def test_a_planted_import_breaks_its_contract(tmp_path: Path, contract: str, file: str,
-                                              line: str) -> None:
+def planted(tmp_path: Path, file: str, line: str) -> tuple[int, dict[str, str]]:
+    """lint-imports on a copy of the package with ``line`` added to ``file``."""
     shutil.copytree(ROOT / "hallclient", tmp_path / "hallclient",
                     ignore=shutil.ignore_patterns("__pycache__", "resources"))
     (tmp_path / "hallclient" / "resources").mkdir()
@@ -77,6 +76,33 @@ def test_a_planted_import_breaks_its_contract(tmp_path: Path, contract: str, fil
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     target = tmp_path / "hallclient" / file
     target.write_text(target.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
-    code, verdicts = lint_imports(tmp_path)
+    return lint_imports(tmp_path)
+
+
+@pytest.mark.parametrize(("contract", "file", "line"), PLANTED, ids=[p[1] for p in PLANTED])
+def test_a_planted_import_breaks_its_contract(tmp_path: Path, contract: str, file: str,
+                                              line: str) -> None:
+    code, verdicts = planted(tmp_path, file, line)
     assert verdicts == {name: "BROKEN" if name == contract else "KEPT" for name in CONTRACTS}
+    assert code == 1
+
+
+UI_CONTRACT = "ui reaches storage, queue backends, devices and documents only through services"
+
+
+WIDGET_IMPORTS = [
+    ("ui/intake/materials_page.py", "from hallclient.devices.camera import DocumentCamera"),
+    ("ui/counter_window.py", "from hallclient.devices.speech import Announcer"),
+    ("ui/kiosk_window.py", "from hallclient.devices.printer import TicketPrinter"),
+    ("ui/dashboard.py", "from hallclient.documents.report_tables import write_pdf"),
+]
+
+
+@pytest.mark.parametrize(("file", "line"), WIDGET_IMPORTS, ids=[Path(f).stem for f, _ in WIDGET_IMPORTS])
+def test_no_widget_is_excused_from_reaching_devices_and_documents_through_services(
+        tmp_path: Path, file: str, line: str) -> None:
+    """The widgets that once imported a device or a document themselves have no exception
+    left in the contract: the same import, put back, breaks it."""
+    code, verdicts = planted(tmp_path, file, line)
+    assert verdicts == {name: "BROKEN" if name == UI_CONTRACT else "KEPT" for name in CONTRACTS}
     assert code == 1

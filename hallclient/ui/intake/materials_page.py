@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -22,7 +21,6 @@ from PySide6.QtWidgets import (
 
 from hallclient.core.cases import MaterialDraft, MaterialStatus
 from hallclient.core.catalog import Requirement
-from hallclient.devices.camera import DocumentCamera, camera_names
 from hallclient.services.intake_service import IntakeService
 
 STATUS_CHOICES = (
@@ -52,8 +50,6 @@ class MaterialsPage(QWidget):
         self.import_button = QPushButton(self.tr("导入文件（JPG/PNG/PDF）…"))
         self.scan_button = QPushButton(self.tr("扫描仪扫描"))
         self.camera_button = QPushButton(self.tr("高拍仪拍照"))
-        self.camera: DocumentCamera | None = None
-        self._photo_row = -1
         self.standard_label = QLabel()
         self.standard_label.setWordWrap(True)
         v = QVBoxLayout(self)
@@ -116,25 +112,14 @@ class MaterialsPage(QWidget):
 
     def refresh_camera(self) -> None:
         """Enable 高拍仪拍照 only when a camera is connected."""
-        names = camera_names()
+        names = self.intake.cameras()
         self.camera_button.setEnabled(bool(names))
         self.camera_button.setToolTip(names[0] if names else self.tr("未检测到高拍仪"))
 
-    def ensure_camera(self) -> DocumentCamera:
-        if self.camera is None:
-            self.camera = DocumentCamera(parent=self)
-            self.camera.image_captured.connect(self._on_photo)
-            self.camera.camera_failed.connect(lambda m: self.note_posted.emit(m, True))
-        return self.camera
-
     def photograph_current_row(self) -> None:
-        self._photo_row = self.material_table.currentRow()
-        self.ensure_camera().capture()
-
-    def _on_photo(self, image: QImage) -> None:
-        m = self._at(self._photo_row if self._photo_row >= 0 else self.material_table.currentRow())
+        m = self._at(self.material_table.currentRow())
         if m is not None:
-            self.intake.add_camera_image(m.code, image)
+            self.intake.photograph(m.code)
 
     def scan_current_row(self) -> None:
         m = self._at(self.material_table.currentRow())

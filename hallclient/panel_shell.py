@@ -1,5 +1,6 @@
 """``hallclient panel``: the hall display (综合屏) and its announcer, fed by the hall server's
-events; it needs only the server's address and a panel token, no database of its own."""
+events; it needs only the server's address and a panel token, no database of its own.
+A composition root beside app.py: it builds the announcer the panel window is handed."""
 
 from __future__ import annotations
 
@@ -10,14 +11,12 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from hallclient.config import Config
-
-from .shell import Stoppable, place_on_screen
+from hallclient.shell import Stoppable, place_on_screen
 
 if TYPE_CHECKING:
     from hallclient.devices.speech import Announcer
     from hallclient.services.hall_events import HallEventsService
-
-    from .panel_window import PanelWindow
+    from hallclient.ui.panel_window import PanelWindow
 
 
 @dataclass(eq=False)
@@ -43,8 +42,7 @@ def start_panel(qapp: QApplication, config: Config, url: str, token: str, *, win
     them up."""
     from hallclient.devices.speech import Announcer
     from hallclient.services.hall_events import HallEventsService
-
-    from .panel_window import PanelWindow
+    from hallclient.ui.panel_window import PanelWindow
 
     events = HallEventsService(url or "http://127.0.0.1:8710", token, config["hall.ca_bundle"] or True)
     announcer = Announcer(config["announce.template"], speech=False)

@@ -6,6 +6,10 @@ The shell owns the per-window state that joins them: which ticket is being serve
 intake opens, and which case the applicant of the last committed ticket made (for the
 evaluation asked when that ticket is finished). ``App`` holds what is running, for the
 event loop, the self-test and tests.
+
+Like app.py it is a composition root, not a widget: it builds the devices (the announcer,
+the printers, the barcode wedge) and hands them to the windows and services that use them,
+so ui/ never imports a device itself.
 """
 
 from __future__ import annotations
@@ -35,14 +39,13 @@ if TYPE_CHECKING:
     from hallclient.services.session import SessionService
     from hallclient.services.sync_service import SyncService
     from hallclient.services.tasks import TaskRunner
-
-    from .case_list import CaseListWindow
-    from .counter_window import CounterWindow
-    from .dashboard import Dashboard, SupervisorSignIn
-    from .evaluator import EvaluatorWindow
-    from .intake.window import IntakeWindow
-    from .kiosk_window import KioskWindow
-    from .outbox_view import OutboxView
+    from hallclient.ui.case_list import CaseListWindow
+    from hallclient.ui.counter_window import CounterWindow
+    from hallclient.ui.dashboard import Dashboard, SupervisorSignIn
+    from hallclient.ui.evaluator import EvaluatorWindow
+    from hallclient.ui.intake.window import IntakeWindow
+    from hallclient.ui.kiosk_window import KioskWindow
+    from hallclient.ui.outbox_view import OutboxView
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +130,7 @@ class CounterShell(QObject):
         from hallclient.devices.speech import Announcer
         from hallclient.services.queue_service import QueueService
         from hallclient.services.session import SessionService
-
-        from .counter_window import CounterWindow
+        from hallclient.ui.counter_window import CounterWindow
 
         self.app = app
         c = app.config
@@ -239,8 +241,7 @@ class CounterShell(QObject):
         extras, app = self.wire_extras(), self.app
         if app.intake_window is None:
             from hallclient.devices.printer import NoticePrinter
-
-            from .intake.window import IntakeWindow
+            from hallclient.ui.intake.window import IntakeWindow
 
             app.notice_printer = NoticePrinter(app.config["notice.printer"], app.data_dir / "notices")
             extras.intake.print_notices_on(app.notice_printer, app.config["hall.name"])
@@ -274,8 +275,7 @@ class CounterShell(QObject):
         app, sync = self.app, self.wire_extras().sync
         if app.outbox_view is None:
             from hallclient.services.outbox_service import OutboxService
-
-            from .outbox_view import OutboxView
+            from hallclient.ui.outbox_view import OutboxView
 
             service = OutboxService(app.runner, on_queued=sync.sync_now)
             if self.session.clerk is not None:
@@ -291,8 +291,7 @@ class CounterShell(QObject):
         app = self.app
         if app.case_list is None:
             from hallclient.services.case_list_service import CaseListService
-
-            from .case_list import CaseListWindow
+            from hallclient.ui.case_list import CaseListWindow
 
             app.case_list = CaseListWindow(CaseListService(app.runner))
         app.case_list.show()
@@ -302,8 +301,7 @@ class CounterShell(QObject):
     def open_dashboard(self) -> Dashboard:
         """值班长日报: straight in for a signed-in supervisor, else a supervisor signs in."""
         from hallclient.services.report_service import SUPERVISOR_ROLES, ReportService
-
-        from .dashboard import Dashboard, SupervisorSignIn
+        from hallclient.ui.dashboard import Dashboard, SupervisorSignIn
 
         app = self.app
         if app.reports is None or app.dashboard is None:
@@ -333,7 +331,7 @@ class CounterShell(QObject):
         """The evaluator window, on the applicant-facing (last) screen; built on first use."""
         app, evaluation = self.app, self.wire_extras().evaluation
         if app.evaluator is None:
-            from .evaluator import EvaluatorWindow
+            from hallclient.ui.evaluator import EvaluatorWindow
 
             app.evaluator = EvaluatorWindow(evaluation)
             place_on_screen(app.evaluator, None)
@@ -347,13 +345,13 @@ def build_kiosk(app: App) -> KioskWindow:
     """取号机: on its own (``hallclient kiosk``) or beside the counter in the demo."""
     from hallclient.devices.printer import TicketPrinter
     from hallclient.services.kiosk_service import KioskService
-
-    from .kiosk_window import KioskWindow
+    from hallclient.ui.kiosk_window import KioskWindow
 
     c = app.config
     app.printer = TicketPrinter(c["kiosk.printer"], app.data_dir / "tickets", c["kiosk.ticket_width_mm"])
     app.kiosk = KioskService(app.runner)
-    app.kiosk_window = KioskWindow(c["hall.name"], app.kiosk, app.printer)
+    app.kiosk.print_tickets_on(app.printer, c["hall.name"])
+    app.kiosk_window = KioskWindow(c["hall.name"], app.kiosk)
     return app.kiosk_window
 
 

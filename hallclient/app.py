@@ -110,7 +110,16 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | PanelApp |
         config.set("hall.region_code", demo_data.hall_spec().get("region_code", "000000"))
 
     if args.command == "panel":
-        panel = _start_panel(args, config, data_dir)
+        from hallclient.panel_shell import start_from_command_line
+
+        demo_hall = None
+        if args.panel_demo:              # a hall server of its own, with simulated windows
+            from hallclient import demo as demo_data
+
+            if (demo_hall := demo_data.start_hall(data_dir, config)) is None:
+                print("演示需要服务端组件：pip install 'hallclient[servers]'", file=sys.stderr)
+                raise SystemExit(2)
+        panel = start_from_command_line(args, config, data_dir, qt_application(), demo_hall)
         if not exec_:
             return panel
         return run_until_closed(panel, data_dir if throwaway else None, args.self_test)
@@ -202,7 +211,9 @@ def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: b
         shell = CounterShell(app, preferred_window=args.window)
         shell.window.show()
         if demo and not args.self_test:
-            _demo_kiosk_beside(app, shell)
+            from hallclient import demo as demo_data
+
+            demo_data.show_kiosk_beside(app, shell)
         after_painted(shell.window, lambda: after_first_paint(shell.after_first_paint))
     if args.self_test:
         from hallclient import selftest
@@ -214,23 +225,6 @@ def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: b
                                              lambda exc: show_store_failure(app, exc)),
                lambda exc: show_store_failure(app, exc))
     return app
-
-
-def _demo_kiosk_beside(app: App, shell: Any) -> None:
-    from hallclient import demo as demo_data
-    from hallclient.shell import build_kiosk
-
-    kiosk = build_kiosk(app)
-    demo_data.place_beside(shell.window, kiosk)
-    kiosk.show()
-    placed: list[bool] = []         # once more when the counter page exists
-
-    def place_again(*_: Any) -> None:
-        if not placed:
-            placed.append(True)
-            demo_data.place_beside(shell.window, kiosk)
-
-    shell.session.signed_in.connect(place_again)
 
 
 def _prepare(ctx: Any, demo: bool) -> dict[str, Any]:
@@ -268,31 +262,6 @@ def _on_ready(app: App, info: dict[str, Any]) -> None:
         from hallclient.services.lanes import DB
 
         app.runner.run(DB, demo_data.seed_catalog)
-
-
-def _start_panel(args: argparse.Namespace, config: Config, data_dir: Path) -> PanelApp:
-    """``hallclient panel``: the hall server's address and panel token (admin join-hall), or
-    with ``--demo`` a hall server of its own with simulated windows and kiosks."""
-    from hallclient.panel_shell import start_panel
-    from hallclient.secrets import read_secret
-
-    qapp = qt_application()
-    demo = None
-    if args.panel_demo:
-        from hallclient import demo as demo_data
-
-        demo = demo_data.start_hall(data_dir, config)
-        if demo is None:
-            print("演示需要服务端组件：pip install 'hallclient[servers]'", file=sys.stderr)
-            raise SystemExit(2)
-        url, token = demo.url, demo.panel_token
-    else:
-        url, token = config["hall.server_url"], read_secret(data_dir, kind="hall")
-    app = start_panel(qapp, config, url, token, windowed=args.windowed, screen=args.screen,
-                      demo_hall=demo)
-    if demo is not None:
-        demo.start()
-    return app
 
 
 def run() -> None:

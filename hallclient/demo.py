@@ -244,6 +244,23 @@ def write_demo_catalog_keys() -> Path:
     return path
 
 
+def show_kiosk_beside(app: Any, shell: Any) -> None:
+    """The demo's kiosk window beside its counter, placed again once the counter page is built."""
+    from hallclient.shell import build_kiosk
+
+    kiosk = build_kiosk(app)
+    place_beside(shell.window, kiosk)
+    kiosk.show()
+    placed: list[bool] = []         # once more when the counter page exists
+
+    def place_again(*_: Any) -> None:
+        if not placed:
+            placed.append(True)
+            place_beside(shell.window, kiosk)
+
+    shell.session.signed_in.connect(place_again)
+
+
 def place_beside(counter: Any, kiosk: Any) -> None:
     """The demo's kiosk beside the counter, never over its buttons: on a second screen when
     there is one, else the screen is shared (``side_by_side``)."""

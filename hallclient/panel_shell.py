@@ -4,8 +4,10 @@ A composition root beside app.py: it builds the announcer the panel window is ha
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -62,4 +64,30 @@ def start_panel(qapp: QApplication, config: Config, url: str, token: str, *, win
                                       engine=config["announce.engine"]))
 
     QTimer.singleShot(0, load_speech)
+    return app
+
+
+class DemoHallLike(Stoppable, Protocol):
+    """The panel's demo hall (demo_hall.DemoHall): a hall server with simulated windows."""
+
+    url: str
+    panel_token: str
+
+    def start(self) -> None: ...
+
+
+def start_from_command_line(args: argparse.Namespace, config: Config, data_dir: Path,
+                            qapp: QApplication, demo: DemoHallLike | None = None) -> PanelApp:
+    """``hallclient panel``: the hall server's address and panel token (admin join-hall), or
+    with ``--demo`` the demo hall app.py started (a server with simulated windows)."""
+    from hallclient.secrets import read_secret
+
+    if demo is not None:
+        url, token = demo.url, demo.panel_token
+    else:
+        url, token = config["hall.server_url"], read_secret(data_dir, kind="hall")
+    app = start_panel(qapp, config, url, token, windowed=args.windowed, screen=args.screen,
+                      demo_hall=demo)
+    if demo is not None:
+        demo.start()
     return app

@@ -16,17 +16,14 @@ The kiosk's self-test only proves that its window starts and loads the services.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import importlib
 import logging
 import os
-import pkgutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hallclient import installation
 from hallclient.services.lanes import DB, DEVICE
 
 log = logging.getLogger(__name__)
@@ -123,7 +120,7 @@ class CounterSelfTest:
 
         # the installed files are read once the window is up (not to hold its first frame)
         after_painted(app.window, lambda: app.runner.run(
-            DEVICE, lambda _dev: installation_problems(), self.files_judged,
+            DEVICE, lambda _dev: installation.installation_problems(), self.files_judged,
             lambda exc: self.fail(f"检查安装文件出错：{exc}")))
         app.session.signed_in.connect(self.signed_in)
         app.session.sign_in_failed.connect(lambda m: self.fail(f"签到失败：{m}"))
@@ -326,7 +323,7 @@ class CounterSelfTest:
 
     def check_modules(self) -> None:
         self.stage = "检查程序模块"
-        self.app.runner.run(DEVICE, lambda _dev: modules_that_fail_apart(), self.modules_checked,
+        self.app.runner.run(DEVICE, lambda _dev: installation.modules_that_fail_apart(), self.modules_checked,
                             lambda exc: self.fail(f"检查程序模块出错：{exc}"))
 
     def modules_checked(self, broken: list[str]) -> None:
@@ -362,53 +359,6 @@ def platform_record(ctx: Any, sim: Any, case_no: str) -> dict[str, Any]:
             "catalog_items": catalog_repo.count(ctx.db.conn)}
 
 
-def modules_that_fail_apart() -> list[str]:
-    """``modules_that_fail`` in a process of its own: importing every module (the servers'
-    FastAPI among them) would otherwise stay in this program's memory for the rest of its
-    run. A walk that does not come back is itself a failure, with its last words."""
-    import json
-    import subprocess
-
-    code = ("import json, sys\n"
-            "from hallclient.selftest import modules_that_fail\n"
-            "sys.stdout.write('\\n' + json.dumps(modules_that_fail()) + '\\n')\n")
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    try:
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              encoding="utf-8", errors="replace", timeout=120, env=env)
-    except subprocess.TimeoutExpired:
-        return ["（逐个载入程序模块超过 120 秒未完成）"]
-    lines = done.stdout.strip().splitlines()
-    try:
-        broken = json.loads(lines[-1]) if done.returncode == 0 and lines else None
-    except json.JSONDecodeError:
-        broken = None
-    if not isinstance(broken, list):
-        last = (done.stderr.strip().splitlines() or [f"退出码 {done.returncode}"])[-1]
-        return [f"（逐个载入程序模块的进程异常结束：{last}）"]
-    return [str(name) for name in broken]
-
-
-def modules_that_fail() -> list[str]:
-    """Import every module of the installed package; the names that do not import."""
-    import hallclient
-
-    broken: list[str] = []
-
-    def failed(name: str) -> None:
-        broken.append(name)
-
-    for info in pkgutil.walk_packages(hallclient.__path__, "hallclient.", onerror=failed):
-        if info.name == "hallclient.__main__":
-            continue
-        try:
-            importlib.import_module(info.name)
-        except Exception as exc:          # ImportError above all; the name is what IT needs
-            log.error("self-test: module %s does not import", info.name, exc_info=exc)
-            broken.append(f"{info.name}（{type(exc).__name__}: {exc}）")
-    return broken
-
-
 def test_page() -> Any:
     """A page for the document camera: white, with a black frame and a bar, like a form."""
     from PySide6.QtGui import QColor, QImage, QPainter
@@ -422,36 +372,3 @@ def test_page() -> Any:
     painter.fillRect(60, 80, 300, 16, black)
     painter.end()
     return image
-
-
-def installation_problems() -> tuple[list[str], int]:
-    """The package's files against the RECORD its wheel installed: (what is missing or
-    changed, how many files were checked). A development checkout or a frozen bundle has
-    no such list for the running copy: (nothing, 0), and the module check stands alone."""
-    from importlib import metadata
-
-    import hallclient
-
-    if getattr(sys, "frozen", False):       # the .deb / Windows bundle: checked when it is built
-        return [], 0
-    try:
-        dist = metadata.distribution("hallclient")
-    except metadata.PackageNotFoundError:
-        return [], 0
-    running = Path(hallclient.__file__).resolve().parent
-    listed = [f for f in dist.files or () if f.hash is not None and f.parts[0] == "hallclient"
-              and "__pycache__" not in f.parts]
-    if not listed or Path(str(dist.locate_file("hallclient"))).resolve() != running:
-        return [], 0
-    problems: list[str] = []
-    for f in listed:
-        try:
-            data = Path(str(dist.locate_file(f))).read_bytes()
-        except OSError:
-            problems.append(f"{f}（缺失）")
-            continue
-        assert f.hash is not None
-        digest = base64.urlsafe_b64encode(hashlib.new(f.hash.mode, data).digest()).rstrip(b"=")
-        if digest.decode("ascii") != f.hash.value:
-            problems.append(f"{f}（内容被改动）")
-    return problems, len(listed)

@@ -18,7 +18,6 @@ from hallclient.config import Config
 from hallclient.core.accounts import Clerk
 from hallclient.core.hall import Service, WindowInfo, WindowSnapshot
 from hallclient.core.tickets import STATE_LABELS, Ticket, TicketState
-from hallclient.core.hall import WindowSnapshot
 from hallclient.services.announcing import CallAnnouncer
 from hallclient.services.queue_service import QueueService
 from hallclient.services.session import SessionService

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
 
 from hallclient.core.hall import IssuedTicket, Service
 from hallclient.core.tickets import PRIORITY_LABELS, PriorityClass
-from hallclient.core.hall import IssuedTicket
 from hallclient.services.kiosk_service import KioskService
 
 

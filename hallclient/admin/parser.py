@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from hallclient.core.accounts import Role
-
+# core.accounts.Role's values, written out: every start builds this parser, and the account
+# module (hashlib, scrypt) is not needed for that (tests/unit/test_core_bits.py compares them)
+ROLES = ("clerk", "supervisor", "admin")
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     admin = sub.add_parser("admin", help="管理命令（信息管理员使用）")
@@ -28,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     clerk = cmds.add_parser("add-clerk", help="新增或修改本地账户")
     clerk.add_argument("username")
     clerk.add_argument("--name", required=True, help="显示姓名")
-    clerk.add_argument("--role", choices=[r.value for r in Role], default="clerk")
+    clerk.add_argument("--role", choices=ROLES, default="clerk")
     clerk.add_argument("--password-stdin", action="store_true",
                        help="从标准输入读密码（脚本中使用；不加则在终端提示输入）")
     sync = cmds.add_parser("sync-now", help="立即上传待上传队列并拉取平台状态")

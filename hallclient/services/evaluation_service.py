@@ -14,11 +14,11 @@ from hallclient.core.evaluation import Level
 from hallclient.core.workdays import add_working_days
 from hallclient.store import case_repo, log_repo
 
-from .context import DbContext
 from .lanes import DB
 from .session import user_message
 
 if TYPE_CHECKING:
+    from .context import DbContext
     from .tasks import Runner
 
 

@@ -28,7 +28,6 @@ from hallclient.store import catalog_repo
 from hallclient.store.attachments import AttachmentError
 
 from .case_desk import CaseError, CommittedCase, applicant_from_case
-from .context import DbContext, DeviceContext
 from .lanes import DB, DEVICE
 from .session import user_message
 
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
     from hallclient.devices.camera import DocumentCamera
     from hallclient.documents.notices import NoticeContext
 
+    from .context import DbContext, DeviceContext
     from .tasks import Runner
 
 log = logging.getLogger(__name__)

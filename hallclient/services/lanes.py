@@ -26,17 +26,8 @@ from hallclient.config import Config
 from hallclient.core.clock import Clock, local_now
 from hallclient.store.worker import Worker
 
-from .context import (
-    DbContext,
-    DeviceContext,
-    HallContext,
-    open_context,
-    open_devices,
-    open_hall,
-    uses_hall,
-)
-
 if TYPE_CHECKING:
+    from .context import DbContext, DeviceContext, HallContext
     from .hall_events import HallSignals
 
 log = logging.getLogger(__name__)
@@ -109,11 +100,20 @@ def open_lanes(data_dir: Path, config: Config, clock: Clock = local_now,
             return opener()
         return open_when_allowed
 
-    db: Worker[DbContext] = Worker(gated(lambda: open_context(data_dir, config, clock)),
-                                   DbContext.close, name="db")
-    device: Worker[DeviceContext] = Worker(gated(lambda: open_devices(config)),
-                                           DeviceContext.close, name="device")
-    if not uses_hall(config):
+    # the contexts (store, queue, devices) are imported on the lanes' threads, once allowed
+    def open_db() -> DbContext:
+        from .context import open_context
+
+        return open_context(data_dir, config, clock)
+
+    def open_device_lane() -> DeviceContext:
+        from .context import open_devices
+
+        return open_devices(config)
+
+    db: Worker[DbContext] = Worker(gated(open_db), _close, name="db")
+    device: Worker[DeviceContext] = Worker(gated(open_device_lane), _close, name="device")
+    if config["queue.source"] != "hall":
         lanes = Lanes(db, device)
         lanes.gate = gate
         return lanes
@@ -121,10 +121,16 @@ def open_lanes(data_dir: Path, config: Config, clock: Clock = local_now,
 
     def open_hall_lane() -> HallContext:
         db.opened.exception()       # after the db lane made or migrated the file, never beside it
+        from .context import open_hall
+
         return open_hall(data_dir, config, clock, on_event=events.event_heard.emit,
                          on_link=events.link_changed.emit)
 
-    hall: Worker[HallContext] = Worker(gated(open_hall_lane), HallContext.close, name="hall")
+    hall: Worker[HallContext] = Worker(gated(open_hall_lane), _close, name="hall")
     lanes = Lanes(db, device, hall, events)
     lanes.gate = gate
     return lanes
+
+
+def _close(context: DbContext | DeviceContext | HallContext) -> None:
+    context.close()

@@ -10,11 +10,11 @@ from PySide6.QtCore import QObject, Signal
 from hallclient.store import outbox_repo
 
 from .case_desk import CaseError
-from .context import DbContext
 from .lanes import DB
 from .session import user_message
 
 if TYPE_CHECKING:
+    from .context import DbContext
     from .tasks import Runner
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -20,11 +20,13 @@ from hallclient.core.hall import RecallResult, Service, WindowInfo, WindowSnapsh
 from hallclient.core.tickets import Ticket
 from hallclient.queue.base import QueueBackend
 
-from .context import DbContext, HallContext, HallEvent
 from .hall_events import HallSignals
 from .lanes import DB, HALL
 from .session import user_message
 from .tasks import Runner
+
+if TYPE_CHECKING:
+    from .context import DbContext, HallContext, HallEvent
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,6 @@ from PySide6.QtCore import QObject, Signal
 
 from hallclient.core.accounts import Clerk, Role
 
-from .context import DbContext
 from .lanes import DB, DEVICE, HALL
 from .reporting import heading, period_report
 from .session import user_message
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
 
     from hallclient.queue.hall import HallQueue
 
+    from .context import DbContext
     from .tasks import Runner
 
 SUPERVISOR_ROLES = (Role.SUPERVISOR, Role.ADMIN)

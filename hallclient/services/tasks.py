@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from .context import DbContext, DeviceContext, HallContext
 from .lanes import DB, HALL, Lane, Lanes
 
 if TYPE_CHECKING:
     from hallclient.queue.base import QueueBackend
 
+    from .context import DbContext, DeviceContext, HallContext
     from .hall_events import HallSignals
 
 log = logging.getLogger(__name__)
@@ -139,8 +139,11 @@ class InlineRunner(QObject):
                  device: DeviceContext | None = None, hall_events: HallSignals | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.contexts: dict[str, object] = {"db": db, "hall": hall,
-                                            "device": device or DeviceContext()}
+        if device is None:
+            from .context import DeviceContext
+
+            device = DeviceContext()
+        self.contexts: dict[str, object] = {"db": db, "hall": hall, "device": device}
         self._hall_events = hall_events
         self.ran: list[str] = []
 

@@ -245,3 +245,10 @@ def test_a_new_ticket_is_plain_until_the_queue_moves_it():
                "2026-11-27T09:00:00+08:00")
     assert (t.window, t.target_window, t.recalls, t.raised, t.called_at, t.started_at,
             t.finished_at) == (None, None, 0, False, None, None, None)
+
+
+def test_the_command_lines_roles_are_the_accounts_roles():
+    from hallclient.admin.parser import ROLES
+    from hallclient.core.accounts import Role
+
+    assert ROLES == tuple(r.value for r in Role)

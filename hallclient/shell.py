@@ -143,6 +143,7 @@ class CounterShell(QObject):
         self.window.sign_in_page.window_box.setProperty("preferred", preferred_window)
         self.extras: Extras | None = None
         self.last_case: tuple[str, str] | None = None   # (ticket, case number) of the last intake
+        self._hidden_by_lock = False            # the intake window, hidden while locked
         app.shell, app.session, app.queue = self, self.session, self.queue
         app.announcer, app.window = self.announcer, self.window
 
@@ -175,6 +176,9 @@ class CounterShell(QObject):
         extras = self.extras = Extras(intake, evaluation, self._start_sync(), BarcodeWedge())
         app.intake, app.evaluation, app.sync, app.wedge = intake, evaluation, extras.sync, extras.wedge
         self.session.signed_in.connect(self._signed_in)
+        self.session.signed_out.connect(self._signed_out)
+        self.session.locked.connect(self._locked)
+        self.session.unlocked.connect(self._unlocked)
         if self.session.clerk is not None and self.session.window is not None:
             self._signed_in(self.session.clerk, self.session.window)
         w.intake_requested.connect(self.open_intake)
@@ -221,6 +225,28 @@ class CounterShell(QObject):
         extras = self.wire_extras()
         for service in (extras.intake, extras.evaluation):
             service.attach(clerk.username, window)
+
+    def _signed_out(self) -> None:
+        """Nothing of the clerk's stays at hand: the intake window closes and starts over."""
+        assert self.extras is not None
+        self.extras.intake.detach()
+        self._hidden_by_lock = False
+        if self.app.intake_window is not None:
+            self.app.intake_window.start_new()
+            self.app.intake_window.hide()
+
+    def _locked(self, _reason: str = "") -> None:
+        """A locked counter shows nothing to the next person at the desk: the intake window
+        hides with it (its draft kept) and comes back at unlock."""
+        window = self.app.intake_window
+        self._hidden_by_lock = window is not None and window.isVisible()
+        if window is not None:
+            window.hide()
+
+    def _unlocked(self) -> None:
+        if self._hidden_by_lock and self.app.intake_window is not None:
+            self.app.intake_window.show()
+        self._hidden_by_lock = False
 
     # -- the ticket being served and its case ------------------------------------------------
 

@@ -85,6 +85,12 @@ class IntakeService(QObject):
     def attach(self, clerk: str, window: int) -> None:
         self.clerk, self.window = clerk, window
 
+    def detach(self) -> None:
+        """The clerk signed out: nothing is committed in anyone's name until the next
+        sign-in, and the open draft (never committed) goes with its clerk."""
+        self.clerk, self.window = "", 0
+        self.discard()
+
     # -- item ---------------------------------------------------------------------------
 
     def search(self, text: str) -> None:
@@ -284,6 +290,9 @@ class IntakeService(QObject):
         draft = self.draft
         if draft is None:
             self.commit_failed.emit([self.tr("请先选择事项")])
+            return
+        if not self.clerk:
+            self.commit_failed.emit([self.tr("请先在窗口签到，再受理办件")])
             return
         draft.decision = decision
         problems = decision_problems(draft)

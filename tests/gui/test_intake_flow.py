@@ -234,3 +234,32 @@ def test_document_camera_pipeline_and_no_camera_state(qtbot, intake_app):
     path = app.data_dir / "attachments" / staged.sha256[:2] / staged.sha256
     assert stored.loadFromData(path.read_bytes())
     assert (stored.width(), stored.height()) == (1240, 1754)
+
+
+def test_locking_hides_intake_and_signing_out_leaves_nothing_to_commit(qtbot, intake_app):
+    """A locked counter shows nothing to the next person at the desk; after sign-out no case
+    can be committed in the clerk's name and the half-filled form is gone."""
+    from hallclient.core.cases import Decision
+
+    from .conftest import PASSWORD
+
+    app = intake_app
+    win = choose_item(qtbot, app, "gtgsh", "个体工商户登记（设立登记）")
+    assert win.isVisible()
+    with qtbot.waitSignal(app.session.locked):
+        app.session.lock()
+    assert not win.isVisible() and app.intake.draft is not None        # hidden, draft kept
+    with qtbot.waitSignal(app.session.unlocked):
+        app.session.unlock(PASSWORD)
+    assert win.isVisible() and app.intake.draft is not None
+    impl_code = app.intake.draft.item.impl_code
+    with qtbot.waitSignal(app.session.signed_out):
+        app.session.sign_out()
+    assert not win.isVisible() and app.intake.draft is None
+    assert win.stack.currentIndex() == 0
+    with qtbot.waitSignal(app.intake.draft_started):       # a draft begun without a clerk
+        app.intake.choose(impl_code)
+    with qtbot.waitSignal(app.intake.commit_failed) as refused:
+        app.intake.commit(Decision.ACCEPT)
+    assert refused.args[0] == ["请先在窗口签到，再受理办件"]
+    assert app.reader.rows("SELECT count(*) FROM cases") == [(0,)]

@@ -1,4 +1,4 @@
-"""Rooms with doors: the layers of ARCHITECTURE.md are import-linter contracts in
+"""Rooms with doors: the layers (README, "For developers: the map") are import-linter contracts in
 pyproject.toml. lint-imports must keep every one of them, and each contract is shown to
 fail on an import planted in a copy of the package."""
 

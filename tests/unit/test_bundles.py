@@ -86,6 +86,8 @@ def rechain(entries, prev):
     (lambda d: d["entries"].insert(1, d["entries"].pop(3)), "第 2 条"),
     (lambda d: (d["entries"].pop(), d.update(count=4)), "被截短"),
     (lambda d: d.update(hall="别的中心"), "签名无效"),
+    (lambda d: d["entries"][1].update(ticket=7), "第 2 条记录的 ticket 字段不对"),
+    (lambda d: d["entries"][1].update(window="1"), "第 2 条记录的 window 字段不对"),
     (lambda d: d.update(signature=d["signature"][:-4] + "AAA="), "签名无效"),
 ])
 def test_tampered_bundles_are_refused_with_the_reason(township, county, tamper, reason):

@@ -178,3 +178,16 @@ def test_field_limits_and_defaults_of_an_item():
         Requirement.REQUIRED, "original", 1, "", "")
     with pytest.raises(CatalogError, match="缺少「main_name」"):
         parse_item(dict(MINIMAL, item_type="01", main_name="  "))
+
+
+def test_text_limits_and_time_limits_at_their_edges(demo_catalog):
+    """A department of 200 characters is taken, 201 is not; a promise equal to the legal
+    time limit is allowed, one day more is not."""
+    raw = dict(demo_catalog["items"][0])
+    assert parse_item({**raw, "department": "局" * 200}).department == "局" * 200
+    with pytest.raises(CatalogError):
+        parse_item({**raw, "department": "局" * 201})
+    same = parse_item({**raw, "legal_days": 20, "promised_days": 20})
+    assert (same.legal_days, same.promised_days) == (20, 20)
+    with pytest.raises(CatalogError, match="承诺时限 21 天超过法定时限 20 天"):
+        parse_item({**raw, "legal_days": 20, "promised_days": 21})

@@ -252,3 +252,16 @@ def test_the_command_lines_roles_are_the_accounts_roles():
     from hallclient.core.accounts import Role
 
     assert ROLES == tuple(r.value for r in Role)
+
+
+def test_defaults_that_say_nothing_was_given():
+    """An applicant typed without an address has none; a waiting head not transferred to a
+    window is nobody's in particular."""
+    from hallclient.core.cases import Applicant
+    from hallclient.core.queue_policy import Head
+    from hallclient.core.tickets import PriorityClass
+
+    person = Applicant()
+    assert (person.address, person.mobile, person.agent_name, person.legal_rep) == ("", "", "", "")
+    head = Head(ticket_id=1, service="ZH", priority=PriorityClass.NORMAL, sort_at_ms=0, seq=1)
+    assert head.targeted is False and head.raised is False

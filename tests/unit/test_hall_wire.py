@@ -86,3 +86,14 @@ def test_the_wire_module_and_the_link_stay_light():
              "print([m for m in ('pydantic', 'fastapi') if m in sys.modules])")
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           check=True).stdout.strip() == "[]"
+
+
+def test_the_wire_ticket_carries_every_field_of_the_domain_ticket_and_no_other():
+    """TicketOut spells the Ticket dataclass out for the OpenAPI document: a field added to
+    one must be added to the other."""
+    from dataclasses import fields
+
+    from hallclient.core.tickets import Ticket
+    from hallclient.wire.hall import TicketOut
+
+    assert list(TicketOut.model_fields) == [f.name for f in fields(Ticket)]

@@ -13,7 +13,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from hallclient import resources
+from hallclient import process, resources
 from hallclient.config import Config
 
 log = logging.getLogger(__name__)
@@ -50,9 +50,13 @@ def start_platform(data_dir: Path, config: Config, keep_secret_in_folder: bool) 
 
     secret = secrets.token_urlsafe(16)
     server = PlatformProcess(data_dir, DEVICE_ID, secret)
-    if keep_secret_in_folder:
-        keep_in_folder(data_dir)
-    write_secret(data_dir, secret)
+    try:
+        if keep_secret_in_folder:
+            keep_in_folder(data_dir)
+        write_secret(data_dir, secret)
+    except BaseException:                 # a full disk, say: the simulator goes too
+        server.stop()
+        raise
     config.set("platform.url", server.url)
     config.set("platform.device_id", DEVICE_ID)
     return server
@@ -132,7 +136,7 @@ class PlatformProcess:
         sock.bind(("127.0.0.1", 0))
         sock.listen(128)
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        argv = [sys.executable, "-m", "hallclient", "--data-dir", str(data_dir), "platform-sim",
+        argv = [*process.program_command(), "--data-dir", str(data_dir), "platform-sim",
                 "--host", "127.0.0.1", "--until-stdin-closes"]
         if sys.platform == "win32":       # a socket cannot be handed over: the port is
             argv += ["--port", str(sock.getsockname()[1])]       # free again, then taken
@@ -144,7 +148,7 @@ class PlatformProcess:
         self.log_path = self.root / "platform-sim.log"
         with open(self.log_path, "ab") as out:
             self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=out, stderr=out,
-                                            pass_fds=fds)
+                                            pass_fds=fds, cwd=process.program_folder())
         sock.close()                          # the child holds it now
         (data_dir / SIM_PID_FILE).write_text(str(self.process.pid), encoding="ascii")
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
+WALK_TIMEOUT_S = 20       # the self-test gives up at 30 s: the walk must end before
+
 
 def installation_problems() -> tuple[list[str], int]:
     """The package's files against the RECORD its wheel installed: (what is missing or
@@ -56,15 +58,21 @@ def modules_that_fail_apart() -> list[str]:
     import json
     import subprocess
 
+    from hallclient.process import program_folder
+
+    if getattr(sys, "frozen", False):     # the bundled program takes no -c: walk here
+        return modules_that_fail()
+
     code = ("import json, sys\n"
             "from hallclient.installation import modules_that_fail\n"
             "sys.stdout.write('\\n' + json.dumps(modules_that_fail()) + '\\n')\n")
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     try:
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              encoding="utf-8", errors="replace", timeout=120, env=env)
+                              encoding="utf-8", errors="replace", timeout=WALK_TIMEOUT_S, env=env,
+                              cwd=program_folder())
     except subprocess.TimeoutExpired:
-        return ["（逐个载入程序模块超过 120 秒未完成）"]
+        return [f"（逐个载入程序模块超过 {WALK_TIMEOUT_S} 秒未完成）"]
     lines = done.stdout.strip().splitlines()
     try:
         broken = json.loads(lines[-1]) if done.returncode == 0 and lines else None

@@ -280,3 +280,20 @@ def after_painted(widget: Any, then: Callable[[], None], fallback_ms: int = 2000
     widget.installEventFilter(watcher)
     QTimer.singleShot(fallback_ms, once)
     return watcher
+
+
+def program_command() -> list[str]:
+    """How to start this program again as a child: the bundled executable itself in the
+    .deb and Windows builds (it takes the same commands), else this Python with ``-m``."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable]
+    return [sys.executable, "-m", "hallclient"]
+
+
+def program_folder() -> str:
+    """Where a child starts: the folder the running package lies in. Never the user's
+    current folder, whose own ``hallclient`` folder (a checkout, something planted) Python
+    would import instead of the installed program."""
+    import hallclient
+
+    return str(Path(hallclient.__file__).resolve().parents[1])

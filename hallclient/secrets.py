@@ -46,7 +46,16 @@ def keep_in_folder(data_dir: Path) -> None:
 def _ring(data_dir: Path, ring: Any) -> Any:
     if ring is not _SYSTEM:
         return ring
-    return None if (data_dir / FOLDER_ONLY).exists() else _keyring()
+    return None if _throw_away(data_dir) else _keyring()
+
+
+def _throw_away(data_dir: Path) -> bool:
+    """Marked, and a throw-away folder indeed (a demo's or self-test's, with its owner): a
+    mark found in a PC's real data folder is not obeyed (its secrets stay in the keyring)."""
+    from hallclient.process import OWNER_FILE, THROWAWAY_PREFIX
+
+    return ((data_dir / FOLDER_ONLY).exists() and data_dir.name.startswith(THROWAWAY_PREFIX)
+            and (data_dir / OWNER_FILE).exists())
 
 
 class KeyringUnavailableError(Exception):

@@ -194,3 +194,24 @@ def test_a_self_test_whose_reader_has_gone_still_ends(tmp_path):
                             " | true; echo ${PIPESTATUS[0]}"],
                            env=env, capture_output=True, text=True, timeout=120)
     assert piped.stdout.strip() == "0", piped.stdout + piped.stderr
+
+
+def test_a_hallclient_folder_where_the_self_test_is_started_is_not_imported(tmp_path):
+    """Started (as the installed command is) from a folder holding its own ``hallclient``
+    package, the platform simulator and the module walk, which run as child processes,
+    still import the installed program, never that folder's."""
+    planted = tmp_path / "hallclient"
+    planted.mkdir()
+    (planted / "__init__.py").write_text(
+        "import pathlib\npathlib.Path(__file__).with_name('ran').write_text('x')\n"
+        "raise SystemExit('planted')\n", encoding="utf-8")
+    (tmp_path / "tmp").mkdir()
+    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"),
+           "TMPDIR": str(tmp_path / "tmp")}
+    # -P: like the installed ``hallclient`` command, the program itself does not look in
+    # the current folder; the children it starts must not either
+    result = subprocess.run([sys.executable, "-P", "-m", "hallclient", "--self-test"],
+                            capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+    assert result.stdout.startswith("SELFTEST OK")
+    assert not (planted / "ran").exists()

@@ -253,3 +253,44 @@ def test_a_catalog_file_that_cannot_be_served_is_said(tmp_path, text, says):
                           capture_output=True, text=True, timeout=60, env={**os.environ})
     assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr
     assert "已启动" not in done.stdout
+
+
+def test_a_demo_platform_that_cannot_be_set_up_does_not_outlive_its_start(tmp_path, monkeypatch):
+    """The simulator is started, then writing the counter's secret fails (a full disk):
+    the start fails with that error and the simulator process is stopped, not left behind
+    to re-create the throw-away folder."""
+    import errno
+
+    from hallclient import demo, secrets
+    from hallclient.config import Config
+
+    started = []
+    real = demo.PlatformProcess
+
+    def recording(*args, **kwargs):
+        started.append(real(*args, **kwargs))
+        return started[-1]
+
+    def full_disk(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(demo, "PlatformProcess", recording)
+    monkeypatch.setattr(secrets, "write_secret", full_disk)
+    data = tmp_path / "hallclient-demo-t1"
+    data.mkdir()
+    with pytest.raises(OSError, match="No space left"):
+        demo.start_platform(data, Config(data / "config.ini"), keep_secret_in_folder=True)
+    assert len(started) == 1 and started[0].process.poll() is not None
+
+
+def test_the_program_starts_itself_again_as_installed():
+    import sys
+
+    from hallclient import process
+
+    assert process.program_command() == [sys.executable, "-m", "hallclient"]
+    sys.frozen = True                        # the .deb / Windows bundle
+    try:
+        assert process.program_command() == [sys.executable]
+    finally:
+        del sys.frozen

@@ -63,9 +63,14 @@ def test_a_throw_away_folder_keeps_its_secrets_and_never_asks_the_keyring(tmp_pa
     normal.mkdir()
     assert write_secret(normal, "kept", kind="hall") == "keyring"
     assert asked == [True]
-    folder = tmp_path / "throwaway"
+    folder = tmp_path / "hallclient-demo-x1"
     folder.mkdir()
+    (folder / "owner.pid").write_text("1")
     secrets.keep_in_folder(folder)
     assert write_secret(folder, "s3cret") == str(folder / SECRET_FILE)
     assert read_secret(folder) == "s3cret"
     assert asked == [True] and ("hallclient", str(folder)) not in ring.store
+    # the mark planted in a real data folder is not obeyed: the keyring still holds its secrets
+    secrets.keep_in_folder(normal)
+    assert write_secret(normal, "k2", kind="signing") == "keyring"
+    assert read_secret(normal, kind="hall") == "kept"

@@ -167,7 +167,28 @@ class CounterSelfTest:
 
     def call(self) -> None:
         self.stage = "叫号"
+        self.app.queue.queue_empty.connect(self.take_a_ticket)
         self.app.queue.call_next()
+
+    def take_a_ticket(self) -> None:
+        """Nobody waiting (training data from an earlier day, or used up by earlier runs):
+        take a ticket for a service of this window, as an applicant at the kiosk would,
+        then call it. Once: an empty queue after that is a failure."""
+        from hallclient.core.tickets import PriorityClass
+
+        queue = self.app.queue
+        queue.queue_empty.disconnect(self.take_a_ticket)
+        queue.queue_empty.connect(lambda: self.fail("取号后叫号仍然没有人在等候"))
+        window = self.app.session.window
+        mine = [w for w in queue.windows if w.number == window]
+        service = next(iter(mine[0].services), "") if mine else ""
+        if not service:
+            self.fail(f"{window} 号窗口没有可办的业务，无法取号自检")
+            return
+        self.stage = "取号"
+        self.app.runner.run_queue(lambda q: q.issue(service, PriorityClass.NORMAL, "selftest"),
+                                  lambda _issued: queue.call_next(),
+                                  lambda exc: self.fail(f"取号失败：{exc}"))
 
     def serve_or_finish(self, ticket: Any) -> None:
         state = getattr(ticket.state, "value", ticket.state)

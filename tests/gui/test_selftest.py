@@ -156,6 +156,30 @@ def test_a_training_self_test_can_run_again_after_one_stopped_half_way(tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr[-2000:]
 
 
+def test_a_training_self_test_on_a_later_day_takes_its_own_ticket(tmp_path):
+    """The training data's demo tickets were issued on an earlier day (or used up by
+    earlier runs): nobody waits today, so the self-test takes a ticket, as an applicant at
+    the kiosk would, and serves that."""
+    import sqlite3
+
+    from hallclient import demo
+    from hallclient.config import Config
+    from hallclient.services.context import open_context
+
+    training = tmp_path / "data" / "training"
+    training.mkdir(parents=True)
+    ctx = open_context(training, Config(training / "config.ini"))
+    try:
+        demo.seed(ctx)
+    finally:
+        ctx.close()
+    with sqlite3.connect(training / "hallclient.sqlite3") as conn:
+        conn.execute("UPDATE tickets SET day = '2026-01-05'")          # an earlier day
+    result = self_test(tmp_path, "--training", "--data-dir", str(tmp_path / "data"))
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+    assert result.stdout.startswith("SELFTEST OK (")
+
+
 def test_an_installed_file_missing_or_changed_fails_the_self_test(tmp_path):
     """The wheel installed for real (pip, its RECORD), then a lazily imported module deleted
     and a template edited: neither is used before the end, so only the check against the

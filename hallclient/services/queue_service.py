@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 R = TypeVar("R")
 
 LOG_PUSH_MS = 10_000            # this counter's log to the hall server, while signed in
+OUT_OF_TOUCH_READ_MS = 2_000    # the view is read again this often while the server is not heard
 
 
 class QueueService(QObject):
@@ -81,9 +82,15 @@ class QueueService(QObject):
         self._reading = False
         self._stale = False
         self._timer = QTimer(self)
+        # no events come while the stream is down or the server answered "out of reach":
+        # then the view is read now and then, until the server is heard from again
+        self._stream_up = True
+        self._out_of_touch = QTimer(self)
+        self._out_of_touch.setInterval(OUT_OF_TOUCH_READ_MS)
+        self._out_of_touch.timeout.connect(self._read)
         if hall_events is not None:
             hall_events.event_heard.connect(self._heard)
-            hall_events.link_changed.connect(lambda _up: self._read())
+            hall_events.link_changed.connect(self._link_changed)
             self._timer.setInterval(LOG_PUSH_MS)
             self._timer.timeout.connect(self._push_log)
         else:
@@ -102,6 +109,7 @@ class QueueService(QObject):
 
     def detach(self) -> None:
         self._timer.stop()
+        self._out_of_touch.stop()
         self.clerk = self.window = None
         self.snapshot = None
         self._news.clear()
@@ -249,9 +257,25 @@ class QueueService(QObject):
         else:
             self.ticket_recalled.emit(result.ticket)
 
+    def _link_changed(self, up: bool) -> None:
+        self._stream_up = up
+        self._watch_touch()
+        self._read()
+
+    def _watch_touch(self) -> None:
+        snapshot = self.snapshot
+        offline = snapshot is not None and bool(snapshot.link) and snapshot.link != "online"
+        if self.hall_events is not None and self.window is not None and (
+                not self._stream_up or offline):
+            if not self._out_of_touch.isActive():
+                self._out_of_touch.start()
+        else:
+            self._out_of_touch.stop()
+
     def _set_snapshot(self, snapshot: WindowSnapshot) -> None:
         before = self.snapshot
         self.snapshot = snapshot
+        self._watch_touch()
         if before is not None and before.link != snapshot.link and snapshot.link:
             self.link_changed.emit(snapshot.link == "online")
         self.snapshot_changed.emit(snapshot)

@@ -230,3 +230,37 @@ def test_every_hall_event_of_a_burst_reaches_the_window_in_order(qtbot, counter_
     finally:
         service.detach()
         lanes.close()
+
+
+def test_while_the_server_is_not_heard_the_view_is_read_again_until_it_is(qtbot, counter_dir,
+                                                                           clock, monkeypatch):
+    """No events come while the stream is down (a server stopped gracefully answers once
+    more, then not at all): the view is read again now and then, so the window learns it
+    is on its own; once the stream is back, reading follows events only."""
+    from hallclient.services import queue_service
+    from hallclient.services.tasks import TaskRunner
+
+    monkeypatch.setattr(queue_service, "OUT_OF_TOUCH_READ_MS", 50)
+    data_dir, config = counter_dir
+    recorder = RecordingHallQueue()
+    events = HallSignals()
+    lanes = Lanes(db=Worker(lambda: open_context(data_dir, config, clock), DbContext.close),
+                  device=Worker(DeviceContext, DeviceContext.close),
+                  hall=Worker(lambda: HallContext(recorder, NoDatabase(), clock),
+                              HallContext.close),
+                  hall_events=events)
+    service = QueueService(TaskRunner(lanes), "大厅服务器", hall_events=events)
+    try:
+        service.attach("li", 1)
+        qtbot.waitUntil(lambda: service.snapshot is not None)
+        events.link_changed.emit(False)
+        before = recorder.reads
+        qtbot.waitUntil(lambda: recorder.reads >= before + 5, timeout=5000)   # read again and again
+        events.link_changed.emit(True)
+        qtbot.waitUntil(lambda: not service._out_of_touch.isActive())
+        settled = recorder.reads
+        qtbot.wait(300)                                       # six intervals: no more reads
+        assert recorder.reads <= settled + 1
+    finally:
+        service.detach()
+        lanes.close()

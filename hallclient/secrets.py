@@ -34,7 +34,8 @@ def _keyring() -> Any:
 
 
 _SYSTEM = object()
-FOLDER_ONLY = "secrets-in-folder"     # a throw-away folder's mark: its secrets never leave it
+FOLDER_ONLY = "secrets-in-folder"    # a throw-away folder's mark: its secrets never leave it
+THROWAWAY_PREFIX, OWNER_FILE = "hallclient-demo-", "owner.pid"     # process.py's, written out
 
 
 def keep_in_folder(data_dir: Path) -> None:
@@ -52,8 +53,6 @@ def _ring(data_dir: Path, ring: Any) -> Any:
 def _throw_away(data_dir: Path) -> bool:
     """Marked, and a throw-away folder indeed (a demo's or self-test's, with its owner): a
     mark found in a PC's real data folder is not obeyed (its secrets stay in the keyring)."""
-    from hallclient.process import OWNER_FILE, THROWAWAY_PREFIX
-
     return ((data_dir / FOLDER_ONLY).exists() and data_dir.name.startswith(THROWAWAY_PREFIX)
             and (data_dir / OWNER_FILE).exists())
 

@@ -7,13 +7,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from hallclient.core.accounts import Clerk
 from hallclient.core.tickets import QueueError
-from hallclient.store.db import StoreError
 
 from .lanes import DB
 
 if TYPE_CHECKING:
+    from hallclient.core.accounts import Clerk
     from hallclient.core.hall import WindowSnapshot
 
     from .tasks import Runner
@@ -23,6 +22,8 @@ log = logging.getLogger(__name__)
 
 def user_message(exc: BaseException) -> str:
     """A sentence for the clerk; unexpected errors go to the log with their traceback."""
+    from hallclient.store.db import StoreError  # loaded by then: the db lane opened it
+
     if isinstance(exc, StoreError):
         log.warning("store: %s", exc.message)       # locked, full, corrupt: worth a line
         return exc.message

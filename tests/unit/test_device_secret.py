@@ -74,3 +74,10 @@ def test_a_throw_away_folder_keeps_its_secrets_and_never_asks_the_keyring(tmp_pa
     secrets.keep_in_folder(normal)
     assert write_secret(normal, "k2", kind="signing") == "keyring"
     assert read_secret(normal, kind="hall") == "kept"
+
+
+def test_the_throw_away_folder_is_known_by_the_same_marks_everywhere():
+    from hallclient import process, secrets
+
+    assert (secrets.THROWAWAY_PREFIX, secrets.OWNER_FILE) == (process.THROWAWAY_PREFIX,
+                                                              process.OWNER_FILE)

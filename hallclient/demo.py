@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +45,8 @@ def start_platform(data_dir: Path, config: Config, keep_secret_in_folder: bool) 
     if not servers_installed():
         log.info("servers extra not installed; running without a platform")
         return None
+    import secrets
+
     from hallclient.secrets import keep_in_folder, write_secret
 
     secret = secrets.token_urlsafe(16)

@@ -4,8 +4,6 @@ event loop."""
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import logging
 import os
 import shutil
@@ -218,11 +216,10 @@ def tune_malloc(arenas: int = ARENAS, mmap_threshold: int = MMAP_THRESHOLD) -> b
     No effect (False) where the C library is not glibc."""
     if not sys.platform.startswith("linux"):
         return False
-    name = ctypes.util.find_library("c")
-    if not name:
-        return False
+    import ctypes
+
     try:
-        libc = ctypes.CDLL(name)
+        libc = ctypes.CDLL(None)       # this process's own symbols, the C library among them
         mallopt = libc.mallopt
     except (OSError, AttributeError):        # musl and others: no mallopt
         return False

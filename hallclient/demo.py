@@ -63,44 +63,6 @@ def start_platform(data_dir: Path, config: Config, keep_secret_in_folder: bool) 
     return server
 
 
-SIM_PID_FILE = "platform-sim.pid"
-
-
-def remove_left_folder(folder: Path, patience_s: float = 30.0) -> None:
-    """Remove the folder of a demo or self-test that was killed. Its platform simulator
-    notices that its program is gone and stops (still starting, it first finishes that,
-    writing into the folder): wait for it to end, then remove the folder."""
-    import shutil
-    import time
-
-    give_up = time.monotonic() + patience_s
-    try:
-        pid = int((folder / SIM_PID_FILE).read_text(encoding="ascii"))
-    except (OSError, ValueError):
-        pid = 0
-    while pid and _simulator_running(pid) and time.monotonic() < give_up:
-        time.sleep(0.1)
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def _simulator_running(pid: int) -> bool:
-    """Process ``pid`` is alive and (where this can be told) a platform simulator."""
-    import os
-
-    if os.name == "nt":
-        return False                 # os.kill there would end the process, not ask about it
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return False                 # another user's process: not our simulator
-    try:
-        return b"platform-sim" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return True                  # alive, and no /proc to ask
-
-
 def servers_installed() -> bool:
     """The servers extra (FastAPI, uvicorn) can be imported, without importing it here."""
     import importlib.util
@@ -151,7 +113,7 @@ class PlatformProcess:
             self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=out, stderr=out,
                                             pass_fds=fds, cwd=process.program_folder())
         sock.close()                          # the child holds it now
-        (data_dir / SIM_PID_FILE).write_text(str(self.process.pid), encoding="ascii")
+        (data_dir / process.SIM_PID_FILE).write_text(str(self.process.pid), encoding="ascii")
 
     def ended(self) -> str | None:
         """None while it runs; else why it ended (the last line it wrote)."""

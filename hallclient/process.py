@@ -41,9 +41,42 @@ def remove_stale_throwaways(tmp: Path) -> None:
             continue                    # not ours, or still being made
         if not _process_alive(pid):
             log.info("removing %s, left by a program that ended without cleaning up", folder)
-            from hallclient.demo import remove_left_folder
-
             remove_left_folder(folder)       # once its platform simulator has ended
+
+
+SIM_PID_FILE = "platform-sim.pid"
+
+
+def remove_left_folder(folder: Path, patience_s: float = 30.0) -> None:
+    """Remove the folder of a demo or self-test that was killed. Its platform simulator
+    notices that its program is gone and stops (still starting, it first finishes that,
+    writing into the folder): wait for it to end, then remove the folder."""
+    import time
+
+    give_up = time.monotonic() + patience_s
+    try:
+        pid = int((folder / SIM_PID_FILE).read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        pid = 0
+    while pid and _simulator_running(pid) and time.monotonic() < give_up:
+        time.sleep(0.1)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _simulator_running(pid: int) -> bool:
+    """Process ``pid`` is alive and (where this can be told) a platform simulator."""
+    if os.name == "nt":
+        return False                 # os.kill there would end the process, not ask about it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return False                 # another user's process: not our simulator
+    try:
+        return b"platform-sim" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True                  # alive, and no /proc to ask
 
 
 def _process_alive(pid: int) -> bool:

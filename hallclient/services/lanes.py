@@ -55,13 +55,14 @@ class Lanes:
 
     def __init__(self, db: Worker[DbContext], device: Worker[DeviceContext],
                  hall: Worker[HallContext] | None = None,
-                 hall_events: HallSignals | None = None) -> None:
+                 hall_events: HallSignals | None = None,
+                 gate: threading.Event | None = None) -> None:
         self._workers: dict[str, Worker[Any]] = {"db": db, "device": device}
         if hall is not None:
             self._workers["hall"] = hall
         self.hall_events = hall_events
         self.closed = False
-        self.gate: threading.Event | None = None     # set: the lanes may open (open_lanes)
+        self.gate = gate                  # set: the lanes may open (see open_lanes)
 
     @property
     def hall_mode(self) -> bool:
@@ -114,9 +115,7 @@ def open_lanes(data_dir: Path, config: Config, clock: Clock = local_now,
     db: Worker[DbContext] = Worker(gated(open_db), _close, name="db")
     device: Worker[DeviceContext] = Worker(gated(open_device_lane), _close, name="device")
     if config["queue.source"] != "hall":
-        lanes = Lanes(db, device)
-        lanes.gate = gate
-        return lanes
+        return Lanes(db, device, gate=gate)
     events = HallSignals()
 
     def open_hall_lane() -> HallContext:
@@ -127,9 +126,7 @@ def open_lanes(data_dir: Path, config: Config, clock: Clock = local_now,
                          on_link=events.link_changed.emit)
 
     hall: Worker[HallContext] = Worker(gated(open_hall_lane), _close, name="hall")
-    lanes = Lanes(db, device, hall, events)
-    lanes.gate = gate
-    return lanes
+    return Lanes(db, device, hall, events, gate)
 
 
 def _close(context: DbContext | DeviceContext | HallContext) -> None:

@@ -182,14 +182,8 @@ class NoDatabase:
         pass
 
 
-BURSTS, PER_BURST = 5, 400
-
-
-def test_every_hall_event_of_a_burst_reaches_the_window_in_order(qtbot, counter_dir, clock):
-    """The stream's thread emits as fast as it can; each burst waits only until the window
-    has taken the one before (no sleep)."""
-    from hallclient.services.tasks import TaskRunner
-
+def recorded_hall_lanes(counter_dir, clock) -> tuple[RecordingHallQueue, HallSignals, Lanes]:
+    """A counter's lanes whose hall lane holds a RecordingHallQueue, and its event signals."""
     data_dir, config = counter_dir
     recorder = RecordingHallQueue()
     events = HallSignals()
@@ -198,6 +192,18 @@ def test_every_hall_event_of_a_burst_reaches_the_window_in_order(qtbot, counter_
                   hall=Worker(lambda: HallContext(recorder, NoDatabase(), clock),
                               HallContext.close),
                   hall_events=events)
+    return recorder, events, lanes
+
+
+BURSTS, PER_BURST = 5, 400
+
+
+def test_every_hall_event_of_a_burst_reaches_the_window_in_order(qtbot, counter_dir, clock):
+    """The stream's thread emits as fast as it can; each burst waits only until the window
+    has taken the one before (no sleep)."""
+    from hallclient.services.tasks import TaskRunner
+
+    recorder, events, lanes = recorded_hall_lanes(counter_dir, clock)
     runner = TaskRunner(lanes)
     service = QueueService(runner, "大厅服务器", hall_events=events)
     try:
@@ -241,14 +247,7 @@ def test_while_the_server_is_not_heard_the_view_is_read_again_until_it_is(qtbot,
     from hallclient.services.tasks import TaskRunner
 
     monkeypatch.setattr(queue_service, "OUT_OF_TOUCH_READ_MS", 50)
-    data_dir, config = counter_dir
-    recorder = RecordingHallQueue()
-    events = HallSignals()
-    lanes = Lanes(db=Worker(lambda: open_context(data_dir, config, clock), DbContext.close),
-                  device=Worker(DeviceContext, DeviceContext.close),
-                  hall=Worker(lambda: HallContext(recorder, NoDatabase(), clock),
-                              HallContext.close),
-                  hall_events=events)
+    recorder, events, lanes = recorded_hall_lanes(counter_dir, clock)
     service = QueueService(TaskRunner(lanes), "大厅服务器", hall_events=events)
     try:
         service.attach("li", 1)

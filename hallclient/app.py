@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from hallclient.cli import build_parser, input_method_environment
 from hallclient.config import CONFIG_FILE, Config, default_data_dir
-from hallclient.logs import restart_stages, stage
+from hallclient.logs import make_log_rotating, restart_stages, stage
 from hallclient.process import (
     OWNER_FILE,
     THROWAWAY_PREFIX,
@@ -42,15 +42,19 @@ from hallclient.process import (
 
 if TYPE_CHECKING:
     from hallclient.panel_shell import PanelApp
+    from hallclient.services.lanes import Lanes
+    from hallclient.services.tasks import TaskRunner
     from hallclient.shell import App
 
 log = logging.getLogger(__name__)
 
 
 def main(argv: list[str] | None = None, exec_: bool = False) -> App | PanelApp | int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
-    args.argv = list(argv if argv is not None else sys.argv[1:])    # as typed, for hints
+    args.argv = list(argv)    # as typed, for hints
     if args.self_test and args.data_dir is not None and not args.training:
         parser.exit(2, "自检总在临时数据目录中进行，不能与 --data-dir 同用；要在某个数据目录留下自检办件，"
                        "请用 --data-dir 目录 --training --self-test（写入该目录的 training/）\n")
@@ -63,7 +67,10 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | PanelApp |
     throwaway = (args.demo or getattr(args, "panel_demo", False)
                  or (args.self_test and not args.training))
     if throwaway:
-        remove_stale_throwaways(Path(tempfile.gettempdir()))
+        # beside the start-up (a killed demo's simulator may take a moment to end); the
+        # program waits for it at exit
+        threading.Thread(target=remove_stale_throwaways, args=(Path(tempfile.gettempdir()),),
+                         name="tidy-throwaways").start()
         data_dir = Path(tempfile.mkdtemp(prefix=THROWAWAY_PREFIX))
         (data_dir / OWNER_FILE).write_text(str(os.getpid()), encoding="ascii")
         if exec_:
@@ -88,7 +95,7 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | PanelApp |
 
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)     # an existing one: made private above
     from hallclient.logs import setup_logging
-    setup_logging(data_dir)
+    setup_logging(data_dir, rotate_later=args.command != "panel")    # the panel's: at once
     config = Config(data_dir / CONFIG_FILE)
     if not (data_dir / CONFIG_FILE).exists():
         config.save()
@@ -171,19 +178,30 @@ def qt_application() -> Any:
 
 def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: bool,
                with_platform: bool = False, throwaway: bool = False) -> App:
-
-    from hallclient.shell import App, CounterShell, build_kiosk, place_on_screen, show_store_failure
-
     qapp = qt_application()
 
     # stage 1: the window appears; the lanes open the database (and the hall link) on their
     # threads once it is painted (on two cores they would otherwise slow its first frame)
-    from hallclient.services.lanes import DB, open_lanes
+    from hallclient.services.lanes import open_lanes
     from hallclient.services.tasks import TaskRunner
 
     painted = threading.Event()
     lanes = open_lanes(data_dir, config, gate=painted)
     runner = TaskRunner(lanes)
+    try:
+        return _build_gui(args, qapp, config, data_dir, demo, with_platform, throwaway,
+                          lanes, runner, painted)
+    except BaseException:
+        lanes.close()       # its threads wait for a first paint that will not come
+        raise
+
+
+def _build_gui(args: argparse.Namespace, qapp: Any, config: Config, data_dir: Path, demo: bool,
+               with_platform: bool, throwaway: bool, lanes: Lanes,
+               runner: TaskRunner, painted: threading.Event) -> App:
+    from hallclient.services.lanes import DB
+    from hallclient.shell import App, CounterShell, build_kiosk, place_on_screen, show_store_failure
+
     restart_stages()
     stage("window being built")
     app = App(qapp=qapp, config=config, data_dir=data_dir, worker=lanes, runner=runner, demo=demo)
@@ -191,6 +209,7 @@ def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: b
     def after_first_paint(then: Callable[[], None] = lambda: None) -> None:
         """Stage 2: what may take a moment, once the window is up."""
         painted.set()
+        make_log_rotating()
         if with_platform:
             from hallclient import demo as demo_data
 

@@ -4,13 +4,17 @@ keep it stable), and the input-method environment the GUI needs before Qt starts
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from hallclient import __version__
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line. Given the ``argv`` about to be parsed, only the sub-commands
+    it names are built in full, the others are listed by name and help line (all that
+    ``--help`` shows of them): starting a window does not build the 40 parsers of admin and
+    the servers. Without ``argv`` every sub-command is built."""
     parser = argparse.ArgumentParser(
         prog="hallclient", description="政务服务大厅窗口客户端 (counter client for service halls)"
     )
@@ -25,12 +29,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--training", action="store_true",
                         help="培训模式：单独的数据目录、本机平台模拟器、醒目的培训标识")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("counter", help="窗口叫号（默认）")
-    kiosk = sub.add_parser("kiosk", help="取号机模式")
+    named = None if argv is None else set(argv)
+    for name, help_text, fill in _COMMANDS:
+        command = sub.add_parser(name, help=help_text)
+        if named is None or name in named:      # a command not named cannot be chosen
+            fill(command)
+    return parser
+
+
+def _counter(_counter: argparse.ArgumentParser) -> None:
+    pass                                    # the top-level options are the counter's
+
+
+def _kiosk(kiosk: argparse.ArgumentParser) -> None:
     kiosk.add_argument("--windowed", action="store_true", help="不全屏")
     kiosk.add_argument("--screen", type=int, default=None,
                        help="显示在第几块屏幕（从 1 起；默认：有副屏时用最后一块）")
-    sim = sub.add_parser("platform-sim", help="省平台模拟器（演示、培训、测试用）")
+
+
+def _platform_sim(sim: argparse.ArgumentParser) -> None:
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=8700)
     sim.add_argument("--token-ttl", type=float, default=3600.0, help="令牌有效秒数")
@@ -48,7 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--expire-tokens", action="store_true")
     sim.add_argument("--seed", type=int)
     add_platform_sim_options(sim)
-    hall = sub.add_parser("hall-server", help="大厅服务器：全大厅共用一个队列（数据在 数据目录/hall-server）")
+
+
+def _hall_server(hall: argparse.ArgumentParser) -> None:
     hall_cmds = hall.add_subparsers(dest="hall_command")
     serve = hall_cmds.add_parser("serve", help="运行服务（默认）")
     for p in (hall, serve):
@@ -68,14 +87,29 @@ def build_parser() -> argparse.ArgumentParser:
     hall_restore = hall_cmds.add_parser(
         "restore", help="从备份恢复大厅服务器的数据库（先停止服务；原数据移到旁边的目录，不删除）")
     hall_restore.add_argument("folder", help="hall-server backup 做的备份目录")
-    panel = sub.add_parser("panel", help="大厅综合屏：最新呼叫、各窗口当前号、等候人数，并语音播报")
+
+
+def _panel(panel: argparse.ArgumentParser) -> None:
     panel.add_argument("--windowed", action="store_true", help="不全屏")
     panel.add_argument("--screen", type=int, default=None, help="显示在第几块屏幕（从 1 起）")
     panel.add_argument("--demo", action="store_true", dest="panel_demo",
                        help="演示：本机启动大厅服务器（示范大厅），模拟窗口叫号和取号")
-    from hallclient import admin
-    admin.add_parser(sub)
-    return parser
+
+
+def _admin(admin: argparse.ArgumentParser) -> None:
+    from hallclient.admin.parser import fill_parser
+
+    fill_parser(admin)
+
+
+_COMMANDS: tuple[tuple[str, str, Callable[[argparse.ArgumentParser], None]], ...] = (
+    ("counter", "窗口叫号（默认）", _counter),
+    ("kiosk", "取号机模式", _kiosk),
+    ("platform-sim", "省平台模拟器（演示、培训、测试用）", _platform_sim),
+    ("hall-server", "大厅服务器：全大厅共用一个队列（数据在 数据目录/hall-server）", _hall_server),
+    ("panel", "大厅综合屏：最新呼叫、各窗口当前号、等候人数，并语音播报", _panel),
+    ("admin", "管理命令（信息管理员使用）", _admin),
+)
 
 
 def add_platform_sim_options(sim: argparse.ArgumentParser) -> None:

@@ -8,23 +8,47 @@ import sys
 import time
 from pathlib import Path
 
+_MAX_BYTES, _BACKUPS = 2_000_000, 5
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
-def setup_logging(data_dir: Path, level: int = logging.INFO) -> None:
-    # sockets, queues, pickle: not before the program needs them
-    import logging.handlers
 
+def setup_logging(data_dir: Path, level: int = logging.INFO, rotate_later: bool = False) -> None:
+    """Log to ``logs/hallclient.log`` in the data directory, rotated at 2 MB (five kept).
+
+    With ``rotate_later`` the file is opened by a plain handler and made rotating by
+    ``make_log_rotating()`` once the window is up: the rotating handler's module (sockets,
+    pickle, queues) is not worth holding back a window's first frame for."""
     log_dir = data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(
-        log_dir / "hallclient.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8"
-    )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    path = log_dir / "hallclient.log"
     root = logging.getLogger()
     root.setLevel(level)
-    if not any(getattr(h, "baseFilename", None) == handler.baseFilename for h in root.handlers):
-        root.addHandler(handler)
-    else:
-        handler.close()         # already logging to that file
+    if any(getattr(h, "baseFilename", None) == str(path.absolute()) for h in root.handlers):
+        return                  # already logging to that file
+    handler = logging.FileHandler(path, encoding="utf-8") if rotate_later else _rotating(path)
+    handler.setFormatter(logging.Formatter(_FORMAT))
+    root.addHandler(handler)
+
+
+def make_log_rotating() -> None:
+    """Swap the plain handlers ``setup_logging(rotate_later=True)`` made for rotating ones
+    on the same files (a file already past its size is rotated at the next line)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if type(handler) is logging.FileHandler:
+            rotating = _rotating(Path(handler.baseFilename))
+            rotating.setFormatter(handler.formatter)
+            rotating.setLevel(handler.level)
+            root.addHandler(rotating)
+            root.removeHandler(handler)
+            handler.close()
+
+
+def _rotating(path: Path) -> logging.Handler:
+    import logging.handlers
+
+    return logging.handlers.RotatingFileHandler(path, maxBytes=_MAX_BYTES, backupCount=_BACKUPS,
+                                                encoding="utf-8")
 
 
 def mask(text: str | None, keep_start: int = 1, keep_end: int = 1) -> str:

@@ -14,9 +14,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .parser import add_parser
-
-__all__ = ["add_parser", "run"]
+__all__ = ["run"]
 
 
 def _commands() -> dict[str, Callable[[argparse.Namespace, Path], int]]:

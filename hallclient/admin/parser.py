@@ -8,8 +8,8 @@ import argparse
 # module (hashlib, scrypt) is not needed for that (tests/unit/test_core_bits.py compares them)
 ROLES = ("clerk", "supervisor", "admin")
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    admin = sub.add_parser("admin", help="管理命令（信息管理员使用）")
+def fill_parser(admin: argparse.ArgumentParser) -> None:
+    """The options of ``hallclient admin`` (its own parser made by cli.build_parser)."""
     cmds = admin.add_subparsers(dest="admin_command", required=True)
     verify = cmds.add_parser("verify-log", help="校验操作日志的哈希链")
     verify.add_argument("file", nargs="?", help="数据库文件（默认：数据目录中的数据库）")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import os
 from dataclasses import dataclass
 from enum import Enum
@@ -31,12 +29,19 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def _scrypt(password: bytes, *, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
+    # OpenSSL's hashlib is loaded at the first password, not with the window's first frame
+    import hashlib
+
+    return hashlib.scrypt(password, salt=salt, n=n, r=r, p=p, dklen=dklen)
+
+
 def hash_password(password: str, *, n: int = SCRYPT_N, salt: bytes | None = None) -> str:
     """Return ``scrypt$N$r$p$salt$hash`` for storage."""
     if not password:
         raise ValueError("密码不能为空")
     salt = salt if salt is not None else os.urandom(16)
-    digest = hashlib.scrypt(
+    digest = _scrypt(
         password.encode("utf-8"), salt=salt, n=n, r=SCRYPT_R, p=SCRYPT_P, dklen=32
     )
     return f"scrypt${n}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
@@ -47,7 +52,7 @@ def check_password(password: str, stored: str) -> bool:
         scheme, n, r, p, salt, digest = stored.split("$")
         if scheme != "scrypt":
             return False
-        actual = hashlib.scrypt(
+        actual = _scrypt(
             password.encode("utf-8"),
             salt=base64.b64decode(salt),
             n=int(n),
@@ -57,4 +62,6 @@ def check_password(password: str, stored: str) -> bool:
         )
     except (ValueError, TypeError):
         return False
+    import hmac
+
     return hmac.compare_digest(actual, base64.b64decode(digest))

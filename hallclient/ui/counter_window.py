@@ -67,7 +67,7 @@ class CounterWindow(QMainWindow):
         self._build_status_bar()
         self._flasher = Flasher(self, 250)
         self._connect()
-        _qapp().installEventFilter(self)
+        self._watching_activity = False
 
     # -- construction ------------------------------------------------------------------
 
@@ -93,6 +93,12 @@ class CounterWindow(QMainWindow):
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint and self.counter_page is None:
             QTimer.singleShot(0, self.ensure_counter_page)
+        if event.type() == QEvent.Type.Paint and not self._watching_activity:
+            # keys and clicks anywhere keep a signed-in clerk's screen unlocked; watched from
+            # the first paint on (every event of every widget passes this filter, and nobody
+            # is signed in before)
+            self._watching_activity = True
+            _qapp().installEventFilter(self)
         return super().event(event)
 
     def _build_status_bar(self) -> None:

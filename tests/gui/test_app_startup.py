@@ -141,3 +141,19 @@ def test_fcitx_desktops_get_chinese_input_through_fcitx5s_ibus_interface():
     assert input_method_environment({"QT_IM_MODULE": "ibus"}, ours) == {}
     assert input_method_environment({}, ours) == {}
     assert input_method_environment({"QT_IM_MODULE": "fcitx"}, set()) == {}
+
+
+def test_a_window_that_fails_to_build_ends_the_program_instead_of_hanging_it(tmp_path):
+    """The lanes wait for the first paint to open; a window that breaks while being built
+    must not leave them waiting (the program would never exit)."""
+    code = ("import sys; import hallclient.ui.counter_window as cw\n"
+            "def broken(self, *a, **k): raise RuntimeError('window broke')\n"
+            "cw.CounterWindow.__init__ = broken\n"
+            "sys.argv = ['hallclient', '--self-test']\n"
+            "from hallclient.app import run; run()\n")
+    env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+           "TMPDIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, env=env)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "SELFTEST FAILED: 程序启动出错（RuntimeError: window broke）" in result.stdout

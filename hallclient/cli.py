@@ -81,6 +81,9 @@ def _hall_server(hall: argparse.ArgumentParser) -> None:
     dev.add_argument("device_id")
     dev.add_argument("--kind", choices=["counter", "kiosk", "panel"], required=True)
     dev.add_argument("--window", type=int, help="窗口机只允许操作这个窗口（可省略）")
+    revoke = hall_cmds.add_parser("revoke-device",
+                                  help="停用设备（电脑或令牌丢失、被盗）：它的令牌立即失效，服务运行中也是")
+    revoke.add_argument("device_id")
     hall_cmds.add_parser("devices", help="列出已登记设备")
     hall_backup = hall_cmds.add_parser("backup", help="在线备份大厅服务器的数据库（服务运行中也可）")
     hall_backup.add_argument("out", help="备份存放的目录，其中新建 hallclient-hall-server-<时间>")

@@ -45,7 +45,19 @@ def add_device(db: Database, device_id: str, kind: DeviceKind, window: int | Non
     return token
 
 
-def active_devices(db: Database) -> dict[str, Device]:
-    """Every active device by its token's hash."""
-    return {digest: Device(device_id, DeviceKind(kind), window)
-            for digest, device_id, kind, window in hall_store.active_devices(db.conn)}
+def revoke_device(db: Database, device_id: str, clock: Clock = local_now) -> bool:
+    """Take a device's right to talk to the server away (a lost or stolen PC or token); it
+    takes effect at the next request, also while the server runs. False: no such active
+    device."""
+    with db.write() as conn:
+        done = hall_store.revoke_device(conn, device_id.strip(), hash_token(secrets.token_urlsafe(24)))
+        if done:
+            log_repo.append(conn, at=clock().isoformat(timespec="milliseconds"),
+                            action="device_revoked", detail={"device": device_id.strip()})
+    return done
+
+
+def find_device(db: Database, token: str) -> Device | None:
+    """The active device this token belongs to, as the registry says now."""
+    found = hall_store.device_by_token(db.conn, hash_token(token))
+    return Device(found[0], DeviceKind(found[1]), found[2]) if found else None

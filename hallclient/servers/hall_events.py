@@ -19,6 +19,7 @@ from hallclient.wire.hall import EVERY_WINDOW_ACTIONS, QueueEventOut, WaitingEve
 KEEPALIVE_S = 15.0
 SUBSCRIBER_BACKLOG = 2000
 WAITING_EVERY_S = 0.5        # a counter's stream carries other windows' news as counts, this often
+COUNTS_ONLY = 0              # the "window" of a stream that carries waiting counts only (windows start at 1)
 
 
 class Event(NamedTuple):
@@ -128,9 +129,9 @@ async def stream(broker: Broker, sub: Subscriber, replay: list[Event] | None,
     counts_due = 0.0
     quiet_since = loop.time()
     try:
-        last = 0
+        last = shown = 0        # the newest event seen; the newest whose counts were sent
         if state is not None:
-            last = int(state["seq"])
+            last = shown = int(state["seq"])
             yield sse("state", state, last)
         items: list[Any] = [replay] if replay else []
         while True:
@@ -145,16 +146,17 @@ async def stream(broker: Broker, sub: Subscriber, replay: list[Event] | None,
                         continue
                     last = event.seq
                     if window is None or event.concerns(window):
-                        chunk.append(event.text)
+                        chunk.append(event.text)          # it carries the counts after it
+                        shown = event.seq
                     elif sub.counts is None or sub.counts.seq < event.seq:
                         sub.counts = event         # (replayed news for other windows)
             counts = sub.counts
-            if counts is not None and counts.seq <= last:
+            if counts is not None and counts.seq <= shown:
                 sub.counts = counts = None         # what was sent is newer
             if counts is not None and loop.time() >= counts_due:
                 news = WaitingEventOut(seq=counts.seq, waiting=counts.waiting)
                 chunk.append(sse("waiting", news.model_dump(mode="json"), counts.seq))
-                last, sub.counts = counts.seq, None
+                last, shown, sub.counts = max(last, counts.seq), counts.seq, None
                 counts_due = loop.time() + WAITING_EVERY_S
             if chunk:
                 quiet_since = loop.time()

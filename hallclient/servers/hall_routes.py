@@ -8,17 +8,21 @@ The ``HallServer`` is the application's ``state.hall``.
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hallclient.core.tickets import PriorityClass, QueueError
 from hallclient.queue.local import LocalQueue
 from hallclient.store import log_repo
 from hallclient.wire import HALL_API
 from hallclient.wire.hall import (
+    MAX_ROW,
+    MAX_WINDOW,
     ActionIn,
     ActionOut,
     DeviceKind,
@@ -46,6 +50,8 @@ from hallclient.wire.hall import (
 from . import hall_events
 from .hall_devices import Device
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from .hall_server import Core, HallServer
 
@@ -53,6 +59,7 @@ router = APIRouter(prefix=HALL_API, responses={
     401: {"model": ErrorOut, "description": "设备未登记或令牌错误"},
     403: {"model": ErrorOut, "description": "这类设备（或这台设备）不能做这件事"},
     409: {"model": ErrorOut, "description": "排队规则不允许（如号已被叫走）"},
+    413: {"model": ErrorOut, "description": "请求内容太大"},
     422: {"model": ErrorOut, "description": "请求内容不完整或格式不对"},
     503: {"model": ErrorOut, "description": "服务器的数据库暂时不可用"},
 })
@@ -63,12 +70,22 @@ def _server(request: Request) -> HallServer:
     return server
 
 
-async def _device(request: Request, authorization: str | None = Header(default=None)) -> Device:
-    return await _server(request).device(authorization)
+BEARER = Depends(HTTPBearer(auto_error=False, description="hall-server add-device 发给设备的令牌"))
+
+
+async def _device(request: Request,
+                  credentials: HTTPAuthorizationCredentials | None = BEARER) -> Device:
+    device: Device | None = getattr(request.state, "device", None)   # found before the route
+    if device is None:
+        token = credentials.credentials if credentials is not None else None
+        device = await _server(request).device(f"Bearer {token}" if token else None)
+    return device
 
 
 SERVER = Depends(_server)
 CALLER = Depends(_device)      # the device behind the token (401 without one)
+WINDOW = Path(ge=1, le=MAX_WINDOW, title="窗口号")
+MAX_RECORD_DAYS = 366          # a supervisor's report: at most a year at a time
 
 
 def need(device: Device, *kinds: DeviceKind, window: int | None = None) -> None:
@@ -136,7 +153,7 @@ async def issue(body: IssueIn, device: Device = CALLER,
 
 
 @router.get("/windows/{window}", summary="窗口快照")
-async def window_snapshot(window: int, device: Device = CALLER,
+async def window_snapshot(window: int = WINDOW, *, device: Device = CALLER,
                           server: HallServer = SERVER) -> WindowViewOut:
     need(device, DeviceKind.COUNTER, DeviceKind.PANEL, window=window)
 
@@ -150,7 +167,7 @@ async def window_snapshot(window: int, device: Device = CALLER,
 
 
 @router.post("/windows/{window}/manual", summary="补记手工接待（幂等）")
-async def manual(window: int, body: ManualIn, device: Device = CALLER,
+async def manual(body: ManualIn, window: int = WINDOW, *, device: Device = CALLER,
                  server: HallServer = SERVER) -> ManualOut:
     need(device, DeviceKind.COUNTER, window=window)
     result: dict[str, Any] = await server.run(lambda c: c.queue.apply_manual(
@@ -160,7 +177,7 @@ async def manual(window: int, body: ManualIn, device: Device = CALLER,
 
 
 @router.post("/windows/{window}/{action}", summary="窗口操作（叫号、办理、转移等）")
-async def act(window: int, action: WindowAction, body: ActionIn,
+async def act(action: WindowAction, body: ActionIn, window: int = WINDOW, *,
               device: Device = CALLER,
               server: HallServer = SERVER) -> ActionOut:
     need(device, DeviceKind.COUNTER, window=window)
@@ -176,14 +193,20 @@ async def act(window: int, action: WindowAction, body: ActionIn,
 
 
 @router.get("/records", summary="一段时间的排队记录（值班长日报用，全大厅各窗口）")
-async def records(first: str, last: str, device: Device = CALLER,
+async def records(first: date, last: date, device: Device = CALLER,
                   server: HallServer = SERVER) -> RecordsOut:
     need(device, DeviceKind.COUNTER)
-    try:
-        day0, day1 = date.fromisoformat(first), date.fromisoformat(last)
-    except ValueError as exc:
-        raise HTTPException(422, {"error": "invalid",
-                                  "message": "日期应写成 YYYY-MM-DD"}) from exc
+    if not (date(2000, 1, 1) <= first <= date(2999, 12, 31)
+            and date(2000, 1, 1) <= last <= date(2999, 12, 31)):
+        raise HTTPException(422, {"error": "invalid", "message": "日期应在 2000—2999 年之间",
+                                  "fields": ["query.first", "query.last"]})
+    if last < first:
+        raise HTTPException(422, {"error": "invalid", "message": "最后一天早于第一天",
+                                  "fields": ["query.last"]})
+    if (last - first).days >= MAX_RECORD_DAYS:
+        raise HTTPException(422, {"error": "invalid", "fields": ["query.last"],
+                                  "message": f"一次最多查 {MAX_RECORD_DAYS} 天的记录"})
+    day0, day1 = first, last
 
     def read(core: Core) -> RecordsOut:
         from hallclient.reports.records import cases_to_json, records_to_json
@@ -208,9 +231,13 @@ async def push_log(body: LogPushIn, device: Device = CALLER,
     need(device, DeviceKind.COUNTER)
     received = server.clock().isoformat(timespec="milliseconds")
     try:
-        upto = await server.run(lambda c: c.store_pushed_log(body.entries, received), False)
+        upto = await server.run(lambda c: c.store_pushed_log(body.entries, received, device), False)
     except HTTPException as exc:
-        raise HTTPException(422, exc.detail) from exc
+        if exc.status_code == 403:
+            log.warning("hall server: log push refused for device %s: %s", device.device_id,
+                        exc.detail.get("message") if isinstance(exc.detail, dict) else exc.detail)
+            raise
+        raise HTTPException(422 if exc.status_code == 409 else exc.status_code, exc.detail) from exc
     return LogPushOut(stored_upto=upto)
 
 
@@ -221,18 +248,41 @@ async def push_log(body: LogPushIn, device: Device = CALLER,
 async def events(device: Device = CALLER, server: HallServer = SERVER,
                  last_event_id: str | None = Header(default=None),
                  window: int | None = None) -> StreamingResponse:
-    """Every event; with ``?window=N`` (a counter) only the events about window N, and the
-    others' effect on the waiting counts as ``waiting`` events at most twice a second."""
+    """Every event (a panel); with ``?window=N`` only the events about window N, and the
+    others' effect on the waiting counts as ``waiting`` events at most twice a second. A
+    counter bound to a window gets that window's stream (asking for another is 403); any
+    other counter or a kiosk without ``?window`` gets the waiting counts only."""
+    window = stream_scope(device, window)
     sub = server.broker.subscribe(window)
-    try:
-        since = int(last_event_id) if last_event_id else None
-    except ValueError:
-        since = None
+    since = last_seen(last_event_id)
     replay = await server.read(lambda c: c.replay(since)) if since is not None else None
     whole = await server.read(lambda c: c.queue.hall_state()) if replay is None else None
     return StreamingResponse(hall_events.stream(server.broker, sub, replay, whole),
                              media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def last_seen(last_event_id: str | None) -> int | None:
+    """The event a reconnecting stream saw last; anything that is not one (the header is the
+    client's to send) starts the stream over with the whole hall."""
+    text = (last_event_id or "").strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 19):
+        return None
+    seen = int(text)
+    return seen if seen <= MAX_ROW else None
+
+
+def stream_scope(device: Device, window: int | None) -> int | None:
+    """The window whose events this device's stream carries (None: the whole hall;
+    ``hall_events.COUNTS_ONLY``: none, only the waiting counts)."""
+    if device.kind is DeviceKind.PANEL:
+        return window
+    if device.window is not None:
+        need(device, DeviceKind.COUNTER, window=window if window is not None else device.window)
+        return device.window
+    if device.kind is DeviceKind.COUNTER and window is not None:
+        return window
+    return hall_events.COUNTS_ONLY
 
 
 async def invalid_request(request: Request, exc: Exception) -> JSONResponse:

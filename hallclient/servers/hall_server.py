@@ -39,10 +39,11 @@ from hallclient.store import log_repo
 from hallclient.store.db import DB_FILE, Database, StoreError, connect
 from hallclient.store.hall_repo import HallConfigError
 from hallclient.store.worker import Worker
+from hallclient.wire import HALL_API
 from hallclient.wire.hall import DeviceKind, LogEntryIn
 
 from . import hall_events, hall_routes, hall_store
-from .hall_devices import Device, active_devices, add_device, hash_token
+from .hall_devices import Device, add_device, find_device
 from .hall_events import Broker, Event
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,6 @@ class Core:
     def head(self) -> int:
         return log_repo.last_seq(self.db.conn)
 
-    def devices(self) -> dict[str, Device]:
-        return active_devices(self.db)
-
     def registered(self, device_id: str) -> bool:
         return hall_store.registered(self.db.conn, device_id)
 
@@ -91,20 +89,30 @@ class Core:
             return None
         return hall_events.encode(entries, self.queue.waiting_counts()) if entries else []
 
-    def store_pushed_log(self, entries: list[LogEntryIn], received_at: str) -> int:
+    def store_pushed_log(self, entries: list[LogEntryIn], received_at: str, by: Device) -> int:
+        """Keep a counter's log entries: one log (its ``device`` field: the log's id, made by
+        the counter's database), chain-checked, belonging to the registered device that
+        first pushed it, every entry about a window that device may work at."""
         if not entries:
             raise QueueError("没有日志条目")
-        device = entries[0].device
-        if any(e.device != device for e in entries):
+        log_id = entries[0].device
+        if any(e.device != log_id for e in entries):
             raise QueueError("一批日志只能来自一台设备")
+        if by.window is not None and any(e.window not in (None, by.window) for e in entries):
+            raise ForbiddenError(f"本机只登记了 {by.window} 号窗口，不能推送其他窗口的日志")
         with self.db.write() as conn:
-            last_seq, last_hash = hall_store.pushed_head(conn, device) or (0, eventlog.GENESIS)
+            owner = hall_store.log_owner(conn, log_id)
+            if owner is None:
+                hall_store.claim_log(conn, log_id, by.device_id, received_at)
+            elif owner != by.device_id:
+                raise ForbiddenError("这份日志属于另一台设备，本机不能推送")
+            last_seq, last_hash = hall_store.pushed_head(conn, log_id) or (0, eventlog.GENESIS)
             for e in entries:
                 fields = e.model_dump()
                 if eventlog.entry_hash(e.prev_hash, fields) != e.hash:
                     raise QueueError(f"日志第 {e.seq} 条的哈希与内容不符（日志被改动）")
                 if e.seq <= last_seq:
-                    if hall_store.pushed_hash(conn, device, e.seq) != e.hash:
+                    if hall_store.pushed_hash(conn, log_id, e.seq) != e.hash:
                         raise QueueError(f"日志第 {e.seq} 条与已收到的不一致（日志被改动）")
                     continue
                 if e.seq != last_seq + 1 or e.prev_hash != last_hash:
@@ -112,6 +120,14 @@ class Core:
                 hall_store.keep_pushed(conn, fields, received_at)
                 last_seq, last_hash = e.seq, e.hash
         return last_seq
+
+
+class ForbiddenError(Exception):
+    """What this device may not do (403), whatever the request says."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 # -- the app --------------------------------------------------------------------------------
@@ -132,6 +148,11 @@ class HallServer:
         self.reader: Worker[Core] = Worker(
             lambda: self._open_core(rules, clock), lambda core: core.db.close(), "hall-reader")
         self.reader.opened.result(timeout=30)
+        # every request's token, looked up in the registry as it is now, on a connection of
+        # its own: never behind a long read (a month's records) or a write
+        self.registry: Worker[Database] = Worker(
+            lambda: hall_store.open_server_db(data_dir), lambda db: db.close(), "hall-registry")
+        self.registry.opened.result(timeout=30)
         # the writer never checkpoints (a checkpoint's flush would hold every window up);
         # a thread of its own does, a little at a time, beside the writer
         self.worker.submit(lambda core: hall_store.stop_autocheckpoint(core.db.conn))
@@ -140,7 +161,6 @@ class HallServer:
                                               daemon=True)
         self._checkpointer.start()
         self.broker = Broker()
-        self._devices: dict[str, Device] = self.reader.submit(Core.devices).result()
         self.clock = clock
         self.asgi = self._build()
 
@@ -164,6 +184,7 @@ class HallServer:
         self.broker.close()
         self._stop_checkpoints.set()
         self._checkpointer.join(timeout=10)
+        self.registry.close()
         self.reader.close()
         self.worker.close()
 
@@ -187,6 +208,8 @@ class HallServer:
             result, events = await asyncio.wrap_future(self.worker.submit(job))
         except QueueError as exc:
             raise HTTPException(409, {"error": "queue", "message": exc.message}) from exc
+        except ForbiddenError as exc:
+            raise HTTPException(403, {"error": "forbidden", "message": exc.message}) from exc
         except HallConfigError as exc:
             raise HTTPException(422, {"error": "hall", "message": str(exc)}) from exc
         except StoreError as exc:
@@ -210,13 +233,18 @@ class HallServer:
             raise HTTPException(503, {"error": "store", "message": exc.message}) from exc
 
     async def device(self, authorization: str | None) -> Device:
-        """The device behind ``Authorization: Bearer <token>``; 401 for none."""
+        """The device behind ``Authorization: Bearer <token>``, as the registry says at this
+        moment (a re-keyed or revoked device's old token is refused at once, also when the
+        registry was changed by ``hall-server`` commands beside the running server); 401
+        for none."""
         token = (authorization or "").removeprefix("Bearer ").strip()
-        digest = hash_token(token)
-        found = self._devices.get(digest)
-        if found is None and token:
-            self._devices = await asyncio.wrap_future(self.reader.submit(Core.devices))
-            found = self._devices.get(digest)
+        found = None
+        if token:
+            try:
+                found = await asyncio.wrap_future(self.registry.submit(lambda db: find_device(db, token)))
+            except (StoreError, sqlite3.Error) as exc:
+                log.error("hall server: the device registry cannot be read: %s", exc)
+                raise HTTPException(503, {"error": "store", "message": "服务器的数据库暂时不可用"}) from exc
         if found is None:
             raise HTTPException(401, {"error": "device", "message": "设备未登记或令牌错误"})
         return found
@@ -227,7 +255,79 @@ class HallServer:
         app.state.hall = self
         app.include_router(hall_routes.router)
         app.add_exception_handler(RequestValidationError, hall_routes.invalid_request)
+        app.add_middleware(AuthenticateFirst, server=self)
         return app
+
+
+class AuthenticateFirst:
+    """Every route but the open ones (health, the token check of ``GET /device``, the API
+    documents) needs a registered device's token, checked before anything of the request
+    is read: an anonymous client learns nothing of the paths, parameters or bodies the
+    server takes. The device found is handed on in the request's state."""
+
+    OPEN = frozenset({HALL_API + "/health", HALL_API + "/device", "/openapi.json", "/docs",
+                      "/docs/oauth2-redirect", "/redoc"})
+
+    def __init__(self, app: Any, server: HallServer) -> None:
+        self.app = app
+        self.server = server
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] in self.OPEN:
+            await self.app(scope, receive, send)
+            return
+        authorization = next((value.decode("latin-1") for name, value in scope["headers"]
+                              if name == b"authorization"), None)
+        try:
+            device = await self.server.device(authorization)
+        except HTTPException as exc:
+            from fastapi.responses import JSONResponse
+
+            headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+            await JSONResponse({"detail": exc.detail}, exc.status_code, headers)(scope, receive, send)
+            return
+        scope.setdefault("state", {})["device"] = device
+        body = await _read_body(receive, MAX_BODY)
+        if body is None:
+            from fastapi.responses import JSONResponse
+
+            too_big = {"error": "invalid", "message": f"请求内容超过 {MAX_BODY // 1_000_000} MB"}
+            await JSONResponse({"detail": too_big}, 413)(scope, receive, send)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+
+MAX_BODY = 4_000_000            # a log push of 2,000 entries is well under 1 MB
+
+
+async def _read_body(receive: Any, limit: int) -> bytes | None:
+    """The whole request body, or None once it passes ``limit`` (whatever its headers
+    said): nothing beyond the limit is kept."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks)             # the client left; the route sees no more
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Any) -> Any:
+    sent = False
+
+    async def replayed() -> Any:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()          # a disconnect, for a streaming answer
+    return replayed
 
 
 class RunningHallServer:

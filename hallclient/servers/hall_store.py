@@ -33,11 +33,19 @@ class DeviceRow:
     created_at: str
 
 
-def active_devices(conn: sqlite3.Connection) -> list[tuple[str, str, str, int | None]]:
-    """(token hash, device id, kind, window) of every active device."""
-    rows = conn.execute(
-        "SELECT token_hash, device_id, kind, window FROM hall_devices WHERE active = 1")
-    return [(str(r[0]), str(r[1]), str(r[2]), r[3]) for r in rows]
+def device_by_token(conn: sqlite3.Connection, token_hash: str) -> tuple[str, str, int | None] | None:
+    """(device id, kind, window) of the active device with this token's hash."""
+    row = conn.execute("SELECT device_id, kind, window FROM hall_devices"
+                       " WHERE token_hash = ? AND active = 1", (token_hash,)).fetchone()
+    return (str(row[0]), str(row[1]), row[2]) if row else None
+
+
+def revoke_device(conn: sqlite3.Connection, device_id: str, token_hash: str) -> bool:
+    """Deactivate a device; its token is replaced by ``token_hash`` (of a token nobody
+    holds), so no old token opens it again. False if it was not registered and active."""
+    changed = conn.execute("UPDATE hall_devices SET active = 0, token_hash = ?"
+                           " WHERE device_id = ? AND active = 1", (token_hash, device_id))
+    return changed.rowcount > 0
 
 
 def registered(conn: sqlite3.Connection, device_id: str) -> bool:
@@ -75,6 +83,17 @@ def pushed_hash(conn: sqlite3.Connection, device: str, seq: int) -> str | None:
     row = conn.execute("SELECT hash FROM pushed_log WHERE device = ? AND seq = ?",
                        (device, seq)).fetchone()
     return str(row[0]) if row else None
+
+
+def log_owner(conn: sqlite3.Connection, log: str) -> str | None:
+    """The registered device a pushed event log belongs to (None: nobody pushed it yet)."""
+    row = conn.execute("SELECT device_id FROM pushed_log_owners WHERE log = ?", (log,)).fetchone()
+    return str(row[0]) if row else None
+
+
+def claim_log(conn: sqlite3.Connection, log: str, device_id: str, at: str) -> None:
+    conn.execute("INSERT INTO pushed_log_owners (log, device_id, claimed_at) VALUES (?, ?, ?)",
+                 (log, device_id, at))
 
 
 def keep_pushed(conn: sqlite3.Connection, entry: dict[str, Any], received_at: str) -> None:

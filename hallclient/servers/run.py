@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 SIGNAL_NAMES: dict[int, str] = {signal.SIGINT: "Ctrl+C / SIGINT", signal.SIGTERM: "SIGTERM 停止信号"}
+if hasattr(signal, "SIGHUP"):
+    SIGNAL_NAMES[signal.SIGHUP] = "SIGHUP（启动它的终端已关闭）"
 EVERY_INTERFACE = ("0.0.0.0", "::")
 
 
@@ -153,7 +155,7 @@ def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
             return print_restore(Path(args.folder), data_dir, "hall-server")
         from hallclient.store.db import DB_FILE
 
-        if command == "devices" and not (data_dir / DB_FILE).exists():
+        if command in ("devices", "revoke-device") and not (data_dir / DB_FILE).exists():
             print(f"没有大厅服务器的数据库：{data_dir} 中没有 {DB_FILE}。是不是 --data-dir 写错了？"
                   "（先运行 hallclient hall-server import-hall 导入大厅配置）", file=sys.stderr)
             return 2
@@ -180,6 +182,13 @@ def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
                 bound = f"（只能操作 {args.window} 号窗口）" if args.window is not None else ""
                 print(f"已登记{kind} {args.device_id}{bound}。令牌（只显示这一次，"
                       f"在该设备上运行 hallclient admin join-hall 时输入）：\n{token}")
+            elif command == "revoke-device":
+                if not hall_devices.revoke_device(db, args.device_id):
+                    print(f"没有在用的设备 {args.device_id}（hall-server devices 列出已登记的设备）",
+                          file=sys.stderr)
+                    return 2
+                print(f"已停用设备 {args.device_id}：它的令牌立即失效（服务运行中也是）。"
+                      f"要让它重新接入，用 hall-server add-device 重新登记并发新令牌")
             else:
                 _print_devices(db)
         finally:
@@ -299,8 +308,9 @@ def started_lines(name: str, scheme: str, sock: socket.socket, data: Path) -> li
 
 def serve(asgi: Any, sock: socket.socket, started: list[str],
           on_stop: Callable[[], None] | None = None, **options: Any) -> str:
-    """Serve ``asgi`` on ``sock`` until SIGINT or SIGTERM; returns what stopped it, as
-    words for the closing line ("" when nothing did)."""
+    """Serve ``asgi`` on ``sock`` until SIGINT, SIGTERM or SIGHUP (the terminal it was
+    started from closed); returns what stopped it, as words for the closing line ("" when
+    nothing did)."""
     import uvicorn
 
     class Server(uvicorn.Server):
@@ -335,11 +345,12 @@ def serve(asgi: Any, sock: socket.socket, started: list[str],
 
 @contextmanager
 def _stopping_on_signals(handler: Callable[[int, Any], None]) -> Iterator[None]:
-    """A signal between start-up and uvicorn's own handlers stops the server too."""
+    """A signal between start-up and uvicorn's own handlers stops the server too, and so
+    does SIGHUP all along (uvicorn leaves it alone)."""
     if threading.current_thread() is not threading.main_thread():
         yield                            # only the main thread may set signal handlers
         return
-    before = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    before = {sig: signal.signal(sig, handler) for sig in SIGNAL_NAMES}
     try:
         yield
     finally:

@@ -15,47 +15,93 @@ class HallConfigError(ValueError):
     pass
 
 
+MAX_WINDOW = 9999
+
+
+ServiceSpec = tuple[str, str, str]                  # code, name, prefix
+WindowSpec = tuple[int, str, dict[str, float]]      # number, name, {service code: weight}
+
+
+def check_hall_spec(spec: object) -> tuple[list[ServiceSpec], list[WindowSpec]]:
+    """The services ``(code, name, prefix)`` and windows ``(number, name, {code: weight})``
+    of a hall description, or HallConfigError saying in Chinese what is wrong with it (a
+    file typed by hand, or sent by anyone: nothing in it reaches the database unchecked)."""
+    import math
+
+    if not isinstance(spec, dict):
+        raise HallConfigError("大厅配置应是一个 JSON 对象（含 services 和 windows）")
+    raw_services, raw_windows = spec.get("services", []), spec.get("windows", [])
+    if not isinstance(raw_services, list) or not isinstance(raw_windows, list):
+        raise HallConfigError("大厅配置的 services 和 windows 应是列表")
+    services: list[ServiceSpec] = []
+    prefixes: set[str] = set()
+    for i, s in enumerate(raw_services, 1):
+        code, name, prefix = (s.get(k) if isinstance(s, dict) else None
+                              for k in ("code", "name", "prefix"))
+        if not (isinstance(code, str) and isinstance(name, str) and isinstance(prefix, str)
+                and code.strip() and name.strip() and prefix.isascii() and prefix.isalpha()):
+            raise HallConfigError(f"第 {i} 个业务类别缺少 code/name/prefix，或前缀不是英文字母")
+        if len(code) > 20 or len(name) > 60 or len(prefix) > 3:
+            raise HallConfigError(f"第 {i} 个业务类别太长：代码最多 20 个字符、名称 60 个、前缀 3 个字母")
+        if prefix.upper() in prefixes:
+            raise HallConfigError(f"业务前缀 {prefix} 重复")
+        prefixes.add(prefix.upper())
+        services.append((code, name, prefix.upper()))
+    windows: list[WindowSpec] = []
+    for i, w in enumerate(raw_windows, 1):
+        number = w.get("number") if isinstance(w, dict) else None
+        if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= MAX_WINDOW:
+            raise HallConfigError(f"第 {i} 个窗口的 number 应是 1—{MAX_WINDOW} 的整数")
+        assert isinstance(w, dict)
+        name, listed = w.get("name", ""), w.get("services", {})
+        if not isinstance(name, str) or len(name) > 60:
+            raise HallConfigError(f"{number} 号窗口的名称应是最多 60 个字的文字")
+        if isinstance(listed, list):
+            listed = {code: 1 for code in listed if isinstance(code, str)} if all(
+                isinstance(code, str) for code in listed) else None
+        if not isinstance(listed, dict):
+            raise HallConfigError(f"{number} 号窗口的 services 应写成 {{业务代码: 权重}}")
+        weights: dict[str, float] = {}
+        for code, weight in listed.items():
+            if not isinstance(code, str) or len(code) > 20:
+                raise HallConfigError(f"{number} 号窗口引用的业务代码不对：{str(code)[:20]}")
+            if (not isinstance(weight, int | float) or isinstance(weight, bool)
+                    or not math.isfinite(weight) or not 0 < weight <= 1000):
+                raise HallConfigError(f"{number} 号窗口业务 {code} 的权重应是大于 0、不超过 1000 的数")
+            weights[code] = float(weight)
+        windows.append((number, name, weights))
+    return services, windows
+
+
 def import_hall(conn: sqlite3.Connection, spec: dict[str, Any]) -> None:
     """Upsert services and windows from a hall description (see hallclient/resources/demo/hall.json)."""
-    prefixes: set[str] = set()
-    codes: set[str] = set()
-    for i, s in enumerate(spec.get("services", [])):
-        code, name, prefix = s.get("code"), s.get("name"), s.get("prefix")
-        if not code or not name or not prefix or not str(prefix).isalpha():
-            raise HallConfigError(f"第 {i + 1} 个业务类别缺少 code/name/prefix，或前缀不是字母")
-        if prefix in prefixes:
-            raise HallConfigError(f"业务前缀 {prefix} 重复")
-        prefixes.add(prefix)
-        codes.add(code)
+    services, windows = check_hall_spec(spec)
+    for i, (code, name, prefix) in enumerate(services):
         conn.execute(
             "INSERT INTO services (code, name, prefix, sort) VALUES (?, ?, ?, ?)"
             " ON CONFLICT(code) DO UPDATE SET name = excluded.name, prefix = excluded.prefix,"
             " sort = excluded.sort, active = 1",
-            (code, name, prefix.upper(), i),
+            (code, name, prefix, i),
         )
-    for w in spec.get("windows", []):
-        number = int(w["number"])
+    for number, name, weights in windows:
         conn.execute(
             "INSERT INTO windows (number, name) VALUES (?, ?)"
             " ON CONFLICT(number) DO UPDATE SET name = excluded.name",
-            (number, w.get("name", "")),
+            (number, name),
         )
-        listed = dict(w.get("services", {}))
-        for code, weight in listed.items():
+        for code, weight in weights.items():
             known = conn.execute("SELECT 1 FROM services WHERE code = ?", (code,)).fetchone()
             if not known:
                 raise HallConfigError(f"{number} 号窗口引用了不存在的业务 {code}")
-            if not float(weight) > 0:
-                raise HallConfigError(f"{number} 号窗口业务 {code} 的权重必须大于 0")
             conn.execute(
                 "INSERT INTO window_services (window, service, weight) VALUES (?, ?, ?)"
                 " ON CONFLICT(window, service) DO UPDATE SET weight = excluded.weight",
-                (number, code, float(weight)),
+                (number, code, weight),
             )
-        marks = ", ".join("?" for _ in listed) or "NULL"
+        marks = ", ".join("?" for _ in weights) or "NULL"
         conn.execute(
             f"DELETE FROM window_services WHERE window = ? AND service NOT IN ({marks})",
-            (number, *listed),
+            (number, *weights),
         )
 
 

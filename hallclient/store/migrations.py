@@ -277,6 +277,15 @@ MIGRATIONS: tuple[str, ...] = (
         added_at TEXT NOT NULL
     );
     """,
+    # 11: the hall server: which registered device a pushed event log belongs to (the first
+    #     to push it); nobody else may add to it
+    """
+    CREATE TABLE pushed_log_owners (
+        log TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        claimed_at TEXT NOT NULL
+    );
+    """,
 )
 
 LATEST = len(MIGRATIONS)

@@ -13,10 +13,11 @@ Imports only core/ and pydantic: no Qt, SQLite, requests or FastAPI.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from enum import Enum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from hallclient.core.tickets import PriorityClass, Ticket, TicketAction, TicketState
 
@@ -58,6 +59,43 @@ class Body(BaseModel):
     """A wire body (request or answer)."""
 
 
+# -- what a request may carry: every number within what the store keeps, every time a real
+#    one (the server answers 422 for anything else, and a counter checks the same before it
+#    keeps something to send later)
+
+MAX_WINDOW = 9999
+MAX_ROW = 2**63 - 1            # SQLite's integers
+
+WindowNo = Annotated[int, Field(ge=1, le=MAX_WINDOW, title="窗口号")]
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW)]
+Hash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", title="SHA-256（十六进制小写）")]
+
+
+def _local_time(text: str) -> str:
+    """``YYYY-MM-DDTHH:MM:SS[.fff][+HH:MM]``, as the counters write their times."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError("时间应写成 YYYY-MM-DDTHH:MM:SS+08:00") from None
+    if not 2000 <= when.year <= 2999 or "T" not in text:
+        raise ValueError("时间应写成 YYYY-MM-DDTHH:MM:SS+08:00（2000—2999 年）")
+    return text
+
+
+LocalTime = Annotated[str, Field(min_length=19, max_length=32, pattern=r"^[0-9T:.+\-]+$",
+                                 title="时间 YYYY-MM-DDTHH:MM:SS[.fff][+08:00]"),
+                      AfterValidator(_local_time)]
+
+
+def time_order(first: str, then: str) -> bool:
+    """Whether ``then`` is not before ``first`` (both as LocalTime checked them; a time
+    without an offset is taken as this machine's)."""
+    def aware(text: str) -> datetime:
+        when = datetime.fromisoformat(text)
+        return when if when.tzinfo is not None else when.astimezone()
+    return aware(then) >= aware(first)
+
+
 # -- requests ------------------------------------------------------------------------------
 
 class IssueIn(Body):
@@ -68,10 +106,10 @@ class IssueIn(Body):
 
 class ActionIn(Body):
     clerk: str = Field(title="窗口人员", min_length=1, max_length=64)
-    ticket_id: int | None = Field(default=None, title="排队号内部标识")
+    ticket_id: RowId | None = Field(default=None, title="排队号内部标识")
     number: str | None = Field(default=None, title="排队号", max_length=20)
     to_service: str | None = Field(default=None, title="转移到业务", max_length=20)
-    to_window: int | None = Field(default=None, title="转移到窗口")
+    to_window: WindowNo | None = Field(default=None, title="转移到窗口")
     raised: bool = Field(default=False, title="转移后优先")
     reason: str = Field(default="", title="暂停原因", max_length=200)
 
@@ -80,21 +118,27 @@ class ManualIn(Body):
     uid: str = Field(title="手工接待记录标识", min_length=8, max_length=64)
     clerk: str = Field(title="窗口人员", min_length=1, max_length=64)
     number: str | None = Field(default=None, title="排队号（无号来访为空）", max_length=20)
-    started_at: str = Field(title="开始办理时间", min_length=10, max_length=40)
-    finished_at: str = Field(title="办结时间", min_length=10, max_length=40)
+    started_at: LocalTime = Field(title="开始办理时间")
+    finished_at: LocalTime = Field(title="办结时间")
+
+    @model_validator(mode="after")
+    def _in_order(self) -> ManualIn:
+        if not time_order(self.started_at, self.finished_at):
+            raise ValueError("办结时间早于开始办理时间")
+        return self
 
 
 class LogEntryIn(Body):
-    seq: int = Field(ge=1)
-    at: str
-    device: str = Field(max_length=64)
-    window: int | None = None
-    clerk: str | None = None
-    action: str = Field(max_length=64)
-    ticket: str | None = None
-    detail: str | None = None
-    prev_hash: str = Field(min_length=64, max_length=64)
-    hash: str = Field(min_length=64, max_length=64)
+    seq: RowId
+    at: LocalTime
+    device: str = Field(min_length=1, max_length=64)
+    window: WindowNo | None = None
+    clerk: str | None = Field(default=None, max_length=64)
+    action: str = Field(min_length=1, max_length=64)
+    ticket: str | None = Field(default=None, max_length=20)
+    detail: str | None = Field(default=None, max_length=8000)
+    prev_hash: Hash
+    hash: Hash
 
 
 class LogPushIn(Body):

@@ -25,7 +25,8 @@ from hallclient.store.db import DB_FILE
 from .test_tls import make_ca_and_cert
 
 SIGNALS = pytest.mark.parametrize("sig, said", [(signal.SIGINT, "Ctrl+C / SIGINT"),
-                                               (signal.SIGTERM, "SIGTERM 停止信号")])
+                                               (signal.SIGTERM, "SIGTERM 停止信号"),
+                                               (signal.SIGHUP, "SIGHUP（启动它的终端已关闭）")])
 
 
 class ServerProcess:

@@ -45,6 +45,7 @@ SEED = {
     8: [],
     9: [],
     10: ["INSERT INTO trusted_devices VALUES ('d', 'k', 't')"],
+    11: ["INSERT INTO pushed_log_owners VALUES ('l', 'W1', 't')"],
 }
 
 

@@ -1,0 +1,92 @@
+"""Whatever a caller sends, the hall server answers 4xx with its error body, never 5xx, and
+nothing it keeps changes."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from hallclient.wire.hall import DeviceKind
+
+from .hall_fixtures import start_hall
+
+
+@pytest.fixture
+def hall(tmp_path, demo_hall):
+    h = start_hall(tmp_path, demo_hall)
+    yield h
+    h.close()
+
+
+HUGE = 2**80
+
+
+def test_numbers_dates_and_texts_beyond_their_range_are_refused_by_name(hall):
+    url = hall.url + "/api/v1"
+    hall.counter(1)
+    auth = {"Authorization": f"Bearer {hall.token('R1', DeviceKind.COUNTER)}"}
+    sends = [
+        ("GET", f"/windows/{HUGE}", None),
+        ("GET", "/windows/0", None),
+        ("GET", "/windows/-3", None),
+        ("POST", f"/windows/{HUGE}/call-next", {"clerk": "a"}),
+        ("POST", "/windows/1/finish", {"clerk": "a", "ticket_id": HUGE}),
+        ("POST", "/windows/1/transfer", {"clerk": "a", "ticket_id": 1, "to_window": HUGE}),
+        ("POST", "/windows/1/manual", {"uid": "u" * 10, "clerk": "a", "started_at": "x" * 20,
+                                       "finished_at": "2026-11-30T10:00:00"}),
+        ("POST", "/windows/1/manual", {"uid": "u" * 10, "clerk": "a",
+                                       "started_at": "2026-11-30T10:05:00",
+                                       "finished_at": "2026-11-30T10:00:00"}),
+        ("POST", "/windows/1/manual", {"uid": "u" * 10, "clerk": "a",
+                                       "started_at": "0001-01-01T00:00:00",
+                                       "finished_at": "9999-12-31T23:59:59"}),
+        ("GET", "/records?first=2026-12-01&last=2026-11-01", None),
+        ("GET", "/records?first=0001-01-01&last=9999-12-31", None),
+        ("GET", "/records?first=9999-12-31&last=9999-12-31", None),
+        ("GET", "/records?first=2000-01-01&last=2999-12-31", None),
+        ("GET", "/records?first=2026-02-30&last=2026-03-01", None),
+        ("POST", "/logs", {"entries": [{"seq": HUGE, "at": "2026-11-30T10:00:00.000",
+                                        "device": "d", "action": "lock",
+                                        "prev_hash": "0" * 64, "hash": "0" * 64}]}),
+        ("POST", "/logs", {"entries": [{"seq": 1, "at": "2026-11-30T10:00:00.000",
+                                        "device": "d", "action": "lock",
+                                        "prev_hash": "零" * 64, "hash": "0" * 64}]}),
+        ("POST", "/tickets", {"service": "ZH", "priority": HUGE}),
+    ]
+    for method, path, body in sends:
+        started = time.monotonic()
+        answer = requests.request(method, url + path, json=body, headers=auth, timeout=10)
+        assert answer.status_code == 422, (path, body, answer.status_code, answer.text)
+        assert answer.json()["detail"]["error"] == "invalid", answer.text
+        assert time.monotonic() - started < 5          # refused, not worked through
+    assert requests.get(url + "/records?first=2026-11-01&last=2026-11-30", headers=auth,
+                        timeout=10).status_code == 200
+
+
+def test_bodies_that_are_not_json_too_big_or_odd_headers_get_an_answer_not_a_crash(hall):
+    url = hall.url + "/api/v1"
+    auth = {"Authorization": f"Bearer {hall.token('K1', DeviceKind.KIOSK)}"}
+    not_json = requests.post(url + "/tickets", data=b"\xff\xfe{", headers=auth, timeout=10)
+    assert not_json.status_code == 422 and not_json.json()["detail"]["error"] == "invalid"
+    big = requests.post(url + "/tickets", data=b"[" + b"1," * 3_000_000 + b"1]",
+                        headers={**auth, "Content-Type": "application/json"}, timeout=30)
+    assert big.status_code == 413
+    chunked = requests.post(url + "/tickets", data=(b"x" * 100_000 for _ in range(50)),
+                            headers=auth, timeout=30)
+    assert chunked.status_code == 413
+    for token in ("令牌", "x" * 10_000, "\x7f"):
+        odd = requests.get(url + "/hall", headers={"Authorization": ("Bearer " + token).encode()},
+                           timeout=10)
+        assert odd.status_code in (400, 401), odd.text       # 400: the HTTP parser's own
+    panel = {"Authorization": f"Bearer {hall.token('P1', DeviceKind.PANEL)}"}
+    for seen in (str(HUGE), "-1", "abc", "１２"):
+        with requests.get(url + "/events", headers={**panel, "Last-Event-ID": seen.encode()},
+                          stream=True, timeout=10) as answer:
+            assert answer.status_code == 200
+            first = next(answer.iter_lines(decode_unicode=True))
+            assert first.startswith("id: ")         # the whole hall, from the start
+    # and the kiosk still takes tickets
+    assert requests.post(url + "/tickets", json={"service": "ZH"}, headers=auth,
+                         timeout=10).status_code == 201

@@ -1,0 +1,182 @@
+"""Who may talk to the hall server, as what: tokens that can be taken back at once, logs
+that only their own counter can add to, event streams kept to the caller's window."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from hallclient.core import eventlog
+from hallclient.store import log_repo
+from hallclient.wire.hall import DeviceKind
+
+from .hall_fixtures import start_hall
+
+
+@pytest.fixture
+def hall(tmp_path, demo_hall):
+    h = start_hall(tmp_path, demo_hall)
+    yield h
+    h.close()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def hall_command(hall, *args: str) -> subprocess.CompletedProcess:
+    """The ``hall-server`` command an IT admin types on the server PC, beside the running server."""
+    return subprocess.run([sys.executable, "-m", "hallclient", "--data-dir",
+                           str(hall.data_dir.parent), "hall-server", *args],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_a_re_keyed_or_revoked_device_is_refused_at_once_while_the_server_runs(hall):
+    url = hall.url + "/api/v1"
+    old = hall.token("W2", DeviceKind.COUNTER)
+    assert requests.get(url + "/hall", headers=bearer(old), timeout=5).status_code == 200
+
+    rekeyed = hall_command(hall, "add-device", "W2", "--kind", "counter", "--window", "2")
+    assert rekeyed.returncode == 0, rekeyed.stderr
+    new = rekeyed.stdout.strip().splitlines()[-1]
+    for path, method, body in (("/hall", "GET", None), ("/windows/2", "GET", None),
+                               ("/windows/2/sign-in", "POST", {"clerk": "x"})):
+        answer = requests.request(method, url + path, json=body, headers=bearer(old), timeout=5)
+        assert answer.status_code == 401, (path, answer.text)
+    assert requests.get(url + "/hall", headers=bearer(new), timeout=5).status_code == 200
+
+    revoked = hall_command(hall, "revoke-device", "W2")
+    assert revoked.returncode == 0 and "已停用设备 W2" in revoked.stdout, revoked.stderr
+    assert requests.get(url + "/hall", headers=bearer(new), timeout=5).status_code == 401
+    listed = hall_command(hall, "devices").stdout
+    assert any(line.startswith("W2\t窗口机\t2\t否") for line in listed.splitlines())
+    again = hall_command(hall, "revoke-device", "W2")
+    assert again.returncode == 2 and "没有在用的设备 W2" in again.stderr
+    # the revocation is in the server's own log
+    actions = [a for (a,) in hall.server.hall.worker.submit(lambda core: core.db.conn.execute(
+        "SELECT action FROM event_log").fetchall()).result()]
+    assert "device_revoked" in actions
+
+
+def test_anonymous_and_refused_callers_learn_nothing_of_the_request_they_sent(hall):
+    url = hall.url + "/api/v1"
+    for token in (None, "not-a-token"):
+        headers = bearer(token) if token else {}
+        for answer in (
+                requests.post(url + "/tickets", data=b"{not json", headers=headers, timeout=5),
+                requests.post(url + "/tickets", json={"priority": "x"}, headers=headers, timeout=5),
+                requests.get(url + "/windows/99999999999999999999999", headers=headers, timeout=5),
+                requests.get(url + "/no-such-route", headers=headers, timeout=5)):
+            assert answer.status_code == 401, answer.text
+            assert answer.json()["detail"]["error"] == "device"
+            assert "fields" not in answer.json()["detail"]
+            assert answer.headers["WWW-Authenticate"] == "Bearer"
+
+
+def forged_entries(log_id: str, window: int, action: str, seq0: int = 1,
+                   prev: str = eventlog.GENESIS, count: int = 1) -> list[dict]:
+    """A well-chained log written by hand (what a tampering counter can always make)."""
+    entries = []
+    for seq in range(seq0, seq0 + count):
+        fields = {"seq": seq, "at": "2026-11-30T10:00:00.000", "device": log_id,
+                  "window": window, "clerk": "x", "action": action, "ticket": None,
+                  "detail": json.dumps({"case_no": f"F{seq}"})}
+        digest = eventlog.entry_hash(prev, fields)
+        entries.append({**fields, "prev_hash": prev, "hash": digest})
+        prev = digest
+    return entries
+
+
+def test_a_counter_cannot_push_another_windows_or_another_counters_log(hall):
+    url = hall.url + "/api/v1/logs"
+    w1, w2 = hall.counter(1), hall.counter(2)
+    w2.record("lock", 2, "b", {})
+    assert w2.push_log() == 1                     # W2's log now belongs to W2
+    w2_log = log_repo.device_id(w2.db.conn)
+
+    def pushed() -> int:
+        return hall.server.hall.worker.submit(lambda core: core.db.conn.execute(
+            "SELECT count(*) FROM pushed_log").fetchone()[0]).result()
+
+    # W1 (bound to window 1) writes an acceptance at window 2 under a log id of its own
+    forged = requests.post(url, json={"entries": forged_entries("f" * 32, 2, "intake_accept")},
+                           headers=bearer(hall.tokens["W1"]), timeout=5)
+    assert forged.status_code == 403 and "1 号窗口" in forged.json()["detail"]["message"]
+    # ... or adds to W2's own log, about its own window
+    head = log_repo.entries(w2.db.conn)[-1]
+    grafted = forged_entries(w2_log, 1, "intake_accept", seq0=2, prev=head["hash"])
+    answer = requests.post(url, json={"entries": grafted}, headers=bearer(hall.tokens["W1"]),
+                           timeout=5)
+    assert answer.status_code == 403 and "另一台设备" in answer.json()["detail"]["message"]
+    assert pushed() == 1
+    # W2 goes on pushing its own log, and W1 its own
+    w2.record("unlock", 2, "b", {})
+    assert w2.push_log() == 1
+    w1.record("lock", 1, "a", {})
+    assert w1.push_log() == 1
+    assert pushed() == 3
+    # an unbound counter may push entries of any window, but only to a log of its own
+    roaming = hall.token("R1", DeviceKind.COUNTER)
+    assert requests.post(url, json={"entries": forged_entries("e" * 32, 5, "lock")},
+                         headers=bearer(roaming), timeout=5).status_code == 200
+    assert requests.post(url, json={"entries": grafted}, headers=bearer(roaming),
+                         timeout=5).status_code == 403
+    # kiosks and panels push no logs
+    for kind, name in ((DeviceKind.KIOSK, "K9"), (DeviceKind.PANEL, "P9")):
+        assert requests.post(url, json={"entries": forged_entries("d" * 32, 1, "lock")},
+                             headers=bearer(hall.token(name, kind)), timeout=5).status_code == 403
+
+
+def read_stream(url: str, token: str, since: int | None = None) -> tuple[int, list[dict]]:
+    """Status and the events an event stream sends (after event ``since``, as a stream
+    picking up again asks) before it falls quiet for a second."""
+    events: list[dict] = []
+    current: dict = {}
+    headers = bearer(token) | ({"Last-Event-ID": str(since)} if since is not None else {})
+    try:
+        with requests.get(url, headers=headers, stream=True, timeout=(5, 1.0)) as answer:
+            if answer.status_code != 200:
+                return answer.status_code, events
+            for line in answer.iter_lines(decode_unicode=True):
+                if line.startswith("event: "):
+                    current["event"] = line[7:]
+                elif line.startswith("data: "):
+                    current["data"] = json.loads(line[6:])
+                elif not line and current:
+                    events.append(current)
+                    current = {}
+    except requests.exceptions.ConnectionError:      # quiet for a second: all was sent
+        pass
+    return 200, events
+
+
+def queue_windows(events: list[dict]) -> set[int]:
+    return {e["data"]["window"] for e in events if e["event"] == "queue"}
+
+
+def test_event_streams_are_kept_to_what_the_device_may_see(hall):
+    url = hall.url + "/api/v1/events"
+    w1, w2 = hall.counter(1), hall.counter(2)
+    kiosk = hall.kiosk()
+    for _ in range(2):
+        kiosk.issue("ZH")
+    w1.sign_in(1, "a")
+    w2.sign_in(2, "b")
+    assert w1.call_next(1, "a") is not None
+    assert w2.call_next(2, "b") is not None
+    # a counter bound to window 1 may not follow window 2
+    assert read_stream(url + "?window=2", hall.tokens["W1"])[0] == 403
+    # without ?window it gets its own window's news, not the others'
+    status, events = read_stream(url, hall.tokens["W2"], since=1)
+    assert status == 200 and queue_windows(events) == {2}
+    # a kiosk gets the waiting counts, not who was called where
+    status, events = read_stream(url, hall.token("K1", DeviceKind.KIOSK), since=1)
+    assert status == 200 and queue_windows(events) == set()
+    assert [e for e in events if e["event"] == "waiting"]
+    # a panel gets the whole hall
+    status, events = read_stream(url, hall.token("P1", DeviceKind.PANEL), since=1)
+    assert status == 200 and {1, 2} <= queue_windows(events)

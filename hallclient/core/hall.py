@@ -38,6 +38,9 @@ class RecallResult:
     became_no_show: bool
 
 
+WALK_IN = "无号"        # the number shown for an applicant served by hand without a ticket
+
+
 @dataclass(frozen=True)
 class WindowSnapshot:
     """What a counter shows: its state, current ticket, its held tickets, no-shows it may
@@ -53,3 +56,4 @@ class WindowSnapshot:
     waiting: dict[str, dict[int, int]] = field(default_factory=dict)
     link: str = ""         # hall server link: "" (local queue), "online" or "offline"
     pending: int = 0       # manual-mode services not yet sent to the hall server
+    aside: int = 0         # ... and those it refused, waiting for the clerk (需处理)

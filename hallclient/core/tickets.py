@@ -66,6 +66,9 @@ class TicketAction(str, Enum):
     MANUAL_SENT = "manual_sent"             # the counter sent a hand-recorded service
     MANUAL_SERVICE = "manual_service"       # the hall recorded a walk-in or unknown number
     MANUAL_CONFLICT = "manual_conflict"     # another window had served that ticket
+    MANUAL_REFUSED = "manual_refused"       # the hall refused a hand-recorded service for good
+    MANUAL_AMENDED = "manual_amended"       # the clerk corrected a refused one (sent again)
+    MANUAL_VOIDED = "manual_voided"         # the clerk withdrew a refused one (never sent)
 
     def __str__(self) -> str:
         return str(self.value)

@@ -19,7 +19,14 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from hallclient.core.clock import Clock
-from hallclient.core.hall import IssuedTicket, RecallResult, Service, WindowInfo, WindowSnapshot
+from hallclient.core.hall import (
+    WALK_IN,
+    IssuedTicket,
+    RecallResult,
+    Service,
+    WindowInfo,
+    WindowSnapshot,
+)
 from hallclient.core.tickets import PriorityClass, QueueError, Ticket, TicketAction, TicketState
 from hallclient.store import log_repo, manual_repo, meta
 from hallclient.store.db import Database
@@ -27,13 +34,19 @@ from hallclient.store.manual_repo import ManualService
 from hallclient.wire import hall as wire
 from hallclient.wire.hall import WindowAction
 
-from .hall_link import EventStream, HallHttp, HallUnavailableError, Monotonic
+from .hall_link import (
+    EventStream,
+    HallAuthError,
+    HallForbiddenError,
+    HallHttp,
+    HallUnavailableError,
+    Monotonic,
+)
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_FAILURE_S = 3.0     # after a failed request, stay in manual mode this long
 LOG_PUSH_BATCH = 500
-WALK_IN = "无号"
 
 Answer = TypeVar("Answer", bound=wire.Body)
 
@@ -46,6 +59,36 @@ def snapshot_of(view: wire.SnapshotOut) -> WindowSnapshot:
         held=tuple(t.ticket() for t in view.held),
         no_shows=tuple(t.ticket() for t in view.no_shows),
         waiting=view.waiting, link="online")
+
+
+def action_request(clerk: str, **fields: Any) -> wire.ActionIn:
+    """A window action as the server will check it (QueueError for the clerk if not)."""
+    from pydantic import ValidationError
+
+    try:
+        return wire.ActionIn(clerk=clerk, **fields)
+    except ValidationError as exc:
+        fields_wrong = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        if "number" in fields_wrong:
+            raise QueueError("号码最多 20 个字符：请核对申请人手中的号码") from None
+        if "reason" in fields_wrong:
+            raise QueueError("暂停原因最多 200 个字") from None
+        raise QueueError("操作内容不对（" + "、".join(sorted(fields_wrong)) + "）") from None
+
+
+def check_manual(clerk: str, number: str | None, started_at: str) -> None:
+    """A service recorded by hand, checked when it is typed by the rules the hall server
+    applies when it arrives (QueueError says what is wrong, for the clerk)."""
+    from pydantic import ValidationError
+
+    try:
+        wire.ManualIn(uid="0" * 8, clerk=clerk, number=number, started_at=started_at,
+                      finished_at=started_at)
+    except ValidationError as exc:
+        fields = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        if "number" in fields:
+            raise QueueError("号码最多 20 个字符：请核对申请人手中的号码（无号来访不填号码）") from None
+        raise QueueError("手工接待记录不完整（窗口人员或时间不对），请重新签到后再试") from None
 
 
 def _ticket(result: wire.RecallOut | wire.TicketOut | None) -> Ticket:
@@ -114,9 +157,9 @@ class HallQueue:
 
     def _act(self, window: int, action: WindowAction, clerk: str,
              **fields: Any) -> wire.RecallOut | wire.TicketOut | None:
+        request = action_request(clerk, **fields)
         self._flush_manual()
-        answer = self._call("POST", f"/windows/{window}/{action.value}", wire.ActionOut,
-                            wire.ActionIn(clerk=clerk, **fields))
+        answer = self._call("POST", f"/windows/{window}/{action.value}", wire.ActionOut, request)
         self._fresh = snapshot_of(answer.snapshot)
         self._fresh_seq = answer.seq
         return answer.result
@@ -273,15 +316,17 @@ class HallQueue:
                 and self.pending_manual() == 0):
             if waiting is not None:
                 last = self._last = replace(last, waiting=waiting)
-            return last
+            aside = self.aside_count()
+            return last if last.aside == aside else replace(last, aside=aside)
         try:
             self._flush_manual()
             view = self._call("GET", f"/windows/{window}", wire.WindowViewOut)
         except HallUnavailableError:
+            self._carry_into_manual(window, last)
             self._last = None
-            return self._manual_snapshot(window, None)
+            return self._manual_snapshot(window, last.clerk if last is not None else None)
         self.fetches += 1
-        self._last, self._last_seq = snapshot_of(view), view.seq
+        self._last, self._last_seq = replace(snapshot_of(view), aside=self.aside_count()), view.seq
         return replace(self._last, pending=self.pending_manual())
 
     def report_records(self, first: str, last: str) -> dict[str, Any]:
@@ -326,16 +371,34 @@ class HallQueue:
     def pending_manual(self) -> int:
         return manual_repo.unsent_count(self.db.conn)
 
-    def _start_manual(self, window: int, clerk: str, number: str) -> Ticket:
+    def aside_count(self) -> int:
+        return len(manual_repo.aside(self.db.conn))
+
+    def _start_manual(self, window: int, clerk: str, number: str,
+                      started_at: str | None = None) -> Ticket:
         if self._open_manual(window) is not None:
             raise QueueError("手工接待中：请先办结当前来访")
         at = self._now()
+        check_manual(clerk, number or None, started_at or at)
         with self.db.write() as conn:
             row_id = manual_repo.start(conn, uid=str(uuid.uuid4()), window=window, clerk=clerk,
-                                       ticket=number or None, started_at=at)
+                                       ticket=number or None, started_at=started_at or at)
             log_repo.append(conn, at=at, action=TicketAction.MANUAL_START, window=window, clerk=clerk,
                             ticket=number or None)
         return self._manual_ticket(self._manual_row(row_id))
+
+    def _carry_into_manual(self, window: int, last: WindowSnapshot | None) -> None:
+        """The server went away while this window was serving a ticket: the service goes on
+        by hand, with the time it really started (sent with the rest once it is back)."""
+        current = last.current if last is not None and last.window == window else None
+        if (current is None or current.id < 0 or current.state is not TicketState.SERVING
+                or last is None or not last.clerk or self._open_manual(window) is not None):
+            return
+        try:
+            self._start_manual(window, last.clerk, current.number, current.started_at)
+        except QueueError as exc:
+            log.warning("the ticket being served could not be carried into manual mode: %s",
+                        exc.message)
 
     def _finish_manual(self, row_id: int) -> Ticket:
         row = self._manual_row(row_id)
@@ -366,18 +429,30 @@ class HallQueue:
         return WindowSnapshot(window=window, state="manual", clerk=clerk,
                               current=self._manual_ticket(row) if row else None,
                               link="offline" if not self._online_now() else "online",
-                              pending=self.pending_manual())
+                              pending=self.pending_manual(), aside=self.aside_count())
 
     def _online_now(self) -> bool:
         return bool(self._online) and self.monotonic() >= self._down_until
 
     def _flush_manual(self) -> None:
-        """Send finished manual services, oldest first, before anything else."""
+        """Send finished manual services, oldest first, before anything else. One the
+        server refuses for good (its number, its window) is set aside for the clerk and the
+        rest go on: a bad entry never holds up those behind it or the next call."""
         for row in manual_repo.unsent(self.db.conn):
-            answer = self._call("POST", f"/windows/{row.window}/manual", wire.ManualOut,
-                                wire.ManualIn(uid=row.uid, clerk=row.clerk, number=row.ticket,
-                                              started_at=row.started_at,
-                                              finished_at=row.finished_at or ""))
+            try:
+                answer = self._call("POST", f"/windows/{row.window}/manual", wire.ManualOut,
+                                    wire.ManualIn(uid=row.uid, clerk=row.clerk, number=row.ticket,
+                                                  started_at=row.started_at,
+                                                  finished_at=row.finished_at or ""))
+            except (HallUnavailableError, HallAuthError) as exc:
+                if not isinstance(exc, HallForbiddenError):
+                    raise                   # the link or this device: nothing is the row's fault
+                self._set_aside(row, exc.message)
+                continue
+            except (QueueError, ValueError) as exc:    # 409/422, or kept before these rules
+                self._set_aside(row, exc.message if isinstance(exc, QueueError)
+                                else "记录内容不符合大厅服务器的要求")
+                continue
             with self.db.write() as conn:
                 manual_repo.mark_sent(conn, row.id, self._now(),
                                       json.dumps(answer.model_dump(), ensure_ascii=False))
@@ -386,6 +461,46 @@ class HallQueue:
                                 detail={"result": answer.result})
             if answer.result == "conflict":
                 log.warning("manual service clashed on the hall server: %s", answer.message)
+
+    def _set_aside(self, row: ManualService, reason: str) -> None:
+        log.warning("a manual service was refused by the hall server and set aside: %s", reason)
+        with self.db.write() as conn:
+            manual_repo.set_aside(conn, row.id, self._now(), reason)
+            log_repo.append(conn, at=self._now(), action=TicketAction.MANUAL_REFUSED,
+                            window=row.window, clerk=row.clerk, ticket=row.ticket,
+                            detail={"uid": row.uid, "reason": reason})
+
+    def manual_aside(self) -> list[ManualService]:
+        """The manual services the server refused, waiting for the clerk (需处理)."""
+        return manual_repo.aside(self.db.conn)
+
+    def amend_manual(self, row_id: int, clerk: str, number: str) -> None:
+        """修改: the clerk's corrected number (empty: a walk-in); sent with the next action."""
+        row = self._manual_row(row_id)
+        number = number.strip().upper()
+        check_manual(row.clerk, number or None, row.started_at)
+        with self.db.write() as conn:
+            manual_repo.amend(conn, row_id, number or None)
+            log_repo.append(conn, at=self._now(), action=TicketAction.MANUAL_AMENDED,
+                            window=row.window, clerk=clerk, ticket=number or None,
+                            detail={"uid": row.uid, "was": row.ticket})
+        try:
+            self._flush_manual()
+        except HallUnavailableError:
+            pass
+
+    def void_manual(self, row_id: int, clerk: str, reason: str) -> None:
+        """作废: the clerk withdraws a refused service (never sent; logged with the reason)."""
+        row = self._manual_row(row_id)
+        if not reason.strip():
+            raise QueueError("请写明作废原因")
+        at = self._now()
+        with self.db.write() as conn:
+            manual_repo.mark_sent(conn, row_id, at, json.dumps(
+                {"result": "voided", "message": f"已作废：{reason.strip()}"}, ensure_ascii=False))
+            log_repo.append(conn, at=at, action=TicketAction.MANUAL_VOIDED, window=row.window,
+                            clerk=clerk, ticket=row.ticket,
+                            detail={"uid": row.uid, "reason": reason.strip()[:200]})
 
     def manual_results(self) -> list[dict[str, Any]]:
         """What the server said about each manual service sent (for the clerk's notice)."""

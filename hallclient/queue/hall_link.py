@@ -37,6 +37,10 @@ class HallAuthError(QueueError):
     """The hall server refused this device (token wrong, revoked, or not allowed)."""
 
 
+class HallForbiddenError(HallAuthError):
+    """The device is known, but may not do this (another window's, say): 403."""
+
+
 # -- HTTP ---------------------------------------------------------------------------------
 
 class HallHttp:
@@ -68,7 +72,9 @@ class HallHttp:
                                             timeout=timeout, verify=self.verify)
         except requests.RequestException as exc:
             raise HallUnavailableError(f"大厅服务器连接中断（{type(exc).__name__}）") from exc
-        if response.status_code in (401, 403):
+        if response.status_code == 403:
+            raise HallForbiddenError(_message(response, "大厅服务器不允许本机这样做"))
+        if response.status_code == 401:
             raise HallAuthError(_message(response, "大厅服务器拒绝本机：请信息管理员检查设备令牌"))
         if response.status_code in (409, 422, 404):
             raise QueueError(_message(response, "大厅服务器拒绝了该操作"))

@@ -26,6 +26,8 @@ from .session import user_message
 from .tasks import Runner
 
 if TYPE_CHECKING:
+    from hallclient.store.manual_repo import ManualService
+
     from .context import DbContext, HallContext, HallEvent
 
 log = logging.getLogger(__name__)
@@ -65,6 +67,7 @@ class QueueService(QObject):
     hall_loaded = Signal(list, list)
     action_failed = Signal(str)
     link_changed = Signal(bool)
+    manual_aside_loaded = Signal(list)       # ManualService rows the hall server refused
 
     def __init__(self, runner: Runner, source_label: str = "本机队列",
                  hall_events: HallSignals | None = None, poll_ms: int = 1500,
@@ -208,6 +211,39 @@ class QueueService(QObject):
         if window is None:
             return
         self.runner.run_queue(lambda q: q.snapshot(window), self._set_snapshot, self._failed)
+
+    # -- hand-recorded services the hall server refused (需处理) --------------------------
+
+    def load_manual_aside(self) -> None:
+        if self.hall_events is None:
+            return                  # this PC's own queue serves nothing by hand
+        self.runner.run(HALL, lambda ctx: ctx.queue.manual_aside(),
+                        self.manual_aside_loaded.emit, self._failed)
+
+    def amend_manual(self, row_id: int, number: str) -> None:
+        """修改: send it again with the corrected number (empty: a walk-in)."""
+        clerk = self.clerk or ""
+        self._on_aside(lambda ctx: ctx.queue.amend_manual(row_id, clerk, number))
+
+    def void_manual(self, row_id: int, reason: str) -> None:
+        """作废: never send it; the reason goes into the log."""
+        clerk = self.clerk or ""
+        self._on_aside(lambda ctx: ctx.queue.void_manual(row_id, clerk, reason))
+
+    def _on_aside(self, change: Callable[[HallContext], None]) -> None:
+        window = self.window
+
+        def job(ctx: HallContext) -> tuple[list[ManualService], WindowSnapshot | None]:
+            change(ctx)
+            return ctx.queue.manual_aside(), (ctx.queue.snapshot(window) if window else None)
+
+        def done(answer: tuple[list[ManualService], WindowSnapshot | None]) -> None:
+            rows, snapshot = answer
+            if snapshot is not None and self.window == window:
+                self._set_snapshot(snapshot)
+            self.manual_aside_loaded.emit(rows)
+
+        self.runner.run(HALL, job, done, self._failed)
 
     # -- plumbing ----------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 server was out of reach, kept until the server has each one (``manual_services``).
 
 A row is started, finished, then sent once; ``result`` keeps the server's answer (JSON)
-for the clerk's notice.
+for the clerk's notice. A row the server refuses for good (its number, say) is set aside
+(``refused_at``, ``refusal``) until the clerk corrects it (sent again) or withdraws it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-_COLUMNS = "id, uid, window, clerk, ticket, started_at, finished_at, sent_at, result"
+_COLUMNS = ("id, uid, window, clerk, ticket, started_at, finished_at, sent_at, result,"
+            " refused_at, refusal")
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,8 @@ class ManualService:
     finished_at: str | None
     sent_at: str | None
     result: str | None          # the hall server's answer, as JSON
+    refused_at: str | None = None       # set aside: the hall server refused it for good
+    refusal: str | None = None          # ... saying why
 
 
 def _select(conn: sqlite3.Connection, where: str, params: tuple[object, ...] = ()
@@ -46,13 +50,30 @@ def open_at(conn: sqlite3.Connection, window: int) -> ManualService | None:
 
 def unsent(conn: sqlite3.Connection) -> list[ManualService]:
     """Finished services the hall server has not got yet, oldest first."""
-    return _select(conn, "finished_at IS NOT NULL AND sent_at IS NULL ORDER BY id")
+    return _select(conn, "finished_at IS NOT NULL AND sent_at IS NULL AND refused_at IS NULL"
+                         " ORDER BY id")
 
 
 def unsent_count(conn: sqlite3.Connection) -> int:
-    row = conn.execute("SELECT count(*) FROM manual_services"
-                       " WHERE finished_at IS NOT NULL AND sent_at IS NULL").fetchone()
+    row = conn.execute("SELECT count(*) FROM manual_services WHERE finished_at IS NOT NULL"
+                       " AND sent_at IS NULL AND refused_at IS NULL").fetchone()
     return int(row[0])
+
+
+def set_aside(conn: sqlite3.Connection, row_id: int, at: str, refusal: str) -> None:
+    conn.execute("UPDATE manual_services SET refused_at = ?, refusal = ? WHERE id = ?",
+                 (at, refusal, row_id))
+
+
+def aside(conn: sqlite3.Connection) -> list[ManualService]:
+    """Services set aside for the clerk, oldest first."""
+    return _select(conn, "refused_at IS NOT NULL AND sent_at IS NULL ORDER BY id")
+
+
+def amend(conn: sqlite3.Connection, row_id: int, ticket: str | None) -> None:
+    """The clerk's correction: the number (None: a walk-in); the row is sent again."""
+    conn.execute("UPDATE manual_services SET ticket = ?, refused_at = NULL, refusal = NULL"
+                 " WHERE id = ?", (ticket, row_id))
 
 
 def answered(conn: sqlite3.Connection) -> list[ManualService]:

@@ -286,6 +286,12 @@ MIGRATIONS: tuple[str, ...] = (
         claimed_at TEXT NOT NULL
     );
     """,
+    # 12: a counter's hand-recorded service the hall server refused for good waits aside for
+    #     the clerk (修改 / 作废) instead of holding up those behind it
+    """
+    ALTER TABLE manual_services ADD COLUMN refused_at TEXT;
+    ALTER TABLE manual_services ADD COLUMN refusal TEXT;
+    """,
 )
 
 LATEST = len(MIGRATIONS)

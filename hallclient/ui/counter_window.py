@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QLabel,
     QMainWindow,
+    QPushButton,
     QStackedWidget,
     QWidget,
 )
@@ -110,9 +111,15 @@ class CounterWindow(QMainWindow):
         self.source_label = QLabel(self.tr("队列：{src}").format(src=self.queue.source_label))
         self.sync_label = QLabel(self.tr("平台：未配置"))
         self.clock_label = QLabel()
+        self.aside_button = QPushButton()        # 手工接待需处理: shown while there are any
+        self.aside_button.setObjectName("asideButton")
+        self.aside_button.setToolTip(self.tr("大厅服务器不接受的手工接待记录：点此修改号码或作废"))
+        self.aside_button.hide()
+        self.aside_button.clicked.connect(self.open_manual_review)
+        self._manual_review: QWidget | None = None
         bar.addWidget(self.message_label, 1)
-        for w in (self.clerk_label, self.window_state_label, self.source_label, self.sync_label,
-                  self.clock_label):
+        for w in (self.clerk_label, self.window_state_label, self.aside_button, self.source_label,
+                  self.sync_label, self.clock_label):
             bar.addPermanentWidget(w)
         self._clock = QTimer(self)
         self._clock.timeout.connect(self._tick)
@@ -252,8 +259,19 @@ class CounterWindow(QMainWindow):
             style = "background: #c0392b; color: white; font-weight: bold; padding: 2px 8px;"
         if snap.pending:
             text += self.tr("（待补传 {n}）").format(n=snap.pending)
+        self.aside_button.setText(self.tr("手工接待需处理 {n} 条").format(n=snap.aside))
+        self.aside_button.setVisible(snap.aside > 0)
         self.source_label.setText(text)
         self.source_label.setStyleSheet(style)
+
+    def open_manual_review(self) -> None:
+        """The hand-recorded services the hall server refused: 修改 / 作废 each."""
+        from .manual_review import ManualReviewDialog
+
+        if self._manual_review is None:
+            self._manual_review = ManualReviewDialog(self.queue, self)
+        assert isinstance(self._manual_review, ManualReviewDialog)
+        self._manual_review.open_and_load()
 
     def _on_called(self, ticket: Ticket) -> None:
         if ticket.id < 0:     # manual mode: the clerk receives the applicant by hand

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from hallclient.devices.speech import Announcer
 from hallclient.secrets import write_secret
 from hallclient.services.hall_events import HallEventsService
+from hallclient.services.lanes import HALL
 from hallclient.ui.panel_window import PanelWindow
 from hallclient.wire.hall import DeviceKind
 
@@ -203,3 +204,47 @@ def test_a_big_hall_is_shown_a_page_of_windows_at_a_time(qtbot):
     assert visible == list(range(25, 31)) and panel.page_label.text() == "第 3/3 页"
     panel._next_page()
     assert panel.page_label.text() == "第 1/3 页"
+
+
+def test_a_service_the_hall_refuses_is_shown_to_the_clerk_to_correct_or_withdraw(
+        qtbot, start_app, hall, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    app = hall_counter_app(start_app, hall, tmp_path)
+    window = app.window
+    sign_in(qtbot, app)
+    qtbot.waitUntil(lambda: "已连接" in window.source_label.text())
+    kiosk = hall.kiosk()
+    for _ in range(3):
+        kiosk.issue("ZH")
+    hall.stop()
+    qtbot.waitUntil(lambda: "中断" in window.source_label.text(), timeout=3000)
+    for number in ("A001", "A002"):
+        window.counter_page.number_edit.setText(number)
+        window.actions_by_name["call_specific"].trigger()
+        qtbot.waitUntil(lambda n=number: window.counter_page.ticket_number.text() == n)
+        window.actions_by_name["finish"].trigger()
+        qtbot.waitUntil(lambda n=number: window.counter_page.ticket_number.text() != n)
+    qtbot.waitUntil(lambda: "待补传 2" in window.source_label.text())
+    # the first was recorded at a window this PC may not serve (as an old version could)
+    def misfile(ctx):
+        with ctx.queue.db.write() as conn:
+            conn.execute("UPDATE manual_services SET window = 3 WHERE ticket = 'A001'")
+    app.runner.run(HALL, misfile)
+    hall.restart()
+    qtbot.waitUntil(lambda: window.aside_button.isVisible(), timeout=10000)
+    assert window.aside_button.text() == "手工接待需处理 1 条"
+    assert "待补传" not in window.source_label.text()       # the other one went up
+    window.actions_by_name["call_next"].trigger()            # and the counter calls on
+    qtbot.waitUntil(lambda: window.counter_page.ticket_number.text() == "A001")
+
+    window.aside_button.click()
+    dialog = window._manual_review
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 1)
+    assert "1 号窗口" in dialog.model.data(dialog.model.index(0, 4))
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("记错了窗口", True))
+    dialog.void_button.click()
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 0)
+    qtbot.waitUntil(lambda: not window.aside_button.isVisible())
+    actions = [a for (a,) in app.reader.rows("SELECT action FROM event_log")]
+    assert actions.count("manual_refused") == 1 and actions.count("manual_voided") == 1

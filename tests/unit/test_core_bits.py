@@ -141,7 +141,9 @@ def test_queue_action_names_are_the_logged_ones():
         "SIGN_IN": "sign_in", "SIGN_OUT": "sign_out", "PAUSE": "pause", "RESUME": "resume",
         "SIGN_IN_OFFLINE": "sign_in_offline", "SIGN_OUT_OFFLINE": "sign_out_offline",
         "MANUAL_START": "manual_start", "MANUAL_SENT": "manual_sent",
-        "MANUAL_SERVICE": "manual_service", "MANUAL_CONFLICT": "manual_conflict"}
+        "MANUAL_SERVICE": "manual_service", "MANUAL_CONFLICT": "manual_conflict",
+        "MANUAL_REFUSED": "manual_refused", "MANUAL_AMENDED": "manual_amended",
+        "MANUAL_VOIDED": "manual_voided"}
     assert str(TicketAction.NO_SHOW) == "no_show" and f"{TicketAction.CALL}" == "call"
 
 

@@ -46,6 +46,7 @@ SEED = {
     9: [],
     10: ["INSERT INTO trusted_devices VALUES ('d', 'k', 't')"],
     11: ["INSERT INTO pushed_log_owners VALUES ('l', 'W1', 't')"],
+    12: [],
 }
 
 

@@ -383,13 +383,34 @@ class IntakeService(QObject):
 
     def print_notices(self, done: CommittedCase, case: dict[str, Any], item: CatalogItem) -> None:
         """The notice the decision calls for (受理通知书, 补正告知书 or 不予受理通知书) and
-        the receipt (办件回执), both kept as PDF."""
-        if self._notices is None:
+        the receipt (办件回执), both kept as PDF (written whole, or notice_failed says why:
+        the case then shows 通知书未保存 until reprinted)."""
+        self._print_case(case, item, done.status)
+
+    def reprint(self, case_no: str) -> None:
+        """补打: the notice and receipt of a stored case, again (e.g. after a full disk)."""
+        def job(ctx: DbContext) -> tuple[dict[str, Any] | None, CatalogItem | None]:
+            case = ctx.desk.load(case_no)
+            return case, (catalog_repo.get(ctx.db.conn, case["impl_code"]) if case else None)
+
+        def done(pair: tuple[dict[str, Any] | None, CatalogItem | None]) -> None:
+            case, item = pair
+            if case is None or item is None:
+                self.notice_failed.emit("", self.tr("找不到办件 {n}").format(n=case_no))
+            elif self._notices is None:
+                self.notice_failed.emit("", self.tr("本机没有设置通知书打印，无法补打"))
+            else:
+                self._print_case(case, item, CaseStatus(case["status"]))
+
+        self.runner.run(DB, job, done, lambda exc: self.notice_failed.emit("", user_message(exc)))
+
+    def _print_case(self, case: dict[str, Any], item: CatalogItem, status: CaseStatus) -> None:
+        if self._notices is None or status not in NOTICE_FOR:
             return
         from hallclient.documents.notices import NoticeContext
 
         ctx = NoticeContext(self.hall_name, case, item)
-        for kind in notice_kinds(done.status):
+        for kind in notice_kinds(status):
             self._notices.print_notice(kind, ctx)
 
 

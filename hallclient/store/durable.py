@@ -7,6 +7,7 @@ is reported as saved that is not.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -41,7 +42,8 @@ def write_durably(path: Path, produce: Callable[[Path], object], what: str) -> P
         _fsync(tmp)
         problem = document_problem(tmp, path.suffix)
         if problem:
-            raise PaperError(f"{what}未能保存（{problem}），可能是磁盘已满：{path.parent}")
+            raise PaperError(f"{what}未能保存（{problem}），可能是磁盘已满，请检查文件夹 {path.parent}"
+                             " 后重新打印")
         os.replace(tmp, path)
         fsync_dir(path.parent)
     except PaperError:
@@ -105,5 +107,11 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+REASONS = {errno.ENOSPC: "磁盘空间已满", errno.EDQUOT: "超出磁盘配额", errno.EFBIG: "文件超出允许的大小",
+           errno.EACCES: "没有写入权限", errno.EPERM: "没有写入权限", errno.EROFS: "磁盘只读",
+           errno.EIO: "磁盘读写出错"}
+
+
 def _failed(what: str, path: Path, exc: OSError) -> PaperError:
-    return PaperError(f"{what}未能保存到 {path.parent}：{exc.strerror or exc}（磁盘已满或没有写入权限？）")
+    reason = REASONS.get(exc.errno or 0) or f"{exc.strerror or exc}（磁盘已满或没有写入权限？）"
+    return PaperError(f"{what}未能保存：{reason}，请腾出空间或检查文件夹 {path.parent} 后重新打印")

@@ -20,9 +20,12 @@ class FinishedPage(QWidget):
         self.unsaved_label = QLabel(self.tr("通知书未保存"))
         self.unsaved_label.setObjectName("problems")
         self.unsaved_label.setProperty("tone", "error")
+        self.unsaved_label.setStyleSheet("font-weight: bold;")
         self.reprint_button = QPushButton(self.tr("重新打印通知书"))
         self.new_button = QPushButton(self.tr("受理下一件"))
         self.case_no = ""
+        self.base = ""
+        self.lines: dict[str, str] = {}         # notice kind -> where it went, or why not
         self.unsaved: set[str] = set()          # notice kinds not kept for this case
         row = QHBoxLayout()
         row.addWidget(self.unsaved_label)
@@ -39,25 +42,32 @@ class FinishedPage(QWidget):
     def show_committed(self, done: CommittedCase) -> None:
         self.case_no = done.case_no
         self.unsaved.clear()
+        self.lines = {}
         self._show_unsaved()
         self.case_number_label.setText(done.case_no)
-        self.done_detail.setText(self.tr("{status}。查询密码 {pw}。正在打印通知书和回执…").format(
-            status=done.status.label, pw=done.query_password))
+        self.base = self.tr("{status}。查询密码 {pw}。").format(status=done.status.label,
+                                                              pw=done.query_password)
+        self.done_detail.setText(self.base + self.tr("正在打印通知书和回执…"))
 
     def show_unsaved(self, kind: str, message: str) -> None:
         """A notice of this case could not be kept (e.g. the disk is full)."""
         self.unsaved.add(kind)
-        self.done_detail.setText(self.done_detail.text().replace(self.tr("正在打印通知书和回执…"), "")
-                                 + " " + message)
+        self.lines[kind] = message
+        self._show_unsaved()
+
+    def show_printed(self, kind: str, printer: str) -> None:
+        self.unsaved.discard(kind)
+        where = printer or self.tr("PDF")
+        self.lines[kind] = self.tr("已输出{kind}到 {where}。").format(
+            kind=self.tr(NAMES.get(kind, kind)), where=where)
         self._show_unsaved()
 
     def _show_unsaved(self) -> None:
         self.unsaved_label.setVisible(bool(self.unsaved))
         self.reprint_button.setVisible(bool(self.unsaved))
+        if self.case_no:
+            self.done_detail.setText(self.base + " ".join(self.lines.values()))
 
-    def show_printed(self, kind: str, printer: str) -> None:
-        self.unsaved.discard(kind)
-        self._show_unsaved()
-        where = printer or self.tr("PDF")
-        self.done_detail.setText(self.done_detail.text().replace(self.tr("正在打印通知书和回执…"), "")
-                                 + self.tr(" 已输出{kind}到 {where}。").format(kind=kind, where=where))
+
+NAMES = {"accept": "受理通知书", "correction": "补正告知书", "refusal": "不予受理通知书",
+         "receipt": "办件回执"}

@@ -129,7 +129,10 @@ class IntakeWindow(QWidget):
 
     def _on_printed(self, kind: str, pdf: str, printer: str) -> None:
         self.printed[kind] = pdf
+        had_unsaved = bool(self.finished_page.unsaved)
         self.finished_page.show_printed(kind, printer)
+        if had_unsaved and not self.finished_page.unsaved:
+            self.say(self.tr("通知书已重新打印并保存"), error=False)
 
     def _on_print_failed(self, kind: str, message: str) -> None:
         self.say(message)

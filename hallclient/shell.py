@@ -266,11 +266,9 @@ class CounterShell(QObject):
         """Show the intake window (built on first use), for the ticket being served."""
         extras, app = self.wire_extras(), self.app
         if app.intake_window is None:
-            from hallclient.devices.printer import NoticePrinter
             from hallclient.ui.intake.window import IntakeWindow
 
-            app.notice_printer = NoticePrinter(app.config["notice.printer"], app.data_dir / "notices")
-            extras.intake.print_notices_on(app.notice_printer, app.config["hall.name"])
+            self._notices_ready()
             app.intake_window = IntakeWindow(extras.intake, app.config["hall.name"])
         window = app.intake_window
         extras.intake.serve(ticket)
@@ -279,6 +277,20 @@ class CounterShell(QObject):
         window.activateWindow()
         window.search_again()
         return window
+
+    def _notices_ready(self) -> None:
+        """Intake's notices go to the notice printer (made on first need)."""
+        extras, app = self.wire_extras(), self.app
+        if app.notice_printer is None:
+            from hallclient.devices.printer import NoticePrinter
+
+            app.notice_printer = NoticePrinter(app.config["notice.printer"], app.data_dir / "notices")
+            extras.intake.print_notices_on(app.notice_printer, app.config["hall.name"])
+
+    def reprint_notices(self, case_no: str) -> None:
+        """补打 from the case list: the case's notices again (kept as PDF, printed)."""
+        self._notices_ready()
+        self.wire_extras().intake.reprint(case_no)
 
     def route_scan(self, code: str) -> None:
         """A wedge scan: intake takes it while open; a case number opens intake on that
@@ -319,7 +331,9 @@ class CounterShell(QObject):
             from hallclient.services.case_list_service import CaseListService
             from hallclient.ui.case_list import CaseListWindow
 
-            app.case_list = CaseListWindow(CaseListService(app.runner))
+            app.case_list = CaseListWindow(CaseListService(
+                app.runner, notices_dir=app.data_dir / "notices", reprint=self.reprint_notices))
+            app.case_list.follow_notices(self.wire_extras().intake)
         app.case_list.show()
         app.case_list.search()
         return app.case_list

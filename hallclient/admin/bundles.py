@@ -181,8 +181,14 @@ def run_export_bundle(args: argparse.Namespace, data_dir: Path) -> int:
         db.close()
     out = Path(args.out) if args.out else (
         data_dir / "bundles" / f"日志包-{doc['device']}-{day.isoformat()}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+    from hallclient.store.durable import PaperError, write_bytes_durably
+
+    try:
+        write_bytes_durably(out, json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8"),
+                            "日志包")
+    except PaperError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
     print(f"已导出 {doc['count']} 条日志到 {out}")
     return 0
 

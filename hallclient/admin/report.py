@@ -53,17 +53,23 @@ def run_report(args: argparse.Namespace, data_dir: Path) -> int:
     name = f"日报-{period.replace(' 至 ', '_')}.{args.format}"
     out = Path(args.out) if args.out else data_dir / "reports" / name
     out.parent.mkdir(parents=True, exist_ok=True)
-    if args.format == "csv":
-        report_tables.write_csv(tables, out, heading)
-    elif args.format == "xlsx":
-        report_tables.write_xlsx(tables, out, heading)
-    else:
-        if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
-                                                     or os.environ.get("WAYLAND_DISPLAY")):
-            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        from PySide6.QtGui import QGuiApplication
+    from hallclient.store.durable import PaperError
 
-        _app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
-        report_tables.write_pdf(tables, out, heading)
+    try:
+        if args.format == "csv":
+            report_tables.write_csv(tables, out, heading)
+        elif args.format == "xlsx":
+            report_tables.write_xlsx(tables, out, heading)
+        else:
+            if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                                         or os.environ.get("WAYLAND_DISPLAY")):
+                os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+            from PySide6.QtGui import QGuiApplication
+
+            _app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
+            report_tables.write_pdf(tables, out, heading)
+    except PaperError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
     print(f"已导出 {out}")
     return 0 if result["intact"] else 1

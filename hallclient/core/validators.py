@@ -3,7 +3,13 @@ normalised value or a Chinese message saying what is wrong.
 
 - Resident identity number, GB 11643-1999: 6-digit administrative division code
   (province 11-82), birth date YYYYMMDD, 3-digit sequence (odd = male), check character
-  by ISO 7064 MOD 11-2.
+  by ISO 7064 MOD 11-2. The same number is on the residence permits of Hong Kong and Macao
+  residents (港澳居民居住证, region code 810000 / 820000) and of Taiwan residents
+  (台湾居民居住证, 830000), as issued since 2018.
+
+Typed text is first brought to its plain form (Unicode NFKC: full-width ０-９ and Ｘ become
+0-9 and X); a digit of any other script (Arabic-Indic ٣, Devanagari ३ ...) is refused by
+name rather than read as a number.
 - Unified social credit code, GB 32100-2015: 18 characters from the 31-character set
   0-9 A-H J-N P-R T U W-Y, check character 31 - (sum mod 31) with weights 3^i mod 31.
 - Mobile number: 1[3-9] and 9 more digits, optional +86 / 86.
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
@@ -23,15 +30,18 @@ ID_CHECK = "10X98765432"
 # GB/T 2260 province-level codes (the first two digits)
 PROVINCES = frozenset({
     11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46,
-    50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82,
+    50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83,
 })
+# residence permits (居住证) of Hong Kong, Macao and Taiwan residents: the whole region code
+PERMIT_REGIONS = {"810000": "港澳居民居住证", "820000": "港澳居民居住证", "830000": "台湾居民居住证"}
+PERMIT_PROVINCES = frozenset({81, 82, 83})
 
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 # first character: registration authority (登记管理部门); 1 机构编制 5 民政 9 工商 Y 其他 ...
 USCC_AUTHORITIES = frozenset("123456789ANY")
 
-_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$", re.ASCII)
 _SEPARATORS = re.compile(r"[\s\-]")
 
 
@@ -46,23 +56,50 @@ def _fail(message: str) -> Check:
     return Check(False, "", message)
 
 
+def plain(text: str | None) -> str:
+    """What was typed in its plain form: NFKC (full-width letters and digits become ASCII),
+    no spaces or hyphens, upper case."""
+    return _SEPARATORS.sub("", unicodedata.normalize("NFKC", text or "")).upper()
+
+
+def foreign_digits(value: str) -> str:
+    """The digits of other scripts in ``value`` (after NFKC), e.g. "٣٤" — "" when none."""
+    return "".join(dict.fromkeys(c for c in value if c.isdigit() and not c.isascii()))
+
+
+def _foreign_digit_message(what: str, digits: str) -> str:
+    return (f"{what}中有其他文字的数字 {'、'.join(digits)}，只能用 0-9"
+            "（全角数字会自动转换），请用普通数字重新输入")
+
+
+def id_document(value: str) -> str:
+    """The kind of document a valid 18-character number belongs to."""
+    return PERMIT_REGIONS.get(value[:6], "居民身份证")
+
+
 def id_check_char(body17: str) -> str:
     total = sum(int(c) * w for c, w in zip(body17, ID_WEIGHTS, strict=True))
     return ID_CHECK[total % 11]
 
 
 def check_resident_id(text: str, today: date | None = None) -> Check:
-    value = _SEPARATORS.sub("", text or "").upper()
+    value = plain(text)
     if not value:
         return _fail("请输入身份证号码")
+    odd = foreign_digits(value)
+    if odd:
+        return _fail(_foreign_digit_message("身份证号码", odd))
     if len(value) == 15 and value.isdigit():
         return _fail("15 位一代身份证已停止使用，请使用 18 位二代身份证号码")
     if len(value) != 18:
         return _fail(f"身份证号码应为 18 位，现在是 {len(value)} 位")
-    if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+    if not (value[:17].isascii() and value[:17].isdigit()) or value[17] not in "0123456789X":
         return _fail("身份证号码前 17 位必须是数字，最后一位是数字或 X")
     if int(value[:2]) not in PROVINCES:
         return _fail(f"身份证号码的地区码 {value[:6]} 不存在")
+    if int(value[:2]) in PERMIT_PROVINCES and value[:6] not in PERMIT_REGIONS:
+        return _fail(f"身份证号码的地区码 {value[:6]} 不存在（港澳台居民居住证号码以 810000、"
+                     "820000 或 830000 开头）")
     try:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
@@ -89,9 +126,12 @@ def uscc_check_char(body17: str) -> str:
 
 
 def check_uscc(text: str) -> Check:
-    value = _SEPARATORS.sub("", text or "").upper()
+    value = plain(text)
     if not value:
         return _fail("请输入统一社会信用代码")
+    odd = foreign_digits(value)
+    if odd:
+        return _fail(_foreign_digit_message("统一社会信用代码", odd))
     if len(value) != 18:
         return _fail(f"统一社会信用代码应为 18 位，现在是 {len(value)} 位")
     bad = sorted({c for c in value if c not in USCC_CHARS})
@@ -107,9 +147,12 @@ def check_uscc(text: str) -> Check:
 
 
 def check_mobile(text: str) -> Check:
-    value = _SEPARATORS.sub("", text or "")
+    value = plain(text)
     if not value:
         return _fail("请输入手机号码")
+    odd = foreign_digits(value)
+    if odd:
+        return _fail(_foreign_digit_message("手机号码", odd))
     match = _MOBILE.match(value)
     if match is None:
         return _fail("手机号码应为 11 位，以 13-19 开头")

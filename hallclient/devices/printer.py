@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from hallclient.documents.ticket import TicketPrint, render_ticket
+from hallclient.store.durable import PaperError, write_durably
 
 if TYPE_CHECKING:
     from hallclient.documents.notices import NoticeContext
@@ -43,7 +44,8 @@ class TicketPrinter(QObject):
             self.ticket_printed.emit(number, future.result())
         else:
             log.error("ticket print failed", exc_info=error)
-            self.print_failed.emit(number, f"取号票打印失败：{error}")
+            self.print_failed.emit(number, str(error) if isinstance(error, PaperError)
+                                   else f"取号票打印失败：{error}")
 
     def _print(self, info: TicketPrint, day: str) -> str:
         from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
@@ -56,16 +58,20 @@ class TicketPrinter(QObject):
             if not names:
                 log.info("no printer installed; ticket goes to PDF")
                 use_pdf = True
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         if use_pdf:
-            self.pdf_dir.mkdir(parents=True, exist_ok=True)
-            target = self.pdf_dir / f"{day}-{info.number}.pdf"
-            printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-            printer.setOutputFileName(str(target))
-        else:
-            if self.printer_name:
-                printer.setPrinterName(self.printer_name)
-            target = Path(printer.printerName())
+            def produce(tmp: Path) -> None:
+                pdf = QPrinter(QPrinter.PrinterMode.HighResolution)
+                pdf.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+                pdf.setOutputFileName(str(tmp))
+                pdf.setFullPage(False)
+                render_ticket(info, pdf, self.width_mm)
+                del pdf                 # closes the file
+
+            return str(write_durably(self.pdf_dir / f"{day}-{info.number}.pdf", produce, "取号票"))
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        if self.printer_name:
+            printer.setPrinterName(self.printer_name)
+        target = Path(printer.printerName())
         printer.setFullPage(False)
         render_ticket(info, printer, self.width_mm)
         return str(target)
@@ -99,7 +105,8 @@ class NoticePrinter(QObject):
                 self.notice_printed.emit(kind, *f.result())
             else:
                 log.error("notice print failed", exc_info=error)
-                self.print_failed.emit(kind, f"通知书打印失败：{error}")
+                self.print_failed.emit(kind, str(error) if isinstance(error, PaperError)
+                                       else f"通知书打印失败：{error}")
 
         future.add_done_callback(report)
         return future

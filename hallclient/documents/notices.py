@@ -23,6 +23,7 @@ from PySide6.QtGui import (
 from hallclient import resources
 from hallclient.core.catalog import CaseType, CatalogItem, MaterialForm
 from hallclient.core.validators import mask_id, mask_mobile
+from hallclient.store.durable import document_problem, write_durably
 
 from .barcode import fitted_code128
 from .ticket import MIN_MODULE_MM, MM_PER_INCH, page_size
@@ -138,11 +139,21 @@ def render(kind: str, ctx: NoticeContext, device: QPagedPaintDevice) -> None:
 
 
 def write_pdf(kind: str, ctx: NoticeContext, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    writer = QPdfWriter(str(path))
-    writer.setResolution(300)
-    writer.setTitle(f"{KINDS.get(kind, ('办件回执',))[0]} {ctx.case['case_no']}")
-    writer.setCreator("hallclient")
-    render(kind, ctx, writer)
-    del writer
-    return path
+    """The notice as a PDF at ``path``, on disk and whole, or PaperError (a full disk)."""
+    title = f"{KINDS.get(kind, ('办件回执',))[0]} {ctx.case['case_no']}"
+
+    def produce(tmp: Path) -> None:
+        writer = QPdfWriter(str(tmp))
+        writer.setResolution(300)
+        writer.setTitle(title)
+        writer.setCreator("hallclient")
+        render(kind, ctx, writer)
+        del writer                      # closes the file
+
+    return write_durably(path, produce, KINDS.get(kind, ("办件回执",))[0])
+
+
+def missing(pdf_dir: Path, case_no: str, kinds: list[str]) -> list[str]:
+    """The notices of ``kinds`` (by name, e.g. 受理通知书) not kept whole in ``pdf_dir``."""
+    return [KINDS.get(kind, ("办件回执",))[0] for kind in kinds
+            if document_problem(pdf_dir / f"{case_no}-{kind}.pdf")]

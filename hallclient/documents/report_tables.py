@@ -13,6 +13,7 @@ from typing import Any
 
 from hallclient.core.evaluation import LABELS, Level
 from hallclient.reports.figures import ONLINE_RATE_TARGETS, Durations, Report, TicketFigures
+from hallclient.store.durable import write_durably
 
 TEXT, INT, MINUTES, PERCENT = "text", "int", "minutes", "percent"
 DECISIONS = (("accept", "受理"), ("correct", "补正"), ("refuse", "不予受理"))
@@ -128,15 +129,18 @@ def cell_text(value: Any, fmt: str) -> str:
 
 def write_csv(tables: list[View], path: Path, heading: str) -> None:
     """UTF-8 with BOM (Excel opens it as Chinese text); one block per view."""
-    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
-        out = csv.writer(fh)
-        out.writerow([heading])
-        for view in tables:
-            out.writerow([])
-            out.writerow([f"【{view.title}】"])
-            out.writerow(view.headers)
-            for row in view.texts():
-                out.writerow(row)
+    def produce(tmp: Path) -> None:
+        with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+            out = csv.writer(fh)
+            out.writerow([heading])
+            for view in tables:
+                out.writerow([])
+                out.writerow([f"【{view.title}】"])
+                out.writerow(view.headers)
+                for row in view.texts():
+                    out.writerow(row)
+
+    write_durably(path, produce, "报表")
 
 
 def write_xlsx(tables: list[View], path: Path, heading: str) -> None:
@@ -171,7 +175,7 @@ def write_xlsx(tables: list[View], path: Path, heading: str) -> None:
                                                if len(row) >= i])
             sheet.column_dimensions[get_column_letter(i)].width = min(60, 4 + widest * 1.8)
         sheet.freeze_panes = "A3"
-    book.save(path)
+    write_durably(path, lambda tmp: book.save(tmp), "报表")
 
 
 def html(tables: list[View], heading: str) -> str:
@@ -198,20 +202,21 @@ def write_pdf(tables: list[View], path: Path, heading: str) -> Path:
 
     from .notices import paint_pages
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    writer = QPdfWriter(str(path))
-    writer.setResolution(150)
-    writer.setTitle(heading)
-    writer.setCreator("hallclient")
-    layout = QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
-                         QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
-    writer.setPageLayout(layout)
-    rect = layout.paintRectPixels(writer.resolution())
-    doc = QTextDocument()
-    doc.documentLayout().setPaintDevice(writer)
-    doc.setDocumentMargin(0)
-    doc.setPageSize(QSizeF(rect.width(), rect.height()))
-    doc.setHtml(html(tables, heading))
-    paint_pages(doc, writer, rect.width(), rect.height())
-    del writer
-    return path
+    def produce(tmp: Path) -> None:
+        writer = QPdfWriter(str(tmp))
+        writer.setResolution(150)
+        writer.setTitle(heading)
+        writer.setCreator("hallclient")
+        layout = QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
+                             QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
+        writer.setPageLayout(layout)
+        rect = layout.paintRectPixels(writer.resolution())
+        doc = QTextDocument()
+        doc.documentLayout().setPaintDevice(writer)
+        doc.setDocumentMargin(0)
+        doc.setPageSize(QSizeF(rect.width(), rect.height()))
+        doc.setHtml(html(tables, heading))
+        paint_pages(doc, writer, rect.width(), rect.height())
+        del writer                      # closes the file
+
+    return write_durably(path, produce, "报表")

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import logging
+import unicodedata
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from hallclient.core.cases import (
     new_query_password,
 )
 from hallclient.core.clock import Clock, local_now
+from hallclient.core.validators import plain
 from hallclient.core.workdays import add_working_days
 from hallclient.store import case_repo, log_repo
 from hallclient.store.attachments import AttachmentError, AttachmentStore
@@ -126,10 +128,11 @@ class CaseDesk:
                 "item_name": draft.item.name, "case_type": int(draft.item.case_type),
                 "status": int(draft.decision.status), "decision": draft.decision.value,
                 "applicant_kind": a.kind, "applicant_name": a.name.strip(), "id_type": a.id_type,
-                "id_number": a.id_number.strip().upper(), "legal_rep": a.legal_rep.strip() or None,
+                "id_number": plain(a.id_number), "legal_rep": a.legal_rep.strip() or None,
                 "agent_name": a.agent_name.strip() or None,
-                "agent_id_number": a.agent_id_number.strip().upper() or None,
-                "mobile": a.mobile.strip(), "address": a.address.strip() or None, "source": 1,
+                "agent_id_number": plain(a.agent_id_number) or None,
+                "mobile": unicodedata.normalize("NFKC", a.mobile).strip(),
+                "address": a.address.strip() or None, "source": 1,
                 "window": window, "clerk": clerk, "ticket": draft.ticket or None,
                 "preapplication_code": draft.preapplication_code or None,
                 "received_at": at, "decided_at": at, "promised_date": promised,
@@ -206,8 +209,9 @@ class CaseDesk:
         if problems:
             raise CaseError(problems)
         at = self.clock().isoformat(timespec="milliseconds")
-        fields = {"applicant_name": applicant.name, "id_number": applicant.id_number.upper(),
-                  "legal_rep": applicant.legal_rep or None, "mobile": applicant.mobile,
+        fields = {"applicant_name": applicant.name, "id_number": plain(applicant.id_number),
+                  "legal_rep": applicant.legal_rep or None,
+                  "mobile": unicodedata.normalize("NFKC", applicant.mobile),
                   "address": applicant.address or None, "updated_at": at}
         with self.db.write() as conn:
             if not case_repo.update_case(conn, case["id"], case["version"], fields):

@@ -154,24 +154,34 @@ class IntakeService(QObject):
     # -- materials ----------------------------------------------------------------------
 
     def import_files(self, code: str, paths: list[Path]) -> None:
-        """Stage each file (type checked, fsynced into the store) and attach it."""
+        """Read and check each file whole on the device lane (regular files only, never past
+        the size limit, the image decoded, the PDF's structure parsed), then store the
+        checked bytes (fsynced into the store) on the db lane and attach them."""
         material = self._material(code)
         if material is None:
             return
 
-        def job(ctx: DbContext) -> list[StagedFile]:
-            return [ctx.desk.stage_file(Path(p)) for p in paths]
+        def failed(exc: BaseException) -> None:
+            message = str(exc) if isinstance(exc, AttachmentError) else user_message(exc)
+            self.material_failed.emit(code, message)
+
+        def read(_dev: DeviceContext) -> list[tuple[bytes, str]]:
+            from hallclient.devices.materials import read_material
+
+            return [(read_material(Path(p))[0], Path(p).name) for p in paths]
+
+        def store(ctx: DbContext, files: list[tuple[bytes, str]]) -> list[StagedFile]:
+            return [ctx.desk.stage_bytes(data, name) for data, name in files]
 
         def done(files: list[StagedFile]) -> None:
             material.files.extend(files)
             material.status = MaterialStatus.KEPT
             self.material_changed.emit(code)
 
-        def failed(exc: BaseException) -> None:
-            message = str(exc) if isinstance(exc, AttachmentError) else user_message(exc)
-            self.material_failed.emit(code, message)
-
-        self.runner.run(DB, job, done, failed)
+        self.runner.run(DEVICE, read,
+                        lambda files: self.runner.run(DB, lambda ctx: store(ctx, files), done,
+                                                      failed),
+                        failed)
 
     def add_camera_image(self, code: str, image: QImage) -> None:
         """A page photographed on the document camera (高拍仪): JPEG-encoded on the device
@@ -180,14 +190,20 @@ class IntakeService(QObject):
         if material is None:
             return
 
+        name = f"{material.name}-高拍仪.jpg"
+
         def encode(_dev: DeviceContext) -> bytes:
             from hallclient.devices.camera import encode_jpeg
+            from hallclient.devices.materials import check_material
 
-            return encode_jpeg(image)
+            data = encode_jpeg(image)
+            check_material(data, name)
+            return data
 
         self.runner.run(DEVICE, encode,
-                        lambda data: self._store_page(material, data, f"{material.name}-高拍仪.jpg"),
-                        lambda exc: self.material_failed.emit(code, user_message(exc)))
+                        lambda data: self._store_page(material, data, name),
+                        lambda exc: self.material_failed.emit(
+                            code, str(exc) if isinstance(exc, AttachmentError) else user_message(exc)))
 
     def cameras(self) -> list[str]:
         """The document cameras (高拍仪) connected now, by name."""
@@ -229,10 +245,18 @@ class IntakeService(QObject):
                 str(exc) if isinstance(exc, AttachmentError) else user_message(exc))
             self.material_failed.emit(code, message)
 
+        name = f"{material.name}-扫描.png"
+
+        def scan(dev: DeviceContext) -> bytes:
+            from hallclient.devices.materials import check_material
+
+            data = dev.scanner.scan()
+            check_material(data, name)      # decoded whole here, off the db lane
+            return data
+
         # two steps: the scan holds the device lane (up to minutes), never the db lane
-        self.runner.run(DEVICE, lambda dev: dev.scanner.scan(),
-                        lambda data: self._store_page(material, data, f"{material.name}-扫描.png",
-                                                      failed), failed)
+        self.runner.run(DEVICE, scan, lambda data: self._store_page(material, data, name, failed),
+                        failed)
 
     def _store_page(self, material: MaterialDraft, data: bytes, name: str,
                     failed: Callable[[BaseException], None] | None = None) -> None:
@@ -359,13 +383,34 @@ class IntakeService(QObject):
 
     def print_notices(self, done: CommittedCase, case: dict[str, Any], item: CatalogItem) -> None:
         """The notice the decision calls for (受理通知书, 补正告知书 or 不予受理通知书) and
-        the receipt (办件回执), both kept as PDF."""
-        if self._notices is None:
+        the receipt (办件回执), both kept as PDF (written whole, or notice_failed says why:
+        the case then shows 通知书未保存 until reprinted)."""
+        self._print_case(case, item, done.status)
+
+    def reprint(self, case_no: str) -> None:
+        """补打: the notice and receipt of a stored case, again (e.g. after a full disk)."""
+        def job(ctx: DbContext) -> tuple[dict[str, Any] | None, CatalogItem | None]:
+            case = ctx.desk.load(case_no)
+            return case, (catalog_repo.get(ctx.db.conn, case["impl_code"]) if case else None)
+
+        def done(pair: tuple[dict[str, Any] | None, CatalogItem | None]) -> None:
+            case, item = pair
+            if case is None or item is None:
+                self.notice_failed.emit("", self.tr("找不到办件 {n}").format(n=case_no))
+            elif self._notices is None:
+                self.notice_failed.emit("", self.tr("本机没有设置通知书打印，无法补打"))
+            else:
+                self._print_case(case, item, CaseStatus(case["status"]))
+
+        self.runner.run(DB, job, done, lambda exc: self.notice_failed.emit("", user_message(exc)))
+
+    def _print_case(self, case: dict[str, Any], item: CatalogItem, status: CaseStatus) -> None:
+        if self._notices is None or status not in NOTICE_FOR:
             return
         from hallclient.documents.notices import NoticeContext
 
         ctx = NoticeContext(self.hall_name, case, item)
-        for kind in notice_kinds(done.status):
+        for kind in notice_kinds(status):
             self._notices.print_notice(kind, ctx)
 
 

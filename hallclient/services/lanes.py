@@ -1,10 +1,11 @@
 """Lanes: one thread per kind of work, so a commit never waits behind a scan or the network.
 
 - ``DB`` owns the one SQLite write connection and does SQLite work only (and the intake
-  desk's attachment store, which a commit needs anyway);
+  desk's attachment store, which a commit needs anyway: it stores bytes already checked);
 - ``HALL`` talks to the hall server (only with ``queue.source = hall``), with its own
   connection for what manual mode stores;
-- ``DEVICE`` runs the scanner, the ID-card reader, camera image encoding and other slow
+- ``DEVICE`` runs the scanner, the ID-card reader, camera image encoding, the reading and
+  checking of material files (regular files only, bounded, parsed whole) and other slow
   local output that is not SQLite (report exports);
 - the upload engine keeps its own thread and connection (``sync_service``).
 

@@ -154,19 +154,26 @@ class ReportService(QObject):
         commit's way); PDF needs the GUI thread's fonts and is written here at once (it is
         small)."""
         from hallclient.documents import report_tables
+        from hallclient.store.durable import PaperError
+
+        def failed(exc: BaseException) -> None:
+            self.failed.emit(exc.message if isinstance(exc, PaperError) else user_message(exc))
 
         if self.last is None:
             self.failed.emit(self.tr("请先生成报表"))
             return
         tables, heading = self.last["tables"], self.heading()
         if fmt == "pdf":
-            report_tables.write_pdf(tables, path, heading)
+            try:
+                report_tables.write_pdf(tables, path, heading)
+            except PaperError as exc:     # a full disk: nothing under that name, and said so
+                failed(exc)
+                return
             self.exported.emit(str(path))
             return
         writer = {"csv": report_tables.write_csv, "xlsx": report_tables.write_xlsx}[fmt]
         self.runner.run(DEVICE, lambda _dev: writer(tables, path, heading),
-                        lambda _r: self.exported.emit(str(path)),
-                        lambda exc: self.failed.emit(user_message(exc)))
+                        lambda _r: self.exported.emit(str(path)), failed)
 
     def print_on(self, printer: QPagedPaintDevice) -> None:
         """打印: the report's tables, as in the exports, on ``printer`` (on the GUI thread,

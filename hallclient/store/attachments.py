@@ -7,8 +7,10 @@ unreferenced file behind (harmless, swept later) but never a case pointing at no
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,15 +82,7 @@ class AttachmentStore:
         return StoredFile(digest, len(data), mime)
 
     def put_file(self, path: Path) -> StoredFile:
-        try:
-            size = path.stat().st_size
-            if size > self.max_bytes:
-                raise AttachmentError(
-                    f"{path.name} 有 {size / 1048576:.1f} MB，超过 {self.max_bytes / 1048576:.0f} MB 上限")
-            data = path.read_bytes()
-        except OSError as exc:
-            raise AttachmentError(f"无法读取 {path.name}：{exc.strerror or exc}") from exc
-        return self.put_bytes(data, path.name)
+        return self.put_bytes(read_regular_file(path, self.max_bytes), path.name)
 
     def verify(self, sha256: str) -> bool:
         target = self.path(sha256)
@@ -99,6 +93,51 @@ class AttachmentStore:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)
         return h.hexdigest() == sha256
+
+
+_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+               | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+
+
+def read_regular_file(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of the regular file at ``path``, never more than ``max_bytes``.
+
+    A link is not followed (a link to a device reads as endless zeros), a FIFO or a device
+    is never read (the open does not wait for a writer: O_NONBLOCK), and what is checked is
+    the descriptor actually opened, not the name. The read stops one byte past the limit
+    whatever the size said, so a file that grows meanwhile is refused, not read on.
+    """
+    name = path.name or str(path)
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise AttachmentError(f"{name} 是一个链接（快捷方式），不是文件本身，请直接选择原文件") from exc
+        if exc.errno == errno.EISDIR:
+            raise AttachmentError(f"{name} 是文件夹，不是文件，请选择其中的文件") from exc
+        raise AttachmentError(f"无法读取 {name}：{exc.strerror or exc}") from exc
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise AttachmentError(f"{name} 是文件夹，不是文件，请选择其中的文件")
+        if not stat.S_ISREG(mode):
+            raise AttachmentError(f"{name} 不是普通文件（设备或管道），不能作为材料读取")
+        chunks: list[bytes] = []
+        total = 0
+        while total <= max_bytes:
+            block = os.read(fd, min(1 << 20, max_bytes + 1 - total))
+            if not block:
+                break
+            chunks.append(block)
+            total += len(block)
+    except OSError as exc:
+        raise AttachmentError(f"无法读取 {name}：{exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+    if total > max_bytes:
+        raise AttachmentError(
+            f"{name} 超过 {max_bytes / 1048576:.0f} MB 上限，请降低扫描分辨率或拆分后导入")
+    return b"".join(chunks)
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+import unicodedata
 from typing import Any
 
-from hallclient.core.validators import check_resident_id, check_uscc
+from hallclient.core.validators import check_resident_id, check_uscc, plain
 
 
 def next_serial(conn: sqlite3.Connection, day: str) -> int:
@@ -123,25 +124,32 @@ def _prefix(column: str, text: str) -> tuple[str, list[str]]:
     return f"({column} >= ? AND {column} < ?)", [text, text + "\U0010ffff"]
 
 
+def _fold(value: str | None) -> str:
+    """A name as search compares it: NFKC, case folded (Latin, Greek, Cyrillic ...)."""
+    return unicodedata.normalize("NFKC", value or "").casefold()
+
+
 def search(conn: sqlite3.Connection, text: str = "", status: int | None = None,
            day_from: str | None = None, day_to: str | None = None,
            limit: int = 100) -> list[dict[str, Any]]:
-    """By 办件编号 (prefix), applicant name (prefix), ID number (exact), status, date range."""
+    """By 办件编号 (prefix), applicant name (any part, case-insensitive, in any script: 王𠮷,
+    Müller, smith), ID number (exact, typed full-width or not), status, date range."""
     where: list[str] = []
     params: list[Any] = []
-    text = text.strip()
+    text = unicodedata.normalize("NFKC", text).strip()
     if text:
         if check_resident_id(text).ok or check_uscc(text).ok:
             where.append("id_number = ?")
-            params.append(text.upper())
-        elif text.isascii():
-            clause, values = _prefix("case_no", text.upper())
-            where.append(clause)
-            params += values
+            params.append(plain(text))
         else:
-            clause, values = _prefix("applicant_name", text)
+            conn.create_function("hc_fold", 1, _fold, deterministic=True)
+            clause = "instr(hc_fold(applicant_name), ?) > 0"
+            params.append(_fold(text))
+            if text.isascii():          # a case number's beginning, or a Latin-script name
+                number, values = _prefix("case_no", text.upper())
+                clause = f"({number} OR {clause})"
+                params[-1:] = [*values, params[-1]]
             where.append(clause)
-            params += values
     if status is not None:
         where.append("status = ?")
         params.append(status)

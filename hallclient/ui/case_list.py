@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate, QModelIndex, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -25,11 +26,15 @@ from hallclient.core.cases import STATUS_LABELS, CaseStatus
 from hallclient.core.validators import mask_id, mask_mobile
 from hallclient.services.case_list_service import CaseListService
 
+if TYPE_CHECKING:
+    from hallclient.services.intake_service import IntakeService
+
 from .models import Index, ReadOnlyTableModel
 
 
 class CaseListModel(ReadOnlyTableModel):
-    HEADERS = ("办件编号", "事项", "申请人", "证件号码", "手机", "状态", "受理时间", "窗口")
+    HEADERS = ("办件编号", "事项", "申请人", "证件号码", "手机", "状态", "受理时间", "窗口", "通知书")
+    UNSAVED = "通知书未保存"
 
     @property
     def cases(self) -> list[dict[str, Any]]:
@@ -46,13 +51,20 @@ class CaseListModel(ReadOnlyTableModel):
         c = self._rows[index.row()]
         if role == Qt.ItemDataRole.UserRole:
             return c["case_no"]
+        unsaved = bool(c.get("notices_unsaved"))
+        if role == Qt.ItemDataRole.ForegroundRole and unsaved and index.column() == 8:
+            return QColor("#b00020")
         if role != Qt.ItemDataRole.DisplayRole:
             return None
+        notices = self.UNSAVED if unsaved else ("已保存" if "notices_unsaved" in c else "")
         return (
             c["case_no"], c["item_name"], c["applicant_name"], mask_id(c["id_number"]),
             mask_mobile(c["mobile"]), STATUS_LABELS[CaseStatus(c["status"])],
-            c["received_at"][:16].replace("T", " "), str(c["window"] or ""),
+            c["received_at"][:16].replace("T", " "), str(c["window"] or ""), notices,
         )[index.column()]
+
+    def unsaved(self, row: int) -> bool:
+        return 0 <= row < len(self._rows) and bool(self._rows[row].get("notices_unsaved"))
 
 
 MATERIAL_STATUS = {"kept": "已收取（电子件）", "original_verified": "原件已核验",
@@ -96,6 +108,10 @@ class CaseListWindow(QWidget):
             d.setCalendarPopup(True)
             d.setDisplayFormat("yyyy-MM-dd")
         self.search_button = QPushButton(self.tr("查询"))
+        self.reprint_button = QPushButton(self.tr("补打通知书"))
+        self.reprint_button.setToolTip(self.tr("重新打印并保存所选办件的通知书和回执"))
+        self.reprint_button.setVisible(service.can_reprint)
+        self.reprint_button.setEnabled(False)
         self.count_label = QLabel()
         self.model = CaseListModel(self)
         self.table = QTableView()
@@ -105,7 +121,7 @@ class CaseListWindow(QWidget):
         self.detail = QTextBrowser()
         bar = QHBoxLayout()
         for w in (self.search_edit, self.status_box, QLabel(self.tr("从")), self.from_edit,
-                  QLabel(self.tr("到")), self.to_edit, self.search_button):
+                  QLabel(self.tr("到")), self.to_edit, self.search_button, self.reprint_button):
             bar.addWidget(w)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
@@ -118,6 +134,9 @@ class CaseListWindow(QWidget):
         self.search_edit.returnPressed.connect(self.search)
         self.table.doubleClicked.connect(self._open)
         self.table.activated.connect(self._open)
+        self.table.selectionModel().currentRowChanged.connect(
+            lambda current, _old: self.reprint_button.setEnabled(self.model.unsaved(current.row())))
+        self.reprint_button.clicked.connect(self.reprint)
         service.cases_found.connect(self._show)
         service.case_opened.connect(lambda case: self.detail.setHtml(case_detail_html(case)))
         service.search_failed.connect(self.count_label.setText)
@@ -127,7 +146,31 @@ class CaseListWindow(QWidget):
                             self.from_edit.date().toString("yyyy-MM-dd"),
                             self.to_edit.date().toString("yyyy-MM-dd"))
 
+    def follow_notices(self, intake: IntakeService) -> None:
+        """A notice printed (a 补打 done) refreshes the list; a failure is said here."""
+        intake.notice_printed.connect(self._notice_printed)
+        intake.notice_failed.connect(self._notice_failed)
+
+    def _notice_printed(self, *_args: object) -> None:
+        if self.isVisible():
+            self.search()
+
+    def _notice_failed(self, _kind: str, message: str) -> None:
+        if self.isVisible():
+            self.count_label.setText(message)
+
+    def reprint(self) -> None:
+        """补打: the selected case's notices are printed (and kept) again."""
+        row = self.table.currentIndex().row()
+        if not self.model.unsaved(row):
+            return
+        case_no = str(self.model.data(self.model.index(row, 0), Qt.ItemDataRole.UserRole))
+        self.reprint_button.setEnabled(False)
+        self.service.reprint(case_no)
+        self.count_label.setText(self.tr("正在补打 {n} 的通知书…").format(n=case_no))
+
     def _show(self, cases: list[dict[str, Any]]) -> None:
+        self.reprint_button.setEnabled(False)
         self.model.set_cases(cases)
         self.count_label.setText(self.tr("共 {n} 件").format(n=len(cases)) +
                                  (self.tr("（仅显示最近 100 件，请缩小范围）") if len(cases) >= 100 else ""))

@@ -263,3 +263,54 @@ def test_locking_hides_intake_and_signing_out_leaves_nothing_to_commit(qtbot, in
         app.intake.commit(Decision.ACCEPT)
     assert refused.args[0] == ["请先在窗口签到，再受理办件"]
     assert app.reader.rows("SELECT count(*) FROM cases") == [(0,)]
+
+
+def test_a_notice_the_disk_cannot_keep_shows_unsaved_with_a_reprint(qtbot, intake_app, tmp_path,
+                                                                     monkeypatch):
+    """The disk fills as the notices are written (fsync answers ENOSPC): nothing is reported
+    as printed, the finished page and the case list say 通知书未保存, and 重新打印 keeps them
+    once there is room."""
+    import errno
+    import os
+
+    app = intake_app
+    win = choose_item(qtbot, app, "gtgsh", "个体工商户登记（设立登记）")
+    with qtbot.waitSignal(app.intake.card_read):
+        qtbot.mouseClick(win.applicant_page.card_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(win.applicant_page.mobile_edit, "13800138000")
+    qtbot.mouseClick(win.next_button, Qt.MouseButton.LeftButton)
+    supply_materials(qtbot, app, win, tmp_path)
+    real_fsync = os.fsync
+
+    def disk_full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    win.go(3)
+    win.decision_page.decision_buttons[Decision.ACCEPT].setChecked(True)
+    with qtbot.waitSignal(app.intake.case_committed, timeout=10000) as done:
+        qtbot.mouseClick(win.decision_page.submit_button, Qt.MouseButton.LeftButton)
+    case_no = done.args[0].case_no
+    page = win.finished_page
+    qtbot.waitUntil(lambda: page.unsaved == {"accept", "receipt"}, timeout=15000)
+    assert win.printed == {}
+    assert page.unsaved_label.isVisible() and page.unsaved_label.text() == "通知书未保存"
+    assert page.reprint_button.isVisible()
+    assert "未能保存" in win.message.text() and "磁盘" in win.message.text()
+    notices = app.data_dir / "notices"
+    assert not notices.exists() or [p for p in notices.iterdir()] == []
+
+    cases = app.shell.open_case_list()
+    qtbot.waitUntil(lambda: cases.model.rowCount() == 1 and "notices_unsaved" in cases.model.cases[0])
+    assert cases.model.index(0, 8).data() == "通知书未保存"
+    cases.table.setCurrentIndex(cases.model.index(0, 0))
+    assert cases.reprint_button.isVisible() and cases.reprint_button.isEnabled()   # 补打 there too
+
+    monkeypatch.setattr(os, "fsync", real_fsync)          # room again
+    qtbot.mouseClick(page.reprint_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: set(win.printed) == {"accept", "receipt"}, timeout=15000)
+    assert not page.unsaved and not page.unsaved_label.isVisible()
+    texts, _ = decode_pdf(Path(win.printed["accept"]), dpi=300)
+    assert texts == [case_no]
+    qtbot.waitUntil(lambda: cases.model.rowCount() == 1
+                    and cases.model.index(0, 8).data() == "已保存", timeout=10000)

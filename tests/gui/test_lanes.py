@@ -30,11 +30,11 @@ from hallclient.services.queue_service import QueueService
 from hallclient.store.db import DB_FILE, open_database
 from hallclient.store.worker import Worker
 
-from ..recipes import tiny_jpeg
+from ..recipes import TINY_PNG, tiny_jpeg
 from ..unit.test_case_desk import PERSON
 
 HOLD_S = 30.0        # the longest a held lane waits for the test to let it go
-PAGE = b"\x89PNG\r\n\x1a\n" + b"\0" * 64 + b"IEND\xaeB`\x82"
+PAGE = TINY_PNG   # a page that decodes, as a scanned page does
 
 
 class HeldScanner:

@@ -6,9 +6,9 @@ import pytest
 
 from hallclient.store.attachments import AttachmentError, AttachmentStore, sniff
 
-from ..recipes import tiny_jpeg, tiny_pdf
+from ..recipes import TINY_PNG, tiny_jpeg, tiny_pdf
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40 + b"IEND\xaeB`\x82"
+PNG = TINY_PNG
 
 
 def test_types_are_sniffed_from_content():

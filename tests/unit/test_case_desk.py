@@ -143,6 +143,43 @@ def test_search_cases(desk):
     assert desk.search(day_from="2026-11-28") == []
 
 
+def test_search_finds_latin_names_any_case_and_names_beyond_the_bmp(desk):
+    it = catalog_item(desk.db.conn, "不动产登记资料查询")
+    for applicant in (PERSON,
+                      Applicant("person", "John SMITH", "440524188001010014", mobile="13900001111"),
+                      Applicant("person", "Anna Müller", "810000199001011230", mobile="13900001112"),
+                      Applicant("person", "𠀀𠮷𡈽", "830000199001011234", mobile="13900001113")):
+        draft = fill_materials(desk, CaseDraft.for_item(it))
+        draft.applicant, draft.decision = applicant, Decision.ACCEPT
+        desk.commit(draft, 1, "li")
+
+    def names(text: str) -> list[str]:
+        return sorted(c["applicant_name"] for c in desk.search(text))
+
+    assert names("smith") == names("SMITH") == names("Smith") == names("john s") == ["John SMITH"]
+    assert names("MÜLLER") == names("müller") == ["Anna Müller"]
+    assert names("ｓｍｉｔｈ") == ["John SMITH"]                     # typed full-width
+    assert names("王𠮷") == ["王𠮷"]
+    assert names("𠮷") == ["王𠮷", "𠀀𠮷𡈽"]                         # outside the BMP, anywhere
+    assert names("𡈽") == ["𠀀𠮷𡈽"]
+    assert len(desk.search("330109202611")) == 4                    # case numbers still
+    assert names("８３００００１９９００１０１１２３４") == ["𠀀𠮷𡈽"]   # an ID typed full-width
+
+
+def test_an_id_typed_full_width_is_stored_in_its_plain_form(desk):
+    draft = fill_materials(desk, CaseDraft.for_item(catalog_item(desk.db.conn, "不动产登记资料查询")))
+    draft.applicant = Applicant("person", "李四", "１１０１０５ １９４９１２３１ ００２ｘ",
+                                mobile="１３９００００１１１１")
+    draft.decision = Decision.ACCEPT
+    case = desk.load(desk.commit(draft, 1, "li").case_no)
+    assert case["id_number"] == "11010519491231002X" and case["mobile"] == "13900001111"
+    draft = fill_materials(desk, CaseDraft.for_item(catalog_item(desk.db.conn, "不动产登记资料查询")))
+    draft.applicant = Applicant("person", "李四", "١١٠١٠٥١٩٤٩١٢٣١٠٠٢X", mobile="13900001111")
+    draft.decision = Decision.ACCEPT
+    with pytest.raises(CaseError, match="其他文字的数字"):
+        desk.commit(draft, 1, "li")
+
+
 def test_a_lost_staged_file_stops_the_commit(desk):
     draft = fill_materials(desk, CaseDraft.for_item(catalog_item(desk.db.conn, "不动产登记资料查询")))
     draft.applicant, draft.decision = PERSON, Decision.ACCEPT

@@ -13,7 +13,9 @@ from hallclient.services.session import SessionService
 from hallclient.services.tasks import InlineRunner
 from hallclient.store import catalog_repo
 
-PAGE = b"\x89PNG\r\n\x1a\n" + b"\0" * 64 + b"IEND\xaeB`\x82"
+from ..recipes import TINY_PNG
+
+PAGE = TINY_PNG   # a page that decodes, as a scanned page does
 
 
 class Scanner:

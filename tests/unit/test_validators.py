@@ -14,6 +14,7 @@ from hallclient.core.validators import (
     check_resident_id,
     check_uscc,
     id_birth_date,
+    id_document,
     id_is_male,
     mask_id,
     mask_mobile,
@@ -83,10 +84,18 @@ def with_province(code: int) -> str:
     return body + iso7064_mod11_2(body)
 
 
+# residence permits (居住证) carry a resident identity number whose region is the whole code
+# of Hong Kong, Macao or Taiwan (issued since 2018 under GB 11643)
+RESIDENCE_PERMITS = {"810000": "港澳居民居住证", "820000": "港澳居民居住证",
+                     "830000": "台湾居民居住证"}
+
+
 @pytest.mark.parametrize("code", range(100))
 def test_exactly_the_gb_t_2260_provinces_are_known(code):
     result = check_resident_id(with_province(code), TODAY)
-    if code in GB_T_2260_PROVINCES:
+    if code in (81, 82, 83):       # only as a residence permit's 810000 / 820000 / 830000
+        assert not result.ok and "810000、820000 或 830000" in result.message
+    elif code in GB_T_2260_PROVINCES:
         assert result.ok, GB_T_2260_PROVINCES[code]
     else:
         assert not result.ok and result.message == f"身份证号码的地区码 {code:02d}0105 不存在"
@@ -94,11 +103,12 @@ def test_exactly_the_gb_t_2260_provinces_are_known(code):
 
 @st.composite
 def resident_ids(draw):
-    province = draw(st.sampled_from(sorted(GB_T_2260_PROVINCES)))
-    rest = draw(st.integers(0, 9999))
+    province = draw(st.sampled_from(sorted(set(GB_T_2260_PROVINCES) - {81, 82})))
+    region = draw(st.one_of(st.integers(0, 9999).map(lambda rest: f"{province:02d}{rest:04d}"),
+                            st.sampled_from(sorted(RESIDENCE_PERMITS))))
     birth = draw(born)
     seq = draw(st.integers(0, 999))
-    body = f"{province:02d}{rest:04d}{birth:%Y%m%d}{seq:03d}"
+    body = f"{region}{birth:%Y%m%d}{seq:03d}"
     return body + iso7064_mod11_2(body)
 
 
@@ -226,3 +236,46 @@ def test_platform_addresses_that_are_refused(url):
 
     with pytest.raises(ValueError, match="^平台地址必须使用 https（只有本机模拟器可以用 http）"):
         platform_url(url)
+
+
+def permit(region: str, birth: str = "19900101", seq: str = "123") -> str:
+    body = region + birth + seq
+    return body + iso7064_mod11_2(body)
+
+
+@pytest.mark.parametrize("region, document", sorted(RESIDENCE_PERMITS.items()))
+def test_residence_permits_of_hong_kong_macao_and_taiwan_residents_are_accepted(region, document):
+    value = permit(region)
+    result = check_resident_id(value, TODAY)
+    assert result.ok and result.value == value
+    assert id_document(value) == document
+    assert id_document("11010519491231002X") == "居民身份证"
+
+
+FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+
+
+@pytest.mark.parametrize("value", ["11010519491231002X", permit("830000")])
+def test_an_id_typed_in_full_width_is_read_as_its_plain_form(value):
+    typed = value.translate(FULL_WIDTH).replace("Ｘ", "ｘ")      # ｘ: full-width lower case
+    result = check_resident_id("\u3000" + typed + "\u3000", TODAY)   # and full-width spaces
+    assert result.ok, result.message
+    assert result.value == value
+    assert check_mobile("１３８ ００１３ ８０００").value == "13800138000"
+    assert check_uscc("91350100M000100Y43".translate(FULL_WIDTH)).value == "91350100M000100Y43"
+
+
+# digits of other scripts: Arabic-Indic, Extended Arabic-Indic (Persian), Devanagari, Bengali,
+# Thai, mathematical bold (NFKC makes those ASCII, so they are plain digits)
+OTHER_DIGITS = ["٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹", "०१२३४५६७८९", "০১২৩৪৫৬৭৮৯", "๐๑๒๓๔๕๖๗๘๙"]
+
+
+@given(resident_ids(), st.sampled_from(OTHER_DIGITS),
+       st.sets(st.integers(0, 16), min_size=1, max_size=17))
+def test_digits_of_other_scripts_are_refused_by_name(value, script, positions):
+    typed = "".join(script[int(c)] if i in positions else c for i, c in enumerate(value))
+    result = check_resident_id(typed, TODAY)
+    assert not result.ok and "其他文字的数字" in result.message
+    assert typed[min(positions)] in result.message
+    mobile = check_mobile("138" + "".join(script[int(c)] for c in "00138000"))
+    assert not mobile.ok and "其他文字的数字" in mobile.message

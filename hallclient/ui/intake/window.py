@@ -72,7 +72,9 @@ class IntakeWindow(QWidget):
         i.case_committed.connect(self._on_committed)
         i.scan_routed.connect(self._on_scan)
         i.notice_printed.connect(self._on_printed)
-        i.notice_failed.connect(lambda _k, m: self.say(m))
+        i.notice_failed.connect(self._on_print_failed)
+        self.finished_page.reprint_button.clicked.connect(
+            lambda: self.intake.reprint(self.finished_page.case_no))
 
     def go(self, index: int) -> None:
         index = max(ITEM, min(index, FINISHED))
@@ -127,7 +129,15 @@ class IntakeWindow(QWidget):
 
     def _on_printed(self, kind: str, pdf: str, printer: str) -> None:
         self.printed[kind] = pdf
+        had_unsaved = bool(self.finished_page.unsaved)
         self.finished_page.show_printed(kind, printer)
+        if had_unsaved and not self.finished_page.unsaved:
+            self.say(self.tr("通知书已重新打印并保存"), error=False)
+
+    def _on_print_failed(self, kind: str, message: str) -> None:
+        self.say(message)
+        if kind and self.stack.currentIndex() == FINISHED:
+            self.finished_page.show_unsaved(kind, message)
 
     def _on_scan(self, kind: str, code: str) -> None:
         self.say(self.tr("已扫描{what}：{code}").format(what=SCANNED.get(kind, kind), code=code),

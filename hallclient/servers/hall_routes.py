@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 router = APIRouter(prefix=HALL_API, responses={
     401: {"model": ErrorOut, "description": "设备未登记或令牌错误"},
     403: {"model": ErrorOut, "description": "这类设备（或这台设备）不能做这件事"},
+    405: {"model": ErrorOut, "description": "这个接口不接受这种请求方法"},
     409: {"model": ErrorOut, "description": "排队规则不允许（如号已被叫走）"},
     413: {"model": ErrorOut, "description": "请求内容太大"},
     422: {"model": ErrorOut, "description": "请求内容不完整或格式不对"},
@@ -85,6 +86,10 @@ async def _device(request: Request,
 SERVER = Depends(_server)
 CALLER = Depends(_device)      # the device behind the token (401 without one)
 WINDOW = Path(ge=1, le=MAX_WINDOW, title="窗口号")
+SSE_EVENT = {            # one server-sent event: its kind, its log position, its JSON text
+    "type": "object", "required": ["event", "data"],
+    "properties": {"event": {"type": "string", "enum": ["state", "queue", "waiting"]},
+                   "id": {"type": "string"}, "data": {"type": "string"}}}
 MAX_RECORD_DAYS = 366          # a supervisor's report: at most a year at a time
 
 
@@ -241,7 +246,8 @@ async def push_log(body: LogPushIn, device: Device = CALLER,
     return LogPushOut(stored_upto=upto)
 
 
-@router.get("/events", summary="事件流（server-sent events）",
+@router.get("/events", summary="事件流（server-sent events）", response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {"schema": SSE_EVENT}}}},
             response_description="text/event-stream：queue 事件（id 为日志序号，数据见 "
                                  "QueueEventOut）、waiting 事件（WaitingEventOut）、"
                                  "state 全量状态（HallStateOut）")
@@ -283,6 +289,24 @@ def stream_scope(device: Device, window: int | None) -> int | None:
     if device.kind is DeviceKind.COUNTER and window is not None:
         return window
     return hall_events.COUNTS_ONLY
+
+
+async def refused(request: Request, exc: Exception) -> JSONResponse:
+    """Every refusal in the server's one error shape (``ErrorOut``), also those the web
+    framework makes itself: an unknown path, a method the path does not take, a body that
+    cannot be read as text."""
+    from starlette.exceptions import HTTPException as FrameworkError
+
+    assert isinstance(exc, FrameworkError)
+    if isinstance(exc.detail, dict):
+        return JSONResponse({"detail": exc.detail}, exc.status_code, exc.headers)
+    if exc.status_code == 400:              # a body that is not UTF-8 text
+        return JSONResponse({"detail": {"error": "invalid", "fields": ["body"],
+                                        "message": "请求内容不是 UTF-8 编码的 JSON"}}, 422)
+    what = {404: ("not_found", "没有这个接口"), 405: ("method", "这个接口不接受这种请求方法")}
+    error, message = what.get(exc.status_code, ("http", str(exc.detail)))
+    return JSONResponse({"detail": {"error": error, "message": message}}, exc.status_code,
+                        exc.headers)
 
 
 async def invalid_request(request: Request, exc: Exception) -> JSONResponse:

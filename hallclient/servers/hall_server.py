@@ -29,6 +29,7 @@ from typing import Any
 
 from fastapi import FastAPI, HTTPException
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as FrameworkError
 
 from hallclient.config import CONFIG_FILE, Config, queue_rules
 from hallclient.core import eventlog
@@ -255,6 +256,7 @@ class HallServer:
         app.state.hall = self
         app.include_router(hall_routes.router)
         app.add_exception_handler(RequestValidationError, hall_routes.invalid_request)
+        app.add_exception_handler(FrameworkError, hall_routes.refused)
         app.add_middleware(AuthenticateFirst, server=self)
         return app
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from hallclient.core.tickets import PriorityClass, Ticket, TicketAction, TicketState
 
@@ -59,6 +59,12 @@ class Body(BaseModel):
     """A wire body (request or answer)."""
 
 
+class Request(Body):
+    """A request body: every field of the type it says (no "1" for 1, no 1 for true)."""
+
+    model_config = ConfigDict(strict=True)
+
+
 # -- what a request may carry: every number within what the store keeps, every time a real
 #    one (the server answers 422 for anything else, and a counter checks the same before it
 #    keeps something to send later)
@@ -98,13 +104,13 @@ def time_order(first: str, then: str) -> bool:
 
 # -- requests ------------------------------------------------------------------------------
 
-class IssueIn(Body):
+class IssueIn(Request):
     service: str = Field(title="业务类别代码", min_length=1, max_length=20)
     priority: int = Field(default=0, title="优先级（0普通 1预约 2绿色通道）", ge=0, le=2)
     device: str = Field(default="", title="取号设备", max_length=64)
 
 
-class ActionIn(Body):
+class ActionIn(Request):
     clerk: str = Field(title="窗口人员", min_length=1, max_length=64)
     ticket_id: RowId | None = Field(default=None, title="排队号内部标识")
     number: str | None = Field(default=None, title="排队号", max_length=20)
@@ -114,7 +120,7 @@ class ActionIn(Body):
     reason: str = Field(default="", title="暂停原因", max_length=200)
 
 
-class ManualIn(Body):
+class ManualIn(Request):
     uid: str = Field(title="手工接待记录标识", min_length=8, max_length=64)
     clerk: str = Field(title="窗口人员", min_length=1, max_length=64)
     number: str | None = Field(default=None, title="排队号（无号来访为空）", max_length=20)
@@ -128,7 +134,7 @@ class ManualIn(Body):
         return self
 
 
-class LogEntryIn(Body):
+class LogEntryIn(Request):
     seq: RowId
     at: LocalTime
     device: str = Field(min_length=1, max_length=64)
@@ -141,7 +147,7 @@ class LogEntryIn(Body):
     hash: Hash
 
 
-class LogPushIn(Body):
+class LogPushIn(Request):
     entries: list[LogEntryIn] = Field(max_length=2000)
 
 

@@ -5,9 +5,16 @@ The contract it serves (``/openapi.json``) is the one the client speaks; field t
 the GB/T 39046-2020 names. Semantics:
 - device tokens expire; 401 ``token_expired`` asks the client to authenticate again;
 - the catalog carries an ETag; ``If-None-Match`` gives 304;
-- ``PUT /cases/{uid}`` needs ``Idempotency-Key``: a repeat returns the first response, the
-  same key with a different body is 422, a request still in progress is 409; a lower
-  version than stored is 409 ``stale_version``; attachments must be uploaded first;
+- ``PUT /cases/{uid}`` needs ``Idempotency-Key``: a repeat returns the first response; a key
+  belongs to the device and the case uid that first used it, so the same key with another
+  uid, from another device or with a different body is 422 ``idempotency_key_reused``;
+  a lower version than stored is 409 ``stale_version``; attachments must be uploaded first;
+- a request still in progress holds its key for a lease (30 s): a repeat meanwhile is 409
+  ``in_progress`` with ``Retry-After`` (the seconds left of the lease). A key held by a
+  request that never finished (the platform stopped or crashed during it) is taken over
+  by the next repeat once the lease is over, or at once after a restart, and completes.
+  A client that keeps hearing ``in_progress`` past its own bound (hallclient: 10 minutes)
+  stops resending and shows the case to the clerk as 需处理 with that reason;
 - blobs are addressed by sha256 and resumable: HEAD tells ``Upload-Offset``; PUT with
   ``Content-Range: bytes a-b/total`` appends from the offset; the hash is verified at the end;
 - evaluations are idempotent by uid; platform-side status changes come from ``/changes``.
@@ -18,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -33,6 +41,9 @@ from hallclient.wire import PLATFORM_API as API
 
 from .sim_faults import FaultInjector, Faults
 from .sim_store import SimStore
+
+IDEMPOTENCY_LEASE_S = 30.0    # how long a case upsert in progress holds its key
+
 
 # -- the contract's bodies (GB/T 39046 names as titles) ------------------------------------
 
@@ -88,13 +99,17 @@ class EvaluationIn(BaseModel):
 # -- the application ------------------------------------------------------------------------
 
 def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float = 3600.0,
-               clock: Callable[[], float] = time.time) -> Any:
-    """``clock`` (seconds, like ``time.time``) is what device tokens expire by."""
+               clock: Callable[[], float] = time.time,
+               idempotency_lease_s: float = IDEMPOTENCY_LEASE_S) -> Any:
+    """``clock`` (seconds, like ``time.time``) is what device tokens and idempotency leases
+    expire by."""
     store = SimStore(data_dir)
     api = FastAPI(title="省一体化在线政务服务平台 — hallclient 参考接口 (platform_sim)",
                   version="1.0.0", description=__doc__)
     api.state.store = store
     api.state.token_ttl_s = token_ttl_s
+    api.state.idempotency_lease_s = idempotency_lease_s
+    owner = secrets.token_hex(8)      # this run: markers of an earlier run were left by a crash
 
     def device_of(authorization: str | None) -> str:
         if not authorization or not authorization.startswith("Bearer "):
@@ -140,12 +155,23 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
         with store.lock:
             seen = store.idempotency(idempotency_key)
             if seen is not None:
-                if seen[0] != body_hash:
-                    raise HTTPException(422, {"error": "idempotency_key_reused"})
-                if seen[1] == "in_progress":
-                    raise HTTPException(409, {"error": "in_progress"})
-                return Response(seen[3], status_code=seen[2] or 200, media_type="application/json")
-            store.begin_idempotent(idempotency_key, body_hash)
+                if seen["device_id"] not in (None, device) or seen["uid"] not in (None, uid):
+                    raise HTTPException(422, {"error": "idempotency_key_reused", "fields": [
+                        {"field": "Idempotency-Key",
+                         "reason": "该幂等键已用于其他办件或其他设备"}]})
+                if seen["body_hash"] != body_hash:
+                    raise HTTPException(422, {"error": "idempotency_key_reused", "fields": [
+                        {"field": "Idempotency-Key", "reason": "该幂等键已用于不同的内容"}]})
+                if seen["state"] != "in_progress":
+                    return Response(seen["response"], status_code=seen["status_code"] or 200,
+                                    media_type="application/json")
+                held_for = clock() - float(seen["started_at"] or 0.0)
+                if seen["owner"] == owner and held_for < api.state.idempotency_lease_s:
+                    wait = max(1, math.ceil(api.state.idempotency_lease_s - held_for))
+                    raise HTTPException(409, {"error": "in_progress", "retry_after": wait},
+                                        headers={"Retry-After": str(wait)})
+                # a marker left by a run that crashed, or past its lease: this request takes it
+            store.begin_idempotent(idempotency_key, body_hash, device, uid, owner, clock())
         try:
             if injector.faults.upsert_delay_ms:
                 await asyncio.sleep(injector.faults.upsert_delay_ms / 1000)

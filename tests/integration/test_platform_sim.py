@@ -262,3 +262,143 @@ def test_everything_survives_a_restart(tmp_path):
         assert repeat.status_code == 201
     finally:
         second.stop()
+
+
+def error_of(response):
+    body = response.json()
+    return body.get("detail", body)["error"]
+
+
+def test_an_idempotency_key_belongs_to_its_device_and_case(sim, client):
+    url = f"{sim.url}{API}/cases/uid-k"
+    first = client.put(url, json=case_body(case_no="NK"), headers={"Idempotency-Key": "k"}, timeout=5)
+    assert first.status_code == 201
+    other_uid = client.put(f"{sim.url}{API}/cases/uid-other", json=case_body(case_no="NK"),
+                           headers={"Idempotency-Key": "k"}, timeout=5)
+    assert other_uid.status_code == 422 and error_of(other_uid) == "idempotency_key_reused"
+    requests.post(sim.url + API + "/admin/devices", json={"device_id": "W02", "secret": "pw2"},
+                  timeout=5).raise_for_status()
+    token = requests.post(sim.url + API + "/auth/token", json={"device_id": "W02", "secret": "pw2"},
+                          timeout=5).json()["access_token"]
+    other_device = requests.put(url, json=case_body(case_no="NK"), timeout=5, headers={
+        "Idempotency-Key": "k", "Authorization": f"Bearer {token}"})
+    assert other_device.status_code == 422 and error_of(other_device) == "idempotency_key_reused"
+    assert client.get(f"{sim.url}{API}/cases/uid-other", timeout=5).status_code == 404
+    repeat = client.put(url, json=case_body(case_no="NK"), headers={"Idempotency-Key": "k"}, timeout=5)
+    assert (repeat.status_code, repeat.json()) == (201, first.json())   # its owner still gets it
+
+
+def test_a_key_in_progress_says_when_to_retry_and_is_taken_over_after_its_lease(tmp_path):
+    clock = FakeSeconds(time.time())
+    server = RunningServer(create_app(tmp_path / "p", clock=clock, idempotency_lease_s=30))
+    try:
+        s = requests.Session()
+        s.post(server.url + API + "/admin/devices", json={"device_id": "W", "secret": "x"}, timeout=5)
+        token = s.post(server.url + API + "/auth/token", json={"device_id": "W", "secret": "x"},
+                       timeout=5).json()["access_token"]
+        s.headers["Authorization"] = f"Bearer {token}"
+        faults(server, upsert_delay_ms=3000)
+        url = f"{server.url}{API}/cases/uid-l"
+        held = threading.Thread(target=lambda: requests.put(
+            url, json=case_body(case_no="NL"), timeout=10,
+            headers={"Idempotency-Key": "kl", "Authorization": s.headers["Authorization"]}))
+        held.start()
+        deadline = time.monotonic() + 5
+        while server.sim.store.one("SELECT state FROM idempotency WHERE key = 'kl'") is None:
+            assert time.monotonic() < deadline, "the first request never started"
+            time.sleep(0.005)
+        clock.advance(10)
+        busy = s.put(url, json=case_body(case_no="NL"), headers={"Idempotency-Key": "kl"}, timeout=5)
+        assert busy.status_code == 409 and error_of(busy) == "in_progress"
+        assert busy.headers["Retry-After"] == "20"             # what is left of the lease
+        clock.advance(21)                                       # the lease is over: taken over
+        faults(server)
+        taken = s.put(url, json=case_body(case_no="NL"), headers={"Idempotency-Key": "kl"}, timeout=5)
+        assert taken.status_code in (200, 201), taken.text
+        held.join()
+        assert requests.get(server.url + API + "/admin/stats", timeout=5).json()["cases"] == 1
+    finally:
+        server.stop()
+
+
+def test_a_case_put_cut_by_a_crash_completes_on_the_next_retry(tmp_path):
+    """The simulator SIGKILLed while a case upsert holds its key: once it is back, the next
+    retry of that key completes (no 409 for ever)."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    def start() -> tuple[subprocess.Popen[bytes], str]:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        proc = subprocess.Popen([sys.executable, "-m", "hallclient", "--data-dir", str(tmp_path),
+                                 "platform-sim", "--port", str(port), "--device", "W01=pw"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(url + "/openapi.json", timeout=1)
+                return proc, url
+            except requests.RequestException:
+                assert time.monotonic() < deadline and proc.poll() is None, "platform-sim did not start"
+                time.sleep(0.05)
+
+    def token(url: str) -> dict[str, str]:
+        value = requests.post(url + API + "/auth/token", json={"device_id": "W01", "secret": "pw"},
+                              timeout=5).json()["access_token"]
+        return {"Authorization": f"Bearer {value}", "Idempotency-Key": "uid-c:1"}
+
+    proc, url = start()
+    try:
+        faults_on = requests.put(url + API + "/admin/faults", json={"upsert_delay_ms": 20000}, timeout=5)
+        faults_on.raise_for_status()
+        headers = token(url)
+        cut = threading.Thread(target=lambda: _swallow(lambda: requests.put(
+            f"{url}{API}/cases/uid-c", json=case_body(case_no="NC"), headers=headers, timeout=30)))
+        cut.start()
+        database = tmp_path / "platform-sim" / "platform.sqlite3"
+        deadline = time.monotonic() + 10
+        while not _in_progress(database, "uid-c:1"):
+            assert time.monotonic() < deadline, "the upsert never began"
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        cut.join()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+    proc, url = start()
+    try:
+        retry = requests.put(f"{url}{API}/cases/uid-c", json=case_body(case_no="NC"),
+                             headers=token(url), timeout=10)
+        assert retry.status_code == 201, retry.text
+        assert requests.get(url + API + "/admin/stats", timeout=5).json()["cases"] == 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _swallow(call):
+    try:
+        call()
+    except requests.RequestException:
+        pass                                 # the server was killed under it
+
+
+def _in_progress(database, key) -> bool:
+    import sqlite3
+
+    if not database.exists():
+        return False
+    conn = sqlite3.connect(database)
+    try:
+        row = conn.execute("SELECT state FROM idempotency WHERE key = ?", (key,)).fetchone()
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        conn.close()
+    return row is not None and row[0] == "in_progress"

@@ -277,6 +277,11 @@ MIGRATIONS: tuple[str, ...] = (
         added_at TEXT NOT NULL
     );
     """,
+    # 11: since when the platform has answered an upload with "in progress" (a row stuck so
+    #     long goes to 需处理)
+    """
+    ALTER TABLE outbox ADD COLUMN in_progress_since TEXT;
+    """,
 )
 
 LATEST = len(MIGRATIONS)

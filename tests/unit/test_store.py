@@ -45,6 +45,7 @@ SEED = {
     8: [],
     9: [],
     10: ["INSERT INTO trusted_devices VALUES ('d', 'k', 't')"],
+    11: ["UPDATE outbox SET in_progress_since = '2026-01-01T00:00:00' WHERE id = 1"],
 }
 
 

@@ -83,7 +83,7 @@ def test_device_tokens_expire(tmp_path):
         assert s.get(server.url + API + "/changes", headers=headers, timeout=5).status_code == 200
         clock.advance(2)
         expired = s.get(server.url + API + "/changes", headers=headers, timeout=5)
-        assert expired.status_code == 401 and expired.json()["detail"]["error"] == "token_expired"
+        assert expired.status_code == 401 and expired.json()["error"] == "token_expired"
     finally:
         server.stop()
 
@@ -105,7 +105,7 @@ def test_case_upsert_is_idempotent(sim, client):
     assert (repeat.status_code, repeat.json()) == (201, first.json())
     reused = client.put(url, json=case_body(mobile="13900001111"),
                         headers={"Idempotency-Key": "uid-1:1"}, timeout=5)
-    assert reused.status_code == 422 and reused.json()["detail"]["error"] == "idempotency_key_reused"
+    assert reused.status_code == 422 and reused.json()["error"] == "idempotency_key_reused"
     v2 = client.put(url, json=case_body(version=2, status=11), headers={"Idempotency-Key": "uid-1:2"},
                     timeout=5)
     assert v2.status_code == 200
@@ -140,7 +140,7 @@ def test_a_request_in_progress_answers_409(sim, client):
     other = requests.put(url, json=case_body(case_no="N2"), timeout=5,
                          headers={"Idempotency-Key": "k2", "Authorization": auth})
     t.join()
-    assert other.status_code == 409 and other.json()["detail"]["error"] == "in_progress"
+    assert other.status_code == 409 and other.json()["error"] == "in_progress"
     assert results["first"].status_code == 201
 
 
@@ -265,8 +265,7 @@ def test_everything_survives_a_restart(tmp_path):
 
 
 def error_of(response):
-    body = response.json()
-    return body.get("detail", body)["error"]
+    return response.json()["error"]
 
 
 def test_an_idempotency_key_belongs_to_its_device_and_case(sim, client):
@@ -402,3 +401,66 @@ def _in_progress(database, key) -> bool:
     finally:
         conn.close()
     return row is not None and row[0] == "in_progress"
+
+
+def test_input_out_of_range_or_encoding_is_refused_with_4xx(sim, client):
+    requests.post(sim.url + API + "/admin/devices", json={"device_id": "W9", "secret": "密钥"},
+                  timeout=5).raise_for_status()
+    wrong = requests.post(sim.url + API + "/auth/token", json={"device_id": "W9", "secret": "错误"},
+                          timeout=5)
+    assert wrong.status_code == 401 and wrong.json() == {"error": "bad_credentials"}
+    right = requests.post(sim.url + API + "/auth/token", json={"device_id": "W9", "secret": "密钥"},
+                          timeout=5)
+    assert right.status_code == 200
+    huge = client.get(sim.url + API + "/changes", params={"cursor": 2**64}, timeout=5)
+    assert huge.status_code == 422 and huge.json()["fields"][0]["field"] == "cursor"
+    big_version = client.put(f"{sim.url}{API}/cases/u-big", json=case_body(version=2**64),
+                             headers={"Idempotency-Key": "big"}, timeout=5)
+    assert big_version.status_code == 422 and big_version.json()["error"] == "invalid"
+    surrogate = client.put(f"{sim.url}{API}/cases/u-s", timeout=5, headers={
+        "Idempotency-Key": "s", "Content-Type": "application/json"},
+        data=json.dumps(case_body(applicant_name="\ud800")))
+    assert surrogate.status_code in (400, 422)
+    not_json = client.put(f"{sim.url}{API}/cases/u-j", data=b"\xff{", timeout=5, headers={
+        "Idempotency-Key": "j", "Content-Type": "application/json"})
+    assert not_json.status_code == 400 and not_json.json()["error"] == "bad_json"
+    for admin in ("/admin/catalog", "/admin/preapplications/P1"):
+        assert requests.put(sim.url + API + admin, data=b"\xff\xfe not json", timeout=5).status_code == 400
+        assert requests.put(sim.url + API + admin, data=b"[1, 2]", timeout=5).status_code == 422
+    sha = "a" * 64
+    far = client.put(f"{sim.url}{API}/blobs/{sha}", data=b"x", timeout=5,
+                     headers={"Content-Range": f"bytes 0-0/{10**14}"})
+    assert far.status_code == 400 and far.json()["error"] == "bad_content_range"
+    odd = client.put(f"{sim.url}{API}/blobs/{sha}", data=b"x", timeout=5,
+                     headers={"Content-Range": "bytes=0-0/1"})
+    assert odd.status_code == 422
+    assert requests.put(sim.url + API + "/admin/faults", json={"error_rate": 2}, timeout=5).status_code == 422
+
+
+def test_who_is_asking_comes_before_what_was_sent(sim, client):
+    url = f"{sim.url}{API}/cases/u-anon"
+    for headers in ({}, {"Authorization": "Bearer nonsense"}):
+        anonymous = requests.put(url, json={"version": "x"}, headers=headers, timeout=5)
+        assert anonymous.status_code == 401 and "fields" not in anonymous.json()
+        assert anonymous.headers["WWW-Authenticate"] == "Bearer"
+        broken = requests.put(url, data=b"{not json", timeout=5,
+                              headers={**headers, "Content-Type": "application/json"})
+        assert broken.status_code == 401
+    known = client.put(url, json={"version": "x"}, headers={"Idempotency-Key": "a"}, timeout=5)
+    assert known.status_code == 422 and known.json()["error"] == "invalid"
+    assert {f["field"] for f in known.json()["fields"]} >= {"version", "case_no"}
+
+
+def test_the_document_says_what_the_simulator_answers(sim):
+    doc = requests.get(sim.url + "/openapi.json", timeout=5).json()
+    assert doc["components"]["securitySchemes"]["deviceToken"] == {
+        "type": "http", "scheme": "bearer",
+        "description": "设备令牌：POST /api/v1/auth/token 以设备标识和密钥换取"}
+    case = doc["paths"][f"{API}/cases/{{uid}}"]["put"]
+    assert case["security"] == [{"deviceToken": []}]
+    assert set(case["responses"]) == {"200", "201", "400", "401", "409", "422"}
+    assert case["responses"]["422"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorOut"}
+    assert set(doc["paths"][f"{API}/evaluations/{{uid}}"]["put"]["responses"]) >= {"200", "201"}
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+    assert "security" not in doc["paths"][f"{API}/auth/token"]["post"]

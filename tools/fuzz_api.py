@@ -65,20 +65,21 @@ class FuzzResult:
 
 def fuzz(target: Any, token: str | None = None, *, seed: int = 1, examples: int = 20,
          steps: int = 10, request_timeout: float = 10.0, stream_events: int = 3,
-         openapi_path: str = "/openapi.json", exclude: str | None = None) -> FuzzResult:
+         openapi_path: str = "/openapi.json", exclude: str | None = None,
+         progress: bool = False) -> FuzzResult:
     """Run schemathesis against ``target`` (a base URL, or an ASGI application) and count;
     ``exclude`` is a regular expression of paths left alone."""
     if isinstance(target, str):
         return _run(target.rstrip("/"), token, seed, examples, steps, request_timeout,
-                    stream_events, openapi_path, exclude)
+                    stream_events, openapi_path, exclude, progress)
     with _served(target) as url:
         return _run(url, token, seed, examples, steps, request_timeout, stream_events,
-                    openapi_path, exclude)
+                    openapi_path, exclude, progress)
 
 
 def _run(base: str, token: str | None, seed: int, examples: int, steps: int,
          request_timeout: float, stream_events: int, openapi_path: str,
-         exclude: str | None) -> FuzzResult:
+         exclude: str | None, progress: bool) -> FuzzResult:
     import schemathesis
     from schemathesis.config import SchemathesisConfig
     from schemathesis.engine import events, from_schema
@@ -102,6 +103,10 @@ def _run(base: str, token: str | None, seed: int, examples: int, steps: int,
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished | events.FuzzScenarioFinished):
             _count(result, event.recorder)
+            if progress:
+                print(f"{event.phase.name if hasattr(event.phase, 'name') else event.phase}"
+                      f" {event.recorder.label}: {result.requests} requests so far",
+                      file=sys.stderr, flush=True)
         elif isinstance(event, events.NonFatalError):
             result.errors.append(f"{event.label}: {event.info.message}"[:300])
         elif isinstance(event, events.FatalError):
@@ -169,10 +174,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
     parser.add_argument("--exclude", metavar="REGEX",
                         help="paths to leave alone, e.g. the simulator's fault switch: /admin/faults")
+    parser.add_argument("--progress", action="store_true", help="say each operation done (stderr)")
     parser.add_argument("--json", action="store_true", help="print the counts as JSON")
     args = parser.parse_args(argv)
     result = fuzz(args.base_url, args.token, seed=args.seed, examples=args.examples,
-                  steps=args.steps, request_timeout=args.timeout, exclude=args.exclude)
+                  steps=args.steps, request_timeout=args.timeout, exclude=args.exclude,
+                  progress=args.progress)
     if args.json:
         print(json.dumps({"requests": result.requests, "server_errors": result.server_errors,
                           "schema_violations": result.schema_violations,

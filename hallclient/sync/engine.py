@@ -69,7 +69,7 @@ class Backoff:
 class Pause:
     """The jittered pause between tries of one request inside an attempt."""
 
-    base_s: float = 0.01
+    base_s: float = 0.005
     cap_s: float = 0.5
 
     def delay(self, tried: int, rng: random.Random) -> float:
@@ -243,15 +243,17 @@ class OutboxEngine:
         return send
 
     def _retrying(self, call: Callable[[int], Any]) -> Any:
-        """``call(tries so far)``, tried again after a short jittered pause on a transient
-        failure, unless the platform said when to come back (that backs the row off)."""
+        """``call(tries so far)``, tried again on a transient failure — at once the first time
+        the connection was cut, else after a short jittered pause — unless the platform said
+        when to come back (that backs the row off)."""
         for tried in range(self.tries):
             try:
                 return call(tried)
             except TransientError as exc:
                 if exc.retry_after is not None or tried + 1 >= self.tries:
                     raise
-                self.sleep(self.pause.delay(tried, self.rng))
+                if tried or not isinstance(exc, OfflineError):   # a cut connection: at once
+                    self.sleep(self.pause.delay(tried, self.rng))
         raise AssertionError("unreachable")
 
     def _send_evaluation(self, row: dict[str, Any]) -> None:

@@ -43,7 +43,7 @@ from .mapping import case_body
 
 log = logging.getLogger(__name__)
 
-TRIES = 4                                     # each request of a case, inside one attempt
+TRIES = 5                                     # each request of a case, inside one attempt
 GRACE = 2                                     # whole-case failures resent at once
 IN_PROGRESS_LIMIT = timedelta(minutes=10)     # "in progress" for longer: 需处理
 STUCK = ("平台持续答复“正在处理同一请求”已超过 10 分钟，未能确认是否收到："

@@ -41,6 +41,11 @@ class TransientError(PlatformError):
         self.retry_after = retry_after
 
 
+class InProgressError(TransientError):
+    """The platform is still handling the same request (its key is held): ask again after
+    ``retry_after``."""
+
+
 class OfflineError(TransientError):
     """The platform could not be reached at all (network down, timeout, reset)."""
 
@@ -143,9 +148,13 @@ class PlatformClient:
         detail = self._json(response) if response.content else {}
         inner = detail.get("detail", detail) if isinstance(detail, Mapping) else {}
         error = inner.get("error") if isinstance(inner, Mapping) else None
-        if code == 409 and error in ("in_progress", "offset_mismatch"):
+        if code == 409 and error == "in_progress":
+            raise InProgressError("平台正在处理同一请求",
+                                  retry_after_seconds(response.headers.get("Retry-After")) or 1.0)
+        if code == 409 and error == "offset_mismatch":
             raise TransientError("平台正在处理同一请求", 1.0)
-        fields = detail.get("fields", []) if isinstance(detail, Mapping) else []
+        fields = (inner.get("fields") if isinstance(inner, Mapping) else None) or (
+            detail.get("fields", []) if isinstance(detail, Mapping) else [])
         if isinstance(inner, list):     # schema validation: [{"loc": [...], "msg": ...}, ...]
             error = "invalid"
             fields = [{"field": ".".join(str(p) for p in item.get("loc", [])[1:]),

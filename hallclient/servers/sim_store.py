@@ -44,6 +44,11 @@ class SimStore:
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = FULL")
         self.conn.executescript(SCHEMA)
+        held = {r[1] for r in self.conn.execute("PRAGMA table_info(idempotency)")}
+        for column, kind in (("device_id", "TEXT"), ("uid", "TEXT"), ("owner", "TEXT"),
+                             ("started_at", "REAL")):
+            if column not in held:           # a database from before keys had owners
+                self.conn.execute(f"ALTER TABLE idempotency ADD COLUMN {column} {kind}")
 
     def one(self, sql: str, params: Any = ()) -> tuple[Any, ...] | None:
         with self.lock:
@@ -101,15 +106,24 @@ class SimStore:
 
     # -- idempotency of case upserts ---------------------------------------------------
 
-    def idempotency(self, key: str) -> tuple[str, str, int | None, str | None] | None:
-        """(body hash, state, status code, response) recorded for a key, or None."""
-        row = self.one("SELECT body_hash, state, status_code, response FROM idempotency"
-                       " WHERE key = ?", (key,))
-        return (row[0], row[1], row[2], row[3]) if row else None
+    def idempotency(self, key: str) -> dict[str, Any] | None:
+        """What is recorded for a key: body_hash, state ("in_progress" / "done"), status_code,
+        response, device_id, uid, owner (the run of the simulator that began it) and
+        started_at (Unix time); None for a key never seen."""
+        row = self.one("SELECT body_hash, state, status_code, response, device_id, uid, owner,"
+                       " started_at FROM idempotency WHERE key = ?", (key,))
+        if row is None:
+            return None
+        names = ("body_hash", "state", "status_code", "response", "device_id", "uid", "owner",
+                 "started_at")
+        return dict(zip(names, row, strict=True))
 
-    def begin_idempotent(self, key: str, body_hash: str) -> None:
-        self.write("INSERT INTO idempotency (key, body_hash, state) VALUES (?, ?, 'in_progress')",
-                   (key, body_hash))
+    def begin_idempotent(self, key: str, body_hash: str, device_id: str, uid: str, owner: str,
+                         started_at: float) -> None:
+        """Mark a key in progress (a marker left by a crash is taken over)."""
+        self.write("INSERT OR REPLACE INTO idempotency (key, body_hash, state, device_id, uid,"
+                   " owner, started_at) VALUES (?, ?, 'in_progress', ?, ?, ?, ?)",
+                   (key, body_hash, device_id, uid, owner, started_at))
 
     def finish_idempotent(self, key: str, status_code: int, response: str) -> None:
         self.write("UPDATE idempotency SET state = 'done', status_code = ?, response = ?"

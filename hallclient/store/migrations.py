@@ -292,6 +292,11 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE manual_services ADD COLUMN refused_at TEXT;
     ALTER TABLE manual_services ADD COLUMN refusal TEXT;
     """,
+    # 13: since when the platform has answered an upload with "in progress" (a row stuck so
+    #     long goes to 需处理)
+    """
+    ALTER TABLE outbox ADD COLUMN in_progress_since TEXT;
+    """,
 )
 
 LATEST = len(MIGRATIONS)

@@ -34,8 +34,19 @@ def newest_version(conn: sqlite3.Connection, case_id: int) -> int:
 
 
 def mark_done(conn: sqlite3.Connection, row_id: int) -> None:
-    conn.execute("UPDATE outbox SET state = 'done', last_error = NULL, attempts = attempts + 1"
-                 " WHERE id = ?", (row_id,))
+    conn.execute("UPDATE outbox SET state = 'done', last_error = NULL, attempts = attempts + 1,"
+                 " in_progress_since = NULL WHERE id = ?", (row_id,))
+
+
+def mark_in_progress(conn: sqlite3.Connection, row_id: int, next_try_at: str, error: str,
+                     now: str) -> str:
+    """The platform answered "still in progress": retry later; returns since when it has
+    been answering so (kept from the first such answer)."""
+    conn.execute("UPDATE outbox SET attempts = attempts + 1, next_try_at = ?, last_error = ?,"
+                 " in_progress_since = coalesce(in_progress_since, ?) WHERE id = ?",
+                 (next_try_at, error, now, row_id))
+    row = conn.execute("SELECT in_progress_since FROM outbox WHERE id = ?", (row_id,)).fetchone()
+    return str(row[0]) if row and row[0] else now
 
 
 def mark_retry(conn: sqlite3.Connection, row_id: int, next_try_at: str, error: str) -> None:
@@ -50,7 +61,8 @@ def mark_attention(conn: sqlite3.Connection, row_id: int, error: str) -> None:
 
 def retry_now(conn: sqlite3.Connection, row_id: int) -> None:
     """The clerk fixed the case or asked for 立即重试."""
-    conn.execute("UPDATE outbox SET state = 'pending', next_try_at = NULL WHERE id = ?", (row_id,))
+    conn.execute("UPDATE outbox SET state = 'pending', next_try_at = NULL,"
+                 " in_progress_since = NULL WHERE id = ?", (row_id,))
 
 
 def pending_case_numbers(conn: sqlite3.Connection) -> set[str]:

@@ -3,7 +3,13 @@
 - A case is sent with its Idempotency-Key (``uid:version``), so a resend after a lost
   response, a crash or a kill -9 never makes a second case; its blobs go first, each resumed
   from the offset the platform reports and skipped when the platform already has it.
-- Transient failures back off with full jitter, capped, and never sooner than Retry-After.
+- Each request of a case is retried a few times inside one attempt (short jittered pauses),
+  so a lossy link costs a resend of one request, not of the whole case; blob progress is
+  kept across tries and attempts (the platform's offset). A row backs off only when the
+  platform says so (Retry-After, then exactly that long) or after ``GRACE`` whole-case
+  failures in a row (full jitter, capped).
+- A case the platform keeps answering "in progress" for ``IN_PROGRESS_LIMIT`` goes to 需处理
+  with that reason instead of being resent for ever.
 - A rejected row goes to 需处理 with the platform's field errors; the rows behind it go on.
 - Only the newest version of a case is sent; older pending versions are superseded.
 - Each row's outcome is committed locally right after the platform answered.
@@ -14,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -22,6 +29,7 @@ from typing import Any
 from hallclient.core.evaluation import NATIONAL_CODES, Level
 from hallclient.platform.client import (
     AuthError,
+    InProgressError,
     OfflineError,
     PlatformClient,
     RejectedError,
@@ -34,6 +42,12 @@ from hallclient.store.db import Database
 from .mapping import case_body
 
 log = logging.getLogger(__name__)
+
+TRIES = 5                                     # each request of a case, inside one attempt
+GRACE = 2                                     # whole-case failures resent at once
+IN_PROGRESS_LIMIT = timedelta(minutes=10)     # "in progress" for longer: 需处理
+STUCK = ("平台持续答复“正在处理同一请求”已超过 10 分钟，未能确认是否收到："
+         "请联系省平台核实该办件，再点 立即重试")
 
 
 def utc_now() -> datetime:
@@ -49,6 +63,17 @@ class Backoff:
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         return rng.uniform(0, min(self.cap_s, self.base_s * (2 ** min(attempt, 30))))
+
+
+@dataclass(frozen=True)
+class Pause:
+    """The jittered pause between tries of one request inside an attempt."""
+
+    base_s: float = 0.005
+    cap_s: float = 0.5
+
+    def delay(self, tried: int, rng: random.Random) -> float:
+        return rng.uniform(0, min(self.cap_s, self.base_s * (2 ** tried)))
 
 
 @dataclass
@@ -74,7 +99,8 @@ class LocalProblemError(RejectedError):
 class OutboxEngine:
     def __init__(self, db: Database, attachments: AttachmentStore, client: PlatformClient, *,
                  clock: Callable[[], datetime] = utc_now, rng: random.Random | None = None,
-                 backoff: Backoff = Backoff(),
+                 backoff: Backoff = Backoff(), pause: Pause = Pause(), tries: int = TRIES,
+                 sleep: Callable[[float], None] = time.sleep,
                  on_sending: Callable[[int | None], None] | None = None) -> None:
         self.db = db
         self.attachments = attachments
@@ -82,6 +108,9 @@ class OutboxEngine:
         self.clock = clock
         self.rng = rng or random.Random()
         self.backoff = backoff
+        self.pause = pause
+        self.tries = max(1, tries)
+        self.sleep = sleep
         self.on_sending = on_sending          # told which outbox row is in flight (上传中)
         self._items: dict[str, Any] = {}
 
@@ -109,10 +138,33 @@ class OutboxEngine:
             report.auth_failed = True
             report.errors.append(exc.message)
             return False
+        except InProgressError as exc:
+            report.errors.append(exc.message)
+            now = self._stamp()
+            with self.db.write() as conn:
+                since = outbox_repo.mark_in_progress(
+                    conn, row["id"], self._stamp(exc.retry_after or 1.0), exc.message, now)
+                stuck = self.clock() - datetime.fromisoformat(since) >= IN_PROGRESS_LIMIT
+                if stuck:
+                    outbox_repo.mark_attention(conn, row["id"], STUCK)
+                    log_repo.append(conn, at=now, action="upload_stuck",
+                                    detail={"outbox": row["id"], "kind": row["kind"],
+                                            "since": since})
+            if stuck:
+                report.attention += 1
+                report.errors.append(STUCK)
+            else:
+                report.retried += 1
         except TransientError as exc:
             report.offline = report.offline or isinstance(exc, OfflineError)
             report.errors.append(exc.message)
-            wait = max(exc.retry_after or 0.0, self.backoff.delay(row["attempts"], self.rng))
+            failures = row["attempts"] + 1
+            if exc.retry_after is not None:          # the platform said how long
+                wait = exc.retry_after
+            elif failures < GRACE:
+                wait = 0.0
+            else:
+                wait = self.backoff.delay(failures - GRACE, self.rng)
             with self.db.write() as conn:
                 outbox_repo.mark_retry(conn, row["id"], self._stamp(wait), exc.message)
             report.retried += 1
@@ -173,13 +225,36 @@ class OutboxEngine:
                 data = path.read_bytes()
             except OSError as exc:
                 raise LocalProblemError(f"本地附件 {a['original_name']} 丢失，请重新扫描后重传") from exc
-            sent += self.client.upload_blob(a["sha256"], data, ask_first=row["attempts"] > 0)
+            sent += self._retrying(self._blob_sender(a["sha256"], data, row["attempts"] > 0))
         impl = case["impl_code"]
         if impl not in self._items:
             self._items[impl] = catalog_repo.get(conn, impl)
-        item = self._items[impl]
-        self.client.upsert_case(case["uid"], case_body(case, item), row["idempotency_key"])
+        body = case_body(case, self._items[impl])
+
+        def upsert(_: int) -> Any:
+            return self.client.upsert_case(case["uid"], body, row["idempotency_key"])
+
+        self._retrying(upsert)
         return sent
+
+    def _blob_sender(self, sha256: str, data: bytes, resent: bool) -> Callable[[int], int]:
+        def send(tried: int) -> int:       # a retry asks the platform where it got to first
+            return self.client.upload_blob(sha256, data, ask_first=resent or tried > 0)
+        return send
+
+    def _retrying(self, call: Callable[[int], Any]) -> Any:
+        """``call(tries so far)``, tried again on a transient failure — at once the first time
+        the connection was cut, else after a short jittered pause — unless the platform said
+        when to come back (that backs the row off)."""
+        for tried in range(self.tries):
+            try:
+                return call(tried)
+            except TransientError as exc:
+                if exc.retry_after is not None or tried + 1 >= self.tries:
+                    raise
+                if tried or not isinstance(exc, OfflineError):   # a cut connection: at once
+                    self.sleep(self.pause.delay(tried, self.rng))
+        raise AssertionError("unreachable")
 
     def _send_evaluation(self, row: dict[str, Any]) -> None:
         ev = case_repo.get_evaluation(self.db.conn, row["evaluation_id"])

@@ -83,7 +83,7 @@ def test_device_tokens_expire(tmp_path):
         assert s.get(server.url + API + "/changes", headers=headers, timeout=5).status_code == 200
         clock.advance(2)
         expired = s.get(server.url + API + "/changes", headers=headers, timeout=5)
-        assert expired.status_code == 401 and expired.json()["detail"]["error"] == "token_expired"
+        assert expired.status_code == 401 and expired.json()["error"] == "token_expired"
     finally:
         server.stop()
 
@@ -105,7 +105,7 @@ def test_case_upsert_is_idempotent(sim, client):
     assert (repeat.status_code, repeat.json()) == (201, first.json())
     reused = client.put(url, json=case_body(mobile="13900001111"),
                         headers={"Idempotency-Key": "uid-1:1"}, timeout=5)
-    assert reused.status_code == 422 and reused.json()["detail"]["error"] == "idempotency_key_reused"
+    assert reused.status_code == 422 and reused.json()["error"] == "idempotency_key_reused"
     v2 = client.put(url, json=case_body(version=2, status=11), headers={"Idempotency-Key": "uid-1:2"},
                     timeout=5)
     assert v2.status_code == 200
@@ -140,7 +140,7 @@ def test_a_request_in_progress_answers_409(sim, client):
     other = requests.put(url, json=case_body(case_no="N2"), timeout=5,
                          headers={"Idempotency-Key": "k2", "Authorization": auth})
     t.join()
-    assert other.status_code == 409 and other.json()["detail"]["error"] == "in_progress"
+    assert other.status_code == 409 and other.json()["error"] == "in_progress"
     assert results["first"].status_code == 201
 
 
@@ -262,3 +262,205 @@ def test_everything_survives_a_restart(tmp_path):
         assert repeat.status_code == 201
     finally:
         second.stop()
+
+
+def error_of(response):
+    return response.json()["error"]
+
+
+def test_an_idempotency_key_belongs_to_its_device_and_case(sim, client):
+    url = f"{sim.url}{API}/cases/uid-k"
+    first = client.put(url, json=case_body(case_no="NK"), headers={"Idempotency-Key": "k"}, timeout=5)
+    assert first.status_code == 201
+    other_uid = client.put(f"{sim.url}{API}/cases/uid-other", json=case_body(case_no="NK"),
+                           headers={"Idempotency-Key": "k"}, timeout=5)
+    assert other_uid.status_code == 422 and error_of(other_uid) == "idempotency_key_reused"
+    requests.post(sim.url + API + "/admin/devices", json={"device_id": "W02", "secret": "pw2"},
+                  timeout=5).raise_for_status()
+    token = requests.post(sim.url + API + "/auth/token", json={"device_id": "W02", "secret": "pw2"},
+                          timeout=5).json()["access_token"]
+    other_device = requests.put(url, json=case_body(case_no="NK"), timeout=5, headers={
+        "Idempotency-Key": "k", "Authorization": f"Bearer {token}"})
+    assert other_device.status_code == 422 and error_of(other_device) == "idempotency_key_reused"
+    assert client.get(f"{sim.url}{API}/cases/uid-other", timeout=5).status_code == 404
+    repeat = client.put(url, json=case_body(case_no="NK"), headers={"Idempotency-Key": "k"}, timeout=5)
+    assert (repeat.status_code, repeat.json()) == (201, first.json())   # its owner still gets it
+
+
+def test_a_key_in_progress_says_when_to_retry_and_is_taken_over_after_its_lease(tmp_path):
+    clock = FakeSeconds(time.time())
+    server = RunningServer(create_app(tmp_path / "p", clock=clock, idempotency_lease_s=30))
+    try:
+        s = requests.Session()
+        s.post(server.url + API + "/admin/devices", json={"device_id": "W", "secret": "x"}, timeout=5)
+        token = s.post(server.url + API + "/auth/token", json={"device_id": "W", "secret": "x"},
+                       timeout=5).json()["access_token"]
+        s.headers["Authorization"] = f"Bearer {token}"
+        faults(server, upsert_delay_ms=3000)
+        url = f"{server.url}{API}/cases/uid-l"
+        held = threading.Thread(target=lambda: requests.put(
+            url, json=case_body(case_no="NL"), timeout=10,
+            headers={"Idempotency-Key": "kl", "Authorization": s.headers["Authorization"]}))
+        held.start()
+        deadline = time.monotonic() + 5
+        while server.sim.store.one("SELECT state FROM idempotency WHERE key = 'kl'") is None:
+            assert time.monotonic() < deadline, "the first request never started"
+            time.sleep(0.005)
+        clock.advance(10)
+        busy = s.put(url, json=case_body(case_no="NL"), headers={"Idempotency-Key": "kl"}, timeout=5)
+        assert busy.status_code == 409 and error_of(busy) == "in_progress"
+        assert busy.headers["Retry-After"] == "20"             # what is left of the lease
+        clock.advance(21)                                       # the lease is over: taken over
+        faults(server)
+        taken = s.put(url, json=case_body(case_no="NL"), headers={"Idempotency-Key": "kl"}, timeout=5)
+        assert taken.status_code in (200, 201), taken.text
+        held.join()
+        assert requests.get(server.url + API + "/admin/stats", timeout=5).json()["cases"] == 1
+    finally:
+        server.stop()
+
+
+def test_a_case_put_cut_by_a_crash_completes_on_the_next_retry(tmp_path):
+    """The simulator SIGKILLed while a case upsert holds its key: once it is back, the next
+    retry of that key completes (no 409 for ever)."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    def start() -> tuple[subprocess.Popen[bytes], str]:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        proc = subprocess.Popen([sys.executable, "-m", "hallclient", "--data-dir", str(tmp_path),
+                                 "platform-sim", "--port", str(port), "--device", "W01=pw"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(url + "/openapi.json", timeout=1)
+                return proc, url
+            except requests.RequestException:
+                assert time.monotonic() < deadline and proc.poll() is None, "platform-sim did not start"
+                time.sleep(0.05)
+
+    def token(url: str) -> dict[str, str]:
+        value = requests.post(url + API + "/auth/token", json={"device_id": "W01", "secret": "pw"},
+                              timeout=5).json()["access_token"]
+        return {"Authorization": f"Bearer {value}", "Idempotency-Key": "uid-c:1"}
+
+    proc, url = start()
+    try:
+        faults_on = requests.put(url + API + "/admin/faults", json={"upsert_delay_ms": 20000}, timeout=5)
+        faults_on.raise_for_status()
+        headers = token(url)
+        cut = threading.Thread(target=lambda: _swallow(lambda: requests.put(
+            f"{url}{API}/cases/uid-c", json=case_body(case_no="NC"), headers=headers, timeout=30)))
+        cut.start()
+        database = tmp_path / "platform-sim" / "platform.sqlite3"
+        deadline = time.monotonic() + 10
+        while not _in_progress(database, "uid-c:1"):
+            assert time.monotonic() < deadline, "the upsert never began"
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        cut.join()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+    proc, url = start()
+    try:
+        retry = requests.put(f"{url}{API}/cases/uid-c", json=case_body(case_no="NC"),
+                             headers=token(url), timeout=10)
+        assert retry.status_code == 201, retry.text
+        assert requests.get(url + API + "/admin/stats", timeout=5).json()["cases"] == 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _swallow(call):
+    try:
+        call()
+    except requests.RequestException:
+        pass                                 # the server was killed under it
+
+
+def _in_progress(database, key) -> bool:
+    import sqlite3
+
+    if not database.exists():
+        return False
+    conn = sqlite3.connect(database)
+    try:
+        row = conn.execute("SELECT state FROM idempotency WHERE key = ?", (key,)).fetchone()
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        conn.close()
+    return row is not None and row[0] == "in_progress"
+
+
+def test_input_out_of_range_or_encoding_is_refused_with_4xx(sim, client):
+    requests.post(sim.url + API + "/admin/devices", json={"device_id": "W9", "secret": "密钥"},
+                  timeout=5).raise_for_status()
+    wrong = requests.post(sim.url + API + "/auth/token", json={"device_id": "W9", "secret": "错误"},
+                          timeout=5)
+    assert wrong.status_code == 401 and wrong.json() == {"error": "bad_credentials"}
+    right = requests.post(sim.url + API + "/auth/token", json={"device_id": "W9", "secret": "密钥"},
+                          timeout=5)
+    assert right.status_code == 200
+    huge = client.get(sim.url + API + "/changes", params={"cursor": 2**64}, timeout=5)
+    assert huge.status_code == 422 and huge.json()["fields"][0]["field"] == "cursor"
+    big_version = client.put(f"{sim.url}{API}/cases/u-big", json=case_body(version=2**64),
+                             headers={"Idempotency-Key": "big"}, timeout=5)
+    assert big_version.status_code == 422 and big_version.json()["error"] == "invalid"
+    surrogate = client.put(f"{sim.url}{API}/cases/u-s", timeout=5, headers={
+        "Idempotency-Key": "s", "Content-Type": "application/json"},
+        data=json.dumps(case_body(applicant_name="\ud800")))
+    assert surrogate.status_code in (400, 422)
+    not_json = client.put(f"{sim.url}{API}/cases/u-j", data=b"\xff{", timeout=5, headers={
+        "Idempotency-Key": "j", "Content-Type": "application/json"})
+    assert not_json.status_code == 400 and not_json.json()["error"] == "bad_json"
+    for admin in ("/admin/catalog", "/admin/preapplications/P1"):
+        assert requests.put(sim.url + API + admin, data=b"\xff\xfe not json", timeout=5).status_code == 400
+        assert requests.put(sim.url + API + admin, data=b"[1, 2]", timeout=5).status_code == 422
+    sha = "a" * 64
+    far = client.put(f"{sim.url}{API}/blobs/{sha}", data=b"x", timeout=5,
+                     headers={"Content-Range": f"bytes 0-0/{10**14}"})
+    assert far.status_code == 400 and far.json()["error"] == "bad_content_range"
+    odd = client.put(f"{sim.url}{API}/blobs/{sha}", data=b"x", timeout=5,
+                     headers={"Content-Range": "bytes=0-0/1"})
+    assert odd.status_code == 422
+    assert requests.put(sim.url + API + "/admin/faults", json={"error_rate": 2}, timeout=5).status_code == 422
+
+
+def test_who_is_asking_comes_before_what_was_sent(sim, client):
+    url = f"{sim.url}{API}/cases/u-anon"
+    for headers in ({}, {"Authorization": "Bearer nonsense"}):
+        anonymous = requests.put(url, json={"version": "x"}, headers=headers, timeout=5)
+        assert anonymous.status_code == 401 and "fields" not in anonymous.json()
+        assert anonymous.headers["WWW-Authenticate"] == "Bearer"
+        broken = requests.put(url, data=b"{not json", timeout=5,
+                              headers={**headers, "Content-Type": "application/json"})
+        assert broken.status_code == 401
+    known = client.put(url, json={"version": "x"}, headers={"Idempotency-Key": "a"}, timeout=5)
+    assert known.status_code == 422 and known.json()["error"] == "invalid"
+    assert {f["field"] for f in known.json()["fields"]} >= {"version", "case_no"}
+
+
+def test_the_document_says_what_the_simulator_answers(sim):
+    doc = requests.get(sim.url + "/openapi.json", timeout=5).json()
+    assert doc["components"]["securitySchemes"]["deviceToken"] == {
+        "type": "http", "scheme": "bearer",
+        "description": "设备令牌：POST /api/v1/auth/token 以设备标识和密钥换取"}
+    case = doc["paths"][f"{API}/cases/{{uid}}"]["put"]
+    assert case["security"] == [{"deviceToken": []}]
+    assert set(case["responses"]) == {"200", "201", "400", "401", "409", "422"}
+    assert case["responses"]["422"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorOut"}
+    assert set(doc["paths"][f"{API}/evaluations/{{uid}}"]["put"]["responses"]) >= {"200", "201"}
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+    assert "security" not in doc["paths"][f"{API}/auth/token"]["post"]

@@ -160,3 +160,72 @@ def test_catalog_refresh_uses_the_etag(sim, desk, engine, db, demo_catalog):
     with pytest.raises(ValueError):
         engine.refresh_catalog()
     assert catalog_repo.count(db.conn) == 3                     # the local copy is kept
+
+
+def test_a_case_answered_in_progress_for_too_long_goes_to_needs_attention(sim, desk, db, clock):
+    """The platform keeps saying "in progress" (its key stuck): the row is resent while the
+    platform says when to, then shown to the clerk as 需处理 with the reason."""
+    accepted_case(desk)
+    client = PlatformClient(sim.url, "W01", "pw", timeout=(2, 5))
+    engine = OutboxEngine(db, desk.attachments, client, clock=clock, rng=random.Random(1))
+
+    def stuck(uid, body, key):
+        answer = requests.Response()
+        answer.status_code = 409
+        answer.headers["Retry-After"] = "30"
+        answer._content = b'{"error": "in_progress", "retry_after": 30}'
+        client._raise_for(answer)
+
+    client.upsert_case = stuck
+    first = engine.run_once()
+    assert (first.retried, first.attention) == (1, 0)
+    (row,) = outbox_repo.all_rows(db.conn)
+    assert row["next_try_at"] == (clock() + timedelta(seconds=30)).isoformat(timespec="milliseconds")
+    for _ in range(19):                                 # 9.5 minutes of "in progress"
+        clock.advance(seconds=30)
+        assert engine.run_once().retried == 1
+    clock.advance(seconds=31)
+    last = engine.run_once()
+    assert last.attention == 1
+    (row,) = outbox_repo.all_rows(db.conn)
+    assert row["state"] == "needs_attention" and "正在处理同一请求" in row["last_error"]
+    assert "10 分钟" in row["last_error"] and "立即重试" in row["last_error"]
+    with db.write() as conn:
+        outbox_repo.retry_now(conn, row["id"])          # the clerk checked with the platform
+    del client.upsert_case
+    assert engine.run_once().done == 1
+    client.close()
+
+
+def test_a_lossy_link_costs_a_resent_request_not_a_resent_case(sim, desk, db, engine):
+    """30 % of requests fail (seeded): every case still goes up in one run, each request
+    tried again inside the attempt; the blobs already sent are not sent again."""
+    for seed in range(8):
+        accepted_case(desk, seed=seed)
+    faults(sim, error_rate=0.15, reset_rate=0.18, seed=3)
+    sleeps = []
+    engine.sleep = sleeps.append
+    report = engine.run_once()
+    assert (report.done, report.retried, report.attention) == (8, 0, 0), report.errors
+    assert sleeps and max(sleeps) <= 0.5                      # short jittered pauses
+    assert stats(sim) == {"cases": 8, "blobs": 16, "evaluations": 0}
+    assert outbox_repo.counts(db.conn) == {"done": 8}
+
+
+def test_a_row_backs_off_only_after_repeated_whole_case_failures(sim, desk, db, clock):
+    accepted_case(desk)
+    client = PlatformClient(sim.url, "W01", "pw", timeout=(2, 5))
+    engine = OutboxEngine(db, desk.attachments, client, clock=clock, rng=random.Random(1),
+                          backoff=Backoff(10, 60), sleep=lambda _: None)
+    faults(sim, error_rate=1.0, seed=1)
+    assert engine.run_once().retried == 1
+    (row,) = outbox_repo.all_rows(db.conn)
+    assert row["next_try_at"] == clock().isoformat(timespec="milliseconds")   # due again at once
+    assert engine.run_once().retried == 1                     # the second whole-case failure
+    (row,) = outbox_repo.all_rows(db.conn)
+    assert row["attempts"] == 2 and row["next_try_at"] > clock().isoformat(timespec="milliseconds")
+    faults(sim)
+    assert engine.run_once().touched == 0                     # backing off now
+    clock.advance(seconds=10)
+    assert engine.run_once().done == 1
+    client.close()

@@ -47,6 +47,7 @@ SEED = {
     10: ["INSERT INTO trusted_devices VALUES ('d', 'k', 't')"],
     11: ["INSERT INTO pushed_log_owners VALUES ('l', 'W1', 't')"],
     12: [],
+    13: ["UPDATE outbox SET in_progress_since = '2026-01-01T00:00:00' WHERE id = 1"],
 }
 
 

@@ -46,7 +46,7 @@ from .hall_link import (
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_FAILURE_S = 3.0     # after a failed request, stay in manual mode this long
-LOG_PUSH_BATCH = 500
+LOG_PUSH_BATCH = 50    # 50 entries of the longest detail (escaped JSON) stay well under the server's 4 MB
 
 Answer = TypeVar("Answer", bound=wire.Body)
 

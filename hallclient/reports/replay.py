@@ -23,26 +23,46 @@ def records_from_log(entries: Iterable[dict[str, Any]]) -> tuple[list[CaseRecord
     returns: Counter[str] = Counter()
     ratings: list[EvaluationRecord] = []
     for e in entries:
-        detail = json.loads(e["detail"]) if e.get("detail") else {}
+        detail = _detail(e.get("detail"))
         action = str(e["action"])
-        if action.startswith("intake_") and detail.get("case_no"):
-            seen = decisions.setdefault(detail["case_no"], {})
-            seen.update({k: v for k, v in detail.items() if v is not None})
+        case_no = detail.get("case_no")
+        if not isinstance(case_no, str) or not case_no:
+            case_no = None
+        if action.startswith("intake_") and case_no:
+            seen = decisions.setdefault(case_no, {"log": e.get("device")})
+            if seen["log"] != e.get("device"):
+                continue            # a case is its own counter's: another log cannot decide it
+            seen.update({k: v for k, v in detail.items()
+                         if v is not None and isinstance(v, str | int | float | bool)})
             seen.update(decision=action.removeprefix("intake_"), window=e.get("window"),
                         clerk=e.get("clerk"))
-        elif action == "correction_ended" and detail.get("case_no"):
-            returns[detail["case_no"]] += 1
-        elif action == "rating" and detail.get("level"):
+        elif action == "correction_ended" and case_no:
+            returns[case_no] += 1
+        elif action == "rating" and isinstance(detail.get("level"), str):
+            reasons = detail.get("reasons") or ()
             ratings.append(EvaluationRecord(
                 detail["level"], datetime.fromisoformat(str(e["at"])), e.get("window"),
-                e.get("clerk"), detail.get("case_no"), e.get("ticket"),
-                tuple(detail.get("reasons") or ()), "", detail.get("rectify_by")))
+                e.get("clerk"), case_no, e.get("ticket"),
+                tuple(r for r in reasons if isinstance(r, str)) if isinstance(reasons, list) else (),
+                "", detail.get("rectify_by") if isinstance(detail.get("rectify_by"), str) else None))
     cases = [CaseRecord(case_no, str(d.get("item") or d.get("impl_code") or ""),
                         str(d.get("department") or ""), str(d["decision"]),
                         bool(d.get("online")), 1 + returns[case_no], "none", d.get("window"),
                         d.get("clerk"))
              for case_no, d in decisions.items()]
     return cases, ratings
+
+
+def _detail(text: object) -> dict[str, Any]:
+    """An entry's detail as the object it should be; anything else (a log written by some
+    other program) counts as no detail rather than stopping the whole report."""
+    if not isinstance(text, str) or not text:
+        return {}
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def tickets_from_log(entries: Iterable[dict[str, Any]]) -> tuple[list[TicketRecord],

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, NamedTuple
 
 from hallclient.wire.hall import EVERY_WINDOW_ACTIONS, QueueEventOut, WaitingEventOut
@@ -19,6 +19,8 @@ from hallclient.wire.hall import EVERY_WINDOW_ACTIONS, QueueEventOut, WaitingEve
 KEEPALIVE_S = 15.0
 SUBSCRIBER_BACKLOG = 2000
 WAITING_EVERY_S = 0.5        # a counter's stream carries other windows' news as counts, this often
+RECHECK_S = 2.0              # how often a stream asks whether its device may still have it
+DEVICE_ACTIONS = frozenset({"device_saved", "device_revoked"})
 COUNTS_ONLY = 0              # the "window" of a stream that carries waiting counts only (windows start at 1)
 
 
@@ -121,10 +123,14 @@ def sse(event: str, data: Any, seq: int | None = None) -> str:
 
 
 async def stream(broker: Broker, sub: Subscriber, replay: list[Event] | None,
-                 state: dict[str, Any] | None) -> AsyncIterator[str]:
+                 state: dict[str, Any] | None,
+                 still_allowed: Callable[[], Awaitable[bool]] | None = None) -> AsyncIterator[str]:
     """One subscriber's text/event-stream: the whole hall (``state``) or what it missed
-    (``replay``) first, then the events as the broker hands them over, a burst per write."""
+    (``replay``) first, then the events as the broker hands them over, a burst per write.
+    ``still_allowed`` is asked every ``RECHECK_S`` and after any change to the devices: the
+    stream ends when its device may no longer have it."""
     loop = asyncio.get_running_loop()
+    recheck_at = loop.time() + RECHECK_S
     window = sub.window
     counts_due = 0.0
     quiet_since = loop.time()
@@ -150,6 +156,13 @@ async def stream(broker: Broker, sub: Subscriber, replay: list[Event] | None,
                         shown = event.seq
                     elif sub.counts is None or sub.counts.seq < event.seq:
                         sub.counts = event         # (replayed news for other windows)
+            if still_allowed is not None and (
+                    loop.time() >= recheck_at
+                    or any(isinstance(ev, list) and any(e.action in DEVICE_ACTIONS for e in ev)
+                           for ev in items)):
+                recheck_at = loop.time() + RECHECK_S
+                if not await still_allowed():
+                    return
             counts = sub.counts
             if counts is not None and counts.seq <= shown:
                 sub.counts = counts = None         # what was sent is newer
@@ -163,6 +176,8 @@ async def stream(broker: Broker, sub: Subscriber, replay: list[Event] | None,
                 yield "".join(chunk)    # one write for a burst
             # a counter's stream looks for count news every WAITING_EVERY_S
             wait = KEEPALIVE_S if window is None else WAITING_EVERY_S
+            if still_allowed is not None:
+                wait = min(wait, RECHECK_S)
             try:
                 item = await asyncio.wait_for(sub.queue.get(), wait)
             except TimeoutError:

@@ -251,7 +251,7 @@ async def push_log(body: LogPushIn, device: Device = CALLER,
             response_description="text/event-stream：queue 事件（id 为日志序号，数据见 "
                                  "QueueEventOut）、waiting 事件（WaitingEventOut）、"
                                  "state 全量状态（HallStateOut）")
-async def events(device: Device = CALLER, server: HallServer = SERVER,
+async def events(request: Request, device: Device = CALLER, server: HallServer = SERVER,
                  last_event_id: str | None = Header(default=None),
                  window: int | None = None) -> StreamingResponse:
     """Every event (a panel); with ``?window=N`` only the events about window N, and the
@@ -263,7 +263,17 @@ async def events(device: Device = CALLER, server: HallServer = SERVER,
     since = last_seen(last_event_id)
     replay = await server.read(lambda c: c.replay(since)) if since is not None else None
     whole = await server.read(lambda c: c.queue.hall_state()) if replay is None else None
-    return StreamingResponse(hall_events.stream(server.broker, sub, replay, whole),
+    authorization = request.headers.get("authorization")
+
+    async def still_allowed() -> bool:
+        """The stream ends soon after its device is revoked, re-keyed or re-bound."""
+        try:
+            now = await server.device(authorization)
+        except HTTPException:
+            return False
+        return now == device
+
+    return StreamingResponse(hall_events.stream(server.broker, sub, replay, whole, still_allowed),
                              media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

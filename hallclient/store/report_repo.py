@@ -121,6 +121,15 @@ def load(conn: sqlite3.Connection, first: date, last: date) -> dict[str, Any]:
 
 
 
+def _case_no(detail: str | None) -> str | None:
+    try:
+        found = json.loads(detail) if detail else None
+    except ValueError:
+        return None
+    number = found.get("case_no") if isinstance(found, dict) else None
+    return number if isinstance(number, str) and number else None
+
+
 def pushed_cases(conn: sqlite3.Connection, first: date,
                  last: date) -> tuple[list[CaseRecord], list[EvaluationRecord]]:
     """Cases decided and ratings given in the period, as the counters' pushed or imported
@@ -133,8 +142,8 @@ def pushed_cases(conn: sqlite3.Connection, first: date,
         f"SELECT {cols} FROM pushed_log WHERE at >= ? AND at < ? AND (action IN"
         " ('intake_accept', 'intake_correct', 'intake_refuse', 'correction_ended', 'rating'))"
         " ORDER BY at, device, seq", (first.isoformat(), _after(last)))]
-    numbers = sorted({json.loads(e["detail"]).get("case_no") for e in period
-                      if e["action"].startswith("intake_") and e["detail"]} - {None})
+    numbers = sorted({n for e in period if e["action"].startswith("intake_")
+                      for n in [_case_no(e["detail"])] if n})
     earlier: list[dict[str, Any]] = []
     if numbers:
         marks = ", ".join("?" for _ in numbers)

@@ -88,6 +88,21 @@ def _local_time(text: str) -> str:
     return text
 
 
+def _json_object(text: str | None) -> str | None:
+    """An entry's detail: the JSON text of an object, as counters write it."""
+    import json
+
+    if text is None:
+        return None
+    try:
+        found = json.loads(text)
+    except ValueError:
+        raise ValueError("detail 应是 JSON 对象的文字") from None
+    if not isinstance(found, dict):
+        raise ValueError("detail 应是 JSON 对象的文字")
+    return text
+
+
 LocalTime = Annotated[str, Field(min_length=19, max_length=32, pattern=r"^[0-9T:.+\-]+$",
                                  title="时间 YYYY-MM-DDTHH:MM:SS[.fff][+08:00]"),
                       AfterValidator(_local_time)]
@@ -142,7 +157,7 @@ class LogEntryIn(Request):
     clerk: str | None = Field(default=None, max_length=64)
     action: str = Field(min_length=1, max_length=64)
     ticket: str | None = Field(default=None, max_length=20)
-    detail: str | None = Field(default=None, max_length=8000)
+    detail: Annotated[str | None, AfterValidator(_json_object)] = Field(default=None, max_length=8000)
     prev_hash: Hash
     hash: Hash
 

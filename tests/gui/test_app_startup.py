@@ -124,7 +124,7 @@ def test_bad_hall_file_is_refused_clearly(tmp_path, capsys):
     bad.write_text(json.dumps({"services": [{"code": "X", "name": "x", "prefix": "1"}]}),
                    encoding="utf-8")
     assert main(["--data-dir", str(tmp_path), "admin", "import-hall", str(bad)]) == 2
-    assert "前缀不是字母" in capsys.readouterr().err
+    assert "前缀不是英文字母" in capsys.readouterr().err
 
 
 def test_fcitx_desktops_get_chinese_input_through_fcitx5s_ibus_interface():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
@@ -180,3 +181,75 @@ def test_event_streams_are_kept_to_what_the_device_may_see(hall):
     # a panel gets the whole hall
     status, events = read_stream(url, hall.token("P1", DeviceKind.PANEL), since=1)
     assert status == 200 and {1, 2} <= queue_windows(events)
+
+
+def test_a_pushed_log_cannot_break_or_bend_the_whole_hall_report(hall):
+    url = hall.url + "/api/v1"
+    hall.counter(1)
+    hall.counter(2)
+    roaming = hall.token("R1", DeviceKind.COUNTER)        # not bound to a window
+    day = "2026-11-30"
+    w2_log = "a" * 32
+    accepted = forged_entries(w2_log, 2, "intake_accept")
+    accepted[0]["detail"] = json.dumps({"case_no": "SX-0002", "item": "营业执照"})
+    accepted = rechain(accepted)
+    assert requests.post(url + "/logs", json={"entries": accepted}, timeout=5,
+                         headers=bearer(hall.tokens["W2"])).status_code == 200
+    # a detail that is not a JSON object is refused at the door
+    for detail in ("not json", "[1]", "null"):
+        bad = rechain([{**forged_entries("b" * 32, 1, "intake_accept")[0], "detail": detail}])
+        answer = requests.post(url + "/logs", json={"entries": bad}, headers=bearer(roaming),
+                               timeout=5)
+        assert answer.status_code == 422, (detail, answer.text)
+    # a bound counter may not decide cases "at no window"
+    refuse = rechain([{**forged_entries("c" * 32, 1, "intake_refuse")[0], "window": None,
+                       "detail": json.dumps({"case_no": "SX-0002"})}])
+    assert requests.post(url + "/logs", json={"entries": refuse}, timeout=5,
+                         headers=bearer(hall.tokens["W1"])).status_code == 403
+    # an unbound counter may push, but another counter's case is not its to decide, and odd
+    # shapes inside an object do not stop the report
+    odd = rechain([
+        {**forged_entries("d" * 32, 5, "intake_refuse")[0],
+         "detail": json.dumps({"case_no": "SX-0002"})},
+        {**forged_entries("d" * 32, 5, "rating")[0], "seq": 2,
+         "detail": json.dumps({"level": ["1"], "reasons": 5})},
+        {**forged_entries("d" * 32, 5, "intake_accept")[0], "seq": 3,
+         "detail": json.dumps({"case_no": ["x"]})}])
+    assert requests.post(url + "/logs", json={"entries": odd}, headers=bearer(roaming),
+                         timeout=5).status_code == 200
+    report = requests.get(url + f"/records?first={day}&last={day}", headers=bearer(roaming),
+                          timeout=10)
+    assert report.status_code == 200, report.text
+    cases = {c["case_no"]: c for c in report.json()["cases"]}
+    assert cases["SX-0002"]["decision"] == "accept" and cases["SX-0002"]["window"] == 2
+    assert report.json()["ratings"] == []
+
+
+def rechain(entries: list[dict]) -> list[dict]:
+    """The entries' hashes made right again after their fields were changed."""
+    prev = eventlog.GENESIS
+    out = []
+    for e in entries:
+        fields = {k: e[k] for k in ("seq", "at", "device", "window", "clerk", "action",
+                                    "ticket", "detail")}
+        digest = eventlog.entry_hash(prev, fields)
+        out.append({**fields, "prev_hash": prev, "hash": digest})
+        prev = digest
+    return out
+
+
+def test_a_revoked_devices_open_stream_ends_and_a_stream_from_beyond_the_log_starts_over(hall):
+    url = hall.url + "/api/v1/events"
+    panel = hall.token("P1", DeviceKind.PANEL)
+    status, events = read_stream(url, panel, since=10_000)       # a log restored from backup
+    assert status == 200 and [e["event"] for e in events][:1] == ["state"]
+    with requests.get(url, headers=bearer(panel), stream=True, timeout=(5, 10)) as answer:
+        lines = answer.iter_lines(decode_unicode=True)
+        assert next(lines).startswith("id: ")              # the whole hall
+        revoked = hall_command(hall, "revoke-device", "P1")
+        assert revoked.returncode == 0, revoked.stderr
+        started = time.monotonic()
+        hall.kiosk().issue("ZH")
+        rest = list(lines)                                   # the server ends the stream
+        assert time.monotonic() - started < 8
+    assert not any("device_revoked" in line or '"action": "issue"' in line for line in rest)

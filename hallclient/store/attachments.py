@@ -15,6 +15,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .durable import fsync_dir
+
 MAX_BYTES = 20 * 1024 * 1024   # one scanned page is ~0.3-3 MB; a 20-page PDF fits
 
 
@@ -78,7 +80,7 @@ class AttachmentStore:
         except OSError as exc:
             Path(tmp).unlink(missing_ok=True)
             raise AttachmentError(f"无法保存 {name}：{exc.strerror or exc}（磁盘已满或没有权限？）") from exc
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         return StoredFile(digest, len(data), mime)
 
     def put_file(self, path: Path) -> StoredFile:
@@ -138,13 +140,3 @@ def read_regular_file(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
         raise AttachmentError(
             f"{name} 超过 {max_bytes / 1048576:.0f} MB 上限，请降低扫描分辨率或拆分后导入")
     return b"".join(chunks)
-
-
-def _fsync_dir(directory: Path) -> None:
-    if os.name == "nt":   # directories cannot be opened for fsync on Windows; NTFS journals renames
-        return
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -77,3 +77,17 @@ def start_hall(tmp_path: Path, spec: dict) -> Hall:
     work = tmp_path / "counters"
     work.mkdir()
     return Hall(data_dir, work, server, server.port, spec)
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.01)
+
+
+def server_rows(hall: Hall, sql: str, params: tuple = ()) -> list[tuple]:
+    """Rows of the hall server's own database, read on its writer thread."""
+    return hall.server.hall.worker.submit(
+        lambda core: core.db.conn.execute(sql, params).fetchall()).result()

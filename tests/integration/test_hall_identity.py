@@ -81,15 +81,10 @@ def test_anonymous_and_refused_callers_learn_nothing_of_the_request_they_sent(ha
 def forged_entries(log_id: str, window: int, action: str, seq0: int = 1,
                    prev: str = eventlog.GENESIS, count: int = 1) -> list[dict]:
     """A well-chained log written by hand (what a tampering counter can always make)."""
-    entries = []
-    for seq in range(seq0, seq0 + count):
-        fields = {"seq": seq, "at": "2026-11-30T10:00:00.000", "device": log_id,
-                  "window": window, "clerk": "x", "action": action, "ticket": None,
-                  "detail": json.dumps({"case_no": f"F{seq}"})}
-        digest = eventlog.entry_hash(prev, fields)
-        entries.append({**fields, "prev_hash": prev, "hash": digest})
-        prev = digest
-    return entries
+    return rechain([{"seq": seq, "at": "2026-11-30T10:00:00.000", "device": log_id,
+                     "window": window, "clerk": "x", "action": action, "ticket": None,
+                     "detail": json.dumps({"case_no": f"F{seq}"})}
+                    for seq in range(seq0, seq0 + count)], prev)
 
 
 def test_a_counter_cannot_push_another_windows_or_another_counters_log(hall):
@@ -225,9 +220,8 @@ def test_a_pushed_log_cannot_break_or_bend_the_whole_hall_report(hall):
     assert report.json()["ratings"] == []
 
 
-def rechain(entries: list[dict]) -> list[dict]:
-    """The entries' hashes made right again after their fields were changed."""
-    prev = eventlog.GENESIS
+def rechain(entries: list[dict], prev: str = eventlog.GENESIS) -> list[dict]:
+    """The entries chained by their hashes (again, after their fields were changed)."""
     out = []
     for e in entries:
         fields = {k: e[k] for k in ("seq", "at", "device", "window", "clerk", "action",

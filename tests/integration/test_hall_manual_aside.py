@@ -4,13 +4,11 @@ way of the others or of the next call."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from hallclient.core.tickets import QueueError, TicketState
 
-from .hall_fixtures import start_hall
+from .hall_fixtures import server_rows, start_hall, wait_for
 
 
 @pytest.fixture
@@ -18,19 +16,6 @@ def hall(tmp_path, demo_hall):
     h = start_hall(tmp_path, demo_hall)
     yield h
     h.close()
-
-
-def wait_for(predicate, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.01)
-
-
-def server_rows(hall, sql: str, params=()) -> list[tuple]:
-    return hall.server.hall.worker.submit(
-        lambda core: core.db.conn.execute(sql, params).fetchall()).result()
 
 
 def test_a_number_the_server_would_refuse_is_refused_when_typed(hall):

@@ -62,7 +62,10 @@ class ManualReviewDialog(QDialog):
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
-        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        for column in range(4):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.note = QLabel(self.tr(
             "大厅服务器不接受下面的手工接待记录。其他记录照常补传，叫号不受影响。"
             "核对申请人手中的号码后按「修改号码」重新补传；确实记错的按「作废」并写明原因（两者都记入操作日志）。"))

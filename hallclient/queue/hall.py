@@ -372,7 +372,7 @@ class HallQueue:
         return manual_repo.unsent_count(self.db.conn)
 
     def aside_count(self) -> int:
-        return len(manual_repo.aside(self.db.conn))
+        return manual_repo.aside_count(self.db.conn)
 
     def _start_manual(self, window: int, clerk: str, number: str,
                       started_at: str | None = None) -> Ticket:
@@ -444,11 +444,11 @@ class HallQueue:
                                     wire.ManualIn(uid=row.uid, clerk=row.clerk, number=row.ticket,
                                                   started_at=row.started_at,
                                                   finished_at=row.finished_at or ""))
-            except (HallUnavailableError, HallAuthError) as exc:
-                if not isinstance(exc, HallForbiddenError):
-                    raise                   # the link or this device: nothing is the row's fault
+            except HallForbiddenError as exc:          # not this PC's window, say
                 self._set_aside(row, exc.message)
                 continue
+            except (HallUnavailableError, HallAuthError):
+                raise                   # the link or this device: nothing is the row's fault
             except (QueueError, ValueError) as exc:    # 409/422, or kept before these rules
                 self._set_aside(row, exc.message if isinstance(exc, QueueError)
                                 else "记录内容不符合大厅服务器的要求")

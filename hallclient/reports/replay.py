@@ -23,7 +23,7 @@ def records_from_log(entries: Iterable[dict[str, Any]]) -> tuple[list[CaseRecord
     returns: Counter[str] = Counter()
     ratings: list[EvaluationRecord] = []
     for e in entries:
-        detail = _detail(e.get("detail"))
+        detail = detail_of(e.get("detail"))
         action = str(e["action"])
         case_no = detail.get("case_no")
         if not isinstance(case_no, str) or not case_no:
@@ -53,7 +53,7 @@ def records_from_log(entries: Iterable[dict[str, Any]]) -> tuple[list[CaseRecord
     return cases, ratings
 
 
-def _detail(text: object) -> dict[str, Any]:
+def detail_of(text: object) -> dict[str, Any]:
     """An entry's detail as the object it should be; anything else (a log written by some
     other program) counts as no detail rather than stopping the whole report."""
     if not isinstance(text, str) or not text:

@@ -70,6 +70,12 @@ def aside(conn: sqlite3.Connection) -> list[ManualService]:
     return _select(conn, "refused_at IS NOT NULL AND sent_at IS NULL ORDER BY id")
 
 
+def aside_count(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT count(*) FROM manual_services"
+                       " WHERE refused_at IS NOT NULL AND sent_at IS NULL").fetchone()
+    return int(row[0])
+
+
 def amend(conn: sqlite3.Connection, row_id: int, ticket: str | None) -> None:
     """The clerk's correction: the number (None: a walk-in); the row is sent again."""
     conn.execute("UPDATE manual_services SET ticket = ?, refused_at = NULL, refusal = NULL"

@@ -122,11 +122,9 @@ def load(conn: sqlite3.Connection, first: date, last: date) -> dict[str, Any]:
 
 
 def _case_no(detail: str | None) -> str | None:
-    try:
-        found = json.loads(detail) if detail else None
-    except ValueError:
-        return None
-    number = found.get("case_no") if isinstance(found, dict) else None
+    from hallclient.reports.replay import detail_of
+
+    number = detail_of(detail).get("case_no")
     return number if isinstance(number, str) and number else None
 
 

@@ -65,15 +65,7 @@ class Backoff:
         return rng.uniform(0, min(self.cap_s, self.base_s * (2 ** min(attempt, 30))))
 
 
-@dataclass(frozen=True)
-class Pause:
-    """The jittered pause between tries of one request inside an attempt."""
-
-    base_s: float = 0.005
-    cap_s: float = 0.5
-
-    def delay(self, tried: int, rng: random.Random) -> float:
-        return rng.uniform(0, min(self.cap_s, self.base_s * (2 ** tried)))
+PAUSE = Backoff(base_s=0.005, cap_s=0.5)      # between tries of one request inside an attempt
 
 
 @dataclass
@@ -99,7 +91,7 @@ class LocalProblemError(RejectedError):
 class OutboxEngine:
     def __init__(self, db: Database, attachments: AttachmentStore, client: PlatformClient, *,
                  clock: Callable[[], datetime] = utc_now, rng: random.Random | None = None,
-                 backoff: Backoff = Backoff(), pause: Pause = Pause(), tries: int = TRIES,
+                 backoff: Backoff = Backoff(), pause: Backoff = PAUSE, tries: int = TRIES,
                  sleep: Callable[[float], None] = time.sleep,
                  on_sending: Callable[[int | None], None] | None = None) -> None:
         self.db = db

@@ -75,6 +75,8 @@ def _hall_server(hall: argparse.ArgumentParser) -> None:
         p.add_argument("--port", type=int, default=8710)
         p.add_argument("--certfile", help="用 https：服务器证书（PEM）")
         p.add_argument("--keyfile", help="用 https：证书私钥（PEM）")
+        p.add_argument("--header-timeout", type=_seconds, default=10.0, metavar="秒",
+                       help="连接后须在这么多秒内发完请求头，否则断开（防慢速连接占满服务器；默认 10）")
     imp = hall_cmds.add_parser("import-hall", help="导入业务类别与窗口配置（JSON）")
     imp.add_argument("file", nargs="?", help="JSON 文件；省略则导入示范大厅")
     dev = hall_cmds.add_parser("add-device", help="登记设备并打印其令牌（只显示一次）")
@@ -90,6 +92,16 @@ def _hall_server(hall: argparse.ArgumentParser) -> None:
     hall_restore = hall_cmds.add_parser(
         "restore", help="从备份恢复大厅服务器的数据库（先停止服务；原数据移到旁边的目录，不删除）")
     hall_restore.add_argument("folder", help="hall-server backup 做的备份目录")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"不是秒数：{text}") from None
+    if not 0.5 <= value <= 600:
+        raise argparse.ArgumentTypeError("须在 0.5 到 600 秒之间")
+    return value
 
 
 def _panel(panel: argparse.ArgumentParser) -> None:

@@ -12,13 +12,17 @@ from typing import Any
 
 
 def serve_in_thread(asgi: Any, name: str, host: str = "127.0.0.1", port: int = 0,
-                    **options: Any) -> tuple[Any, threading.Thread, int]:
+                    limits: Any = None, **options: Any) -> tuple[Any, threading.Thread, int]:
     """Serve ``asgi`` with uvicorn on a background thread (tests, demo, training); returns
-    the uvicorn server, its thread and the port it listens on, once it does."""
+    the uvicorn server, its thread and the port it listens on, once it does. ``limits``
+    (a ``guard.Limits``) bounds slow and idle connections."""
     import uvicorn
 
+    from .guard import Limits, guarded_protocol
+
     config = uvicorn.Config(asgi, host=host, port=port, log_level="warning", lifespan="off",
-                            access_log=False, **options)
+                            access_log=False, http=guarded_protocol(limits or Limits()),
+                            **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()

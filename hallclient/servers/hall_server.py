@@ -347,12 +347,12 @@ class RunningHallServer:
     """The hall server served by uvicorn in a background thread (tests, demo)."""
 
     def __init__(self, data_dir: Path, host: str = "127.0.0.1", port: int = 0,
-                 clock: Clock = local_now) -> None:
+                 clock: Clock = local_now, limits: Any = None) -> None:
         from . import serve_in_thread
 
         self.hall = HallServer(data_dir, clock)
         self.server, self.thread, self.port = serve_in_thread(
-            self.hall.asgi, "hall-server", host, port, timeout_graceful_shutdown=2)
+            self.hall.asgi, "hall-server", host, port, limits, timeout_graceful_shutdown=2)
         self.url = f"http://{host}:{self.port}"
 
     def add_device(self, device_id: str, kind: DeviceKind, window: int | None = None) -> str:

@@ -220,7 +220,8 @@ def _serve_hall(args: argparse.Namespace, data_dir: Path) -> int:
     try:
         why = serve(server.asgi, sock,
                     started_lines("大厅服务器", "https" if tls else "http", sock, data_dir / DB_FILE),
-                    on_stop=server.broker.close, **tls)        # the event streams end first
+                    on_stop=server.broker.close,               # the event streams end first
+                    header_timeout_s=getattr(args, "header_timeout", None), **tls)
     except StartError as exc:
         print(f"大厅服务器无法启动：{exc}", file=sys.stderr)
         return 2
@@ -307,11 +308,14 @@ def started_lines(name: str, scheme: str, sock: socket.socket, data: Path) -> li
 
 
 def serve(asgi: Any, sock: socket.socket, started: list[str],
-          on_stop: Callable[[], None] | None = None, **options: Any) -> str:
+          on_stop: Callable[[], None] | None = None, header_timeout_s: float | None = None,
+          **options: Any) -> str:
     """Serve ``asgi`` on ``sock`` until SIGINT, SIGTERM or SIGHUP (the terminal it was
     started from closed); returns what stopped it, as words for the closing line ("" when
     nothing did)."""
     import uvicorn
+
+    from .guard import Limits, guarded_protocol
 
     class Server(uvicorn.Server):
         stopped_by: int | None = None
@@ -328,8 +332,9 @@ def serve(asgi: Any, sock: socket.socket, started: list[str],
                 self.force_exit = True       # a second Ctrl+C: do not wait for open requests
             self.should_exit = True
 
+    limits = Limits() if header_timeout_s is None else Limits(header_timeout_s=header_timeout_s)
     config = uvicorn.Config(asgi, log_level="warning", lifespan="off", access_log=False,
-                            timeout_graceful_shutdown=2, **options)
+                            timeout_graceful_shutdown=2, http=guarded_protocol(limits), **options)
     try:
         config.load()                  # TLS files are read here: fail before saying "started"
     except (ssl.SSLError, OSError) as exc:

@@ -32,10 +32,11 @@ SIGNALS = pytest.mark.parametrize("sig, said", [(signal.SIGINT, "Ctrl+C / SIGINT
 class ServerProcess:
     """``python3 -m hallclient ...`` with its output read line by line as it comes."""
 
-    def __init__(self, data: Path, *args: str) -> None:
+    def __init__(self, data: Path, *args: str, preexec_fn=None) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "hallclient", "--data-dir", str(data), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ})
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ},
+            preexec_fn=preexec_fn)
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()

@@ -181,7 +181,10 @@ def _status_lines(info: dict[str, Any], windows: list[Any], services: dict[str, 
              f"本机账户：{info['clerks']} 个"]
     hall = info["hall"]
     if hall is not None:
-        link = "在线" if hall["online"] else "连不上（窗口改为手工接待）"
+        link = ("在线" if hall["online"]
+                else f"拒绝本机的令牌（{hall['refused']}）：令牌已停用或已更换，窗口改为手工接待。"
+                     "向信息管理员要新令牌，再运行 hallclient admin join-hall"
+                if hall.get("refused") else "连不上（窗口改为手工接待）")
         lines.append(f"队列：大厅服务器 {hall['url']}，{link}；手工接待待补传 {hall['manual_pending']} 条，"
                      f"操作日志已推送到第 {hall['log_pushed_upto']} 条")
     elif info["queue_source"] == "hall":

@@ -54,6 +54,7 @@ class WindowSnapshot:
     held: tuple[Ticket, ...] = ()
     no_shows: tuple[Ticket, ...] = ()
     waiting: dict[str, dict[int, int]] = field(default_factory=dict)
-    link: str = ""         # hall server link: "" (local queue), "online" or "offline"
+    link: str = ""         # hall server link: "" (local queue), "online", "offline" or
+    #                        "refused" (the server answers but no longer accepts this PC's token)
     pending: int = 0       # manual-mode services not yet sent to the hall server
     aside: int = 0         # ... and those it refused, waiting for the clerk (需处理)

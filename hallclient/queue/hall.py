@@ -39,6 +39,7 @@ from .hall_link import (
     HallAuthError,
     HallForbiddenError,
     HallHttp,
+    HallRefusedError,
     HallUnavailableError,
     Monotonic,
 )
@@ -118,6 +119,7 @@ class HallQueue:
         self.monotonic = monotonic        # the clock of the retry pause and the log push
         self._down_until = 0.0
         self._online: bool | None = None
+        self._refusal = ""          # the server's words when it last refused this PC's token (401)
         self._fresh: WindowSnapshot | None = None          # the view an action answered
         self._fresh_seq = 0
         self._last_seq = 0
@@ -142,11 +144,13 @@ class HallQueue:
         try:
             result = self.http.request(method, path, answer.model_validate_json,
                                        wire.body(body) if body is not None else None)
-        except HallUnavailableError:
+        except HallUnavailableError as exc:
             self._down_until = self.monotonic() + self.retry_after_failure_s
             self._online = False
+            self._refusal = exc.message if isinstance(exc, HallRefusedError) else ""
             raise
         self._online = True
+        self._refusal = ""
         self._down_until = 0.0
         return result
 
@@ -238,8 +242,10 @@ class HallQueue:
         try:
             result = self._act(window, WindowAction.CALL_NEXT, clerk)
         except HallUnavailableError as exc:
-            raise HallUnavailableError(
-                "大厅服务器连接中断，已转为手工接待：请输入申请人手中的号码后按「指定呼叫」，"
+            why = ("大厅服务器不认本机的令牌（已停用或已更换，请联系信息管理员）"
+                   if isinstance(exc, HallRefusedError) else "大厅服务器连接中断")
+            raise type(exc)(
+                f"{why}，已转为手工接待：请输入申请人手中的号码后按「指定呼叫」，"
                 "无号来访不填号码直接按「指定呼叫」") from exc
         return _ticket(result) if result is not None else None
 
@@ -251,7 +257,7 @@ class HallQueue:
         try:
             if number.strip():
                 return _ticket(self._act(window, WindowAction.CALL, clerk, number=number))
-            self._call("GET", "/health", wire.HealthOut)
+            self._call("GET", "/device", wire.DeviceOut)        # reachable, and takes our token
         except HallUnavailableError:
             return self._start_manual(window, clerk, number.strip().upper())
         raise QueueError("请输入要呼叫的号码")
@@ -341,10 +347,10 @@ class HallQueue:
         """For ``admin status``: the link, manual services not yet sent, log push position."""
         pushed = meta.get(self.db.conn, "hall_log_pushed")
         try:
-            self._call("GET", "/health", wire.HealthOut)
+            self._call("GET", "/device", wire.DeviceOut)         # reachable, and takes our token
         except QueueError:
             pass
-        return {"url": self.http.url, "online": self.online,
+        return {"url": self.http.url, "online": self.online, "refused": self._refusal,
                 "manual_pending": self.pending_manual(),
                 "log_pushed_upto": int(pushed or 0)}
 
@@ -428,7 +434,8 @@ class HallQueue:
         row = self._open_manual(window)
         return WindowSnapshot(window=window, state="manual", clerk=clerk,
                               current=self._manual_ticket(row) if row else None,
-                              link="offline" if not self._online_now() else "online",
+                              link=("refused" if self._refusal else "offline"
+                                    if not self._online_now() else "online"),
                               pending=self.pending_manual(), aside=self.aside_count())
 
     def _online_now(self) -> bool:

@@ -33,6 +33,12 @@ class HallUnavailableError(QueueError):
     """The hall server did not answer (network down, server stopped or failing)."""
 
 
+class HallRefusedError(HallUnavailableError):
+    """The hall server answers, but not to this device: its token was revoked or replaced
+    (401). For the counter that is like the server being away (it serves by hand), with a
+    different reason for the clerk and the IT admin."""
+
+
 class HallAuthError(QueueError):
     """The hall server refused this device (token wrong, revoked, or not allowed)."""
 
@@ -75,7 +81,7 @@ class HallHttp:
         if response.status_code == 403:
             raise HallForbiddenError(_message(response, "大厅服务器不允许本机这样做"))
         if response.status_code == 401:
-            raise HallAuthError(_message(response, "大厅服务器拒绝本机：请信息管理员检查设备令牌"))
+            raise HallRefusedError(_message(response, "大厅服务器拒绝本机：请信息管理员检查设备令牌"))
         if response.status_code in (409, 422, 404):
             raise QueueError(_message(response, "大厅服务器拒绝了该操作"))
         if response.status_code >= 400:

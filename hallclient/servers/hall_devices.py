@@ -12,7 +12,8 @@ import secrets
 from dataclasses import dataclass
 
 from hallclient.core.clock import Clock, local_now
-from hallclient.store import log_repo
+from hallclient.core.tickets import TicketAction
+from hallclient.store import hall_repo, log_repo
 from hallclient.store.db import Database
 from hallclient.wire.hall import DeviceKind
 
@@ -47,14 +48,23 @@ def add_device(db: Database, device_id: str, kind: DeviceKind, window: int | Non
 
 def revoke_device(db: Database, device_id: str, clock: Clock = local_now) -> bool:
     """Take a device's right to talk to the server away (a lost or stolen PC or token); it
-    takes effect at the next request, also while the server runs. False: no such active
-    device."""
+    takes effect at the next request, also while the server runs. A counter bound to a
+    window that is signed in signs out with it: the hall no longer shows a clerk at a
+    window nobody can act for. False: no such active device."""
+    device_id = device_id.strip()
     with db.write() as conn:
-        done = hall_store.revoke_device(conn, device_id.strip(), hash_token(secrets.token_urlsafe(24)))
-        if done:
-            log_repo.append(conn, at=clock().isoformat(timespec="milliseconds"),
-                            action="device_revoked", detail={"device": device_id.strip()})
-    return done
+        window = hall_store.counter_window(conn, device_id)
+        done = hall_store.revoke_device(conn, device_id, hash_token(secrets.token_urlsafe(24)))
+        if not done:
+            return False
+        at = clock().isoformat(timespec="milliseconds")
+        log_repo.append(conn, at=at, action="device_revoked", detail={"device": device_id})
+        state = hall_repo.window_state(conn, window) if window is not None else None
+        if window is not None and state is not None and state[0] != "closed":
+            hall_repo.set_window_state(conn, window, "closed", None)
+            log_repo.append(conn, at=at, action=TicketAction.SIGN_OUT, window=window,
+                            clerk=state[1], detail={"reason": "device_revoked", "device": device_id})
+    return True
 
 
 def find_device(db: Database, token: str) -> Device | None:

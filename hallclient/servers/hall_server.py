@@ -187,9 +187,18 @@ class HallServer:
                     hall_store.checkpoint(conn)
                 except sqlite3.Error as exc:
                     log.warning("hall server checkpoint failed: %s", exc)
+                self._publish_others()
             hall_store.checkpoint(conn)
         finally:
             conn.close()
+
+    def _publish_others(self) -> None:
+        """What ``hall-server`` commands beside the running server wrote to the log (a
+        device revoked and its window signed out) goes out to the streams too."""
+        try:
+            self.broker.publish(self.worker.submit(lambda core: core.new_events()).result(timeout=30))
+        except Exception as exc:          # closing, or the store failing: the next round tries
+            log.warning("hall server: the event log could not be read: %s", exc)
 
     def close(self) -> None:
         self.broker.close()

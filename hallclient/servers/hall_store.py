@@ -48,6 +48,13 @@ def revoke_device(conn: sqlite3.Connection, device_id: str, token_hash: str) -> 
     return changed.rowcount > 0
 
 
+def counter_window(conn: sqlite3.Connection, device_id: str) -> int | None:
+    """The window an active counter is bound to (None: not a bound, active counter)."""
+    row = conn.execute("SELECT window FROM hall_devices WHERE device_id = ? AND active = 1"
+                       " AND kind = 'counter'", (device_id,)).fetchone()
+    return row[0] if row else None
+
+
 def registered(conn: sqlite3.Connection, device_id: str) -> bool:
     row = conn.execute("SELECT 1 FROM hall_devices WHERE device_id = ? AND active = 1",
                        (device_id,))

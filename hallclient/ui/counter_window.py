@@ -255,6 +255,8 @@ class CounterWindow(QMainWindow):
             text, style = self.tr("队列：大厅服务器 · 已连接"), "color: #1e8449;"
         else:
             text = (self.tr("队列：大厅服务器中断 · 手工接待") if snap.link == "offline"
+                    else self.tr("队列：大厅服务器不认本机（令牌已停用或更换）· 手工接待 · 请联系信息管理员")
+                    if snap.link == "refused"
                     else self.tr("队列：大厅服务器 · 手工接待未办结"))
             style = "background: #c0392b; color: white; font-weight: bold; padding: 2px 8px;"
         if snap.pending:
@@ -280,8 +282,12 @@ class CounterWindow(QMainWindow):
         self._announce(ticket, self.tr("已呼叫 {n}"))
 
     def _on_link_changed(self, online: bool) -> None:
+        snap = self.queue.snapshot
         if online:
             self._say(self.tr("大厅服务器已恢复连接，手工接待记录会自动补传"))
+        elif snap is not None and snap.link == "refused":
+            self._say(self.tr("大厅服务器不认本机的令牌（已停用或更换）：已转为手工接待，请联系信息管理员。"
+                              "申请人手中有号的，输入号码后按「指定呼叫」"), error=True)
         else:
             self._say(self.tr("大厅服务器连接中断：已转为手工接待。请输入申请人手中的号码后按「指定呼叫」，"
                               "无号来访不填号码直接按「指定呼叫」"), error=True)

@@ -248,3 +248,23 @@ def test_a_service_the_hall_refuses_is_shown_to_the_clerk_to_correct_or_withdraw
     qtbot.waitUntil(lambda: not window.aside_button.isVisible())
     actions = [a for (a,) in app.reader.rows("SELECT action FROM event_log")]
     assert actions.count("manual_refused") == 1 and actions.count("manual_voided") == 1
+
+
+def test_a_counter_whose_token_is_revoked_says_so_in_red_and_serves_by_hand(
+        qtbot, start_app, hall, tmp_path):
+    from hallclient.servers.hall_devices import revoke_device
+
+    app = hall_counter_app(start_app, hall, tmp_path)
+    window = app.window
+    sign_in(qtbot, app)
+    qtbot.waitUntil(lambda: "已连接" in window.source_label.text())
+    assert hall.server.hall.worker.submit(lambda core: revoke_device(core.db, "PC1")).result()
+    # the event stream is refused at its next check: the counter does not stay green
+    qtbot.waitUntil(lambda: "不认本机" in window.source_label.text(), timeout=10000)
+    assert "已连接" not in window.source_label.text()
+    assert "#c0392b" in window.source_label.styleSheet()
+    assert window.window_state_label.text() == "手工接待"
+    assert "信息管理员" in window.message_label.text()
+    window.counter_page.number_edit.clear()
+    window.actions_by_name["call_specific"].trigger()          # a walk-in, served by hand
+    qtbot.waitUntil(lambda: window.counter_page.ticket_number.text() == "无号")

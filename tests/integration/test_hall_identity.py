@@ -3,6 +3,7 @@ that only their own counter can add to, event streams kept to the caller's windo
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -247,3 +248,56 @@ def test_a_revoked_devices_open_stream_ends_and_a_stream_from_beyond_the_log_sta
         rest = list(lines)                                   # the server ends the stream
         assert time.monotonic() - started < 8
     assert not any("device_revoked" in line or '"action": "issue"' in line for line in rest)
+
+
+def test_a_revoked_counter_is_signed_out_and_knows_it_was_refused(hall, tmp_path, monkeypatch,
+                                                                  capsys):
+    from hallclient.app import main
+    from hallclient.config import CONFIG_FILE, Config
+    from hallclient.queue.hall_link import HallRefusedError
+
+    from .hall_fixtures import server_rows
+
+    counter = hall.counter(1)
+    counter.sign_in(1, "clerk1")
+    assert counter.snapshot(1).link == "online"
+    pc = tmp_path / "counter-pc"                # the same token joined on a counter PC
+    pc.mkdir()
+    Config(pc / CONFIG_FILE).save()
+    monkeypatch.setattr("sys.stdin", io.StringIO(hall.tokens["W1"] + "\n"))
+    assert main(["--data-dir", str(pc), "admin", "join-hall", hall.url, "W1", "--token-stdin"]) == 0
+    panel = hall.token("P1", DeviceKind.PANEL)
+    with requests.get(hall.url + "/api/v1/events", headers=bearer(panel), stream=True,
+                      timeout=(5, 20)) as stream:
+        lines = stream.iter_lines(decode_unicode=True)
+        next(lines)
+        revoked = hall_command(hall, "revoke-device", "W1")
+        assert revoked.returncode == 0, revoked.stderr
+        # the hall sees window 1 signed out, without anyone else acting on the server
+        deadline = time.monotonic() + 30
+        signed_out = None
+        for line in lines:
+            if line.startswith("data: ") and '"sign_out"' in line:
+                signed_out = json.loads(line[len("data: "):])
+                break
+            assert time.monotonic() < deadline, "no sign_out event"
+        assert signed_out is not None and signed_out["window"] == 1
+    assert server_rows(hall, "SELECT state, clerk FROM windows WHERE number = 1") == [("closed", None)]
+    entry = server_rows(hall, "SELECT clerk, detail FROM event_log WHERE action = 'sign_out'")
+    assert entry and entry[-1][0] == "clerk1" and "device_revoked" in entry[-1][1]
+
+    # the counter learns it is refused (not merely offline) and can still serve by hand
+    with pytest.raises(HallRefusedError, match="令牌"):
+        counter.call_next(1, "clerk1")
+    snap = counter.snapshot(1)
+    assert (snap.link, snap.state) == ("refused", "manual")
+    walk_in = counter.call_specific(1, "clerk1", "")
+    assert walk_in.id < 0                                    # recorded on this PC, sent later
+    status = counter.status()
+    assert status["online"] is False and "不认这台设备" in status["refused"]
+
+    # and admin status says so, instead of 在线
+    capsys.readouterr()
+    main(["--data-dir", str(pc), "admin", "status"])
+    said = capsys.readouterr().out
+    assert "在线" not in said and "拒绝本机的令牌" in said and "join-hall" in said, said

@@ -153,7 +153,7 @@ async def issue(body: IssueIn, device: Device = CALLER,
                 server: HallServer = SERVER) -> IssuedOut:
     need(device, DeviceKind.KIOSK, DeviceKind.COUNTER)
     issued = await server.run(lambda c: c.queue.issue(
-        body.service, PriorityClass(body.priority), body.device or device.device_id))
+        body.service, PriorityClass(body.priority), device.device_id))   # never what it says
     return IssuedOut(ticket=TicketOut.of(issued.ticket), service_name=issued.service_name,
                      ahead=issued.ahead)
 
@@ -302,6 +302,9 @@ def stream_scope(device: Device, window: int | None) -> int | None:
     return hall_events.COUNTS_ONLY
 
 
+BODY_UNREADABLE = "请求内容无法读成 JSON（不是 UTF-8 文本，或层层嵌套过深）"
+
+
 async def refused(request: Request, exc: Exception) -> JSONResponse:
     """Every refusal in the server's one error shape (``ErrorOut``), also those the web
     framework makes itself: an unknown path, a method the path does not take, a body that
@@ -311,9 +314,9 @@ async def refused(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, FrameworkError)
     if isinstance(exc.detail, dict):
         return JSONResponse({"detail": exc.detail}, exc.status_code, exc.headers)
-    if exc.status_code == 400:              # a body that is not UTF-8 text
+    if exc.status_code == 400:              # a body that is not UTF-8 text, or nested too deep
         return JSONResponse({"detail": {"error": "invalid", "fields": ["body"],
-                                        "message": "请求内容不是 UTF-8 编码的 JSON"}}, 422)
+                                        "message": BODY_UNREADABLE}}, 422)
     what = {404: ("not_found", "没有这个接口"), 405: ("method", "这个接口不接受这种请求方法")}
     error, message = what.get(exc.status_code, ("http", str(exc.detail)))
     return JSONResponse({"detail": {"error": error, "message": message}}, exc.status_code,

@@ -122,7 +122,7 @@ def time_order(first: str, then: str) -> bool:
 class IssueIn(Request):
     service: str = Field(title="业务类别代码", min_length=1, max_length=20)
     priority: int = Field(default=0, title="优先级（0普通 1预约 2绿色通道）", ge=0, le=2)
-    device: str = Field(default="", title="取号设备", max_length=64)
+    device: str = Field(default="", title="取号设备（不采用：服务器记录令牌所属的设备）", max_length=64)
 
 
 class ActionIn(Request):

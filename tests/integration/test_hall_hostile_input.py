@@ -70,6 +70,9 @@ def test_bodies_that_are_not_json_too_big_or_odd_headers_get_an_answer_not_a_cra
     auth = {"Authorization": f"Bearer {hall.token('K1', DeviceKind.KIOSK)}"}
     not_json = requests.post(url + "/tickets", data=b"\xff\xfe{", headers=auth, timeout=10)
     assert not_json.status_code == 422 and not_json.json()["detail"]["error"] == "invalid"
+    deep = requests.post(url + "/tickets", data=b"[" * 200_000 + b"]" * 200_000, timeout=10,
+                         headers={**auth, "Content-Type": "application/json"})
+    assert deep.status_code == 422 and "嵌套过深" in deep.json()["detail"]["message"]
     big = requests.post(url + "/tickets", data=b"[" + b"1," * 3_000_000 + b"1]",
                         headers={**auth, "Content-Type": "application/json"}, timeout=30)
     assert big.status_code == 413

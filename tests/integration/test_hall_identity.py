@@ -301,3 +301,16 @@ def test_a_revoked_counter_is_signed_out_and_knows_it_was_refused(hall, tmp_path
     main(["--data-dir", str(pc), "admin", "status"])
     said = capsys.readouterr().out
     assert "在线" not in said and "拒绝本机的令牌" in said and "join-hall" in said, said
+
+
+def test_a_ticket_is_recorded_as_issued_by_the_device_whose_token_took_it(hall):
+    from .hall_fixtures import server_rows
+
+    kiosk = hall.token("K1", DeviceKind.KIOSK)
+    answer = requests.post(hall.url + "/api/v1/tickets", headers=bearer(kiosk), timeout=5,
+                           json={"service": "ZH", "device": "K9-at-the-door"})
+    assert answer.status_code == 201, answer.text
+    number = answer.json()["ticket"]["number"]
+    logged = server_rows(hall, "SELECT detail FROM event_log WHERE action = 'issue' AND ticket = ?",
+                         (number,))
+    assert [json.loads(detail)["device"] for (detail,) in logged] == ["K1"]

@@ -81,6 +81,18 @@ class CatalogResult:
     body: Any = None
 
 
+@dataclass
+class BlobUpload:
+    """One attachment on its way up, kept across tries: how much of it the platform is known
+    to hold. ``offset`` None means unknown — a resend after an earlier attempt, or a request
+    whose answer was lost (it may have been applied) — and the next try asks (HEAD) first."""
+
+    sha256: str
+    data: bytes
+    offset: int | None = 0
+    complete: bool = False
+
+
 class PlatformClient:
     def __init__(self, base_url: str, device_id: str, secret: str, *,
                  ca_bundle: str | None = None, timeout: tuple[float, float] = (5.0, 30.0),
@@ -194,23 +206,37 @@ class PlatformClient:
         ``ask_first=False`` skips the HEAD on a first attempt: the platform answers a PUT from
         offset 0 with "complete" or with the offset it really holds, so nothing is lost.
         """
-        if hashlib.sha256(data).hexdigest() != sha256:
+        return self.send_blob(BlobUpload(sha256, data, None if ask_first else 0), chunk)
+
+    def send_blob(self, upload: BlobUpload, chunk: int = CHUNK) -> int:
+        """Go on with ``upload`` from what the platform is known to hold (asking it first when
+        that is unknown); returns the bytes sent by this call. ``upload`` keeps its place when
+        a request fails, for the next try."""
+        data = upload.data
+        if hashlib.sha256(data).hexdigest() != upload.sha256:
             raise RejectedError("本地附件内容与其 sha256 不符，附件可能已损坏")
-        offset, complete = self.blob_offset(sha256) if ask_first else (0, False)
+        if upload.offset is None:
+            upload.offset, upload.complete = self.blob_offset(upload.sha256)
         sent = 0
         total = len(data)
-        while not complete and offset < total:
-            end = min(offset + chunk, total)
-            response = self.request("PUT", f"{API}/blobs/{sha256}", data=data[offset:end],
-                                    headers={"Content-Range": f"bytes {offset}-{end - 1}/{total}",
+        while not upload.complete and upload.offset is not None and upload.offset < total:
+            start = upload.offset
+            end = min(start + chunk, total)
+            upload.offset = None          # a request without an answer may have been applied
+            response = self.request("PUT", f"{API}/blobs/{upload.sha256}", data=data[start:end],
+                                    headers={"Content-Range": f"bytes {start}-{end - 1}/{total}",
                                              "Content-Type": "application/octet-stream"})
             if response.status_code == 409 and "Upload-Offset" in response.headers:
-                offset = int(response.headers["Upload-Offset"])   # the platform knows better
+                upload.offset = int(response.headers["Upload-Offset"])   # the platform knows better
                 continue
+            if response.status_code >= 500:
+                # the platform answered and did not take this chunk; were it held after all,
+                # the next PUT from here hears the real offset (409) or "complete" (200)
+                upload.offset = start
             self._raise_for(response)
-            sent += end - offset
-            offset = end
-            complete = response.status_code in (200, 201)
+            sent += end - start
+            upload.offset = end
+            upload.complete = response.status_code in (200, 201)
         return sent
 
     def put_evaluation(self, uid: str, body: Mapping[str, Any]) -> None:

@@ -5,7 +5,9 @@
   from the offset the platform reports and skipped when the platform already has it.
 - Each request of a case is retried a few times inside one attempt (short jittered pauses),
   so a lossy link costs a resend of one request, not of the whole case; blob progress is
-  kept across tries and attempts (the platform's offset). A row backs off only when the
+  kept across tries and attempts (the platform's offset): a try asks the platform how much
+  it holds only when that is unknown (a resent row, or a request whose answer was lost),
+  not after an answer that refused a chunk. A row backs off only when the
   platform says so (Retry-After, then exactly that long) or after ``GRACE`` whole-case
   failures in a row (full jitter, capped).
 - A case the platform keeps answering "in progress" for ``IN_PROGRESS_LIMIT`` goes to 需处理
@@ -29,6 +31,7 @@ from typing import Any
 from hallclient.core.evaluation import NATIONAL_CODES, Level
 from hallclient.platform.client import (
     AuthError,
+    BlobUpload,
     InProgressError,
     OfflineError,
     PlatformClient,
@@ -230,8 +233,12 @@ class OutboxEngine:
         return sent
 
     def _blob_sender(self, sha256: str, data: bytes, resent: bool) -> Callable[[int], int]:
-        def send(tried: int) -> int:       # a retry asks the platform where it got to first
-            return self.client.upload_blob(sha256, data, ask_first=resent or tried > 0)
+        # a resent row asks the platform how much it holds; inside the attempt the upload keeps
+        # its place, and asks again only after a request whose answer was lost
+        upload = BlobUpload(sha256, data, offset=None if resent else 0)
+
+        def send(_: int) -> int:
+            return self.client.send_blob(upload)
         return send
 
     def _retrying(self, call: Callable[[int], Any]) -> Any:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import time
+from itertools import pairwise
 
 import pytest
 import requests
 
 from hallclient.platform.client import (
     AuthError,
+    BlobUpload,
     PlatformClient,
     RejectedError,
     TransientError,
@@ -35,6 +37,22 @@ def sim(tmp_path, platform_clock):
                   timeout=5).raise_for_status()
     yield server
     server.stop()
+
+
+class RecordingSession(requests.Session):
+    """A session that notes every request it sends: [method, Content-Range, status or None
+    when the answer was lost on the way]."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[list] = []
+
+    def send(self, request, **kwargs):
+        entry = [request.method, request.headers.get("Content-Range", ""), None]
+        self.sent.append(entry)
+        response = super().send(request, **kwargs)    # reads the body: a cut one raises here
+        entry[2] = response.status_code
+        return response
 
 
 @pytest.fixture
@@ -119,6 +137,35 @@ def test_blob_upload_resumes_from_the_platform_offset(sim, client):
     assert client.upload_blob(sha, data) == 0                 # deduplicated by hash
     with pytest.raises(RejectedError, match="sha256"):
         client.upload_blob(sha, data[:-1])
+
+
+def test_a_blob_goes_on_from_its_place_and_asks_only_after_a_lost_answer(sim):
+    """Refused chunks (5xx) are sent again from where the upload stood, without asking; a
+    chunk whose answer was cut may have been taken, so the next try asks (HEAD) first."""
+    data = bytes(range(256)) * 4096          # 1 MiB, in 8 chunks
+    sha = hashlib.sha256(data).hexdigest()
+    session = RecordingSession()
+    client = PlatformClient(sim.url, "W01", "pw", timeout=(2, 5), session=session)
+    client.changes(0)                        # the token, before the faults
+    faults(sim, error_rate=0.25, reset_rate=0.25, seed=4)
+    upload = BlobUpload(sha, data)
+    for _ in range(100):
+        try:
+            client.send_blob(upload, chunk=128 * 1024)
+            break
+        except TransientError:
+            continue
+    faults(sim)
+    assert upload.complete and client.blob_offset(sha) == (len(data), True)
+    puts = [e for e in session.sent if e[0] == "PUT"]
+    assert any(e[2] is not None and e[2] >= 500 for e in puts)
+    assert any(e[2] is None for e in puts)
+    for before, after in pairwise(session.sent):
+        if before[0] == "PUT" and before[2] is not None and before[2] >= 500:
+            assert after[:2] == before[:2]   # the same chunk again, no HEAD
+        if before[0] == "PUT" and before[2] is None:
+            assert after[0] == "HEAD"
+    client.close()
 
 
 def test_preapplications_and_catalog(sim, client):

@@ -17,6 +17,7 @@ from hallclient.store import catalog_repo, outbox_repo
 from hallclient.sync.engine import Backoff, OutboxEngine, utc_now
 
 from ..recipes import accepted_case, case_draft
+from .test_platform_client import RecordingSession
 from .test_platform_sim import API, faults
 
 
@@ -210,6 +211,24 @@ def test_a_lossy_link_costs_a_resent_request_not_a_resent_case(sim, desk, db, en
     assert sleeps and max(sleeps) <= 0.5                      # short jittered pauses
     assert stats(sim) == {"cases": 8, "blobs": 16, "evaluations": 0}
     assert outbox_repo.counts(db.conn) == {"done": 8}
+
+
+def test_a_refused_blob_is_sent_again_without_asking_where_it_got_to(sim, desk, db):
+    """A platform that answers 5xx took nothing: the next try sends the attachment again at
+    once, without a HEAD first (each extra request on a bad link is one more to lose)."""
+    for seed in range(6):
+        accepted_case(desk, seed=seed)
+    session = RecordingSession()
+    client = PlatformClient(sim.url, "W01", "pw", timeout=(2, 5), session=session)
+    engine = OutboxEngine(db, desk.attachments, client, rng=random.Random(1),
+                          sleep=lambda _: None)
+    faults(sim, error_rate=0.3, seed=5)
+    report = engine.run_once()
+    assert (report.done, report.retried, report.attention) == (6, 0, 0), report.errors
+    assert any(e[2] is not None and e[2] >= 500 for e in session.sent)
+    assert [e for e in session.sent if e[0] == "HEAD"] == []
+    assert stats(sim) == {"cases": 6, "blobs": 12, "evaluations": 0}
+    client.close()
 
 
 def test_a_row_backs_off_only_after_repeated_whole_case_failures(sim, desk, db, clock):

@@ -5,10 +5,16 @@ The contract it serves (``/openapi.json``) is the one the client speaks; field t
 the GB/T 39046-2020 names. Semantics:
 - device tokens expire; 401 ``token_expired`` asks the client to authenticate again;
 - the catalog carries an ETag; ``If-None-Match`` gives 304;
-- ``PUT /cases/{uid}`` needs ``Idempotency-Key``: a repeat returns the first response; a key
-  belongs to the device and the case uid that first used it, so the same key with another
-  uid, from another device or with a different body is 422 ``idempotency_key_reused``;
-  a lower version than stored is 409 ``stale_version``; attachments must be uploaded first;
+- a case belongs to the device that first stored it: another device's ``PUT`` or ``GET`` of
+  it, or an evaluation naming its 办件编号, is 403 ``not_owner`` (permanent: the device may
+  never touch it; 403 rather than 404 because a case uid is the client's own random UUID,
+  so there is nothing to hide, and the clerk of a replaced PC needs to hear why, not "not
+  found"), and ``/changes`` lists only the device's own cases;
+- ``PUT /cases/{uid}`` needs ``Idempotency-Key``: a repeat returns the first response; keys
+  are each device's own (another device's key of the same text is another key, so no device
+  can take one before its owner uses it); the same key with another uid or a different body
+  is 422 ``idempotency_key_reused``; a lower version than stored is 409 ``stale_version``;
+  attachments must be uploaded first (by the same device);
 - a request still in progress holds its key for a lease (30 s): a repeat meanwhile is 409
   ``in_progress`` with ``Retry-After`` (the seconds left of the lease). A key held by a
   request that never finished (the platform stopped or crashed during it) is taken over
@@ -16,8 +22,15 @@ the GB/T 39046-2020 names. Semantics:
   A client that keeps hearing ``in_progress`` past its own bound (hallclient: 10 minutes)
   stops resending and shows the case to the clerk as 需处理 with that reason;
 - blobs are addressed by sha256 and resumable: HEAD tells ``Upload-Offset``; PUT with
-  ``Content-Range: bytes a-b/total`` appends from the offset; the hash is verified at the end;
-- evaluations are idempotent by uid; platform-side status changes come from ``/changes``;
+  ``Content-Range: bytes a-b/total`` appends from the offset; the hash is verified at the end.
+  Each device uploads, resumes and sees only its own: another device's upload of the same
+  bytes is neither shown to it nor added to, and a case may name only the device's own;
+- evaluations are idempotent by uid (each device's own); platform-side status changes come
+  from ``/changes``;
+- request bodies are bounded: 1 MB for JSON, 8 MB for one piece of a blob (the client sends
+  1 MB pieces; a blob without ``Content-Range`` is one piece), 16 MB for the simulator's admin
+  ones. A larger ``Content-Length`` is 413 ``too_large`` before any of the body is read; a
+  body without a length is cut off at the limit with the same 413;
 - every operation but ``/auth/token`` and the simulator's ``/admin`` ones needs the device
   token (``Authorization: Bearer``), checked before anything in the request is: an
   anonymous or expired caller gets 401 whatever it sent;
@@ -51,6 +64,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from hallclient.wire import PLATFORM_API as API
 
 from .sim_faults import FaultInjector, Faults
+from .sim_limits import BodyLimit
 from .sim_store import SimStore
 
 IDEMPOTENCY_LEASE_S = 30.0    # how long a case upsert in progress holds its key
@@ -218,8 +232,16 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     said = {304: "未改变", 400: "请求格式不对（请求头、内容不是 JSON ……）", 401: "未认证或令牌无效、过期",
             404: "不存在", 409: "冲突（正在处理 / 版本过旧 / 续传位置不符）",
             422: "内容被拒（见 fields）"}
+    said |= {403: "不是本设备的办件（永久拒绝，勿重试）", 413: "请求内容太大（见 fields）"}
     return {code: ({"description": said[code]} if code == 304 else
                    {"model": ErrorOut, "description": said[code]}) for code in codes}
+
+
+NOT_OWNER = "该办件由另一台设备上报，本设备无权查看或修改；如更换了窗口电脑，请联系信息管理员"
+
+
+def _not_owner(field: str) -> HTTPException:
+    return HTTPException(403, {"error": "not_owner", "fields": [{"field": field, "reason": NOT_OWNER}]})
 
 
 BEARER = HTTPBearer(auto_error=False, scheme_name="deviceToken",
@@ -301,7 +323,7 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
     sha_param = PathParam(pattern="^[0-9a-f]{64}$", title="附件 sha256（小写十六进制）")
 
     @api.post(API + "/auth/token", summary="设备认证，换取访问令牌", response_model=TokenOut,
-              responses=_errors(400, 401, 422))
+              responses=_errors(400, 401, 413, 422))
     def token(body: TokenRequest) -> dict[str, Any]:
         known = store.device_secret(body.device_id)
         if known is None or not secrets.compare_digest(known.encode("utf-8"),
@@ -327,7 +349,7 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
     @api.put(API + "/cases/{uid}", summary="办件上报（按客户端 UUID + 版本幂等）",
              status_code=201, response_model=CaseSaved,
              responses={200: {"model": CaseSaved, "description": "已更新（或同一请求的重复）"},
-                        **_errors(400, 401, 409, 422)})
+                        **_errors(400, 401, 403, 409, 413, 422)})
     async def upsert_case(request: Request, body: CaseIn, uid: str = uid_param,
                           device: str = Depends(device),
                           idempotency_key: str = Header(min_length=1, max_length=200,
@@ -335,12 +357,14 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
         raw = await request.body()
         body_hash = hashlib.sha256(raw).hexdigest()
         with store.lock:
-            seen = store.idempotency(idempotency_key)
+            stored = store.case(uid)
+            if stored is not None and stored["device_id"] != device:
+                raise _not_owner("uid")
+            seen = store.idempotency(device, idempotency_key)
             if seen is not None:
-                if seen["device_id"] not in (None, device) or seen["uid"] not in (None, uid):
+                if seen["uid"] not in (None, uid):
                     raise HTTPException(422, {"error": "idempotency_key_reused", "fields": [
-                        {"field": "Idempotency-Key",
-                         "reason": "该幂等键已用于其他办件或其他设备"}]})
+                        {"field": "Idempotency-Key", "reason": "该幂等键已用于其他办件"}]})
                 if seen["body_hash"] != body_hash:
                     raise HTTPException(422, {"error": "idempotency_key_reused", "fields": [
                         {"field": "Idempotency-Key", "reason": "该幂等键已用于不同的内容"}]})
@@ -353,27 +377,29 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
                     raise HTTPException(409, {"error": "in_progress", "retry_after": wait},
                                         headers={"Retry-After": str(wait)})
                 # a marker left by a run that crashed, or past its lease: this request takes it
-            store.begin_idempotent(idempotency_key, body_hash, device, uid, owner, clock())
+            store.begin_idempotent(device, idempotency_key, body_hash, uid, owner, clock())
         try:
             if injector.faults.upsert_delay_ms:
                 await asyncio.sleep(injector.faults.upsert_delay_ms / 1000)
             status, result = _store_case(store, uid, body, device, injector.faults)
         except BaseException:
-            store.forget_idempotent(idempotency_key)
+            store.forget_idempotent(device, idempotency_key)
             raise
         text = json.dumps(result, ensure_ascii=False)
-        if status >= 500 or status == 409:
-            store.forget_idempotent(idempotency_key)
+        if status >= 500 or status in (403, 409):
+            store.forget_idempotent(device, idempotency_key)
         else:
-            store.finish_idempotent(idempotency_key, status, text)
+            store.finish_idempotent(device, idempotency_key, status, text)
         return Response(text, status_code=status, media_type="application/json")
 
     @api.get(API + "/cases/{uid}", summary="查询已上报办件", response_model=StoredCase,
-             responses=_errors(401, 404, 422))
+             responses=_errors(401, 403, 404, 422))
     def get_case(uid: str = uid_param, device: str = Depends(device)) -> dict[str, Any]:
         stored = store.case(uid)
         if stored is None:
             raise HTTPException(404, {"error": "not_found"})
+        if stored["device_id"] != device:
+            raise _not_owner("uid")
         return {"uid": uid, "version": stored["version"], "status": stored["status"],
                 "case": json.loads(stored["body"])}
 
@@ -381,10 +407,10 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
               responses={404: {"description": "尚未开始上传（Upload-Offset: 0）"},
                          **_errors(401, 422)})
     def blob_offset(sha256: str = sha_param, device: str = Depends(device)) -> Response:
-        begun = store.blob(sha256)
+        begun = store.blob(device, sha256)
         if begun is None:
             return Response(status_code=404, headers={"Upload-Offset": "0"})
-        held = _blob_path(store, sha256).stat().st_size if _blob_path(store, sha256).exists() else 0
+        held = begun[0] if begun[1] else _size(_partial_path(store, device, sha256))
         return Response(status_code=200, headers={
             "Upload-Offset": str(held), "Upload-Length": str(begun[0]),
             "Upload-Complete": "1" if begun[1] else "0"})
@@ -393,7 +419,7 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
              status_code=201, response_model=BlobDone,
              responses={200: {"model": BlobDone, "description": "此前已传完"},
                         202: {"model": BlobProgress, "description": "已收到这一段，继续上传"},
-                        **_errors(400, 401, 409, 422)},
+                        **_errors(400, 401, 409, 413, 422)},
              openapi_extra={"requestBody": {"content": {"application/octet-stream": {
                  "schema": {"type": "string", "format": "binary"}}}}})
     async def put_blob(request: Request, sha256: str = sha_param, device: str = Depends(device),
@@ -402,12 +428,12 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
                            pattern=r"^bytes [0-9]{1,15}-[0-9]{1,15}/[0-9]{1,15}$")) -> Response:
         data = await request.body()
         start, end, total = _parse_range(content_range, len(data))
-        path = _blob_path(store, sha256)
+        path = _partial_path(store, device, sha256)
         with store.lock:
-            row = store.blob(sha256)
+            row = store.blob(device, sha256)
             if row is not None and row[1]:
                 return JSONResponse({"sha256": sha256, "complete": True}, status_code=200)
-            held = path.stat().st_size if path.exists() else 0
+            held = _size(path)
             if row is not None and row[0] != total:
                 raise HTTPException(422, {"error": "length_changed", "fields": [
                     {"field": "Content-Range", "reason": "附件总长度与此前不同"}]})
@@ -415,36 +441,38 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
                 return JSONResponse({"error": "offset_mismatch", "offset": held}, status_code=409,
                                     headers={"Upload-Offset": str(held)})
             if row is None:
-                store.begin_blob(sha256, total)
+                store.begin_blob(device, sha256, total)
             with open(path, "ab") as fh:
                 fh.write(data)
             held += len(data)
             if held < total:
                 return JSONResponse({"offset": held}, status_code=202, headers={"Upload-Offset": str(held)})
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            if digest != sha256 or held != total:
+            if _file_sha256(path) != sha256 or held != total:
                 path.unlink()
-                store.drop_blob(sha256)
+                store.drop_blob(device, sha256)
                 raise HTTPException(422, {"error": "hash_mismatch", "fields": [
                     {"field": "sha256", "reason": "收到的内容与 sha256 不符"}]})
-            store.complete_blob(sha256)
+            path.replace(_blob_path(store, sha256))    # the same bytes whoever sent them
+            store.complete_blob(device, sha256)
         return JSONResponse({"sha256": sha256, "complete": True}, status_code=201)
 
     @api.put(API + "/evaluations/{uid}", summary="好差评（按 UUID 幂等）", status_code=201,
              response_model=EvaluationSaved,
              responses={200: {"model": EvaluationSaved, "description": "同一评价的重复"},
-                        **_errors(400, 401, 422)})
+                        **_errors(400, 401, 403, 413, 422)})
     async def put_evaluation(body: EvaluationIn, uid: str = uid_param,
                              device: str = Depends(device)) -> Response:
         text = json.dumps(body.model_dump(), ensure_ascii=False, sort_keys=True)
         with store.lock:
-            kept = store.evaluation(uid)
+            if body.case_no is not None and store.case_owner(body.case_no) not in (None, device):
+                raise _not_owner("case_no")
+            kept = store.evaluation(device, uid)
             if kept is not None:
                 if kept != text:
                     raise HTTPException(422, {"error": "uid_reused", "fields": [
                         {"field": "uid", "reason": "该 UUID 已用于另一条评价"}]})
                 return JSONResponse({"uid": uid}, status_code=200)
-            store.add_evaluation(uid, text)
+            store.add_evaluation(device, uid, text)
         return JSONResponse({"uid": uid}, status_code=201)
 
     @api.get(API + "/preapplications/{code}", summary="网上预申请查询",
@@ -462,20 +490,20 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
     def changes(cursor: int = Query(default=0, ge=0, le=INT64),
                 limit: int = Query(default=100, ge=1, le=1000),
                 device: str = Depends(device)) -> dict[str, Any]:
-        rows = store.changes(cursor, limit)
+        rows = store.changes(device, cursor, limit)
         return {"changes": [{"seq": r[0], "case_no": r[1], "status": r[2], "at": r[3]} for r in rows],
                 "cursor": rows[-1][0] if rows else cursor}
 
     # -- admin (tests, demo, training) --------------------------------------------------
 
     @api.post(API + "/admin/devices", summary="登记设备（模拟器管理）", tags=["admin"],
-              responses=_errors(400, 422))
+              responses=_errors(400, 413, 422))
     def add_device(body: TokenRequest) -> dict[str, str]:
         store.add_device(body.device_id, body.secret)
         return {"device_id": body.device_id}
 
     @api.put(API + "/admin/catalog", summary="载入事项目录（模拟器管理）", tags=["admin"],
-             responses=_errors(400, 422),
+             responses=_errors(400, 413, 422),
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                  "schema": {"type": "object"}}}}})
     async def set_catalog(request: Request) -> dict[str, str]:
@@ -486,7 +514,7 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
         return {"etag": etag}
 
     @api.put(API + "/admin/preapplications/{code}", summary="登记网上预申请（模拟器管理）",
-             tags=["admin"], responses=_errors(400, 422),
+             tags=["admin"], responses=_errors(400, 413, 422),
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                  "schema": {"type": "object"}}}}})
     async def set_preapplication(request: Request,
@@ -504,7 +532,7 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
         return {"case_no": case_no, "status": status}
 
     @api.put(API + "/admin/faults", summary="设置故障注入", tags=["admin"],
-             responses=_errors(400, 422))
+             responses=_errors(400, 413, 422))
     def set_faults(body: FaultsIn) -> dict[str, Any]:
         injector.configure(Faults(**body.model_dump()))
         return asdict(injector.faults)
@@ -513,8 +541,21 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
     def stats() -> dict[str, int]:
         return store.stats()
 
+    def refuse_caller(scope: dict[str, Any]) -> dict[str, Any] | None:
+        """The 401 of a caller without a valid device token, where the API needs one."""
+        if not needs_token(Request(scope)):
+            return None
+        authorization = next((value.decode("latin-1") for name, value in scope["headers"]
+                              if name == b"authorization"), None)
+        try:
+            device_of(authorization)
+        except HTTPException as denied:
+            return {"status": denied.status_code, "body": denied.detail, "headers": denied.headers}
+        return None
+
     injector = FaultInjector(api, faults or Faults(), API)
-    return PlatformSim(api=api, asgi=injector, store=store, injector=injector)
+    return PlatformSim(api=api, asgi=BodyLimit(injector, API, refuse_caller), store=store,
+                       injector=injector)
 
 
 def _allowed(api: Any, path: str) -> list[str]:
@@ -589,13 +630,15 @@ def _store_case(store: SimStore, uid: str, body: CaseIn, device: str,
         errors.append({"field": "source", "reason": "申报来源只能是 1、2、3、4、9"})
     for i, m in enumerate(body.materials):
         for sha in m.attachments:
-            if not store.blob_complete(sha):
+            if not store.blob_complete(device, sha):
                 errors.append({"field": f"materials[{i}].attachments", "reason": f"附件 {sha[:12]}… 未上传"})
     if errors:
         return 422, {"error": "rejected", "fields": errors}
     text = json.dumps(body.model_dump(), ensure_ascii=False, sort_keys=True)
     with store.lock:
         row = store.case(uid)
+        if row is not None and row["device_id"] != device:      # stored meanwhile by another
+            return 403, {"error": "not_owner", "fields": [{"field": "uid", "reason": NOT_OWNER}]}
         if row is not None and (row["version"] > body.version
                                 or (row["version"] == body.version and row["body"] != text)):
             return 409, {"error": "stale_version", "current_version": row["version"]}
@@ -612,6 +655,24 @@ def _store_case(store: SimStore, uid: str, body: CaseIn, device: str,
 
 def _blob_path(store: SimStore, sha256: str) -> Path:
     return store.blob_dir / sha256
+
+
+def _partial_path(store: SimStore, device: str, sha256: str) -> Path:
+    """Where a device's upload of a blob grows until its hash is checked."""
+    return store.partial_dir / (hashlib.sha256(device.encode("utf-8")).hexdigest()[:16] + "-" + sha256)
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+def _file_sha256(path: Path) -> str:
+    """A file's sha256, read a piece at a time (a blob may be far larger than memory)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while piece := fh.read(1 << 20):
+            digest.update(piece)
+    return digest.hexdigest()
 
 
 def _parse_range(header: str | None, length: int) -> tuple[int, int, int]:

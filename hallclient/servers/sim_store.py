@@ -18,16 +18,27 @@ CREATE TABLE IF NOT EXISTS cases (uid TEXT PRIMARY KEY, case_no TEXT NOT NULL UN
                                   version INTEGER NOT NULL, body TEXT NOT NULL,
                                   device_id TEXT NOT NULL, status INTEGER NOT NULL,
                                   received_at REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS idempotency (key TEXT PRIMARY KEY, body_hash TEXT NOT NULL,
-                                        state TEXT NOT NULL, status_code INTEGER,
-                                        response TEXT);
-CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, total INTEGER NOT NULL,
-                                  complete INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS evaluations (uid TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency (device_id TEXT NOT NULL, key TEXT NOT NULL,
+                                        body_hash TEXT NOT NULL, state TEXT NOT NULL,
+                                        status_code INTEGER, response TEXT, uid TEXT,
+                                        owner TEXT, started_at REAL,
+                                        PRIMARY KEY (device_id, key));
+CREATE TABLE IF NOT EXISTS blobs (device_id TEXT NOT NULL, sha256 TEXT NOT NULL,
+                                  total INTEGER NOT NULL, complete INTEGER NOT NULL DEFAULT 0,
+                                  PRIMARY KEY (device_id, sha256));
+CREATE TABLE IF NOT EXISTS evaluations (device_id TEXT NOT NULL, uid TEXT NOT NULL,
+                                        body TEXT NOT NULL, PRIMARY KEY (device_id, uid));
 CREATE TABLE IF NOT EXISTS changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, case_no TEXT NOT NULL,
                                     status INTEGER NOT NULL, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS preapplications (code TEXT PRIMARY KEY, body TEXT NOT NULL);
 """
+
+
+# what each table kept before it was scoped per device (the columns carried over)
+LEGACY = {"idempotency": ("key", "body_hash", "state", "status_code", "response", "uid",
+                          "owner", "started_at"),
+          "blobs": ("sha256", "total", "complete"),
+          "evaluations": ("uid", "body")}
 
 
 class SimStore:
@@ -43,12 +54,28 @@ class SimStore:
                                     isolation_level=None)
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = FULL")
-        self.conn.executescript(SCHEMA)
-        held = {r[1] for r in self.conn.execute("PRAGMA table_info(idempotency)")}
-        for column, kind in (("device_id", "TEXT"), ("uid", "TEXT"), ("owner", "TEXT"),
-                             ("started_at", "REAL")):
-            if column not in held:           # a database from before keys had owners
-                self.conn.execute(f"ALTER TABLE idempotency ADD COLUMN {column} {kind}")
+        self.partial_dir = self.blob_dir / "partial"
+        self.partial_dir.mkdir(exist_ok=True)
+        with self.lock:
+            self._scope_by_device()
+            self.conn.executescript(SCHEMA)
+
+    def _scope_by_device(self) -> None:
+        """A database from before keys, blobs and evaluations were kept per device: its rows
+        move to tables keyed by (device, ...); rows that never named a device keep an empty
+        one, which no device has, so nobody can claim them."""
+        for table, columns in LEGACY.items():
+            held = {r[1]: r[5] for r in self.conn.execute(f"PRAGMA table_info({table})")}
+            if not held or held.get("device_id"):        # none yet, or already per device
+                continue
+            old = table + "_unscoped"
+            self.conn.execute(f"ALTER TABLE {table} RENAME TO {old}")
+            self.conn.executescript(SCHEMA)
+            picked = ", ".join(c if c in held else "NULL" for c in columns)
+            device = "COALESCE(device_id, '')" if "device_id" in held else "''"
+            self.conn.execute(f"INSERT INTO {table} (device_id, {', '.join(columns)})"
+                              f" SELECT {device}, {picked} FROM {old}")
+            self.conn.execute(f"DROP TABLE {old}")
 
     def one(self, sql: str, params: Any = ()) -> tuple[Any, ...] | None:
         with self.lock:
@@ -106,40 +133,48 @@ class SimStore:
 
     # -- idempotency of case upserts ---------------------------------------------------
 
-    def idempotency(self, key: str) -> dict[str, Any] | None:
-        """What is recorded for a key: body_hash, state ("in_progress" / "done"), status_code,
-        response, device_id, uid, owner (the run of the simulator that began it) and
-        started_at (Unix time); None for a key never seen."""
-        row = self.one("SELECT body_hash, state, status_code, response, device_id, uid, owner,"
-                       " started_at FROM idempotency WHERE key = ?", (key,))
+    def idempotency(self, device_id: str, key: str) -> dict[str, Any] | None:
+        """What is recorded for a device's key: body_hash, state ("in_progress" / "done"),
+        status_code, response, uid, owner (the run of the simulator that began it) and
+        started_at (Unix time); None for a key this device never used. Keys are the
+        device's own: another device's key of the same text is another key."""
+        row = self.one("SELECT body_hash, state, status_code, response, uid, owner, started_at"
+                       " FROM idempotency WHERE device_id = ? AND key = ?", (device_id, key))
         if row is None:
             return None
-        names = ("body_hash", "state", "status_code", "response", "device_id", "uid", "owner",
-                 "started_at")
+        names = ("body_hash", "state", "status_code", "response", "uid", "owner", "started_at")
         return dict(zip(names, row, strict=True))
 
-    def begin_idempotent(self, key: str, body_hash: str, device_id: str, uid: str, owner: str,
+    def begin_idempotent(self, device_id: str, key: str, body_hash: str, uid: str, owner: str,
                          started_at: float) -> None:
         """Mark a key in progress (a marker left by a crash is taken over)."""
-        self.write("INSERT OR REPLACE INTO idempotency (key, body_hash, state, device_id, uid,"
-                   " owner, started_at) VALUES (?, ?, 'in_progress', ?, ?, ?, ?)",
-                   (key, body_hash, device_id, uid, owner, started_at))
+        self.write("INSERT OR REPLACE INTO idempotency (device_id, key, body_hash, state, uid,"
+                   " owner, started_at) VALUES (?, ?, ?, 'in_progress', ?, ?, ?)",
+                   (device_id, key, body_hash, uid, owner, started_at))
 
-    def finish_idempotent(self, key: str, status_code: int, response: str) -> None:
+    def finish_idempotent(self, device_id: str, key: str, status_code: int, response: str) -> None:
         self.write("UPDATE idempotency SET state = 'done', status_code = ?, response = ?"
-                   " WHERE key = ?", (status_code, response, key))
+                   " WHERE device_id = ? AND key = ?", (status_code, response, device_id, key))
 
-    def forget_idempotent(self, key: str) -> None:
-        self.write("DELETE FROM idempotency WHERE key = ?", (key,))
+    def forget_idempotent(self, device_id: str, key: str) -> None:
+        self.write("DELETE FROM idempotency WHERE device_id = ? AND key = ?", (device_id, key))
 
     # -- cases and their status changes ------------------------------------------------
 
     def case(self, uid: str) -> dict[str, Any] | None:
-        """A stored case by client UUID: version, status, case_no and body (JSON text)."""
-        row = self.one("SELECT version, status, case_no, body FROM cases WHERE uid = ?", (uid,))
+        """A stored case by client UUID: version, status, case_no, body (JSON text) and
+        device_id (the device that first stored it, its owner)."""
+        row = self.one("SELECT version, status, case_no, body, device_id FROM cases WHERE uid = ?",
+                       (uid,))
         if row is None:
             return None
-        return {"version": row[0], "status": row[1], "case_no": row[2], "body": row[3]}
+        return {"version": row[0], "status": row[1], "case_no": row[2], "body": row[3],
+                "device_id": row[4]}
+
+    def case_owner(self, case_no: str) -> str | None:
+        """The device that stored the case of this 办件编号, or None for no such case."""
+        row = self.one("SELECT device_id FROM cases WHERE case_no = ?", (case_no,))
+        return str(row[0]) if row else None
 
     def case_uid(self, case_no: str) -> str | None:
         row = self.one("SELECT uid FROM cases WHERE case_no = ?", (case_no,))
@@ -164,11 +199,14 @@ class SimStore:
                        (case_no, status, at))
             return True
 
-    def changes(self, cursor: int, limit: int) -> list[tuple[int, str, int, float]]:
-        """Status changes after ``cursor``: (seq, case_no, status, at), oldest first."""
+    def changes(self, device_id: str, cursor: int, limit: int) -> list[tuple[int, str, int, float]]:
+        """Status changes after ``cursor`` of the cases this device stored: (seq, case_no,
+        status, at), oldest first."""
         return [(r[0], r[1], r[2], r[3]) for r in self.all(
-            "SELECT seq, case_no, status, at FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
-            (cursor, limit))]
+            "SELECT seq, changes.case_no, changes.status, at FROM changes"
+            " JOIN cases ON cases.case_no = changes.case_no"
+            " WHERE seq > ? AND cases.device_id = ? ORDER BY seq LIMIT ?",
+            (cursor, device_id, limit))]
 
     def case_by_number(self, case_no: str) -> dict[str, Any] | None:
         """The platform's own record of a case (what it confirmed), by 办件编号."""
@@ -178,42 +216,49 @@ class SimStore:
             return None
         body = json.loads(row[4])
         files = [sha for m in body.get("materials", []) for sha in m.get("attachments", [])]
-        complete = all(self.blob_complete(sha) for sha in files)
+        complete = all(self.blob_complete(row[3], sha) for sha in files)
         return {"uid": row[0], "case_no": case_no, "version": row[1], "status": row[2],
                 "device_id": row[3], "applicant_name": body.get("applicant_name"),
                 "attachments": files, "attachments_complete": bool(complete)}
 
     # -- blobs and evaluations ---------------------------------------------------------
 
-    def blob(self, sha256: str) -> tuple[int, bool] | None:
-        """(total length, complete) of a blob begun, or None."""
-        row = self.one("SELECT total, complete FROM blobs WHERE sha256 = ?", (sha256,))
+    def blob(self, device_id: str, sha256: str) -> tuple[int, bool] | None:
+        """(total length, complete) of a blob this device began, or None. Each device
+        uploads its own copy: another device's upload of the same bytes is not seen."""
+        row = self.one("SELECT total, complete FROM blobs WHERE device_id = ? AND sha256 = ?",
+                       (device_id, sha256))
         return (int(row[0]), bool(row[1])) if row else None
 
-    def blob_complete(self, sha256: str) -> bool:
-        found = self.blob(sha256)
+    def blob_complete(self, device_id: str, sha256: str) -> bool:
+        found = self.blob(device_id, sha256)
         return found is not None and found[1]
 
-    def begin_blob(self, sha256: str, total: int) -> None:
-        self.write("INSERT INTO blobs (sha256, total) VALUES (?, ?)", (sha256, total))
+    def begin_blob(self, device_id: str, sha256: str, total: int) -> None:
+        self.write("INSERT INTO blobs (device_id, sha256, total) VALUES (?, ?, ?)",
+                   (device_id, sha256, total))
 
-    def complete_blob(self, sha256: str) -> None:
-        self.write("UPDATE blobs SET complete = 1 WHERE sha256 = ?", (sha256,))
+    def complete_blob(self, device_id: str, sha256: str) -> None:
+        self.write("UPDATE blobs SET complete = 1 WHERE device_id = ? AND sha256 = ?",
+                   (device_id, sha256))
 
-    def drop_blob(self, sha256: str) -> None:
-        self.write("DELETE FROM blobs WHERE sha256 = ?", (sha256,))
+    def drop_blob(self, device_id: str, sha256: str) -> None:
+        self.write("DELETE FROM blobs WHERE device_id = ? AND sha256 = ?", (device_id, sha256))
 
-    def evaluation(self, uid: str) -> str | None:
-        row = self.one("SELECT body FROM evaluations WHERE uid = ?", (uid,))
+    def evaluation(self, device_id: str, uid: str) -> str | None:
+        """The body of this device's evaluation ``uid`` (UUIDs are the device's own)."""
+        row = self.one("SELECT body FROM evaluations WHERE device_id = ? AND uid = ?",
+                       (device_id, uid))
         return str(row[0]) if row else None
 
-    def add_evaluation(self, uid: str, body: str) -> None:
-        self.write("INSERT INTO evaluations VALUES (?, ?)", (uid, body))
+    def add_evaluation(self, device_id: str, uid: str, body: str) -> None:
+        self.write("INSERT INTO evaluations (device_id, uid, body) VALUES (?, ?, ?)",
+                   (device_id, uid, body))
 
     def stats(self) -> dict[str, int]:
         """What the platform holds: cases, complete blobs, evaluations."""
         count = {"cases": "SELECT count(*) FROM cases",
-                 "blobs": "SELECT count(*) FROM blobs WHERE complete = 1",
+                 "blobs": "SELECT count(DISTINCT sha256) FROM blobs WHERE complete = 1",
                  "evaluations": "SELECT count(*) FROM evaluations"}
         return {name: int((self.one(sql) or (0,))[0]) for name, sql in count.items()}
 

@@ -268,7 +268,7 @@ def error_of(response):
     return response.json()["error"]
 
 
-def test_an_idempotency_key_belongs_to_its_device_and_case(sim, client):
+def test_an_idempotency_key_belongs_to_its_case_and_the_case_to_its_device(sim, client):
     url = f"{sim.url}{API}/cases/uid-k"
     first = client.put(url, json=case_body(case_no="NK"), headers={"Idempotency-Key": "k"}, timeout=5)
     assert first.status_code == 201
@@ -281,7 +281,7 @@ def test_an_idempotency_key_belongs_to_its_device_and_case(sim, client):
                           timeout=5).json()["access_token"]
     other_device = requests.put(url, json=case_body(case_no="NK"), timeout=5, headers={
         "Idempotency-Key": "k", "Authorization": f"Bearer {token}"})
-    assert other_device.status_code == 422 and error_of(other_device) == "idempotency_key_reused"
+    assert other_device.status_code == 403 and error_of(other_device) == "not_owner"
     assert client.get(f"{sim.url}{API}/cases/uid-other", timeout=5).status_code == 404
     repeat = client.put(url, json=case_body(case_no="NK"), headers={"Idempotency-Key": "k"}, timeout=5)
     assert (repeat.status_code, repeat.json()) == (201, first.json())   # its owner still gets it
@@ -458,7 +458,7 @@ def test_the_document_says_what_the_simulator_answers(sim):
         "description": "设备令牌：POST /api/v1/auth/token 以设备标识和密钥换取"}
     case = doc["paths"][f"{API}/cases/{{uid}}"]["put"]
     assert case["security"] == [{"deviceToken": []}]
-    assert set(case["responses"]) == {"200", "201", "400", "401", "409", "422"}
+    assert set(case["responses"]) == {"200", "201", "400", "401", "403", "409", "413", "422"}
     assert case["responses"]["422"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ErrorOut"}
     assert set(doc["paths"][f"{API}/evaluations/{{uid}}"]["put"]["responses"]) >= {"200", "201"}

@@ -92,6 +92,32 @@ def test_a_fixed_and_resent_case_supersedes_the_refused_version(sim, desk, engin
     assert stored["version"] == 2 and stored["case"]["mobile"] == "13900001111"
 
 
+def test_a_case_of_another_device_goes_to_needs_attention_and_is_not_resent(sim, desk, engine, db):
+    """The counter's data moved to a PC registered as another device: the platform refuses
+    it the cases the old device uploaded (403), for good; they wait for the clerk with the
+    reason in Chinese, and the new device's own cases still go up."""
+    first = accepted_case(desk, seed=1)
+    assert engine.run_once().done == 1                          # uploaded as W01
+    requests.post(sim.url + API + "/admin/devices", json={"device_id": "W02", "secret": "pw2"},
+                  timeout=5).raise_for_status()
+    client = PlatformClient(sim.url, "W02", "pw2", timeout=(2, 5))
+    moved = OutboxEngine(db, desk.attachments, client, rng=random.Random(1), backoff=Backoff(1, 60))
+    desk.amend(first.case_no, {"mobile": "13900001111"}, 1, "li")         # version 2, from W02
+    own = accepted_case(desk, seed=2)
+    report = moved.run_once()
+    assert (report.done, report.attention, report.retried) == (1, 1, 0)
+    states = {(r["case_id"], r["version"]): (r["state"], r["last_error"])
+              for r in outbox_repo.all_rows(db.conn)}
+    state, reason = states[(first.id, 2)]
+    assert state == "needs_attention"
+    assert "HTTP 403" in reason and "另一台设备" in reason and "信息管理员" in reason
+    assert states[(own.id, 1)][0] == "done"
+    assert moved.run_once().touched == 0                        # not resent by itself
+    stored = engine.client.request("GET", f"{API}/cases/{first.uid}").json()
+    assert stored["version"] == 1                               # W01's case is untouched
+    client.close()
+
+
 def test_a_failing_case_never_blocks_the_ones_behind_it(sim, desk, engine, db):
     broken = accepted_case(desk, seed=1)
     accepted_case(desk, seed=2)

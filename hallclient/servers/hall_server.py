@@ -309,7 +309,9 @@ class AuthenticateFirst:
             await JSONResponse({"detail": exc.detail}, exc.status_code, headers)(scope, receive, send)
             return
         scope.setdefault("state", {})["device"] = device
-        body = await _read_body(receive, MAX_BODY)
+        declared = next((value for name, value in scope["headers"] if name == b"content-length"), b"0")
+        too_long = not declared.isdigit() or len(declared) > 12 or int(declared) > MAX_BODY
+        body = None if too_long else await _read_body(receive, MAX_BODY)   # none of it read
         if body is None:
             from fastapi.responses import JSONResponse
 

@@ -46,6 +46,7 @@ import asyncio
 import hashlib
 import json
 import math
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -237,6 +238,7 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
                    {"model": ErrorOut, "description": said[code]}) for code in codes}
 
 
+BODY_UNREADABLE = "内容无法读成 JSON（不是 UTF-8 文本，或层层嵌套过深）"
 NOT_OWNER = "该办件由另一台设备上报，本设备无权查看或修改；如更换了窗口电脑，请联系信息管理员"
 
 
@@ -296,7 +298,7 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
                 except HTTPException as denied:
                     return await refused(request, denied)
             body = {"error": "bad_json", "fields": [
-                {"field": "body", "reason": "内容不是 UTF-8 编码的 JSON"}]}
+                {"field": "body", "reason": BODY_UNREADABLE}]}
         else:
             body = {"error": {404: "not_found", 405: "method_not_allowed"}.get(
                 exc.status_code, "http_" + str(exc.status_code))}
@@ -580,9 +582,9 @@ def _json_object(raw: bytes) -> str:
     try:
         text = raw.decode("utf-8")
         value = json.loads(text)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise HTTPException(400, {"error": "bad_json", "fields": [
-            {"field": "body", "reason": "内容不是 UTF-8 编码的 JSON"}]}) from exc
+            {"field": "body", "reason": BODY_UNREADABLE}]}) from exc
     if not isinstance(value, dict):
         raise HTTPException(422, {"error": "invalid", "fields": [
             {"field": "body", "reason": "内容应是 JSON 对象"}]})
@@ -642,6 +644,11 @@ def _store_case(store: SimStore, uid: str, body: CaseIn, device: str,
         if row is not None and (row["version"] > body.version
                                 or (row["version"] == body.version and row["body"] != text)):
             return 409, {"error": "stale_version", "current_version": row["version"]}
+        code = _device_code(body.case_no)
+        if code and store.device_code_holder(CASE_NO_PREFIX, code) not in (None, device):
+            return 403, {"error": "not_owner", "fields": [{"field": "case_no", "reason": (
+                f"办件编号中的设备代码 {code} 已由另一台设备使用：请信息管理员检查本机的"
+                "设备代码（hall.device_code），每台窗口电脑须不同")}]}
         other = store.case_uid(body.case_no)
         if other is not None and other != uid:
             return 422, {"error": "rejected",
@@ -651,6 +658,16 @@ def _store_case(store: SimStore, uid: str, body: CaseIn, device: str,
             return 201, {"uid": uid, "version": body.version, "created": True}
         store.update_case(uid, body.version, text, body.status)
         return 200, {"uid": uid, "version": body.version, "created": False}
+
+
+CASE_NO_PREFIX = 14                 # 6-digit region + yyyymmdd, before the device code
+
+
+def _device_code(case_no: str) -> str:
+    """The device code inside a 办件编号 (region + date + device code + 4-digit serial), or
+    "" for a number not of that form."""
+    found = re.fullmatch(r"\d{14}(.+)\d{4}", case_no)
+    return found.group(1) if found else ""
 
 
 def _blob_path(store: SimStore, sha256: str) -> Path:

@@ -3,6 +3,7 @@ nothing it keeps changes."""
 
 from __future__ import annotations
 
+import socket
 import time
 
 import pytest
@@ -76,6 +77,11 @@ def test_bodies_that_are_not_json_too_big_or_odd_headers_get_an_answer_not_a_cra
     big = requests.post(url + "/tickets", data=b"[" + b"1," * 3_000_000 + b"1]",
                         headers={**auth, "Content-Type": "application/json"}, timeout=30)
     assert big.status_code == 413
+    with socket.create_connection(("127.0.0.1", hall.port), timeout=10) as sock:
+        token = auth["Authorization"].encode()
+        sock.sendall(b"POST /api/v1/tickets HTTP/1.1\r\nHost: hall\r\nAuthorization: " + token +
+                     b"\r\nContent-Type: application/json\r\nContent-Length: 2000000000\r\n\r\n{")
+        assert sock.recv(4096).startswith(b"HTTP/1.1 413")   # at once: none of it is waited for
     chunked = requests.post(url + "/tickets", data=(b"x" * 100_000 for _ in range(50)),
                             headers=auth, timeout=30)
     assert chunked.status_code == 413

@@ -243,3 +243,26 @@ def test_a_database_from_before_keys_were_per_device_keeps_its_answers(tmp_path)
         assert requests.get(server.url + API + "/admin/stats", timeout=5).json()["evaluations"] == 1
     finally:
         server.stop()
+
+
+def test_a_device_cannot_take_the_case_numbers_of_another_devices_code(sim, a, b):
+    # A's device code W01AAA is known from a notice it printed; B stores a case under A's
+    # next number before A uploads it
+    assert put_case(a, sim, "uid-a1", 1, case_no="33010920261127W01AAA0001").status_code == 201
+    squat = put_case(b, sim, "uid-b", 1, case_no="33010920261127W01AAA0002")
+    assert squat.status_code == 403, squat.text
+    assert "设备代码 W01AAA" in squat.json()["fields"][0]["reason"]
+    real = put_case(a, sim, "uid-a2", 1, case_no="33010920261127W01AAA0002")
+    assert real.status_code == 201, real.text
+    # B's own code is its own; a number not of the national form is left alone
+    assert put_case(b, sim, "uid-b2", 1, case_no="33010920261127W02BBB0001").status_code == 201
+    assert put_case(b, sim, "uid-b3", 1, case_no="NB").status_code == 201
+
+
+def test_a_body_nested_too_deep_is_said_to_be_unreadable(sim, a):
+    deep = b"[" * 100_000 + b"]" * 100_000
+    for method, path in (("PUT", "/cases/u1"), ("PUT", "/evaluations/e1"), ("PUT", "/admin/catalog")):
+        answer = a.request(method, sim.url + API + path, data=deep, timeout=SAFETY_NET_S,
+                           headers={"Content-Type": "application/json", "Idempotency-Key": "u1:1"})
+        assert answer.status_code == 400, (path, answer.text)
+        assert "嵌套过深" in answer.json()["fields"][0]["reason"]

@@ -176,7 +176,7 @@ class SimStore:
         row = self.one("SELECT device_id FROM cases WHERE case_no = ?", (case_no,))
         return str(row[0]) if row else None
 
-    def device_code_holder(self, prefix: str, device_code: str) -> str | None:
+    def device_code_holder(self, prefix: int, device_code: str) -> str | None:
         """The device whose cases first used ``device_code`` (办件编号 = region + date +
         device code + serial: ``prefix`` is the region and date's length)."""
         row = self.one("SELECT device_id FROM cases WHERE length(case_no) > ? + 4"

@@ -69,7 +69,9 @@ def test_hostile_files_are_refused_off_the_db_lane(qtbot, counter_dir, clock, tm
         qtbot.waitUntil(lambda: len(refused) == len(files), timeout=30_000)
         for (path, reason), (_, message) in zip(files.items(), refused, strict=True):
             assert path.name in message and reason in message, message
-        assert [f.mime for f in intake.draft.materials[0].files] == ["image/png"]   # the scan
+        # the scan, stored on the db lane after the device lane finished (it may come last)
+        qtbot.waitUntil(lambda: [f.mime for f in intake.draft.materials[0].files] == ["image/png"],
+                        timeout=10_000)
         # and the db lane still serves
         with qtbot.waitSignal(intake.items_found, timeout=10_000):
             intake.search("个体")

@@ -49,7 +49,7 @@ def _kiosk(kiosk: argparse.ArgumentParser) -> None:
 
 def _platform_sim(sim: argparse.ArgumentParser) -> None:
     sim.add_argument("--host", default="127.0.0.1")
-    sim.add_argument("--port", type=int, default=8700)
+    sim.add_argument("--port", type=_port, default=8700, help="监听端口（默认 8700；0 为任选空闲端口）")
     sim.add_argument("--token-ttl", type=float, default=3600.0, help="令牌有效秒数")
     sim.add_argument("--device", action="append", default=[], metavar="ID=SECRET",
                      help="预先登记的设备")
@@ -72,7 +72,7 @@ def _hall_server(hall: argparse.ArgumentParser) -> None:
     serve = hall_cmds.add_parser("serve", help="运行服务（默认）")
     for p in (hall, serve):
         p.add_argument("--host", default="0.0.0.0", help="监听地址（默认所有网卡）")
-        p.add_argument("--port", type=int, default=8710)
+        p.add_argument("--port", type=_port, default=8710, help="监听端口（默认 8710；0 为任选空闲端口）")
         p.add_argument("--certfile", help="用 https：服务器证书（PEM）")
         p.add_argument("--keyfile", help="用 https：证书私钥（PEM）")
         p.add_argument("--header-timeout", type=_seconds, default=10.0, metavar="秒",
@@ -92,6 +92,16 @@ def _hall_server(hall: argparse.ArgumentParser) -> None:
     hall_restore = hall_cmds.add_parser(
         "restore", help="从备份恢复大厅服务器的数据库（先停止服务；原数据移到旁边的目录，不删除）")
     hall_restore.add_argument("folder", help="hall-server backup 做的备份目录")
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"不是端口号：{text}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"端口号须在 0 到 65535 之间（不是 {value}）")
+    return value
 
 
 def _seconds(text: str) -> float:

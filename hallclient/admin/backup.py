@@ -106,6 +106,6 @@ def print_restore(folder: Path, data_dir: Path, label: str) -> int:
                      "（备份里不带它们）")
         lines.append("  3. 启动程序")
     else:
-        lines.append("接下来：启动大厅服务器（hallclient hall-server）")
+        lines.append(f"接下来：启动大厅服务器（hallclient --data-dir {data_dir.parent} hall-server）")
     print("\n".join(lines))
     return 0

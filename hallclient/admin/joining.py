@@ -64,6 +64,7 @@ def run_join_hall(args: argparse.Namespace, data_dir: Path) -> int:
     except JoinRefusedError as exc:
         print(f"未加入大厅服务器，没有保存任何设置：{exc}", file=sys.stderr)
         return 2
+    named = _hall_identity(url, token, config)
     make_database(data_dir)
     save_config(config, data_dir)
     where = write_secret(data_dir, token, kind="hall")
@@ -71,7 +72,32 @@ def run_join_hall(args: argparse.Namespace, data_dir: Path) -> int:
     kind = _DEVICE_KINDS.get(device.get("kind", ""), device.get("kind", ""))
     bound = f"，只能操作 {device['window']} 号窗口" if device.get("window") else ""
     print(f"已改用大厅服务器 {url}：设备 {args.device_id}（{kind}{bound}），令牌保存在{place}")
+    for key in named:
+        print(f"已保存 {key} = {config.text(key)}（大厅服务器的大厅配置）")
     return 0
+
+
+def _hall_identity(url: str, token: str, config: Config) -> list[str]:
+    """Take the hall's name and region code from the hall server, when its hall description
+    gave them; the keys set. A server that does not say leaves the settings as they are."""
+    import requests
+
+    try:
+        answer = requests.get(url + HALL_API + "/hall", headers={"Authorization": f"Bearer {token}"},
+                              timeout=PROBE_TIMEOUT_S, verify=config["hall.ca_bundle"] or True)
+        layout = _json_of(answer) if answer.status_code == 200 else {}
+    except requests.RequestException:
+        return []
+    named = []
+    for field, key in (("name", "hall.name"), ("region_code", "hall.region_code")):
+        value = layout.get(field)
+        if isinstance(value, str) and value.strip():
+            try:
+                config.set(key, value.strip())
+            except ConfigError:
+                continue                  # the server's value does not fit here: keep ours
+            named.append(key)
+    return named
 
 
 _DEVICE_KINDS = {"counter": "窗口机", "kiosk": "取号机", "panel": "综合屏"}

@@ -93,17 +93,19 @@ def run_status(args: argparse.Namespace, data_dir: Path) -> int:
         windows: list[Any] = []
         try:
             queue = make_queue(db, config, data_dir, local_now)
-            waiting = queue.waiting_counts()
-            windows = queue.windows()
+            windows = queue.windows()                 # the hall's layout, kept on this PC too
             services = {s.code: s.name for s in queue.services()}
+            waiting = queue.waiting_counts()
         except HallNotConfiguredError:
             pass                          # said by the config checks above
         except QueueError as exc:         # the hall server is out of reach, or refuses us
-            from hallclient.queue.hall_link import HallAuthError, HallUnavailableError
+            from hallclient.queue.hall_link import HallRefusedError, HallUnavailableError
 
-            hint = {HallUnavailableError: "：检查网络，以及大厅服务器是否在运行",
-                    HallAuthError: "（令牌可能已在服务器上重新生成：再运行一次 admin join-hall）"}
-            problems.append(exc.message + hint.get(type(exc), ""))
+            if isinstance(exc, HallRefusedError):
+                problems.append(f"大厅服务器不再接受本机的令牌（已停用或已更换）：{REKEY}")
+            else:
+                hint = "：检查网络，以及大厅服务器是否在运行" if type(exc) is HallUnavailableError else ""
+                problems.append(exc.message + hint)
         problems += _region_gaps(config, db.conn)
         verdict = log_repo.verify(db.conn)
         info = {
@@ -166,6 +168,9 @@ def _secret_gaps(config: Config, data_dir: Path) -> list[str]:
     return found
 
 
+REKEY = ("在大厅服务器上用 hallclient hall-server add-device 为本机重新发令牌，再在本机运行"
+         " hallclient admin join-hall 地址 设备标识（运行中的窗口程序会自动改用新令牌）")
+
 _WINDOW_STATES = {"open": "开放", "paused": "暂停服务", "closed": "关闭"}
 
 
@@ -182,8 +187,7 @@ def _status_lines(info: dict[str, Any], windows: list[Any], services: dict[str, 
     hall = info["hall"]
     if hall is not None:
         link = ("在线" if hall["online"]
-                else f"拒绝本机的令牌（{hall['refused']}）：令牌已停用或已更换，窗口改为手工接待。"
-                     "向信息管理员要新令牌，再运行 hallclient admin join-hall"
+                else "不再接受本机的令牌（已停用或已更换），窗口改为手工接待"
                 if hall.get("refused") else "连不上（窗口改为手工接待）")
         lines.append(f"队列：大厅服务器 {hall['url']}，{link}；手工接待待补传 {hall['manual_pending']} 条，"
                      f"操作日志已推送到第 {hall['log_pushed_upto']} 条")
@@ -191,7 +195,9 @@ def _status_lines(info: dict[str, Any], windows: list[Any], services: dict[str, 
         lines.append("队列：大厅服务器（未设置好，见下方的问题）")
     else:
         lines.append("队列：本机队列")
-    lines.append(f"窗口：{len(windows)} 个" + ("" if windows else "（未导入大厅配置或取不到）"))
+    stale = hall is not None and not hall["online"] and windows
+    lines.append(f"窗口：{len(windows)} 个" + ("" if windows else "（未导入大厅配置或取不到）")
+                 + ("（大厅服务器此刻不可用：这是本机上次取到的情况）" if stale else ""))
     for w in windows:
         state = _WINDOW_STATES.get(w.state, w.state)
         who = f"，{w.clerk}" if w.clerk else ""

@@ -111,8 +111,13 @@ class HallQueue:
                  retry_after_failure_s: float = RETRY_AFTER_FAILURE_S,
                  monotonic: Monotonic = time.monotonic,
                  on_event: Callable[[dict[str, Any]], None] | None = None,
-                 on_link: Callable[[bool], None] | None = None) -> None:
+                 on_link: Callable[[bool], None] | None = None,
+                 token_source: Callable[[], str] | None = None) -> None:
         self.db = db
+        # where the token is kept: read again when the server refuses the one in use, so a
+        # counter given a new token (admin join-hall) takes it without a restart
+        self.token_source = token_source
+        self._signed_in: tuple[int, str] | None = None     # (window, clerk) at this counter
         self.http = HallHttp(url, token, verify)
         self.clock = clock
         self.retry_after_failure_s = retry_after_failure_s
@@ -140,10 +145,18 @@ class HallQueue:
     def _call(self, method: str, path: str, answer: type[Answer],
               body: wire.Body | None = None) -> Answer:
         if self.monotonic() < self._down_until and not self._stream_says_up():
+            if self._refusal:
+                raise HallRefusedError(self._refusal)
             raise HallUnavailableError("大厅服务器连接中断")
         try:
-            result = self.http.request(method, path, answer.model_validate_json,
-                                       wire.body(body) if body is not None else None)
+            try:
+                result = self.http.request(method, path, answer.model_validate_json,
+                                           wire.body(body) if body is not None else None)
+            except HallRefusedError:
+                if not self._take_new_token():
+                    raise
+                result = self.http.request(method, path, answer.model_validate_json,
+                                           wire.body(body) if body is not None else None)
         except HallUnavailableError as exc:
             self._down_until = self.monotonic() + self.retry_after_failure_s
             self._online = False
@@ -153,6 +166,34 @@ class HallQueue:
         self._refusal = ""
         self._down_until = 0.0
         return result
+
+    def _take_new_token(self) -> bool:
+        """The token kept on this PC changed since it was read (``admin join-hall`` with a
+        new one): use it from now on. False when there is no other token to try."""
+        if self.token_source is None:
+            return False
+        try:
+            token = self.token_source()
+        except Exception as exc:          # a keyring that cannot be read now: keep the old one
+            log.warning("the hall token could not be read again: %s", type(exc).__name__)
+            return False
+        if not token or token == self.http.token:
+            return False
+        log.info("a new hall token was found on this PC: using it")
+        self.http.token = token
+        if self.events is not None:
+            self.events.set_token(token)
+        if self._signed_in is not None:       # revoking the old token signed the window out
+            window, clerk = self._signed_in
+            try:
+                view = self.http.request("GET", f"/windows/{window}", wire.WindowViewOut.model_validate_json)
+                if view.state == "closed":
+                    self.http.request("POST", f"/windows/{window}/{WindowAction.SIGN_IN.value}",
+                                      wire.ActionOut.model_validate_json,
+                                      wire.body(action_request(clerk)))
+            except QueueError as exc:
+                log.warning("signing in again with the new token failed: %s", exc.message)
+        return True
 
     def _stream_says_up(self) -> bool:
         """The event stream reconnected since the last failure: try again at once."""
@@ -206,6 +247,7 @@ class HallQueue:
     # -- window --------------------------------------------------------------------------
 
     def sign_in(self, window: int, clerk: str) -> WindowSnapshot:
+        followed = self.events.window if self.events is not None else None
         if self.events is not None:
             self.events.follow(window)
         try:
@@ -213,9 +255,15 @@ class HallQueue:
         except HallUnavailableError:
             self.record(TicketAction.SIGN_IN_OFFLINE, window, clerk)
             return self._manual_snapshot(window, clerk)
+        except QueueError:
+            if self.events is not None:         # not this PC's window, say: follow as before
+                self.events.follow(followed)
+            raise
+        self._signed_in = (window, clerk)
         return self.snapshot(window)
 
     def sign_out(self, window: int, clerk: str) -> None:
+        self._signed_in = None
         try:
             self._act(window, WindowAction.SIGN_OUT, clerk)
         except HallUnavailableError:

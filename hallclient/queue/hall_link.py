@@ -63,7 +63,6 @@ class HallHttp:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
-            session.headers["Authorization"] = f"Bearer {self.token}"
             self._local.session = session
         return session
 
@@ -75,7 +74,8 @@ class HallHttp:
         server's fault and counts as no answer."""
         try:
             response = self.session.request(method, self.url + HALL_API + path, json=body,
-                                            timeout=timeout, verify=self.verify)
+                                            timeout=timeout, verify=self.verify,
+                                            headers={"Authorization": f"Bearer {self.token}"})
         except requests.RequestException as exc:
             raise HallUnavailableError(f"大厅服务器连接中断（{type(exc).__name__}）") from exc
         if response.status_code == 403:
@@ -136,6 +136,7 @@ class EventStream:
         self.problem = ""            # why it cannot connect, when the server said why
         self.monotonic = monotonic   # the clock ``connected_since`` is read on
         self._stop = threading.Event()
+        self._wake = threading.Event()          # ends a pause between tries early
         self._delay = 0.2
         self._response: requests.Response | None = None
         self._thread = threading.Thread(target=self._run, name="hall-events", daemon=True)
@@ -145,9 +146,18 @@ class EventStream:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         self._kick()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
+
+    def set_token(self, token: str) -> None:
+        """A new token for this device (``admin join-hall`` again): try it at once."""
+        if token != self.token:
+            self.token = token
+            self._delay = 0.2
+            self._wake.set()
+            self._kick()
 
     def follow(self, window: int | None) -> None:
         """Only the events about ``window`` (a counter), the rest as waiting counts; None
@@ -180,27 +190,30 @@ class EventStream:
     def _run(self) -> None:
         self._delay = 0.2
         with requests.Session() as session:
-            session.headers["Authorization"] = f"Bearer {self.token}"
             while not self._stop.is_set():
                 window = self.window
                 try:
                     self._follow_once(session, window)
                 except (requests.RequestException, HallUnavailableError, AttributeError,
                         ValueError) as exc:
-                    if not self._stop.is_set() and self.window == window:
+                    if (not self._stop.is_set() and self.window == window
+                            and not isinstance(exc, HallRefusedError)):   # said once above
                         log.info("hall event stream interrupted: %s", type(exc).__name__)
                 finally:
                     self._response = None
                 if self.window != window and not self._stop.is_set():
                     continue            # follow(): reconnect at once, the link stays up
                 self._set_link(False)
-                if self._stop.wait(self._delay):
+                self._wake.wait(self._delay)
+                self._wake.clear()
+                if self._stop.is_set():
                     return
                 self._delay = min(self._delay * 2, self.max_backoff_s)
             self._set_link(False)
 
     def _follow_once(self, session: requests.Session, window: int | None) -> None:
-        headers = {"Accept": "text/event-stream"}
+        token = self.token
+        headers = {"Accept": "text/event-stream", "Authorization": f"Bearer {token}"}
         if self.last_id:
             headers["Last-Event-ID"] = str(self.last_id)
         params = {"window": window} if window is not None else None
@@ -209,11 +222,19 @@ class EventStream:
             self._response = response
             if self.window != window:
                 return                  # follow() came while connecting
-            if response.status_code in (401, 403) and not self.problem:
-                self.problem = "大厅服务器不认本机的令牌：请信息管理员重新登记（admin join-hall）"
-                self.version += 1
-                if self.on_link is not None:
-                    self.on_link(False)
+            if response.status_code in (401, 403):
+                problem = ("大厅服务器不认本机的令牌：请信息管理员重新发令牌后运行 admin join-hall"
+                           if response.status_code == 401 else
+                           f"大厅服务器不让本机跟随 {window} 号窗口（本机登记的是别的窗口）")
+                if problem != self.problem:
+                    log.warning("hall event stream refused (HTTP %s): %s", response.status_code,
+                                "this device's token is not accepted" if response.status_code == 401
+                                else f"window {window} is not this device's")
+                    self.problem = problem
+                    self.version += 1
+                    if self.on_link is not None:
+                        self.on_link(False)
+                raise HallRefusedError(f"HTTP {response.status_code}")
             if response.status_code != 200:
                 raise HallUnavailableError(f"HTTP {response.status_code}")
             self.problem = ""

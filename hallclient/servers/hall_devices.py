@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 
 from hallclient.core.clock import Clock, local_now
-from hallclient.core.tickets import TicketAction
+from hallclient.core.tickets import TicketAction, TicketState
 from hallclient.store import hall_repo, log_repo
 from hallclient.store.db import Database
 from hallclient.wire.hall import DeviceKind
@@ -49,21 +49,32 @@ def add_device(db: Database, device_id: str, kind: DeviceKind, window: int | Non
 def revoke_device(db: Database, device_id: str, clock: Clock = local_now) -> bool:
     """Take a device's right to talk to the server away (a lost or stolen PC or token); it
     takes effect at the next request, also while the server runs. A counter bound to a
-    window that is signed in signs out with it: the hall no longer shows a clerk at a
-    window nobody can act for. False: no such active device."""
+    window that is signed in signs out with it, so the hall no longer shows a clerk at a
+    window nobody can act for; a ticket called there and not yet served goes back to the
+    front of its queue for another window (one being served stays: the clerk goes on by
+    hand and the counter reports it later). False: no such active device."""
+    from hallclient.queue.local import LocalQueue
+
     device_id = device_id.strip()
     with db.write() as conn:
         window = hall_store.counter_window(conn, device_id)
-        done = hall_store.revoke_device(conn, device_id, hash_token(secrets.token_urlsafe(24)))
-        if not done:
+        if not hall_store.revoke_device(conn, device_id, hash_token(secrets.token_urlsafe(24))):
             return False
-        at = clock().isoformat(timespec="milliseconds")
-        log_repo.append(conn, at=at, action="device_revoked", detail={"device": device_id})
-        state = hall_repo.window_state(conn, window) if window is not None else None
-        if window is not None and state is not None and state[0] != "closed":
-            hall_repo.set_window_state(conn, window, "closed", None)
-            log_repo.append(conn, at=at, action=TicketAction.SIGN_OUT, window=window,
-                            clerk=state[1], detail={"reason": "device_revoked", "device": device_id})
+        log_repo.append(conn, at=clock().isoformat(timespec="milliseconds"),
+                        action="device_revoked", detail={"device": device_id})
+    state = hall_repo.window_state(db.conn, window) if window is not None else None
+    if window is None or state is None or state[0] == "closed":
+        return True
+    clerk = state[1] or device_id
+    queue = LocalQueue(db, clock=clock)
+    called = queue.snapshot(window).current
+    if called is not None and called.state is TicketState.CALLED:
+        queue.transfer(window, clerk, called.id, to_service=called.service, raised=True)
+    with db.write() as conn:
+        hall_repo.set_window_state(conn, window, "closed", None)
+        log_repo.append(conn, at=clock().isoformat(timespec="milliseconds"),
+                        action=TicketAction.SIGN_OUT, window=window, clerk=state[1],
+                        detail={"reason": "device_revoked", "device": device_id})
     return True
 
 

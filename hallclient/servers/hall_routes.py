@@ -18,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hallclient.core.tickets import PriorityClass, QueueError
 from hallclient.queue.local import LocalQueue
-from hallclient.store import log_repo
+from hallclient.store import hall_repo, log_repo
 from hallclient.wire import HALL_API
 from hallclient.wire.hall import (
     MAX_ROW,
@@ -131,11 +131,13 @@ async def device_of_token(device_id: str | None = None,
 async def hall(device: Device = CALLER,
                server: HallServer = SERVER) -> HallOut:
     def read(core: Core) -> HallOut:
+        name, region_code = hall_repo.hall_identity(core.db.conn)
         return HallOut(
             services=[ServiceOut(code=s.code, name=s.name, prefix=s.prefix)
                       for s in core.queue.services()],
             windows=[WindowOut(number=w.number, name=w.name, state=w.state, clerk=w.clerk,
-                               services=list(w.services)) for w in core.queue.windows()])
+                               services=list(w.services)) for w in core.queue.windows()],
+            name=name, region_code=region_code)
 
     layout: HallOut = await server.read(read)
     return layout

@@ -204,6 +204,7 @@ def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
 
 def _serve_hall(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.servers import hall_server
+    from hallclient.store import hall_repo
     from hallclient.store.db import DB_FILE
 
     try:
@@ -217,9 +218,12 @@ def _serve_hall(args: argparse.Namespace, data_dir: Path) -> int:
     except BaseException:
         sock.close()
         raise
+    started = started_lines("大厅服务器", "https" if tls else "http", sock, data_dir / DB_FILE)
+    if not server.worker.submit(lambda core: hall_repo.window_numbers(core.db.conn)).result():
+        started.insert(-1, "注意：还没有导入大厅配置（业务和窗口），取号机无业务可取、窗口无法签到："
+                           "另开终端运行 hallclient hall-server import-hall 大厅配置.json")
     try:
-        why = serve(server.asgi, sock,
-                    started_lines("大厅服务器", "https" if tls else "http", sock, data_dir / DB_FILE),
+        why = serve(server.asgi, sock, started,
                     on_stop=server.broker.close,               # the event streams end first
                     header_timeout_s=getattr(args, "header_timeout", None), **tls)
     except StartError as exc:
@@ -242,7 +246,10 @@ def _check_window(db: Any, window: int | None) -> None:
     from hallclient.store import hall_repo
 
     numbers = hall_repo.window_numbers(db.conn)
-    if numbers and window not in numbers:
+    if not numbers:
+        raise ValueError("还没有导入大厅配置（业务和窗口），无法核对窗口号：先运行 hallclient hall-server"
+                         " import-hall 大厅配置.json（省略文件名则导入示范大厅），再登记窗口机")
+    if window not in numbers:
         raise ValueError(f"大厅没有 {window} 号窗口（已导入的窗口：{'、'.join(map(str, numbers))}）："
                          "核对 --window；窗口有增减时先用 hall-server import-hall 导入新的大厅配置")
 
@@ -338,7 +345,11 @@ def serve(asgi: Any, sock: socket.socket, started: list[str],
     try:
         config.load()                  # TLS files are read here: fail before saying "started"
     except (ssl.SSLError, OSError) as exc:
-        raise StartError(f"证书或私钥无法使用（{getattr(exc, 'reason', None) or exc}）") from None
+        why = getattr(exc, "reason", None) or exc
+        raise StartError(
+            f"证书或私钥无法使用（{why}）：--certfile 应是服务器证书（PEM，"
+            "-----BEGIN CERTIFICATE-----），--keyfile 应是与它配对的私钥（PEM，-----BEGIN … PRIVATE "
+            "KEY-----，不能有密码）；私钥在证书文件里时可省略 --keyfile") from None
     server = Server(config)
     with _stopping_on_signals(server.handle_exit):      # until uvicorn takes the signals over
         print("\n".join(started), flush=True)

@@ -58,7 +58,8 @@ def make_queue(db: Database, config: Config, data_dir: Path, clock: Clock,
             "已设置使用大厅服务器（queue.source=hall），但没有服务器地址或设备令牌：请信息管理员运行"
             " hallclient admin join-hall 地址 设备标识")
     return HallQueue(db, url, token, clock, verify=config["hall.ca_bundle"] or True,
-                     on_event=on_event, on_link=on_link)
+                     on_event=on_event, on_link=on_link,
+                     token_source=lambda: read_secret(data_dir, kind="hall"))
 
 
 # -- the db lane ------------------------------------------------------------------------

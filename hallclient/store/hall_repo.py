@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 from hallclient.core.hall import Service, WindowInfo
 from hallclient.core.queue_policy import WindowPlan
+from hallclient.store import meta
 
 
 class HallConfigError(ValueError):
@@ -73,9 +75,23 @@ def check_hall_spec(spec: object) -> tuple[list[ServiceSpec], list[WindowSpec]]:
     return services, windows
 
 
+def hall_identity(conn: sqlite3.Connection) -> tuple[str, str]:
+    """The hall's name and region code, as its hall description gave them ("" if not)."""
+    return meta.get(conn, "hall_name") or "", meta.get(conn, "hall_region_code") or ""
+
+
 def import_hall(conn: sqlite3.Connection, spec: dict[str, Any]) -> None:
     """Upsert services and windows from a hall description (see hallclient/resources/demo/hall.json)."""
     services, windows = check_hall_spec(spec)
+    for field, key in (("hall", "hall_name"), ("region_code", "hall_region_code")):
+        value = spec.get(field)
+        if value is None:
+            continue
+        if field == "hall" and not (isinstance(value, str) and 0 < len(value.strip()) <= 60):
+            raise HallConfigError("大厅名称（hall）应是 1–60 个字的文字")
+        if field == "region_code" and not (isinstance(value, str) and re.fullmatch(r"\d{6}", value)):
+            raise HallConfigError("行政区划代码（region_code）应是 6 位数字的文字，如 \"330109\"")
+        meta.put(conn, key, value.strip())
     for i, (code, name, prefix) in enumerate(services):
         conn.execute(
             "INSERT INTO services (code, name, prefix, sort) VALUES (?, ?, ?, ?)"

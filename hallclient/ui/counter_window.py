@@ -238,7 +238,7 @@ class CounterWindow(QMainWindow):
         self.window_state_label.setProperty("paused", "true" if paused else "false")
         self._show_link(snap)
         self.window_state_label.style().polish(self.window_state_label)
-        if snap.link == "offline":       # keep the last counts seen, and say they are stale
+        if snap.link in ("offline", "refused"):     # keep the last counts seen; say they are stale
             page.waiting_total.setText(self.tr("大厅服务器中断：等候人数暂时无法更新"))
         else:
             page.waiting_model.set_counts(self.queue.services, snap.waiting)

@@ -240,6 +240,8 @@ class HallOut(Body):
 
     services: list[ServiceOut]
     windows: list[WindowOut]
+    name: str = Field(default="", title="大厅名称（导入的大厅配置中的 hall；空：未给出）", max_length=60)
+    region_code: str = Field(default="", title="行政区划代码（空：未给出）", pattern=r"^(\d{6})?$")
 
 
 class WindowStateOut(Body):

@@ -265,6 +265,19 @@ def test_a_counter_whose_token_is_revoked_says_so_in_red_and_serves_by_hand(
     assert "#c0392b" in window.source_label.styleSheet()
     assert window.window_state_label.text() == "手工接待"
     assert "信息管理员" in window.message_label.text()
+    assert "暂时无法更新" in window.counter_page.waiting_total.text()      # not 「共 0 人等候」
     window.counter_page.number_edit.clear()
     window.actions_by_name["call_specific"].trigger()          # a walk-in, served by hand
     qtbot.waitUntil(lambda: window.counter_page.ticket_number.text() == "无号")
+    window.actions_by_name["finish"].trigger()
+    qtbot.waitUntil(lambda: "待补传 1" in window.source_label.text())
+
+    # a new token (the IT admin re-keys the PC and runs admin join-hall): taken without a
+    # restart, and what was served by hand goes up
+    write_secret(tmp_path / "data", hall.server.add_device("PC1", DeviceKind.COUNTER, 1), kind="hall")
+    qtbot.waitUntil(lambda: "已连接" in window.source_label.text()
+                    and "待补传" not in window.source_label.text(), timeout=15000)
+    assert server_rows(hall, "SELECT window FROM event_log WHERE action = 'manual_service'") == [(1,)]
+    hall.kiosk().issue("ZH")
+    window.actions_by_name["call_next"].trigger()
+    qtbot.waitUntil(lambda: window.counter_page.ticket_number.text() == "A001")

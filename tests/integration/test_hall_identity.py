@@ -260,12 +260,15 @@ def test_a_revoked_counter_is_signed_out_and_knows_it_was_refused(hall, tmp_path
 
     counter = hall.counter(1)
     counter.sign_in(1, "clerk1")
+    hall.kiosk().issue("ZH")
+    assert counter.call_next(1, "clerk1").number == "A001"
     assert counter.snapshot(1).link == "online"
     pc = tmp_path / "counter-pc"                # the same token joined on a counter PC
     pc.mkdir()
     Config(pc / CONFIG_FILE).save()
     monkeypatch.setattr("sys.stdin", io.StringIO(hall.tokens["W1"] + "\n"))
     assert main(["--data-dir", str(pc), "admin", "join-hall", hall.url, "W1", "--token-stdin"]) == 0
+    assert main(["--data-dir", str(pc), "admin", "status"]) == 0      # sees the hall once
     panel = hall.token("P1", DeviceKind.PANEL)
     with requests.get(hall.url + "/api/v1/events", headers=bearer(panel), stream=True,
                       timeout=(5, 20)) as stream:
@@ -283,6 +286,13 @@ def test_a_revoked_counter_is_signed_out_and_knows_it_was_refused(hall, tmp_path
             assert time.monotonic() < deadline, "no sign_out event"
         assert signed_out is not None and signed_out["window"] == 1
     assert server_rows(hall, "SELECT state, clerk FROM windows WHERE number = 1") == [("closed", None)]
+    # the ticket called there, not yet served, is back at the front of its queue
+    assert server_rows(hall, "SELECT state, window FROM tickets WHERE number = 'A001'") == [
+        ("waiting", None)]
+    other = hall.counter(2)
+    other.sign_in(2, "clerk2")
+    hall.kiosk().issue("ZH")
+    assert other.call_next(2, "clerk2").number == "A001"
     entry = server_rows(hall, "SELECT clerk, detail FROM event_log WHERE action = 'sign_out'")
     assert entry and entry[-1][0] == "clerk1" and "device_revoked" in entry[-1][1]
 
@@ -300,7 +310,9 @@ def test_a_revoked_counter_is_signed_out_and_knows_it_was_refused(hall, tmp_path
     capsys.readouterr()
     main(["--data-dir", str(pc), "admin", "status"])
     said = capsys.readouterr().out
-    assert "在线" not in said and "拒绝本机的令牌" in said and "join-hall" in said, said
+    assert "在线" not in said and "不再接受本机的令牌" in said and "join-hall" in said, said
+    assert "请联系信息管理员" not in said               # the IT admin is the one reading it
+    assert "窗口：7 个" in said                          # the hall as this PC last saw it
 
 
 def test_a_ticket_is_recorded_as_issued_by_the_device_whose_token_took_it(hall):
@@ -314,3 +326,18 @@ def test_a_ticket_is_recorded_as_issued_by_the_device_whose_token_took_it(hall):
     logged = server_rows(hall, "SELECT detail FROM event_log WHERE action = 'issue' AND ticket = ?",
                          (number,))
     assert [json.loads(detail)["device"] for (detail,) in logged] == ["K1"]
+
+
+def test_a_sign_in_at_another_window_leaves_the_event_stream_on_this_one(hall):
+    from hallclient.queue.hall_link import HallForbiddenError
+
+    from .hall_fixtures import wait_for
+
+    counter = hall.counter(1, listen=True)
+    counter.sign_in(1, "clerk1")
+    wait_for(lambda: counter.events.connected and counter.events.connected_window == 1)
+    with pytest.raises(HallForbiddenError):
+        counter.sign_in(2, "clerk1")
+    assert counter.events.window == 1
+    wait_for(lambda: counter.events.connected and counter.events.connected_window == 1)
+    assert counter.events.problem == ""

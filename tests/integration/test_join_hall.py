@@ -116,6 +116,7 @@ def test_the_device_endpoint_names_the_token_s_device(hall):
 
 def test_a_good_token_is_saved_with_the_address(hall, counter, monkeypatch, capsys):
     token = hall.server.add_device("W5", DeviceKind.COUNTER, 5)
+    Config(counter / CONFIG_FILE, {"queue.recall_limit": "2"}).save()     # a PC set up afresh
     code, out, err = join(counter, hall.url + "/", "W5", token, monkeypatch, capsys)
     assert code == 0, err
     assert out.startswith(f"已改用大厅服务器 {hall.url}：设备 W5（窗口机，只能操作 5 号窗口），令牌保存在")
@@ -123,6 +124,9 @@ def test_a_good_token_is_saved_with_the_address(hall, counter, monkeypatch, caps
     assert (config["queue.source"], config["hall.server_url"], config["hall.device_id"]) == (
         "hall", hall.url, "W5")
     assert config["queue.recall_limit"] == 2                       # the rest is kept
+    # the hall's name and region code come from the hall server's hall description
+    assert (config["hall.name"], config["hall.region_code"]) == ("示范县政务服务中心", "330109")
+    assert "已保存 hall.name = 示范县政务服务中心" in out
     assert read_secret(counter, kind="hall") == token
     assert token not in (counter / CONFIG_FILE).read_text(encoding="utf-8")
 

@@ -193,6 +193,26 @@ def test_what_stops_a_server_from_starting_is_said(tmp_path, args, says):
     assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize("command", ["hall-server", "platform-sim"])
+@pytest.mark.parametrize("port", ["99999", "-1", "http"])
+def test_a_port_out_of_range_is_said(tmp_path, command, port):
+    done = subprocess.run([sys.executable, "-m", "hallclient", "--data-dir", str(tmp_path), command,
+                           "--port", port], capture_output=True, text=True, timeout=60,
+                          env={**os.environ})
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "端口号" in done.stderr, done.stderr
+
+
+def test_a_hall_server_without_a_hall_says_what_to_import_first(tmp_path, processes):
+    bound = subprocess.run([sys.executable, "-m", "hallclient", "--data-dir", str(tmp_path),
+                            "hall-server", "add-device", "W05", "--kind", "counter", "--window", "5"],
+                           capture_output=True, text=True, timeout=60, env={**os.environ})
+    assert bound.returncode == 2 and "还没有导入大厅配置" in bound.stderr, bound.stderr
+    hall = processes(tmp_path, "hall-server", "--host", "127.0.0.1", "--port", "0")
+    assert "import-hall" in hall.line_with("注意：还没有导入大厅配置")
+    hall.line_with("按 Ctrl+C 停止")
+
+
 def test_a_certificate_that_is_not_one_is_said(tmp_path):
     junk = tmp_path / "server.pem"
     junk.write_text("not a certificate\n")
@@ -200,6 +220,7 @@ def test_a_certificate_that_is_not_one_is_said(tmp_path):
                            "hall-server", "--port", "0", "--certfile", str(junk)],
                           capture_output=True, text=True, timeout=60, env={**os.environ})
     assert done.returncode == 2 and "证书或私钥无法使用" in done.stderr
+    assert "--keyfile 应是与它配对的私钥" in done.stderr               # what to check, not only why
     assert "Traceback" not in done.stderr and "已启动" not in done.stdout
 
 

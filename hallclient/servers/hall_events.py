@@ -22,6 +22,7 @@ WAITING_EVERY_S = 0.5        # a counter's stream carries other windows' news as
 RECHECK_S = 2.0              # how often a stream asks whether its device may still have it
 DEVICE_ACTIONS = frozenset({"device_saved", "device_revoked"})
 COUNTS_ONLY = 0              # the "window" of a stream that carries waiting counts only (windows start at 1)
+STREAMS_PER_DEVICE = 4       # a device's newest streams; an older one beyond these is ended
 
 
 class Event(NamedTuple):
@@ -57,10 +58,12 @@ class Subscriber:
     """One event stream: its queue, and for a counter (``window``) the latest news that
     only changed the waiting counts — kept here without waking the stream up."""
 
-    def __init__(self, window: int | None) -> None:
+    def __init__(self, window: int | None, device: str = "") -> None:
         self.window = window
+        self.device = device
         self.queue: asyncio.Queue[Any] = asyncio.Queue(SUBSCRIBER_BACKLOG)
         self.counts: Event | None = None
+        self.order = 0                   # when it subscribed, among all
 
 
 class Broker:
@@ -74,12 +77,28 @@ class Broker:
     def __init__(self) -> None:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.subscribers: set[Subscriber] = set()
+        self._order = 0
 
-    def subscribe(self, window: int | None = None) -> Subscriber:
+    def subscribe(self, window: int | None = None, device: str = "") -> Subscriber:
+        """A new stream. One device holds at most ``STREAMS_PER_DEVICE``: its oldest is ended
+        (a reconnecting counter replaces a stream the server has not yet seen drop; a
+        stolen token cannot open streams without end)."""
         self.loop = asyncio.get_running_loop()
-        sub = Subscriber(window)
+        sub = Subscriber(window, device)
+        if device:
+            mine = sorted((s for s in self.subscribers if s.device == device), key=lambda s: s.order)
+            for old in mine[:max(0, len(mine) + 1 - STREAMS_PER_DEVICE)]:
+                self._end(old)
         self.subscribers.add(sub)
+        self._order += 1
+        sub.order = self._order
         return sub
+
+    def _end(self, sub: Subscriber) -> None:
+        self.subscribers.discard(sub)
+        while not sub.queue.empty():
+            sub.queue.get_nowait()
+        sub.queue.put_nowait(self.CLOSE)
 
     def unsubscribe(self, sub: Subscriber) -> None:
         self.subscribers.discard(sub)

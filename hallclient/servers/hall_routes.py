@@ -229,7 +229,7 @@ async def records(first: date, last: date, device: Device = CALLER,
             "log": {"intact": verdict.intact, "entries": verdict.entries,
                     "broken_seq": verdict.broken_seq, "reason": verdict.reason}})
 
-    answer: RecordsOut = await server.read(read)
+    answer: RecordsOut = await server.read_slow(read)
     return answer
 
 
@@ -262,9 +262,9 @@ async def events(request: Request, device: Device = CALLER, server: HallServer =
     counter bound to a window gets that window's stream (asking for another is 403); any
     other counter or a kiosk without ``?window`` gets the waiting counts only."""
     window = stream_scope(device, window)
-    sub = server.broker.subscribe(window)
+    sub = server.broker.subscribe(window, device.device_id)
     since = last_seen(last_event_id)
-    replay = await server.read(lambda c: c.replay(since)) if since is not None else None
+    replay = await server.read_slow(lambda c: c.replay(since)) if since is not None else None
     whole = await server.read(lambda c: c.queue.hall_state()) if replay is None else None
     authorization = request.headers.get("authorization")
 

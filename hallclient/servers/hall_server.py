@@ -159,6 +159,11 @@ class HallServer:
         self.reader: Worker[Core] = Worker(
             lambda: self._open_core(rules, clock), lambda core: core.db.close(), "hall-reader")
         self.reader.opened.result(timeout=30)
+        # long reads (a month's records, a reconnecting stream's replay) on a third: one
+        # device asking for many of them never holds up the windows' snapshots
+        self.slow_reader: Worker[Core] = Worker(
+            lambda: self._open_core(rules, clock), lambda core: core.db.close(), "hall-slow-reader")
+        self.slow_reader.opened.result(timeout=30)
         # every request's token, looked up in the registry as it is now, on a connection of
         # its own: never behind a long read (a month's records) or a write
         self.registry: Worker[Database] = Worker(
@@ -172,6 +177,7 @@ class HallServer:
                                               daemon=True)
         self._checkpointer.start()
         self.broker = Broker()
+        self.bodies_reading: dict[str, int] = {}   # device -> request bodies being received now
         self.clock = clock
         self.asgi = self._build()
 
@@ -205,6 +211,7 @@ class HallServer:
         self._stop_checkpoints.set()
         self._checkpointer.join(timeout=10)
         self.registry.close()
+        self.slow_reader.close()
         self.reader.close()
         self.worker.close()
 
@@ -238,7 +245,7 @@ class HallServer:
         self.broker.publish(events)
         return result
 
-    async def read(self, fn: Callable[[Core], Any]) -> Any:
+    async def read(self, fn: Callable[[Core], Any], worker: Worker[Core] | None = None) -> Any:
         """Run ``fn`` on the reader thread (its own connection; nothing is written), inside
         one read transaction: everything it reads is from the same moment."""
         def job(core: Core) -> Any:
@@ -246,11 +253,15 @@ class HallServer:
                 return fn(core)
 
         try:
-            return await asyncio.wrap_future(self.reader.submit(job))
+            return await asyncio.wrap_future((worker or self.reader).submit(job))
         except QueueError as exc:
             raise HTTPException(409, {"error": "queue", "message": exc.message}) from exc
         except StoreError as exc:
             raise HTTPException(503, {"error": "store", "message": exc.message}) from exc
+
+    async def read_slow(self, fn: Callable[[Core], Any]) -> Any:
+        """``read`` on the thread for long reads (records, replays)."""
+        return await self.read(fn, self.slow_reader)
 
     async def device(self, authorization: str | None) -> Device:
         """The device behind ``Authorization: Bearer <token>``, as the registry says at this
@@ -311,26 +322,64 @@ class AuthenticateFirst:
         scope.setdefault("state", {})["device"] = device
         declared = next((value for name, value in scope["headers"] if name == b"content-length"), b"0")
         too_long = not declared.isdigit() or len(declared) > 12 or int(declared) > MAX_BODY
-        body = None if too_long else await _read_body(receive, MAX_BODY)   # none of it read
+        chunked = any(name == b"transfer-encoding" for name, _ in scope["headers"])
+        if not too_long and (chunked or declared != b"0"):
+            reading = self.server.bodies_reading
+            if reading.get(device.device_id, 0) >= BODIES_PER_DEVICE:
+                await _refuse(scope, receive, send, 429, "busy",
+                              "本设备同时在发送的请求太多，请稍候再试", {"Retry-After": "2"})
+                return
+            reading[device.device_id] = reading.get(device.device_id, 0) + 1
+            try:
+                body = await _read_body(receive, MAX_BODY)
+            finally:
+                left = reading.pop(device.device_id) - 1
+                if left:
+                    reading[device.device_id] = left
+        else:
+            body = None if too_long else await _read_body(receive, MAX_BODY)   # none of it read
         if body is None:
-            from fastapi.responses import JSONResponse
-
-            too_big = {"error": "invalid", "message": f"请求内容超过 {MAX_BODY // 1_000_000} MB"}
-            await JSONResponse({"detail": too_big}, 413)(scope, receive, send)
+            await _refuse(scope, receive, send, 413, "invalid",
+                          f"请求内容超过 {MAX_BODY // 1_000_000} MB")
+            return
+        if body is SLOW:
+            await _refuse(scope, receive, send, 408, "slow",
+                          "请求内容发送得太慢，连接已断开：请检查网络后重试", {"Connection": "close"})
             return
         await self.app(scope, _replay(body, receive), send)
 
 
 MAX_BODY = 4_000_000            # a log push of 2,000 entries is well under 1 MB
+BODIES_PER_DEVICE = 4           # bodies one device may be sending at the same time
+MIN_BODY_RATE = 16_000          # bytes/s a body must keep up, on average, after its first
+BODY_GRACE_S = 10.0             # seconds (a LAN sends 4 MB in well under a second)
+SLOW = b"\x00slow"              # what _read_body answers for a body that comes too slowly
+
+
+async def _refuse(scope: Any, receive: Any, send: Any, status: int, error: str, message: str,
+                  headers: dict[str, str] | None = None) -> None:
+    from fastapi.responses import JSONResponse
+
+    await JSONResponse({"detail": {"error": error, "message": message}}, status,
+                       headers)(scope, receive, send)
 
 
 async def _read_body(receive: Any, limit: int) -> bytes | None:
-    """The whole request body, or None once it passes ``limit`` (whatever its headers
-    said): nothing beyond the limit is kept."""
+    """The whole request body; None once it passes ``limit`` (whatever its headers said):
+    nothing beyond the limit is kept; ``SLOW`` when it falls behind ``MIN_BODY_RATE`` (a
+    byte now and then holds memory and a connection for nothing)."""
     chunks: list[bytes] = []
     size = 0
+    loop = asyncio.get_running_loop()
+    started = loop.time()
     while True:
-        message = await receive()
+        elapsed = loop.time() - started
+        if elapsed > BODY_GRACE_S and size < MIN_BODY_RATE * (elapsed - BODY_GRACE_S):
+            return SLOW
+        try:
+            message = await asyncio.wait_for(receive(), BODY_GRACE_S)
+        except TimeoutError:
+            continue                            # checked against the rate above
         if message["type"] != "http.request":
             return b"".join(chunks)             # the client left; the route sees no more
         chunk = message.get("body", b"")

@@ -11,7 +11,7 @@ import requests
 
 from hallclient.wire.hall import DeviceKind
 
-from .hall_fixtures import start_hall
+from .hall_fixtures import start_hall, wait_for
 
 
 @pytest.fixture
@@ -99,3 +99,84 @@ def test_bodies_that_are_not_json_too_big_or_odd_headers_get_an_answer_not_a_cra
     # and the kiosk still takes tickets
     assert requests.post(url + "/tickets", json={"service": "ZH"}, headers=auth,
                          timeout=10).status_code == 201
+
+
+def test_one_device_cannot_hold_up_the_windows_reads_with_streams_or_long_reads(hall):
+    import threading
+
+    url = hall.url + "/api/v1"
+    kiosk = {"Authorization": f"Bearer {hall.token('K1', DeviceKind.KIOSK)}"}
+    counter = hall.counter(1)
+    counter.sign_in(1, "clerk1")
+    # the thread for long reads is busy (a month's records, a replay) ...
+    busy, release = threading.Event(), threading.Event()
+    hall.server.hall.slow_reader.submit(lambda core: (busy.set(), release.wait(60)))
+    assert busy.wait(10)
+    try:
+        streams = []
+        for _ in range(6):             # ... and the kiosk asks for replays on 6 streams
+            sock = socket.create_connection(("127.0.0.1", hall.port), timeout=30)
+            sock.sendall(b"GET /api/v1/events HTTP/1.1\r\nHost: hall\r\nLast-Event-ID: 1\r\n"
+                         b"Authorization: " + kiosk["Authorization"].encode() + b"\r\n\r\n")
+            streams.append(sock)
+        # the window's own reads still answer while those wait
+        answer = requests.get(url + "/windows/1", timeout=30,
+                              headers={"Authorization": f"Bearer {hall.tokens['W1']}"})
+        assert answer.status_code == 200
+    finally:
+        release.set()
+    # a device keeps at most 4 streams: its 2 oldest are ended by the server
+    ended = 0
+    for sock in streams:
+        sock.settimeout(30)
+        data = b""
+        while b"\r\n0\r\n\r\n" not in data and b"event: state" not in data and b"id: " not in data:
+            piece = sock.recv(65536)
+            if not piece:
+                break
+            data += piece
+        sock.settimeout(1)
+        try:
+            while piece := sock.recv(65536):
+                data += piece
+                if data.endswith(b"0\r\n\r\n"):
+                    break
+        except TimeoutError:
+            pass
+        ended += data.endswith(b"0\r\n\r\n")
+        sock.close()
+    assert ended == 2
+
+
+def _post_head(port: int, token: str, length: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.sendall(b"POST /api/v1/tickets HTTP/1.1\r\nHost: hall\r\nContent-Type: application/json\r\n"
+                 b"Authorization: Bearer " + token.encode() + b"\r\n"
+                 b"Content-Length: " + str(length).encode() + b"\r\n\r\n{")
+    return sock
+
+
+def test_bodies_one_device_sends_slowly_cannot_pile_up(hall, monkeypatch):
+    from hallclient.servers import hall_server
+
+    monkeypatch.setattr(hall_server, "BODY_GRACE_S", 1.0)
+    monkeypatch.setattr(hall_server, "MIN_BODY_RATE", 2_000)
+    token = hall.token("K1", DeviceKind.KIOSK)
+    held = [_post_head(hall.port, token, 3_000_000) for _ in range(4)]
+    wait_for(lambda: hall.server.hall.bodies_reading.get("K1") == 4)     # being received
+    fifth = _post_head(hall.port, token, 100)
+    assert fifth.recv(4096).startswith(b"HTTP/1.1 429")      # a fifth body at once is refused
+    fifth.close()
+    # another device is not held up by them
+    other = {"Authorization": f"Bearer {hall.token('K2', DeviceKind.KIOSK)}"}
+    assert requests.post(hall.url + "/api/v1/tickets", json={"service": "ZH"}, headers=other,
+                         timeout=10).status_code == 201
+    # a byte now and then does not keep a body going: the server cuts it off
+    for sock in held:
+        sock.sendall(b" ")
+    answers = [sock.recv(4096) for sock in held]
+    assert all(a.startswith(b"HTTP/1.1 408") for a in answers), answers
+    for sock in held:
+        sock.close()
+    assert requests.post(hall.url + "/api/v1/tickets", json={"service": "ZH"}, timeout=10,
+                         headers={"Authorization": f"Bearer {token}"}).status_code == 201

@@ -200,7 +200,8 @@ class CounterPage(QWidget):
             f" QLabel#ticketNumber[empty=\"true\"] {{ font-size: {empty_px}px; }}")
         strip_px = max(16, min(48, height // 30))
         self.display_text.setStyleSheet(f"font-size: {strip_px}px;")
-        button_px = max(13, min(28, height // 48))
+        # the buttons grow with the window, never past what their rows have room for
+        button_px = max(13, min(28, height // 48, event.size().width() // 72))
         for name, button in self.buttons.items():
             size = button_px + 8 if name == "call_next" else button_px
             button.setStyleSheet(f"font-size: {size}px;")

@@ -172,6 +172,7 @@ def test_the_counter_fits_the_screen_and_opens_where_it_was_left(qtbot, start_ap
     again = main(["--data-dir", str(tmp_path / "data")])
     try:
         qtbot.addWidget(again.window)
+        qtbot.waitUntil(lambda: again.sync is not None)      # started up whole before it closes
         assert again.window.geometry() == place
         assert "hallclient" not in again.window.windowTitle()
     finally:

@@ -135,6 +135,8 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | PanelApp |
                      throwaway=throwaway)
     if args.training and app.window is not None:
         app.window.show_training_banner()
+    elif args.demo and app.window is not None:
+        app.window.use_simulated_platform(app.window.tr("演示平台"))
     if not exec_:
         return app
     return run_until_closed(app, data_dir if throwaway else None, args.self_test)
@@ -163,8 +165,8 @@ def qt_application() -> Any:
         log.info("input method: Qt has no fcitx plug-in here; using fcitx5's IBus interface (%s)", changes)
         os.environ.update(changes)
     qapp = QApplication(sys.argv[:1])
+    # no display name: X11 would append it to every window title ("… — hallclient")
     qapp.setApplicationName("hallclient")
-    qapp.setApplicationDisplayName("hallclient")
     folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
     translator = QTranslator(qapp)
     if translator.load(QLocale(QLocale.Language.Chinese, QLocale.Country.China), "qtbase", "_", folder):
@@ -228,7 +230,7 @@ def _build_gui(args: argparse.Namespace, qapp: Any, config: Config, data_dir: Pa
         after_painted(kiosk, after_first_paint)
     else:
         shell = CounterShell(app, preferred_window=args.window)
-        shell.window.show()
+        shell.show()
         if demo and not args.self_test:
             from hallclient import demo as demo_data
 
@@ -265,13 +267,19 @@ def _windows(queue: Any, info: dict[str, Any]) -> dict[str, Any]:
         windows, problem = queue.windows(), ""
     except QueueError as exc:       # the hall server is out of reach and nothing is cached
         windows, problem = [], exc.message
-    return {**info, "windows": windows, "problem": problem}
+    bound = getattr(queue, "bound_window", None)      # a hall server binds a counter to a window
+    try:
+        window = bound() if bound is not None and not problem else None
+    except QueueError:
+        window = None
+    return {**info, "windows": windows, "problem": problem, "bound_window": window}
 
 
 def _on_ready(app: App, info: dict[str, Any]) -> None:
     from hallclient.shell import show_ready
 
-    show_ready(app, info["windows"], info["clerks"], info.get("problem") or "")
+    show_ready(app, info["windows"], info["clerks"], info.get("problem") or "",
+               info.get("bound_window"))
     if app.demo and app.shell is not None:          # the demo clerk is signed in already
         from hallclient import demo as demo_data
 

@@ -1,7 +1,8 @@
 """Declared settings (配置项): each key once, with type, default and description.
 
 IT staff edit ``config.ini`` in the data directory (or use ``hallclient admin config``);
-window geometry and other UI state live apart in ``state.ini`` (see ui/).
+window geometry and other UI state live apart in ``state.ini`` (STATE_FILE, beside it; see
+ui/geometry.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.ini"
+STATE_FILE = "state.ini"       # window places (ui/geometry.py), apart from the settings
 
 
 @dataclass(frozen=True)

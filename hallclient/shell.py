@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 
 from hallclient.config import Config
 from hallclient.logs import stage
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from hallclient.ui.counter_window import CounterWindow
     from hallclient.ui.dashboard import Dashboard, SupervisorSignIn
     from hallclient.ui.evaluator import EvaluatorWindow
+    from hallclient.ui.geometry import WindowPlaces
     from hallclient.ui.intake.window import IntakeWindow
     from hallclient.ui.kiosk_window import KioskWindow
     from hallclient.ui.outbox_view import OutboxView
@@ -89,6 +90,7 @@ class App:
     supervisor_dialog: SupervisorSignIn | None = None
     notice_printer: NoticePrinter | None = None
     wedge: BarcodeWedge | None = None
+    places: WindowPlaces | None = None     # each window's last size and place (state.ini)
     exit_code: int | None = None
     startup_errors: list[str] = field(default_factory=list)
 
@@ -140,12 +142,29 @@ class CounterShell(QObject):
                                   hall_events=app.runner.hall_events)
         self.announcer = Announcer(c["announce.template"], speech=False)
         self.window = CounterWindow(c, self.session, self.queue, self.announcer)
+        self.maximised = self.places().place(self.window, "counter", (0.96, 0.96))
         self.window.sign_in_page.window_box.setProperty("preferred", preferred_window)
         self.extras: Extras | None = None
         self.last_case: tuple[str, str] | None = None   # (ticket, case number) of the last intake
         self._hidden_by_lock = False            # the intake window, hidden while locked
         app.shell, app.session, app.queue = self, self.session, self.queue
         app.announcer, app.window = self.announcer, self.window
+
+    def places(self) -> WindowPlaces:
+        """Window places in ``state.ini`` beside config.ini (made on first need)."""
+        if self.app.places is None:
+            from hallclient.config import STATE_FILE
+            from hallclient.ui.geometry import WindowPlaces
+
+            self.app.places = WindowPlaces(self.app.data_dir / STATE_FILE)
+        return self.app.places
+
+    def show(self) -> None:
+        """The counter window as it was last: maximised, or at its remembered place."""
+        if self.maximised:
+            self.window.showMaximized()
+        else:
+            self.window.show()
 
     # -- staged start-up -----------------------------------------------------------------
 
@@ -270,6 +289,8 @@ class CounterShell(QObject):
 
             self._notices_ready()
             app.intake_window = IntakeWindow(extras.intake, app.config["hall.name"])
+            if self.places().place(app.intake_window, "intake", (0.8, 0.9)):
+                app.intake_window.setWindowState(Qt.WindowState.WindowMaximized)
         window = app.intake_window
         extras.intake.serve(ticket)
         window.show()
@@ -349,6 +370,8 @@ class CounterShell(QObject):
             app.reports = ReportService(app.runner, c["hall.name"], c["report.wait_target_minutes"],
                                         c["report.service_target_minutes"])
             app.dashboard = Dashboard(app.reports)
+            if self.places().place(app.dashboard, "dashboard", (0.9, 0.92)):
+                app.dashboard.setWindowState(Qt.WindowState.WindowMaximized)
             app.reports.supervisor_ok.connect(lambda _u: self._show_dashboard())
         clerk = self.session.clerk
         if clerk is not None and clerk.role in SUPERVISOR_ROLES:
@@ -409,7 +432,8 @@ def place_on_screen(widget: QWidget, number: int | None) -> None:
     widget.move(screen.availableGeometry().topLeft())
 
 
-def show_ready(app: App, windows: list[Any], clerks: int, problem: str) -> None:
+def show_ready(app: App, windows: list[Any], clerks: int, problem: str,
+               bound_window: int | None = None) -> None:
     """The database is open: the kiosk loads its services, the counter offers sign-in (or
     says what the IT staff must set up first)."""
     stage("sign-in page ready")
@@ -419,7 +443,7 @@ def show_ready(app: App, windows: list[Any], clerks: int, problem: str) -> None:
         return
     page = app.window.sign_in_page
     preferred = page.window_box.property("preferred")
-    app.window.show_sign_in(windows, preferred or 1)
+    app.window.show_sign_in(windows, preferred or 1, bound_window)
     if problem:
         page.show_error(problem)
     elif not windows:

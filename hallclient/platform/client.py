@@ -21,6 +21,7 @@ from typing import Any
 
 import requests
 
+from hallclient.core.network_words import network_problem
 from hallclient.core.validators import platform_url as check_url
 from hallclient.wire import PLATFORM_API as API
 
@@ -131,7 +132,7 @@ class PlatformClient:
         except requests.exceptions.SSLError as exc:
             raise TransientError(f"无法验证平台证书（请检查 CA 证书配置）：{exc}") from exc
         except requests.exceptions.RequestException as exc:
-            raise OfflineError(f"连接平台失败：{type(exc).__name__}") from exc
+            raise OfflineError(f"连接平台失败：{network_problem(exc)}") from exc
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """Send with the device token; on an expired token authenticate once and resend."""

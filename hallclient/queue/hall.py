@@ -222,6 +222,18 @@ class HallQueue:
         return [WindowInfo(w.number, w.name, w.state, w.clerk, tuple(w.services))
                 for w in self._layout().windows]
 
+    def bound_window(self) -> int | None:
+        """The one window this PC's device token may serve (the hall server binds a counter
+        to a window), or None; remembered for a start while the server is down."""
+        try:
+            window = self._call("GET", "/device", wire.DeviceOut).window
+        except HallUnavailableError:
+            text = meta.get(self.db.conn, "bound_window")
+            return int(text) if text else None
+        with self.db.write() as conn:
+            meta.put(conn, "bound_window", str(window or ""))
+        return window
+
     def _layout(self) -> wire.HallOut:
         """Services and windows from the server, kept in this PC's database so that a
         counter started while the server is down can still sign in and serve by hand."""

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import requests
 
+from hallclient.core.network_words import network_problem
 from hallclient.core.tickets import QueueError
 from hallclient.wire import HALL_API
 
@@ -77,7 +78,7 @@ class HallHttp:
                                             timeout=timeout, verify=self.verify,
                                             headers={"Authorization": f"Bearer {self.token}"})
         except requests.RequestException as exc:
-            raise HallUnavailableError(f"大厅服务器连接中断（{type(exc).__name__}）") from exc
+            raise HallUnavailableError(f"大厅服务器连接中断（{network_problem(exc)}）") from exc
         if response.status_code == 403:
             raise HallForbiddenError(_message(response, "大厅服务器不允许本机这样做"))
         if response.status_code == 401:

@@ -87,7 +87,8 @@ class SyncService(QObject):
             except Exception as exc:   # keep the thread alive: report and try again later
                 log.error("sync cycle failed", exc_info=exc)
                 self._publish({**self.last_status, "connection": "error",
-                               "message": f"上传出错：{type(exc).__name__}"})
+                               "message": "上传出错：程序内部错误，已记录到日志；"
+                                          "稍后自动重试，一直出现请联系信息管理员"})
             self._wake.wait(self.interval_s)
             self._wake.clear()
         if engine is not None:

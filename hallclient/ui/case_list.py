@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from hallclient.services.intake_service import IntakeService
 
 from .models import Index, ReadOnlyTableModel
+from .outbox_view import STATES as UPLOAD_STATES
 
 
 class CaseListModel(ReadOnlyTableModel):
@@ -77,7 +78,8 @@ def case_detail_html(case: dict[str, Any]) -> str:
         f"<tr><td>{e(m['name'])}</td><td>{e(MATERIAL_STATUS[m['status']])}</td>"
         f"<td>{sum(1 for a in case['attachments'] if a['material_code'] == m['code'])}</td></tr>"
         for m in case["materials"])
-    uploads = "、".join(f"v{o['version']} {o['state']}" for o in case["outbox"]) or "—"
+    uploads = "、".join(f"第 {o['version']} 版 {UPLOAD_STATES.get(o['state'], '状态未知')}"
+                       for o in case["outbox"]) or "—"
     return (
         f"<h3>{e(case['case_no'])}　{e(STATUS_LABELS[CaseStatus(case['status'])])}</h3>"
         f"<p>{e(case['item_name'])}<br>申请人：{e(case['applicant_name'])}　"

@@ -10,10 +10,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -22,6 +20,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QSizePolicy,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -44,7 +43,7 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
     ("finish", "办结", "keys.finish"),
     ("transfer", "转移", "keys.transfer"),
     ("hold", "挂起/恢复", "keys.hold"),
-    ("pause", "暂停/恢复服务", "keys.pause"),
+    ("pause", "暂停/恢复", "keys.pause"),
     ("call_specific", "指定呼叫", "keys.call_specific"),
     ("reactivate", "激活过号", "keys.reactivate"),
     ("lock", "锁屏", "keys.lock"),
@@ -56,29 +55,48 @@ ACTIONS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    # the buttons in groups, so that they do not all look alike; 呼叫下一位 leads
+    ("叫号", ("recall", "no_show", "call_specific", "reactivate")),
+    ("办理", ("start", "finish", "transfer", "hold")),
+    ("窗口", ("pause", "lock")),
+    ("其他", ("intake", "cases", "outbox", "sync", "supervisor")),
+)
+
+
 class CounterPage(QWidget):
     def __init__(self, window: CounterWindow) -> None:
         super().__init__(window)
         self.actions_by_name: dict[str, QAction] = {}
-        self.ticket_number = QLabel("—")
+        self.state_banner = QLabel()          # 暂停服务 / 手工接待: impossible to miss
+        self.state_banner.setObjectName("stateBanner")
+        self.state_banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.state_banner.setWordWrap(True)
+        self.state_banner.hide()
+        self.ticket_number = QLabel()
         self.ticket_number.setObjectName("ticketNumber")
         self.ticket_number.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.ticket_info = QLabel(self.tr("尚未呼叫"))
         self.ticket_info.setObjectName("ticketInfo")
         self.ticket_info.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.ticket_info.setWordWrap(True)
+        self.ticket_wait = QLabel()           # 已等候 12 分钟: how long the applicant waited
+        self.ticket_wait.setObjectName("ticketWait")
+        self.ticket_wait.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.display_text = QLabel(" ")
         self.display_text.setObjectName("displayText")
         self.display_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.display_text.setToolTip(self.tr("窗口屏显示内容"))
-        self.display_text.setFixedHeight(48)
+        self.show_number(None)
         current = QGroupBox(self.tr("当前号码"))
         cur_layout = QVBoxLayout(current)
-        cur_layout.addWidget(self.ticket_number)
+        cur_layout.addWidget(self.ticket_number, 1)
         cur_layout.addWidget(self.ticket_info)
+        cur_layout.addWidget(self.ticket_wait)
+        cur_layout.addWidget(QLabel(self.tr("窗口屏：")))
         cur_layout.addWidget(self.display_text)
 
-        buttons = QGridLayout()
-        for i, (name, label, key) in enumerate(ACTIONS):
+        for name, label, key in ACTIONS:
             action = QAction(self.tr(label), window)
             action.setObjectName(name)
             shortcut = QKeySequence(str(window.config[key]))
@@ -87,35 +105,49 @@ class CounterPage(QWidget):
             # the button shows the action's icon text: the label and its keypad key
             action.setIconText(f"{self.tr(label)}\n{shortcut.toString()}")
             self.actions_by_name[name] = action
-            button = QToolButton()
-            button.setDefaultAction(action)
-            button.setObjectName(f"button_{name}")
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-            buttons.addWidget(button, i // 6, i % 6)
+        self.buttons: dict[str, QToolButton] = {}
+        primary = self._button("call_next")
+        primary.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        groups = QGridLayout()
+        groups.addWidget(primary, 0, 0, 2, 1)
+        places = {"叫号": (0, 1, 1, 2), "办理": (1, 1, 1, 2), "窗口": (2, 0, 1, 1), "其他": (2, 1, 1, 2)}
+        for i, (title, names) in enumerate(GROUPS):
+            box = QGroupBox(self.tr(title))
+            box.setObjectName(f"group_{i}")
+            row = QHBoxLayout(box)
+            row.setContentsMargins(4, 2, 4, 4)
+            for name in names:
+                row.addWidget(self._button(name))
+            groups.addWidget(box, *places[title])
+        groups.setColumnStretch(0, 2)
+        groups.setColumnStretch(1, 3)
+        groups.setColumnStretch(2, 3)
 
         self.number_edit = QLineEdit()
         self.number_edit.setPlaceholderText(self.tr("号码，如 A023"))
-        self.number_edit.setMaximumWidth(160)
-        self.transfer_target = QComboBox()
-        self.transfer_raise = QCheckBox(self.tr("优先（排到最前）"))
+        self.number_edit.setMaximumWidth(200)
         tools = QHBoxLayout()
-        tools.addWidget(QLabel(self.tr("指定号码：")))
+        tools.addWidget(QLabel(self.tr("指定号码（F9 呼叫 / F10 激活）：")))
         tools.addWidget(self.number_edit)
-        tools.addSpacing(24)
-        tools.addWidget(QLabel(self.tr("转移到：")))
-        tools.addWidget(self.transfer_target, 1)
-        tools.addWidget(self.transfer_raise)
+        tools.addStretch(1)
 
         left = QVBoxLayout()
+        left.addWidget(self.state_banner)
         left.addWidget(current, 1)
-        left.addLayout(buttons)
+        left.addLayout(groups)
         left.addLayout(tools)
 
         self.waiting_model = WaitingModel(self)
         self.waiting_view = QTableView()
         self.waiting_view.setModel(self.waiting_model)
         self.waiting_view.verticalHeader().hide()
-        self.waiting_view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.waiting_view.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2, 3):      # narrow columns as wide as their contents, names get the rest
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.waiting_view.setWordWrap(True)     # a long name wraps, whole, in a taller row
+        self.waiting_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.waiting_view.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.waiting_view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
         self.waiting_total = QLabel()
         self.held_list = QListWidget()
@@ -133,6 +165,46 @@ class CounterPage(QWidget):
         layout.addLayout(left, 3)
         layout.addLayout(right, 2)
 
+    def _button(self, name: str) -> QToolButton:
+        button = QToolButton()
+        button.setDefaultAction(self.actions_by_name[name])
+        button.setObjectName(f"button_{name}")
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.buttons[name] = button
+        return button
+
+    def show_number(self, number: str | None) -> None:
+        """The big number; none called shows a quiet 未叫号, not a bold bar."""
+        self.ticket_number.setText(self.tr("未叫号") if number is None else number)
+        self.ticket_number.setProperty("empty", "true" if number is None else "false")
+        self.ticket_number.style().polish(self.ticket_number)
+
+    def is_empty(self) -> bool:
+        return bool(self.ticket_number.property("empty") == "true")
+
+    def show_display(self, text: str, tone: str) -> None:
+        """What the window's own display (窗口屏) shows: the call, 暂停服务 or idle."""
+        self.display_text.setText(text)
+        self.display_text.setProperty("tone", tone)
+        self.display_text.style().polish(self.display_text)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Sizes from the screen: the big number follows the window's height."""
+        super().resizeEvent(event)
+        height = max(event.size().height(), 1)
+        number_px = max(48, min(220, height // 7))
+        empty_px = number_px // 2
+        self.ticket_number.setStyleSheet(
+            f"QLabel#ticketNumber {{ font-size: {number_px}px; }}"
+            f" QLabel#ticketNumber[empty=\"true\"] {{ font-size: {empty_px}px; }}")
+        strip_px = max(16, min(48, height // 30))
+        self.display_text.setStyleSheet(f"font-size: {strip_px}px;")
+        # the buttons grow with the window, never past what their rows have room for
+        button_px = max(13, min(28, height // 48, event.size().width() // 72))
+        for name, button in self.buttons.items():
+            size = button_px + 8 if name == "call_next" else button_px
+            button.setStyleSheet(f"font-size: {size}px;")
 
     def fill_list(self, widget: QListWidget, tickets: tuple[Ticket, ...],
                   service_name: Callable[[str], str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QDateTime, QEvent, QObject, Qt, QTimer, Signal
@@ -11,12 +12,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QWidget,
 )
 
 from hallclient.config import Config
 from hallclient.core.accounts import Clerk
+from hallclient.core.announce import display_text
 from hallclient.core.hall import Service, WindowInfo, WindowSnapshot
 from hallclient.core.tickets import STATE_LABELS, Ticket, TicketState
 from hallclient.services.announcing import CallAnnouncer
@@ -28,6 +31,25 @@ from .pages import LockPage, SignInPage
 
 if TYPE_CHECKING:
     from .counter_page import CounterPage
+    from .transfer_chooser import TransferChooser, TransferTarget
+
+
+def waited_text(ticket: Ticket) -> str:
+    """已等候 N 分钟: from the ticket's issue to its call (or to now, not yet called)."""
+    try:
+        issued = datetime.fromisoformat(ticket.issued_at)
+        until = datetime.fromisoformat(ticket.called_at) if ticket.called_at else None
+    except (TypeError, ValueError):
+        return ""
+    if until is None:
+        until = datetime.now(issued.tzinfo) if issued.tzinfo else datetime.now()
+    minutes = int(max((until - issued).total_seconds(), 0) // 60)
+    tr = QCoreApplication.translate
+    if minutes < 1:
+        return tr("CounterWindow", "已等候不到 1 分钟")
+    if minutes < 60:
+        return tr("CounterWindow", "已等候 {m} 分钟").format(m=minutes)
+    return tr("CounterWindow", "已等候 {h} 小时 {m} 分钟").format(h=minutes // 60, m=minutes % 60)
 
 
 def _qapp() -> QCoreApplication:
@@ -55,8 +77,11 @@ class CounterWindow(QMainWindow):
         self.announcer = announcer
         self.actions_by_name: dict[str, QAction] = {}
         self.setObjectName("counter")
-        self.setWindowTitle(self.tr("hallclient 窗口叫号 — {hall}").format(hall=config["hall.name"]))
-        self.resize(1180, 760)
+        self.setWindowTitle(self.tr("窗口叫号 · {hall}").format(hall=config["hall.name"]))
+        self.platform_name = self.tr("平台")     # 培训平台 / 演示平台 when it is the simulator
+        self._sync_status: dict[str, Any] | None = None
+        self._chooser: TransferChooser | None = None
+        self._transfer_label = ""      # where the ticket being transferred goes, for the message
 
         self.stack = QStackedWidget()
         self.sign_in_page = SignInPage(config["hall.name"])
@@ -105,6 +130,9 @@ class CounterWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         self.message_label = QLabel()
+        self.message_label.setWordWrap(True)       # long messages (manual mode) wrap, never cut
+        self.message_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.message_label.setMinimumWidth(160)
         self.clerk_label = QLabel()
         self.window_state_label = QLabel()
         self.window_state_label.setObjectName("windowState")
@@ -147,7 +175,7 @@ class CounterWindow(QMainWindow):
         q.ticket_reactivated.connect(lambda t: self._say(self.tr("{n} 已激活，重新等候").format(n=t.number)))
         q.ticket_started.connect(lambda t: self._say(self.tr("{n} 开始办理").format(n=t.number)))
         q.ticket_finished.connect(lambda t: self._say(self.tr("{n} 已办结").format(n=t.number)))
-        q.ticket_transferred.connect(lambda t: self._say(self.tr("{n} 已转移").format(n=t.number)))
+        q.ticket_transferred.connect(self._on_transferred)
         q.ticket_held.connect(lambda t: self._say(self.tr("{n} 已挂起").format(n=t.number)))
         q.ticket_returned.connect(lambda t: self._say(self.tr("{n} 已恢复办理").format(n=t.number)))
         q.queue_empty.connect(lambda: self._say(self.tr("当前没有等候的号")))
@@ -170,8 +198,11 @@ class CounterWindow(QMainWindow):
 
     # -- session -----------------------------------------------------------------------
 
-    def show_sign_in(self, windows: list[WindowInfo], preferred: int | None) -> None:
-        self.sign_in_page.set_windows(windows, preferred)
+    def show_sign_in(self, windows: list[WindowInfo], preferred: int | None,
+                     bound: int | None = None) -> None:
+        """The sign-in page; ``bound``: the window this PC's hall token is bound to, the
+        only one it may choose."""
+        self.sign_in_page.set_windows(windows, preferred, bound)
         self.sign_in_page.reset()
         self.stack.setCurrentWidget(self.sign_in_page)
         self._update_actions()
@@ -188,6 +219,10 @@ class CounterWindow(QMainWindow):
         self.queue.detach()
         self.clerk_label.clear()
         self.window_state_label.setText(self.tr("未签到"))
+        if self.counter_page is not None:       # the window display says nothing stale
+            self.counter_page.show_number(None)
+            self.counter_page.show_display(" ", "idle")
+            self.counter_page.state_banner.hide()
         self.sign_in_page.reset()
         self.stack.setCurrentWidget(self.sign_in_page)
         self._update_actions()
@@ -210,15 +245,6 @@ class CounterWindow(QMainWindow):
     # -- showing state -----------------------------------------------------------------
 
     def _on_hall_loaded(self, services: list[Service], windows: list[WindowInfo]) -> None:
-        page = self.page()
-        page.transfer_target.clear()
-        for s in services:
-            page.transfer_target.addItem(self.tr("业务：{name}（{p}）").format(name=s.name, p=s.prefix),
-                                         f"service:{s.code}")
-        for w in windows:
-            if w.number != self.queue.window:
-                page.transfer_target.addItem(self.tr("窗口：{n} 号 {name}").format(n=w.number, name=w.name),
-                                             f"window:{w.number}")
         if self.queue.snapshot:
             self._show_snapshot(self.queue.snapshot)
 
@@ -226,17 +252,21 @@ class CounterWindow(QMainWindow):
         page = self.page()
         ticket = snap.current
         if ticket is None:
-            page.ticket_number.setText("—")
+            page.show_number(None)
             page.ticket_info.setText(self.tr("尚未呼叫") if not snap.held else self.tr("有挂起的号"))
+            page.ticket_wait.clear()
         else:
-            page.ticket_number.setText(ticket.number)
+            page.show_number(ticket.number)
             page.ticket_info.setText(self._describe(ticket))
+            page.ticket_wait.setText(waited_text(ticket))
         paused = snap.state in ("paused", "manual")
-        self.window_state_label.setText(
-            self.tr("手工接待") if snap.state == "manual"
-            else self.tr("暂停服务") if paused else self.tr("服务中"))
+        state_text = (self.tr("手工接待") if snap.state == "manual"
+                      else self.tr("暂停服务") if paused else self.tr("服务中"))
+        self.window_state_label.setText(state_text)
         self.window_state_label.setProperty("paused", "true" if paused else "false")
+        self.lock_page.show_window_state(state_text, snap.state == "paused")
         self._show_link(snap)
+        self._show_display(snap)
         self.window_state_label.style().polish(self.window_state_label)
         if snap.link in ("offline", "refused"):     # keep the last counts seen; say they are stale
             page.waiting_total.setText(self.tr("大厅服务器中断：等候人数暂时无法更新"))
@@ -246,6 +276,32 @@ class CounterWindow(QMainWindow):
         page.fill_list(page.held_list, snap.held, self.queue.service_name)
         page.fill_list(page.no_show_list, snap.no_shows, self.queue.service_name)
         self._update_actions()
+
+    def _show_display(self, snap: WindowSnapshot) -> None:
+        """The window display (窗口屏) and the paused banner follow the window's state: after
+        过号, 转移, 办结 or 暂停 nobody is sent to this window for a ticket it has let go."""
+        page = self.page()
+        ticket, window = snap.current, snap.window
+        if ticket is not None and ticket.state is TicketState.CALLED:
+            text = display_text(self.announcer.template, ticket.number, window)
+            page.show_display(text, "call")
+        elif ticket is not None:
+            page.show_display(self.tr("{n} 号窗口 · 正在办理 {t}").format(n=window, t=ticket.number), "call")
+        elif snap.state == "paused":
+            page.show_display(self.tr("{n} 号窗口 · 暂停服务").format(n=window), "paused")
+        else:
+            page.show_display(self.tr("{n} 号窗口 · 请等候叫号").format(n=window), "idle")
+        if snap.state == "paused":
+            keys = self.actions_by_name["pause"].shortcut().toString()
+            page.state_banner.setText(self.tr("暂停服务中 — 不叫号；按 {key} 恢复服务").format(key=keys))
+            page.state_banner.setProperty("tone", "paused")
+        elif snap.state == "manual":
+            page.state_banner.setText(self.tr(
+                "手工接待：大厅服务器不可用。申请人手中有号的，输入号码后按「指定呼叫」；"
+                "无号来访不填号码直接按「指定呼叫」；办完按「办结」"))
+            page.state_banner.setProperty("tone", "manual")
+        page.state_banner.setVisible(snap.state in ("paused", "manual"))
+        page.state_banner.style().polish(page.state_banner)
 
     def _show_link(self, snap: WindowSnapshot) -> None:
         """Where the queue lives and whether it answers; manual mode stands out."""
@@ -354,21 +410,39 @@ class CounterWindow(QMainWindow):
 
     def _flash(self, text: str) -> None:
         page = self.page()
-        page.display_text.setText(text)
+        page.show_display(text, "call")
         self._flasher.flash(page.ticket_number)
 
     # -- action handlers ---------------------------------------------------------------
 
     def _do_transfer(self) -> None:
-        page = self.page()
-        target = page.transfer_target.currentData()
-        if target is None:
-            self._say(self.tr("请选择转移目标"), error=True)
+        """F6: choose where the ticket goes (never its own queue), Enter transfers."""
+        ticket = self.queue.current
+        if ticket is None:
+            self._say(self.tr("当前没有正在呼叫或办理的号"), error=True)
             return
-        kind, _, value = str(target).partition(":")
-        self.queue.transfer(value if kind == "service" else None,
-                            int(value) if kind == "window" else None,
-                            page.transfer_raise.isChecked())
+        from .transfer_chooser import TransferChooser
+
+        if self._chooser is None:
+            self._chooser = TransferChooser(self)
+            self._chooser.target_chosen.connect(self._transfer_to)
+            self._chooser.finished.connect(lambda _r: self.activateWindow())   # keys come back here
+        if not self._chooser.offer(ticket.number, ticket.service, self.queue.window,
+                                   self.queue.services, self.queue.windows):
+            self._say(self.tr("没有可以转去的业务或窗口"), error=True)
+            return
+        self._chooser.open()
+
+    def _transfer_to(self, target: TransferTarget, raised: bool) -> None:
+        self._transfer_label = target.label
+        self.queue.transfer(target.service, target.window, raised)
+
+    def _on_transferred(self, ticket: Ticket) -> None:
+        where = self._transfer_label or (
+            self.tr("{n} 号窗口").format(n=ticket.target_window) if ticket.target_window
+            else self.queue.service_name(ticket.service))
+        self._transfer_label = ""
+        self._say(self.tr("{n} 已转到 {where}").format(n=ticket.number, where=where))
 
     def _do_hold(self) -> None:
         page = self.page()
@@ -409,6 +483,13 @@ class CounterWindow(QMainWindow):
         self.setMenuWidget(banner)
         self.setWindowTitle(self.tr("【培训】") + self.windowTitle())
         self.training_banner = banner
+        self.use_simulated_platform(self.tr("培训平台"))
+
+    def use_simulated_platform(self, name: str) -> None:
+        """The platform is the bundled simulator (培训平台 / 演示平台): named so, never green."""
+        self.platform_name = name
+        if self._sync_status is not None:
+            self.show_sync_status(self._sync_status)
 
     def _do_outbox(self) -> None:
         self.outbox_requested.emit()
@@ -417,19 +498,28 @@ class CounterWindow(QMainWindow):
         self.sync_requested.emit()
 
     def show_sync_status(self, status: dict[str, Any]) -> None:
-        """Always-visible platform state (在线 / 离线 / 平台异常) and the upload backlog."""
+        """Always-visible platform state (在线 / 离线 / 平台异常) and the upload backlog.
+        Green only for a real platform that answers; 未配置 is grey, the training or demo
+        simulator blue."""
+        self._sync_status = status
         names = {"online": self.tr("在线"), "offline": self.tr("离线"), "error": self.tr("平台异常"),
                  "not_configured": self.tr("未配置")}
-        text = self.tr("平台：{state} · 待上传 {n}").format(
-            state=names.get(status["connection"], status["connection"]), n=status["pending"])
+        connection = status["connection"]
+        text = self.tr("{platform}：{state} · 待上传 {n}").format(
+            platform=self.platform_name, state=names.get(connection, self.tr("状态未知")),
+            n=status["pending"])
         if status["attention"]:
             text += self.tr(" · 需处理 {n}").format(n=status["attention"])
         warn_s = float(self.config["sync.warn_after_minutes"]) * 60
         late = status.get("oldest_pending_s") is not None and status["oldest_pending_s"] > warn_s
         if late:
             text += self.tr(" · 有办件超过 {m} 分钟未上传").format(m=int(warn_s // 60))
-        colour = ("#c0392b" if late or status["attention"] or status["connection"] == "error"
-                  else "#b9770e" if status["connection"] == "offline" else "#1e8449")
+        simulated = self.platform_name != self.tr("平台")
+        colour = ("#c0392b" if late or status["attention"] or connection == "error"
+                  else "#b9770e" if connection == "offline"
+                  else "#7f8c8d" if connection == "not_configured"
+                  else "#2874a6" if simulated
+                  else "#1e8449" if connection == "online" else "#7f8c8d")
         self.sync_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
         self.sync_label.setText(text)
         self.sync_label.setToolTip(status.get("message") or "")

@@ -123,7 +123,7 @@ class Dashboard(QWidget):
         self.service = service
         self.setObjectName("dashboard")
         self.setWindowTitle(self.tr("值班长 · 日报"))
-        self.resize(1280, 860)
+
         root = QVBoxLayout(self)
         bar = QHBoxLayout()
         today = QDate.currentDate()

@@ -25,7 +25,7 @@ class KioskWindow(QWidget):
         super().__init__(parent)
         self.setObjectName("kiosk")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.setWindowTitle(self.tr("取号机 — {hall}").format(hall=hall_name))
+        self.setWindowTitle(self.tr("取号机 · {hall}").format(hall=hall_name))
         self.resize(1024, 768)
         self.hall_name = hall_name
         self.kiosk = kiosk

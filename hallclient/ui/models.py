@@ -41,7 +41,7 @@ class ReadOnlyTableModel(QAbstractTableModel):
 class WaitingModel(ReadOnlyTableModel):
     """Waiting counts per service (等候情况). Never holds applicant data."""
 
-    HEADERS = ("业务", "前缀", "等候", "其中优先")
+    HEADERS = ("业务", "前缀", "等候", "优先")
 
     def set_counts(self, services: list[Service], waiting: dict[str, dict[int, int]]) -> None:
         rows = []

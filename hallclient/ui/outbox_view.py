@@ -57,7 +57,7 @@ class OutboxModel(ReadOnlyTableModel):
         state = "上传中" if r["id"] == self.in_flight else STATES.get(r["state"], r["state"])
         kind = self.tr(KINDS.get(r["kind"], r["kind"]))
         if r["kind"] == "case_upsert":
-            kind += f" v{r['version']}"
+            kind += self.tr("（第 {v} 版）").format(v=r["version"])
         return (
             kind,
             r["case_no"] or "", r["applicant_name"] or "", self.tr(state),

@@ -56,13 +56,22 @@ class SignInPage(QWidget):
         self.button.clicked.connect(self._submit)
         self.password.returnPressed.connect(self._submit)
 
-    def set_windows(self, windows: list[WindowInfo], preferred: int | None) -> None:
+    def set_windows(self, windows: list[WindowInfo], preferred: int | None,
+                    bound: int | None = None) -> None:
+        """The windows to choose from; a PC bound to one window (its hall device token)
+        offers that one only."""
         self.window_box.clear()
+        if bound is not None and any(w.number == bound for w in windows):
+            windows = [w for w in windows if w.number == bound]
+            preferred = bound
         for w in windows:
             label = self.tr("{n} 号窗口 {name}").format(n=w.number, name=w.name)
             self.window_box.addItem(label, w.number)
             if w.number == preferred:
                 self.window_box.setCurrentIndex(self.window_box.count() - 1)
+        self.window_box.setEnabled(bound is None)
+        self.window_box.setToolTip(self.tr("本机的大厅服务器设备令牌只能用于 {n} 号窗口").format(n=bound)
+                                   if bound is not None else "")
 
     def show_error(self, message: str) -> None:
         self.message.setText(message)
@@ -100,6 +109,9 @@ class LockPage(QWidget):
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.who = QLabel()
         self.who.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.window_state = QLabel()           # 服务中 / 暂停服务: the window's own state
+        self.window_state.setObjectName("lockState")
+        self.window_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText(self.tr("输入密码解锁"))
@@ -110,7 +122,7 @@ class LockPage(QWidget):
         box = QWidget()
         box.setMaximumWidth(420)
         inner = QVBoxLayout(box)
-        for w in (self.title, self.who, self.password, self.unlock_button,
+        for w in (self.title, self.who, self.window_state, self.password, self.unlock_button,
                   self.sign_out_button, self.message):
             inner.addWidget(w)
         outer = QVBoxLayout(self)
@@ -132,6 +144,12 @@ class LockPage(QWidget):
     def show_error(self, message: str) -> None:
         self.message.setText(message)
         self.password.selectAll()
+
+    def show_window_state(self, text: str, paused: bool) -> None:
+        """The window's state as it is now (暂停服务 stands out), kept current while locked."""
+        self.window_state.setText(text)
+        self.window_state.setProperty("paused", "true" if paused else "false")
+        self.window_state.style().polish(self.window_state)
 
     def _submit(self) -> None:
         self.unlock_requested.emit(self.password.text())

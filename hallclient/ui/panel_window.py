@@ -44,7 +44,7 @@ class PanelWindow(QWidget):
         super().__init__(parent)
         self.setObjectName("panel")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.setWindowTitle(self.tr("大厅综合屏 — {hall}").format(hall=hall_name))
+        self.setWindowTitle(self.tr("大厅综合屏 · {hall}").format(hall=hall_name))
         self.resize(1600, 900)
         self.events = events
         self.announcer = announcer

@@ -67,7 +67,7 @@ def test_case_list_search_and_details(qtbot, with_cases, qtmodeltester):
         win._open(win.model.index(0, 0))
     detail = win.detail.toPlainText()
     assert accepted in detail and "窗口受理" in detail and "已收取（电子件）" in detail
-    assert "110105********002X" in detail and "v1 pending" in detail
+    assert "110105********002X" in detail and "第 1 版 待上传" in detail
 
 
 def test_case_list_opens_from_the_demo(qtbot, with_cases):

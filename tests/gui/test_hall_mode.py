@@ -56,13 +56,16 @@ def test_counter_follows_the_hall_live_and_serves_by_hand_when_it_is_away(
     window.actions_by_name["start"].trigger()
     qtbot.waitUntil(lambda: window.actions_by_name["finish"].isEnabled())
     window.actions_by_name["finish"].trigger()
-    qtbot.waitUntil(lambda: window.counter_page.ticket_number.text() == "—")
+    qtbot.waitUntil(lambda: window.counter_page.is_empty())
 
     hall.stop()
     qtbot.waitUntil(lambda: "中断" in window.source_label.text(), timeout=3000)
     assert window.window_state_label.text() == "手工接待"
     assert not window.actions_by_name["call_next"].isEnabled()
     assert "手工接待" in window.message_label.text()
+    assert window.message_label.wordWrap()          # the whole message shows, never cut off
+    banner = window.counter_page.state_banner       # and what to do stays in view
+    assert banner.isVisible() and "指定呼叫" in banner.text()
     window.counter_page.number_edit.setText("A002")
     window.actions_by_name["call_specific"].trigger()
     qtbot.waitUntil(lambda: window.counter_page.ticket_number.text() == "A002")
@@ -281,3 +284,13 @@ def test_a_counter_whose_token_is_revoked_says_so_in_red_and_serves_by_hand(
     hall.kiosk().issue("ZH")
     window.actions_by_name["call_next"].trigger()
     qtbot.waitUntil(lambda: window.counter_page.ticket_number.text() == "A001")
+
+
+def test_a_counter_bound_to_a_window_signs_in_at_that_window(qtbot, start_app, hall, tmp_path):
+    """The hall server binds this PC's device token to window 2: sign-in offers no other."""
+    app = hall_counter_app(start_app, hall, tmp_path, window=2)
+    box = app.window.sign_in_page.window_box
+    qtbot.waitUntil(lambda: box.count() == 1)
+    assert box.currentData() == 2 and not box.isEnabled()
+    sign_in(qtbot, app, window=2)
+    assert app.window.clerk_label.text().endswith("2 号窗口")

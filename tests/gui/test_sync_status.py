@@ -24,6 +24,9 @@ def commit_case(app) -> str:
         ctx.close()
 
 
+GREEN = "#1e8449"       # the status bar's colour for a real platform that answers
+
+
 def test_demo_uploads_to_the_bundled_platform(qtbot):
     app = main(["--demo"])
     try:
@@ -36,7 +39,9 @@ def test_demo_uploads_to_the_bundled_platform(qtbot):
         with qtbot.waitSignal(app.sync.status_changed, timeout=10000,
                               check_params_cb=lambda s: s["done"] == 1):
             qtbot.keyClick(app.window, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier)
-        assert app.window.sync_label.text() == "平台：在线 · 待上传 0"
+        # the demo's platform is the bundled simulator: named so, and not the green of a real one
+        assert app.window.sync_label.text() == "演示平台：在线 · 待上传 0"
+        assert GREEN not in app.window.sync_label.styleSheet()
         stats = requests.get(app.platform_sim.url + "/api/v1/admin/stats", timeout=5).json()
         assert stats["cases"] == 1
         sim_store = app.platform_sim.store()          # the simulator's own database
@@ -83,6 +88,14 @@ def test_without_a_platform_the_counter_says_not_configured(qtbot, start_app):
     app = start_app()
     sign_in(qtbot, app)
     qtbot.waitUntil(lambda: app.window.sync_label.text() == "平台：未配置 · 待上传 0", timeout=5000)
+    assert GREEN not in app.window.sync_label.styleSheet()     # nothing to be glad about
+
+
+def test_a_real_platform_online_is_green(qtbot, start_app):
+    app = start_app()
+    app.window.show_sync_status({"connection": "online", "pending": 0, "attention": 0})
+    assert app.window.sync_label.text() == "平台：在线 · 待上传 0"
+    assert GREEN in app.window.sync_label.styleSheet()
 
 
 def test_training_mode_has_its_own_data_platform_and_banner(qtbot, tmp_path):
@@ -96,6 +109,9 @@ def test_training_mode_has_its_own_data_platform_and_banner(qtbot, tmp_path):
         qtbot.waitUntil(lambda: app.sync is not None and app.sync.last_status["connection"] == "online",
                         timeout=10000)
         assert app.platform_sim is not None and app.platform_sim.url.startswith("http://127.0.0.1")
+        # the simulator is 培训平台, never the green 平台：在线 of a real platform
+        qtbot.waitUntil(lambda: app.window.sync_label.text().startswith("培训平台：在线"))
+        assert GREEN not in app.window.sync_label.styleSheet()
     finally:
         app.close()
     assert not (tmp_path / "hallclient.sqlite3").exists()       # the real data was never touched

@@ -112,7 +112,7 @@ def test_case_upload_and_its_errors(sim, client):
      lambda e: 30 < e.retry_after <= 41),
     ({"reset_rate": 1.0}, lambda e: "连接平台失败" in e.message),
     ({"truncate_rate": 1.0}, lambda e: "不完整" in e.message),
-    ({"slow_ms": 1500}, lambda e: "Timeout" in e.message),
+    ({"slow_ms": 1500}, lambda e: e.message == "连接平台失败：等待回答超时"),
 ])
 def test_faults_become_transient_errors(sim, client, fault, check):
     client.changes(0)

@@ -29,8 +29,8 @@ class IntakeWindow(QWidget):
         self.intake = intake
         self.printed: dict[str, str] = {}       # notice kind -> its PDF, for the case just committed
         self.setObjectName("intake")
-        self.setWindowTitle(self.tr("受理 — {hall}").format(hall=hall_name))
-        self.resize(1000, 700)
+        self.setWindowTitle(self.tr("受理 · {hall}").format(hall=hall_name))
+
         self.step_bar = QLabel()
         self.step_bar.setObjectName("stepBar")
         self.item_page = ItemPage(intake)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QDateTime, QEvent, QObject, Qt, QTimer, Signal
@@ -28,6 +29,8 @@ from .pages import LockPage, SignInPage
 
 if TYPE_CHECKING:
     from .counter_page import CounterPage
+
+log = logging.getLogger(__name__)
 
 
 def _qapp() -> QCoreApplication:
@@ -354,8 +357,14 @@ class CounterWindow(QMainWindow):
 
     def _flash(self, text: str) -> None:
         page = self.page()
-        page.display_text.setText(text)
+        self.show_on_display(text)
         self._flasher.flash(page.ticket_number)
+
+    def show_on_display(self, text: str) -> None:
+        """The window display strip (窗口屏) shows this; logged, as a real LED display's
+        content would be, so support (and the end-to-end tests) can tell what it said."""
+        self.page().display_text.setText(text)
+        log.info("window display: %s", text.strip() or "(blank)")
 
     # -- action handlers ---------------------------------------------------------------
 

@@ -254,6 +254,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("scanner.device", str, "", "SANE 扫描仪设备名（留空=第一台），见 scanimage -L"),
     Option("scanner.resolution", _integer, 200, "扫描分辨率 dpi（材料一般 200-300）",
            check=_between(50, 1200)),
+    Option("scanner.wedge_max_gap_ms", _integer, 20,
+           "扫码枪（键盘楔）判定：两键间隔不超过多少毫秒算扫码。USB 扫码枪每键约 1-8 毫秒，"
+           "人打字很少快于 40 毫秒、按住重复约 30 毫秒，故默认 20；扫码被当成打字时调大，"
+           "打字被当成扫码时调小", check=_between(5, 30)),
     Option("scanner.mode", str, "Color", "扫描模式：Color 彩色 / Gray 灰度 / Lineart 黑白",
            ("Color", "Gray", "Lineart")),
     Option("calendar.holidays", _dates, (),

@@ -192,7 +192,9 @@ class CounterShell(QObject):
         app, c, w = self.app, self.app.config, self.window
         intake = IntakeService(app.runner)
         evaluation = EvaluationService(app.runner, c["evaluation.rectify_days"])
-        extras = self.extras = Extras(intake, evaluation, self._start_sync(), BarcodeWedge())
+        wedge = BarcodeWedge(max_gap_ms=c["scanner.wedge_max_gap_ms"])
+        wedge.serve(w)                  # and the intake window, once built (open_intake)
+        extras = self.extras = Extras(intake, evaluation, self._start_sync(), wedge)
         app.intake, app.evaluation, app.sync, app.wedge = intake, evaluation, extras.sync, extras.wedge
         self.session.signed_in.connect(self._signed_in)
         self.session.signed_out.connect(self._signed_out)
@@ -291,6 +293,7 @@ class CounterShell(QObject):
             app.intake_window = IntakeWindow(extras.intake, app.config["hall.name"])
             if self.places().place(app.intake_window, "intake", (0.8, 0.9)):
                 app.intake_window.setWindowState(Qt.WindowState.WindowMaximized)
+            extras.wedge.serve(app.intake_window)
         window = app.intake_window
         extras.intake.serve(ticket)
         window.show()

@@ -6,6 +6,7 @@ sign-in page appears without waiting for these widget classes to load.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -62,6 +63,9 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("窗口", ("pause", "lock")),
     ("其他", ("intake", "cases", "outbox", "sync", "supervisor")),
 )
+
+
+log = logging.getLogger(__name__)
 
 
 class CounterPage(QWidget):
@@ -184,7 +188,11 @@ class CounterPage(QWidget):
         return bool(self.ticket_number.property("empty") == "true")
 
     def show_display(self, text: str, tone: str) -> None:
-        """What the window's own display (窗口屏) shows: the call, 暂停服务 or idle."""
+        """What the window's own display (窗口屏) shows: the call, 暂停服务 or idle; logged
+        when it changes, as a real LED display's content would be, so support (and the
+        end-to-end tests) can tell what it said."""
+        if text != self.display_text.text():
+            log.info("window display: %s", text.strip() or "(blank)")
         self.display_text.setText(text)
         self.display_text.setProperty("tone", tone)
         self.display_text.style().polish(self.display_text)

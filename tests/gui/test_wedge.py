@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLineEdit
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
 
 from hallclient.core.scancodes import ScanKind, classify
 from hallclient.devices.wedge import BarcodeWedge
 
-
-@pytest.fixture
-def wedge(qapp):
-    w = BarcodeWedge(max_gap_ms=50, min_length=4)
-    QApplication.instance().installEventFilter(w)
-    yield w
-    QApplication.instance().removeEventFilter(w)
+from .conftest import sign_in
 
 
 @pytest.fixture
@@ -24,6 +19,15 @@ def field(qtbot):
     qtbot.addWidget(edit)
     edit.show()
     return edit
+
+
+@pytest.fixture
+def wedge(qapp, field):
+    w = BarcodeWedge(max_gap_ms=50, min_length=4)
+    w.serve(field)
+    QApplication.instance().installEventFilter(w)
+    yield w
+    QApplication.instance().removeEventFilter(w)
 
 
 def test_a_scan_is_reported_and_does_not_land_in_the_field(qtbot, wedge, field):
@@ -76,3 +80,77 @@ def test_password_fields_are_never_scanned(qtbot, wedge, field):
 ])
 def test_scans_are_classified(code, kind):
     assert classify(code) is kind
+
+
+# -- in the real counter: where a scan can be meant, and how fast a scan is --------------------
+
+@pytest.fixture
+def counter(start_app, qtbot):
+    app = start_app()
+    sign_in(qtbot, app)
+    app.shell.wire_extras()
+    return app
+
+
+def test_fast_typing_in_the_file_dialog_is_not_a_scan(qtbot, counter):
+    """The clerk types a file name into 导入文件's dialog: it lands there, nothing is scanned."""
+    intake = counter.shell.open_intake()
+    seen = []
+    counter.wedge.scanned.connect(seen.append)
+    dialog = QFileDialog(intake, "选择材料文件")
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+    dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+    qtbot.addWidget(dialog)
+    dialog.open()                       # window-modal over intake, like getOpenFileNames
+    qtbot.waitExposed(dialog)
+    name = dialog.findChild(QLineEdit, "fileNameEdit")
+    qtbot.keyClicks(name, "ab12.pdf")     # as fast as keys can come
+    assert name.text() == "ab12.pdf"      # not held back as the start of a scan
+    qtbot.keyClick(name, Qt.Key.Key_Return)
+    assert seen == []
+    assert dialog.selectedFiles()[0].endswith("ab12.pdf")
+
+
+def test_free_text_fields_are_never_scanned(qtbot, counter):
+    intake = counter.shell.open_intake()
+    seen = []
+    counter.wedge.scanned.connect(seen.append)
+    address = intake.applicant_page.address_edit
+    qtbot.keyClicks(address, "No.12 Road")
+    qtbot.keyClick(address, Qt.Key.Key_Return)
+    assert address.text() == "No.12 Road" and seen == []
+
+
+def test_a_fast_typist_is_not_a_scanner(qtbot, counter):
+    """30 ms between keys is a person (or key-repeat), never a scanner's 1-8 ms."""
+    seen = []
+    counter.wedge.scanned.connect(seen.append)
+    field = counter.window.page().number_edit
+    # QTest waits the delay before the press and again before the release: 30 ms a key
+    qtbot.keyClicks(field, "A023", delay=15)
+    qtbot.keyClick(field, Qt.Key.Key_Return, delay=15)
+    qtbot.waitUntil(lambda: field.text() == "A023")
+    assert seen == []
+
+
+def test_the_gap_is_a_setting(start_app, qtbot):
+    app = start_app(config={"scanner.wedge_max_gap_ms": "12"})
+    sign_in(qtbot, app)
+    assert app.shell.wire_extras().wedge.max_gap == pytest.approx(0.012)
+
+
+def test_a_password_typed_through_the_window_system_is_not_held(qtbot, start_app):
+    """Under X a key reaches the window before its focus widget: a password field's keys
+    still go straight to it, never held as a burst."""
+    app = start_app()
+    app.shell.wire_extras()
+    window = app.window
+    window.show()
+    window.activateWindow()
+    qtbot.waitActive(window)
+    password = window.sign_in_page.password
+    password.setFocus()
+    qtbot.waitUntil(password.hasFocus)
+    for key in (Qt.Key.Key_S, Qt.Key.Key_E, Qt.Key.Key_C, Qt.Key.Key_R):
+        QTest.keyClick(window.windowHandle(), key)
+    assert password.text().lower() == "secr"

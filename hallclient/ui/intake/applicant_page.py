@@ -43,6 +43,8 @@ class ApplicantPage(QWidget):
         self.mobile_edit, self.address_edit = QLineEdit(), QLineEdit()
         self.agent_name_edit, self.agent_id_edit = QLineEdit(), QLineEdit()
         self.id_hint, self.mobile_hint = _hint(), _hint()
+        # typed by a person only: the barcode wedge never takes keys here as a scan
+        self.address_edit.setProperty("barcodeWedgeOff", True)
         self.card_button = QPushButton(self.tr("读身份证"))
         form = QFormLayout(self)
         form.addRow(self.tr("事项"), self.item_title)

@@ -40,7 +40,10 @@ class DecisionPage(QWidget):
         self.delivery_box.addItem(self.tr("邮寄送达"), "post")
         self.post_name_edit, self.post_phone_edit, self.post_address_edit = (
             QLineEdit(), QLineEdit(), QLineEdit())
-        self.submit_button = QPushButton(self.tr("确认并打印通知书"))
+        # typed by a person only: the barcode wedge never takes keys here as a scan
+        for edit in (self.reason_edit, self.agency_edit, self.post_address_edit):
+            edit.setProperty("barcodeWedgeOff", True)
+        self.submit_button = QPushButton(self.tr("确认并打印通知书(&S)"))
         form = self._form = QFormLayout(self)
         form.addRow(self.tr("决定"), row)
         form.addRow(self.tr("缺少的必要材料"), self.missing_label)

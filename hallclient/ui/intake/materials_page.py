@@ -47,7 +47,7 @@ class MaterialsPage(QWidget):
         self.material_table.setColumnWidth(0, 330)
         self.material_table.setColumnWidth(2, 130)
         self.material_table.setColumnWidth(3, 190)
-        self.import_button = QPushButton(self.tr("导入文件（JPG/PNG/PDF）…"))
+        self.import_button = QPushButton(self.tr("导入文件（JPG/PNG/PDF）(&I)…"))
         self.scan_button = QPushButton(self.tr("扫描仪扫描"))
         self.camera_button = QPushButton(self.tr("高拍仪拍照"))
         self.standard_label = QLabel()

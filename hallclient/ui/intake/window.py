@@ -42,8 +42,8 @@ class IntakeWindow(QWidget):
         for page in (self.item_page, self.applicant_page, self.materials_page, self.decision_page,
                      self.finished_page):
             self.stack.addWidget(page)
-        self.back_button = QPushButton(self.tr("上一步"))
-        self.next_button = QPushButton(self.tr("下一步"))
+        self.back_button = QPushButton(self.tr("上一步(&B)"))
+        self.next_button = QPushButton(self.tr("下一步(&N)"))
         self.message = QLabel()
         self.message.setObjectName("problems")
         self.message.setWordWrap(True)
@@ -85,6 +85,8 @@ class IntakeWindow(QWidget):
             f"<b>{s}</b>" if n == index else s for n, s in enumerate(STEPS)))
         self.back_button.setEnabled(ITEM < index < FINISHED)
         self.next_button.setEnabled(index in (APPLICANT, MATERIALS))
+        if index == MATERIALS:       # keyboard: arrows choose the row, Alt+I imports its file
+            self.materials_page.material_table.setFocus()
         if index == DECISION:
             self.decision_page.prepare()
 

@@ -310,7 +310,10 @@ class LocalQueue:
         with self.db.write() as conn:
             applied = queue_repo.manual_applied(conn, uid)
             if applied is not None:
-                return dict(json.loads(applied))
+                sender, answer = applied
+                if sender != device:        # another counter's record: never its answer
+                    raise QueueError("这条手工接待记录的编号已被另一台设备使用：请作废后重新登记")
+                return dict(json.loads(answer))
             ticket = (queue_repo.by_number(conn, started_at[:10], number.strip())
                       if number else None)
             detail = {"uid": uid, "device": device, "started_at": started_at,

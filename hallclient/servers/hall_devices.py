@@ -33,28 +33,28 @@ def hash_token(token: str) -> str:
 
 def add_device(db: Database, device_id: str, kind: DeviceKind, window: int | None = None,
                clock: Clock = local_now) -> str:
-    """Register (or re-key) a device; returns its new token, shown once."""
+    """Register (or re-key) a device; returns its new token, shown once. A counter moved
+    to another window (or made something else) leaves its old window as a revoke does."""
     if not device_id.strip():
         raise ValueError("设备标识不能为空")
+    device_id = device_id.strip()
     token = secrets.token_urlsafe(24)
     with db.write() as conn:
-        hall_store.save_device(conn, device_id.strip(), kind.value, window, hash_token(token),
+        before = hall_store.counter_window(conn, device_id)
+        hall_store.save_device(conn, device_id, kind.value, window, hash_token(token),
                                clock().isoformat(timespec="seconds"))
         log_repo.append(conn, at=clock().isoformat(timespec="milliseconds"),
                         action="device_saved",
                         detail={"device": device_id, "kind": kind.value, "window": window})
+    if before is not None and (kind is not DeviceKind.COUNTER or window != before):
+        _leave_window(db, device_id, before, "device_moved", clock)
     return token
 
 
 def revoke_device(db: Database, device_id: str, clock: Clock = local_now) -> bool:
     """Take a device's right to talk to the server away (a lost or stolen PC or token); it
     takes effect at the next request, also while the server runs. A counter bound to a
-    window that is signed in signs out with it, so the hall no longer shows a clerk at a
-    window nobody can act for; a ticket called there and not yet served goes back to the
-    front of its queue for another window (one being served stays: the clerk goes on by
-    hand and the counter reports it later). False: no such active device."""
-    from hallclient.queue.local import LocalQueue
-
+    window leaves it (see ``_leave_window``). False: no such active device."""
     device_id = device_id.strip()
     with db.write() as conn:
         window = hall_store.counter_window(conn, device_id)
@@ -62,20 +62,32 @@ def revoke_device(db: Database, device_id: str, clock: Clock = local_now) -> boo
             return False
         log_repo.append(conn, at=clock().isoformat(timespec="milliseconds"),
                         action="device_revoked", detail={"device": device_id})
-    state = hall_repo.window_state(db.conn, window) if window is not None else None
-    if window is None or state is None or state[0] == "closed":
-        return True
-    clerk = state[1] or device_id
+    if window is not None:
+        _leave_window(db, device_id, window, "device_revoked", clock)
+    return True
+
+
+def _leave_window(db: Database, device_id: str, window: int, reason: str, clock: Clock) -> None:
+    """The counter that was bound to ``window`` can no longer act for it: a signed-in
+    window signs out, so the hall no longer shows a clerk at a window nobody can act for;
+    a ticket called there and not yet served goes back to the front of its queue for
+    another window (one being served stays: the clerk goes on by hand and the counter
+    reports it later)."""
+    from hallclient.queue.local import LocalQueue
+
+    state = hall_repo.window_state(db.conn, window)
+    if state is None or state[0] == "closed":
+        return
     queue = LocalQueue(db, clock=clock)
     called = queue.snapshot(window).current
     if called is not None and called.state is TicketState.CALLED:
-        queue.transfer(window, clerk, called.id, to_service=called.service, raised=True)
+        queue.transfer(window, state[1] or device_id, called.id, to_service=called.service,
+                       raised=True)
     with db.write() as conn:
         hall_repo.set_window_state(conn, window, "closed", None)
         log_repo.append(conn, at=clock().isoformat(timespec="milliseconds"),
                         action=TicketAction.SIGN_OUT, window=window, clerk=state[1],
-                        detail={"reason": "device_revoked", "device": device_id})
-    return True
+                        detail={"reason": reason, "device": device_id})
 
 
 def find_device(db: Database, token: str) -> Device | None:

@@ -12,7 +12,7 @@ import logging
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -103,7 +103,9 @@ def need(device: Device, *kinds: DeviceKind, window: int | None = None) -> None:
                                   "message": f"本机只登记了 {device.window} 号窗口"})
 
 
-@router.get("/health", summary="服务是否在运行（不需令牌）")
+@router.head("/health", summary="服务是否在运行（不需令牌；监控用 HEAD 也可）",
+             operation_id="health_head")
+@router.get("/health", summary="服务是否在运行（不需令牌）", operation_id="health")
 async def health() -> HealthOut:
     return HealthOut(ok=True)
 
@@ -256,7 +258,7 @@ async def push_log(body: LogPushIn, device: Device = CALLER,
                                  "state 全量状态（HallStateOut）")
 async def events(request: Request, device: Device = CALLER, server: HallServer = SERVER,
                  last_event_id: str | None = Header(default=None),
-                 window: int | None = None) -> StreamingResponse:
+                 window: int | None = Query(default=None, ge=1, le=9999)) -> StreamingResponse:
     """Every event (a panel); with ``?window=N`` only the events about window N, and the
     others' effect on the waiting counts as ``waiting`` events at most twice a second. A
     counter bound to a window gets that window's stream (asking for another is 403); any
@@ -327,8 +329,11 @@ async def refused(request: Request, exc: Exception) -> JSONResponse:
 
 async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
     """A body or parameter that does not fit its model: 422 in the server's error shape."""
+    said = [str(e.get("msg", "")).removeprefix("Value error, ") for e in
+            getattr(exc, "errors", list)() if e.get("type") == "value_error"]
     return JSONResponse(status_code=422, content={"detail": {
-        "error": "invalid", "message": "请求内容不完整或格式不对",
+        "error": "invalid", "message": "请求内容不对：" + "；".join(said) if said
+        else "请求内容不完整或格式不对",
         "fields": [".".join(str(p) for p in e.get("loc", ())) for e in
                    getattr(exc, "errors", list)()]}})
 

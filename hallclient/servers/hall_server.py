@@ -268,7 +268,8 @@ class HallServer:
         moment (a re-keyed or revoked device's old token is refused at once, also when the
         registry was changed by ``hall-server`` commands beside the running server); 401
         for none."""
-        token = (authorization or "").removeprefix("Bearer ").strip()
+        scheme, _, token = (authorization or "").strip().partition(" ")
+        token = token.strip() if scheme.lower() == "bearer" else ""
         found = None
         if token:
             try:

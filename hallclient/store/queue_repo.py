@@ -156,10 +156,12 @@ def all_for_day(conn: sqlite3.Connection, day: str) -> list[Ticket]:
     return [_ticket(r) for r in rows]
 
 
-def manual_applied(conn: sqlite3.Connection, uid: str) -> str | None:
-    """The answer (JSON) a counter's manual service got when the hall server applied it."""
-    row = conn.execute("SELECT result FROM hall_manual_applied WHERE uid = ?", (uid,)).fetchone()
-    return str(row[0]) if row is not None else None
+def manual_applied(conn: sqlite3.Connection, uid: str) -> tuple[str, str] | None:
+    """The device that sent the manual service ``uid`` and the answer (JSON) it got when
+    the hall server applied it."""
+    row = conn.execute("SELECT device, result FROM hall_manual_applied WHERE uid = ?",
+                       (uid,)).fetchone()
+    return (str(row[0]), str(row[1])) if row is not None else None
 
 
 def record_manual_applied(conn: sqlite3.Connection, uid: str, device: str, result: str,

@@ -108,13 +108,18 @@ LocalTime = Annotated[str, Field(min_length=19, max_length=32, pattern=r"^[0-9T:
                       AfterValidator(_local_time)]
 
 
+def _aware(text: str) -> datetime:
+    when = datetime.fromisoformat(text)
+    return when if when.tzinfo is not None else when.astimezone()
+
+
 def time_order(first: str, then: str) -> bool:
     """Whether ``then`` is not before ``first`` (both as LocalTime checked them; a time
     without an offset is taken as this machine's)."""
-    def aware(text: str) -> datetime:
-        when = datetime.fromisoformat(text)
-        return when if when.tzinfo is not None else when.astimezone()
-    return aware(then) >= aware(first)
+    return _aware(then) >= _aware(first)
+
+
+MANUAL_LONGEST_S = 12 * 3600      # one service by hand: no longer than a working day
 
 
 # -- requests ------------------------------------------------------------------------------
@@ -138,14 +143,17 @@ class ActionIn(Request):
 class ManualIn(Request):
     uid: str = Field(title="手工接待记录标识", min_length=8, max_length=64)
     clerk: str = Field(title="窗口人员", min_length=1, max_length=64)
-    number: str | None = Field(default=None, title="排队号（无号来访为空）", max_length=20)
+    number: str | None = Field(default=None, title="排队号（无号来访为空）", max_length=20,
+                               pattern=r"^\S(.*\S)?$")
     started_at: LocalTime = Field(title="开始办理时间")
-    finished_at: LocalTime = Field(title="办结时间")
+    finished_at: LocalTime = Field(title="办结时间（开始后 12 小时以内）")
 
     @model_validator(mode="after")
     def _in_order(self) -> ManualIn:
         if not time_order(self.started_at, self.finished_at):
             raise ValueError("办结时间早于开始办理时间")
+        if (_aware(self.finished_at) - _aware(self.started_at)).total_seconds() > MANUAL_LONGEST_S:
+            raise ValueError("一次手工接待不能超过 12 小时")
         return self
 
 

@@ -180,3 +180,34 @@ def test_bodies_one_device_sends_slowly_cannot_pile_up(hall, monkeypatch):
         sock.close()
     assert requests.post(hall.url + "/api/v1/tickets", json={"service": "ZH"}, timeout=10,
                          headers={"Authorization": f"Bearer {token}"}).status_code == 201
+
+
+def test_small_holes_a_review_found_are_closed(hall):
+    url = hall.url + "/api/v1"
+    w1 = hall.counter(1)
+    w1.sign_in(1, "clerk1")
+    token1 = hall.tokens["W1"]
+    assert requests.head(url + "/health", timeout=10).status_code == 200       # curl -I
+    # the scheme is part of the header: a bare token is no bearer token
+    assert requests.get(url + "/hall", headers={"Authorization": token1}, timeout=10).status_code == 401
+    panel = {"Authorization": f"Bearer {hall.token('P1', DeviceKind.PANEL)}"}
+    for window in ("0", "-1"):
+        answer = requests.get(url + "/events", params={"window": window}, headers=panel, timeout=10)
+        assert answer.status_code == 422, answer.text
+    auth = {"Authorization": f"Bearer {token1}"}
+    manual = {"uid": "uid-0000-1", "clerk": "clerk1", "started_at": "2026-11-30T09:00:00+08:00"}
+    blank = requests.post(url + "/windows/1/manual", headers=auth, timeout=10,
+                          json={**manual, "number": "   ", "finished_at": "2026-11-30T09:10:00+08:00"})
+    assert blank.status_code == 422, blank.text
+    forever = requests.post(url + "/windows/1/manual", headers=auth, timeout=10,
+                            json={**manual, "finished_at": "2999-12-31T09:10:00+08:00"})
+    assert forever.status_code == 422 and "12 小时" in forever.text
+    # a manual record's id belongs to the counter that sent it first
+    done = requests.post(url + "/windows/1/manual", headers=auth, timeout=10,
+                         json={**manual, "finished_at": "2026-11-30T09:10:00+08:00"})
+    assert done.status_code == 200, done.text
+    w2 = {"Authorization": f"Bearer {hall.server.add_device('W2', DeviceKind.COUNTER, 2)}"}
+    again = requests.post(url + "/windows/2/manual", headers=w2, timeout=10,
+                          json={**manual, "clerk": "clerk2", "number": "A999",
+                                "finished_at": "2026-11-30T09:10:00+08:00"})
+    assert again.status_code == 409 and "另一台设备" in again.text

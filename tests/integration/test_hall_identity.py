@@ -341,3 +341,24 @@ def test_a_sign_in_at_another_window_leaves_the_event_stream_on_this_one(hall):
     assert counter.events.window == 1
     wait_for(lambda: counter.events.connected and counter.events.connected_window == 1)
     assert counter.events.problem == ""
+
+
+def test_a_counter_moved_to_another_window_leaves_the_old_one(hall):
+    from .hall_fixtures import server_rows
+
+    counter = hall.counter(3)
+    counter.sign_in(3, "clerk3")
+    hall.kiosk().issue("SC")
+    called = counter.call_next(3, "clerk3")
+    assert called is not None
+    moved = hall_command(hall, "add-device", "W3", "--kind", "counter", "--window", "4")
+    assert moved.returncode == 0, moved.stderr
+    assert server_rows(hall, "SELECT state, clerk FROM windows WHERE number = 3") == [("closed", None)]
+    assert server_rows(hall, "SELECT state FROM tickets WHERE number = ?", (called.number,)) == [
+        ("waiting",)]
+    # re-keying without a move leaves the window as it is
+    other = hall.counter(5)
+    other.sign_in(5, "clerk5")
+    again = hall_command(hall, "add-device", "W5", "--kind", "counter", "--window", "5")
+    assert again.returncode == 0, again.stderr
+    assert server_rows(hall, "SELECT state FROM windows WHERE number = 5") == [("open",)]

@@ -375,8 +375,11 @@ def test_hall_server_add_device_refuses_a_window_the_hall_does_not_have(tmp_path
     from hallclient.app import main
 
     base = ["--data-dir", str(tmp_path), "hall-server"]
-    assert main([*base, "add-device", "W09", "--kind", "counter", "--window", "99"]) == 0  # no hall yet
+    # no hall yet: the window cannot be checked, so it is not taken on trust
+    assert main([*base, "add-device", "W09", "--kind", "counter", "--window", "99"]) == 2
+    assert "还没有导入大厅配置" in capsys.readouterr().err
     assert main([*base, "import-hall"]) == 0
+    assert main([*base, "add-device", "W09", "--kind", "counter", "--window", "7"]) == 0
     capsys.readouterr()
     assert main([*base, "add-device", "W10", "--kind", "counter", "--window", "99"]) == 2
     out, err = capsys.readouterr()
@@ -388,7 +391,7 @@ def test_hall_server_add_device_refuses_a_window_the_hall_does_not_have(tmp_path
     assert main([*base, "devices"]) == 0
     rows = [line.split("\t")[:3] for line in capsys.readouterr().out.splitlines()]
     assert rows == [["设备标识", "类型", "窗口"], ["K1", "取号机", ""], ["P1", "综合屏", ""],
-                    ["W09", "窗口机", "99"]]
+                    ["W09", "窗口机", "7"]]
 
 
 def test_admin_joins_a_counter_to_the_hall_and_status_shows_the_link(hall, tmp_path, capsys,

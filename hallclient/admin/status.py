@@ -108,6 +108,7 @@ def run_status(args: argparse.Namespace, data_dir: Path) -> int:
                 problems.append(exc.message + hint)
         problems += _region_gaps(config, db.conn)
         verdict = log_repo.verify(db.conn)
+        hall = queue.status() if hasattr(queue, "status") else None
         info = {
             "data_dir": str(data_dir),
             "database": str(db.path),
@@ -122,12 +123,12 @@ def run_status(args: argparse.Namespace, data_dir: Path) -> int:
             ],
             "waiting": ({svc: sum(c.values()) for svc, c in waiting.items()}
                         if waiting is not None else None),
-            "hall": queue.status() if hasattr(queue, "status") else None,
+            "hall": hall,
             "event_log": {"intact": verdict.intact, "entries": verdict.entries},
             "sync": {"platform_url": config["platform.url"] or None,
                      "outbox": outbox_repo.counts(db.conn),
                      "oldest_pending": outbox_repo.oldest_pending(db.conn)},
-            "config_problems": problems,
+            "config_problems": problems + _log_push_problem(hall),
         }
     finally:
         closer = getattr(queue, "close", None)
@@ -152,6 +153,16 @@ def _region_gaps(config: Config, conn: sqlite3.Connection) -> list[str]:
     return ["行政区划代码（hall.region_code）还是 000000：本机办件编号会以 000000 开头，省平台无法"
             "归属到本地。运行 hallclient admin config --set hall.region_code=本地6位代码（如 330109），"
             "或用含 region_code 的大厅配置重新 admin import-hall"]
+
+
+def _log_push_problem(hall: dict[str, Any] | None) -> list[str]:
+    """The hall server refuses this counter's log for good (its records are then missing
+    from the hall's report)."""
+    refused = hall.get("log_refused") if hall is not None else ""
+    if not refused:
+        return []
+    return [f"大厅服务器拒收本机的操作日志（{refused}），本机的办理记录进不了全大厅的统计：把这条"
+            "提示和 admin status --json 的 device_id 交给大厅服务器的管理员核查"]
 
 
 def _secret_gaps(config: Config, data_dir: Path) -> list[str]:

@@ -411,6 +411,7 @@ class HallQueue:
         except QueueError:
             pass
         return {"url": self.http.url, "online": self.online, "refused": self._refusal,
+                "log_refused": meta.get(self.db.conn, "hall_log_refused") or "",
                 "manual_pending": self.pending_manual(),
                 "log_pushed_upto": int(pushed or 0)}
 
@@ -583,6 +584,11 @@ class HallQueue:
             return
         try:
             self.push_log()
+        except HallForbiddenError as exc:       # for good, until someone looks: say so
+            log.warning("event log push refused: %s", exc.message)
+            if meta.get(self.db.conn, "hall_log_refused") != exc.message:
+                with self.db.write() as conn:
+                    meta.put(conn, "hall_log_refused", exc.message)
         except QueueError as exc:
             log.warning("event log push failed: %s", exc.message)
 
@@ -601,3 +607,4 @@ class HallQueue:
             sent += len(batch)
             with self.db.write() as conn:
                 meta.put(conn, "hall_log_pushed", str(upto))
+                meta.put(conn, "hall_log_refused", "")

@@ -362,3 +362,17 @@ def test_a_counter_moved_to_another_window_leaves_the_old_one(hall):
     again = hall_command(hall, "add-device", "W5", "--kind", "counter", "--window", "5")
     assert again.returncode == 0, again.stderr
     assert server_rows(hall, "SELECT state FROM windows WHERE number = 5") == [("open",)]
+
+
+def test_a_counter_whose_log_id_was_taken_first_is_told(hall):
+    """W2 knows W5's log id (it is on W5's admin status) before W5 first pushes: W5's log
+    is then refused for good. That must not pass in silence: W5 says so."""
+    w5 = hall.counter(5)
+    w5.record("lock", 5, "e", {})
+    taken = forged_entries(log_repo.device_id(w5.db.conn), 2, "note")
+    answer = requests.post(hall.url + "/api/v1/logs", json={"entries": taken[:1]},
+                           headers=bearer(hall.token("W2", DeviceKind.COUNTER)), timeout=5)
+    assert answer.status_code == 200, answer.text
+    w5.push_log_if_up()
+    status = w5.status()
+    assert "另一台设备" in status["log_refused"]

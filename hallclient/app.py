@@ -133,8 +133,8 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | PanelApp |
     app = _start_gui(args, config, data_dir, demo=throwaway or args.training,
                      with_platform=(args.demo or args.training or args.self_test) and args.command != "kiosk",
                      throwaway=throwaway)
-    if args.training and app.window is not None:
-        app.window.show_training_banner()
+    if app.window is not None:
+        app.marked(app.window)
     if not exec_:
         return app
     return run_until_closed(app, data_dir if throwaway else None, args.self_test)
@@ -204,7 +204,8 @@ def _build_gui(args: argparse.Namespace, qapp: Any, config: Config, data_dir: Pa
 
     restart_stages()
     stage("window being built")
-    app = App(qapp=qapp, config=config, data_dir=data_dir, worker=lanes, runner=runner, demo=demo)
+    app = App(qapp=qapp, config=config, data_dir=data_dir, worker=lanes, runner=runner, demo=demo,
+              training=bool(args.training))
 
     def after_first_paint(then: Callable[[], None] = lambda: None) -> None:
         """Stage 2: what may take a moment, once the window is up."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QHideEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -113,7 +113,7 @@ class EvaluatorWindow(QWidget):
         # some platforms activate new windows regardless of the attribute above
         self._give_back_keyboard()
 
-    def eventFilter(self, watched: object, event: QEvent) -> bool:
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.comment.viewport() and event.type() == QEvent.Type.MouseButtonPress:
             self._focus_comment()
         return super().eventFilter(watched, event)

@@ -133,10 +133,10 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | PanelApp |
     app = _start_gui(args, config, data_dir, demo=throwaway or args.training,
                      with_platform=(args.demo or args.training or args.self_test) and args.command != "kiosk",
                      throwaway=throwaway)
-    if args.training and app.window is not None:
-        app.window.show_training_banner()
-    elif args.demo and app.window is not None:
-        app.window.use_simulated_platform(app.window.tr("演示平台"))
+    if app.window is not None:
+        app.marked(app.window)
+        if hasattr(app.window, "use_simulated_platform") and (args.training or args.demo):
+            app.window.use_simulated_platform(app.window.tr("培训平台" if args.training else "演示平台"))
     if not exec_:
         return app
     return run_until_closed(app, data_dir if throwaway else None, args.self_test)
@@ -206,7 +206,8 @@ def _build_gui(args: argparse.Namespace, qapp: Any, config: Config, data_dir: Pa
 
     restart_stages()
     stage("window being built")
-    app = App(qapp=qapp, config=config, data_dir=data_dir, worker=lanes, runner=runner, demo=demo)
+    app = App(qapp=qapp, config=config, data_dir=data_dir, worker=lanes, runner=runner, demo=demo,
+              training=bool(args.training))
 
     def after_first_paint(then: Callable[[], None] = lambda: None) -> None:
         """Stage 2: what may take a moment, once the window is up."""

@@ -79,6 +79,9 @@ def _hall_server(hall: argparse.ArgumentParser) -> None:
                        help="连接后须在这么多秒内发完请求头，否则断开（防慢速连接占满服务器；默认 10）")
     imp = hall_cmds.add_parser("import-hall", help="导入业务类别与窗口配置（JSON）")
     imp.add_argument("file", nargs="?", help="JSON 文件；省略则导入示范大厅")
+    appt = hall_cmds.add_parser("import-appointments",
+                                help="导入预约名单（CSV：日期,时间,预约码,手机号,业务），取“预约”号时核对")
+    appt.add_argument("file", help="预约系统导出的 CSV 文件（UTF-8）")
     dev = hall_cmds.add_parser("add-device", help="登记设备并打印其令牌（只显示一次）")
     dev.add_argument("device_id")
     dev.add_argument("--kind", choices=["counter", "kiosk", "panel"], required=True)

@@ -21,6 +21,9 @@ PASSWORD = "demo"
 DEVICE_ID = "DEMO-W01"
 TICKETS = ["ZH", "ZH", "SC", "ZH", "RS", "BDC", "ZH", "ZX", "GA", "ZH", "SC", "RS"]
 GREEN = (3, 9)              # which of them are 绿色通道
+# today's demo appointments (预约): code, phone, service, time; try 123456 or 13800138000
+APPOINTMENTS = (("123456", "13800138000", "ZH", "09:30"), ("654321", "13900139000", "SC", "10:00"),
+                ("246810", "", "RS", "14:30"))
 KIOSK_SHARE = 0.4           # of the screen's width, when the kiosk sits beside the counter
 
 
@@ -174,6 +177,12 @@ def seed(ctx: Any) -> None:
         return                      # never demo tickets in a real hall server's queue
     for i, code in enumerate(TICKETS):
         ctx.queue.issue(code, PriorityClass.GREEN if i in GREEN else PriorityClass.NORMAL, "demo")
+    if hasattr(ctx.queue, "import_appointments"):       # this PC's own queue
+        from hallclient.core.appointments import Appointment
+
+        day = ctx.queue.clock().date().isoformat()
+        ctx.queue.import_appointments([Appointment(day, at, code, phone, service)
+                                       for code, phone, service, at in APPOINTMENTS])
 
 
 def seed_catalog(ctx: Any) -> None:

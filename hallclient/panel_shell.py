@@ -88,6 +88,10 @@ def start_from_command_line(args: argparse.Namespace, config: Config, data_dir: 
         url, token = config["hall.server_url"], read_secret(data_dir, kind="hall")
     app = start_panel(qapp, config, url, token, windowed=args.windowed, screen=args.screen,
                       demo_hall=demo)
+    if getattr(args, "training", False):
+        from hallclient.ui.training import mark_training
+
+        mark_training(app.panel, public=True)
     if demo is not None:
         demo.start()
     return app

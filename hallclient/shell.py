@@ -69,6 +69,7 @@ class App:
     worker: Closable
     runner: TaskRunner
     demo: bool = False
+    training: bool = False              # 培训模式: every window is marked (ui/training.py)
     shell: CounterShell | None = None
     session: SessionService | None = None
     queue: QueueService | None = None
@@ -93,6 +94,13 @@ class App:
     places: WindowPlaces | None = None     # each window's last size and place (state.ini)
     exit_code: int | None = None
     startup_errors: list[str] = field(default_factory=list)
+
+    def marked(self, window: QWidget, public: bool = False) -> None:
+        """A window of a training run carries the training mark (``public``: applicants see it)."""
+        if self.training:
+            from hallclient.ui.training import mark_training
+
+            mark_training(window, public)
 
     def close(self) -> None:
         if self.sync is not None:
@@ -294,6 +302,7 @@ class CounterShell(QObject):
             if self.places().place(app.intake_window, "intake", (0.8, 0.9)):
                 app.intake_window.setWindowState(Qt.WindowState.WindowMaximized)
             extras.wedge.serve(app.intake_window)
+            app.marked(app.intake_window)
         window = app.intake_window
         extras.intake.serve(ticket)
         window.show()
@@ -343,6 +352,7 @@ class CounterShell(QObject):
             if self.session.clerk is not None:
                 service.clerk, service.window = self.session.clerk.username, self.session.window
             app.outbox_view = OutboxView(service)
+            app.marked(app.outbox_view)
             sync.status_changed.connect(lambda _s: service.load())
             sync.sending.connect(app.outbox_view.model.set_in_flight)
         app.outbox_view.show()
@@ -358,6 +368,7 @@ class CounterShell(QObject):
             app.case_list = CaseListWindow(CaseListService(
                 app.runner, notices_dir=app.data_dir / "notices", reprint=self.reprint_notices))
             app.case_list.follow_notices(self.wire_extras().intake)
+            app.marked(app.case_list)
         app.case_list.show()
         app.case_list.search()
         return app.case_list
@@ -375,6 +386,7 @@ class CounterShell(QObject):
             app.dashboard = Dashboard(app.reports)
             if self.places().place(app.dashboard, "dashboard", (0.9, 0.92)):
                 app.dashboard.setWindowState(Qt.WindowState.WindowMaximized)
+            app.marked(app.dashboard)
             app.reports.supervisor_ok.connect(lambda _u: self._show_dashboard())
         clerk = self.session.clerk
         if clerk is not None and clerk.role in SUPERVISOR_ROLES:
@@ -400,6 +412,7 @@ class CounterShell(QObject):
             from hallclient.ui.evaluator import EvaluatorWindow
 
             app.evaluator = EvaluatorWindow(evaluation)
+            app.marked(app.evaluator, public=True)
             place_on_screen(app.evaluator, None)
             # the request that built the window has already been emitted: show it now
             if evaluation.pending is not None:
@@ -418,6 +431,7 @@ def build_kiosk(app: App) -> KioskWindow:
     app.kiosk = KioskService(app.runner)
     app.kiosk.print_tickets_on(app.printer, c["hall.name"])
     app.kiosk_window = KioskWindow(c["hall.name"], app.kiosk)
+    app.marked(app.kiosk_window, public=True)
     return app.kiosk_window
 
 

@@ -35,6 +35,7 @@ def _commands() -> dict[str, Callable[[argparse.Namespace, Path], int]]:
         "export-bundle": bundles.run_export_bundle,
         "import-bundle": bundles.run_import_bundle,
         "import-hall": configure.run_import_hall,
+        "import-appointments": configure.run_import_appointments,
         "config": configure.run_config,
     }
 

@@ -61,6 +61,23 @@ def run_import_hall(args: argparse.Namespace, data_dir: Path) -> int:
     return 0
 
 
+def run_import_appointments(args: argparse.Namespace, data_dir: Path) -> int:
+    """预约名单 for this PC's own queue (a township centre without a hall server); with a
+    hall server the list goes there (hallclient hall-server import-appointments)."""
+    from hallclient.queue.appointments import import_appointments
+    from hallclient.store.db import DB_FILE, open_database
+
+    db = open_database(data_dir / DB_FILE)
+    try:
+        print(import_appointments(db, Path(args.file)))
+    except (ValueError, OSError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    finally:
+        db.close()
+    return 0
+
+
 def _hall_settings(config: Config, spec: dict[str, Any], path: Path) -> list[str]:
     """Set hall.name and hall.region_code from the hall file's "hall" and "region_code";
     the keys set. HallConfigError when a value is not usable."""

@@ -75,6 +75,9 @@ def fill_parser(admin: argparse.ArgumentParser) -> None:
                      help="与 --re-register 同用：电话向该窗口机核对的 admin bundle-key 新指纹")
     hall = cmds.add_parser("import-hall", help="导入大厅业务与窗口配置（JSON）")
     hall.add_argument("file", nargs="?", help="JSON 文件；省略则导入示范大厅")
+    appt = cmds.add_parser("import-appointments",
+                           help="本机队列（不连大厅服务器）：导入预约名单（CSV：日期,时间,预约码,手机号,业务）")
+    appt.add_argument("file", help="预约系统导出的 CSV 文件（UTF-8）")
     conf = cmds.add_parser("config", help="查看或修改配置")
     conf.add_argument("--list", action="store_true", help="列出全部配置项与说明")
     conf.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")

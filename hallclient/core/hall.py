@@ -30,6 +30,7 @@ class IssuedTicket:
     ticket: Ticket
     service_name: str
     ahead: int
+    appointment_time: str | None = None     # HH:MM of the appointment a 预约 ticket used
 
 
 @dataclass(frozen=True)

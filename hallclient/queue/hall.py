@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
+from hallclient.core.appointments import APPOINTMENT_KEY, normalise_key
 from hallclient.core.clock import Clock
 from hallclient.core.hall import (
     WALK_IN,
@@ -251,10 +252,17 @@ class HallQueue:
     # -- kiosk ---------------------------------------------------------------------------
 
     def issue(self, service: str, priority: PriorityClass = PriorityClass.NORMAL,
-              device: str = "") -> IssuedTicket:
-        answer = self._call("POST", "/tickets", wire.IssuedOut,
-                            wire.IssueIn(service=service, priority=int(priority), device=device))
-        return IssuedTicket(answer.ticket.ticket(), answer.service_name, answer.ahead)
+              device: str = "", appointment: str | None = None) -> IssuedTicket:
+        fields: dict[str, Any] = {"service": service, "priority": int(priority), "device": device}
+        if appointment is not None:
+            key = normalise_key(appointment)
+            if not APPOINTMENT_KEY.match(key):
+                raise QueueError("预约码或手机号不对：请核对后再输入")
+            fields["appointment"] = key
+        asked = wire.IssueIn(**fields)
+        answer = self._call("POST", "/tickets", wire.IssuedOut, asked)
+        return IssuedTicket(answer.ticket.ticket(), answer.service_name, answer.ahead,
+                            answer.appointment_time)
 
     # -- window --------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import sqlite3
 import uuid
 from typing import Any
 
+from hallclient.core.appointments import Appointment, normalise_key
 from hallclient.core.clock import Clock, local_now
 from hallclient.core.hall import IssuedTicket, RecallResult, Service, WindowInfo, WindowSnapshot
 from hallclient.core.queue_policy import QueueRules, after_call, choose_next, next_streak
@@ -23,7 +24,7 @@ from hallclient.core.tickets import (
     manual_may_finish,
     next_state,
 )
-from hallclient.store import hall_repo, log_repo, queue_repo
+from hallclient.store import appointment_repo, hall_repo, log_repo, queue_repo
 from hallclient.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,9 @@ class LocalQueue:
     # -- kiosk -------------------------------------------------------------------------
 
     def issue(self, service: str, priority: PriorityClass = PriorityClass.NORMAL,
-              device: str = "") -> IssuedTicket:
+              device: str = "", appointment: str | None = None) -> IssuedTicket:
+        """A ticket; a 预约 one only against an unused appointment of today for this
+        service, found by its code or phone (``appointment``)."""
         day, at, now_ms = self._now()
         with self.db.write() as conn:
             svc = hall_repo.service(conn, service)
@@ -109,6 +112,9 @@ class LocalQueue:
                 raise QueueError(f"业务 {service} 不存在或已停用")
             seq = queue_repo.next_seq(conn, day, svc.prefix)
             number = format_number(svc.prefix, seq)
+            booked = None
+            if priority is PriorityClass.APPOINTMENT:
+                booked = self._use_appointment(conn, day, svc, appointment or "", number)
             ticket_id = queue_repo.insert(
                 conn, uid=str(uuid.uuid4()), day=day, seq=seq, number=number,
                 service=svc.code, priority=int(priority), state=TicketState.WAITING.value,
@@ -118,8 +124,47 @@ class LocalQueue:
             assert ticket is not None
             ahead = queue_repo.people_ahead(conn, ticket, now_ms)
             self._log(conn, at, TicketAction.ISSUE, None, None, ticket,
-                      service=svc.code, priority=int(priority), device=device or None)
-        return IssuedTicket(ticket, svc.name, ahead)
+                      service=svc.code, priority=int(priority), device=device or None,
+                      appointment=booked.code if booked else None)
+        return IssuedTicket(ticket, svc.name, ahead, booked.at_time if booked else None)
+
+    def _use_appointment(self, conn: sqlite3.Connection, day: str, svc: Service, typed: str,
+                         number: str) -> Appointment:
+        """The appointment this 预约 ticket uses (marked used by ``number``); QueueError
+        with what the applicant should do otherwise."""
+        key = normalise_key(typed)
+        if not key:
+            raise QueueError("预约取号请输入预约码或预约时登记的手机号")
+        found = appointment_repo.matching(conn, day, key)
+        if not found:
+            raise QueueError("没有找到今天的这个预约：请核对预约码或手机号，"
+                             "或取消“预约”按普通号取号")
+        unused = [a for a, used_by in found if used_by is None]
+        if not unused:
+            taken = "、".join(str(used_by) for _a, used_by in found)
+            raise QueueError(f"这个预约今天已经取过号（{taken}），请留意叫号")
+        mine = [a for a in unused if a.service == svc.code]
+        if not mine:
+            names = "、".join(self._service_name(conn, a.service) for a in unused)
+            raise QueueError(f"您预约的是“{names}”，请按该业务取号")
+        booked = mine[0]
+        if not appointment_repo.mark_used(conn, day, booked.code, number):
+            raise QueueError("这个预约刚刚取过号，请留意叫号")
+        return booked
+
+    @staticmethod
+    def _service_name(conn: sqlite3.Connection, code: str) -> str:
+        svc = hall_repo.service(conn, code)
+        return svc.name if svc is not None else code
+
+    def import_appointments(self, appointments: list[Appointment]) -> int:
+        """The booking system's appointments (预约), added or updated; how many."""
+        with self.db.write() as conn:
+            unknown = sorted({a.service for a in appointments
+                              if hall_repo.service(conn, a.service) is None})
+            if unknown:
+                raise QueueError("预约文件中有大厅没有的业务类别代码：" + "、".join(unknown))
+            return appointment_repo.import_appointments(conn, appointments)
 
     # -- window ------------------------------------------------------------------------
 

@@ -157,9 +157,10 @@ async def issue(body: IssueIn, device: Device = CALLER,
                 server: HallServer = SERVER) -> IssuedOut:
     need(device, DeviceKind.KIOSK, DeviceKind.COUNTER)
     issued = await server.run(lambda c: c.queue.issue(
-        body.service, PriorityClass(body.priority), device.device_id))   # never what it says
+        body.service, PriorityClass(body.priority), device.device_id,   # never what it says
+        body.appointment))
     return IssuedOut(ticket=TicketOut.of(issued.ticket), service_name=issued.service_name,
-                     ahead=issued.ahead)
+                     ahead=issued.ahead, appointment_time=issued.appointment_time)
 
 
 @router.get("/windows/{window}", summary="窗口快照")

@@ -171,6 +171,10 @@ def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
                     hall_repo.import_hall(conn, spec)
                 print(f"已导入 {path}：{len(spec.get('services', []))} 个业务、"
                       f"{len(spec.get('windows', []))} 个窗口")
+            elif command == "import-appointments":
+                from hallclient.queue.appointments import import_appointments
+
+                print(import_appointments(db, Path(args.file)))
             elif command == "add-device":
                 from hallclient.wire.hall import DeviceKind
 

@@ -297,6 +297,20 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE outbox ADD COLUMN in_progress_since TEXT;
     """,
+    # 14: the day's appointments (预约) a ticket marked 预约 must match, and the ticket that
+    #     used each
+    """
+    CREATE TABLE appointments (
+        day TEXT NOT NULL,
+        code TEXT NOT NULL,
+        phone TEXT NOT NULL DEFAULT '',
+        service TEXT NOT NULL,
+        at_time TEXT NOT NULL,
+        ticket TEXT,
+        PRIMARY KEY (day, code)
+    );
+    CREATE INDEX appointments_phone ON appointments (day, phone);
+    """,
 )
 
 LATEST = len(MIGRATIONS)

@@ -473,18 +473,6 @@ class CounterWindow(QMainWindow):
         current = self.queue.current
         self.intake_requested.emit(current.number if current else "")
 
-    def show_training_banner(self) -> None:
-        """培训模式: impossible to mistake for the real counter."""
-        banner = QLabel(self.tr("培训模式 — 本窗口的数据只用于练习，不会上报省平台"))
-        banner.setObjectName("trainingBanner")
-        banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        banner.setStyleSheet("background: #f39c12; color: #000; font-size: 18px;"
-                             " font-weight: bold; padding: 6px;")
-        self.setMenuWidget(banner)
-        self.setWindowTitle(self.tr("【培训】") + self.windowTitle())
-        self.training_banner = banner
-        self.use_simulated_platform(self.tr("培训平台"))
-
     def use_simulated_platform(self, name: str) -> None:
         """The platform is the bundled simulator (培训平台 / 演示平台): named so, never green."""
         self.platform_name = name

@@ -5,6 +5,12 @@ Calls are announced one after another: each new call joins a queue and is shown 
 spoken for ``call_ms`` before the next (half that while more than two are waiting), so
 calls never overlap and none is dropped however many windows call at once. Calls replayed
 after a long disconnection update the screen but are not spoken again.
+
+Sizes follow the screen (``unit``: the window's size against 1920×1080), so the per-window
+list is readable from across the hall at any resolution, and as many windows are listed at
+once as fit (a bigger hall is shown page by page). The lower right shows how many wait per
+service. The public screen says nothing about its link while it works; only a lost link is
+noted, discreetly, in the top corner.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QDateTime, Qt, QTimer
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -33,9 +40,17 @@ CALL_ACTIONS = ("call", "recall")
 CLEAR_ACTIONS = ("finish", "no_show", "transfer", "hold", "manual_finish")
 
 
+# font sizes in pixels on a 1920×1080 screen, scaled with the window: a window row of
+# 56-60 px is 35-38 mm on a 55-inch screen, readable at 10 m (character height about a
+# 300th of the distance)
+SIZES = {"panelTitle": 44, "panelClock": 36, "panelLink": 24, "callNumber": 240, "callText": 64,
+         "sectionTitle": 34, "recent": 44, "windowNo": 56, "windowNow": 60, "waitingRow": 40}
+LIST_SHARE = 0.6        # of the window's height, for the per-window list
+ROW_HEIGHT = 1.45       # a window row's height against its font size (CJK line height)
+
+
 class PanelWindow(QWidget):
     RECENT = 6
-    PAGE_SIZE = 12          # windows listed at once; a bigger hall is shown page by page
     PAGE_MS = 8000
 
     def __init__(self, hall_name: str, events: HallEventsService, announcer: CallAnnouncer,
@@ -45,7 +60,8 @@ class PanelWindow(QWidget):
         self.setObjectName("panel")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setWindowTitle(self.tr("大厅综合屏 · {hall}").format(hall=hall_name))
-        self.resize(1600, 900)
+        screen = self.screen().availableGeometry()      # the whole screen, whatever its size
+        self.resize(screen.size())
         self.events = events
         self.announcer = announcer
         self.announce_max_age = timedelta(seconds=announce_max_age_s)
@@ -55,6 +71,9 @@ class PanelWindow(QWidget):
         self.windows: dict[int, dict[str, Any]] = {}
         self._rows: dict[int, tuple[QLabel, QLabel]] = {}     # window: (name, current)
         self._page = 0
+        self.page_size = 8      # windows listed at once (set from the window's height)
+        self.link_up = False
+        self._waiting_rows: list[QLabel] = []
         self.services: dict[str, str] = {}
         self.waiting: dict[str, dict[int, int]] = {}
         self._build(hall_name)
@@ -100,32 +119,68 @@ class PanelWindow(QWidget):
         left.addWidget(self.call_text)
         left.addWidget(recent_title)
         left.addWidget(self.recent_list, 2)
-        body.addLayout(left, 3)
 
         right = QVBoxLayout()
         windows_title = QLabel(self.tr("各窗口当前号"))
         windows_title.setObjectName("sectionTitle")
         right.addWidget(windows_title)
         self.windows_grid = QGridLayout()
+        self.windows_grid.setColumnStretch(0, 1)
+        self.windows_grid.setVerticalSpacing(0)
         right.addLayout(self.windows_grid)
-        right.addStretch(1)
         self.page_label = QLabel()
         self.page_label.setObjectName("sectionTitle")
         right.addWidget(self.page_label)
+        right.addStretch(1)
         self._pager = QTimer(self)
         self._pager.setInterval(self.PAGE_MS)
         self._pager.timeout.connect(self._next_page)
-        body.addLayout(right, 2)
-        root.addLayout(body, 1)
-
+        # the lower right: how many wait for each service
         self.waiting_label = QLabel()
-        self.waiting_label.setObjectName("waiting")
-        self.waiting_label.setWordWrap(True)
-        root.addWidget(self.waiting_label)
+        self.waiting_label.setObjectName("sectionTitle")
+        self.waiting_grid = QGridLayout()
+        right.addWidget(self.waiting_label)
+        right.addLayout(self.waiting_grid)
+        body.addLayout(left, 11)
+        body.addLayout(right, 9)
+        root.addLayout(body, 1)
         self._clock = QTimer(self)
         self._clock.timeout.connect(self._tick)
         self._clock.start(1000)
         self._tick()
+        self._size_from_screen()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._size_from_screen()
+
+    def unit(self) -> float:
+        """This window against a 1920×1080 screen (0.71 at 1366×768, 2 on 4K)."""
+        return max(0.3, min(self.width() / 1920, self.height() / 1080))
+
+    def font_px(self, name: str) -> int:
+        return round(SIZES[name] * self.unit())
+
+    def _size_from_screen(self) -> None:
+        px = {name: self.font_px(name) for name in SIZES}
+        self.setStyleSheet(
+            f"QLabel#panelTitle {{ font-size: {px['panelTitle']}px; }}"
+            f" QLabel#panelClock {{ font-size: {px['panelClock']}px; }}"
+            f" QLabel#panelLink {{ font-size: {px['panelLink']}px; }}"
+            f" QLabel#callNumber {{ font-size: {px['callNumber']}px; }}"
+            f" QLabel#callText {{ font-size: {px['callText']}px; }}"
+            f" QLabel#sectionTitle {{ font-size: {px['sectionTitle']}px; }}"
+            f" QListWidget {{ font-size: {px['recent']}px; }}"
+            f' QLabel[class="windowNo"] {{ font-size: {px["windowNo"]}px; }}'
+            f' QLabel[class="windowNow"] {{ font-size: {px["windowNow"]}px; }}'
+            f' QLabel[class="waitingRow"] {{ font-size: {px["waitingRow"]}px; }}')
+        self.waiting_grid.setHorizontalSpacing(round(40 * self.unit()))
+        row = px["windowNow"] * ROW_HEIGHT
+        size = max(3, int(self.height() * LIST_SHARE / row))
+        if size != self.page_size:
+            self.page_size = size
+            self._page = 0
+            self._show_page()
 
     def _tick(self) -> None:
         self.clock_label.setText(QDateTime.currentDateTime().toString("yyyy-MM-dd HH:mm:ss"))
@@ -133,8 +188,11 @@ class PanelWindow(QWidget):
     # -- what the stream brings ----------------------------------------------------------
 
     def show_link(self, up: bool) -> None:
+        """Nothing while the link works (a public screen); a short notice when it is lost."""
+        self.link_up = up
         problem = self.events.stream.problem
-        self.link_label.setText(self.tr("● 已连接") if up else problem or self.tr("连接中断，正在重连…"))
+        self.link_label.setText("" if up else problem or self.tr("连接中断，正在重连…"))
+        self.link_label.setVisible(not up)
         self.link_label.setProperty("down", "false" if up else "true")
         self.link_label.style().polish(self.link_label)
 
@@ -238,9 +296,10 @@ class PanelWindow(QWidget):
 
     def _show_page(self) -> None:
         numbers = sorted(self._rows)
-        pages = max(1, -(-len(numbers) // self.PAGE_SIZE))
+        per_page = self.page_size
+        pages = max(1, -(-len(numbers) // per_page))
         self._page %= pages
-        shown = set(numbers[self._page * self.PAGE_SIZE:(self._page + 1) * self.PAGE_SIZE])
+        shown = set(numbers[self._page * per_page:(self._page + 1) * per_page])
         for number, (number_label, now_label) in self._rows.items():
             number_label.setVisible(number in shown)
             now_label.setVisible(number in shown)
@@ -260,12 +319,29 @@ class PanelWindow(QWidget):
         return found[1].text() if found is not None else ""
 
     def _render_waiting(self) -> None:
-        parts = []
-        for code, by in sorted(self.waiting.items()):
-            total = sum(by.values())
-            if total:
-                parts.append(self.tr("{name} {n} 人").format(name=self.services.get(code, code),
-                                                            n=total))
+        """The lower right: the total, then each service with people waiting, two columns."""
+        for label in self._waiting_rows:
+            self.waiting_grid.removeWidget(label)
+            label.deleteLater()
+        self._waiting_rows = []
+        order = list(self.services) + sorted(set(self.waiting) - set(self.services))
+        for code in order:
+            total = sum(self.waiting.get(code, {}).values())
+            if not total:
+                continue
+            i = len(self._waiting_rows) // 2
+            name = QLabel(self.services.get(code, code))
+            count = QLabel(self.tr("{n} 人").format(n=total))
+            count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            for column, label in enumerate((name, count)):
+                label.setProperty("class", "waitingRow")
+                self.waiting_grid.addWidget(label, i // 2, (i % 2) * 2 + column)
+                self._waiting_rows.append(label)
         total = sum(sum(by.values()) for by in self.waiting.values())
-        self.waiting_label.setText(self.tr("正在等候 {n} 人：").format(n=total) + "　".join(parts)
-                                   if parts else self.tr("当前无人等候"))
+        self.waiting_label.setText(self.tr("正在等候 {n} 人").format(n=total) if total
+                                   else self.tr("当前无人等候"))
+
+    def waiting_rows(self) -> list[str]:
+        """Each service with people waiting, as shown: "综合受理 3 人"."""
+        texts = [label.text() for label in self._waiting_rows]
+        return [f"{name} {count}" for name, count in zip(texts[::2], texts[1::2], strict=True)]

@@ -128,6 +128,8 @@ class IssueIn(Request):
     service: str = Field(title="业务类别代码", min_length=1, max_length=20)
     priority: int = Field(default=0, title="优先级（0普通 1预约 2绿色通道）", ge=0, le=2)
     device: str = Field(default="", title="取号设备（不采用：服务器记录令牌所属的设备）", max_length=64)
+    appointment: str | None = Field(default=None, title="预约码或预约登记的手机号（预约取号时必填）",
+                                    min_length=1, max_length=20, pattern=r"^[0-9A-Z]+$")
 
 
 class ActionIn(Request):
@@ -283,6 +285,7 @@ class IssuedOut(Body):
     ticket: TicketOut
     service_name: str
     ahead: int = Field(title="前面等候人数")
+    appointment_time: str | None = Field(default=None, title="预约时段 HH:MM（预约取号）")
 
 
 class SnapshotOut(Body):

@@ -113,11 +113,13 @@ def test_panel_shows_calls_and_announces_them_one_after_another(qtbot, hall):
     spoken: list[tuple[float, str]] = []
     announcer.announced.connect(lambda shown, _s, _v: spoken.append((time.monotonic(), shown)))
     events.start()
-    qtbot.waitUntil(lambda: 1 in panel.windows and panel.link_label.text() == "● 已连接")
+    qtbot.waitUntil(lambda: 1 in panel.windows and panel.link_up)
+    assert panel.link_label.isHidden() and "已连接" not in panel.link_label.text()   # a public screen
     kiosk = hall.kiosk()
     for _ in range(4):
         kiosk.issue("ZH")
     qtbot.waitUntil(lambda: "正在等候 4 人" in panel.waiting_label.text())
+    assert panel.waiting_rows() == ["综合受理 4 人"]          # per service, lower right
     counters = {w: hall.counter(w) for w in (1, 2, 5)}
     for w, q in counters.items():       # three windows call within a few milliseconds
         q.sign_in(w, f"c{w}")
@@ -142,8 +144,9 @@ def test_panel_shows_calls_and_announces_them_one_after_another(qtbot, hall):
     # the server goes away and comes back: the panel says so and carries on by itself
     hall.stop()
     qtbot.waitUntil(lambda: "连接中断" in panel.link_label.text(), timeout=5000)
+    assert not panel.link_label.isHidden()
     hall.restart()
-    qtbot.waitUntil(lambda: panel.link_label.text() == "● 已连接", timeout=10000)
+    qtbot.waitUntil(lambda: panel.link_up and panel.link_label.isHidden(), timeout=10000)
     counters[2].call_next(2, "c2")
     qtbot.waitUntil(lambda: len(spoken) == 5, timeout=5000)
     assert spoken[-1][1] == "请A004号到2号窗口办理"
@@ -161,7 +164,7 @@ def test_panel_command_joins_the_hall_and_says_when_its_token_is_refused(qtbot, 
     app = main(["--data-dir", str(data), "panel", "--windowed"])
     try:
         qtbot.addWidget(app.panel)
-        qtbot.waitUntil(lambda: app.panel.link_label.text() == "● 已连接")
+        qtbot.waitUntil(lambda: app.panel.link_up)
         qtbot.waitUntil(lambda: 7 in app.panel.windows)
         assert app.panel.isVisible()
     finally:
@@ -181,7 +184,7 @@ def test_panel_demo_shows_a_working_hall(qtbot):
     app = main(["panel", "--windowed", "--demo"])
     try:
         qtbot.addWidget(app.panel)
-        qtbot.waitUntil(lambda: app.panel.link_label.text() == "● 已连接", timeout=10000)
+        qtbot.waitUntil(lambda: app.panel.link_up, timeout=10000)
         qtbot.waitUntil(lambda: len(app.panel.announced) >= 1, timeout=15000)
         number, window = app.panel.announced[0]
         assert window in app.panel.windows and number[0] in "ABCDEF"
@@ -193,20 +196,50 @@ def test_a_big_hall_is_shown_a_page_of_windows_at_a_time(qtbot):
     events = HallEventsService("http://127.0.0.1:9", "unused")      # never started
     panel = PanelWindow("示范大厅", events, Announcer(speech=False))
     qtbot.addWidget(panel)
+    panel.show()
+    panel.resize(1920, 1080)
+    qtbot.waitUntil(lambda: panel.height() == 1080)
+    per_page = panel.page_size
+    assert 5 <= per_page < 10
     panel.show_state({"windows": [{"number": n, "name": f"窗口{n}", "state": "open",
                                    "current": None} for n in range(1, 31)],
                       "services": [], "waiting": {}, "recent_calls": [], "seq": 0})
+    pages = -(-30 // per_page)
     visible = [n for n, (_, now) in panel._rows.items() if not now.isHidden()]
-    assert visible == list(range(1, 13)) and panel.page_label.text() == "第 1/3 页"
+    assert visible == list(range(1, per_page + 1)) and panel.page_label.text() == f"第 1/{pages} 页"
     panel.apply_event({"seq": 1, "action": "call", "window": 25, "ticket": "A001",
                        "waiting": {}})
     assert panel.window_text(25) == "A001"          # kept up to date while off the page
-    panel._next_page()
-    panel._next_page()
+    for _ in range(pages - 1):
+        panel._next_page()
     visible = [n for n, (_, now) in panel._rows.items() if not now.isHidden()]
-    assert visible == list(range(25, 31)) and panel.page_label.text() == "第 3/3 页"
+    assert visible == list(range((pages - 1) * per_page + 1, 31))
+    assert panel.page_label.text() == f"第 {pages}/{pages} 页"
     panel._next_page()
-    assert panel.page_label.text() == "第 1/3 页"
+    assert panel.page_label.text() == f"第 1/{pages} 页"
+
+
+def test_the_panel_sizes_its_lists_from_the_screen(qtbot):
+    """Readable from across the hall on a 1366×768 screen, and twice as large on 4K."""
+    events = HallEventsService("http://127.0.0.1:9", "unused")      # never started
+    panel = PanelWindow("示范大厅", events, Announcer(speech=False))
+    qtbot.addWidget(panel)
+    panel.show_state({"windows": [{"number": n, "name": f"窗口{n}", "state": "open",
+                                   "current": f"A00{n}"} for n in range(1, 8)],
+                      "services": [{"code": "ZH", "name": "综合受理", "prefix": "A"}],
+                      "waiting": {"ZH": {"0": 3}}, "recent_calls": [], "seq": 0})
+    panel.show()
+    sizes = {}
+    for width, height in ((1366, 768), (1920, 1080), (3840, 2160)):
+        panel.resize(width, height)
+        qtbot.waitUntil(lambda h=height: panel.height() == h)
+        now = panel._rows[1][1]
+        now.ensurePolished()
+        sizes[height] = (now.font().pixelSize(), panel.page_size)
+    assert sizes[768][0] >= 40                       # about 35 mm on a 43-inch screen
+    assert sizes[2160][0] == 2 * sizes[1080][0]      # 4K: the same size on the wall
+    assert sizes[768][1] == sizes[1080][1] == sizes[2160][1] == 7      # the demo hall at once
+    assert panel.waiting_rows() == ["综合受理 3 人"]
 
 
 def test_a_service_the_hall_refuses_is_shown_to_the_clerk_to_correct_or_withdraw(

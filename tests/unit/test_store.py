@@ -48,6 +48,8 @@ SEED = {
     11: ["INSERT INTO pushed_log_owners VALUES ('l', 'W1', 't')"],
     12: [],
     13: ["UPDATE outbox SET in_progress_since = '2026-01-01T00:00:00' WHERE id = 1"],
+    14: ["INSERT INTO appointments (day, code, phone, service, at_time)"
+         " VALUES ('2026-01-01', '102938', '13800138000', 'ZH', '09:30')"],
 }
 
 

@@ -1,0 +1,48 @@
+"""培训模式 marks every window the same way: the counter, the kiosk beside it, intake, the
+evaluator, the supervisor's report, and the hall panel; a real run marks none."""
+
+from __future__ import annotations
+
+from hallclient.app import main
+
+
+def _marked(window) -> bool:
+    banner = getattr(window, "training_banner", None)
+    return (banner is not None and banner.text().startswith("培训模式")
+            and not banner.isHidden() and window.windowTitle().startswith("【培训】"))
+
+
+def test_every_window_of_a_training_run_is_marked(qtbot, tmp_path):
+    app = main(["--data-dir", str(tmp_path), "--training"])
+    try:
+        qtbot.addWidget(app.window)
+        qtbot.waitUntil(lambda: app.session.clerk is not None, timeout=10000)
+        shell = app.shell
+        windows = {"counter": app.window, "kiosk": app.kiosk_window,
+                   "intake": shell.open_intake(), "evaluator": shell.ensure_evaluator(),
+                   "dashboard": shell.open_dashboard(), "outbox": shell.open_outbox(),
+                   "cases": shell.open_case_list()}
+        assert {name for name, w in windows.items() if not _marked(w)} == set()
+        # applicants read a notice meant for them
+        assert "不是真实办事" in app.kiosk_window.training_banner.text()
+        # a title set later keeps the mark
+        app.intake_window.setWindowTitle("受理")
+        assert app.intake_window.windowTitle() == "【培训】受理"
+    finally:
+        app.close()
+
+
+def test_the_training_panel_is_marked(qtbot):
+    app = main(["--training", "panel", "--windowed", "--demo"])
+    try:
+        qtbot.addWidget(app.panel)
+        assert _marked(app.panel)
+    finally:
+        app.close()
+
+
+def test_a_real_run_marks_nothing(qtbot, start_app):
+    app = start_app(argv=("kiosk", "--windowed"))
+    qtbot.addWidget(app.kiosk_window)
+    assert getattr(app.kiosk_window, "training_banner", None) is None
+    assert not app.kiosk_window.windowTitle().startswith("【培训】")

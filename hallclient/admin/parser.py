@@ -34,6 +34,9 @@ def fill_parser(admin: argparse.ArgumentParser) -> None:
                        help="从标准输入读密码（脚本中使用；不加则在终端提示输入）")
     sync = cmds.add_parser("sync-now", help="立即上传待上传队列并拉取平台状态")
     sync.add_argument("--json", action="store_true", help="以 JSON 输出")
+    sync.add_argument("--accept-catalog", action="store_true",
+                      help="采用平台发来的事项目录，即使它是空的或会一次停用本机一半以上的事项"
+                           "（格式有误的目录仍不采用）")
     secret = cmds.add_parser("set-device", help="登记本机在省平台的设备标识和密钥")
     secret.add_argument("device_id")
     secret.add_argument("--secret-stdin", action="store_true",

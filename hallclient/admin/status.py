@@ -78,7 +78,7 @@ def describe_log(intact: bool, entries: int, broken_seq: int | None, reason: str
 def run_status(args: argparse.Namespace, data_dir: Path) -> int:
     from hallclient.core.clock import local_now
     from hallclient.services.context import HallNotConfiguredError, make_queue
-    from hallclient.store import accounts_repo, log_repo, outbox_repo
+    from hallclient.store import accounts_repo, catalog_repo, log_repo, outbox_repo
     from hallclient.store.db import open_database, schema_version, table_counts
 
     if no_database(data_dir):
@@ -127,7 +127,9 @@ def run_status(args: argparse.Namespace, data_dir: Path) -> int:
             "event_log": {"intact": verdict.intact, "entries": verdict.entries},
             "sync": {"platform_url": config["platform.url"] or None,
                      "outbox": outbox_repo.counts(db.conn),
-                     "oldest_pending": outbox_repo.oldest_pending(db.conn)},
+                     "oldest_pending": outbox_repo.oldest_pending(db.conn),
+                     "catalog": {"items": catalog_repo.count(db.conn),
+                                 "refused": catalog_repo.refusal(db.conn)}},
             "config_problems": problems + _log_push_problem(hall),
         }
     finally:
@@ -233,9 +235,21 @@ def _status_lines(info: dict[str, Any], windows: list[Any], services: dict[str, 
     lines.append(f"上传队列：{figures or '空'}")
     if sync["oldest_pending"]:
         lines.append(f"  最早一件待上传的办件从 {sync['oldest_pending'][:16].replace('T', ' ')} 起等待")
+    lines += _catalog_lines(sync["catalog"])
     problems = info["config_problems"]
     lines.append("问题：无" if not problems else f"问题：{len(problems)} 个（配置或连接）")
     lines += [f"  - {p}" for p in problems]
+    return lines
+
+
+def _catalog_lines(catalog: dict[str, Any]) -> list[str]:
+    from hallclient.sync.engine import catalog_refusal_text
+
+    lines = [f"事项目录：本机 {catalog['items']} 个事项"]
+    refused = catalog["refused"]
+    if refused:
+        lines.append(f"  {refused['at'][:16].replace('T', ' ')} 起，"
+                     + catalog_refusal_text(refused["reason"], bool(refused.get("held"))))
     return lines
 
 

@@ -60,7 +60,7 @@ def run_sync_now(args: argparse.Namespace, data_dir: Path) -> int:
                 break
         if link == "online":             # also the proof that the platform answers at all
             changed = engine.pull_changes()
-            catalog = _refresh_catalog(engine)
+            catalog = _refresh_catalog(engine, bool(getattr(args, "accept_catalog", False)))
     except AuthError as exc:
         problems.append(exc.message)
         link = "refused"
@@ -87,21 +87,25 @@ def run_sync_now(args: argparse.Namespace, data_dir: Path) -> int:
     return 0 if status["pending"] == 0 and status["attention"] == 0 else 1
 
 
-def _refresh_catalog(engine: Any) -> dict[str, Any]:
+def _refresh_catalog(engine: Any, accept: bool = False) -> dict[str, Any]:
     """The item catalog (事项目录) fetched as the counter's own sync does: result
-    "updated" / "unchanged" / "failed", the items this PC now has, the reason it failed."""
+    "updated" / "unchanged" / "failed" (malformed) / "held" (sound, but empty or retiring
+    most items: ``accept`` applies it), the items this PC now has, the reason."""
+    from hallclient.core.catalog import CatalogRefusedError
     from hallclient.platform.client import PlatformError, TransientError
     from hallclient.store import catalog_repo
+    from hallclient.sync.engine import catalog_refusal_text
 
     reason = None
     try:
-        result = "updated" if engine.refresh_catalog() else "unchanged"
+        result = "updated" if engine.refresh_catalog(accept) else "unchanged"
     except TransientError:
         raise                            # said as the platform's state
     except PlatformError as exc:
         result, reason = "failed", exc.message
-    except ValueError as exc:            # a catalog the platform sent that we cannot use
-        result, reason = "failed", f"平台发来的事项目录无法使用：{exc}"
+    except CatalogRefusedError as exc:   # a catalog the platform sent that we do not apply
+        result = "held" if exc.held else "failed"
+        reason = catalog_refusal_text(exc.reason, exc.held)
     return {"result": result, "items": catalog_repo.count(engine.db.conn), "reason": reason}
 
 
@@ -114,6 +118,8 @@ def _catalog_line(catalog: dict[str, Any]) -> str:
             return ("事项目录：平台没有提供事项目录，本机一个事项也没有，受理列表是空的："
                     "请联系省平台发布事项目录")
         return f"事项目录：平台没有新版本，本机共 {items} 个事项"
+    if catalog["result"] == "held":
+        return f"事项目录：未更新，仍用本机原有的 {items} 个事项：{catalog['reason']}"
     if catalog["result"] == "failed":
         return f"事项目录：更新失败，仍用本机原有的 {items} 个事项：{catalog['reason']}"
     return "事项目录：这次没有更新（平台没有正常应答）"

@@ -96,7 +96,9 @@ class SyncService(QObject):
             engine.db.close()
 
     def _cycle(self, engine: Any) -> dict[str, Any]:
+        from hallclient.core.catalog import CatalogRefusedError
         from hallclient.platform.client import PlatformError
+        from hallclient.sync.engine import catalog_refusal_text
 
         offline = auth = False
         messages: list[str] = []
@@ -113,8 +115,8 @@ class SyncService(QObject):
                 engine.refresh_catalog()
             except PlatformError as exc:
                 messages.append(exc.message)
-            except ValueError as exc:          # a catalog the platform sent that we cannot use
-                messages.append(f"事项目录更新失败：{exc}")
+            except CatalogRefusedError as exc:   # the local catalog is kept, intake goes on
+                messages.append(catalog_refusal_text(exc.reason, exc.held))
         connection = "offline" if offline else ("error" if auth or messages else "online")
         return {**engine.status(), "connection": connection,
                 "message": messages[-1] if messages else ""}

@@ -31,7 +31,11 @@ def prepare(raw_items: Iterable[Mapping[str, Any]], known: Keys | None = None) -
     write transaction, so other writers are not kept waiting). Names in ``known`` (the keys
     this PC already holds, see ``known_keys``) are not worked out again: the pinyin
     dictionaries (some 50 MB) are loaded only when a catalog brings a name never seen."""
-    items = [parse_item(raw) for raw in raw_items]
+    return prepare_items([parse_item(raw) for raw in raw_items], known)
+
+
+def prepare_items(items: Iterable[CatalogItem], known: Keys | None = None) -> Prepared:
+    """``prepare`` for items already checked (``core.catalog.check_catalog``)."""
     known = known or {}
     return [(item, *(known.get(item.name) or search_keys(item.name))) for item in items]
 
@@ -101,6 +105,12 @@ def get(conn: sqlite3.Connection, impl_code: str) -> CatalogItem | None:
     return parse_item(json.loads(row[0]))
 
 
+def active_codes(conn: sqlite3.Connection) -> set[str]:
+    """The 实施编码 of the items intake offers now."""
+    return {code for (code,) in conn.execute(
+        "SELECT impl_code FROM catalog_items WHERE active = 1")}
+
+
 def count(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM catalog_items WHERE active = 1").fetchone()[0])
 
@@ -112,3 +122,14 @@ def etag(conn: sqlite3.Connection) -> str | None:
 
 def set_etag(conn: sqlite3.Connection, value: str) -> None:
     meta.put(conn, "catalog_etag", value)
+
+
+def refusal(conn: sqlite3.Connection) -> dict[str, Any] | None:
+    """The platform catalog last refused or held back (at, reason, held, version), or None
+    once a catalog was applied or the platform went back to the one this PC holds."""
+    text = meta.get(conn, "catalog_refusal")
+    return json.loads(text) if text else None
+
+
+def set_refusal(conn: sqlite3.Connection, value: dict[str, Any] | None) -> None:
+    meta.put(conn, "catalog_refusal", json.dumps(value, ensure_ascii=False) if value else "")

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from hallclient.core.catalog import CatalogRefusedError, check_catalog, hold_reason
 from hallclient.core.evaluation import NATIONAL_CODES, Level
 from hallclient.platform.client import (
     AuthError,
@@ -85,6 +86,17 @@ class SyncReport:
     @property
     def touched(self) -> int:
         return self.done + self.retried + self.attention + self.superseded
+
+
+ACCEPT_HINT = ("请先与省平台核实；确认平台确实如此后，运行 hallclient admin sync-now --accept-catalog"
+               " 采用这份目录")
+
+
+def catalog_refusal_text(reason: str, held: bool) -> str:
+    """A refused or held-back platform catalog, in words for the counter and the admin."""
+    if held:
+        return f"平台发来的事项目录暂不采用：{reason}。{ACCEPT_HINT}"
+    return f"平台发来的事项目录无法使用：{reason}。整份未采用，请联系省平台更正"
 
 
 class LocalProblemError(RejectedError):
@@ -275,18 +287,59 @@ class OutboxEngine:
         return {"pending": counts.get("pending", 0), "attention": counts.get("needs_attention", 0),
                 "done": counts.get("done", 0), "oldest_pending_s": age}
 
-    def refresh_catalog(self) -> bool:
-        """Download the catalog when it changed (ETag); True when the local copy was replaced."""
+    def refresh_catalog(self, accept: bool = False) -> bool:
+        """Download the catalog when it changed (ETag); True when the local copy was replaced.
+
+        The whole catalog is checked before any of it is used; a malformed one, or (unless
+        ``accept``: an admin said so) one that is empty or would retire more than half of the
+        active items, raises CatalogRefusedError and the local copy stays as it was. The
+        refusal is kept (``catalog_repo.refusal``) and logged once per catalog."""
         result = self.client.catalog(catalog_repo.etag(self.db.conn))
         if not result.changed:
+            if catalog_repo.refusal(self.db.conn):      # the platform went back to ours
+                with self.db.write() as conn:
+                    catalog_repo.set_refusal(conn, None)
             return False
-        body = result.body or {}
+        body = result.body
+        version = body.get("version") if isinstance(body, dict) else None
+        try:
+            checked = check_catalog(body)
+            held = hold_reason({i.impl_code for i in checked.items},
+                               catalog_repo.active_codes(self.db.conn))
+            if held and not accept:
+                raise CatalogRefusedError(held, held=True)
+        except CatalogRefusedError as exc:
+            self._refused(exc, result.etag, version)
+            raise
         known = catalog_repo.known_keys(self.db.conn)
-        prepared = catalog_repo.prepare(body.get("items", []), known)   # outside the transaction
+        prepared = catalog_repo.prepare_items(checked.items, known)   # outside the transaction
         with self.db.write() as conn:
-            catalog_repo.import_prepared(conn, prepared, str(body.get("version", "")))
+            retired = len(catalog_repo.active_codes(conn) - {i.impl_code for i in checked.items})
+            catalog_repo.import_prepared(conn, prepared, checked.version)
             catalog_repo.set_etag(conn, result.etag or "")
+            catalog_repo.set_refusal(conn, None)
+            if held:                    # taken only because an admin said so: on record
+                log_repo.append(conn, at=self._stamp(), action="catalog_accepted",
+                                detail={"version": checked.version, "items": len(prepared),
+                                        "retired": retired, "reason": held})
         return True
+
+    def _refused(self, exc: CatalogRefusedError, etag: str | None, version: Any) -> None:
+        """Keep and log a refusal; the same catalog refused again each cycle is logged once."""
+        before = catalog_repo.refusal(self.db.conn) or {}
+        at = self._stamp()
+        noted = {"at": at, "reason": exc.reason, "held": exc.held,
+                 "etag": etag if isinstance(etag, str) else None,
+                 "version": version[:64] if isinstance(version, str) else None}
+        if (before.get("reason"), before.get("etag")) == (noted["reason"], noted["etag"]):
+            return                      # the same catalog refused again: said already
+        with self.db.write() as conn:
+            catalog_repo.set_refusal(conn, noted)
+            log_repo.append(conn, at=at, action="catalog_refused",
+                            detail={"held": exc.held, "version": noted["version"],
+                                    "reason": exc.reason[:500]})
+        log.warning("platform catalog %s (version %s): %s",
+                    "held back" if exc.held else "refused", noted["version"], exc.reason)
 
     def pull_changes(self) -> int:
         """Platform-side status changes (办结 ...) flow back into local cases."""

@@ -128,3 +128,29 @@ def test_network_return_syncs_at_once(qtbot, start_app):
     app.shell.on_reachability(QNetworkInformation.Reachability.Disconnected)
     app.shell.on_reachability(QNetworkInformation.Reachability.Online)
     assert calls == ["now"]
+
+
+def test_a_bad_catalog_from_the_platform_is_said_and_the_items_stay(qtbot, start_app, tmp_path,
+                                                                     sim, demo_catalog):
+    from hallclient.store import catalog_repo
+
+    (tmp_path / "data").mkdir()
+    write_secret(tmp_path / "data", "pw")
+    requests.put(sim.url + "/api/v1/admin/catalog", json={"items": "x"},
+                 timeout=5).raise_for_status()
+    app = start_app(config={"platform.url": sim.url, "platform.device_id": "W01",
+                            "sync.interval_seconds": "0.2"})
+    ctx = open_context(app.data_dir, app.config)
+    ctx.import_catalog(demo_catalog)
+    sign_in(qtbot, app)
+    qtbot.waitUntil(lambda: "事项目录" in app.window.sync_label.toolTip(), timeout=10000)
+    assert app.window.sync_label.toolTip() == (
+        "平台发来的事项目录无法使用：共 1 处问题：「items」应是事项的列表。整份未采用，请联系省平台更正")
+    requests.put(sim.url + "/api/v1/admin/catalog", json={"version": "2099-01-01", "items": []},
+                 timeout=5).raise_for_status()
+    qtbot.waitUntil(lambda: "暂不采用" in app.window.sync_label.toolTip(), timeout=10000)
+    assert "--accept-catalog" in app.window.sync_label.toolTip()
+    try:
+        assert catalog_repo.count(ctx.db.conn) == 33              # intake still has its items
+    finally:
+        ctx.close()

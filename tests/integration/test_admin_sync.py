@@ -13,6 +13,7 @@ from hallclient import resources
 from hallclient.app import main
 from hallclient.servers.platform_sim import RunningServer, create_app
 from hallclient.servers.sim_faults import Faults
+from hallclient.store import catalog_repo
 from hallclient.store.db import DB_FILE, open_database
 
 from ..recipes import accepted_case
@@ -154,3 +155,98 @@ def test_sync_now_brings_the_catalog_as_the_counter_does(tmp_path, db, sim, caps
     failed = json.loads(capsys.readouterr().out)["catalog"]
     assert failed["result"] == "failed" and failed["items"] == 33
     assert failed["reason"].startswith("平台发来的事项目录无法使用：")
+
+
+def catalog_on(sim, body):
+    requests.put(sim.url + API + "/admin/catalog", json=body, timeout=5).raise_for_status()
+
+
+def sync_now(data, capsys, *extra):
+    assert main(["--data-dir", data, "admin", "sync-now", *extra]) == 0
+    out = capsys.readouterr().out
+    assert "Traceback" not in out
+    return out
+
+
+def test_a_catalog_whose_items_are_not_a_list_is_refused_whole(tmp_path, db, sim, capsys,
+                                                              monkeypatch, demo_catalog):
+    data = str(tmp_path)
+    set_up_platform(data, sim.url, capsys, monkeypatch)
+    catalog_on(sim, demo_catalog)
+    sync_now(data, capsys)
+    catalog_on(sim, {"items": "x"})
+    out = sync_now(data, capsys).splitlines()
+    assert ("事项目录：更新失败，仍用本机原有的 33 个事项：平台发来的事项目录无法使用："
+            "共 1 处问题：「items」应是事项的列表。整份未采用，请联系省平台更正") in out
+    assert main(["--data-dir", data, "admin", "status"]) == 0
+    status = capsys.readouterr().out
+    assert "事项目录：本机 33 个事项" in status and "「items」应是事项的列表" in status
+    assert main(["--data-dir", data, "admin", "status", "--json"]) == 0
+    refused = json.loads(capsys.readouterr().out)["sync"]["catalog"]["refused"]
+    assert refused["held"] is False and refused["reason"] == "共 1 处问题：「items」应是事项的列表"
+    sync_now(data, capsys, "--accept-catalog")       # accepting never applies a malformed one
+    assert catalog_repo.count(db.conn) == 33
+    refusals = db.conn.execute(
+        "SELECT count(*) FROM event_log WHERE action = 'catalog_refused'").fetchone()[0]
+    assert refusals == 1                             # the same catalog is logged once
+
+
+def test_bad_items_are_named_by_number_code_and_field(tmp_path, db, sim, capsys, monkeypatch,
+                                                      demo_catalog):
+    data = str(tmp_path)
+    set_up_platform(data, sim.url, capsys, monkeypatch)
+    catalog_on(sim, demo_catalog)
+    sync_now(data, capsys)
+    items = [dict(i) for i in demo_catalog["items"]]
+    items[1]["case_type"] = "快"
+    items[4] = "不是事项"
+    items[7] = dict(items[6])
+    catalog_on(sim, {"version": "2026-12", "items": items})
+    assert main(["--data-dir", data, "admin", "sync-now", "--json"]) == 0
+    catalog = json.loads(capsys.readouterr().out)["catalog"]
+    code = items[1]["impl_code"]
+    assert catalog["result"] == "failed" and catalog["items"] == 33
+    assert catalog["reason"].startswith(
+        f"平台发来的事项目录无法使用：共 3 处问题：第 2 个事项（实施编码 {code}）办件类型或时限无效："
+        "「case_type」应是 1 到"
+        " 9 之间的整数；第 5 个事项不是一个对象；第 8 个事项（实施编码 ")
+    assert "的实施编码与第 7 个事项重复" in catalog["reason"]
+
+
+def test_an_empty_catalog_is_held_until_an_admin_accepts_it(tmp_path, db, sim, capsys,
+                                                           monkeypatch, demo_catalog):
+    data = str(tmp_path)
+    set_up_platform(data, sim.url, capsys, monkeypatch)
+    catalog_on(sim, demo_catalog)
+    sync_now(data, capsys)
+    catalog_on(sim, {"version": "2099-01-01", "items": []})
+    out = sync_now(data, capsys).splitlines()
+    assert ("事项目录：未更新，仍用本机原有的 33 个事项：平台发来的事项目录暂不采用：这份事项目录是空的"
+            "（0 个事项），采用后受理列表将一个事项也没有。请先与省平台核实；确认平台确实如此后，"
+            "运行 hallclient admin sync-now --accept-catalog 采用这份目录") in out
+    assert "事项目录：已从平台更新，本机共 0 个事项" not in out
+    assert main(["--data-dir", data, "admin", "status"]) == 0
+    assert "--accept-catalog" in capsys.readouterr().out
+    out = sync_now(data, capsys, "--accept-catalog").splitlines()
+    assert "事项目录：已从平台更新，本机共 0 个事项" in out
+    assert main(["--data-dir", data, "admin", "status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["sync"]["catalog"] == {"items": 0, "refused": None}
+    actions = [a for (a,) in db.conn.execute(
+        "SELECT action FROM event_log WHERE action LIKE 'catalog%' ORDER BY seq")]
+    assert actions == ["catalog_refused", "catalog_accepted"]
+
+
+def test_a_catalog_that_would_retire_most_items_is_held(tmp_path, db, sim, capsys, monkeypatch,
+                                                        demo_catalog):
+    data = str(tmp_path)
+    set_up_platform(data, sim.url, capsys, monkeypatch)
+    catalog_on(sim, demo_catalog)
+    sync_now(data, capsys)
+    items = demo_catalog["items"]
+    catalog_on(sim, {"version": "2026-12", "items": items[:16]})      # 17 of 33 would go
+    assert main(["--data-dir", data, "admin", "sync-now", "--json"]) == 0
+    catalog = json.loads(capsys.readouterr().out)["catalog"]
+    assert catalog["result"] == "held" and catalog["items"] == 33
+    assert "会一次停用本机 33 个事项中的 17 个（超过一半），只保留 16 个" in catalog["reason"]
+    catalog_on(sim, {"version": "2026-12", "items": items[:17]})      # 16 of 33: a revision
+    assert "事项目录：已从平台更新，本机共 17 个事项" in sync_now(data, capsys).splitlines()

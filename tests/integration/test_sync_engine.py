@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from hallclient.core.cases import Decision
+from hallclient.core.catalog import CatalogRefusedError
 from hallclient.core.evaluation import Level
 from hallclient.platform.client import PlatformClient
 from hallclient.services.context import DbContext
@@ -186,7 +187,10 @@ def test_a_lost_attachment_needs_attention(sim, desk, engine, db):
 def test_catalog_refresh_uses_the_etag(sim, desk, engine, db, demo_catalog):
     small = {"version": "2026-12", "items": demo_catalog["items"][:3]}
     requests.put(sim.url + API + "/admin/catalog", json=small, timeout=5).raise_for_status()
-    assert engine.refresh_catalog() is True
+    with pytest.raises(CatalogRefusedError) as held:    # 30 of 33 items would go at once
+        engine.refresh_catalog()
+    assert held.value.held and catalog_repo.count(db.conn) == 33
+    assert engine.refresh_catalog(accept=True) is True
     assert catalog_repo.count(db.conn) == 3
     assert engine.refresh_catalog() is False                    # 304: nothing downloaded
     bad = {"version": "x", "items": [dict(demo_catalog["items"][0], item_type="77")]}

@@ -143,7 +143,7 @@ def test_bad_numbers_and_materials_are_refused_as_catalog_errors():
         parse_item(dict(MINIMAL, item_type="01", materials=[
             {"code": "M1", "name": "申请书"},
             {"code": "M2", "name": "执照", "requirement": "sometimes"}]))
-    with pytest.raises(CatalogError, match="第 1 项材料「code」超过 20 个字符"):
+    with pytest.raises(CatalogError, match="第 1 项材料无效：「code」超过 20 个字符"):
         parse_item(dict(MINIMAL, item_type="01", materials=[{"code": "M" * 21, "name": "x"}]))
 
 

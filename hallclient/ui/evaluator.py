@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import partial
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QHideEvent
+from PySide6.QtGui import QHideEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QGridLayout,
@@ -59,7 +59,7 @@ class EvaluatorWindow(QWidget):
             b.setObjectName(f"level_{level.name.lower()}")
             b.setCheckable(True)
             b.setAutoExclusive(True)
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             b.clicked.connect(partial(self._chosen, level))
             self.level_buttons[level] = b
             levels.addWidget(b)
@@ -70,7 +70,7 @@ class EvaluatorWindow(QWidget):
             c = QPushButton(self.tr(reason))
             c.setProperty("class", "reason")
             c.setCheckable(True)
-            c.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            c.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             c.toggled.connect(lambda on, b=c, r=reason: b.setText(("✓ " if on else "") + self.tr(r)))
             self.reason_checks[reason] = c
             grid.addWidget(c, i // 3, i % 3)
@@ -81,7 +81,7 @@ class EvaluatorWindow(QWidget):
         self.comment.viewport().installEventFilter(self)
         self.submit_button = QPushButton(self.tr("提交评价"))
         self.submit_button.setObjectName("evalSubmit")
-        self.submit_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.submit_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.submit_button.setMinimumHeight(60)
         self.message = QLabel()
         self.message.setObjectName("evalMessage")
@@ -94,6 +94,9 @@ class EvaluatorWindow(QWidget):
         layout.addWidget(self.submit_button)
         layout.addWidget(self.message)
         self.submit_button.clicked.connect(self.submit)
+        # a keyboard at the evaluator (or a screen reader's): Ctrl+Enter submits from anywhere
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self, activated=self.submit)
         service.evaluation_requested.connect(self.ask)
         service.evaluated.connect(self._thanks)
         service.evaluation_failed.connect(self.message.setText)

@@ -146,7 +146,7 @@ def qt_application() -> Any:
     """The QApplication, once, with Qt's own Chinese translations installed: the standard
     buttons, file and print dialogs and context menus of a clerk's PC speak Chinese whatever
     the system locale is set to."""
-    from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+    from PySide6.QtCore import QLibraryInfo
     from PySide6.QtWidgets import QApplication
 
     from hallclient.ui.style import use_stylesheet
@@ -167,15 +167,31 @@ def qt_application() -> Any:
     qapp = QApplication(sys.argv[:1])
     # no display name: X11 would append it to every window title ("… — hallclient")
     qapp.setApplicationName("hallclient")
+    speak_chinese(qapp)
+    use_stylesheet(qapp)
+    forget_module_sources(qapp)
+    return qapp
+
+
+def speak_chinese(qapp: Any) -> list[Any]:
+    """Qt's own words (standard buttons, file and print dialogs, context menus) in Chinese:
+    Qt's translations, and ours for the few they lack. Returns the translators installed."""
+    from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+
+    from hallclient.ui.qt_words import QtWordGaps
+
+    installed = []
     folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
     translator = QTranslator(qapp)
     if translator.load(QLocale(QLocale.Language.Chinese, QLocale.Country.China), "qtbase", "_", folder):
         qapp.installTranslator(translator)
+        installed.append(translator)
     else:
         log.warning("Qt's Chinese translations (qtbase_zh_CN.qm) not found in %s", folder)
-    use_stylesheet(qapp)
-    forget_module_sources(qapp)
-    return qapp
+    gaps = QtWordGaps(qapp)
+    qapp.installTranslator(gaps)        # asked first: the words Qt's own file lacks
+    installed.append(gaps)
+    return installed
 
 
 def _start_gui(args: argparse.Namespace, config: Config, data_dir: Path, demo: bool,

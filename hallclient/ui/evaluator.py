@@ -96,7 +96,7 @@ class EvaluatorWindow(QWidget):
         self.submit_button.clicked.connect(self.submit)
         # a keyboard at the evaluator (or a screen reader's): Ctrl+Enter submits from anywhere
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), self, activated=self.submit)
+            QShortcut(QKeySequence(keys), self).activated.connect(self.submit)
         service.evaluation_requested.connect(self.ask)
         service.evaluated.connect(self._thanks)
         service.evaluation_failed.connect(self.message.setText)

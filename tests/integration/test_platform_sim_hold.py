@@ -17,8 +17,6 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from hallclient.servers import sim_blobs
-
 from .test_platform_sim import API, case_body
 from .test_platform_sim_owner import device, put_case
 
@@ -167,6 +165,8 @@ def test_a_piece_of_a_blob_goes_to_disk_as_it_arrives(sim, a):
 
 
 def test_the_last_piece_is_hashed_while_the_others_are_served(sim, a, b, monkeypatch):
+    from hallclient.servers import sim_blobs
+
     hashing, go_on = threading.Event(), threading.Event()
     real = sim_blobs.file_sha256
 

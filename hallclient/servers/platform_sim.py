@@ -6,10 +6,13 @@ the GB/T 39046-2020 names. Semantics:
 - device tokens expire; 401 ``token_expired`` asks the client to authenticate again;
 - the catalog carries an ETag; ``If-None-Match`` gives 304;
 - a case belongs to the device that first stored it: another device's ``PUT`` or ``GET`` of
-  it, or an evaluation naming its 办件编号, is 403 ``not_owner`` (permanent: the device may
-  never touch it; 403 rather than 404 because a case uid is the client's own random UUID,
-  so there is nothing to hide, and the clerk of a replaced PC needs to hear why, not "not
-  found"), and ``/changes`` lists only the device's own cases;
+  it is 403 ``not_owner`` (permanent: the device may never touch it; 403 rather than 404
+  because a case uid is the client's own random UUID, so there is nothing to hide, and the
+  clerk of a replaced PC needs to hear why, not "not found"), and ``/changes`` lists only the
+  device's own cases;
+- a case number (办件编号) is unique per device: the same number from two devices is two
+  cases, each its device's own, so no device can take or block another's numbers; an
+  evaluation naming a 办件编号 names the device's own case of that number;
 - ``PUT /cases/{uid}`` needs ``Idempotency-Key``: a repeat returns the first response; keys
   are each device's own (another device's key of the same text is another key, so no device
   can take one before its owner uses it); the same key with another uid or a different body
@@ -24,7 +27,10 @@ the GB/T 39046-2020 names. Semantics:
 - blobs are addressed by sha256 and resumable: HEAD tells ``Upload-Offset``; PUT with
   ``Content-Range: bytes a-b/total`` appends from the offset; the hash is verified at the end.
   Each device uploads, resumes and sees only its own: another device's upload of the same
-  bytes is neither shown to it nor added to, and a case may name only the device's own;
+  bytes is neither shown to it nor added to, and a case may name only the device's own.
+  One blob is at most 200 MB (413 ``too_large``); the declared totals of a device's
+  unfinished uploads at most 2 GiB (507 ``quota_exceeded``: finish them first); a piece of
+  a blob still being received is 409 ``in_progress`` to a second request for it;
 - evaluations are idempotent by uid (each device's own); platform-side status changes come
   from ``/changes``;
 - request bodies are bounded: 1 MB for JSON, 8 MB for one piece of a blob (the client sends
@@ -32,8 +38,14 @@ the GB/T 39046-2020 names. Semantics:
   ones. A larger ``Content-Length`` is 413 ``too_large`` before any of the body is read; a
   body without a length is cut off at the limit with the same 413;
 - every operation but ``/auth/token`` and the simulator's ``/admin`` ones needs the device
-  token (``Authorization: Bearer``), checked before anything in the request is: an
-  anonymous or expired caller gets 401 whatever it sent;
+  token (``Authorization: Bearer``), checked before anything in the request is, its body
+  included: an anonymous or expired caller gets 401 whatever it sent, and none of its body
+  is read;
+- the simulator's ``/admin`` calls (devices, catalog, statuses, faults) need no token but
+  answer only clients on this machine (127.0.0.1 / ::1): any other is 403 ``admin_local_only``
+  before its body is read. Behind a reverse proxy on the same machine every caller looks
+  local: do not put one in front of the simulator. Registering a device again (a new
+  secret) ends every token it was given before;
 - every refusal has one body, ``ErrorOut``: ``{"error": code, "fields": [{"field", "reason"}]}``
   (``fields`` when content is refused; ``offset``, ``current_version`` or ``retry_after``
   where the code says so). Out-of-range numbers, malformed headers, text that is not valid
@@ -46,10 +58,9 @@ import asyncio
 import hashlib
 import json
 import math
-import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -59,172 +70,33 @@ from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hallclient.wire import PLATFORM_API as API
 
+from .sim_blobs import declared_length, held_size, parse_range, partial_path, receive_blob
 from .sim_faults import FaultInjector, Faults
 from .sim_limits import BodyLimit
+from .sim_models import (
+    INT64,
+    BlobDone,
+    BlobProgress,
+    CaseIn,
+    CaseSaved,
+    ChangesOut,
+    ErrorOut,
+    EvaluationIn,
+    EvaluationSaved,
+    FaultsIn,
+    StoredCase,
+    TokenOut,
+    TokenRequest,
+    valid_unicode,
+)
 from .sim_store import SimStore
 
 IDEMPOTENCY_LEASE_S = 30.0    # how long a case upsert in progress holds its key
-
-
-# -- the contract's bodies (GB/T 39046 names as titles) ------------------------------------
-
-INT64 = 2**63 - 1                     # SQLite's integers
-MAX_BLOB = 1 << 34                    # 16 GiB: more than any scan
-
-
-def _unicode(value: Any) -> Any:
-    """Refuse text SQLite cannot store (lone surrogates), wherever it is in a value."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise ValueError("文本含有无效的 Unicode 字符") from exc
-    elif isinstance(value, list):
-        for item in value:
-            _unicode(item)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _unicode(key)
-            _unicode(item)
-    return value
-
-
-class Wire(BaseModel):
-    """A request body: text must be valid Unicode."""
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _valid_text(cls, value: Any) -> Any:
-        return _unicode(value)
-
-
-class FieldError(BaseModel):
-    field: str = Field(title="字段")
-    reason: str = Field(title="原因")
-
-
-class ErrorOut(BaseModel):
-    """Every refusal the platform answers (4xx, 5xx)."""
-
-    error: str = Field(title="错误代码")
-    fields: list[FieldError] | None = Field(default=None, title="字段错误")
-    offset: int | None = Field(default=None, title="已收字节数（offset_mismatch）")
-    current_version: int | None = Field(default=None, title="平台现存版本（stale_version）")
-    retry_after: int | None = Field(default=None, title="几秒后重试（in_progress）")
-
-
-class TokenOut(BaseModel):
-    access_token: str
-    token_type: str
-    expires_in: float
-
-
-class CaseSaved(BaseModel):
-    uid: str
-    version: int
-    created: bool
-
-
-class StoredCase(BaseModel):
-    uid: str
-    version: int
-    status: int
-    case: dict[str, Any]
-
-
-class BlobDone(BaseModel):
-    sha256: str
-    complete: bool
-
-
-class BlobProgress(BaseModel):
-    offset: int
-
-
-class EvaluationSaved(BaseModel):
-    uid: str
-
-
-class ChangeOut(BaseModel):
-    seq: int
-    case_no: str
-    status: int
-    at: float
-
-
-class ChangesOut(BaseModel):
-    changes: list[ChangeOut]
-    cursor: int
-
-
-class FaultsIn(Wire):
-    """What platform_sim breaks, and how often (see ``sim_faults.Faults``)."""
-
-    error_rate: float = Field(default=0.0, ge=0, le=1)
-    retry_after_rate: float = Field(default=0.0, ge=0, le=1)
-    retry_after_seconds: int = Field(default=1, ge=0, le=86400)
-    retry_after_as_date: bool = False
-    reset_rate: float = Field(default=0.0, ge=0, le=1)
-    truncate_rate: float = Field(default=0.0, ge=0, le=1)
-    slow_ms: int = Field(default=0, ge=0, le=60000)
-    upsert_delay_ms: int = Field(default=0, ge=0, le=600000)
-    expire_tokens: bool = False
-    reject_fields: dict[str, str] = Field(default_factory=dict)
-    seed: int | None = Field(default=None, ge=-INT64, le=INT64)
-
-
-class TokenRequest(Wire):
-    device_id: str = Field(title="设备标识", min_length=1, max_length=64)
-    secret: str = Field(title="设备密钥", min_length=1, max_length=200)
-
-
-class MaterialIn(Wire):
-    code: str = Field(title="材料编码", max_length=20)
-    name: str = Field(title="材料名称", max_length=200)
-    received: bool = Field(title="是否收取")
-    form: str = Field(title="收取方式", max_length=30)
-    count: int = Field(title="收取数量", ge=0, le=999)
-    received_at: str | None = Field(default=None, title="收取时间")
-    attachments: list[str] = Field(default_factory=list, title="附件（sha256）")
-
-
-class CaseIn(Wire):
-    version: int = Field(title="数据版本", ge=1, le=INT64)
-    case_no: str = Field(title="办件编号", min_length=1, max_length=50)
-    impl_code: str = Field(title="实施编码", min_length=1, max_length=36)
-    item_name: str = Field(title="事项名称", max_length=200)
-    case_type: int = Field(title="办件类型（1即办件 2承诺件 9其他）", ge=0, le=99)
-    applicant_name: str = Field(title="申请者名称", min_length=1, max_length=200)
-    id_type: str = Field(title="申请者证件类型代码", max_length=10)
-    id_number: str = Field(title="申请者证件号码", max_length=50)
-    legal_rep: str | None = Field(default=None, title="法定代表人")
-    agent_name: str | None = Field(default=None, title="代理人姓名")
-    agent_id_number: str | None = Field(default=None, title="代理人证件号码")
-    mobile: str = Field(title="手机", max_length=20)
-    address: str | None = Field(default=None, title="通讯地址", max_length=300)
-    source: int = Field(title="申报来源（1窗口 2电脑端 3移动端 4快递 9其他）", ge=0, le=99)
-    accepted_by_unit: str = Field(title="受理单位", max_length=200)
-    accepted_by: str = Field(title="受理人员", max_length=50)
-    accepted_at: str = Field(title="受理时间")
-    promised_date: str | None = Field(default=None, title="承诺办结时间")
-    status: int = Field(title="办件状态", ge=0, le=9999)
-    materials: list[MaterialIn] = Field(default_factory=list, title="材料")
-    delivery: str = Field(default="window", title="送达方式")
-    post_address: str | None = Field(default=None, title="物流地址")
-
-
-class EvaluationIn(Wire):
-    case_no: str | None = Field(default=None, title="办件编号")
-    level: str = Field(title="评价等级（5 非常满意 … 1 非常不满意）", pattern="^[1-5]$")
-    reasons: list[str] = Field(default_factory=list, title="差评原因")
-    comment: str = Field(default="", title="评价内容", max_length=500)
-    channel: str = Field(title="评价渠道")
-    at: str = Field(title="评价时间")
+LOOPBACK = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})   # who may call /admin
 
 
 # -- the application ------------------------------------------------------------------------
@@ -233,13 +105,35 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     said = {304: "未改变", 400: "请求格式不对（请求头、内容不是 JSON ……）", 401: "未认证或令牌无效、过期",
             404: "不存在", 409: "冲突（正在处理 / 版本过旧 / 续传位置不符）",
             422: "内容被拒（见 fields）"}
-    said |= {403: "不是本设备的办件（永久拒绝，勿重试）", 413: "请求内容太大（见 fields）"}
+    said |= {403: "不是本设备的办件（永久拒绝，勿重试）", 413: "请求内容太大（见 fields）",
+             507: "本设备未传完的附件已达上限（见 fields）"}
     return {code: ({"description": said[code]} if code == 304 else
                    {"model": ErrorOut, "description": said[code]}) for code in codes}
 
 
 BODY_UNREADABLE = "内容无法读成 JSON（不是 UTF-8 文本，或层层嵌套过深）"
 NOT_OWNER = "该办件由另一台设备上报，本设备无权查看或修改；如更换了窗口电脑，请联系信息管理员"
+
+
+ADMIN_LOCAL_ONLY = "模拟器管理接口只接受本机（127.0.0.1 / ::1）的调用"
+ADMIN_REFUSED: dict[str, Any] = {"error": "admin_local_only", "fields": [
+    {"field": "client", "reason": ADMIN_LOCAL_ONLY}]}
+
+
+def _admin_errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {**_errors(*codes), 403: {"model": ErrorOut, "description": ADMIN_LOCAL_ONLY}}
+
+
+def _local(scope: Mapping[str, Any]) -> bool:
+    """Whether the client is this machine (its loopback address)."""
+    client = scope.get("client")
+    return client is not None and client[0] in LOOPBACK
+
+
+def local_only(request: Request) -> None:
+    """The admin calls' guard (the body limit checks the same before reading the body)."""
+    if not _local(request.scope):
+        raise HTTPException(403, ADMIN_REFUSED)
 
 
 def _not_owner(field: str) -> HTTPException:
@@ -262,6 +156,7 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
     api.state.token_ttl_s = token_ttl_s
     api.state.idempotency_lease_s = idempotency_lease_s
     owner = secrets.token_hex(8)      # this run: markers of an earlier run were left by a crash
+    receiving: set[tuple[str, str]] = set()     # (device, sha256) of blob pieces on their way
 
     def device_of(authorization: str | None) -> str:
         scheme, _, value = (authorization or "").partition(" ")
@@ -412,7 +307,7 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
         begun = store.blob(device, sha256)
         if begun is None:
             return Response(status_code=404, headers={"Upload-Offset": "0"})
-        held = begun[0] if begun[1] else _size(_partial_path(store, device, sha256))
+        held = begun[0] if begun[1] else held_size(partial_path(store, device, sha256))
         return Response(status_code=200, headers={
             "Upload-Offset": str(held), "Upload-Length": str(begun[0]),
             "Upload-Complete": "1" if begun[1] else "0"})
@@ -421,42 +316,23 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
              status_code=201, response_model=BlobDone,
              responses={200: {"model": BlobDone, "description": "此前已传完"},
                         202: {"model": BlobProgress, "description": "已收到这一段，继续上传"},
-                        **_errors(400, 401, 409, 413, 422)},
+                        **_errors(400, 401, 409, 413, 422, 507)},
              openapi_extra={"requestBody": {"content": {"application/octet-stream": {
                  "schema": {"type": "string", "format": "binary"}}}}})
     async def put_blob(request: Request, sha256: str = sha_param, device: str = Depends(device),
                        content_range: str | None = Header(
                            default=None, max_length=100,
                            pattern=r"^bytes [0-9]{1,15}-[0-9]{1,15}/[0-9]{1,15}$")) -> Response:
-        data = await request.body()
-        start, end, total = _parse_range(content_range, len(data))
-        path = _partial_path(store, device, sha256)
-        with store.lock:
-            row = store.blob(device, sha256)
-            if row is not None and row[1]:
-                return JSONResponse({"sha256": sha256, "complete": True}, status_code=200)
-            held = _size(path)
-            if row is not None and row[0] != total:
-                raise HTTPException(422, {"error": "length_changed", "fields": [
-                    {"field": "Content-Range", "reason": "附件总长度与此前不同"}]})
-            if start != held:
-                return JSONResponse({"error": "offset_mismatch", "offset": held}, status_code=409,
-                                    headers={"Upload-Offset": str(held)})
-            if row is None:
-                store.begin_blob(device, sha256, total)
-            with open(path, "ab") as fh:
-                fh.write(data)
-            held += len(data)
-            if held < total:
-                return JSONResponse({"offset": held}, status_code=202, headers={"Upload-Offset": str(held)})
-            if _file_sha256(path) != sha256 or held != total:
-                path.unlink()
-                store.drop_blob(device, sha256)
-                raise HTTPException(422, {"error": "hash_mismatch", "fields": [
-                    {"field": "sha256", "reason": "收到的内容与 sha256 不符"}]})
-            path.replace(_blob_path(store, sha256))    # the same bytes whoever sent them
-            store.complete_blob(device, sha256)
-        return JSONResponse({"sha256": sha256, "complete": True}, status_code=201)
+        start, piece, total = parse_range(content_range, declared_length(request))
+        key = (device, sha256)
+        if key in receiving:      # another request is still writing this device's blob
+            raise HTTPException(409, {"error": "in_progress", "retry_after": 1},
+                                headers={"Retry-After": "1"})
+        receiving.add(key)
+        try:
+            return await receive_blob(store, request, device, sha256, (start, piece, total))
+        finally:
+            receiving.discard(key)
 
     @api.put(API + "/evaluations/{uid}", summary="好差评（按 UUID 幂等）", status_code=201,
              response_model=EvaluationSaved,
@@ -466,8 +342,6 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
                              device: str = Depends(device)) -> Response:
         text = json.dumps(body.model_dump(), ensure_ascii=False, sort_keys=True)
         with store.lock:
-            if body.case_no is not None and store.case_owner(body.case_no) not in (None, device):
-                raise _not_owner("case_no")
             kept = store.evaluation(device, uid)
             if kept is not None:
                 if kept != text:
@@ -498,14 +372,16 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
 
     # -- admin (tests, demo, training) --------------------------------------------------
 
-    @api.post(API + "/admin/devices", summary="登记设备（模拟器管理）", tags=["admin"],
-              responses=_errors(400, 413, 422))
+    admin: dict[str, Any] = {"tags": ["admin"], "dependencies": [Depends(local_only)]}
+
+    @api.post(API + "/admin/devices", summary="登记设备，或换设备密钥（此前的令牌随之失效）",
+              responses=_admin_errors(400, 413, 422), **admin)
     def add_device(body: TokenRequest) -> dict[str, str]:
         store.add_device(body.device_id, body.secret)
         return {"device_id": body.device_id}
 
-    @api.put(API + "/admin/catalog", summary="载入事项目录（模拟器管理）", tags=["admin"],
-             responses=_errors(400, 413, 422),
+    @api.put(API + "/admin/catalog", summary="载入事项目录（模拟器管理）",
+             responses=_admin_errors(400, 413, 422), **admin,
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                  "schema": {"type": "object"}}}}})
     async def set_catalog(request: Request) -> dict[str, str]:
@@ -516,7 +392,7 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
         return {"etag": etag}
 
     @api.put(API + "/admin/preapplications/{code}", summary="登记网上预申请（模拟器管理）",
-             tags=["admin"], responses=_errors(400, 413, 422),
+             responses=_admin_errors(400, 413, 422), **admin,
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                  "schema": {"type": "object"}}}}})
     async def set_preapplication(request: Request,
@@ -526,25 +402,37 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
         return {"code": code}
 
     @api.post(API + "/admin/cases/{case_no}/status", summary="平台侧改变办件状态（如办结）",
-              tags=["admin"], responses=_errors(404, 422))
+              description="办件编号按设备区分：device_id 指明哪台设备的办件；只有一台设备有该"
+                          "编号时可省略。", responses=_admin_errors(404, 409, 422), **admin)
     def set_status(case_no: str = PathParam(min_length=1, max_length=50),
-                   status: int = Query(ge=0, le=9999)) -> dict[str, Any]:
-        if not store.change_status(case_no, status, time.time()):
+                   status: int = Query(ge=0, le=9999),
+                   device_id: str | None = Query(default=None, min_length=1, max_length=64,
+                                                 title="设备标识")) -> dict[str, Any]:
+        holders = store.devices_of_case_no(case_no)
+        if device_id is None and len(holders) > 1:
+            raise HTTPException(409, {"error": "ambiguous", "fields": [
+                {"field": "device_id", "reason": "多台设备都有该办件编号，请用 device_id 指明"}]})
+        device_id = device_id or (holders[0] if holders else "")
+        if not store.change_status(device_id, case_no, status, time.time()):
             raise HTTPException(404, {"error": "not_found"})
-        return {"case_no": case_no, "status": status}
+        return {"case_no": case_no, "device_id": device_id, "status": status}
 
-    @api.put(API + "/admin/faults", summary="设置故障注入", tags=["admin"],
-             responses=_errors(400, 413, 422))
+    @api.put(API + "/admin/faults", summary="设置故障注入", responses=_admin_errors(400, 413, 422),
+             **admin)
     def set_faults(body: FaultsIn) -> dict[str, Any]:
         injector.configure(Faults(**body.model_dump()))
         return asdict(injector.faults)
 
-    @api.get(API + "/admin/stats", summary="模拟器统计", tags=["admin"])
+    @api.get(API + "/admin/stats", summary="模拟器统计", responses=_admin_errors(), **admin)
     def stats() -> dict[str, int]:
         return store.stats()
 
     def refuse_caller(scope: dict[str, Any]) -> dict[str, Any] | None:
-        """The 401 of a caller without a valid device token, where the API needs one."""
+        """The refusal of a caller that may not go on, before its body is read: 403 to an
+        admin call from another machine, 401 without a valid device token where the API
+        needs one."""
+        if scope.get("path", "").startswith(API + "/admin") and not _local(scope):
+            return {"status": 403, "body": ADMIN_REFUSED, "headers": None}
         if not needs_token(Request(scope)):
             return None
         authorization = next((value.decode("latin-1") for name, value in scope["headers"]
@@ -589,7 +477,7 @@ def _json_object(raw: bytes) -> str:
         raise HTTPException(422, {"error": "invalid", "fields": [
             {"field": "body", "reason": "内容应是 JSON 对象"}]})
     try:
-        _unicode(value)
+        valid_unicode(value)
     except ValueError as exc:
         raise HTTPException(422, {"error": "invalid", "fields": [
             {"field": "body", "reason": str(exc)}]}) from exc
@@ -644,12 +532,7 @@ def _store_case(store: SimStore, uid: str, body: CaseIn, device: str,
         if row is not None and (row["version"] > body.version
                                 or (row["version"] == body.version and row["body"] != text)):
             return 409, {"error": "stale_version", "current_version": row["version"]}
-        code = _device_code(body.case_no)
-        if code and store.device_code_holder(CASE_NO_PREFIX, code) not in (None, device):
-            return 403, {"error": "not_owner", "fields": [{"field": "case_no", "reason": (
-                f"办件编号中的设备代码 {code} 已由另一台设备使用：请信息管理员检查本机的"
-                "设备代码（hall.device_code），每台窗口电脑须不同")}]}
-        other = store.case_uid(body.case_no)
+        other = store.case_uid(device, body.case_no)     # numbers are each device's own
         if other is not None and other != uid:
             return 422, {"error": "rejected",
                          "fields": [{"field": "case_no", "reason": "办件编号已被其他办件使用"}]}
@@ -658,53 +541,3 @@ def _store_case(store: SimStore, uid: str, body: CaseIn, device: str,
             return 201, {"uid": uid, "version": body.version, "created": True}
         store.update_case(uid, body.version, text, body.status)
         return 200, {"uid": uid, "version": body.version, "created": False}
-
-
-CASE_NO_PREFIX = 14                 # 6-digit region + yyyymmdd, before the device code
-
-
-def _device_code(case_no: str) -> str:
-    """The device code inside a 办件编号 (region + date + device code + 4-digit serial), or
-    "" for a number not of that form."""
-    found = re.fullmatch(r"\d{14}(.+)\d{4}", case_no)
-    return found.group(1) if found else ""
-
-
-def _blob_path(store: SimStore, sha256: str) -> Path:
-    return store.blob_dir / sha256
-
-
-def _partial_path(store: SimStore, device: str, sha256: str) -> Path:
-    """Where a device's upload of a blob grows until its hash is checked."""
-    return store.partial_dir / (hashlib.sha256(device.encode("utf-8")).hexdigest()[:16] + "-" + sha256)
-
-
-def _size(path: Path) -> int:
-    return path.stat().st_size if path.exists() else 0
-
-
-def _file_sha256(path: Path) -> str:
-    """A file's sha256, read a piece at a time (a blob may be far larger than memory)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while piece := fh.read(1 << 20):
-            digest.update(piece)
-    return digest.hexdigest()
-
-
-def _parse_range(header: str | None, length: int) -> tuple[int, int, int]:
-    """``bytes a-b/total`` -> (a, b, total); without the header the body is the whole blob."""
-    if not header:
-        return 0, length - 1, length
-    try:
-        unit, _, rest = header.partition(" ")
-        span, _, total = rest.partition("/")
-        a, _, b = span.partition("-")
-        start, end, size = int(a), int(b), int(total)
-    except ValueError as exc:
-        raise HTTPException(400, {"error": "bad_content_range"}) from exc
-    if (unit != "bytes" or end - start + 1 != length or end >= size or start < 0
-            or size > MAX_BLOB):
-        raise HTTPException(400, {"error": "bad_content_range", "fields": [
-            {"field": "Content-Range", "reason": "应为 bytes 起-止/总长，且与收到的字节数一致"}]})
-    return start, end, size

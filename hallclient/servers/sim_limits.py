@@ -5,8 +5,13 @@ is read, so no client can make the simulator hold more than that in memory.
   byte of the body is read.
 - A body without a length (chunked) is counted as it arrives and cut off at the limit with
   the same 413; what came before is dropped.
-- Who is asking still comes first: a refused body on the device API is 401 for a caller
-  without a valid device token, as every other request of the API is.
+- Who is asking comes first, before any of the body is read: on the device API a caller
+  without a valid device token gets 401, and the simulator's admin calls answer only
+  clients on this machine (403 to others).
+- A piece of an attachment is not held in memory: it is handed on as it arrives, for the
+  route to write to its partial file (``streamed``), and still cut off at its limit.
+- Attachments on disk are bounded too: one blob's declared total (``MAX_BLOB_TOTAL``) and
+  the declared totals of a device's unfinished uploads (``MAX_PARTIAL_BYTES``).
 """
 
 from __future__ import annotations
@@ -20,6 +25,21 @@ MB = 1024 * 1024
 MAX_JSON_BODY = 1 * MB        # a case with its materials is a few KB; an evaluation less
 MAX_BLOB_CHUNK = 8 * MB       # one Content-Range piece; hallclient sends 1 MB pieces
 MAX_ADMIN_BODY = 16 * MB      # a whole item catalog (the demo one is 52 KB)
+MAX_BLOB_TOTAL = 200 * MB     # one attachment: a scanned material of some hundred pages
+MAX_PARTIAL_BYTES = 2048 * MB  # a device's unfinished uploads, by their declared totals
+
+
+class BodyTooLargeError(Exception):
+    """A streamed body passed its route's limit (the route answers 413 ``too_large``)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+def streamed(path: str, prefix: str) -> bool:
+    """Whether the route reads its body as it arrives (a piece of an attachment)."""
+    return path.startswith(prefix + "/blobs/")
 
 
 def limit_for(path: str, prefix: str) -> int:
@@ -42,9 +62,11 @@ Send = Callable[[Any], Awaitable[None]]
 
 
 class BodyLimit:
-    """Pure ASGI middleware: reads each request body whole, up to its route's limit, and
-    hands it on; refuses it with 413 past that. ``refuse_caller`` answers the 401 of a
-    caller without a valid token (None when the caller may go on)."""
+    """Pure ASGI middleware: asks ``refuse_caller`` who is asking first (it answers the
+    refusal of a caller that may not go on: 401, 403; None when it may), then reads each
+    request body whole, up to its route's limit, and hands it on; refuses it with 413 past
+    that. A streamed route gets the body as it arrives, cut off at the limit with
+    ``BodyTooLargeError``."""
 
     def __init__(self, app: Any, prefix: str,
                  refuse_caller: Callable[[dict[str, Any]], dict[str, Any] | None]) -> None:
@@ -56,10 +78,19 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = limit_for(scope.get("path", ""), self.prefix)
+        denied = self.refuse_caller(scope)
+        if denied is not None:      # nothing of the body is read: the connection is closed
+            headers = {**(denied.get("headers") or {}), "Connection": "close"}
+            await JSONResponse(denied["body"], denied["status"], headers)(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        limit = limit_for(path, self.prefix)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             await self._refuse(scope, receive, send, limit)
+            return
+        if streamed(path, self.prefix):
+            await self.app(scope, _counted(receive, limit), send)
             return
         body = await _read_body(receive, limit)
         if body is None:
@@ -69,12 +100,8 @@ class BodyLimit:
 
     async def _refuse(self, scope: dict[str, Any], receive: Receive, send: Send,
                       limit: int) -> None:
-        denied = self.refuse_caller(scope)
-        if denied is not None:
-            answer = JSONResponse(denied["body"], denied["status"], denied.get("headers"))
-        else:
-            # the connection is closed after the answer: the rest of the body is never read
-            answer = JSONResponse(too_large(limit), 413, {"Connection": "close"})
+        # the connection is closed after the answer: the rest of the body is never read
+        answer = JSONResponse(too_large(limit), 413, {"Connection": "close"})
         await answer(scope, receive, send)
 
 
@@ -104,6 +131,21 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+def _counted(receive: Receive, limit: int) -> Receive:
+    """``receive`` that raises ``BodyTooLargeError`` once the body passes ``limit``."""
+    size = 0
+
+    async def counted() -> Any:
+        nonlocal size
+        message = await receive()
+        if message["type"] == "http.request":
+            size += len(message.get("body", b""))
+            if size > limit:
+                raise BodyTooLargeError(limit)
+        return message
+    return counted
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -8,16 +8,21 @@ import threading
 from pathlib import Path
 from typing import Any
 
-SCHEMA = """
+# a case number (办件编号) is unique per device: the same number from two devices is two
+# cases, each its device's own, so no device can take or block another's numbers
+CASES = """CREATE TABLE IF NOT EXISTS cases (uid TEXT PRIMARY KEY, case_no TEXT NOT NULL,
+    version INTEGER NOT NULL, body TEXT NOT NULL, device_id TEXT NOT NULL,
+    status INTEGER NOT NULL, received_at REAL NOT NULL, UNIQUE (device_id, case_no));"""
+CHANGES = """CREATE TABLE IF NOT EXISTS changes (seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id TEXT NOT NULL, case_no TEXT NOT NULL, status INTEGER NOT NULL, at REAL NOT NULL);"""
+
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS devices (device_id TEXT PRIMARY KEY, secret TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, device_id TEXT NOT NULL,
                                    expires_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS catalog (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL,
                                     etag TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS cases (uid TEXT PRIMARY KEY, case_no TEXT NOT NULL UNIQUE,
-                                  version INTEGER NOT NULL, body TEXT NOT NULL,
-                                  device_id TEXT NOT NULL, status INTEGER NOT NULL,
-                                  received_at REAL NOT NULL);
+{CASES}
 CREATE TABLE IF NOT EXISTS idempotency (device_id TEXT NOT NULL, key TEXT NOT NULL,
                                         body_hash TEXT NOT NULL, state TEXT NOT NULL,
                                         status_code INTEGER, response TEXT, uid TEXT,
@@ -28,8 +33,7 @@ CREATE TABLE IF NOT EXISTS blobs (device_id TEXT NOT NULL, sha256 TEXT NOT NULL,
                                   PRIMARY KEY (device_id, sha256));
 CREATE TABLE IF NOT EXISTS evaluations (device_id TEXT NOT NULL, uid TEXT NOT NULL,
                                         body TEXT NOT NULL, PRIMARY KEY (device_id, uid));
-CREATE TABLE IF NOT EXISTS changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, case_no TEXT NOT NULL,
-                                    status INTEGER NOT NULL, at REAL NOT NULL);
+{CHANGES}
 CREATE TABLE IF NOT EXISTS preapplications (code TEXT PRIMARY KEY, body TEXT NOT NULL);
 """
 
@@ -58,6 +62,7 @@ class SimStore:
         self.partial_dir.mkdir(exist_ok=True)
         with self.lock:
             self._scope_by_device()
+            self._case_numbers_by_device()
             self.conn.executescript(SCHEMA)
 
     def _scope_by_device(self) -> None:
@@ -76,6 +81,34 @@ class SimStore:
             self.conn.execute(f"INSERT INTO {table} (device_id, {', '.join(columns)})"
                               f" SELECT {device}, {picked} FROM {old}")
             self.conn.execute(f"DROP TABLE {old}")
+
+    def _case_numbers_by_device(self) -> None:
+        """A database from when a case number was unique platform-wide: cases move to a
+        table where it is unique per device, and each status change names the device whose
+        case it was (the numbers were unique then, so each names one). Change numbers
+        (``seq``) are kept, so the devices' cursors stay valid."""
+        held = {r[1] for r in self.conn.execute("PRAGMA table_info(changes)")}
+        if not held or "device_id" in held:
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("ALTER TABLE cases RENAME TO cases_unique")
+            self.conn.execute("ALTER TABLE changes RENAME TO changes_unscoped")
+            self.conn.execute(CASES)
+            self.conn.execute(CHANGES)
+            self.conn.execute("INSERT INTO cases (uid, case_no, version, body, device_id, status,"
+                              " received_at) SELECT uid, case_no, version, body, device_id,"
+                              " status, received_at FROM cases_unique")
+            self.conn.execute("INSERT INTO changes (seq, device_id, case_no, status, at)"
+                              " SELECT seq, COALESCE((SELECT device_id FROM cases_unique c"
+                              " WHERE c.case_no = o.case_no), ''), case_no, status, at"
+                              " FROM changes_unscoped o")
+            self.conn.execute("DROP TABLE cases_unique")
+            self.conn.execute("DROP TABLE changes_unscoped")
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
 
     def one(self, sql: str, params: Any = ()) -> tuple[Any, ...] | None:
         with self.lock:
@@ -97,7 +130,11 @@ class SimStore:
     # -- devices and tokens ------------------------------------------------------------
 
     def add_device(self, device_id: str, secret: str) -> None:
-        self.write("INSERT OR REPLACE INTO devices VALUES (?, ?)", (device_id, secret))
+        """Register a device, or give it a new secret: then every token it was given
+        before ends at once (whoever held the old secret holds nothing)."""
+        with self.lock:
+            self.write("INSERT OR REPLACE INTO devices VALUES (?, ?)", (device_id, secret))
+            self.write("DELETE FROM tokens WHERE device_id = ?", (device_id,))
 
     def device_secret(self, device_id: str) -> str | None:
         row = self.one("SELECT secret FROM devices WHERE device_id = ?", (device_id,))
@@ -171,22 +208,16 @@ class SimStore:
         return {"version": row[0], "status": row[1], "case_no": row[2], "body": row[3],
                 "device_id": row[4]}
 
-    def case_owner(self, case_no: str) -> str | None:
-        """The device that stored the case of this 办件编号, or None for no such case."""
-        row = self.one("SELECT device_id FROM cases WHERE case_no = ?", (case_no,))
+    def case_uid(self, device_id: str, case_no: str) -> str | None:
+        """The UUID of this device's case of this 办件编号 (numbers are each device's own)."""
+        row = self.one("SELECT uid FROM cases WHERE device_id = ? AND case_no = ?",
+                       (device_id, case_no))
         return str(row[0]) if row else None
 
-    def device_code_holder(self, prefix: int, device_code: str) -> str | None:
-        """The device whose cases first used ``device_code`` (办件编号 = region + date +
-        device code + serial: ``prefix`` is the region and date's length)."""
-        row = self.one("SELECT device_id FROM cases WHERE length(case_no) > ? + 4"
-                       " AND substr(case_no, ? + 1, length(case_no) - ? - 4) = ?"
-                       " ORDER BY received_at LIMIT 1", (prefix, prefix, prefix, device_code))
-        return str(row[0]) if row else None
-
-    def case_uid(self, case_no: str) -> str | None:
-        row = self.one("SELECT uid FROM cases WHERE case_no = ?", (case_no,))
-        return str(row[0]) if row else None
+    def devices_of_case_no(self, case_no: str) -> list[str]:
+        """Every device that has a case of this 办件编号."""
+        return [str(r[0]) for r in self.all(
+            "SELECT device_id FROM cases WHERE case_no = ? ORDER BY received_at", (case_no,))]
 
     def add_case(self, uid: str, case_no: str, version: int, body: str, device_id: str,
                  status: int, received_at: float) -> None:
@@ -197,29 +228,31 @@ class SimStore:
         self.write("UPDATE cases SET version = ?, body = ?, status = ? WHERE uid = ?",
                    (version, body, status, uid))
 
-    def change_status(self, case_no: str, status: int, at: float) -> bool:
-        """The platform changes a case's status (办结 ...) and lists it in the change feed;
-        False when there is no such case."""
+    def change_status(self, device_id: str, case_no: str, status: int, at: float) -> bool:
+        """The platform changes the status of a device's case (办结 ...) and lists it in
+        that device's change feed; False when the device has no such case."""
         with self.lock:
-            if not self.write("UPDATE cases SET status = ? WHERE case_no = ?", (status, case_no)):
+            if not self.write("UPDATE cases SET status = ? WHERE device_id = ? AND case_no = ?",
+                              (status, device_id, case_no)):
                 return False
-            self.write("INSERT INTO changes (case_no, status, at) VALUES (?, ?, ?)",
-                       (case_no, status, at))
+            self.write("INSERT INTO changes (device_id, case_no, status, at) VALUES (?, ?, ?, ?)",
+                       (device_id, case_no, status, at))
             return True
 
     def changes(self, device_id: str, cursor: int, limit: int) -> list[tuple[int, str, int, float]]:
         """Status changes after ``cursor`` of the cases this device stored: (seq, case_no,
         status, at), oldest first."""
         return [(r[0], r[1], r[2], r[3]) for r in self.all(
-            "SELECT seq, changes.case_no, changes.status, at FROM changes"
-            " JOIN cases ON cases.case_no = changes.case_no"
-            " WHERE seq > ? AND cases.device_id = ? ORDER BY seq LIMIT ?",
+            "SELECT seq, case_no, status, at FROM changes"
+            " WHERE seq > ? AND device_id = ? ORDER BY seq LIMIT ?",
             (cursor, device_id, limit))]
 
-    def case_by_number(self, case_no: str) -> dict[str, Any] | None:
-        """The platform's own record of a case (what it confirmed), by 办件编号."""
-        row = self.one("SELECT uid, version, status, device_id, body FROM cases WHERE case_no = ?",
-                       (case_no,))
+    def case_by_number(self, case_no: str, device_id: str | None = None) -> dict[str, Any] | None:
+        """The platform's own record of a case (what it confirmed), by 办件编号: the given
+        device's, or without one the first stored of that number."""
+        row = self.one("SELECT uid, version, status, device_id, body FROM cases WHERE case_no = ?"
+                       " AND device_id = coalesce(?, device_id) ORDER BY received_at LIMIT 1",
+                       (case_no, device_id))
         if row is None:
             return None
         body = json.loads(row[4])
@@ -249,6 +282,13 @@ class SimStore:
     def complete_blob(self, device_id: str, sha256: str) -> None:
         self.write("UPDATE blobs SET complete = 1 WHERE device_id = ? AND sha256 = ?",
                    (device_id, sha256))
+
+    def partial_bytes(self, device_id: str, but: str = "") -> int:
+        """The declared totals of this device's unfinished uploads (but ``but``'s): what it
+        may still send, bounded by ``sim_limits.MAX_PARTIAL_BYTES``."""
+        row = self.one("SELECT coalesce(sum(total), 0) FROM blobs WHERE device_id = ?"
+                       " AND complete = 0 AND sha256 != ?", (device_id, but))
+        return int(row[0]) if row else 0
 
     def drop_blob(self, device_id: str, sha256: str) -> None:
         self.write("DELETE FROM blobs WHERE device_id = ? AND sha256 = ?", (device_id, sha256))

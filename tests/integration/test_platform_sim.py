@@ -430,7 +430,10 @@ def test_input_out_of_range_or_encoding_is_refused_with_4xx(sim, client):
     sha = "a" * 64
     far = client.put(f"{sim.url}{API}/blobs/{sha}", data=b"x", timeout=5,
                      headers={"Content-Range": f"bytes 0-0/{10**14}"})
-    assert far.status_code == 400 and far.json()["error"] == "bad_content_range"
+    assert far.status_code == 413 and far.json()["error"] == "too_large"     # past one blob's bound
+    backwards = client.put(f"{sim.url}{API}/blobs/{sha}", data=b"", timeout=5,
+                           headers={"Content-Range": "bytes 5-0/10"})
+    assert backwards.status_code == 400 and backwards.json()["error"] == "bad_content_range"
     odd = client.put(f"{sim.url}{API}/blobs/{sha}", data=b"x", timeout=5,
                      headers={"Content-Range": "bytes=0-0/1"})
     assert odd.status_code == 422

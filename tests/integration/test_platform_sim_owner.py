@@ -53,14 +53,13 @@ def refused_as_not_owner(response) -> None:
     assert "Retry-After" not in response.headers
 
 
-def test_another_device_can_neither_read_nor_overwrite_nor_rate_a_case(sim, a, b):
+def test_another_device_can_neither_read_nor_overwrite_a_case(sim, a, b):
     assert put_case(a, sim, "uid-a", 1, case_no="NA").status_code == 201
     refused_as_not_owner(b.get(f"{sim.url}{API}/cases/uid-a", timeout=5))
     refused_as_not_owner(put_case(b, sim, "uid-a", 2, case_no="NA", applicant_name="冒名"))
     refused_as_not_owner(put_case(b, sim, "uid-a", 2, key="any-key", case_no="NA"))
     rating = {"case_no": "NA", "level": "1", "reasons": ["态度差"], "channel": "政务大厅平板电脑",
               "at": "2026-11-27T10:00:00+08:00"}
-    refused_as_not_owner(b.put(f"{sim.url}{API}/evaluations/ev-b", json=rating, timeout=5))
     # the owner is untouched: its case as sent, its next version, its own rating
     mine = a.get(f"{sim.url}{API}/cases/uid-a", timeout=5).json()
     assert (mine["version"], mine["case"]["applicant_name"]) == (1, "王𠮷")
@@ -69,6 +68,8 @@ def test_another_device_can_neither_read_nor_overwrite_nor_rate_a_case(sim, a, b
     assert a.put(f"{sim.url}{API}/evaluations/ev-a", json=rating, timeout=5).status_code == 201
     assert requests.get(sim.url + API + "/admin/stats", timeout=5).json() == {
         "cases": 1, "blobs": 0, "evaluations": 1}
+    # B's rating naming NA names B's own case of that number, never A's
+    assert b.put(f"{sim.url}{API}/evaluations/ev-b", json=rating, timeout=5).status_code == 201
 
 
 def test_the_changes_feed_shows_each_device_only_its_own_cases(sim, a, b):
@@ -247,16 +248,27 @@ def test_a_database_from_before_keys_were_per_device_keeps_its_answers(tmp_path)
 
 def test_a_device_cannot_take_the_case_numbers_of_another_devices_code(sim, a, b):
     # A's device code W01AAA is known from a notice it printed; B stores a case under A's
-    # next number before A uploads it
+    # next number before A uploads it: that is B's own case, and A's is still A's
+    number = "33010920261127W01AAA0002"
     assert put_case(a, sim, "uid-a1", 1, case_no="33010920261127W01AAA0001").status_code == 201
-    squat = put_case(b, sim, "uid-b", 1, case_no="33010920261127W01AAA0002")
-    assert squat.status_code == 403, squat.text
-    assert "设备代码 W01AAA" in squat.json()["fields"][0]["reason"]
-    real = put_case(a, sim, "uid-a2", 1, case_no="33010920261127W01AAA0002")
+    assert put_case(b, sim, "uid-b", 1, case_no=number, applicant_name="冒名").status_code == 201
+    real = put_case(a, sim, "uid-a2", 1, case_no=number)
     assert real.status_code == 201, real.text
-    # B's own code is its own; a number not of the national form is left alone
-    assert put_case(b, sim, "uid-b2", 1, case_no="33010920261127W02BBB0001").status_code == 201
-    assert put_case(b, sim, "uid-b3", 1, case_no="NB").status_code == 201
+    assert put_case(a, sim, "uid-a2", 2, case_no=number).status_code == 200     # and its next
+    assert a.get(f"{sim.url}{API}/cases/uid-a2", timeout=5).json()["case"]["applicant_name"] == "王𠮷"
+    # within one device a number is still one case's
+    again = put_case(a, sim, "uid-a3", 1, case_no=number)
+    assert again.status_code == 422 and again.json()["fields"][0]["field"] == "case_no"
+    # the platform's status change addresses one device's case; each feed shows its own
+    status = f"{sim.url}{API}/admin/cases/{number}/status"
+    assert requests.post(status, params={"status": 11}, timeout=5).status_code == 409
+    assert requests.post(status, params={"status": 11, "device_id": "W-A"},
+                         timeout=5).status_code == 200
+    assert [c["case_no"] for c in a.get(sim.url + API + "/changes", timeout=5).json()["changes"]] == [
+        number]
+    assert b.get(sim.url + API + "/changes", timeout=5).json()["changes"] == []
+    assert a.get(f"{sim.url}{API}/cases/uid-a2", timeout=5).json()["status"] == 11
+    assert b.get(f"{sim.url}{API}/cases/uid-b", timeout=5).json()["status"] != 11
 
 
 def test_a_body_nested_too_deep_is_said_to_be_unreadable(sim, a):

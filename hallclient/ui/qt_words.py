@@ -21,8 +21,10 @@ class QtWordGaps(QTranslator):
     """A translator holding ``GAPS`` (no .qm file to ship or to build)."""
 
     def translate(self, context: str, source: str, disambiguation: str | None = None,
-                  n: int = -1) -> str:
-        return GAPS.get((context, source), "")
+                  n: int = -1) -> str | None:
+        # None (a null string): not ours, ask the next translator. "" would be taken as
+        # the translation and blank every other text.
+        return GAPS.get((context, source))
 
     def isEmpty(self) -> bool:
         return False

@@ -31,6 +31,9 @@ from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QPlainT
 
 _ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 _MODIFIERS = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+# a scanner presses Shift for every capital letter (X of an ID number, the letters of a case
+# number): Shift alone is part of the burst, never the end of one
+_SHIFTS = (Qt.Key.Key_Shift, Qt.Key.Key_CapsLock)
 _FREE_TEXT = "barcodeWedgeOff"      # a widget property: True = typing only, never a scan
 
 DEFAULT_MAX_GAP_MS = 20
@@ -102,7 +105,8 @@ class BarcodeWedge(QObject):
             # shortcuts (F9 呼叫 ...) act on this event, before the key press: anything held
             # must reach its field first, as a keypad sends "A023" then F9 in one burst
             assert isinstance(event, QKeyEvent)
-            if event.key() not in _ENTER and not (event.text() and event.text().isprintable()):
+            if (event.key() not in _ENTER and event.key() not in _SHIFTS
+                    and not (event.text() and event.text().isprintable())):
                 self.flush()
             return False
         if event.type() != QEvent.Type.KeyPress:
@@ -112,6 +116,8 @@ class BarcodeWedge(QObject):
             return False
         key = event  # a QKeyEvent
         assert isinstance(key, QKeyEvent)
+        if key.key() in _SHIFTS:
+            return False                 # the capital that follows is part of the same burst
         now = self._when(key)
         in_burst = bool(self._held) and 0 <= now - self._last <= self.max_gap
         if key.key() in _ENTER:

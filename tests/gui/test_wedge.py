@@ -166,3 +166,23 @@ def test_a_password_typed_through_the_window_system_is_not_held(qtbot, start_app
     for key in (Qt.Key.Key_S, Qt.Key.Key_E, Qt.Key.Key_C, Qt.Key.Key_R):
         QTest.keyClick(window.windowHandle(), key)
     assert password.text().lower() == "secr"
+
+
+def test_a_scan_with_capitals_is_one_scan_though_a_scanner_presses_shift_for_each(
+        qtbot, roomy_wedge, field):
+    """A USB scanner types X (an ID number's check digit) and a case number's letters as
+    Shift + the key, as a keyboard would."""
+    wedge = roomy_wedge
+    code = "33010920261201XEJD430001"
+    with qtbot.waitSignal(wedge.scanned) as got:
+        for ch in code:
+            if ch.isupper():
+                QTest.keyPress(field, Qt.Key.Key_Shift)
+                QTest.keyClick(field, ch, Qt.KeyboardModifier.ShiftModifier)
+                QTest.keyRelease(field, Qt.Key.Key_Shift)
+            else:
+                QTest.keyClick(field, ch)
+        QTest.keyClick(field, Qt.Key.Key_Return)
+    assert got.args == [code]
+    qtbot.wait(300)
+    assert field.text() == ""

@@ -29,6 +29,7 @@ PRIORITY_HINTS = {
 
 class KioskWindow(QWidget):
     RESET_MS = 8000
+    SETTLE_MS = 1500         # after a ticket, before the service buttons take the next tap
     COLUMNS = 3
 
     def __init__(self, hall_name: str, kiosk: KioskService, parent: QWidget | None = None) -> None:
@@ -222,7 +223,9 @@ class KioskWindow(QWidget):
                   if issued.appointment_time else "")
         self._say(booked + self.tr("{service} · 您前面还有 {n} 人，请取票并留意叫号").format(
             service=issued.service_name, n=issued.ahead))
-        self._enable()
+        # a second tap of the same finger (or an impatient one) is not a second ticket: the
+        # buttons come back once the ticket has had time to print
+        QTimer.singleShot(self.SETTLE_MS, self._enable)
         self._reset.start()
 
     def _on_failed(self, message: str) -> None:

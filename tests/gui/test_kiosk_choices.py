@@ -82,3 +82,19 @@ def test_appointment_tickets_only_against_todays_appointments(qtbot, start_app):
     assert kiosk.priority_buttons[PriorityClass.NORMAL].isChecked()
     assert not kiosk.appointment_box.isVisibleTo(kiosk) and kiosk.appointment_edit.text() == ""
     qtbot.waitUntil(lambda: "等候 3 人" in kiosk.service_buttons["ZH"].text())
+
+
+def test_a_double_tap_takes_one_ticket(qtbot, start_app):
+    app, kiosk = _kiosk(qtbot, start_app)
+    db = open_database(app.data_dir / DB_FILE)
+    try:
+        before = db.conn.execute("SELECT count(*) FROM tickets").fetchone()[0]
+        button = kiosk.service_buttons["ZH"]
+        qtbot.mouseClick(button, LEFT)
+        qtbot.waitUntil(lambda: kiosk.issued_number.text().strip() != "")
+        qtbot.mouseClick(button, LEFT)          # the same finger again, at once
+        qtbot.wait(300)
+        assert db.conn.execute("SELECT count(*) FROM tickets").fetchone()[0] == before + 1
+        qtbot.waitUntil(button.isEnabled, timeout=5000)      # ready for the next person
+    finally:
+        db.close()

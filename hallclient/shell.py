@@ -154,7 +154,7 @@ class CounterShell(QObject):
         self.window.sign_in_page.window_box.setProperty("preferred", preferred_window)
         self.extras: Extras | None = None
         self.last_case: tuple[str, str] | None = None   # (ticket, case number) of the last intake
-        self._hidden_by_lock = False            # the intake window, hidden while locked
+        self._hidden_by_lock: list[Any] = []    # the clerk's windows, hidden while locked
         app.shell, app.session, app.queue = self, self.session, self.queue
         app.announcer, app.window = self.announcer, self.window
 
@@ -259,23 +259,33 @@ class CounterShell(QObject):
         """Nothing of the clerk's stays at hand: the intake window closes and starts over."""
         assert self.extras is not None
         self.extras.intake.detach()
-        self._hidden_by_lock = False
+        self._hidden_by_lock = []
+        for other in self._clerks_windows():
+            if other is not self.app.intake_window:
+                other.hide()                 # the case list, the queue, the daily report
         if self.app.intake_window is not None:
             self.app.intake_window.start_new()
             self.app.intake_window.hide()
 
+    def _clerks_windows(self) -> list[Any]:
+        """The windows with applicants' data in them (intake first): the case list, the
+        upload queue and the supervisor's report as well."""
+        app = self.app
+        return [w for w in (app.intake_window, getattr(app, "case_list", None),
+                            getattr(app, "outbox_view", None), getattr(app, "dashboard", None))
+                if w is not None]
+
     def _locked(self, _reason: str = "") -> None:
-        """A locked counter shows nothing to the next person at the desk: the intake window
-        hides with it (its draft kept) and comes back at unlock."""
-        window = self.app.intake_window
-        self._hidden_by_lock = window is not None and window.isVisible()
-        if window is not None:
+        """A locked counter shows nothing to the next person at the desk: every window with
+        applicants' data hides with it (the intake draft kept) and comes back at unlock."""
+        self._hidden_by_lock = [w for w in self._clerks_windows() if w.isVisible()]
+        for window in self._hidden_by_lock:
             window.hide()
 
     def _unlocked(self) -> None:
-        if self._hidden_by_lock and self.app.intake_window is not None:
-            self.app.intake_window.show()
-        self._hidden_by_lock = False
+        for window in self._hidden_by_lock:
+            window.show()
+        self._hidden_by_lock = []
 
     # -- the ticket being served and its case ------------------------------------------------
 

@@ -245,17 +245,19 @@ def test_locking_hides_intake_and_signing_out_leaves_nothing_to_commit(qtbot, in
 
     app = intake_app
     win = choose_item(qtbot, app, "gtgsh", "个体工商户登记（设立登记）")
-    assert win.isVisible()
+    cases = app.shell.open_case_list()               # names and numbers of applicants
+    assert win.isVisible() and cases.isVisible()
     with qtbot.waitSignal(app.session.locked):
         app.session.lock()
     assert not win.isVisible() and app.intake.draft is not None        # hidden, draft kept
+    assert not cases.isVisible()
     with qtbot.waitSignal(app.session.unlocked):
         app.session.unlock(PASSWORD)
-    assert win.isVisible() and app.intake.draft is not None
+    assert win.isVisible() and app.intake.draft is not None and cases.isVisible()
     impl_code = app.intake.draft.item.impl_code
     with qtbot.waitSignal(app.session.signed_out):
         app.session.sign_out()
-    assert not win.isVisible() and app.intake.draft is None
+    assert not win.isVisible() and app.intake.draft is None and not cases.isVisible()
     assert win.stack.currentIndex() == 0
     with qtbot.waitSignal(app.intake.draft_started):       # a draft begun without a clerk
         app.intake.choose(impl_code)

@@ -442,6 +442,11 @@ def build_kiosk(app: App) -> KioskWindow:
     app.kiosk.print_tickets_on(app.printer, c["hall.name"])
     app.kiosk_window = KioskWindow(c["hall.name"], app.kiosk)
     app.marked(app.kiosk_window, public=True)
+    if app.queue is not None:
+        # beside the counter in one program (demo, training, a township PC with two
+        # screens): the counter's waiting counts follow each ticket taken here (a change
+        # the counter's own database connection would not notice)
+        app.kiosk.ticket_issued.connect(lambda _issued: app.queue and app.queue.refresh())
     return app.kiosk_window
 
 

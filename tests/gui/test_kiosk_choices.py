@@ -98,3 +98,27 @@ def test_a_double_tap_takes_one_ticket(qtbot, start_app):
         qtbot.waitUntil(button.isEnabled, timeout=5000)      # ready for the next person
     finally:
         db.close()
+
+
+def test_a_kiosk_beside_the_counter_in_one_program_moves_the_counters_waiting_count(
+        qtbot, start_app):
+    """Demo, training, a township PC with the kiosk on its second screen: the counter's
+    waiting table follows each ticket taken at the kiosk, without the clerk doing anything."""
+    from hallclient.shell import build_kiosk
+
+    from .conftest import sign_in
+
+    app = start_app(tickets=("ZH", "ZH"), config={"kiosk.printer": "pdf"})
+    sign_in(qtbot, app)
+    page = app.window.counter_page
+    qtbot.waitUntil(lambda: page.waiting_model.total() == 2)
+    kiosk = build_kiosk(app)
+    qtbot.addWidget(kiosk)
+    kiosk.show()
+    app.kiosk.load()                     # as the program does once its database is open
+    qtbot.waitUntil(lambda: "ZH" in kiosk.service_buttons)
+    # the poll for other programs' changes cannot see a write on the counter's own
+    # connection (SQLite's data_version): the kiosk's ticket must reach the counter itself
+    app.queue._timer.stop()
+    qtbot.mouseClick(kiosk.service_buttons["ZH"], LEFT)
+    qtbot.waitUntil(lambda: page.waiting_model.total() == 3, timeout=3000)

@@ -446,7 +446,8 @@ def build_kiosk(app: App) -> KioskWindow:
         # beside the counter in one program (demo, training, a township PC with two
         # screens): the counter's waiting counts follow each ticket taken here (a change
         # the counter's own database connection would not notice)
-        app.kiosk.ticket_issued.connect(lambda _issued: app.queue and app.queue.refresh())
+        queue = app.queue
+        app.kiosk.ticket_issued.connect(lambda _issued: queue.refresh())
     return app.kiosk_window
 
 

@@ -22,7 +22,7 @@ from hallclient.services.kiosk_service import KioskService
 
 PRIORITY_HINTS = {
     PriorityClass.NORMAL: "一般取号",
-    PriorityClass.GREEN: "老年人、残疾人、孕妇、军人等",
+    PriorityClass.GREEN: "老年人、残疾人、孕妇等",
     PriorityClass.APPOINTMENT: "凭预约码或手机号",
 }
 
@@ -117,6 +117,7 @@ class KioskWindow(QWidget):
         left = QVBoxLayout()
         prompt = QLabel(self.tr("请输入预约码，或预约时登记的手机号："))
         prompt.setObjectName("kioskPrompt")
+        prompt.setWordWrap(True)            # the kiosk's width is the screen's, whatever it is
         self.appointment_edit = QLineEdit()
         self.appointment_edit.setObjectName("appointmentEdit")
         self.appointment_edit.setMaxLength(20)
@@ -131,7 +132,7 @@ class KioskWindow(QWidget):
             b.setProperty("class", "key")
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.clicked.connect(lambda _=False, k=key: self._key(k))
-            keypad.addWidget(b, i // 6, i % 6)
+            keypad.addWidget(b, i // 4, i % 4)      # 3 rows of 4: fits a narrow screen
             self.keypad_buttons[key] = b
         box.addLayout(left, 1)
         box.addLayout(keypad, 1)

@@ -122,3 +122,17 @@ def test_a_kiosk_beside_the_counter_in_one_program_moves_the_counters_waiting_co
     app.queue._timer.stop()
     qtbot.mouseClick(kiosk.service_buttons["ZH"], LEFT)
     qtbot.waitUntil(lambda: page.waiting_model.total() == 3, timeout=3000)
+
+
+def test_the_appointment_keypad_fits_a_kiosk_of_640_by_768(qtbot, start_app):
+    """Every key of the 预约 keypad and the message stay on a small kiosk screen."""
+    _app, kiosk = _kiosk(qtbot, start_app)
+    kiosk.resize(640, 768)
+    qtbot.waitExposed(kiosk)
+    qtbot.mouseClick(kiosk.priority_buttons[PriorityClass.APPOINTMENT], LEFT)
+    qtbot.waitUntil(kiosk.appointment_box.isVisible)
+    assert kiosk.minimumSizeHint().width() <= 640, kiosk.minimumSizeHint()
+    qtbot.waitUntil(lambda: kiosk.width() <= 640)
+    for key, button in kiosk.keypad_buttons.items():
+        right = button.mapTo(kiosk, QPoint(button.width(), 0)).x()
+        assert right <= kiosk.width(), key

@@ -47,6 +47,43 @@ def open_files_limit() -> int:
     return 65_536 if soft == resource.RLIM_INFINITY else soft
 
 
+SLOW = b"\x00slow"        # what read_body answers for a body that came too slowly
+
+
+async def read_body(receive: Any, limit: int, min_rate: float = 0.0,
+                    grace_s: float = 10.0) -> bytes | None:
+    """An ASGI request's whole body; None once it passes ``limit`` (whatever its headers
+    said: nothing beyond the limit is kept); with ``min_rate`` (bytes/s), ``SLOW`` when it
+    falls behind that on average after its first ``grace_s`` (a byte now and then holds
+    memory and a connection for nothing)."""
+    import asyncio
+
+    chunks: list[bytes] = []
+    size = 0
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    while True:
+        if min_rate:
+            elapsed = loop.time() - started
+            if elapsed > grace_s and size < min_rate * (elapsed - grace_s):
+                return SLOW
+            try:
+                message = await asyncio.wait_for(receive(), grace_s)
+            except TimeoutError:
+                continue                        # checked against the rate above
+        else:
+            message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks)             # the client left; the route sees no more
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
 def guarded_protocol(limits: Limits = Limits()) -> type:
     """An HTTP/1.1 protocol class for ``uvicorn.Config(http=…)`` that enforces ``limits``;
     each call makes a class with its own list of watched connections (one per server)."""

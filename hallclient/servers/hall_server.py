@@ -44,6 +44,7 @@ from hallclient.wire import HALL_API
 from hallclient.wire.hall import DeviceKind, LogEntryIn
 
 from . import hall_events, hall_routes, hall_store
+from .guard import SLOW, read_body
 from .hall_devices import Device, add_device, find_device
 from .hall_events import Broker, Event
 
@@ -332,13 +333,13 @@ class AuthenticateFirst:
                 return
             reading[device.device_id] = reading.get(device.device_id, 0) + 1
             try:
-                body = await _read_body(receive, MAX_BODY)
+                body = await read_body(receive, MAX_BODY, MIN_BODY_RATE, BODY_GRACE_S)
             finally:
                 left = reading.pop(device.device_id) - 1
                 if left:
                     reading[device.device_id] = left
         else:
-            body = None if too_long else await _read_body(receive, MAX_BODY)   # none of it read
+            body = None if too_long else await read_body(receive, MAX_BODY)   # none of it read
         if body is None:
             await _refuse(scope, receive, send, 413, "invalid",
                           f"请求内容超过 {MAX_BODY // 1_000_000} MB")
@@ -354,7 +355,6 @@ MAX_BODY = 4_000_000            # a log push of 2,000 entries is well under 1 MB
 BODIES_PER_DEVICE = 4           # bodies one device may be sending at the same time
 MIN_BODY_RATE = 16_000          # bytes/s a body must keep up, on average, after its first
 BODY_GRACE_S = 10.0             # seconds (a LAN sends 4 MB in well under a second)
-SLOW = b"\x00slow"              # what _read_body answers for a body that comes too slowly
 
 
 async def _refuse(scope: Any, receive: Any, send: Any, status: int, error: str, message: str,
@@ -363,33 +363,6 @@ async def _refuse(scope: Any, receive: Any, send: Any, status: int, error: str, 
 
     await JSONResponse({"detail": {"error": error, "message": message}}, status,
                        headers)(scope, receive, send)
-
-
-async def _read_body(receive: Any, limit: int) -> bytes | None:
-    """The whole request body; None once it passes ``limit`` (whatever its headers said):
-    nothing beyond the limit is kept; ``SLOW`` when it falls behind ``MIN_BODY_RATE`` (a
-    byte now and then holds memory and a connection for nothing)."""
-    chunks: list[bytes] = []
-    size = 0
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    while True:
-        elapsed = loop.time() - started
-        if elapsed > BODY_GRACE_S and size < MIN_BODY_RATE * (elapsed - BODY_GRACE_S):
-            return SLOW
-        try:
-            message = await asyncio.wait_for(receive(), BODY_GRACE_S)
-        except TimeoutError:
-            continue                            # checked against the rate above
-        if message["type"] != "http.request":
-            return b"".join(chunks)             # the client left; the route sees no more
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 def _replay(body: bytes, receive: Any) -> Any:

@@ -21,6 +21,8 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from .guard import read_body
+
 MB = 1024 * 1024
 MAX_JSON_BODY = 1 * MB        # a case with its materials is a few KB; an evaluation less
 MAX_BLOB_CHUNK = 8 * MB       # one Content-Range piece; hallclient sends 1 MB pieces
@@ -92,7 +94,7 @@ class BodyLimit:
         if streamed(path, self.prefix):
             await self.app(scope, _counted(receive, limit), send)
             return
-        body = await _read_body(receive, limit)
+        body = await read_body(receive, limit)
         if body is None:
             await self._refuse(scope, receive, send, limit)
             return
@@ -113,24 +115,6 @@ def _content_length(scope: dict[str, Any]) -> int | None:
             except ValueError:
                 return None          # the HTTP server refuses such a request itself
     return None
-
-
-async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole request body, or None once it passes ``limit`` (whatever its headers
-    said): nothing beyond the limit is kept."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks)             # the client left; the route sees no more
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 def _counted(receive: Receive, limit: int) -> Receive:

@@ -110,9 +110,9 @@ class App:
         if self.wedge is not None:
             self.qapp.removeEventFilter(self.wedge)
             self.wedge.flush()
-        windows: list[QWidget | None] = [self.window, self.kiosk_window, self.intake_window,
-                                         self.evaluator, self.case_list, self.outbox_view,
-                                         self.dashboard]
+        windows: list[QWidget | None] = [self.supervisor_dialog, self.window, self.kiosk_window,
+                                         self.intake_window, self.evaluator, self.case_list,
+                                         self.outbox_view, self.dashboard]
         for w in windows:
             if w is not None:
                 w.close()

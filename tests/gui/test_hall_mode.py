@@ -99,6 +99,7 @@ def test_kiosk_takes_tickets_from_the_hall_server(qtbot, start_app, hall, tmp_pa
     assert kiosk.issued_number.text() == "B001"
     assert server_rows(hall, "SELECT number, service FROM tickets") == [("B001", "SC")]
     hall.stop()
+    qtbot.waitUntil(kiosk.service_buttons["ZH"].isEnabled)     # after the ticket has printed
     with qtbot.waitSignal(app.kiosk.issue_failed):
         qtbot.mouseClick(kiosk.service_buttons["ZH"], Qt.MouseButton.LeftButton)
     assert "暂时无法取号" in kiosk.message.text()

@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+SELF_TEST_LAST_RESORT_S = 100     # well past the self-test's own 30 s watchdog
+
+
 def main(argv: list[str] | None = None, exec_: bool = False) -> App | PanelApp | int:
     if argv is None:
         argv = sys.argv[1:]
@@ -100,6 +103,11 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | PanelApp |
     if not (data_dir / CONFIG_FILE).exists():
         config.save()
     if args.self_test:
+        # a self-test always ends: if even its own watchdog cannot run (the event loop held
+        # up, or never reached), every thread's stack goes to stderr and it exits 1
+        import faulthandler
+
+        faulthandler.dump_traceback_later(SELF_TEST_LAST_RESORT_S, exit=True)
         # a self-test never prints on paper: notices and tickets go to PDF files in the data dir
         config.set("kiosk.printer", "pdf")
         config.set("notice.printer", "pdf")

@@ -239,3 +239,17 @@ def test_a_hallclient_folder_where_the_self_test_is_started_is_not_imported(tmp_
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
     assert result.stdout.startswith("SELFTEST OK")
     assert not (planted / "ran").exists()
+
+
+def test_a_self_test_whose_event_loop_is_held_up_still_ends_and_says_where(tmp_path):
+    """Even when its own watchdog cannot run, a self-test ends, with every thread's stack."""
+    plant = """
+    import time
+    import hallclient.app
+    import hallclient.selftest
+    hallclient.app.SELF_TEST_LAST_RESORT_S = 3
+    hallclient.selftest.arm = lambda app: time.sleep(600)      # the GUI thread held up
+    """
+    result = self_test(tmp_path, plant=plant, timeout_s=60)
+    assert result.returncode != 0
+    assert "Timeout" in result.stderr and "File " in result.stderr, result.stderr[-2000:]

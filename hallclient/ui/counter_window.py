@@ -458,6 +458,11 @@ class CounterWindow(QMainWindow):
 
     def _do_call_specific(self) -> None:
         page = self.page()
+        snap = self.queue.snapshot
+        by_hand = snap is not None and snap.link in ("offline", "refused")
+        if not page.number_edit.text().strip() and not by_hand:
+            self._ask_for_number(self.tr("请输入要呼叫的号码，再按 F9"))   # (by hand: a walk-in)
+            return
         self.queue.call_specific(page.number_edit.text())
         page.number_edit.clear()
 
@@ -466,8 +471,17 @@ class CounterWindow(QMainWindow):
         number = page.number_edit.text().strip()
         if not number and page.no_show_list.currentItem() is not None:
             number = page.no_show_list.currentItem().text().split()[0]
+        if not number:
+            self._ask_for_number(self.tr("请输入要激活的过号号码（或在过号列表中选中），再按 F10"))
+            return
         self.queue.reactivate(number)
         page.number_edit.clear()
+
+    def _ask_for_number(self, text: str) -> None:
+        """F9 / F10 with no number: the cursor goes to 指定号码, so what the clerk types
+        next lands there instead of nowhere."""
+        self.page().number_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self._say(text)
 
     def _do_intake(self) -> None:
         current = self.queue.current

@@ -213,3 +213,23 @@ def test_buttons_show_their_keypad_keys(qtbot, start_app):
     button = app.window.counter_page.findChild(QToolButton, "button_call_next")
     assert button.text() == "呼叫下一位\nF1"
     assert app.window.counter_page.findChild(QToolButton, "button_lock").text() == "锁屏\nF12"
+
+
+def test_f9_or_f10_without_a_number_puts_the_cursor_where_the_number_goes(qtbot, start_app):
+    app = start_app()
+    sign_in(qtbot, app)
+    w = app.window
+    w.activateWindow()
+    w.setFocus()
+    qtbot.keyClick(w, Qt.Key.Key_F9)
+    edit = w.counter_page.number_edit
+    qtbot.waitUntil(edit.hasFocus)
+    assert "请输入要呼叫的号码" in w.message_label.text()
+    qtbot.keyClicks(edit, "A002")                  # what the clerk types next lands there
+    with qtbot.waitSignal(app.queue.ticket_called) as called:
+        qtbot.keyClick(w, Qt.Key.Key_F9)
+    assert called.args[0].number == "A002"
+    w.setFocus()
+    qtbot.keyClick(w, Qt.Key.Key_F10)
+    qtbot.waitUntil(edit.hasFocus)
+    assert "过号" in w.message_label.text()

@@ -309,6 +309,7 @@ class CounterShell(QObject):
 
             self._notices_ready()
             app.intake_window = IntakeWindow(extras.intake, app.config["hall.name"])
+            esc_closes(app.intake_window)          # hidden, its draft kept
             if self.places().place(app.intake_window, "intake", (0.8, 0.9)):
                 app.intake_window.setWindowState(Qt.WindowState.WindowMaximized)
             extras.wedge.serve(app.intake_window)
@@ -362,6 +363,7 @@ class CounterShell(QObject):
             if self.session.clerk is not None:
                 service.clerk, service.window = self.session.clerk.username, self.session.window
             app.outbox_view = OutboxView(service)
+            esc_closes(app.outbox_view)
             app.marked(app.outbox_view)
             sync.status_changed.connect(lambda _s: service.load())
             sync.sending.connect(app.outbox_view.model.set_in_flight)
@@ -379,6 +381,7 @@ class CounterShell(QObject):
                 app.runner, notices_dir=app.data_dir / "notices", reprint=self.reprint_notices))
             app.case_list.follow_notices(self.wire_extras().intake)
             app.marked(app.case_list)
+            esc_closes(app.case_list)
         app.case_list.show()
         app.case_list.search()
         return app.case_list
@@ -394,6 +397,7 @@ class CounterShell(QObject):
             app.reports = ReportService(app.runner, c["hall.name"], c["report.wait_target_minutes"],
                                         c["report.service_target_minutes"])
             app.dashboard = Dashboard(app.reports)
+            esc_closes(app.dashboard)
             if self.places().place(app.dashboard, "dashboard", (0.9, 0.92)):
                 app.dashboard.setWindowState(Qt.WindowState.WindowMaximized)
             app.marked(app.dashboard)
@@ -428,6 +432,13 @@ class CounterShell(QObject):
             if evaluation.pending is not None:
                 app.evaluator.ask(*evaluation.pending)
         return app.evaluator
+
+
+def esc_closes(window: QWidget) -> None:
+    """Esc closes a secondary window, as in any dialog; the counter keeps the keyboard."""
+    from PySide6.QtGui import QKeySequence, QShortcut
+
+    QShortcut(QKeySequence(Qt.Key.Key_Escape), window).activated.connect(window.close)
 
 
 def build_kiosk(app: App) -> KioskWindow:

@@ -316,3 +316,18 @@ def test_a_notice_the_disk_cannot_keep_shows_unsaved_with_a_reprint(qtbot, intak
     assert texts == [case_no]
     qtbot.waitUntil(lambda: cases.model.rowCount() == 1
                     and cases.model.index(0, 8).data() == "已保存", timeout=10000)
+
+
+def test_esc_closes_intake_and_the_case_list_and_keeps_the_draft(qtbot, intake_app):
+    app = intake_app
+    win = choose_item(qtbot, app, "gtgsh", "个体工商户登记（设立登记）")
+    with qtbot.waitActive(win):
+        win.activateWindow()
+    qtbot.keyClick(win, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not win.isVisible())
+    assert app.intake.draft is not None                 # the form is kept for the clerk
+    cases = app.shell.open_case_list()
+    with qtbot.waitActive(cases):
+        cases.activateWindow()
+    qtbot.keyClick(cases, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not cases.isVisible())

@@ -101,6 +101,8 @@ class KioskWindow(QWidget):
         self.priority_buttons[PriorityClass.NORMAL].setChecked(True)
         self._mark_priorities()
         self.priority_group.idToggled.connect(self._priority_toggled)
+        # the next person's first touch: the last person's number is no longer theirs
+        self.priority_group.idClicked.connect(self._next_person)
         return row
 
     def _mark_priorities(self) -> None:
@@ -221,7 +223,9 @@ class KioskWindow(QWidget):
         self.priority_buttons[PriorityClass.NORMAL].setChecked(True)    # for the next person
         self.issued_number.setText(t.number)
         booked = (self.tr("预约 {time} · ").format(time=issued.appointment_time)
-                  if issued.appointment_time else "")
+                  if issued.appointment_time
+                  else self.tr("{label} · ").format(label=self.tr(PRIORITY_LABELS[t.priority]))
+                  if t.priority is PriorityClass.GREEN else "")
         self._say(booked + self.tr("{service} · 您前面还有 {n} 人，请取票并留意叫号").format(
             service=issued.service_name, n=issued.ahead))
         # a second tap of the same finger (or an impatient one) is not a second ticket: the
@@ -244,6 +248,11 @@ class KioskWindow(QWidget):
         for b in self.service_buttons.values():
             b.setEnabled(True)
 
+    def _next_person(self, _id: int) -> None:
+        if self._reset.isActive():        # a number is still shown: it was the last person's
+            self._clear()
+
     def _clear(self) -> None:
+        self._reset.stop()
         self.issued_number.setText(" ")
         self._say(self.tr("请先选择取号类别，再点击办理的业务"))

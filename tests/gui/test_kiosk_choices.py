@@ -136,3 +136,13 @@ def test_the_appointment_keypad_fits_a_kiosk_of_640_by_768(qtbot, start_app):
     for key, button in kiosk.keypad_buttons.items():
         right = button.mapTo(kiosk, QPoint(button.width(), 0)).x()
         assert right <= kiosk.width(), key
+
+
+def test_a_green_ticket_says_so_and_the_next_touch_clears_the_last_number(qtbot, start_app):
+    _app, kiosk = _kiosk(qtbot, start_app)
+    qtbot.mouseClick(kiosk.priority_buttons[PriorityClass.GREEN], LEFT)
+    qtbot.mouseClick(kiosk.service_buttons["ZH"], LEFT)
+    qtbot.waitUntil(lambda: kiosk.issued_number.text().strip() != "")
+    assert "绿色通道" in kiosk.message.text()
+    qtbot.mouseClick(kiosk.priority_buttons[PriorityClass.NORMAL], LEFT)    # the next person
+    assert kiosk.issued_number.text().strip() == ""

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication, QWidget
 
     from hallclient.core.accounts import Clerk
+    from hallclient.core.tickets import Ticket
     from hallclient.devices.printer import NoticePrinter, TicketPrinter
     from hallclient.devices.speech import Announcer
     from hallclient.devices.wedge import BarcodeWedge
@@ -219,6 +220,14 @@ class CounterShell(QObject):
         if c["evaluation.after_finish"]:
             self.queue.ticket_finished.connect(lambda t: self.ask_evaluation(t.number))
         intake.case_committed.connect(self._committed)
+
+        def intake_open_for(ticket: Ticket) -> str:
+            draft = intake.draft
+            if draft is not None and (draft.ticket or "") == ticket.number:
+                return self.window.tr("{n} 的受理还没有完成：请先在受理窗口确认受理决定（或「重新开始」"
+                                      "放弃），再办结").format(n=ticket.number)
+            return ""
+        self.queue.finish_check = intake_open_for
         extras.wedge.scanned.connect(self.route_scan)
         app.qapp.installEventFilter(extras.wedge)
         extras.sync.start()

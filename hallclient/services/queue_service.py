@@ -78,6 +78,8 @@ class QueueService(QObject):
         self.window: int | None = None
         self.clerk: str | None = None
         self.snapshot: WindowSnapshot | None = None
+        # asked before 办结: a reason not to finish this ticket yet ("" to go on)
+        self.finish_check: Callable[[Ticket], str] | None = None
         self.services: list[Service] = []
         self.windows: list[WindowInfo] = []
         self.hall_events = hall_events
@@ -171,6 +173,10 @@ class QueueService(QObject):
 
     def finish(self) -> None:
         ticket = self._need_current()
+        why = self.finish_check(ticket) if ticket and self.finish_check is not None else ""
+        if why:         # (intake for this applicant still open: its case would lose its ticket)
+            self.action_failed.emit(why)
+            return
         if ticket:
             self._act(lambda q, w, c: q.finish(w, c, ticket.id), self.ticket_finished.emit)
 

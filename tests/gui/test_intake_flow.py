@@ -331,3 +331,24 @@ def test_esc_closes_intake_and_the_case_list_and_keeps_the_draft(qtbot, intake_a
         cases.activateWindow()
     qtbot.keyClick(cases, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not cases.isVisible())
+
+
+def test_finish_waits_for_the_applicants_intake(qtbot, intake_app):
+    """办结 while this applicant's intake is half done would leave the form for the next
+    ticket and file the case under a finished one: it says so and waits."""
+    app = intake_app
+    with qtbot.waitSignal(app.queue.ticket_called):
+        app.queue.call_next()
+    with qtbot.waitSignal(app.queue.ticket_started):
+        app.queue.start()
+    ticket = app.queue.current
+    assert ticket is not None and ticket.number == "A001"
+    choose_item(qtbot, app, "gtgsh", "个体工商户登记（设立登记）")
+    assert app.intake.draft.ticket == ticket.number
+    with qtbot.waitSignal(app.queue.action_failed) as refused:
+        app.queue.finish()
+    assert "受理还没有完成" in refused.args[0]
+    assert app.reader.state(ticket.number) == "serving"
+    app.intake.discard()                         # 重新开始: given up, the ticket may finish
+    with qtbot.waitSignal(app.queue.ticket_finished):
+        app.queue.finish()

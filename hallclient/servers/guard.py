@@ -84,6 +84,20 @@ async def read_body(receive: Any, limit: int, min_rate: float = 0.0,
             return b"".join(chunks)
 
 
+def replay_body(body: bytes, receive: Any) -> Any:
+    """An ASGI ``receive`` that gives ``body`` (read already) once, then what the client
+    sends next (its disconnect, for a streaming answer)."""
+    sent = False
+
+    async def replayed() -> Any:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+    return replayed
+
+
 def guarded_protocol(limits: Limits = Limits()) -> type:
     """An HTTP/1.1 protocol class for ``uvicorn.Config(http=…)`` that enforces ``limits``;
     each call makes a class with its own list of watched connections (one per server)."""

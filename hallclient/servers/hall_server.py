@@ -44,7 +44,7 @@ from hallclient.wire import HALL_API
 from hallclient.wire.hall import DeviceKind, LogEntryIn
 
 from . import hall_events, hall_routes, hall_store
-from .guard import SLOW, read_body
+from .guard import SLOW, read_body, replay_body
 from .hall_devices import Device, add_device, find_device
 from .hall_events import Broker, Event
 
@@ -348,7 +348,7 @@ class AuthenticateFirst:
             await _refuse(scope, receive, send, 408, "slow",
                           "请求内容发送得太慢，连接已断开：请检查网络后重试", {"Connection": "close"})
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay_body(body, receive), send)
 
 
 MAX_BODY = 4_000_000            # a log push of 2,000 entries is well under 1 MB
@@ -363,18 +363,6 @@ async def _refuse(scope: Any, receive: Any, send: Any, status: int, error: str, 
 
     await JSONResponse({"detail": {"error": error, "message": message}}, status,
                        headers)(scope, receive, send)
-
-
-def _replay(body: bytes, receive: Any) -> Any:
-    sent = False
-
-    async def replayed() -> Any:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()          # a disconnect, for a streaming answer
-    return replayed
 
 
 class RunningHallServer:

@@ -21,7 +21,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from .guard import read_body
+from .guard import read_body, replay_body
 
 MB = 1024 * 1024
 MAX_JSON_BODY = 1 * MB        # a case with its materials is a few KB; an evaluation less
@@ -98,7 +98,7 @@ class BodyLimit:
         if body is None:
             await self._refuse(scope, receive, send, limit)
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay_body(body, receive), send)
 
     async def _refuse(self, scope: dict[str, Any], receive: Receive, send: Send,
                       limit: int) -> None:
@@ -130,15 +130,3 @@ def _counted(receive: Receive, limit: int) -> Receive:
                 raise BodyTooLargeError(limit)
         return message
     return counted
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replayed() -> Any:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()          # a disconnect
-    return replayed

@@ -183,10 +183,14 @@ def qt_application() -> Any:
 
 def speak_chinese(qapp: Any) -> list[Any]:
     """Qt's own words (standard buttons, file and print dialogs, context menus) in Chinese:
-    Qt's translations, and ours for the few they lack. Returns the translators installed."""
+    Qt's translations, and ours for the few they lack (newer Qt releases renamed a handful of
+    strings, such as the file dialog's 查找范围 and 文件类型; ``resources/qt``). Both are
+    compiled .qm files: a translator written in Python would be called from every thread
+    that translates and can deadlock the interpreter's lock against Qt's. Returns the
+    translators installed."""
     from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 
-    from hallclient.ui.qt_words import QtWordGaps
+    from hallclient import resources
 
     installed = []
     folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
@@ -196,9 +200,12 @@ def speak_chinese(qapp: Any) -> list[Any]:
         installed.append(translator)
     else:
         log.warning("Qt's Chinese translations (qtbase_zh_CN.qm) not found in %s", folder)
-    gaps = QtWordGaps(qapp)
-    qapp.installTranslator(gaps)        # asked first: the words Qt's own file lacks
-    installed.append(gaps)
+    gaps = QTranslator(qapp)
+    if gaps.load(str(resources.path("qt", "qt_gaps_zh_CN.qm"))):
+        qapp.installTranslator(gaps)    # asked first: the words Qt's own file lacks
+        installed.append(gaps)
+    else:
+        log.warning("the translations Qt's own lack (qt_gaps_zh_CN.qm) could not be loaded")
     return installed
 
 

@@ -91,12 +91,19 @@ def call_scanned(day: Day, number: str, shot: str) -> None:
     number into 指定号码) and presses F9 指定呼叫. Checks: the ticket is called at window 1."""
     x, p = day.x, day.program
     calls = len(p.rows("SELECT 1 FROM event_log WHERE action = 'call' AND ticket = ?", (number,)))
-    x.focus(COUNTER)
-    x.scan(number)
-    settle(0.3)
-    x.keys("F9")
-    assert len(p.wait_rows("SELECT 1 FROM event_log WHERE action = 'call' AND ticket = ? "
-                           "LIMIT -1 OFFSET ?", (number, calls))) == 1, "no call logged"
+    called = []
+    for _try in range(2):
+        # an xdotool burst on a loaded machine can leave gaps a USB scanner never has (its
+        # keys then count as typing): the clerk scans once more, as at a real counter
+        x.focus(COUNTER)
+        x.scan(number)
+        settle(0.3)
+        x.keys("F9")
+        called = p.wait_rows("SELECT 1 FROM event_log WHERE action = 'call' AND ticket = ? "
+                             "LIMIT -1 OFFSET ?", (number, calls), timeout=8)
+        if called:
+            break
+    assert len(called) == 1, "no call logged"
     assert p.rows("SELECT state, window FROM tickets WHERE number = ?", (number,)) == [("called", 1)]
     settle()
     x.screenshot(shot)

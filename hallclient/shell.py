@@ -280,8 +280,7 @@ class CounterShell(QObject):
         """The windows with applicants' data in them (intake first): the case list, the
         upload queue and the supervisor's report as well."""
         app = self.app
-        return [w for w in (app.intake_window, getattr(app, "case_list", None),
-                            getattr(app, "outbox_view", None), getattr(app, "dashboard", None))
+        return [w for w in (app.intake_window, app.case_list, app.outbox_view, app.dashboard)
                 if w is not None]
 
     def _locked(self, _reason: str = "") -> None:
@@ -464,8 +463,8 @@ def build_kiosk(app: App) -> KioskWindow:
     app.marked(app.kiosk_window, public=True)
     if app.queue is not None:
         # beside the counter in one program (demo, training, a township PC with two
-        # screens): the counter's waiting counts follow each ticket taken here (a change
-        # the counter's own database connection would not notice)
+        # screens): the counter's waiting counts follow each ticket at once, not at the
+        # next look for changes
         queue = app.queue
         app.kiosk.ticket_issued.connect(lambda _issued: queue.refresh())
     return app.kiosk_window

@@ -37,7 +37,7 @@ class LocalQueue:
         self.db = db
         self.rules = rules or QueueRules()
         self.clock = clock
-        self._seen_version = -1
+        self._seen_version: tuple[int, int] = (-1, -1)
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -431,9 +431,9 @@ class LocalQueue:
                 "seq": log_repo.last_seq(conn)}
 
     def changed(self) -> bool:
-        """True when another connection (a kiosk, another window) has committed since the
-        last call."""
-        version = self.db.data_version()
+        """True when anything has committed since the last call: another connection (a
+        kiosk in another program, another window) or this one (a kiosk in this program)."""
+        version = (self.db.data_version(), self.db.commits)
         changed = version != self._seen_version
         self._seen_version = version
         return changed

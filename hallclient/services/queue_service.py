@@ -5,7 +5,8 @@ the server's events reach ``hall_events`` as queued signals on the GUI thread: e
 handed, in order, to the next snapshot read on the hall lane (reads are never two at once;
 events that arrive during a read go with the next), and a link change reads again. This
 PC's own queue has no events: it looks every ``poll_ms`` whether another program on this
-PC (the kiosk) changed the file (a cheap PRAGMA data_version on the db lane).
+PC (the kiosk) or this connection changed the file (a cheap PRAGMA data_version and a
+count of its own commits, on the db lane).
 """
 
 from __future__ import annotations

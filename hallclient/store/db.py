@@ -73,6 +73,7 @@ class Database:
 
     def __init__(self, conn: sqlite3.Connection, path: Path | str) -> None:
         self.conn = conn
+        self.commits = 0          # write transactions committed on this connection
         self.path = path
 
     @cached_property
@@ -105,6 +106,7 @@ class Database:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise translate_error(exc, self.path) from exc
+        self.commits += 1
 
     def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
         try:
@@ -117,7 +119,8 @@ class Database:
         return rows[0] if rows else None
 
     def data_version(self) -> int:
-        """Changes when another connection commits (cheap change detection)."""
+        """Changes when another connection commits (cheap change detection); SQLite leaves
+        it alone for this connection's own commits (see ``commits``)."""
         return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
 
     def close(self) -> None:

@@ -244,3 +244,13 @@ def test_what_the_queue_hands_out_cannot_be_changed_behind_its_back(queue):
         field = dataclasses.fields(value)[0].name
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(value, field, None)
+
+
+def test_changed_sees_this_connections_own_commits(queue):
+    """A kiosk in the same program writes on the counter's own connection, which SQLite's
+    data_version does not count."""
+    assert queue.changed() is True
+    assert queue.changed() is False
+    queue.issue("ZH")
+    assert queue.changed() is True
+    assert queue.changed() is False

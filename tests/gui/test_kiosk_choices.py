@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtPdf import QPdfDocument
+from PySide6.QtWidgets import QWidget
 
 from hallclient.core.appointments import Appointment
 from hallclient.core.clock import local_now
@@ -27,6 +28,14 @@ def _kiosk(qtbot, start_app):
     return app, kiosk
 
 
+def _laid_out(window) -> None:
+    """Service buttons arrive from the queue after the window is shown; Qt places them on its
+    next layout pass, so run that pass before measuring where they are."""
+    for child in [window, *window.findChildren(QWidget)]:
+        if child.layout() is not None:
+            child.layout().activate()
+
+
 def _top(widget, window) -> int:
     return widget.mapTo(window, QPoint(0, 0)).y()
 
@@ -34,6 +43,7 @@ def _top(widget, window) -> int:
 def test_priority_toggles_come_before_the_services_and_each_service_says_who_waits(qtbot, start_app):
     _app, kiosk = _kiosk(qtbot, start_app)
     qtbot.waitExposed(kiosk)
+    _laid_out(kiosk)
     lowest_choice = max(_top(b, kiosk) + b.height() for b in kiosk.priority_buttons.values())
     highest_service = min(_top(b, kiosk) for b in kiosk.service_buttons.values())
     assert lowest_choice < highest_service            # read top to bottom: class, then service

@@ -318,6 +318,7 @@ class CounterShell(QObject):
             self._notices_ready()
             app.intake_window = IntakeWindow(extras.intake, app.config["hall.name"])
             esc_closes(app.intake_window)          # hidden, its draft kept
+            counter_keys_in(app.intake_window, self.window, "intake")
             if self.places().place(app.intake_window, "intake", (0.8, 0.9)):
                 app.intake_window.setWindowState(Qt.WindowState.WindowMaximized)
             extras.wedge.serve(app.intake_window)
@@ -372,6 +373,9 @@ class CounterShell(QObject):
                 service.clerk, service.window = self.session.clerk.username, self.session.window
             app.outbox_view = OutboxView(service)
             esc_closes(app.outbox_view)
+            if self.places().place(app.outbox_view, "outbox", (0.8, 0.7)):
+                app.outbox_view.setWindowState(Qt.WindowState.WindowMaximized)
+            counter_keys_in(app.outbox_view, self.window, "outbox")
             app.marked(app.outbox_view)
             sync.status_changed.connect(lambda _s: service.load())
             sync.sending.connect(app.outbox_view.model.set_in_flight)
@@ -388,8 +392,11 @@ class CounterShell(QObject):
             app.case_list = CaseListWindow(CaseListService(
                 app.runner, notices_dir=app.data_dir / "notices", reprint=self.reprint_notices))
             app.case_list.follow_notices(self.wire_extras().intake)
+            if self.places().place(app.case_list, "cases", (0.85, 0.8)):
+                app.case_list.setWindowState(Qt.WindowState.WindowMaximized)
             app.marked(app.case_list)
             esc_closes(app.case_list)
+            counter_keys_in(app.case_list, self.window, "cases")
         app.case_list.show()
         app.case_list.search()
         return app.case_list
@@ -406,6 +413,7 @@ class CounterShell(QObject):
                                         c["report.service_target_minutes"])
             app.dashboard = Dashboard(app.reports)
             esc_closes(app.dashboard)
+            counter_keys_in(app.dashboard, self.window, "supervisor")
             if self.places().place(app.dashboard, "dashboard", (0.9, 0.92)):
                 app.dashboard.setWindowState(Qt.WindowState.WindowMaximized)
             app.marked(app.dashboard)
@@ -416,6 +424,7 @@ class CounterShell(QObject):
             self._show_dashboard()
         else:
             dialog = SupervisorSignIn(app.reports, self.session.window, self.window)
+            app.marked(dialog)
             dialog.open()
             app.supervisor_dialog = dialog
         return app.dashboard
@@ -440,6 +449,14 @@ class CounterShell(QObject):
             if evaluation.pending is not None:
                 app.evaluator.ask(*evaluation.pending)
         return app.evaluator
+
+
+def counter_keys_in(window: QWidget, counter: CounterWindow, opened_by: str) -> None:
+    """The counter's keys work in ``window`` too (all but ``opened_by``, the one that
+    opens it); see ui/counter_keys.py."""
+    from hallclient.ui.counter_keys import CounterKeys
+
+    window.counter_keys = CounterKeys(window, counter, frozenset({opened_by}))  # type: ignore[attr-defined]
 
 
 def esc_closes(window: QWidget) -> None:

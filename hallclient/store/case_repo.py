@@ -132,8 +132,9 @@ def _fold(value: str | None) -> str:
 def search(conn: sqlite3.Connection, text: str = "", status: int | None = None,
            day_from: str | None = None, day_to: str | None = None,
            limit: int = 100) -> list[dict[str, Any]]:
-    """By 办件编号 (prefix), applicant name (any part, case-insensitive, in any script: 王𠮷,
-    Müller, smith), ID number (exact, typed full-width or not), status, date range."""
+    """By 办件编号 (prefix), the ticket it was taken under (A005), applicant name (any part,
+    case-insensitive, in any script: 王𠮷, Müller, smith), ID number (exact, typed full-width
+    or not), status, date range."""
     where: list[str] = []
     params: list[Any] = []
     text = unicodedata.normalize("NFKC", text).strip()
@@ -145,10 +146,10 @@ def search(conn: sqlite3.Connection, text: str = "", status: int | None = None,
             conn.create_function("hc_fold", 1, _fold, deterministic=True)
             clause = "instr(hc_fold(applicant_name), ?) > 0"
             params.append(_fold(text))
-            if text.isascii():          # a case number's beginning, or a Latin-script name
+            if text.isascii():          # a case number's beginning, a ticket, or a Latin-script name
                 number, values = _prefix("case_no", text.upper())
-                clause = f"({number} OR {clause})"
-                params[-1:] = [*values, params[-1]]
+                clause = f"({number} OR ticket = ? OR {clause})"
+                params[-1:] = [*values, text.upper(), params[-1]]
             where.append(clause)
     if status is not None:
         where.append("status = ?")
@@ -161,8 +162,8 @@ def search(conn: sqlite3.Connection, text: str = "", status: int | None = None,
         params.append(day_to + "T99")
     condition = " AND ".join(where) or "1 = 1"
     return _dicts(conn.execute(
-        "SELECT id, case_no, item_name, status, applicant_name, id_number, mobile, received_at,"
-        f" window, clerk FROM cases WHERE {condition}"
+        "SELECT id, case_no, ticket, item_name, status, applicant_name, id_number, mobile,"
+        f" received_at, window, clerk FROM cases WHERE {condition}"
         " ORDER BY received_at DESC LIMIT ?", (*params, limit)))
 
 

@@ -34,7 +34,8 @@ from .outbox_view import STATES as UPLOAD_STATES
 
 
 class CaseListModel(ReadOnlyTableModel):
-    HEADERS = ("办件编号", "事项", "申请人", "证件号码", "手机", "状态", "受理时间", "窗口", "通知书")
+    HEADERS = ("办件编号", "取号", "事项", "申请人", "证件号码", "手机", "状态", "受理时间", "窗口", "通知书")
+    ITEM, NOTICES = 2, 9
     UNSAVED = "通知书未保存"
 
     @property
@@ -53,14 +54,16 @@ class CaseListModel(ReadOnlyTableModel):
         if role == Qt.ItemDataRole.UserRole:
             return c["case_no"]
         unsaved = bool(c.get("notices_unsaved"))
-        if role == Qt.ItemDataRole.ForegroundRole and unsaved and index.column() == 8:
+        if role == Qt.ItemDataRole.ForegroundRole and unsaved and index.column() == self.NOTICES:
             return QColor("#b00020")
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == self.ITEM:
+            return c["item_name"]            # (a long item name is elided in its column)
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         notices = self.UNSAVED if unsaved else ("已保存" if "notices_unsaved" in c else "")
         return (
-            c["case_no"], c["item_name"], c["applicant_name"], mask_id(c["id_number"]),
-            mask_mobile(c["mobile"]), STATUS_LABELS[CaseStatus(c["status"])],
+            c["case_no"], c.get("ticket") or "—", c["item_name"], c["applicant_name"],
+            mask_id(c["id_number"]), mask_mobile(c["mobile"]), STATUS_LABELS[CaseStatus(c["status"])],
             c["received_at"][:16].replace("T", " "), str(c["window"] or ""), notices,
         )[index.column()]
 
@@ -97,9 +100,8 @@ class CaseListWindow(QWidget):
         super().__init__(parent)
         self.service = service
         self.setWindowTitle(self.tr("办件查询"))
-        self.resize(1100, 650)
         self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText(self.tr("办件编号、申请人姓名或证件号码"))
+        self.search_edit.setPlaceholderText(self.tr("办件编号、取号号码、申请人姓名或证件号码"))
         self.status_box = QComboBox()
         self.status_box.addItem(self.tr("全部状态"), None)
         for status in (CaseStatus.ACCEPTED, CaseStatus.CORRECTION_STARTED, CaseStatus.REFUSED):
@@ -119,7 +121,12 @@ class CaseListWindow(QWidget):
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        for column in range(self.model.columnCount()):   # numbers and dates whole, never cut
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(CaseListModel.ITEM, QHeaderView.ResizeMode.Stretch)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.verticalHeader().hide()
         self.detail = QTextBrowser()
         bar = QHBoxLayout()
         for w in (self.search_edit, self.status_box, QLabel(self.tr("从")), self.from_edit,

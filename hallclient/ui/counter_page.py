@@ -10,8 +10,8 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
@@ -69,6 +69,12 @@ log = logging.getLogger(__name__)
 
 
 class CounterPage(QWidget):
+    """Signals: held_chosen(int ticket id) to take back, no_show_chosen(str number) to
+    activate: a double click or Enter on the lists."""
+
+    held_chosen = Signal(int)
+    no_show_chosen = Signal(str)
+
     def __init__(self, window: CounterWindow) -> None:
         super().__init__(window)
         self.actions_by_name: dict[str, QAction] = {}
@@ -160,14 +166,39 @@ class CounterPage(QWidget):
         right.addWidget(QLabel(self.tr("等候情况")))
         right.addWidget(self.waiting_view, 3)
         right.addWidget(self.waiting_total)
-        right.addWidget(QLabel(self.tr("本窗口挂起（双击恢复）")))
+        for widget in (self.held_list, self.no_show_list):
+            widget.itemDoubleClicked.connect(self._chosen)
+            widget.installEventFilter(self)       # Enter as well as a double click
+        right.addWidget(self._list_label(self.tr("本窗口挂起（双击或回车恢复）"), self.held_list))
         right.addWidget(self.held_list, 1)
-        right.addWidget(QLabel(self.tr("过号（双击激活）")))
+        right.addWidget(self._list_label(self.tr("过号（双击或回车激活）"), self.no_show_list))
         right.addWidget(self.no_show_list, 1)
 
         layout = QHBoxLayout(self)
         layout.addLayout(left, 3)
         layout.addLayout(right, 2)
+
+    @staticmethod
+    def _list_label(text: str, buddy: QWidget) -> QLabel:
+        label = QLabel(text)
+        label.setBuddy(buddy)
+        return label
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (isinstance(watched, QListWidget) and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent)
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
+            item = watched.currentItem()
+            if item is not None:
+                self._chosen(item)
+                return True
+        return super().eventFilter(watched, event)
+
+    def _chosen(self, item: QListWidgetItem) -> None:
+        if item.listWidget() is self.held_list:
+            self.held_chosen.emit(int(item.data(Qt.ItemDataRole.UserRole)))
+        else:
+            self.no_show_chosen.emit(item.text().split()[0])
 
     def _button(self, name: str) -> QToolButton:
         button = QToolButton()

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPushButton,
-    QSizePolicy,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -26,8 +26,10 @@ from hallclient.services.announcing import CallAnnouncer
 from hallclient.services.queue_service import QueueService
 from hallclient.services.session import SessionService
 
+from .eliding_label import ElidingLabel
 from .flash import Flasher
 from .pages import LockPage, SignInPage
+from .training import mark_like
 
 if TYPE_CHECKING:
     from .counter_page import CounterPage
@@ -60,13 +62,14 @@ def _qapp() -> QCoreApplication:
 
 class CounterWindow(QMainWindow):
     """Signals: intake_requested(str current ticket number or ""), cases_requested(),
-    sync_requested()"""
+    sync_requested(), said(str message, bool error)"""
 
     intake_requested = Signal(str)
     cases_requested = Signal()
     supervisor_requested = Signal()
     sync_requested = Signal()
     outbox_requested = Signal()
+    said = Signal(str, bool)          # what the message line now says (and whether an error)
 
     def __init__(self, config: Config, session: SessionService, queue: QueueService,
                  announcer: CallAnnouncer, parent: QWidget | None = None) -> None:
@@ -89,8 +92,18 @@ class CounterWindow(QMainWindow):
         self.lock_page = LockPage()
         for page in (self.sign_in_page, self.lock_page):
             self.stack.addWidget(page)
-        self.setCentralWidget(self.stack)
         self._build_status_bar()
+        # what the last action did (已呼叫 A006, A005 已转到 …) on its own full-width line
+        # under the page, not squeezed between the status bar's fields
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.stack, 1)
+        column.addWidget(self.message_label)
+        self.setCentralWidget(central)
+        self.stack.currentChanged.connect(self._show_message_line)
+        self._show_message_line()
         self._flasher = Flasher(self, 250)
         self._connect()
         self._watching_activity = False
@@ -130,14 +143,14 @@ class CounterWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         self.message_label = QLabel()
+        self.message_label.setObjectName("counterMessage")
         self.message_label.setWordWrap(True)       # long messages (manual mode) wrap, never cut
-        self.message_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.message_label.setMinimumWidth(160)
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.clerk_label = QLabel()
         self.window_state_label = QLabel()
         self.window_state_label.setObjectName("windowState")
-        self.source_label = QLabel(self.tr("队列：{src}").format(src=self.queue.source_label))
-        self.sync_label = QLabel(self.tr("平台：未配置"))
+        self.source_label = ElidingLabel(self.tr("队列：{src}").format(src=self.queue.source_label))
+        self.sync_label = ElidingLabel(self.tr("平台：未配置"))
         self.clock_label = QLabel()
         self.aside_button = QPushButton()        # 手工接待需处理: shown while there are any
         self.aside_button.setObjectName("asideButton")
@@ -145,7 +158,6 @@ class CounterWindow(QMainWindow):
         self.aside_button.hide()
         self.aside_button.clicked.connect(self.open_manual_review)
         self._manual_review: QWidget | None = None
-        bar.addWidget(self.message_label, 1)
         for w in (self.clerk_label, self.window_state_label, self.aside_button, self.source_label,
                   self.sync_label, self.clock_label):
             bar.addPermanentWidget(w)
@@ -191,10 +203,8 @@ class CounterWindow(QMainWindow):
             # otherwise the queue service's method of the same name
             action.triggered.connect(getattr(self, f"_do_{name}", None) or getattr(q, name))
             self.addAction(action)
-        page.held_list.itemDoubleClicked.connect(
-            lambda item: q.return_held(int(item.data(Qt.ItemDataRole.UserRole))))
-        page.no_show_list.itemDoubleClicked.connect(
-            lambda item: q.reactivate(item.text().split()[0]))
+        page.held_chosen.connect(q.return_held)
+        page.no_show_chosen.connect(q.reactivate)
 
     # -- session -----------------------------------------------------------------------
 
@@ -296,9 +306,11 @@ class CounterWindow(QMainWindow):
             page.state_banner.setText(self.tr("暂停服务中 — 不叫号；按 {key} 恢复服务").format(key=keys))
             page.state_banner.setProperty("tone", "paused")
         elif snap.state == "manual":
+            why = (self.tr("大厅服务器不认本机（令牌已停用或更换），请联系信息管理员")
+                   if snap.link == "refused" else self.tr("大厅服务器不可用"))
             page.state_banner.setText(self.tr(
-                "手工接待：大厅服务器不可用。申请人手中有号的，输入号码后按「指定呼叫」；"
-                "无号来访不填号码直接按「指定呼叫」；办完按「办结」"))
+                "手工接待：{why}。申请人手中有号的，输入号码后按「指定呼叫」；"
+                "无号来访不填号码直接按「指定呼叫」；办完按「办结」").format(why=why))
             page.state_banner.setProperty("tone", "manual")
         page.state_banner.setVisible(snap.state in ("paused", "manual"))
         page.state_banner.style().polish(page.state_banner)
@@ -328,6 +340,7 @@ class CounterWindow(QMainWindow):
 
         if self._manual_review is None:
             self._manual_review = ManualReviewDialog(self.queue, self)
+            mark_like(self._manual_review, self)
         assert isinstance(self._manual_review, ManualReviewDialog)
         self._manual_review.open_and_load()
 
@@ -388,9 +401,41 @@ class CounterWindow(QMainWindow):
         for name, action in self.actions_by_name.items():
             action.setEnabled(on_counter and enabled[name])
 
+    def why_not(self, name: str) -> str:
+        """Why the action ``name`` cannot run now, in the clerk's words (for a key pressed
+        where its button cannot be seen)."""
+        if self.stack.currentWidget() is not self.counter_page:
+            return self.tr("请先在窗口叫号界面签到或解锁")
+        snap = self.queue.snapshot
+        current = snap.current if snap else None
+        if snap is not None and snap.state == "manual":
+            return self.tr("大厅服务器未连接，正在手工接待")
+        if snap is not None and snap.state == "paused" and name in ("call_next", "call_specific"):
+            return self.tr("窗口已暂停，按 {key} 恢复").format(
+                key=self.actions_by_name["pause"].shortcut().toString())
+        if current is not None and name in ("call_next", "call_specific", "pause"):
+            return self.tr("{n} 还在办理：请先办结、过号或转移").format(n=current.number)
+        if name in ("recall", "no_show", "start"):
+            return self.tr("没有已呼叫、待开始的号")
+        if current is not None and current.state is TicketState.CALLED and name in ("finish", "hold"):
+            return self.tr("{n} 还没有开始办理（{key}）").format(
+                n=current.number, key=self.actions_by_name["start"].shortcut().toString())
+        return self.tr("当前没有正在办理的号")
+
     def _say(self, message: str, error: bool = False) -> None:
-        self.message_label.setStyleSheet("color: #c0392b;" if error else "")
+        self.said.emit(message, error)
         self.message_label.setText(message)
+        if bool(self.message_label.property("error")) != error:
+            self.message_label.setProperty("error", error)
+            self.message_label.style().polish(self.message_label)
+
+    def _show_message_line(self, _index: int = 0) -> None:
+        """The message line belongs to the counter page: the sign-in page says its own
+        errors, and a locked screen shows nothing of the last applicant."""
+        page = self.stack.currentWidget()
+        self.message_label.setVisible(page is not None and page is self.counter_page)
+        if page is self.lock_page:
+            self._say("")
 
     def _tick(self) -> None:
         self.clock_label.setText(QDateTime.currentDateTime().toString("yyyy-MM-dd HH:mm:ss"))
@@ -425,6 +470,7 @@ class CounterWindow(QMainWindow):
 
         if self._chooser is None:
             self._chooser = TransferChooser(self)
+            mark_like(self._chooser, self)
             self._chooser.target_chosen.connect(self._transfer_to)
             self._chooser.finished.connect(lambda _r: self.activateWindow())   # keys come back here
         if not self._chooser.offer(ticket.number, ticket.service, self.queue.window,

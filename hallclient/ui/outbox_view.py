@@ -71,7 +71,6 @@ class OutboxView(QWidget):
         super().__init__(parent)
         self.service = service
         self.setWindowTitle(self.tr("待上传队列"))
-        self.resize(1100, 600)
         self.model = OutboxModel(self)
         self.table = QTableView()
         self.table.setModel(self.model)

@@ -5,7 +5,7 @@ practice for the real thing: an orange banner across the top and 【培训】 be
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject
-from PySide6.QtWidgets import QBoxLayout, QLabel, QMainWindow, QWidget
+from PySide6.QtWidgets import QBoxLayout, QFormLayout, QLabel, QMainWindow, QWidget
 
 TITLE_MARK = "【培训】"
 CLERK_TEXT = "培训模式 — 本窗口的数据只用于练习，不会上报省平台"
@@ -43,6 +43,8 @@ def mark_training(window: QWidget, public: bool = False) -> QLabel:
         layout = window.layout()
         if isinstance(layout, QBoxLayout):
             layout.insertWidget(0, banner)
+        elif isinstance(layout, QFormLayout):
+            layout.insertRow(0, banner)
         else:                           # no box layout: the banner floats across the top
             banner.setParent(window)
             banner.setGeometry(0, 0, window.width(), banner.sizeHint().height())
@@ -54,3 +56,10 @@ def mark_training(window: QWidget, public: bool = False) -> QLabel:
     window.setWindowTitle(TITLE_MARK + window.windowTitle())    # (the filter leaves it be)
     window.training_banner = banner     # type: ignore[attr-defined]
     return banner
+
+
+def mark_like(dialog: QWidget, owner: QWidget | None) -> None:
+    """A dialog opened from a training window (转移, 手工接待需处理, sign-in boxes) is
+    marked too: a window alone on screen must say it is practice."""
+    if owner is not None and owner.window().property("training"):
+        mark_training(dialog)

@@ -18,9 +18,10 @@ def with_cases(start_app, qtbot, demo_catalog):
     ctx = open_context(app.data_dir, app.config)
     ctx.import_catalog(demo_catalog)
     zhang = Applicant("person", "张三", "440524188001010014", mobile="13800138000")
+    served = case_draft(ctx.desk, applicant=zhang, decision=Decision.CORRECT, fill=False)
+    served.ticket = "C007"                              # taken under a ticket from the queue
     numbers = [accepted_case(ctx.desk, window=2, clerk="zhao").case_no,
-               ctx.desk.commit(case_draft(ctx.desk, applicant=zhang, decision=Decision.CORRECT,
-                                          fill=False), 2, "zhao").case_no]
+               ctx.desk.commit(served, 2, "zhao").case_no]
     ctx.close()
     sign_in(qtbot, app)
     return app, numbers
@@ -75,3 +76,22 @@ def test_case_list_opens_from_the_demo(qtbot, with_cases):
     win = app.shell.open_case_list()
     qtbot.waitUntil(lambda: win.model.rowCount() == 2)
     assert win.count_label.text() == "共 2 件"
+
+
+def test_case_list_shows_the_ticket_and_whole_case_numbers(qtbot, with_cases):
+    """The clerk finds a case by the number the applicant holds (C007), and reads the
+    24-character 办件编号 whole at 1366×768."""
+    app, (accepted, corrected) = with_cases
+    win = app.shell.open_case_list()
+    win.resize(1300, 600)
+    qtbot.waitUntil(lambda: win.model.rowCount() == 2)
+    tickets = {win.model.index(r, 0).data(): win.model.index(r, 1).data() for r in range(2)}
+    assert tickets == {corrected: "C007", accepted: "—"}
+    assert win.model.headerData(1, Qt.Orientation.Horizontal) == "取号"
+    column = win.table.columnWidth(0)
+    assert column >= win.table.fontMetrics().horizontalAdvance(corrected)
+    for text in ("C007", "c007"):
+        win.search_edit.setText(text)
+        with qtbot.waitSignal(win.service.cases_found):
+            win.search()
+        assert [win.model.cases[i]["case_no"] for i in range(win.model.rowCount())] == [corrected]

@@ -304,7 +304,7 @@ def test_a_notice_the_disk_cannot_keep_shows_unsaved_with_a_reprint(qtbot, intak
 
     cases = app.shell.open_case_list()
     qtbot.waitUntil(lambda: cases.model.rowCount() == 1 and "notices_unsaved" in cases.model.cases[0])
-    assert cases.model.index(0, 8).data() == "通知书未保存"
+    assert cases.model.index(0, cases.model.NOTICES).data() == "通知书未保存"
     cases.table.setCurrentIndex(cases.model.index(0, 0))
     assert cases.reprint_button.isVisible() and cases.reprint_button.isEnabled()   # 补打 there too
 
@@ -315,7 +315,7 @@ def test_a_notice_the_disk_cannot_keep_shows_unsaved_with_a_reprint(qtbot, intak
     texts, _ = decode_pdf(Path(win.printed["accept"]), dpi=300)
     assert texts == [case_no]
     qtbot.waitUntil(lambda: cases.model.rowCount() == 1
-                    and cases.model.index(0, 8).data() == "已保存", timeout=10000)
+                    and cases.model.index(0, cases.model.NOTICES).data() == "已保存", timeout=10000)
 
 
 def test_esc_closes_intake_and_the_case_list_and_keeps_the_draft(qtbot, intake_app):

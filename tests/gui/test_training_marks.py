@@ -23,6 +23,14 @@ def test_every_window_of_a_training_run_is_marked(qtbot, tmp_path):
                    "dashboard": shell.open_dashboard(), "outbox": shell.open_outbox(),
                    "cases": shell.open_case_list()}
         assert {name for name, w in windows.items() if not _marked(w)} == set()
+        # and the dialogs opened from them
+        if app.queue.current is None:
+            with qtbot.waitSignal(app.queue.ticket_called):
+                app.queue.call_next()
+        app.window._do_transfer()
+        app.window.open_manual_review()
+        dialogs = {"transfer": app.window._chooser, "manual review": app.window._manual_review}
+        assert {name for name, w in dialogs.items() if not _marked(w)} == set()
         # applicants read a notice meant for them
         assert "不是真实办事" in app.kiosk_window.training_banner.text()
         # a title set later keeps the mark
@@ -46,3 +54,21 @@ def test_a_real_run_marks_nothing(qtbot, start_app):
     qtbot.addWidget(app.kiosk_window)
     assert getattr(app.kiosk_window, "training_banner", None) is None
     assert not app.kiosk_window.windowTitle().startswith("【培训】")
+
+
+def test_a_form_dialog_gets_the_banner_as_its_first_row(qtbot):
+    """The supervisor's sign-in box is a form: the banner is its first row, not drawn over
+    the user-name field."""
+    from PySide6.QtWidgets import QDialog, QFormLayout, QLineEdit
+
+    from hallclient.ui.training import mark_like, mark_training
+
+    owner = QDialog()
+    qtbot.addWidget(owner)
+    mark_training(owner)
+    dialog = QDialog(owner)
+    form = QFormLayout(dialog)
+    form.addRow("用户名", QLineEdit())
+    mark_like(dialog, owner)
+    assert _marked(dialog)
+    assert form.itemAt(0, QFormLayout.ItemRole.SpanningRole).widget() is dialog.training_banner

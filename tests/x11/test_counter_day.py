@@ -226,9 +226,10 @@ def intake_accept(day: Day, number: str) -> str:
 
 
 def finish(day: Day, number: str) -> None:
-    """F5 办结 at the counter. Checks: the ticket is finished; the evaluator opens."""
+    """F5 办结, pressed where the clerk still is: in the intake window (the counter's keys
+    work there). Checks: the ticket is finished; the evaluator opens."""
     x, p = day.x, day.program
-    x.focus(COUNTER)
+    x.focus(INTAKE)
     x.keys("F5")
     assert p.wait_rows("SELECT 1 FROM event_log WHERE action = 'finish' AND ticket = ?", (number,))
     assert p.rows("SELECT state FROM tickets WHERE number = ?", (number,)) == [("finished",)]

@@ -1,10 +1,12 @@
 """The hall panel (大厅综合屏): the latest call large, each window's current number and the
 waiting counts, following the hall server's event stream.
 
-Calls are announced one after another: each new call joins a queue and is shown large and
-spoken for ``call_ms`` before the next (half that while more than two are waiting), so
-calls never overlap and none is dropped however many windows call at once. Calls replayed
-after a long disconnection update the screen but are not spoken again.
+The big number is always the latest call (the newest in the hall's log, a recall of an
+older ticket too), shown the moment it is heard: the list of recent calls and the big
+number never disagree. Saying the calls is paced instead: each joins a queue and is spoken
+(and flashed) ``call_ms`` after the one before (half that while more than two are
+waiting), so voices never overlap and none is dropped however many windows call at once.
+Calls replayed after a long disconnection update the screen but are not spoken again.
 
 Sizes follow the screen (``unit``: the window's size against 1920×1080), so the per-window
 list is readable from across the hall at any resolution, and as many windows are listed at
@@ -67,6 +69,7 @@ class PanelWindow(QWidget):
         self.announce_max_age = timedelta(seconds=announce_max_age_s)
         self.call_ms = call_ms
         self.pending: deque[tuple[str, int]] = deque()
+        self.latest: tuple[int, str, int] | None = None   # (log seq, number, window) shown large
         self.announced: list[tuple[str, int]] = []
         self.windows: dict[int, dict[str, Any]] = {}
         self._rows: dict[int, tuple[QLabel, QLabel]] = {}     # window: (name, current)
@@ -202,8 +205,12 @@ class PanelWindow(QWidget):
         self.waiting = {s: {int(p): n for p, n in by.items()}
                         for s, by in state.get("waiting", {}).items()}
         self.recent_list.clear()
-        for call in reversed(state.get("recent_calls", [])):
+        calls = [c for c in state.get("recent_calls", []) if c.get("ticket") and c.get("window")]
+        for call in reversed(calls):                    # the server sends the newest first
             self._add_recent(call["ticket"], call["window"])
+        if calls:
+            newest = max(calls, key=lambda c: int(c.get("seq") or 0))
+            self._show_latest(int(newest.get("seq") or 0), newest["ticket"], newest["window"])
         self._render_windows()
         self._render_waiting()
 
@@ -229,6 +236,8 @@ class PanelWindow(QWidget):
             self._render_windows()
         if action in CALL_ACTIONS and ticket and window:
             self._add_recent(ticket, window)
+            seq = event.get("seq")
+            self._show_latest(int(seq) if seq is not None else None, ticket, window)
             if self._fresh(event.get("at")):
                 self.queue_call(ticket, window)
 
@@ -240,6 +249,17 @@ class PanelWindow(QWidget):
         except ValueError:
             return True
         return datetime.now(when.tzinfo) - when <= self.announce_max_age
+
+    def _show_latest(self, seq: int | None, number: str, window: int) -> None:
+        """The big number: this call, unless a newer one (by the log's order) is shown
+        already; ``seq`` None (an event without one) counts as the newest."""
+        if seq is None:
+            seq = self.latest[0] + 1 if self.latest is not None else 0
+        elif self.latest is not None and seq < self.latest[0]:
+            return
+        self.latest = (seq, number, window)
+        self.call_number.setText(number)
+        self.call_text.setText(display_text(self.announcer.template, number, window))
 
     # -- the announcement queue ----------------------------------------------------------
 
@@ -257,8 +277,6 @@ class PanelWindow(QWidget):
         # a rush of calls: show them faster (speech itself is queued and never overlaps)
         self._pace.setInterval(self.call_ms if len(self.pending) < 3 else self.call_ms // 2)
         self.announced.append((number, window))
-        self.call_number.setText(number)
-        self.call_text.setText(display_text(self.announcer.template, number, window))
         self.announcer.announce(number, window)
         self._flasher.flash(self.call_number)
 

@@ -60,3 +60,65 @@ def test_the_big_number_is_always_the_latest_call_a_recall_too(qtbot, hall):
     assert late.call_number.text() == "A001" and late.window_text(2) == "A002"
     late_events.stop()
     events.stop()
+
+
+SERVICES = ["综合受理", "市场监管·企业开办", "人社·社保医保", "不动产登记", "公安·户政出入境",
+            "咨询·帮办代办", "税务·发票申领", "公积金", "医保报销", "残联", "民政·婚姻登记",
+            "交通·驾驶证"]
+
+
+def hall_state(services: int) -> dict:
+    codes = [f"S{i}" for i in range(services)]
+    return {"windows": [{"number": n, "name": f"窗口{n}", "state": "open", "current": f"A00{n}"}
+                        for n in range(1, 8)],
+            "services": [{"code": c, "name": SERVICES[i], "prefix": "A"} for i, c in enumerate(codes)],
+            "waiting": {c: {"0": i + 1} for i, c in enumerate(codes)},
+            "recent_calls": [{"seq": 10 - n, "at": "", "window": n, "ticket": f"A00{n}",
+                              "action": "call"} for n in range(1, 8)], "seq": 10}
+
+
+def cut_lines(panel: PanelWindow) -> list[str]:
+    """Every label shown that is not whole inside the window, and the calls listed that
+    the list shows only in part."""
+    cut = []
+    for label in panel.findChildren(QLabel):
+        if not label.isVisibleTo(panel) or not label.text().strip():
+            continue
+        top = label.mapTo(panel, label.rect().topLeft()).y()
+        if top + label.height() > panel.height() or \
+                label.height() < label.minimumSizeHint().height():
+            cut.append(f"{label.text()!r} at {top}+{label.height()} of {panel.height()}")
+    recent: QListWidget = panel.recent_list
+    for i in range(recent.count()):
+        if recent.visualItemRect(recent.item(i)).bottom() > recent.viewport().height():
+            cut.append(f"recent {recent.item(i).text()!r}")
+    return cut
+
+
+@pytest.mark.parametrize("training", [False, True], ids=["real", "training"])
+def test_every_line_of_the_panel_shows_whole_at_1366_and_1920(qtbot, training):
+    events = HallEventsService("http://127.0.0.1:9", "unused")      # never started
+    panel = PanelWindow("示范县政务服务中心", events, Announcer(speech=False))
+    qtbot.addWidget(panel)
+    panel.show_state(hall_state(6))             # the demo hall: six services waiting
+    panel.show()
+    if training:
+        mark_training(panel, public=True)
+    for width, height in ((1366, 768), (1920, 1080)):
+        panel.resize(width, height)
+        qtbot.waitUntil(lambda h=height: panel.height() == h)
+        qtbot.waitUntil(lambda: not cut_lines(panel), timeout=3000)
+        assert len(panel.waiting_rows()) == 6           # all six services, whole
+        assert panel.page_label.isHidden()              # all seven windows at once
+        assert all(panel.window_text(n) == f"A00{n}" for n in range(1, 8))
+        assert panel.recent_list.count() >= 3
+    # a big hall: more services wait than fit; the last line says how many more
+    panel.show_state(hall_state(12))
+    for width, height in ((1366, 768), (1920, 1080)):
+        panel.resize(width, height)
+        qtbot.waitUntil(lambda h=height: panel.height() == h)
+        qtbot.waitUntil(lambda: not cut_lines(panel), timeout=3000)
+        rows = panel.waiting_rows()
+        if len(rows) < 12:
+            assert rows[-1] == f"…等 {12 - (len(rows) - 1)} 项", rows
+            assert len(rows) >= 4

@@ -233,7 +233,15 @@ def _build_gui(args: argparse.Namespace, qapp: Any, config: Config, data_dir: Pa
                with_platform: bool, throwaway: bool, lanes: Lanes,
                runner: TaskRunner, painted: threading.Event) -> App:
     from hallclient.services.lanes import DB
-    from hallclient.shell import App, CounterShell, build_kiosk, place_on_screen, show_store_failure
+    from hallclient.shell import (
+        KIOSK_SHARE,
+        App,
+        CounterShell,
+        build_kiosk,
+        place_from_screen,
+        place_on_screen,
+        show_store_failure,
+    )
 
     restart_stages()
     stage("window being built")
@@ -257,8 +265,12 @@ def _build_gui(args: argparse.Namespace, qapp: Any, config: Config, data_dir: Pa
 
     if args.command == "kiosk":
         kiosk = build_kiosk(app)
-        place_on_screen(kiosk, args.screen)
-        kiosk.show() if args.windowed or demo else kiosk.showFullScreen()
+        if args.windowed or demo:       # a window sized from the screen, where it was left
+            place_from_screen(app, kiosk, "kiosk", KIOSK_SHARE, args.screen)
+            kiosk.show()
+        else:
+            place_on_screen(kiosk, args.screen)
+            kiosk.showFullScreen()
         after_painted(kiosk, after_first_paint)
     else:
         shell = CounterShell(app, preferred_window=args.window)

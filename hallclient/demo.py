@@ -246,7 +246,8 @@ def place_beside(counter: Any, kiosk: Any) -> None:
     if len(screens) > 1:
         other = next((s for s in screens if s is not counter.screen()), screens[-1])
         kiosk.setScreen(other)
-        kiosk.move(other.availableGeometry().topLeft())
+        area = other.availableGeometry()
+        kiosk.setGeometry(area.x(), area.y(), int(area.width() * 0.9), int(area.height() * 0.9))
         return
     # the counter page (built at sign-in) needs more room than the sign-in page
     page = getattr(counter, "counter_page", None)
@@ -254,7 +255,8 @@ def place_beside(counter: Any, kiosk: Any) -> None:
     if page is not None:
         needs = needs.expandedTo(page.minimumSizeHint())
     left, right = side_by_side(counter.screen().availableGeometry(), needs,
-                               kiosk.minimumSizeHint(), counter.height(), kiosk.height())
+                               kiosk.minimumSizeHint(), counter.height(),
+                               counter.screen().availableGeometry().height())
     counter.setGeometry(left)
     kiosk.setGeometry(right)
 

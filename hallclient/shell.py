@@ -160,13 +160,7 @@ class CounterShell(QObject):
         app.announcer, app.window = self.announcer, self.window
 
     def places(self) -> WindowPlaces:
-        """Window places in ``state.ini`` beside config.ini (made on first need)."""
-        if self.app.places is None:
-            from hallclient.config import STATE_FILE
-            from hallclient.ui.geometry import WindowPlaces
-
-            self.app.places = WindowPlaces(self.app.data_dir / STATE_FILE)
-        return self.app.places
+        return window_places(self.app)
 
     def show(self) -> None:
         """The counter window as it was last: maximised, or at its remembered place."""
@@ -444,7 +438,7 @@ class CounterShell(QObject):
 
             app.evaluator = EvaluatorWindow(evaluation)
             app.marked(app.evaluator, public=True)
-            place_on_screen(app.evaluator, None)
+            place_from_screen(app, app.evaluator, "evaluator", EVALUATOR_SHARE, None)
             # the request that built the window has already been emitted: show it now
             if evaluation.pending is not None:
                 app.evaluator.ask(*evaluation.pending)
@@ -485,6 +479,38 @@ def build_kiosk(app: App) -> KioskWindow:
         queue = app.queue
         app.kiosk.ticket_issued.connect(lambda _issued: queue.refresh())
     return app.kiosk_window
+
+
+# a share of the screen's available geometry (the desktop less its taskbar) for a window's
+# first start; after that each opens where it was left (state.ini)
+KIOSK_SHARE = (0.7, 0.94)           # a kiosk in a window (--windowed); else full screen
+EVALUATOR_SHARE = (0.72, 0.85)      # on the applicant's screen
+
+
+def window_places(app: App) -> WindowPlaces:
+    """Window places in ``state.ini`` beside config.ini (made on first need)."""
+    if app.places is None:
+        from hallclient.config import STATE_FILE
+        from hallclient.ui.geometry import WindowPlaces
+
+        app.places = WindowPlaces(app.data_dir / STATE_FILE)
+    return app.places
+
+
+def place_from_screen(app: App, widget: QWidget, name: str, share: tuple[float, float],
+                      screen: int | None) -> None:
+    """Size ``widget`` from the screen and open it where it was left (``name`` in
+    state.ini); with nothing saved yet and more than one screen, on screen ``screen``
+    (None: the last, the applicant's)."""
+    from PySide6.QtGui import QGuiApplication
+
+    places = window_places(app)
+    first = places.saved(name)[0] is None
+    maximised = places.place(widget, name, share)
+    if first and len(QGuiApplication.screens()) > 1:
+        place_on_screen(widget, screen)
+    if maximised:
+        widget.setWindowState(Qt.WindowState.WindowMaximized)
 
 
 def place_on_screen(widget: QWidget, number: int | None) -> None:

@@ -45,7 +45,6 @@ class EvaluatorWindow(QWidget):
         self._hide_timer.setInterval(self.THANKS_MS)
         self._hide_timer.timeout.connect(self.hide)
         self.setWindowTitle(self.tr("请您评价"))
-        self.resize(1000, 640)
         self.title = QLabel(self.tr("请对本次服务进行评价"))
         self.title.setObjectName("evalTitle")
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)

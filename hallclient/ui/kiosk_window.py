@@ -37,7 +37,6 @@ class KioskWindow(QWidget):
         self.setObjectName("kiosk")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setWindowTitle(self.tr("取号机 · {hall}").format(hall=hall_name))
-        self.resize(1024, 768)
         self.hall_name = hall_name
         self.kiosk = kiosk
         self.services: list[Service] = []

@@ -1,15 +1,20 @@
 """The hall panel (大厅综合屏): the latest call large, each window's current number and the
 waiting counts, following the hall server's event stream.
 
-Calls are announced one after another: each new call joins a queue and is shown large and
-spoken for ``call_ms`` before the next (half that while more than two are waiting), so
-calls never overlap and none is dropped however many windows call at once. Calls replayed
-after a long disconnection update the screen but are not spoken again.
+The big number is always the latest call (the newest in the hall's log, a recall of an
+older ticket too), shown the moment it is heard: the list of recent calls and the big
+number never disagree. Saying the calls is paced instead: each joins a queue and is spoken
+(and flashed) ``call_ms`` after the one before (half that while more than two are
+waiting), so voices never overlap and none is dropped however many windows call at once.
+Calls replayed after a long disconnection update the screen but are not spoken again.
 
 Sizes follow the screen (``unit``: the window's size against 1920×1080), so the per-window
 list is readable from across the hall at any resolution, and as many windows are listed at
 once as fit (a bigger hall is shown page by page). The lower right shows how many wait per
-service. The public screen says nothing about its link while it works; only a lost link is
+service. Every line is shown whole, with the training banner too: where the lists do not
+fit, their fonts shrink a little first, then fewer windows are listed per page, and only
+then are fewer services listed, the last line saying how many more there are (「…等 N 项」),
+never half a line. The public screen says nothing about its link while it works; only a lost link is
 noted, discreetly, in the top corner.
 """
 
@@ -19,12 +24,13 @@ from collections import deque
 from datetime import datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QDateTime, Qt, QTimer
+from PySide6.QtCore import QDateTime, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QListWidget,
     QVBoxLayout,
     QWidget,
@@ -47,6 +53,15 @@ SIZES = {"panelTitle": 44, "panelClock": 36, "panelLink": 24, "callNumber": 240,
          "sectionTitle": 34, "recent": 44, "windowNo": 56, "windowNow": 60, "waitingRow": 40}
 LIST_SHARE = 0.6        # of the window's height, for the per-window list
 ROW_HEIGHT = 1.45       # a window row's height against its font size (CJK line height)
+LINE = 1.5              # a label's height against its font size, with a little room to spare
+LIST_FONTS = ("sectionTitle", "windowNo", "windowNow", "waitingRow")
+SHRINK = (1.0, 0.9, 0.8)    # the lists' fonts, before fewer lines are shown
+BANNER_PX = 30              # the training banner's font, on a 1920×1080 screen
+
+
+def line(px: int) -> int:
+    """A label's height for a font of ``px`` pixels (CJK fonts are tall)."""
+    return int(px * LINE) + 2
 
 
 class PanelWindow(QWidget):
@@ -67,11 +82,17 @@ class PanelWindow(QWidget):
         self.announce_max_age = timedelta(seconds=announce_max_age_s)
         self.call_ms = call_ms
         self.pending: deque[tuple[str, int]] = deque()
+        self.latest: tuple[int, str, int] | None = None   # (log seq, number, window) shown large
         self.announced: list[tuple[str, int]] = []
         self.windows: dict[int, dict[str, Any]] = {}
         self._rows: dict[int, tuple[QLabel, QLabel]] = {}     # window: (name, current)
         self._page = 0
         self.page_size = 8      # windows listed at once (set from the window's height)
+        self.list_scale = 1.0   # the lists' fonts, shrunk where they would not fit
+        self.services_shown = 0     # services listed in the lower right (0: all)
+        self._fitted: tuple[Any, ...] = ()
+        self._recent: list[str] = []        # newest first, as many as RECENT
+        self.more_label: QLabel | None = None   # 「…等 N 项」 under the services listed
         self.link_up = False
         self._waiting_rows: list[QLabel] = []
         self.services: dict[str, str] = {}
@@ -89,7 +110,10 @@ class PanelWindow(QWidget):
     # -- layout ------------------------------------------------------------------------
 
     def _build(self, hall_name: str) -> None:
-        root = QVBoxLayout(self)
+        root = self._root = QVBoxLayout(self)
+        # the window takes the screen's size and fits its lines to it (_fit), never the
+        # other way round: what is listed never makes the window taller than the screen
+        root.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         top = QHBoxLayout()
         title = QLabel(hall_name)
         title.setObjectName("panelTitle")
@@ -115,12 +139,14 @@ class PanelWindow(QWidget):
         self.recent_list = QListWidget()
         self.recent_list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.recent_list.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.recent_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.recent_list.installEventFilter(self)       # as many calls as it shows whole
         left.addWidget(self.call_number, 3)
         left.addWidget(self.call_text)
         left.addWidget(recent_title)
         left.addWidget(self.recent_list, 2)
 
-        right = QVBoxLayout()
+        right = self._right = QVBoxLayout()
         windows_title = QLabel(self.tr("各窗口当前号"))
         windows_title.setObjectName("sectionTitle")
         right.addWidget(windows_title)
@@ -130,6 +156,7 @@ class PanelWindow(QWidget):
         right.addLayout(self.windows_grid)
         self.page_label = QLabel()
         self.page_label.setObjectName("sectionTitle")
+        self.page_label.hide()
         right.addWidget(self.page_label)
         right.addStretch(1)
         self._pager = QTimer(self)
@@ -139,6 +166,7 @@ class PanelWindow(QWidget):
         self.waiting_label = QLabel()
         self.waiting_label.setObjectName("sectionTitle")
         self.waiting_grid = QGridLayout()
+        self.waiting_grid.setVerticalSpacing(0)
         right.addWidget(self.waiting_label)
         right.addLayout(self.waiting_grid)
         body.addLayout(left, 11)
@@ -148,11 +176,21 @@ class PanelWindow(QWidget):
         self._clock.timeout.connect(self._tick)
         self._clock.start(1000)
         self._tick()
-        self._size_from_screen()
+        self._fit()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        self._size_from_screen()
+        self._fit()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:   # a banner came (training), or went
+            self._fit()
+        return super().event(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.recent_list and event.type() == QEvent.Type.Resize:
+            self._show_recent()
+        return False
 
     def unit(self) -> float:
         """This window against a 1920×1080 screen (0.71 at 1366×768, 2 on 4K)."""
@@ -161,8 +199,58 @@ class PanelWindow(QWidget):
     def font_px(self, name: str) -> int:
         return round(SIZES[name] * self.unit())
 
-    def _size_from_screen(self) -> None:
-        px = {name: self.font_px(name) for name in SIZES}
+    def _banner_height(self) -> int:
+        banner = getattr(self, "training_banner", None)
+        if not isinstance(banner, QLabel) or banner.isHidden():
+            return 0
+        banner.ensurePolished()
+        width = self.width() - 2 * self._root.contentsMargins().left()
+        return (banner.heightForWidth(width) if banner.hasHeightForWidth() else -1) \
+            or banner.sizeHint().height()
+
+    def _fit(self) -> None:
+        """The fonts from the screen, then the lists to the room they have: each window's
+        row, the per-service lines and the page line are counted against the height under
+        the title (and the training banner), so that nothing is cut off at the bottom."""
+        u = self.unit()
+        banner = self._banner_height()
+        root = self._root
+        margins, spacing = root.contentsMargins(), max(0, root.spacing())
+        right_spacing = max(0, self._right.spacing())
+        base = {name: round(SIZES[name] * u) for name in SIZES}
+        body = (self.height() - margins.top() - margins.bottom()
+                - line(max(base["panelTitle"], base["panelClock"])) - spacing
+                - (banner + spacing if banner else 0))
+        windows = len(self.windows) or 8
+        services = sum(1 for by in self.waiting.values() if sum(by.values()))
+        choice: tuple[float, int, int] | None = None
+        for scale in SHRINK:
+            px = {n: round(SIZES[n] * u * scale) for n in LIST_FONTS}
+            row, wrow = line(max(px["windowNo"], px["windowNow"])), line(px["waitingRow"])
+            page = max(3, int(self.height() * LIST_SHARE / (px["windowNow"] * ROW_HEIGHT)))
+            titles = 2 if windows <= page else 3        # and the page line, when paged
+            room = body - titles * (line(px["sectionTitle"]) + right_spacing)
+            waiting_rows = -(-services // 2)
+            if min(page, windows) * row + waiting_rows * wrow <= room:
+                choice = (scale, page, 0)
+                break
+        if choice is None:      # the smallest fonts, fewer windows a page, then fewer services
+            scale = SHRINK[-1]
+            room = body - 3 * (line(px["sectionTitle"]) + right_spacing)
+            fewest = min(3, windows)
+            page = max(fewest, (room - waiting_rows * wrow) // row)
+            lines = max(0, (room - page * row) // wrow)
+            shown = max(0, 2 * lines - 1) if 2 * lines < services else 0
+            choice = (scale, page, shown if lines else -1)
+        scale, page, shown = choice
+        fitted = (self.width(), self.height(), banner, scale, page, shown, services, windows)
+        if fitted == self._fitted:
+            return
+        self._fitted = fitted
+        self.list_scale = scale
+        px = dict(base)
+        for name in LIST_FONTS:
+            px[name] = round(SIZES[name] * u * scale)
         self.setStyleSheet(
             f"QLabel#panelTitle {{ font-size: {px['panelTitle']}px; }}"
             f" QLabel#panelClock {{ font-size: {px['panelClock']}px; }}"
@@ -170,15 +258,18 @@ class PanelWindow(QWidget):
             f" QLabel#callNumber {{ font-size: {px['callNumber']}px; }}"
             f" QLabel#callText {{ font-size: {px['callText']}px; }}"
             f" QLabel#sectionTitle {{ font-size: {px['sectionTitle']}px; }}"
+            f" QLabel#trainingBanner {{ font-size: {max(20, round(BANNER_PX * u))}px; }}"
             f" QListWidget {{ font-size: {px['recent']}px; }}"
             f' QLabel[class="windowNo"] {{ font-size: {px["windowNo"]}px; }}'
             f' QLabel[class="windowNow"] {{ font-size: {px["windowNow"]}px; }}'
             f' QLabel[class="waitingRow"] {{ font-size: {px["waitingRow"]}px; }}')
-        self.waiting_grid.setHorizontalSpacing(round(40 * self.unit()))
-        row = px["windowNow"] * ROW_HEIGHT
-        size = max(3, int(self.height() * LIST_SHARE / row))
-        if size != self.page_size:
-            self.page_size = size
+        self.waiting_grid.setHorizontalSpacing(round(40 * u))
+        self._show_recent()         # its font changed: as many calls as show whole now
+        if shown != self.services_shown:
+            self.services_shown = shown
+            self._render_waiting()
+        if page != self.page_size:
+            self.page_size = page
             self._page = 0
             self._show_page()
 
@@ -201,9 +292,14 @@ class PanelWindow(QWidget):
         self.windows = {w["number"]: dict(w) for w in state["windows"]}
         self.waiting = {s: {int(p): n for p, n in by.items()}
                         for s, by in state.get("waiting", {}).items()}
-        self.recent_list.clear()
-        for call in reversed(state.get("recent_calls", [])):
+        self._recent = []
+        calls = [c for c in state.get("recent_calls", []) if c.get("ticket") and c.get("window")]
+        for call in reversed(calls):                    # the server sends the newest first
             self._add_recent(call["ticket"], call["window"])
+        if calls:
+            newest = max(calls, key=lambda c: int(c.get("seq") or 0))
+            self._show_latest(int(newest.get("seq") or 0), newest["ticket"], newest["window"])
+        self._fit()
         self._render_windows()
         self._render_waiting()
 
@@ -212,6 +308,7 @@ class PanelWindow(QWidget):
         if "waiting" in event:
             self.waiting = {s: {int(p): n for p, n in by.items()}
                             for s, by in event["waiting"].items()}
+            self._fit()
             self._render_waiting()
         slot = self.windows.setdefault(window, {"number": window, "name": "", "state": "open",
                                                 "current": None}) if window else None
@@ -229,6 +326,8 @@ class PanelWindow(QWidget):
             self._render_windows()
         if action in CALL_ACTIONS and ticket and window:
             self._add_recent(ticket, window)
+            seq = event.get("seq")
+            self._show_latest(int(seq) if seq is not None else None, ticket, window)
             if self._fresh(event.get("at")):
                 self.queue_call(ticket, window)
 
@@ -240,6 +339,17 @@ class PanelWindow(QWidget):
         except ValueError:
             return True
         return datetime.now(when.tzinfo) - when <= self.announce_max_age
+
+    def _show_latest(self, seq: int | None, number: str, window: int) -> None:
+        """The big number: this call, unless a newer one (by the log's order) is shown
+        already; ``seq`` None (an event without one) counts as the newest."""
+        if seq is None:
+            seq = self.latest[0] + 1 if self.latest is not None else 0
+        elif self.latest is not None and seq < self.latest[0]:
+            return
+        self.latest = (seq, number, window)
+        self.call_number.setText(number)
+        self.call_text.setText(display_text(self.announcer.template, number, window))
 
     # -- the announcement queue ----------------------------------------------------------
 
@@ -257,17 +367,30 @@ class PanelWindow(QWidget):
         # a rush of calls: show them faster (speech itself is queued and never overlaps)
         self._pace.setInterval(self.call_ms if len(self.pending) < 3 else self.call_ms // 2)
         self.announced.append((number, window))
-        self.call_number.setText(number)
-        self.call_text.setText(display_text(self.announcer.template, number, window))
         self.announcer.announce(number, window)
         self._flasher.flash(self.call_number)
 
     # -- rendering -----------------------------------------------------------------------
 
     def _add_recent(self, number: str, window: int) -> None:
-        self.recent_list.insertItem(0, self.tr("{n}  →  {w} 号窗口").format(n=number, w=window))
-        while self.recent_list.count() > self.RECENT:
+        self._recent.insert(0, self.tr("{n}  →  {w} 号窗口").format(n=number, w=window))
+        del self._recent[self.RECENT:]
+        self._show_recent()
+
+    def _show_recent(self) -> None:
+        """The latest calls, as many as the list shows whole (all while it is not shown)."""
+        texts = self._recent
+        listed = [self.recent_list.item(i).text() for i in range(self.recent_list.count())]
+        if listed != texts[:len(listed)] or not listed and texts:
+            self.recent_list.clear()
+            self.recent_list.addItems(texts[:1])
+        if self.recent_list.isVisible() and texts:
+            self.recent_list.ensurePolished()
+            row = max(1, self.recent_list.sizeHintForRow(0))
+            texts = texts[:max(1, self.recent_list.viewport().height() // row)]
+        while self.recent_list.count() > len(texts):
             self.recent_list.takeItem(self.recent_list.count() - 1)
+        self.recent_list.addItems(texts[self.recent_list.count():])
 
     def _render_windows(self) -> None:
         """Update each window's row (made once per window, not on every event) and show
@@ -305,6 +428,7 @@ class PanelWindow(QWidget):
             now_label.setVisible(number in shown)
         self.page_label.setText(self.tr("第 {p}/{n} 页").format(p=self._page + 1, n=pages)
                                 if pages > 1 else "")
+        self.page_label.setVisible(pages > 1)
         if pages > 1 and not self._pager.isActive():
             self._pager.start()
         elif pages == 1:
@@ -320,15 +444,21 @@ class PanelWindow(QWidget):
 
     def _render_waiting(self) -> None:
         """The lower right: the total, then each service with people waiting, two columns."""
-        for label in self._waiting_rows:
+        for label in [*self._waiting_rows, *([self.more_label] if self.more_label else [])]:
             self.waiting_grid.removeWidget(label)
             label.deleteLater()
         self._waiting_rows = []
+        self.more_label = None
         order = list(self.services) + sorted(set(self.waiting) - set(self.services))
-        for code in order:
+        listed = [code for code in order if sum(self.waiting.get(code, {}).values())]
+        limit = self.services_shown
+        more = 0
+        if limit < 0:
+            more, listed = len(listed), []
+        elif limit and len(listed) > limit:
+            more, listed = len(listed) - limit, listed[:limit]
+        for code in listed:
             total = sum(self.waiting.get(code, {}).values())
-            if not total:
-                continue
             i = len(self._waiting_rows) // 2
             name = QLabel(self.services.get(code, code))
             count = QLabel(self.tr("{n} 人").format(n=total))
@@ -337,11 +467,18 @@ class PanelWindow(QWidget):
                 label.setProperty("class", "waitingRow")
                 self.waiting_grid.addWidget(label, i // 2, (i % 2) * 2 + column)
                 self._waiting_rows.append(label)
+        if more and listed:             # in the last cell: how many more services wait
+            i = len(listed)
+            self.more_label = QLabel(self.tr("…等 {n} 项").format(n=more))
+            self.more_label.setProperty("class", "waitingRow")
+            self.waiting_grid.addWidget(self.more_label, i // 2, (i % 2) * 2, 1, 2)
         total = sum(sum(by.values()) for by in self.waiting.values())
         self.waiting_label.setText(self.tr("正在等候 {n} 人").format(n=total) if total
                                    else self.tr("当前无人等候"))
 
     def waiting_rows(self) -> list[str]:
-        """Each service with people waiting, as shown: "综合受理 3 人"."""
+        """Each service with people waiting, as shown: "综合受理 3 人" (and "…等 2 项"
+        when more wait than fit)."""
         texts = [label.text() for label in self._waiting_rows]
-        return [f"{name} {count}" for name, count in zip(texts[::2], texts[1::2], strict=True)]
+        rows = [f"{name} {count}" for name, count in zip(texts[::2], texts[1::2], strict=True)]
+        return rows + ([self.more_label.text()] if self.more_label is not None else [])

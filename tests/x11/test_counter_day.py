@@ -261,6 +261,46 @@ def evaluate(day: Day, number: str) -> None:
     x.screenshot("evaluated")
 
 
+def other_screens(day: Day) -> None:
+    """The clerk's other windows from the counter's keys, each closed with Esc: 办件查询
+    (Ctrl+F), 待上传队列 (Ctrl+O), 值班长日报 (Ctrl+R; the demo clerk is no supervisor, so
+    the supervisor signs in first), then 锁屏 (F12) and back with the clerk's password.
+    Checks: each window opens and closes; the lock and unlock are in the counter's log."""
+    x, p = day.x, day.program
+    for keys, title, shot in (("ctrl+f", "^办件查询", "case-list"), ("ctrl+o", "^待上传队列", "outbox")):
+        x.focus(COUNTER)
+        x.keys(keys)
+        x.focus(title)
+        settle(1.0)
+        x.screenshot(shot)
+        x.keys("Escape")
+        x.wait_gone(title)
+    x.focus(COUNTER)
+    x.keys("ctrl+r")
+    x.focus("^值班长登录")
+    x.type("admin")
+    x.keys("Tab")
+    x.type("demo")
+    settle(0.3)
+    x.screenshot("supervisor-sign-in")
+    x.keys("Return")
+    x.focus("^值班长")
+    settle(2.0)
+    x.screenshot("dashboard")
+    x.keys("Escape")
+    x.wait_gone("^值班长 · 日报")
+    x.focus(COUNTER)
+    x.keys("F12")
+    assert p.wait_rows("SELECT 1 FROM event_log WHERE action = 'lock'"), "F12 did not lock"
+    settle()
+    x.screenshot("locked")
+    x.type("demo")
+    x.keys("Return")
+    assert p.wait_rows("SELECT 1 FROM event_log WHERE action = 'unlock'"), "the password did not unlock"
+    settle()
+    x.screenshot("unlocked")
+
+
 # -- the tests: the day in order, then what it showed -----------------------------------------
 
 def test_01_kiosk_ticket(day: Day):
@@ -312,6 +352,11 @@ def test_07_evaluator_with_a_typed_comment(day: Day):
     evaluate(day, str(day.facts["ticket"]))
 
 
+def test_08_the_other_screens(day: Day):
+    step(day, "other screens")
+    other_screens(day)
+
+
 def test_08_display_strip_follows_each_action(day: Day):
     number = str(day.facts.get("ticket"))
     shown = dict(day.program.strip)
@@ -332,5 +377,6 @@ def test_10_a_screenshot_of_every_screen(day: Day):
     wanted = {"counter-and-kiosk", "kiosk-ticket-issued", "called", "transfer-chooser",
               "transferred", "called-again",
               "intake-item", "intake-applicant", "file-dialog", "intake-materials",
-              "intake-decision", "intake-finished", "finished-evaluator-asks"}
+              "intake-decision", "intake-finished", "finished-evaluator-asks",
+              "case-list", "outbox", "supervisor-sign-in", "dashboard", "locked", "unlocked"}
     assert wanted <= names, sorted(wanted - names)

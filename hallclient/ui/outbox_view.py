@@ -75,7 +75,11 @@ class OutboxView(QWidget):
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        for column in range(6):            # case numbers and states whole, never cut
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)     # the reason: the rest
+        self.table.setWordWrap(True)
         self.reason = QLabel()
         self.reason.setWordWrap(True)
         self.retry_button = QPushButton(self.tr("立即重试"))

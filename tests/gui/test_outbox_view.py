@@ -36,6 +36,9 @@ def test_fix_and_resend_a_refused_case(qtbot, start_app, sim, tmp_path, qtmodelt
     view = app.shell.open_outbox()
     qtbot.waitUntil(lambda: view.model.rowCount() == 1)
     assert view.model.index(0, 3).data() == "需处理"
+    view.resize(1300, 500)                                   # the 办件编号 whole, the reason the rest
+    qtbot.waitUntil(lambda: view.table.columnWidth(1)
+                    >= view.table.fontMetrics().horizontalAdvance(case_no))
     qtmodeltester.check(view.model)
     view.model.set_in_flight(view.model.row(0)["id"])         # 上传中, while the tester watches
     assert view.model.index(0, 3).data() == "上传中"

@@ -9,7 +9,6 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -22,6 +21,8 @@ from PySide6.QtWidgets import (
 from hallclient.core.cases import MaterialDraft, MaterialStatus
 from hallclient.core.catalog import Requirement
 from hallclient.services.intake_service import IntakeService
+
+from ..file_dialog import MATERIALS, open_file_names
 
 STATUS_CHOICES = (
     (MaterialStatus.MISSING, "未提供"),
@@ -135,7 +136,7 @@ class MaterialsPage(QWidget):
             self.note_posted.emit(self.tr("已记录「{m}」上的条码：{code}").format(m=m.name, code=code), False)
 
     def _import_dialog(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, self.tr("选择材料文件"), "",
-                                                self.tr("材料 (*.jpg *.jpeg *.png *.pdf)"))
+        files = open_file_names(self, MATERIALS, self.tr("选择材料文件"),
+                                self.tr("材料 (*.jpg *.jpeg *.png *.pdf)"))
         if files:
-            self.import_files_for_row(self.material_table.currentRow(), [Path(f) for f in files])
+            self.import_files_for_row(self.material_table.currentRow(), files)

@@ -68,6 +68,7 @@ class IntakeWindow(QWidget):
         i.draft_started.connect(self._show_draft)
         i.card_failed.connect(self.say)
         i.material_failed.connect(lambda _code, m: self.say(m))
+        i.material_changed.connect(self._material_fine)
         i.commit_failed.connect(lambda problems: self.say("；".join(problems)))
         i.case_committed.connect(self._on_committed)
         i.scan_routed.connect(self._on_scan)
@@ -114,12 +115,22 @@ class IntakeWindow(QWidget):
         self.message.style().polish(self.message)
         self.message.setText(text)
 
+    def _material_fine(self, _code: str) -> None:
+        """A material's files or status changed as asked: an error on the message line is
+        over (the material still refused keeps its own mark in the table)."""
+        if self.message.property("tone") == "error":
+            self.message.clear()
+            self.message.setProperty("tone", "ok")
+
     def _show_draft(self, draft: CaseDraft) -> None:
         self.applicant_page.show_draft(draft)
         self.materials_page.refresh_camera()
         self.materials_page.fill()
         resuming = self.intake.resuming
-        self.message.setText(self.tr("继续补正办件 {n}").format(n=resuming) if resuming else "")
+        if resuming:
+            self.say(self.tr("继续补正办件 {n}").format(n=resuming), error=False)
+        else:
+            self.message.clear()
         self.go(MATERIALS if resuming else APPLICANT)
 
     def _on_committed(self, done: CommittedCase, _case: dict[str, Any]) -> None:

@@ -328,7 +328,10 @@ class CounterShell(QObject):
             extras.wedge.serve(app.intake_window)
             app.marked(app.intake_window)
         window = app.intake_window
-        extras.intake.serve(ticket)
+        current, service = self.queue.current, ""
+        if current is not None and ticket and current.number == ticket:
+            service = self.queue.service_name(current.service)
+        extras.intake.serve(ticket, service)
         window.show()
         window.raise_()
         window.activateWindow()

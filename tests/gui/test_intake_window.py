@@ -1,10 +1,37 @@
-"""The intake window as the clerk reads it: a message line that tells the present, not an
-error already put right."""
+"""The intake window as the clerk reads it: whose ticket it is for on every step, and a
+message line that tells the present, not an error already put right."""
 
 from __future__ import annotations
 
 from ..recipes import tiny_jpeg
 from .test_intake_flow import choose_item, intake_app, scan  # noqa: F401  (the fixture)
+
+
+def test_intake_shows_the_called_ticket_and_its_service_on_every_step(qtbot, intake_app):  # noqa: F811
+    app = intake_app
+    with qtbot.waitSignal(app.queue.ticket_called):
+        app.queue.call_next()
+    ticket = app.queue.current
+    service = app.queue.service_name(ticket.service)
+    assert ticket.number == "A001" and service
+    app.window.actions_by_name["intake"].trigger()            # F11 at the counter
+    win = app.intake_window
+    assert win.isVisible()
+    assert win.windowTitle() == f"受理 · A001 · {service}"
+    for step in range(5):                                    # the header is above every step
+        win.go(step)
+        assert win.ticket_label.isVisible() and win.ticket_label.text() == f"A001　·　{service}"
+        if step == 0:
+            win = choose_item(qtbot, app, "gtgsh", "个体工商户登记（设立登记）")
+    assert app.intake.draft.ticket == "A001"
+    # the applicant hands over another number: the header follows what the case will carry
+    scan(qtbot, app, win.applicant_page.name_edit, "A007")
+    assert win.ticket_label.text() == "A007" and win.windowTitle() == "受理 · A007"
+    # 重新开始 and intake opened with no ticket at the counter: nothing of A001 / A007 is left
+    win.start_new()
+    app.shell.open_intake("")
+    assert win.ticket_label.text() == "无排队号"
+    assert "A00" not in win.windowTitle() and win.windowTitle() == f"受理 · {app.config['hall.name']}"
 
 
 def test_a_refused_file_no_longer_shows_once_a_good_one_is_taken(qtbot, intake_app, tmp_path):  # noqa: F811

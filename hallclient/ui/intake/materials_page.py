@@ -92,7 +92,7 @@ class MaterialsPage(QWidget):
             name = m.name + (f"（{m.condition}）" if m.condition else "")
             need = self.tr("必要") if m.requirement is Requirement.REQUIRED else self.tr("情形")
             refused = self.refused.get(m.code, "")
-            files = str(len(m.files)) + (f"　{refused}" if refused else "")
+            files = str(len(m.files)) + (self.tr("　未收下：{why}").format(why=refused) if refused else "")
             for col, text in ((0, name), (1, need), (2, f"{m.form.label} × {m.expected_count}"),
                               (4, files)):
                 item = QTableWidgetItem(text)

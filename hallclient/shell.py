@@ -152,6 +152,11 @@ class CounterShell(QObject):
         self.announcer = Announcer(c["announce.template"], speech=False)
         self.window = CounterWindow(c, self.session, self.queue, self.announcer)
         self.maximised = self.places().place(self.window, "counter", (0.96, 0.96))
+        from hallclient.config import STATE_FILE
+        from hallclient.ui import file_dialog
+
+        # the file dialog keeps its last folders beside the window places
+        file_dialog.install(app.qapp, app.data_dir / STATE_FILE, app.training)
         self.window.sign_in_page.window_box.setProperty("preferred", preferred_window)
         self.extras: Extras | None = None
         self.last_case: tuple[str, str] | None = None   # (ticket, case number) of the last intake
@@ -318,7 +323,10 @@ class CounterShell(QObject):
             extras.wedge.serve(app.intake_window)
             app.marked(app.intake_window)
         window = app.intake_window
-        extras.intake.serve(ticket)
+        current, service = self.queue.current, ""
+        if current is not None and ticket and current.number == ticket:
+            service = self.queue.service_name(current.service)
+        extras.intake.serve(ticket, service)
         window.show()
         window.raise_()
         window.activateWindow()

@@ -55,6 +55,8 @@ class IntakeService(QObject):
     commit_failed(list problems)
     notice_printed(str kind, str pdf path, str printer or "")   — a notice or receipt is out
     notice_failed(str kind, str message)
+    ticket_changed(str number, str service)  — intake is now for another ticket ("" for none;
+                                           service "" where not known), see ``for_ticket``
     """
 
     items_found = Signal(list)
@@ -68,6 +70,7 @@ class IntakeService(QObject):
     commit_failed = Signal(list)
     notice_printed = Signal(str, str, str)
     notice_failed = Signal(str, str)
+    ticket_changed = Signal(str, str)
 
     def __init__(self, runner: Runner, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -77,6 +80,7 @@ class IntakeService(QObject):
         self.window: int | None = None
         self.clerk: str = ""
         self.serving = ""              # the queue ticket of the applicant at intake
+        self.serving_service = ""      # ... and the name of its service (业务)
         self._notices: NoticeOutput | None = None
         self.hall_name = ""
         self._camera: DocumentCamera | None = None
@@ -89,6 +93,7 @@ class IntakeService(QObject):
         """The clerk signed out: nothing is committed in anyone's name until the next
         sign-in, and the open draft (never committed) goes with its clerk."""
         self.clerk, self.window = "", 0
+        self.serving, self.serving_service = "", ""
         self.discard()
 
     # -- item ---------------------------------------------------------------------------
@@ -107,6 +112,7 @@ class IntakeService(QObject):
             self.draft.ticket = self.serving if ticket is None else ticket
             self.resuming = None
             self.draft_started.emit(self.draft)
+            self._ticket_changed()
 
         self.runner.run(DB, lambda ctx: catalog_repo.get(ctx.db.conn, impl_code), done,
                         lambda exc: self.commit_failed.emit([user_message(exc)]))
@@ -134,6 +140,7 @@ class IntakeService(QObject):
                            for a in case["attachments"] if a["material_code"] == m.code]
             self.draft, self.resuming = draft, case_no
             self.draft_started.emit(draft)
+            self._ticket_changed()
 
         self.runner.run(DB, job, done, lambda exc: self.commit_failed.emit([user_message(exc)]))
 
@@ -297,6 +304,7 @@ class IntakeService(QObject):
             return False
         elif kind is ScanKind.TICKET:
             self.draft.ticket = code.strip().upper()
+            self._ticket_changed()
         elif kind is ScanKind.ID_NUMBER and self.draft.applicant.kind == "person":
             self.draft.applicant.id_number = code.strip().upper()
         elif kind is ScanKind.PREAPPLICATION:
@@ -335,6 +343,7 @@ class IntakeService(QObject):
         def done(pair: tuple[CommittedCase, dict[str, Any]]) -> None:
             self.draft, self.resuming = None, None
             self.case_committed.emit(pair[0], pair[1])
+            self._ticket_changed()
             self.print_notices(pair[0], pair[1], item)
 
         def failed(exc: BaseException) -> None:
@@ -349,12 +358,24 @@ class IntakeService(QObject):
 
     # -- the counter's side: the ticket served, the form's fields, the notices -----------
 
-    def serve(self, ticket: str) -> None:
-        """The applicant holding ``ticket`` ("" for none) is at intake now: the next draft
-        carries it, and an open draft without a ticket takes it."""
-        self.serving = ticket
+    def serve(self, ticket: str, service: str = "") -> None:
+        """The applicant holding ``ticket`` ("" for none) of ``service`` (its name, "" if not
+        known) is at intake now: the next draft carries it, and an open draft without a
+        ticket takes it."""
+        self.serving, self.serving_service = ticket, (service if ticket else "")
         if self.draft is not None and not self.draft.ticket:
             self.draft.ticket = ticket
+        self._ticket_changed()
+
+    def for_ticket(self) -> tuple[str, str]:
+        """The ticket intake is for — the open draft's, else the one being served — and its
+        service's name ("" where not known: a ticket scanned in that is not the one served)."""
+        number = self.draft.ticket if self.draft is not None else self.serving
+        service = self.serving_service if number and number == self.serving else ""
+        return number or "", service
+
+    def _ticket_changed(self) -> None:
+        self.ticket_changed.emit(*self.for_ticket())
 
     def set_applicant(self, applicant: Applicant) -> None:
         """The applicant as typed on the form (checked at the decision, not here)."""
@@ -373,6 +394,7 @@ class IntakeService(QObject):
     def discard(self) -> None:
         """Start over: the open draft (never committed) is dropped."""
         self.draft, self.resuming = None, None
+        self._ticket_changed()
 
     def print_notices_on(self, printer: NoticeOutput, hall_name: str) -> None:
         """Committed cases from now on get their written notice and receipt on ``printer``."""

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
@@ -38,6 +37,8 @@ from PySide6.QtWidgets import (
 from hallclient.core.evaluation import LABELS, Level
 from hallclient.reports.figures import Report
 from hallclient.services.report_service import ReportService, ReportTable
+
+from .file_dialog import EXPORT, save_file_name
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -290,10 +291,10 @@ class Dashboard(QWidget):
 
     def ask_export(self, fmt: str) -> None:
         names = {"xlsx": "Excel (*.xlsx)", "csv": "CSV (*.csv)", "pdf": "PDF (*.pdf)"}
-        path, _ = QFileDialog.getSaveFileName(self, self.tr("导出"),
-                                              f"{self.service.heading()}.{fmt}", names[fmt])
-        if path:
-            self.export_to(fmt, Path(path))
+        path = save_file_name(self, EXPORT, self.tr("导出"), f"{self.service.heading()}.{fmt}",
+                              names[fmt])
+        if path is not None:
+            self.export_to(fmt, path)
 
     def print_report(self, printer: Any = None) -> None:
         """打印: the system print dialog, then the same tables as the exports."""

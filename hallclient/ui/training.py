@@ -5,7 +5,7 @@ practice for the real thing: an orange banner across the top and 【培训】 be
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject
-from PySide6.QtWidgets import QBoxLayout, QFormLayout, QLabel, QMainWindow, QWidget
+from PySide6.QtWidgets import QBoxLayout, QFormLayout, QGridLayout, QLabel, QMainWindow, QWidget
 
 TITLE_MARK = "【培训】"
 CLERK_TEXT = "培训模式 — 本窗口的数据只用于练习，不会上报省平台"
@@ -27,6 +27,28 @@ class _KeepTitleMark(QObject):
         return False
 
 
+def _insert_above(grid: QGridLayout, banner: QLabel) -> None:
+    """The banner as a new first row across ``grid``: every cell moves one row down."""
+    columns = max(grid.columnCount(), 1)
+    # (PySide6's stubs type getItemPosition's four ints as "object")
+    places: list[tuple[int, int, int, int]] = [
+        grid.getItemPosition(i) for i in range(grid.count())]     # type: ignore[misc]
+    stretches = [grid.rowStretch(r) for r in range(grid.rowCount())]
+    taken = [grid.takeAt(0) for _ in places]        # (held here until the grid owns them again)
+    for item, (row, column, rows, span) in zip(taken, places, strict=True):
+        widget, inner = (item.widget(), item.layout()) if item is not None else (None, None)
+        if widget is not None:
+            grid.addWidget(widget, row + 1, column, rows, span)
+        elif inner is not None:
+            grid.addLayout(inner, row + 1, column, rows, span)
+        elif item is not None:
+            grid.addItem(item, row + 1, column, rows, span)
+    for row, stretch in enumerate(stretches):
+        grid.setRowStretch(row + 1, stretch)
+    grid.setRowStretch(0, 0)
+    grid.addWidget(banner, 0, 0, 1, columns)
+
+
 def mark_training(window: QWidget, public: bool = False) -> QLabel:
     """Mark ``window`` as a training window (``public``: one applicants see: kiosk, panel,
     evaluator); the banner, also kept as ``window.training_banner``. Marking twice is
@@ -43,8 +65,10 @@ def mark_training(window: QWidget, public: bool = False) -> QLabel:
         layout = window.layout()
         if isinstance(layout, QBoxLayout):
             layout.insertWidget(0, banner)
-        elif isinstance(layout, QFormLayout):
+        elif isinstance(layout, QFormLayout):       # (sign-in boxes)
             layout.insertRow(0, banner)
+        elif isinstance(layout, QGridLayout):       # (Qt's own dialogs: the file dialog)
+            _insert_above(layout, banner)
         else:                           # no box layout: the banner floats across the top
             banner.setParent(window)
             banner.setGeometry(0, 0, window.width(), banner.sizeHint().height())

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -23,6 +23,8 @@ from hallclient.core.cases import MaterialDraft, MaterialStatus
 from hallclient.core.catalog import Requirement
 from hallclient.services.intake_service import IntakeService
 
+from ..file_dialog import MATERIALS, open_file_names
+
 STATUS_CHOICES = (
     (MaterialStatus.MISSING, "未提供"),
     (MaterialStatus.KEPT, "已收取（电子件）"),
@@ -33,13 +35,17 @@ STATUS_CHOICES = (
 
 
 class MaterialsPage(QWidget):
-    """Signals: note_posted(str text, bool error) — for the window's message line"""
+    """Signals: note_posted(str text, bool error) — for the window's message line
+
+    A material whose file was refused (or whose status could not be set) shows why in red
+    in its 电子件 cell until a file of it is taken or its status set."""
 
     note_posted = Signal(str, bool)
 
     def __init__(self, intake: IntakeService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.intake = intake
+        self.refused: dict[str, str] = {}      # material code -> why its last file was refused
         self.material_table = QTableWidget(0, 5)
         self.material_table.setHorizontalHeaderLabels(
             [self.tr("材料"), self.tr("要求"), self.tr("形式/份数"), self.tr("收取情况"), self.tr("电子件")])
@@ -64,7 +70,9 @@ class MaterialsPage(QWidget):
         self.import_button.clicked.connect(self._import_dialog)
         self.scan_button.clicked.connect(self.scan_current_row)
         self.material_table.currentCellChanged.connect(lambda r, *_: self._show_standard(r))
-        intake.material_changed.connect(lambda _code: self.fill())
+        intake.material_changed.connect(self._material_changed)
+        intake.material_failed.connect(self._material_failed)
+        intake.draft_started.connect(lambda _draft: self.refused.clear())
 
     def _materials(self) -> list[MaterialDraft]:
         draft = self.intake.draft
@@ -83,13 +91,27 @@ class MaterialsPage(QWidget):
         for row, m in enumerate(materials):
             name = m.name + (f"（{m.condition}）" if m.condition else "")
             need = self.tr("必要") if m.requirement is Requirement.REQUIRED else self.tr("情形")
+            refused = self.refused.get(m.code, "")
+            files = str(len(m.files)) + (self.tr("　未收下：{why}").format(why=refused) if refused else "")
             for col, text in ((0, name), (1, need), (2, f"{m.form.label} × {m.expected_count}"),
-                              (4, str(len(m.files)))):
+                              (4, files)):
                 item = QTableWidgetItem(text)
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                if col == 4 and refused:
+                    item.setForeground(QColor("#c0392b"))
+                    item.setToolTip(refused)
                 self.material_table.setItem(row, col, item)
             self.material_table.setCellWidget(row, 3, self._status_box(m))
         self.material_table.setCurrentCell(min(row_now, len(materials) - 1), 0)
+
+    def _material_changed(self, code: str) -> None:
+        self.refused.pop(code, None)        # what was refused is no longer the last word
+        self.fill()
+
+    def _material_failed(self, code: str, message: str) -> None:
+        if self.intake.draft is not None:
+            self.refused[code] = message
+            self.fill()
 
     def _status_box(self, m: MaterialDraft) -> QComboBox:
         box = QComboBox()
@@ -135,7 +157,7 @@ class MaterialsPage(QWidget):
             self.note_posted.emit(self.tr("已记录「{m}」上的条码：{code}").format(m=m.name, code=code), False)
 
     def _import_dialog(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, self.tr("选择材料文件"), "",
-                                                self.tr("材料 (*.jpg *.jpeg *.png *.pdf)"))
+        files = open_file_names(self, MATERIALS, self.tr("选择材料文件"),
+                                self.tr("材料 (*.jpg *.jpeg *.png *.pdf)"))
         if files:
-            self.import_files_for_row(self.material_table.currentRow(), [Path(f) for f in files])
+            self.import_files_for_row(self.material_table.currentRow(), files)

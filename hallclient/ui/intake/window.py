@@ -24,13 +24,18 @@ SCANNED = {"ticket": "排队号", "case": "办件编号", "preapplication": "网
 
 
 class IntakeWindow(QWidget):
+    """The ticket intake is for (排队号 and its service) heads every step and the title, so
+    the clerk never records an applicant under another's number."""
+
     def __init__(self, intake: IntakeService, hall_name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.intake = intake
         self.printed: dict[str, str] = {}       # notice kind -> its PDF, for the case just committed
+        self.hall_name = hall_name
         self.setObjectName("intake")
-        self.setWindowTitle(self.tr("受理 · {hall}").format(hall=hall_name))
 
+        self.ticket_label = QLabel()
+        self.ticket_label.setObjectName("ticketHeader")
         self.step_bar = QLabel()
         self.step_bar.setObjectName("stepBar")
         self.item_page = ItemPage(intake)
@@ -52,12 +57,14 @@ class IntakeWindow(QWidget):
         nav.addWidget(self.back_button)
         nav.addWidget(self.next_button)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.ticket_label)
         layout.addWidget(self.step_bar)
         layout.addWidget(self.stack, 1)
         layout.addLayout(nav)
         self.back_button.clicked.connect(lambda: self.go(self.stack.currentIndex() - 1))
         self.next_button.clicked.connect(self._next)
         self._connect()
+        self.show_ticket(*intake.for_ticket())
         self.go(ITEM)
 
     def _connect(self) -> None:
@@ -68,6 +75,8 @@ class IntakeWindow(QWidget):
         i.draft_started.connect(self._show_draft)
         i.card_failed.connect(self.say)
         i.material_failed.connect(lambda _code, m: self.say(m))
+        i.material_changed.connect(self._material_fine)
+        i.ticket_changed.connect(self.show_ticket)
         i.commit_failed.connect(lambda problems: self.say("；".join(problems)))
         i.case_committed.connect(self._on_committed)
         i.scan_routed.connect(self._on_scan)
@@ -114,12 +123,36 @@ class IntakeWindow(QWidget):
         self.message.style().polish(self.message)
         self.message.setText(text)
 
+    def show_ticket(self, number: str, service: str) -> None:
+        """「A005 · 社会保障」 above the steps and in the title; 「无排队号」 without one."""
+        if number:
+            shown = "　·　".join(part for part in (number, service) if part)
+            title = self.tr("受理 · {ticket}").format(
+                ticket=" · ".join(part for part in (number, service) if part))
+        else:
+            shown = self.tr("无排队号")
+            title = self.tr("受理 · {hall}").format(hall=self.hall_name)
+        self.ticket_label.setText(shown)
+        self.ticket_label.setProperty("tone", "ticket" if number else "none")
+        self.ticket_label.style().polish(self.ticket_label)
+        self.setWindowTitle(title)
+
+    def _material_fine(self, _code: str) -> None:
+        """A material's files or status changed as asked: an error on the message line is
+        over (the material still refused keeps its own mark in the table)."""
+        if self.message.property("tone") == "error":
+            self.message.clear()
+            self.message.setProperty("tone", "ok")
+
     def _show_draft(self, draft: CaseDraft) -> None:
         self.applicant_page.show_draft(draft)
         self.materials_page.refresh_camera()
         self.materials_page.fill()
         resuming = self.intake.resuming
-        self.message.setText(self.tr("继续补正办件 {n}").format(n=resuming) if resuming else "")
+        if resuming:
+            self.say(self.tr("继续补正办件 {n}").format(n=resuming), error=False)
+        else:
+            self.message.clear()
         self.go(MATERIALS if resuming else APPLICANT)
 
     def _on_committed(self, done: CommittedCase, _case: dict[str, Any]) -> None:

@@ -114,13 +114,32 @@ class App:
         windows: list[QWidget | None] = [self.supervisor_dialog, self.window, self.kiosk_window,
                                          self.intake_window, self.evaluator, self.case_list,
                                          self.outbox_view, self.dashboard]
-        for w in windows:
-            if w is not None:
-                w.close()
+        ours = [w for w in windows if w is not None]
+        for w in _dialogs_of(ours):     # (转移, 手工接待需处理 ...: a modal one left open
+            w.close()                   # would hold every key of whatever comes next)
+        for w in ours:
+            w.close()
         for printer in (self.printer, self.notice_printer):
             if printer is not None:
                 printer.close()
         self.worker.close()
+
+
+def _dialogs_of(windows: list[QWidget]) -> list[QWidget]:
+    """The open windows (dialogs) that belong to ``windows``: parented to one of them at
+    any depth."""
+    from PySide6.QtWidgets import QApplication
+
+    found = []
+    for top in QApplication.topLevelWidgets():
+        if top in windows or not top.isVisible():
+            continue
+        parent = top.parentWidget()
+        while parent is not None and parent not in windows:
+            parent = parent.parentWidget()
+        if parent is not None:
+            found.append(top)
+    return found
 
 
 @dataclass(eq=False)

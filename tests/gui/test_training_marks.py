@@ -72,3 +72,21 @@ def test_a_form_dialog_gets_the_banner_as_its_first_row(qtbot):
     mark_like(dialog, owner)
     assert _marked(dialog)
     assert form.itemAt(0, QFormLayout.ItemRole.SpanningRole).widget() is dialog.training_banner
+
+
+def test_closing_the_program_closes_the_dialogs_it_left_open(qtbot, tmp_path):
+    """A modal dialog (转移) left open when the program closes would take every key of
+    what runs next (the barcode wedge saw none)."""
+    from PySide6.QtWidgets import QApplication
+
+    app = main(["--data-dir", str(tmp_path), "--training"])
+    qtbot.addWidget(app.window)
+    qtbot.waitUntil(lambda: app.session.clerk is not None, timeout=10000)
+    if app.queue.current is None:
+        with qtbot.waitSignal(app.queue.ticket_called):
+            app.queue.call_next()
+    app.window._do_transfer()
+    assert app.window._chooser.isVisible()
+    app.close()
+    assert not app.window._chooser.isVisible()
+    assert QApplication.activeModalWidget() is None

@@ -246,6 +246,7 @@ class CounterShell(QObject):
                                       "放弃），再办结").format(n=ticket.number)
             return ""
         self.queue.finish_check = intake_open_for
+        self.queue.snapshot_changed.connect(self._intake_follows_the_counter)
         extras.wedge.scanned.connect(self.route_scan)
         app.qapp.installEventFilter(extras.wedge)
         extras.sync.start()
@@ -327,6 +328,19 @@ class CounterShell(QObject):
         case_no = last[1] if last is not None and last[0] == ticket else ""
         self.wire_extras().evaluation.request(case_no, ticket)
 
+    def _intake_follows_the_counter(self, _snapshot: object = None) -> None:
+        """Intake is for the applicant at the desk: once the counter has finished (or
+        transferred, or passed) the ticket intake was for, the next case is not filed under
+        it; a ticket called or taken back is the one intake serves. (A draft already begun
+        keeps its own ticket, and 办结 waits for it.)"""
+        intake = self.extras.intake if self.extras is not None else None
+        if intake is None:
+            return
+        current = self.queue.current
+        number = current.number if current is not None else ""
+        if number != intake.serving:
+            intake.serve(number, self.queue.service_name(current.service) if current else "")
+
     def open_intake(self, ticket: str = "") -> IntakeWindow:
         """Show the intake window (built on first use), for the ticket being served."""
         extras, app = self.wire_extras(), self.app
@@ -376,7 +390,8 @@ class CounterShell(QObject):
             return
         kind = classify(code)
         if kind is ScanKind.CASE:
-            self.open_intake()
+            current = self.queue.current
+            self.open_intake(current.number if current is not None else "")
             intake.take_scan(code)
         elif kind is ScanKind.TICKET:
             self.window.show_scan(code.strip().upper())

@@ -138,6 +138,7 @@ class IntakeService(QObject):
                 m.scanned_codes = json.loads(row["scanned_codes"]) if row else []
                 m.files = [StagedFile(a["sha256"], a["original_name"], a["size"], a["mime"])
                            for a in case["attachments"] if a["material_code"] == m.code]
+            draft.ticket = self.serving      # the applicant back at the desk, with their ticket
             self.draft, self.resuming = draft, case_no
             self.draft_started.emit(draft)
             self._ticket_changed()

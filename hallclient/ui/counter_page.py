@@ -159,6 +159,7 @@ class CounterPage(QWidget):
         self.waiting_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.waiting_view.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.waiting_view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+        self.waiting_view.setTabKeyNavigation(False)    # one Tab stop, not a trap cell by cell
         self.waiting_total = QLabel()
         self.held_list = QListWidget()
         self.no_show_list = QListWidget()
@@ -169,9 +170,9 @@ class CounterPage(QWidget):
         for widget in (self.held_list, self.no_show_list):
             widget.itemDoubleClicked.connect(self._chosen)
             widget.installEventFilter(self)       # Enter as well as a double click
-        right.addWidget(self._list_label(self.tr("本窗口挂起（双击或回车恢复）"), self.held_list))
+        right.addWidget(self._list_label(self.tr("本窗口挂起(&H)（双击或回车恢复）"), self.held_list))
         right.addWidget(self.held_list, 1)
-        right.addWidget(self._list_label(self.tr("过号（双击或回车激活）"), self.no_show_list))
+        right.addWidget(self._list_label(self.tr("过号(&G)（双击或回车激活）"), self.no_show_list))
         right.addWidget(self.no_show_list, 1)
 
         layout = QHBoxLayout(self)

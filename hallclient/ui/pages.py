@@ -143,7 +143,8 @@ class LockPage(QWidget):
 
     def show_error(self, message: str) -> None:
         self.message.setText(message)
-        self.password.selectAll()
+        self.password.clear()           # a wrong password is not left for the next try
+        self.password.setFocus()
 
     def show_window_state(self, text: str, paused: bool) -> None:
         """The window's state as it is now (暂停服务 stands out), kept current while locked."""

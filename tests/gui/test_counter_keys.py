@@ -121,3 +121,33 @@ def test_status_bar_fields_give_way_instead_of_running_over_each_other(qtbot, st
     assert spans[-1][1] <= w.statusBar().width() and spans[0][0] >= 0
     w.resize(1366, 700)
     qtbot.waitUntil(lambda: not w.source_label.is_elided())
+
+
+def test_tab_leaves_the_waiting_table_and_alt_keys_reach_the_lists(qtbot, start_app):
+    app = start_app()
+    sign_in(qtbot, app)
+    w = app.window
+    _active(qtbot, w)
+    page = w.counter_page
+    page.waiting_view.setFocus()
+    qtbot.waitUntil(page.waiting_view.hasFocus)
+    qtbot.keyClick(page.waiting_view, Qt.Key.Key_Tab)
+    assert not page.waiting_view.hasFocus()               # one Tab stop, not one per cell
+    qtbot.keyClick(w, Qt.Key.Key_G, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(page.no_show_list.hasFocus)
+    qtbot.keyClick(w, Qt.Key.Key_H, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(page.held_list.hasFocus)
+
+
+def test_a_wrong_unlock_password_is_cleared(qtbot, start_app):
+    app = start_app()
+    sign_in(qtbot, app)
+    w = app.window
+    _active(qtbot, w)
+    with qtbot.waitSignal(app.session.locked):
+        qtbot.keyClick(w, Qt.Key.Key_F12)
+    lock = w.lock_page
+    qtbot.keyClicks(lock.password, "wrong")
+    with qtbot.waitSignal(app.session.unlock_failed):
+        qtbot.keyClick(lock.password, Qt.Key.Key_Return)
+    assert lock.password.text() == "" and lock.message.text() == "密码错误"

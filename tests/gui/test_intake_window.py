@@ -76,3 +76,30 @@ def test_a_refused_file_no_longer_shows_once_a_good_one_is_taken(qtbot, intake_a
     with qtbot.waitSignal(app.intake.material_changed):
         page.material_table.cellWidget(row, 3).setCurrentIndex(4)       # 不适用
     assert win.message.text() == "" and "请先扫描" not in page.material_table.item(row, 4).text()
+
+
+def test_intake_follows_the_counter_once_its_ticket_is_finished(qtbot, intake_app):  # noqa: F811
+    """A001's case accepted and A001 finished (F5 from intake), then A002 called: the intake
+    window, still open, is now for A002, and its next case is filed under A002, not under
+    the finished A001."""
+    app = intake_app
+    with qtbot.waitSignal(app.queue.ticket_called):
+        app.queue.call_next()
+    with qtbot.waitSignal(app.queue.ticket_started):
+        app.queue.start()
+    win = app.shell.open_intake("A001")
+    assert win.ticket_label.text().startswith("A001")
+    with qtbot.waitSignal(app.queue.ticket_finished):      # (no draft open: 办结 goes through)
+        app.queue.finish()
+    qtbot.waitUntil(lambda: win.ticket_label.text() == "无排队号")
+    with qtbot.waitSignal(app.queue.ticket_called) as called:
+        app.queue.call_next()
+    number = called.args[0].number
+    assert number != "A001"
+    qtbot.waitUntil(lambda: win.ticket_label.text().startswith(number))
+    assert number in win.windowTitle()
+    with qtbot.waitSignal(app.intake.items_found) as found:        # 受理下一件: the next item
+        app.intake.search("gtgsh")
+    with qtbot.waitSignal(app.intake.draft_started):
+        app.intake.choose(found.args[0][0].impl_code)
+    assert app.intake.draft.ticket == number

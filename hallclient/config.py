@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import re
+import shutil
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -310,6 +311,7 @@ class Config:
         self.path = path
         self._values: dict[str, Any] = {o.key: o.default for o in OPTIONS}
         self.problems: list[str] = []
+        self.unreadable = False
         if path is not None and path.exists():
             self._load(path)
         for key, value in (values or {}).items():
@@ -318,9 +320,11 @@ class Config:
     def _load(self, path: Path) -> None:
         parser = configparser.ConfigParser(interpolation=None)
         try:
-            parser.read(path, encoding="utf-8")
-        except (configparser.Error, UnicodeDecodeError) as exc:
+            parser.read_string(read_config_text(path), source=str(path))
+        except (configparser.Error, OSError, UnicodeDecodeError) as exc:
+            self.unreadable = True      # (save() keeps a copy before writing over it)
             self.problems.append(f"配置文件无法读取，使用默认值：{exc}")
+            log.warning("config: %s", self.problems[-1])
             return
         for section in parser.sections():
             for name, text in parser.items(section):
@@ -402,6 +406,10 @@ class Config:
             if not parser.has_section(section):
                 parser.add_section(section)
             parser.set(section, name, self.text(option.key))
+        if self.unreadable and self.path.exists():    # what the admin wrote is not lost
+            backup = self.path.with_name(self.path.name + ".unreadable")
+            shutil.copy2(self.path, backup)
+            log.warning("config: %s could not be read; kept as %s", self.path, backup)
         tmp = self.path.with_suffix(".tmp")
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write("# hallclient 配置文件 — 说明见 `hallclient admin config --list`\n")
@@ -409,6 +417,18 @@ class Config:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
+
+
+def read_config_text(path: Path) -> str:
+    """config.ini as text: UTF-8 (with or without the BOM Notepad writes), else GBK /
+    GB18030 — what Notepad's 「ANSI」 is on a Chinese Windows; it is written back as UTF-8."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("gb18030")        # (raises where it is neither)
+        log.info("config: %s is GBK-encoded; read as such (saved as UTF-8)", path)
+        return text
 
 
 def text_of(value: Any) -> str:

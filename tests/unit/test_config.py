@@ -186,3 +186,27 @@ def test_settings_that_do_not_work_together_are_named():
     assert any("platform.device_id" in g and "set-device" in g for g in gaps)
     assert any("keys.recall" in g and "keys.no_show" in g for g in gaps)
     assert any("2026-10-02" in g and "2026-10-01" not in g for g in gaps)
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig", "utf-8"])
+def test_a_config_saved_by_notepad_is_read_whatever_its_encoding(tmp_path, encoding):
+    """Notepad on a Chinese Windows saves 「ANSI」 (GBK), or UTF-8 with a BOM: the hall's name
+    and the recall limit are read, not silently replaced by defaults, and saved as UTF-8."""
+    path = tmp_path / "config.ini"
+    path.write_bytes("[hall]\nname = 示范县政务服务中心\n[queue]\nrecall_limit = 5\n".encode(encoding))
+    c = Config(path)
+    assert c.problems == []
+    assert c["hall.name"] == "示范县政务服务中心" and c["queue.recall_limit"] == 5
+    c.save()
+    assert "示范县政务服务中心" in path.read_text(encoding="utf-8")
+
+
+def test_an_unreadable_config_is_kept_beside_before_it_is_written_over(tmp_path):
+    path = tmp_path / "config.ini"
+    original = b"\xff\xfe[queue\x00"
+    path.write_bytes(original)
+    c = Config(path)
+    assert c.unreadable and c.problems
+    c.save()
+    assert (tmp_path / "config.ini.unreadable").read_bytes() == original
+    assert Config(path).problems == []

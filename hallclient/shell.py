@@ -518,8 +518,11 @@ def build_kiosk(app: App) -> KioskWindow:
         # beside the counter in one program (demo, training, a township PC with two
         # screens): the counter's waiting counts follow each ticket at once, not at the
         # next look for changes
-        queue = app.queue
+        queue, kiosk = app.queue, app.kiosk
         app.kiosk.ticket_issued.connect(lambda _issued: queue.refresh())
+        # and the kiosk's counts follow what the counter does (a call, a transfer), not the
+        # next look a few seconds later
+        queue.snapshot_changed.connect(lambda _snap: kiosk.count_waiting())
     return app.kiosk_window
 
 

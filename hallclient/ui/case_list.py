@@ -5,8 +5,8 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDate, QModelIndex, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QDate, QEvent, QModelIndex, QObject, Qt
+from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -113,7 +113,7 @@ class CaseListWindow(QWidget):
             d.setDisplayFormat("yyyy-MM-dd")
         self.search_button = QPushButton(self.tr("查询"))
         self.reprint_button = QPushButton(self.tr("补打通知书"))
-        self.reprint_button.setToolTip(self.tr("重新打印并保存所选办件的通知书和回执"))
+        self.reprint_button.setToolTip(self.tr("重新打印并保存所选办件的通知书和回执（未保存的、或申请人遗失的）"))
         self.reprint_button.setVisible(service.can_reprint)
         self.reprint_button.setEnabled(False)
         self.count_label = QLabel()
@@ -144,7 +144,8 @@ class CaseListWindow(QWidget):
         self.table.doubleClicked.connect(self._open)
         self.table.activated.connect(self._open)
         self.table.selectionModel().currentRowChanged.connect(
-            lambda current, _old: self.reprint_button.setEnabled(self.model.unsaved(current.row())))
+            lambda current, _old: self.reprint_button.setEnabled(current.isValid()))
+        self.search_edit.installEventFilter(self)       # Down: into the results
         self.reprint_button.clicked.connect(self.reprint)
         service.cases_found.connect(self._show)
         service.case_opened.connect(lambda case: self.detail.setHtml(case_detail_html(case)))
@@ -168,10 +169,21 @@ class CaseListWindow(QWidget):
         if self.isVisible():
             self.count_label.setText(message)
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (watched is self.search_edit and event.type() == QEvent.Type.KeyPress
+                and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Down
+                and self.model.rowCount() > 0):
+            self.table.setFocus(Qt.FocusReason.TabFocusReason)
+            if not self.table.currentIndex().isValid():
+                self.table.setCurrentIndex(self.model.index(0, 0))
+            return True
+        return super().eventFilter(watched, event)
+
     def reprint(self) -> None:
-        """补打: the selected case's notices are printed (and kept) again."""
+        """补打: the selected case's notices are printed (and kept) again — a notice not
+        saved, or a receipt the applicant lost."""
         row = self.table.currentIndex().row()
-        if not self.model.unsaved(row):
+        if not 0 <= row < self.model.rowCount():
             return
         case_no = str(self.model.data(self.model.index(row, 0), Qt.ItemDataRole.UserRole))
         self.reprint_button.setEnabled(False)

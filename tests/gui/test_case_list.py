@@ -95,3 +95,17 @@ def test_case_list_shows_the_ticket_and_whole_case_numbers(qtbot, with_cases):
         with qtbot.waitSignal(win.service.cases_found):
             win.search()
         assert [win.model.cases[i]["case_no"] for i in range(win.model.rowCount())] == [corrected]
+
+
+def test_down_from_the_search_box_reaches_the_cases(qtbot, with_cases):
+    """The clerk gets from the search box to the rows by Down, the first one chosen."""
+    app, _numbers = with_cases
+    win = app.shell.open_case_list()
+    with qtbot.waitActive(win):
+        win.activateWindow()
+    qtbot.waitUntil(lambda: win.model.rowCount() == 2)
+    win.search_edit.setFocus()
+    qtbot.waitUntil(win.search_edit.hasFocus)
+    qtbot.keyClick(win.search_edit, Qt.Key.Key_Down)
+    assert win.table.hasFocus() and win.table.currentIndex().row() == 0
+    assert win.reprint_button.isEnabled()

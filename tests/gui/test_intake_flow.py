@@ -316,6 +316,8 @@ def test_a_notice_the_disk_cannot_keep_shows_unsaved_with_a_reprint(qtbot, intak
     assert texts == [case_no]
     qtbot.waitUntil(lambda: cases.model.rowCount() == 1
                     and cases.model.index(0, cases.model.NOTICES).data() == "已保存", timeout=10000)
+    cases.table.setCurrentIndex(cases.model.index(0, 1))
+    assert cases.reprint_button.isEnabled()           # saved, yet the applicant may lose theirs
 
 
 def test_esc_closes_intake_and_the_case_list_and_keeps_the_draft(qtbot, intake_app):

@@ -33,6 +33,9 @@ KINDS = {
     "correction": ("补正告知书", "notice_correction.html"),
     "refusal": ("不予受理通知书", "notice_refusal.html"),
 }
+RECEIPT_MIN_MM, RECEIPT_MAX_MM = 60.0, 200.0     # the 80 mm receipt's length on its roll
+RECEIPT_LINES = {"accept": "receipt_accept.html", "correct": "receipt_correction.html",
+                 "refuse": "receipt_refusal.html"}
 MATERIAL_STATUS = {"kept": "已收取（电子件）", "original_verified": "原件已核验",
                    "paper_copy": "已收纸质件", "missing": "未提供", "not_applicable": "不适用"}
 
@@ -55,20 +58,47 @@ def _day(iso: str | None) -> str:
     return f"{d.year} 年 {d.month} 月 {d.day} 日"
 
 
+def _status_label(status: str) -> str:
+    return MATERIAL_STATUS.get(status, "已收取")
+
+
+def to_correct(case: dict[str, Any]) -> list[dict[str, Any]]:
+    """What a 补正告知书 lists: every required material not provided, and any material the
+    clerk gave a reason for (provided, but not as required)."""
+    return [m for m in case["materials"]
+            if (m["status"] == "missing" and m["requirement"] == "required")
+            or (m.get("correction_reason") or "").strip()]
+
+
+def _correction_table(missing: list[dict[str, Any]]) -> str:
+    reasons = any((m.get("correction_reason") or "").strip() for m in missing)
+    head = ("<tr><td width=\"8%\">序号</td><td width=\"30%\">需补正材料</td><td>要求（标准）</td>"
+            + ("<td width=\"26%\">需补正的具体内容</td>" if reasons else "") + "</tr>")
+    rows = "".join(
+        f"<tr><td>{i}</td><td>{_e(m['name'])}（{_e(MaterialForm(m['form']).label)}，"
+        f"{m['expected_count']} 份）</td><td>{_e(m['standard']) or '按有关规定提交'}</td>"
+        + (f"<td>{_e((m.get('correction_reason') or '').strip() or '未提供')}</td>" if reasons else "")
+        + "</tr>" for i, m in enumerate(missing, 1))
+    return head + rows
+
+
 def _fields(ctx: NoticeContext) -> dict[str, str]:
     c, item = ctx.case, ctx.item
     kept = [m for m in c["materials"] if m["status"] != "not_applicable"]
     material_rows = "".join(
         f"<tr><td>{i}</td><td>{_e(m['name'])}</td><td>{_e(MaterialForm(m['form']).label)}</td>"
-        f"<td>{_e(MATERIAL_STATUS[m['status']])}</td></tr>" for i, m in enumerate(kept, 1))
-    missing = [m for m in c["materials"] if m["status"] == "missing" and m["requirement"] == "required"]
-    missing_rows = "".join(
-        f"<tr><td>{i}</td><td>{_e(m['name'])}（{_e(MaterialForm(m['form']).label)}，"
-        f"{m['expected_count']} 份）</td><td>{_e(m['standard']) or '按有关规定提交'}</td></tr>"
-        for i, m in enumerate(missing, 1))
+        f"<td>{_e(_status_label(m['status']))}</td></tr>" for i, m in enumerate(kept, 1))
+    missing = to_correct(c)
+    received = [m for m in c["materials"] if m["status"] not in ("missing", "not_applicable")]
     applicant = c["applicant_name"] + (f"（法定代表人：{c['legal_rep']}）" if c.get("legal_rep") else "")
     delivery = "窗口领取" if c["delivery"] == "window" else (
         f"邮寄：{c.get('post_recipient') or ''} {c.get('post_address') or ''}")
+    due = c.get("correction_due")
+    deadline = (f"请于 <b>{_day(due)}</b> 前（{c.get('correction_days')} 个工作日内）"
+                if due else "请")
+    instant = not item.promised_days
+    promised = ("即办（当场办结）" if instant and c["decision"] == "accept"
+                else _day(c.get("promised_date")) if c.get("promised_date") else "—")
     return {
         "hall": _e(ctx.hall), "department": _e(item.department), "case_no": _e(c["case_no"]),
         "query_password": _e(c["query_password"]), "applicant_line": _e(applicant),
@@ -76,11 +106,16 @@ def _fields(ctx: NoticeContext) -> dict[str, str]:
         "mobile_masked": _e(mask_mobile(c["mobile"])), "item_name": _e(c["item_name"]),
         "legal_basis": _e(item.legal_basis), "received_on": _day(c["received_at"]),
         "received_at": _e(c["received_at"][:16].replace("T", " ")),
-        "issued_on": _day(c["decided_at"]), "clerk": _e(c.get("clerk")),
-        "window": _e(c.get("window")), "case_type": _e(CaseType(c["case_type"]).label),
+        "issued_on": _day(c["decided_at"]),
+        "clerk": _e(c.get("clerk_name") or c.get("clerk")),
+        "window": _e(f"{c['window']} 号窗口" if c.get("window") else "—"),
+        "case_type": _e(CaseType(c["case_type"]).label),
         "legal_days": f"{item.legal_days} 个工作日" if item.legal_days else "即办",
-        "promised_date": _day(c.get("promised_date")) if c.get("promised_date") else "—",
-        "delivery": _e(delivery), "material_rows": material_rows, "missing_rows": missing_rows,
+        "promised_date": promised, "deadline": deadline,
+        "delivery": _e(delivery), "material_rows": material_rows,
+        "missing_rows": _correction_table(missing), "missing_count": str(len(missing)),
+        "missing_names": "、".join(_e(m["name"]) for m in missing) or "—",
+        "received_count": str(len(received)),
         "refusal_reason": _e(c.get("refusal_reason")), "refusal_agency": _e(c.get("refusal_agency")),
         "status": {3: "已受理", 5: "不予受理", 6: "待补正"}.get(c["status"], str(c["status"])),
     }
@@ -93,8 +128,10 @@ def _template(name: str) -> Template:
 def notice_html(kind: str, ctx: NoticeContext, barcode_size: tuple[int, int]) -> str:
     fields = _fields(ctx)
     w, h = barcode_size
-    if kind == "receipt":
-        return _template("receipt.html").substitute(fields, barcode_width=w, barcode_height=h)
+    if kind == "receipt":          # laid out for what the case is: 受理 / 补正 / 不予受理
+        lines = _template(RECEIPT_LINES.get(ctx.case["decision"], "receipt_accept.html"))
+        return _template("receipt.html").substitute(
+            fields, lines=lines.substitute(fields), barcode_width=w, barcode_height=h)
     title, body = KINDS[kind]
     return _template("notice_base.html").substitute(
         fields, title=title, body=_template(body).substitute(fields), barcode_width=w,
@@ -120,7 +157,7 @@ def paint_pages(doc: QTextDocument, device: QPagedPaintDevice, width: float,
 def render(kind: str, ctx: NoticeContext, device: QPagedPaintDevice) -> None:
     """Lay out a notice (A4) or the receipt (80 mm) on a printer or PDF writer."""
     receipt = kind == "receipt"
-    size = page_size(80.0, 120.0) if receipt else QPageSize(QPageSize.PageSizeId.A4)
+    size = page_size(80.0, RECEIPT_MAX_MM) if receipt else QPageSize(QPageSize.PageSizeId.A4)
     margins = QMarginsF(3, 3, 3, 3) if receipt else QMarginsF(20, 18, 20, 18)
     layout = QPageLayout(size, QPageLayout.Orientation.Portrait, margins, QPageLayout.Unit.Millimeter)
     device.setPageLayout(layout)
@@ -135,6 +172,15 @@ def render(kind: str, ctx: NoticeContext, device: QPagedPaintDevice) -> None:
     doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl("barcode:case"), image)
     doc.setPageSize(QSizeF(rect.width(), rect.height()))
     doc.setHtml(notice_html(kind, ctx, (round(image.width() * css), round(image.height() * css))))
+    if receipt:     # roll paper: the slip is as long as what is on it, not a fixed page
+        doc.setPageSize(QSizeF(rect.width(), 1e7))
+        used_mm = doc.documentLayout().documentSize().height() / dpi * MM_PER_INCH
+        length = min(max(used_mm + 3 + 3 + 2, RECEIPT_MIN_MM), RECEIPT_MAX_MM)
+        layout = QPageLayout(page_size(80.0, length), QPageLayout.Orientation.Portrait, margins,
+                             QPageLayout.Unit.Millimeter)
+        device.setPageLayout(layout)
+        rect = layout.paintRectPixels(int(dpi))
+        doc.setPageSize(QSizeF(rect.width(), rect.height()))
     paint_pages(doc, device, rect.width(), rect.height())
 
 

@@ -77,8 +77,10 @@ def derive_device_code(device_id: str) -> str:
 class CaseDesk:
     def __init__(self, db: Database, attachments: AttachmentStore, *, region: str = "000000",
                  device_code: str = "", clock: Clock = local_now,
-                 holidays: Collection[date] = (), workdays: Collection[date] = ()) -> None:
+                 holidays: Collection[date] = (), workdays: Collection[date] = (),
+                 correction_days: int = 10) -> None:
         self.db = db
+        self.correction_days = correction_days    # 补正期限 on the notice, in working days
         self.attachments = attachments
         self.region = region
         self.device_code = device_code or derive_device_code(log_repo.device_id(db.conn))
@@ -249,7 +251,19 @@ class CaseDesk:
     # -- reading -----------------------------------------------------------------------
 
     def load(self, case_no: str) -> dict[str, Any] | None:
-        return case_repo.get_case(self.db.conn, case_no)
+        """The stored case, with what its paper says beside it: ``correction_due`` (the
+        补正期限, ``correction.working_days`` working days from the 补正 decision; None
+        for other cases or when no deadline is set)."""
+        case = case_repo.get_case(self.db.conn, case_no)
+        if case is not None:
+            due = None
+            if case["decision"] == Decision.CORRECT.value and self.correction_days:
+                decided = datetime.fromisoformat(case["decided_at"]).date()
+                due = add_working_days(decided, self.correction_days, self.holidays,
+                                       self.workdays).isoformat()
+            case["correction_due"] = due
+            case["correction_days"] = self.correction_days if due else None
+        return case
 
     def search(self, text: str = "", **filters: Any) -> list[dict[str, Any]]:
         return case_repo.search(self.db.conn, text, **filters)

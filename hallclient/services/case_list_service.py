@@ -60,6 +60,19 @@ class CaseListService(QObject):
         if self._reprint is not None:
             self._reprint(case_no)
 
+    def saved_notices(self, case: dict[str, Any]) -> list[Path]:
+        """The case's notices kept whole (as the last search found them), notice first."""
+        from hallclient.documents.notices import KINDS
+
+        from .intake_service import NOTICE_FOR, notice_kinds
+
+        status = CaseStatus(case["status"])
+        if self.notices_dir is None or status not in NOTICE_FOR:
+            return []
+        unsaved = set(case.get("notices_unsaved") or [])
+        return [self.notices_dir / f"{case['case_no']}-{kind}.pdf" for kind in notice_kinds(status)
+                if KINDS.get(kind, ("办件回执",))[0] not in unsaved]
+
     def open(self, case_no: str) -> None:
         self.runner.run(DB, lambda ctx: ctx.desk.load(case_no), self._opened,
                         lambda exc: self.search_failed.emit(user_message(exc)))

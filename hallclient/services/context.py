@@ -138,7 +138,8 @@ def open_context(data_dir: Path, config: Config, clock: Clock = local_now) -> Db
                         region=config["hall.region_code"],
                         device_code=config["hall.device_code"], clock=clock,
                         holidays=frozenset(config["calendar.holidays"]),
-                        workdays=frozenset(config["calendar.workdays"]))
+                        workdays=frozenset(config["calendar.workdays"]),
+                        correction_days=config["correction.working_days"])
 
     queue = None if uses_hall(config) else LocalQueue(db, queue_rules(config), clock)
     return DbContext(db=db, clock=clock, queue=queue, make_desk=make_desk)

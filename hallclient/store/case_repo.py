@@ -102,10 +102,13 @@ def set_status(conn: sqlite3.Connection, case_no: str, status: int, at: str) -> 
 
 
 def get_case(conn: sqlite3.Connection, case_no: str) -> dict[str, Any] | None:
-    rows = _dicts(conn.execute("SELECT * FROM cases WHERE case_no = ?", (case_no,)))
+    rows = _dicts(conn.execute(
+        "SELECT c.*, k.display_name AS clerk_name FROM cases c"
+        " LEFT JOIN clerks k ON k.username = c.clerk WHERE c.case_no = ?", (case_no,)))
     if not rows:
         return None
     case = rows[0]
+    case["clerk_name"] = case["clerk_name"] or case["clerk"] or ""    # the name on the paper
     case["materials"] = _dicts(conn.execute(
         "SELECT * FROM case_materials WHERE case_id = ? ORDER BY code", (case["id"],)))
     case["attachments"] = _dicts(conn.execute(

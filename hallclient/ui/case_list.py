@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import html
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDate, QEvent, QModelIndex, QObject, Qt
-from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtCore import QDate, QEvent, QModelIndex, QObject, Qt, QUrl
+from PySide6.QtGui import QColor, QDesktopServices, QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -116,6 +117,10 @@ class CaseListWindow(QWidget):
         self.reprint_button.setToolTip(self.tr("重新打印并保存所选办件的通知书和回执（未保存的、或申请人遗失的）"))
         self.reprint_button.setVisible(service.can_reprint)
         self.reprint_button.setEnabled(False)
+        self.open_button = QPushButton(self.tr("打开通知书"))
+        self.open_button.setToolTip(self.tr("用本机的 PDF 阅读器打开所选办件保存的通知书"))
+        self.open_button.setVisible(service.notices_dir is not None)
+        self.open_button.setEnabled(False)
         self.count_label = QLabel()
         self.model = CaseListModel(self)
         self.table = QTableView()
@@ -130,7 +135,8 @@ class CaseListWindow(QWidget):
         self.detail = QTextBrowser()
         bar = QHBoxLayout()
         for w in (self.search_edit, self.status_box, QLabel(self.tr("从")), self.from_edit,
-                  QLabel(self.tr("到")), self.to_edit, self.search_button, self.reprint_button):
+                  QLabel(self.tr("到")), self.to_edit, self.search_button, self.reprint_button,
+                  self.open_button):
             bar.addWidget(w)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
@@ -144,9 +150,10 @@ class CaseListWindow(QWidget):
         self.table.doubleClicked.connect(self._open)
         self.table.activated.connect(self._open)
         self.table.selectionModel().currentRowChanged.connect(
-            lambda current, _old: self.reprint_button.setEnabled(current.isValid()))
+            lambda current, _old: self._chosen(current.row()))
         self.search_edit.installEventFilter(self)       # Down: into the results
         self.reprint_button.clicked.connect(self.reprint)
+        self.open_button.clicked.connect(self.open_notice)
         service.cases_found.connect(self._show)
         service.case_opened.connect(lambda case: self.detail.setHtml(case_detail_html(case)))
         service.search_failed.connect(self.count_label.setText)
@@ -178,6 +185,25 @@ class CaseListWindow(QWidget):
                 self.table.setCurrentIndex(self.model.index(0, 0))
             return True
         return super().eventFilter(watched, event)
+
+    def _chosen(self, row: int) -> None:
+        valid = 0 <= row < self.model.rowCount()
+        self.reprint_button.setEnabled(valid)
+        self.open_button.setEnabled(valid and bool(self.saved_notices(row)))
+
+    def saved_notices(self, row: int) -> list[Path]:
+        """The selected case's notices kept whole in the notices folder (the notice first,
+        then the receipt)."""
+        if not 0 <= row < self.model.rowCount():
+            return []
+        return self.service.saved_notices(self.model.cases[row])
+
+    def open_notice(self) -> None:
+        """打开通知书: the saved PDF in the desktop's own viewer (to read it out, or print
+        a copy on another printer)."""
+        found = self.saved_notices(self.table.currentIndex().row())
+        if found:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(found[0])))
 
     def reprint(self) -> None:
         """补打: the selected case's notices are printed (and kept) again — a notice not

@@ -318,6 +318,12 @@ def test_a_notice_the_disk_cannot_keep_shows_unsaved_with_a_reprint(qtbot, intak
                     and cases.model.index(0, cases.model.NOTICES).data() == "已保存", timeout=10000)
     cases.table.setCurrentIndex(cases.model.index(0, 1))
     assert cases.reprint_button.isEnabled()           # saved, yet the applicant may lose theirs
+    opened = []                                       # 打开通知书: the saved PDF, in the desktop's viewer
+    monkeypatch.setattr("hallclient.ui.case_list.QDesktopServices.openUrl", opened.append)
+    assert cases.open_button.isEnabled()
+    qtbot.mouseClick(cases.open_button, Qt.MouseButton.LeftButton)
+    assert [Path(u.toLocalFile()).name for u in opened] == [f"{case_no}-accept.pdf"]
+    assert Path(opened[0].toLocalFile()).is_file()
 
 
 def test_esc_closes_intake_and_the_case_list_and_keeps_the_draft(qtbot, intake_app):

@@ -88,3 +88,81 @@ def test_refusal_notice_says_why_and_where(qapp, desk, tmp_path):
     text = notice_html("refusal", ctx, (100, 30))
     assert "不予受理" in text and "市民政局" in text and "不属于本机关职权范围" in text
     assert "行政复议" in text and "李䶮" in text
+
+
+def _pdf_text(path) -> str:
+    import subprocess
+    import unicodedata
+
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    return unicodedata.normalize("NFKC", text)     # (the text layer's exactness is tested apart)
+
+
+def _clerk_li(desk):
+    from hallclient.core.accounts import Role
+    from hallclient.store import accounts_repo
+
+    with desk.db.write() as conn:
+        accounts_repo.add_clerk(conn, "li", "李𠮷", Role.CLERK, "x" * 20, "2026-12-01T08:00:00")
+
+
+def test_the_notices_name_the_clerk_and_leave_a_line_to_sign(qapp, desk):
+    _clerk_li(desk)
+    ctx = committed(desk, "个体工商户登记（设立登记）", Decision.ACCEPT)
+    page = notice_html("accept", ctx, (100, 30))
+    assert "经办人：李𠮷" in page and "窗口：1 号窗口" in page
+    assert "签收" in page and "受理人：li" not in page
+    assert page.index("经办人") < page.index("办理进度可凭")          # on a line of its own
+
+
+def test_the_correction_notice_gives_a_deadline_in_working_days_and_the_reasons(qapp, desk):
+    desk.correction_days = 5
+    ctx = committed(desk, "国有建设用地使用权及房屋所有权登记（转移登记（买卖））", Decision.CORRECT, 2)
+    due = ctx.case["correction_due"]
+    assert due is not None
+    from datetime import datetime as dt
+
+    from hallclient.core.workdays import add_working_days
+
+    decided = dt.fromisoformat(ctx.case["decided_at"]).date()
+    assert due == add_working_days(decided, 5).isoformat()
+    page = notice_html("correction", ctx, (100, 30))
+    d = dt.fromisoformat(due).date()
+    assert f"{d.year} 年 {d.month} 月 {d.day} 日" in page and "5 个工作日内" in page
+    # a reason the clerk gave for a material brought but not as required is printed with it
+    ctx.case["materials"][0]["correction_reason"] = "复印件不清晰，需加盖公章"
+    page = notice_html("correction", ctx, (100, 30))
+    assert "需补正的具体内容" in page and "复印件不清晰，需加盖公章" in page
+    desk.correction_days = 0
+    again = desk.load(ctx.case["case_no"])
+    assert again["correction_due"] is None
+    assert "个工作日内" not in notice_html("correction", NoticeContext(ctx.hall, again, ctx.item), (100, 30))
+
+
+@pytest.mark.parametrize("decision, says, never", [
+    (Decision.ACCEPT, ("受理时间", "承诺办结", "已收材料"), ("需补正", "收件时间")),
+    (Decision.CORRECT, ("收件时间", "需补正", "工作日内"), ("受理时间", "承诺办结")),
+    (Decision.REFUSE, ("收件时间", "不予受理", "职权范围"), ("受理时间", "承诺办结")),
+])
+def test_the_receipt_is_laid_out_for_what_the_case_is_and_as_long_as_its_text(
+        qapp, desk, tmp_path, decision, says, never):
+    ctx = committed(desk, "国有建设用地使用权及房屋所有权登记（转移登记（买卖））", decision,
+                    2 if decision is Decision.CORRECT else 0)
+    path = write_pdf("receipt", ctx, tmp_path / "receipt.pdf")
+    text = _pdf_text(path)
+    for word in says:
+        assert word in text, word
+    for word in never:
+        assert word not in text, word
+    texts, (width_mm, height_mm) = decode_pdf(path, dpi=300)
+    assert texts == [ctx.case["case_no"]] and abs(width_mm - 80) < 0.5
+    from hallclient.documents.notices import RECEIPT_MAX_MM, RECEIPT_MIN_MM
+    assert RECEIPT_MIN_MM <= height_mm < RECEIPT_MAX_MM
+
+
+def test_an_instant_item_is_promised_in_words(qapp, desk):
+    ctx = committed(desk, "不动产登记资料查询", Decision.ACCEPT)
+    assert ctx.item.promised_days == 0 and ctx.item.legal_days == 0    # 即办 in the catalog
+    assert "即办（当场办结）" in notice_html("receipt", ctx, (100, 30))
+    assert "即办" in notice_html("accept", ctx, (100, 30))

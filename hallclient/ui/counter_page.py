@@ -183,6 +183,7 @@ class CounterPage(QWidget):
     def _list_label(text: str, buddy: QWidget) -> QLabel:
         label = QLabel(text)
         label.setBuddy(buddy)
+        label.setWordWrap(True)         # (a narrow counter: the label wraps, the window fits)
         return label
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

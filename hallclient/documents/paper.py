@@ -4,6 +4,7 @@ layer (pdftext), and in 培训模式 paper that cannot pass as real — a diagon
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Callable
@@ -26,6 +27,8 @@ WATERMARK = "培训样张 无效"
 TRAINING_TITLE = "【培训】"
 TRAINING_FILE = "培训-"
 _WATERMARK_FONT = "Noto Sans CJK SC"
+
+log = logging.getLogger(__name__)
 
 
 def training_title(title: str, training: bool) -> str:
@@ -87,4 +90,9 @@ def write_pdf_file(path: Path, title: str, resolution: int,
     layer = TextLayer()
     draw(writer, layer)
     del writer                          # closes the file
-    correct(path, layer)
+    try:
+        correct(path, layer)
+    except OSError:
+        raise                           # a full disk: the caller says so and keeps nothing
+    except Exception:                   # a PDF shape not foreseen: Qt's own text layer stays
+        log.exception("pdf text layer left as Qt wrote it")

@@ -248,10 +248,16 @@ OPTIONS: tuple[Option, ...] = (
     Option("ui.idle_lock_minutes", _number, 10.0, "无操作多少分钟后自动锁屏（0=不锁）",
            check=_between(0, 24 * 60)),
     Option("kiosk.printer", str, "", "取号票打印机名称；留空=系统默认；pdf=打印到数据目录 tickets/ 下的 PDF"),
+    Option("kiosk.training_printer", str, "",
+           "培训模式下取号票的打印机名称；留空=培训时只生成 PDF（带“培训样张 无效”水印），"
+           "不用真实取号票打印机"),
     Option("kiosk.ticket_width_mm", _number, 80.0, "取号票纸宽（毫米），热敏打印机通常为 80",
            check=_between(40, 120)),
     Option("notice.printer", str, "",
            "通知书（A4）打印机名称；留空=系统默认；pdf=只生成数据目录 notices/ 下的 PDF"),
+    Option("notice.training_printer", str, "",
+           "培训模式下通知书、回执的打印机名称；留空=培训时只生成 PDF（带“培训样张 无效”水印），"
+           "不用真实打印机"),
     Option("scanner.device", str, "", "SANE 扫描仪设备名（留空=第一台），见 scanimage -L"),
     Option("scanner.resolution", _integer, 200, "扫描分辨率 dpi（材料一般 200-300）",
            check=_between(50, 1200)),

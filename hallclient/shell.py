@@ -370,9 +370,12 @@ class CounterShell(QObject):
         """Intake's notices go to the notice printer (made on first need)."""
         extras, app = self.wire_extras(), self.app
         if app.notice_printer is None:
-            from hallclient.devices.printer import NoticePrinter
+            from hallclient.devices.printer import NoticePrinter, printer_for
 
-            app.notice_printer = NoticePrinter(app.config["notice.printer"], app.data_dir / "notices")
+            c = app.config
+            app.notice_printer = NoticePrinter(
+                printer_for(c["notice.printer"], c["notice.training_printer"], app.training),
+                app.data_dir / "notices", training=app.training)
             extras.intake.print_notices_on(app.notice_printer, app.config["hall.name"])
 
     def reprint_notices(self, case_no: str) -> None:
@@ -426,7 +429,8 @@ class CounterShell(QObject):
             from hallclient.ui.case_list import CaseListWindow
 
             app.case_list = CaseListWindow(CaseListService(
-                app.runner, notices_dir=app.data_dir / "notices", reprint=self.reprint_notices))
+                app.runner, notices_dir=app.data_dir / "notices", reprint=self.reprint_notices,
+                training=app.training))
             app.case_list.follow_notices(self.wire_extras().intake)
             if self.places().place(app.case_list, "cases", (0.85, 0.8)):
                 app.case_list.setWindowState(Qt.WindowState.WindowMaximized)
@@ -446,7 +450,7 @@ class CounterShell(QObject):
         if app.reports is None or app.dashboard is None:
             c = app.config
             app.reports = ReportService(app.runner, c["hall.name"], c["report.wait_target_minutes"],
-                                        c["report.service_target_minutes"])
+                                        c["report.service_target_minutes"], training=app.training)
             app.dashboard = Dashboard(app.reports)
             esc_closes(app.dashboard)
             counter_keys_in(app.dashboard, self.window, "supervisor")
@@ -504,12 +508,14 @@ def esc_closes(window: QWidget) -> None:
 
 def build_kiosk(app: App) -> KioskWindow:
     """取号机: on its own (``hallclient kiosk``) or beside the counter in the demo."""
-    from hallclient.devices.printer import TicketPrinter
+    from hallclient.devices.printer import TicketPrinter, printer_for
     from hallclient.services.kiosk_service import KioskService
     from hallclient.ui.kiosk_window import KioskWindow
 
     c = app.config
-    app.printer = TicketPrinter(c["kiosk.printer"], app.data_dir / "tickets", c["kiosk.ticket_width_mm"])
+    app.printer = TicketPrinter(printer_for(c["kiosk.printer"], c["kiosk.training_printer"], app.training),
+                                app.data_dir / "tickets", c["kiosk.ticket_width_mm"],
+                                training=app.training)
     app.kiosk = KioskService(app.runner)
     app.kiosk.print_tickets_on(app.printer, c["hall.name"])
     app.kiosk_window = KioskWindow(c["hall.name"], app.kiosk)

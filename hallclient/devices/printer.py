@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
+from hallclient.documents.paper import training_path, training_title, write_pdf_file
 from hallclient.documents.ticket import TicketPrint, render_ticket
 from hallclient.store.durable import PaperError, write_durably
 
@@ -19,6 +20,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def printer_for(printer_name: str, training_printer: str, training: bool) -> str:
+    """The printer a run prints on: in 培训模式 only the one an admin named for training
+    (``*.training_printer``), else none ("pdf": PDF files only), never the counter's own."""
+    if training:
+        return training_printer or "pdf"
+    return printer_name
+
+
 class TicketPrinter(QObject):
     """Signals: ticket_printed(str number, str where), print_failed(str number, str message)"""
 
@@ -26,11 +35,12 @@ class TicketPrinter(QObject):
     print_failed = Signal(str, str)
 
     def __init__(self, printer_name: str, pdf_dir: Path, width_mm: float = 80.0,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, training: bool = False) -> None:
         super().__init__(parent)
         self.printer_name = printer_name
         self.pdf_dir = pdf_dir
         self.width_mm = width_mm
+        self.training = training        # tickets marked as training paper
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="printer")
 
     def print_ticket(self, info: TicketPrint, day: str) -> Future[str]:
@@ -60,20 +70,19 @@ class TicketPrinter(QObject):
                 use_pdf = True
         if use_pdf:
             def produce(tmp: Path) -> None:
-                pdf = QPrinter(QPrinter.PrinterMode.HighResolution)
-                pdf.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-                pdf.setOutputFileName(str(tmp))
-                pdf.setFullPage(False)
-                render_ticket(info, pdf, self.width_mm)
-                del pdf                 # closes the file
+                write_pdf_file(tmp, training_title(f"取号票 {info.number}", self.training), 1200,
+                               lambda pdf, layer: render_ticket(info, pdf, self.width_mm,
+                                                                self.training, layer))
 
-            return str(write_durably(self.pdf_dir / f"{day}-{info.number}.pdf", produce, "取号票"))
+            path = training_path(self.pdf_dir / f"{day}-{info.number}.pdf", self.training)
+            return str(write_durably(path, produce, "取号票"))
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         if self.printer_name:
             printer.setPrinterName(self.printer_name)
         target = Path(printer.printerName())
         printer.setFullPage(False)
-        render_ticket(info, printer, self.width_mm)
+        printer.setDocName(training_title(f"取号票 {info.number}", self.training))
+        render_ticket(info, printer, self.width_mm, self.training)
         return str(target)
 
     def close(self) -> None:
@@ -90,10 +99,12 @@ class NoticePrinter(QObject):
     notice_printed = Signal(str, str, str)
     print_failed = Signal(str, str)
 
-    def __init__(self, printer_name: str, pdf_dir: Path, parent: QObject | None = None) -> None:
+    def __init__(self, printer_name: str, pdf_dir: Path, parent: QObject | None = None,
+                 training: bool = False) -> None:
         super().__init__(parent)
         self.printer_name = printer_name
         self.pdf_dir = pdf_dir
+        self.training = training        # notices marked as training paper
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notice-printer")
 
     def print_notice(self, kind: str, ctx: NoticeContext) -> Future[tuple[str, str]]:
@@ -114,10 +125,10 @@ class NoticePrinter(QObject):
     def _print(self, kind: str, ctx: NoticeContext) -> tuple[str, str]:
         from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 
-        from hallclient.documents.notices import render, write_pdf
+        from hallclient.documents.notices import notice_path, render, title_of, write_pdf
 
         case_no = ctx.case["case_no"]
-        pdf = write_pdf(kind, ctx, self.pdf_dir / f"{case_no}-{kind}.pdf")
+        pdf = write_pdf(kind, ctx, notice_path(self.pdf_dir, case_no, kind), self.training)
         if self.printer_name == "pdf":
             return str(pdf), ""
         names = [p.printerName() for p in QPrinterInfo.availablePrinters()]
@@ -128,7 +139,8 @@ class NoticePrinter(QObject):
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         if self.printer_name:
             printer.setPrinterName(self.printer_name)
-        render(kind, ctx, printer)
+        printer.setDocName(training_title(f"{title_of(kind)} {case_no}", self.training))
+        render(kind, ctx, printer, self.training)
         return str(pdf), printer.printerName()
 
     def close(self) -> None:

@@ -11,14 +11,7 @@ from string import Template
 from typing import Any
 
 from PySide6.QtCore import QMarginsF, QRectF, QSizeF, QUrl
-from PySide6.QtGui import (
-    QPagedPaintDevice,
-    QPageLayout,
-    QPageSize,
-    QPainter,
-    QPdfWriter,
-    QTextDocument,
-)
+from PySide6.QtGui import QPagedPaintDevice, QPageLayout, QPageSize, QPainter, QTextDocument
 
 from hallclient import resources
 from hallclient.core.catalog import CaseType, CatalogItem, MaterialForm
@@ -26,6 +19,8 @@ from hallclient.core.validators import mask_id, mask_mobile
 from hallclient.store.durable import document_problem, write_durably
 
 from .barcode import fitted_code128
+from .paper import draw_watermark, training_heading, training_path, training_title, write_pdf_file
+from .pdftext import TextLayer
 from .ticket import MIN_MODULE_MM, MM_PER_INCH, page_size
 
 KINDS = {
@@ -106,6 +101,7 @@ def _fields(ctx: NoticeContext) -> dict[str, str]:
         "mobile_masked": _e(mask_mobile(c["mobile"])), "item_name": _e(c["item_name"]),
         "legal_basis": _e(item.legal_basis), "received_on": _day(c["received_at"]),
         "received_at": _e(c["received_at"][:16].replace("T", " ")),
+        "received_time": f"{_day(c['received_at'])} {c['received_at'][11:16]}",
         "issued_on": _day(c["decided_at"]),
         "clerk": _e(c.get("clerk_name") or c.get("clerk")),
         "window": _e(f"{c['window']} 号窗口" if c.get("window") else "—"),
@@ -125,36 +121,50 @@ def _template(name: str) -> Template:
     return Template(resources.path("templates", name).read_text(encoding="utf-8"))
 
 
-def notice_html(kind: str, ctx: NoticeContext, barcode_size: tuple[int, int]) -> str:
+def notice_html(kind: str, ctx: NoticeContext, barcode_size: tuple[int, int],
+                training: bool = False) -> str:
+    """The page as HTML; a training one says 【培训】 in its heading."""
     fields = _fields(ctx)
     w, h = barcode_size
     if kind == "receipt":          # laid out for what the case is: 受理 / 补正 / 不予受理
         lines = _template(RECEIPT_LINES.get(ctx.case["decision"], "receipt_accept.html"))
-        return _template("receipt.html").substitute(
+        page = _template("receipt.html").substitute(
             fields, lines=lines.substitute(fields), barcode_width=w, barcode_height=h)
+        return training_heading(page, title_of(kind), training)
     title, body = KINDS[kind]
     return _template("notice_base.html").substitute(
-        fields, title=title, body=_template(body).substitute(fields), barcode_width=w,
-        barcode_height=h)
+        fields, title=training_title(title, training), body=_template(body).substitute(fields),
+        barcode_width=w, barcode_height=h)
+
+
+def title_of(kind: str) -> str:
+    """受理通知书 / 补正告知书 / 不予受理通知书 / 办件回执"""
+    return KINDS.get(kind, ("办件回执",))[0]
 
 
 def paint_pages(doc: QTextDocument, device: QPagedPaintDevice, width: float,
-                height: float) -> None:
-    """Draw a laid-out document page after page on a printer or PDF writer."""
+                height: float, training: bool = False, layer: TextLayer | None = None) -> None:
+    """Draw a laid-out document page after page on a printer or PDF writer (a training
+    one under a diagonal 「培训样张 无效」 on every page); ``layer`` learns what was drawn."""
     painter = QPainter(device)
     try:
         for page in range(max(1, doc.pageCount())):
             if page:
                 device.newPage()
+            if training:
+                draw_watermark(painter, width, height, layer)
             painter.save()
             painter.translate(0, -page * height)
             doc.drawContents(painter, QRectF(0, page * height, width, height))
             painter.restore()
     finally:
         painter.end()
+    if layer is not None:
+        layer.add_document(doc)
 
 
-def render(kind: str, ctx: NoticeContext, device: QPagedPaintDevice) -> None:
+def render(kind: str, ctx: NoticeContext, device: QPagedPaintDevice, training: bool = False,
+           layer: TextLayer | None = None) -> None:
     """Lay out a notice (A4) or the receipt (80 mm) on a printer or PDF writer."""
     receipt = kind == "receipt"
     size = page_size(80.0, RECEIPT_MAX_MM) if receipt else QPageSize(QPageSize.PageSizeId.A4)
@@ -171,7 +181,8 @@ def render(kind: str, ctx: NoticeContext, device: QPagedPaintDevice) -> None:
     doc.setDocumentMargin(0)
     doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl("barcode:case"), image)
     doc.setPageSize(QSizeF(rect.width(), rect.height()))
-    doc.setHtml(notice_html(kind, ctx, (round(image.width() * css), round(image.height() * css))))
+    doc.setHtml(notice_html(kind, ctx, (round(image.width() * css), round(image.height() * css)),
+                            training))
     if receipt:     # roll paper: the slip is as long as what is on it, not a fixed page
         doc.setPageSize(QSizeF(rect.width(), 1e7))
         used_mm = doc.documentLayout().documentSize().height() / dpi * MM_PER_INCH
@@ -181,25 +192,28 @@ def render(kind: str, ctx: NoticeContext, device: QPagedPaintDevice) -> None:
         device.setPageLayout(layout)
         rect = layout.paintRectPixels(int(dpi))
         doc.setPageSize(QSizeF(rect.width(), rect.height()))
-    paint_pages(doc, device, rect.width(), rect.height())
+    paint_pages(doc, device, rect.width(), rect.height(), training, layer)
 
 
-def write_pdf(kind: str, ctx: NoticeContext, path: Path) -> Path:
-    """The notice as a PDF at ``path``, on disk and whole, or PaperError (a full disk)."""
-    title = f"{KINDS.get(kind, ('办件回执',))[0]} {ctx.case['case_no']}"
+def notice_path(pdf_dir: Path, case_no: str, kind: str, training: bool = False) -> Path:
+    """Where a case's notice is kept: ``<case_no>-<kind>.pdf``, 培训-… in training."""
+    return training_path(pdf_dir / f"{case_no}-{kind}.pdf", training)
+
+
+def write_pdf(kind: str, ctx: NoticeContext, path: Path, training: bool = False) -> Path:
+    """The notice as a PDF at ``path``, on disk and whole, or PaperError (a full disk);
+    its text layer reads back as laid out. A training one is marked on every page, in its
+    title, and kept as 培训-<name>; the path it was kept at is returned."""
+    title = training_title(f"{title_of(kind)} {ctx.case['case_no']}", training)
 
     def produce(tmp: Path) -> None:
-        writer = QPdfWriter(str(tmp))
-        writer.setResolution(300)
-        writer.setTitle(title)
-        writer.setCreator("hallclient")
-        render(kind, ctx, writer)
-        del writer                      # closes the file
+        write_pdf_file(tmp, title, 300,
+                       lambda writer, layer: render(kind, ctx, writer, training, layer))
 
-    return write_durably(path, produce, KINDS.get(kind, ("办件回执",))[0])
+    return write_durably(training_path(path, training), produce, title_of(kind))
 
 
-def missing(pdf_dir: Path, case_no: str, kinds: list[str]) -> list[str]:
+def missing(pdf_dir: Path, case_no: str, kinds: list[str], training: bool = False) -> list[str]:
     """The notices of ``kinds`` (by name, e.g. 受理通知书) not kept whole in ``pdf_dir``."""
-    return [KINDS.get(kind, ("办件回执",))[0] for kind in kinds
-            if document_problem(pdf_dir / f"{case_no}-{kind}.pdf")]
+    return [title_of(kind) for kind in kinds
+            if document_problem(notice_path(pdf_dir, case_no, kind, training))]

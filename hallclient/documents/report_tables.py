@@ -195,18 +195,18 @@ def html(tables: list[View], heading: str) -> str:
     return "\n".join(parts)
 
 
-def write_pdf(tables: list[View], path: Path, heading: str) -> Path:
-    """A4 pages (needs a QGuiApplication for the fonts)."""
+def write_pdf(tables: list[View], path: Path, heading: str, training: bool = False) -> Path:
+    """A4 pages (needs a QGuiApplication for the fonts); a training report is marked on
+    every page, in its heading and title, and kept as 培训-<name> (the path returned)."""
     from PySide6.QtCore import QMarginsF, QSizeF
-    from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
+    from PySide6.QtGui import QPageLayout, QPageSize, QTextDocument
 
     from .notices import paint_pages
+    from .paper import training_path, training_title, write_pdf_file
 
-    def produce(tmp: Path) -> None:
-        writer = QPdfWriter(str(tmp))
-        writer.setResolution(150)
-        writer.setTitle(heading)
-        writer.setCreator("hallclient")
+    heading = training_title(heading, training)
+
+    def draw(writer: Any, layer: Any) -> None:
         layout = QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
                              QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
         writer.setPageLayout(layout)
@@ -216,7 +216,7 @@ def write_pdf(tables: list[View], path: Path, heading: str) -> Path:
         doc.setDocumentMargin(0)
         doc.setPageSize(QSizeF(rect.width(), rect.height()))
         doc.setHtml(html(tables, heading))
-        paint_pages(doc, writer, rect.width(), rect.height())
-        del writer                      # closes the file
+        paint_pages(doc, writer, rect.width(), rect.height(), training, layer)
 
-    return write_durably(path, produce, "报表")
+    return write_durably(training_path(path, training),
+                         lambda tmp: write_pdf_file(tmp, heading, 150, draw), "报表")

@@ -12,6 +12,8 @@ from PySide6.QtGui import QPagedPaintDevice, QPageLayout, QPageSize, QPainter, Q
 from hallclient import resources
 
 from .barcode import fitted_code128
+from .paper import draw_watermark, training_heading
+from .pdftext import TextLayer
 
 MM_PER_INCH = 25.4
 MIN_MODULE_MM = 0.33
@@ -39,8 +41,11 @@ def page_size(width_mm: float, height_mm: float = 75.0) -> QPageSize:
     return QPageSize(QSizeF(width_mm, height_mm), QPageSize.Unit.Millimeter, "hallclient-ticket")
 
 
-def render_ticket(info: TicketPrint, device: QPagedPaintDevice, width_mm: float = 80.0) -> None:
-    """Lay the ticket out on ``device`` (a QPrinter or QPdfWriter) as one receipt page."""
+def render_ticket(info: TicketPrint, device: QPagedPaintDevice, width_mm: float = 80.0,
+                  training: bool = False, layer: TextLayer | None = None) -> None:
+    """Lay the ticket out on ``device`` (a QPrinter or QPdfWriter) as one receipt page; a
+    training ticket says so at its head and under a diagonal 「培训样张 无效」. ``layer``
+    learns the text drawn (for the PDF's text layer)."""
     layout = QPageLayout(page_size(width_mm), QPageLayout.Orientation.Portrait,
                          QMarginsF(3, 3, 3, 3), QPageLayout.Unit.Millimeter)
     device.setPageLayout(layout)
@@ -57,9 +62,15 @@ def render_ticket(info: TicketPrint, device: QPagedPaintDevice, width_mm: float 
     doc.setPageSize(QSizeF(width_px, layout.paintRectPixels(int(dpi)).height()))
     # <img> sizes are CSS pixels (1/96 inch), scaled by the layout to the device
     css = 96.0 / dpi
-    doc.setHtml(ticket_html(info, round(image.width() * css), round(image.height() * css)))
+    doc.setHtml(training_heading(
+        ticket_html(info, round(image.width() * css), round(image.height() * css)), "取号票",
+        training))
     painter = QPainter(device)
     try:
+        if training:
+            draw_watermark(painter, width_px, doc.pageSize().height(), layer)
         doc.drawContents(painter)
     finally:
         painter.end()
+    if layer is not None:
+        layer.add_document(doc)

@@ -30,10 +30,11 @@ class CaseListService(QObject):
 
     def __init__(self, runner: Runner, parent: QObject | None = None, *,
                  notices_dir: Path | None = None,
-                 reprint: Callable[[str], None] | None = None) -> None:
+                 reprint: Callable[[str], None] | None = None, training: bool = False) -> None:
         super().__init__(parent)
         self.runner = runner
         self.notices_dir = notices_dir
+        self.training = training        # notices kept as 培训-<name>
         self._reprint = reprint
 
     @property
@@ -43,13 +44,13 @@ class CaseListService(QObject):
     def search(self, text: str = "", status: int | None = None, day_from: str | None = None,
                day_to: str | None = None) -> None:
         failed = lambda exc: self.search_failed.emit(user_message(exc))  # noqa: E731
-        folder = self.notices_dir
+        folder, training = self.notices_dir, self.training
 
         def look(cases: list[dict[str, Any]]) -> None:
             if folder is None:
                 self.cases_found.emit(cases)
                 return
-            self.runner.run(DEVICE, lambda _dev: with_notices(folder, cases),
+            self.runner.run(DEVICE, lambda _dev: with_notices(folder, cases, training),
                             self.cases_found.emit, failed)
 
         self.runner.run(
@@ -62,7 +63,7 @@ class CaseListService(QObject):
 
     def saved_notices(self, case: dict[str, Any]) -> list[Path]:
         """The case's notices kept whole (as the last search found them), notice first."""
-        from hallclient.documents.notices import KINDS
+        from hallclient.documents.notices import KINDS, notice_path
 
         from .intake_service import NOTICE_FOR, notice_kinds
 
@@ -70,8 +71,8 @@ class CaseListService(QObject):
         if self.notices_dir is None or status not in NOTICE_FOR:
             return []
         unsaved = set(case.get("notices_unsaved") or [])
-        return [self.notices_dir / f"{case['case_no']}-{kind}.pdf" for kind in notice_kinds(status)
-                if KINDS.get(kind, ("办件回执",))[0] not in unsaved]
+        return [notice_path(self.notices_dir, case["case_no"], kind, self.training)
+                for kind in notice_kinds(status) if KINDS.get(kind, ("办件回执",))[0] not in unsaved]
 
     def open(self, case_no: str) -> None:
         self.runner.run(DB, lambda ctx: ctx.desk.load(case_no), self._opened,
@@ -84,7 +85,8 @@ class CaseListService(QObject):
             self.case_opened.emit(case)
 
 
-def with_notices(folder: Path, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def with_notices(folder: Path, cases: list[dict[str, Any]],
+                 training: bool = False) -> list[dict[str, Any]]:
     """``cases``, each with ``notices_unsaved``: the names of its notices not kept whole."""
     from hallclient.documents.notices import missing
 
@@ -94,5 +96,5 @@ def with_notices(folder: Path, cases: list[dict[str, Any]]) -> list[dict[str, An
     for case in cases:
         status = CaseStatus(case["status"])
         kinds = notice_kinds(status) if status in NOTICE_FOR else []
-        out.append({**case, "notices_unsaved": missing(folder, case["case_no"], kinds)})
+        out.append({**case, "notices_unsaved": missing(folder, case["case_no"], kinds, training)})
     return out

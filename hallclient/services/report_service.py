@@ -91,10 +91,12 @@ class ReportService(QObject):
     failed = Signal(str)
 
     def __init__(self, runner: Runner, hall_name: str, wait_target_min: float,
-                 service_target_min: float, parent: QObject | None = None) -> None:
+                 service_target_min: float, parent: QObject | None = None,
+                 training: bool = False) -> None:
         super().__init__(parent)
         self.runner = runner
         self.hall_name = hall_name
+        self.training = training        # 培训模式: the report's paper says so
         self.targets = (wait_target_min, service_target_min)
         self.supervisor: str | None = None
         self.last: dict[str, Any] | None = None
@@ -147,7 +149,10 @@ class ReportService(QObject):
     def heading(self) -> str:
         if self.last is None:
             return ""
-        return heading(self.hall_name, self.last["first"], self.last["last"])
+        from hallclient.documents.paper import training_title
+
+        return training_title(heading(self.hall_name, self.last["first"], self.last["last"]),
+                              self.training)
 
     def export(self, fmt: str, path: Path) -> None:
         """CSV and XLSX are written on the device lane (slow local output, never in a
@@ -165,11 +170,11 @@ class ReportService(QObject):
         tables, heading = self.last["tables"], self.heading()
         if fmt == "pdf":
             try:
-                report_tables.write_pdf(tables, path, heading)
+                kept = report_tables.write_pdf(tables, path, heading, self.training)
             except PaperError as exc:     # a full disk: nothing under that name, and said so
                 failed(exc)
                 return
-            self.exported.emit(str(path))
+            self.exported.emit(str(kept))
             return
         writer = {"csv": report_tables.write_csv, "xlsx": report_tables.write_xlsx}[fmt]
         self.runner.run(DEVICE, lambda _dev: writer(tables, path, heading),

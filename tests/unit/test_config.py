@@ -111,7 +111,8 @@ BAD_VALUES = {
     "report.wait_target_minutes": "x", "report.service_target_minutes": "0",
     **{o.key: "Ctrl+Hyper+Q" for o in OPTIONS if o.key.startswith("keys.")},
 }
-FREE_TEXT = {"announce.engine", "kiosk.printer", "notice.printer", "scanner.device"}
+FREE_TEXT = {"announce.engine", "kiosk.printer", "notice.printer", "scanner.device",
+             "kiosk.training_printer", "notice.training_printer"}
 
 
 def test_every_option_has_a_bad_value_here_unless_any_text_will_do():

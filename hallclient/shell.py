@@ -355,6 +355,8 @@ class CounterShell(QObject):
                 app.intake_window.setWindowState(Qt.WindowState.WindowMaximized)
             extras.wedge.serve(app.intake_window)
             app.marked(app.intake_window)
+            app.intake_window.show_sync_status(extras.sync.last_status)
+            extras.sync.status_changed.connect(app.intake_window.show_sync_status)
         window = app.intake_window
         current, service = self.queue.current, ""
         if current is not None and ticket and current.number == ticket:

@@ -54,14 +54,19 @@ class Decision(str, Enum):
 class MaterialStatus(str, Enum):
     KEPT = "kept"                            # 已收取（有电子件）
     ORIGINAL_VERIFIED = "original_verified"  # 原件已核验，不留存
+    ORIGINAL_RETURNED = "original_returned"  # 已收原件（已核验并退还）: a signed original seen
     PAPER_COPY = "paper_copy"                # 已收纸质复印件
     MISSING = "missing"                      # 未提供
     NOT_APPLICABLE = "not_applicable"        # 不适用（情形材料）
 
     @property
     def present(self) -> bool:
-        return self in (MaterialStatus.KEPT, MaterialStatus.ORIGINAL_VERIFIED,
-                        MaterialStatus.PAPER_COPY)
+        return self in PRESENT_STATUSES
+
+
+# what counts as received (是否收取) on the platform and on the notices
+PRESENT_STATUSES = frozenset({MaterialStatus.KEPT, MaterialStatus.ORIGINAL_VERIFIED,
+                              MaterialStatus.ORIGINAL_RETURNED, MaterialStatus.PAPER_COPY})
 
 
 # 证件类型代码: 111 居民身份证 (GA/T 2000.156). Organisations are identified by the unified
@@ -90,6 +95,7 @@ class MaterialDraft:
     status: MaterialStatus = MaterialStatus.MISSING
     files: list[StagedFile] = field(default_factory=list)
     scanned_codes: list[str] = field(default_factory=list)   # barcodes read off the document
+    correction_reason: str = ""   # 补正: what exactly is missing or wrong with it (告知书 prints it)
 
     @property
     def required(self) -> bool:
@@ -126,6 +132,8 @@ class CaseDraft:
     post_phone: str = ""
     ticket: str = ""
     preapplication_code: str = ""   # 网上预申请码: looked up on the platform once online
+    reopened_correction: bool = False   # a 补正 case the applicant came back to
+    repeat_reason: str = ""       # 再次补正: why a second round of 补正 (一次性告知 was not enough)
 
     @classmethod
     def for_item(cls, item: CatalogItem) -> CaseDraft:
@@ -160,6 +168,9 @@ def applicant_problems(a: Applicant) -> list[str]:
     return problems
 
 
+REPEAT_REASON_NEEDED = "再次补正须写明理由（已一次性告知过，第二次补正将报值班长）"
+
+
 def decision_problems(draft: CaseDraft) -> list[str]:
     """Everything that stops the chosen decision, in Chinese; empty when it may proceed."""
     problems = applicant_problems(draft.applicant)
@@ -175,6 +186,8 @@ def decision_problems(draft: CaseDraft) -> list[str]:
         problems.append(f"还缺必要材料：{names}。请选择补正，一次性告知")
     if draft.decision is Decision.CORRECT and not missing:
         problems.append("必要材料已齐全，无需补正，请直接受理")
+    if draft.decision is Decision.CORRECT and draft.reopened_correction and not draft.repeat_reason.strip():
+        problems.append(REPEAT_REASON_NEEDED)
     if draft.decision is Decision.REFUSE:
         if not draft.refusal_reason.strip():
             problems.append("不予受理须写明理由")

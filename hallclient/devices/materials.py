@@ -10,10 +10,14 @@ name. All of this runs on the device lane; only the storing of checked bytes is 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
 
 from hallclient.store.attachments import MAX_BYTES, AttachmentError, read_regular_file, sniff
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QImage
 
 IMAGE_FORMATS = {"image/jpeg": b"jpeg", "image/png": b"png"}
 
@@ -70,6 +74,37 @@ def _pdf_problem(data: bytes) -> str:
         if error != QPdfDocument.Error.None_ or document.pageCount() < 1:
             return "的内容已损坏，不是完整的 PDF 文件（结构无法解析）"
         return ""
+    finally:
+        document.close()
+        buffer.close()
+
+
+def preview_image(data: bytes, longest: int = 1200) -> QImage:
+    """A material's picture to look at (预览): the image itself, or the first page of a PDF,
+    no larger than ``longest`` pixels on its long side. Runs off the GUI thread; a file that
+    does not render gives a null image."""
+    from PySide6.QtCore import QSize
+    from PySide6.QtGui import QImage  # noqa: F811  (at run time)
+    from PySide6.QtPdf import QPdfDocument
+
+    if not data.startswith(b"%PDF"):
+        image = QImage.fromData(data)
+        if image.isNull():
+            return image
+        if max(image.width(), image.height()) > longest:
+            image = image.scaled(QSize(longest, longest), Qt.AspectRatioMode.KeepAspectRatio,
+                                 Qt.TransformationMode.SmoothTransformation)
+        return image
+    buffer = _buffer(data)
+    document = QPdfDocument()
+    try:
+        document.load(buffer)
+        if document.error() != QPdfDocument.Error.None_ or document.pageCount() < 1:
+            return QImage()
+        size = document.pagePointSize(0)
+        scale = longest / max(size.width(), size.height(), 1.0)
+        return document.render(0, QSize(max(1, int(size.width() * scale)),
+                                        max(1, int(size.height() * scale))))
     finally:
         document.close()
         buffer.close()

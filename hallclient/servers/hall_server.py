@@ -131,7 +131,7 @@ class Core:
 # what the supervisor's report counts from pushed logs: a counter bound to a window must
 # say that window on these (no entry "of no window" decides a case or rates a clerk)
 REPORTED = frozenset({"intake_accept", "intake_correct", "intake_refuse", "correction_ended",
-                      "rating"})
+                      "correction_repeat", "rating"})
 
 
 class ForbiddenError(Exception):

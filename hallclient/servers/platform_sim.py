@@ -510,6 +510,10 @@ class RunningServer:
         self.sim.store.close()
 
 
+# 收取情况 values that mean the material was received (是否收取 = true)
+RECEIVED = frozenset({"kept", "original_verified", "original_returned", "paper_copy"})
+
+
 def _store_case(store: SimStore, uid: str, body: CaseIn, device: str,
                 faults: Faults) -> tuple[int, dict[str, Any]]:
     errors = [{"field": f, "reason": r} for f, r in faults.reject_fields.items()
@@ -519,6 +523,9 @@ def _store_case(store: SimStore, uid: str, body: CaseIn, device: str,
     if body.source not in (1, 2, 3, 4, 9):
         errors.append({"field": "source", "reason": "申报来源只能是 1、2、3、4、9"})
     for i, m in enumerate(body.materials):
+        if m.receipt is not None and m.received != (m.receipt in RECEIVED):
+            errors.append({"field": f"materials[{i}].received",
+                           "reason": f"收取情况「{m.receipt}」与是否收取不符"})
         for sha in m.attachments:
             if not store.blob_complete(device, sha):
                 errors.append({"field": f"materials[{i}].attachments", "reason": f"附件 {sha[:12]}… 未上传"})

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 
@@ -125,6 +125,12 @@ class MaterialIn(Wire):
     count: int = Field(title="收取数量", ge=0, le=999)
     received_at: str | None = Field(default=None, title="收取时间")
     attachments: list[str] = Field(default_factory=list, title="附件（sha256）")
+    receipt: Literal["kept", "original_verified", "original_returned", "paper_copy", "missing",
+                     "not_applicable"] | None = Field(
+        default=None, title="收取情况",
+        description="kept 已收取（电子件）, original_verified 原件已核验不留存, original_returned "
+                    "已收原件（已核验并退还）, paper_copy 已收纸质复印件, missing 未提供, "
+                    "not_applicable 不适用")
 
 
 class CaseIn(Wire):

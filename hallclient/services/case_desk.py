@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from hallclient.core.cases import (
+    REPEAT_REASON_NEEDED,
     Applicant,
     CaseDraft,
     CaseStatus,
@@ -161,6 +162,8 @@ class CaseDesk:
     def resume_correction(self, case_no: str, draft: CaseDraft, window: int | None,
                           clerk: str) -> CommittedCase:
         """The applicant came back with the missing materials (补正): continue the same case."""
+        if draft.decision is Decision.CORRECT and not draft.repeat_reason.strip():
+            raise CaseError([REPEAT_REASON_NEEDED])    # whoever built the draft, never silently
         _, at, promised = self._ready(draft)
         assert draft.decision is not None
         with self.db.write() as conn:
@@ -186,6 +189,11 @@ class CaseDesk:
             case_repo.enqueue(conn, case["id"], "case_upsert", version, f"{case['uid']}:{version}", at)
             log_repo.append(conn, at=at, action="correction_ended", window=window, clerk=clerk,
                             detail={"case_no": case_no})
+            if draft.decision is Decision.CORRECT:
+                # 一次性告知 was not enough: a second round is the supervisor's to see (二次补正)
+                log_repo.append(conn, at=at, action="correction_repeat", window=window,
+                                clerk=clerk, detail={"case_no": case_no,
+                                                     "reason": draft.repeat_reason.strip()})
             log_repo.append(conn, at=at, action=f"intake_{draft.decision.value}", window=window,
                             clerk=clerk, detail={"case_no": case_no, "item": case["item_name"],
                                                  "missing": len(draft.missing())})
@@ -233,6 +241,7 @@ class CaseDesk:
                 "form": m.form.value, "expected_count": m.expected_count, "standard": m.standard,
                 "status": m.status.value, "received_at": at if m.status.present else None,
                 "scanned_codes": json.dumps(m.scanned_codes, ensure_ascii=False),
+                "correction_reason": m.correction_reason.strip(),
             })
             for f in m.files:
                 if (m.code, f.sha256) in known:

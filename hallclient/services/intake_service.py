@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -24,8 +24,8 @@ from hallclient.core.cases import (
 from hallclient.core.catalog import CatalogItem
 from hallclient.core.scancodes import ScanKind, classify
 from hallclient.devices.idcard import CardReaderError, IdCardData
-from hallclient.store import catalog_repo
-from hallclient.store.attachments import AttachmentError
+from hallclient.store import catalog_repo, outbox_repo
+from hallclient.store.attachments import AttachmentError, read_regular_file
 
 from .case_desk import CaseError, CommittedCase, applicant_from_case
 from .lanes import DB, DEVICE
@@ -57,6 +57,9 @@ class IntakeService(QObject):
     notice_failed(str kind, str message)
     ticket_changed(str number, str service)  — intake is now for another ticket ("" for none;
                                            service "" where not known), see ``for_ticket``
+    preview_ready(str code, str file name, QImage)  — a material's file to look at (预览)
+    uploads_counted(int)                — cases on this PC still waiting to go to the platform,
+                                          counted after each commit
     """
 
     items_found = Signal(list)
@@ -71,6 +74,8 @@ class IntakeService(QObject):
     notice_printed = Signal(str, str, str)
     notice_failed = Signal(str, str)
     ticket_changed = Signal(str, str)
+    preview_ready = Signal(str, str, object)
+    uploads_counted = Signal(int)
 
     def __init__(self, runner: Runner, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -136,9 +141,11 @@ class IntakeService(QObject):
                 row = stored.get(m.code)
                 m.status = MaterialStatus(row["status"]) if row else MaterialStatus.MISSING
                 m.scanned_codes = json.loads(row["scanned_codes"]) if row else []
+                m.correction_reason = (row.get("correction_reason") or "") if row else ""
                 m.files = [StagedFile(a["sha256"], a["original_name"], a["size"], a["mime"])
                            for a in case["attachments"] if a["material_code"] == m.code]
             draft.ticket = self.serving      # the applicant back at the desk, with their ticket
+            draft.reopened_correction = True
             self.draft, self.resuming = draft, case_no
             self.draft_started.emit(draft)
             self._ticket_changed()
@@ -289,6 +296,46 @@ class IntakeService(QObject):
         material.status = status
         self.material_changed.emit(code)
 
+    def preview(self, code: str) -> None:
+        """The last file taken for material ``code``, as a picture (an image, or a PDF's first
+        page) rendered on the device lane: preview_ready, or material_failed saying why not."""
+        material = self._material(code)
+        if material is None or not material.files:
+            if material is not None:
+                self.material_failed.emit(code, self.tr("「{n}」还没有电子件可预览").format(n=material.name))
+            return
+        staged = material.files[-1]
+
+        def render(path: Path) -> None:
+            def job(_dev: DeviceContext) -> QImage:
+                from hallclient.devices.materials import preview_image
+
+                return preview_image(read_regular_file(path))
+
+            def done(image: QImage) -> None:
+                if image.isNull():
+                    self.material_failed.emit(code, self.tr("「{f}」无法显示预览").format(
+                        f=staged.original_name))
+                else:
+                    self.preview_ready.emit(code, staged.original_name, image)
+
+            self.runner.run(DEVICE, job, done,
+                            lambda exc: self.material_failed.emit(code, user_message(exc)))
+
+        self.runner.run(DB, lambda ctx: ctx.desk.attachments.path(staged.sha256), render,
+                        lambda exc: self.material_failed.emit(code, user_message(exc)))
+
+    def set_correction_reason(self, code: str, reason: str) -> None:
+        """补正: what exactly is missing or wrong with material ``code`` (the 告知书 prints it)."""
+        material = self._material(code)
+        if material is not None:
+            material.correction_reason = reason
+
+    def set_repeat_reason(self, reason: str) -> None:
+        """再次补正: why a case already told everything once needs a second round."""
+        if self.draft is not None:
+            self.draft.repeat_reason = reason
+
     def _material(self, code: str) -> MaterialDraft | None:
         if self.draft is None:
             return None
@@ -334,18 +381,21 @@ class IntakeService(QObject):
             return
         window, clerk, resuming, item = self.window, self.clerk, self.resuming, draft.item
 
-        def job(ctx: DbContext) -> tuple[CommittedCase, dict[str, Any]]:
+        def job(ctx: DbContext) -> tuple[CommittedCase, dict[str, Any], int]:
             if resuming:
                 done = ctx.desk.resume_correction(resuming, draft, window, clerk)
             else:
                 done = ctx.desk.commit(draft, window, clerk)
-            return done, ctx.desk.load(done.case_no) or {}
+            waiting = len(outbox_repo.pending_case_numbers(ctx.db.conn))
+            return done, ctx.desk.load(done.case_no) or {}, waiting
 
-        def done(pair: tuple[CommittedCase, dict[str, Any]]) -> None:
+        def done(result: tuple[CommittedCase, dict[str, Any], int]) -> None:
+            committed, case, waiting = result
             self.draft, self.resuming = None, None
-            self.case_committed.emit(pair[0], pair[1])
+            self.case_committed.emit(committed, case)
+            self.uploads_counted.emit(waiting)
             self._ticket_changed()
-            self.print_notices(pair[0], pair[1], item)
+            self.print_notices(committed, case, item)
 
         def failed(exc: BaseException) -> None:
             if isinstance(exc, CaseError):
@@ -387,6 +437,9 @@ class IntakeService(QObject):
         """受理 / 补正 / 不予受理 with what the decision page adds, then commit."""
         if self.draft is not None:
             d = self.draft
+            d.repeat_reason = details.repeat_reason
+            for code, reason in details.correction_reasons.items():
+                self.set_correction_reason(code, reason)
             d.refusal_reason, d.refusal_agency = details.refusal_reason, details.refusal_agency
             d.delivery, d.post_recipient = details.delivery, details.post_recipient
             d.post_phone, d.post_address = details.post_phone, details.post_address
@@ -457,6 +510,8 @@ class DecisionDetails:
     post_recipient: str = ""
     post_phone: str = ""
     post_address: str = ""
+    repeat_reason: str = ""                     # 再次补正: why a second round
+    correction_reasons: dict[str, str] = field(default_factory=dict)   # material code -> reason
 
 
 class NoticeOutput(Protocol):

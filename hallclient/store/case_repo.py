@@ -37,10 +37,11 @@ def update_case(conn: sqlite3.Connection, case_id: int, expected_version: int,
 def put_material(conn: sqlite3.Connection, case_id: int, m: dict[str, Any]) -> None:
     conn.execute(
         "INSERT INTO case_materials (case_id, code, name, requirement, form, expected_count,"
-        " standard, status, received_at, scanned_codes) VALUES (:case_id, :code, :name,"
-        " :requirement, :form, :expected_count, :standard, :status, :received_at, :scanned_codes)"
+        " standard, status, received_at, scanned_codes, correction_reason) VALUES (:case_id,"
+        " :code, :name, :requirement, :form, :expected_count, :standard, :status, :received_at,"
+        " :scanned_codes, :correction_reason)"
         " ON CONFLICT(case_id, code) DO UPDATE SET status = excluded.status,"
-        " scanned_codes = excluded.scanned_codes,"
+        " scanned_codes = excluded.scanned_codes, correction_reason = excluded.correction_reason,"
         " received_at = coalesce(case_materials.received_at, excluded.received_at)",
         {**m, "case_id": case_id},
     )

@@ -311,6 +311,32 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX appointments_phone ON appointments (day, phone);
     """,
+    # 15: a specific 补正 reason per material (what exactly is missing or wrong with it), and
+    #     a status for a signed original checked and handed back (已收原件（已核验并退还）):
+    #     the status CHECK is widened by rebuilding the table
+    """
+    CREATE TABLE case_materials_15 (
+        case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        code TEXT NOT NULL,
+        name TEXT NOT NULL,
+        requirement TEXT NOT NULL,
+        form TEXT NOT NULL,
+        expected_count INTEGER NOT NULL,
+        standard TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('kept', 'original_verified', 'original_returned',
+                                                'paper_copy', 'missing', 'not_applicable')),
+        received_at TEXT,
+        scanned_codes TEXT NOT NULL DEFAULT '[]',
+        correction_reason TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (case_id, code)
+    );
+    INSERT INTO case_materials_15 (case_id, code, name, requirement, form, expected_count,
+        standard, status, received_at, scanned_codes)
+        SELECT case_id, code, name, requirement, form, expected_count, standard, status,
+        received_at, scanned_codes FROM case_materials;
+    DROP TABLE case_materials;
+    ALTER TABLE case_materials_15 RENAME TO case_materials;
+    """,
 )
 
 LATEST = len(MIGRATIONS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hallclient.core.cases import MaterialStatus
 from hallclient.core.catalog import CatalogItem
 
 
@@ -33,7 +34,8 @@ def case_body(case: dict[str, Any], item: CatalogItem | None) -> dict[str, Any]:
         "status": int(case["status"]),
         "materials": [
             {"code": m["code"], "name": m["name"],
-             "received": m["status"] in ("kept", "original_verified", "paper_copy"),
+             "received": MaterialStatus(m["status"]).present,
+             "receipt": m["status"],
              "form": m["form"], "count": int(m["expected_count"]) if m["status"] != "missing" else 0,
              "received_at": m["received_at"], "attachments": files.get(m["code"], [])}
             for m in case["materials"]

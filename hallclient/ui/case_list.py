@@ -73,6 +73,7 @@ class CaseListModel(ReadOnlyTableModel):
 
 
 MATERIAL_STATUS = {"kept": "已收取（电子件）", "original_verified": "原件已核验",
+                   "original_returned": "已收原件（已核验并退还）",
                    "paper_copy": "纸质复印件", "missing": "未提供", "not_applicable": "不适用"}
 
 

@@ -59,7 +59,7 @@ def supply_materials(qtbot, app, win, tmp_path: Path, leave_out: int = 0):
             win.materials_page.import_files_for_row(row, [path])
     for row, m in enumerate(draft.materials):
         if not m.required:
-            win.materials_page.material_table.cellWidget(row, 3).setCurrentIndex(4)   # 不适用
+            win.materials_page.material_table.cellWidget(row, 3).setCurrentIndex(5)   # 不适用
     return [draft.materials[i].name for i in required if i not in keep]
 
 

@@ -74,7 +74,7 @@ def test_a_refused_file_no_longer_shows_once_a_good_one_is_taken(qtbot, intake_a
         page.material_table.cellWidget(row, 3).setCurrentIndex(1)      # 已收取（电子件）, no file
     assert "请先扫描或导入" in win.message.text()
     with qtbot.waitSignal(app.intake.material_changed):
-        page.material_table.cellWidget(row, 3).setCurrentIndex(4)       # 不适用
+        page.material_table.cellWidget(row, 3).setCurrentIndex(5)       # 不适用
     assert win.message.text() == "" and "请先扫描" not in page.material_table.item(row, 4).text()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -206,3 +207,47 @@ def test_a_scanned_preapplication_is_kept_and_queued_for_lookup(desk):
     case = desk.load(done.case_no)
     assert case["preapplication_code"] == "YS202611270000123456"
     assert [o["kind"] for o in case["outbox"]] == ["case_upsert", "preapplication_lookup"]
+
+
+def test_correction_reasons_are_kept_per_material_and_a_second_round_needs_its_own(desk, db):
+    """补正: what exactly is wrong with each material is kept with it (the 补正告知书 prints
+    materials[i]["correction_reason"]); a second 补正 on the same case is refused without a
+    reason and, with one, logged as correction_repeat for the supervisor."""
+    draft = fill_materials(desk, CaseDraft.for_item(catalog_item(desk.db.conn, "个体工商户登记（设立登记）")),
+                           missing=2)
+    draft.applicant = PERSON
+    draft.decision = Decision.CORRECT
+    first, second = draft.missing()
+    first.correction_reason = "  户口簿须为本人页  "
+    done = desk.commit(draft, 1, "li")
+    reasons = {m["code"]: m["correction_reason"] for m in desk.load(done.case_no)["materials"]}
+    assert reasons[first.code] == "户口簿须为本人页" and reasons[second.code] == ""
+
+    draft.reopened_correction = True                # the applicant is back, one still missing
+    first.files.append(desk.stage_bytes(tiny_pdf("a"), "a.pdf"))
+    first.status = MaterialStatus.KEPT
+    assert decision_problems(draft) == ["再次补正须写明理由（已一次性告知过，第二次补正将报值班长）"]
+    draft.reopened_correction = False               # whoever built the draft: the desk asks too
+    with pytest.raises(CaseError, match="再次补正须写明理由"):
+        desk.resume_correction(done.case_no, draft, 2, "sun")
+    assert "correction_repeat" not in [e["action"] for e in log_repo.entries(db.conn)]
+    draft.repeat_reason = "营业执照已过期，须换新照"
+    again = desk.resume_correction(done.case_no, draft, 2, "sun")
+    assert again.status is CaseStatus.CORRECTION_STARTED and again.version == 2
+    repeat = [e for e in log_repo.entries(db.conn) if e["action"] == "correction_repeat"]
+    assert [(e["window"], e["clerk"], json.loads(e["detail"])) for e in repeat] == [
+        (2, "sun", {"case_no": done.case_no, "reason": "营业执照已过期，须换新照"})]
+    assert log_repo.verify(db.conn).intact
+
+
+def test_an_original_checked_and_handed_back_counts_as_received(desk):
+    draft = fill_materials(desk, CaseDraft.for_item(catalog_item(desk.db.conn, "个体工商户登记（设立登记）")),
+                           missing=1)
+    draft.applicant = PERSON
+    (signed,) = draft.missing()
+    signed.status = MaterialStatus.ORIGINAL_RETURNED       # seen, checked, given back: no file
+    assert not draft.missing()
+    draft.decision = Decision.ACCEPT
+    done = desk.commit(draft, 1, "li")
+    row = next(m for m in desk.load(done.case_no)["materials"] if m["code"] == signed.code)
+    assert row["status"] == "original_returned" and row["received_at"]

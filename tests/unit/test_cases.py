@@ -78,7 +78,8 @@ def test_each_decision_leads_to_its_status_and_keeps_its_stored_value():
 
 def test_material_statuses_that_count_as_present():
     assert {s.value: s.present for s in MaterialStatus} == {
-        "kept": True, "original_verified": True, "paper_copy": True, "missing": False,
+        "kept": True, "original_verified": True, "original_returned": True, "paper_copy": True,
+        "missing": False,
         "not_applicable": False}
 
 

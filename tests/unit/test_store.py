@@ -50,6 +50,9 @@ SEED = {
     13: ["UPDATE outbox SET in_progress_since = '2026-01-01T00:00:00' WHERE id = 1"],
     14: ["INSERT INTO appointments (day, code, phone, service, at_time)"
          " VALUES ('2026-01-01', '102938', '13800138000', 'ZH', '09:30')"],
+    15: ["INSERT INTO case_materials (case_id, code, name, requirement, form, expected_count,"
+         " standard, status, correction_reason) VALUES ((SELECT id FROM cases WHERE case_no = 'N1'),"
+         " 'M9', '签字原件', 'required', 'original', 1, '', 'original_returned', '复印件不清晰，请带原件')"],
 }
 
 
@@ -181,3 +184,28 @@ def test_worker_reports_an_open_failure_to_every_job(tmp_path):
     with pytest.raises(StoreCorruptError):
         worker.submit(lambda d: 1).result(timeout=10)
     worker.close()
+
+
+def test_materials_keep_their_rows_across_the_status_and_reason_change(tmp_path):
+    """Migration 15 rebuilds case_materials (a wider status CHECK, a correction_reason column):
+    every row a counter had is there after it, unchanged, with no reason yet."""
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, target=14)
+    for version in range(1, 15):
+        for sql in SEED[version]:
+            conn.execute(sql)
+    conn.execute("INSERT INTO case_materials (case_id, code, name, requirement, form,"
+                 " expected_count, standard, status, received_at, scanned_codes) VALUES"
+                 " (1, 'M1', '申请书', 'required', 'original', 1, '签字', 'paper_copy', 't',"
+                 " '[\"QR1\"]')")
+    conn.close()
+    database = open_database(path)
+    row = database.one("SELECT * FROM case_materials WHERE code = 'M1'")
+    assert (row["name"], row["status"], row["received_at"], row["scanned_codes"],
+            row["correction_reason"]) == ("申请书", "paper_copy", "t", '["QR1"]', "")
+    with database.write() as c:
+        c.execute("UPDATE case_materials SET status = 'original_returned' WHERE code = 'M1'")
+        with pytest.raises(sqlite3.IntegrityError):
+            c.execute("UPDATE case_materials SET status = 'lost' WHERE code = 'M1'")
+    database.close()

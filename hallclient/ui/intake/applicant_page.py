@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from hallclient.core.cases import Applicant, CaseDraft
@@ -43,28 +43,37 @@ class ApplicantPage(QWidget):
         self.mobile_edit, self.address_edit = QLineEdit(), QLineEdit()
         self.agent_name_edit, self.agent_id_edit = QLineEdit(), QLineEdit()
         self.id_hint, self.mobile_hint = _hint(), _hint()
+        self.name_hint, self.rep_hint, self.agent_hint = _hint(), _hint(), _hint()
         # typed by a person only: the barcode wedge never takes keys here as a scan
         self.address_edit.setProperty("barcodeWedgeOff", True)
         self.card_button = QPushButton(self.tr("读身份证"))
-        form = QFormLayout(self)
+        form = self._form = QFormLayout(self)
         form.addRow(self.tr("事项"), self.item_title)
         form.addRow(self.tr("申请人类型"), self.kind_box)
         form.addRow(self.tr("申请人名称"), self.name_edit)
+        form.addRow("", self.name_hint)
         id_row = QHBoxLayout()
         id_row.addWidget(self.id_edit, 1)
         id_row.addWidget(self.card_button)
         form.addRow(self.tr("证件号码"), id_row)
         form.addRow("", self.id_hint)
         form.addRow(self.tr("法定代表人"), self.rep_edit)
+        form.addRow("", self.rep_hint)
         form.addRow(self.tr("手机号码"), self.mobile_edit)
         form.addRow("", self.mobile_hint)
         form.addRow(self.tr("通讯地址"), self.address_edit)
         form.addRow(self.tr("代理人姓名"), self.agent_name_edit)
         form.addRow(self.tr("代理人身份证号"), self.agent_id_edit)
+        form.addRow("", self.agent_hint)
         self.card_button.clicked.connect(intake.read_card)
         self.id_edit.textChanged.connect(self._check_id)
         self.mobile_edit.textChanged.connect(self._check_mobile)
-        self.kind_box.currentIndexChanged.connect(lambda _: self._check_id(self.id_edit.text()))
+        self.kind_box.currentIndexChanged.connect(self._kind_changed)
+        self.name_edit.textChanged.connect(lambda _: self.name_hint.clear())
+        self.rep_edit.textChanged.connect(lambda _: self.rep_hint.clear())
+        for edit in (self.agent_name_edit, self.agent_id_edit):
+            edit.textChanged.connect(lambda _: self.agent_hint.clear())
+        self._kind_changed()
         intake.card_read.connect(self._on_card)
 
     def show_draft(self, draft: CaseDraft) -> None:
@@ -74,11 +83,54 @@ class ApplicantPage(QWidget):
         self.kind_box.setCurrentIndex(self.kind_box.findData(a.kind or draft.item.applicant_kind))
         if not a.name:
             self.kind_box.setCurrentIndex(self.kind_box.findData(draft.item.applicant_kind))
+        for hint in (self.name_hint, self.id_hint, self.rep_hint, self.mobile_hint, self.agent_hint):
+            hint.clear()
         for edit, value in ((self.name_edit, a.name), (self.id_edit, a.id_number),
                             (self.rep_edit, a.legal_rep), (self.mobile_edit, a.mobile),
                             (self.address_edit, a.address), (self.agent_name_edit, a.agent_name),
                             (self.agent_id_edit, a.agent_id_number)):
             edit.setText(value)
+
+    def _kind_changed(self, *_: object) -> None:
+        """法定代表人 only for a company: hidden (and so out of the Tab order) for a person."""
+        company = self.kind_box.currentData() == "company"
+        self._form.setRowVisible(self.rep_edit, company)
+        self._form.setRowVisible(self.rep_hint, company)
+        self._check_id(self.id_edit.text())
+
+    def first_problem(self) -> tuple[QWidget, str] | None:
+        """The first field that stops 下一步, with why (shown under it); None when all is
+        well. Every field's hint is refreshed, so each wrong field says so at once."""
+        a = self.applicant()
+        found: list[tuple[QWidget, QLabel, str]] = []
+        if not a.name.strip():
+            found.append((self.name_edit, self.name_hint, self.tr("请填写申请人名称")))
+        person = a.kind == "person"
+        checked = check_resident_id(a.id_number) if person else check_uscc(a.id_number)
+        if not checked.ok:
+            found.append((self.id_edit, self.id_hint, checked.message))
+        if not person and not a.legal_rep.strip():
+            found.append((self.rep_edit, self.rep_hint, self.tr("请填写法定代表人")))
+        mobile = check_mobile(a.mobile)
+        if not mobile.ok:
+            found.append((self.mobile_edit, self.mobile_hint, mobile.message))
+        if a.agent_name.strip() or a.agent_id_number.strip():
+            agent = check_resident_id(a.agent_id_number)
+            if not a.agent_name.strip():
+                found.append((self.agent_name_edit, self.agent_hint, self.tr("请填写代理人姓名")))
+            elif not agent.ok:
+                found.append((self.agent_id_edit, self.agent_hint,
+                              self.tr("代理人{problem}").format(problem=agent.message)))
+        for _edit, hint, message in found:
+            hint.setText(message)
+        if not found:
+            return None
+        edit, _hint_label, message = found[0]
+        return edit, message
+
+    def start(self) -> None:
+        """A new case: typing starts in 申请人名称."""
+        self.name_edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def applicant(self) -> Applicant:
         """The applicant as the form shows it now."""

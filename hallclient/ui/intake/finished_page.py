@@ -1,5 +1,6 @@
 """Step 5 of intake: the case number (办件编号), the query password, and where the notice and
-the receipt were printed — or 通知书未保存 with 重新打印 when a PDF could not be kept."""
+the receipt were printed — or 通知书未保存 when a PDF could not be kept; 重新打印 and 打开 PDF
+for the case just committed; offline, that the case is safe on this PC and waits for upload."""
 
 from __future__ import annotations
 
@@ -21,8 +22,16 @@ class FinishedPage(QWidget):
         self.unsaved_label.setObjectName("problems")
         self.unsaved_label.setProperty("tone", "error")
         self.unsaved_label.setStyleSheet("font-weight: bold;")
-        self.reprint_button = QPushButton(self.tr("重新打印通知书"))
+        self.reprint_button = QPushButton(self.tr("重新打印(&R)"))
+        self.open_button = QPushButton(self.tr("打开 PDF(&O)"))
+        self.open_button.setEnabled(False)
+        self.offline_label = QLabel()
+        self.offline_label.setObjectName("offlineNote")
+        self.offline_label.setWordWrap(True)
+        self.offline_label.hide()
         self.new_button = QPushButton(self.tr("受理下一件"))
+        self.connection = "not_configured"      # the platform, as the upload thread last saw it
+        self.waiting = 0                        # cases on this PC not yet uploaded
         self.case_no = ""
         self.base = ""
         self.lines: dict[str, str] = {}         # notice kind -> where it went, or why not
@@ -30,10 +39,12 @@ class FinishedPage(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.unsaved_label)
         row.addWidget(self.reprint_button)
+        row.addWidget(self.open_button)
         row.addStretch(1)
         v = QVBoxLayout(self)
         v.addWidget(self.case_number_label)
         v.addWidget(self.done_detail)
+        v.addWidget(self.offline_label)
         v.addLayout(row)
         v.addStretch(1)
         v.addWidget(self.new_button)
@@ -44,10 +55,30 @@ class FinishedPage(QWidget):
         self.unsaved.clear()
         self.lines = {}
         self._show_unsaved()
+        self.open_button.setEnabled(False)
         self.case_number_label.setText(done.case_no)
         self.base = self.tr("{status}。查询密码 {pw}。").format(status=done.status.label,
                                                               pw=done.query_password)
         self.done_detail.setText(self.base + self.tr("正在打印通知书和回执…"))
+
+    def show_connection(self, connection: str) -> None:
+        """The platform's state ("online" / "offline" / "error" / "not_configured")."""
+        self.connection = connection
+        self._show_offline()
+
+    def show_waiting(self, waiting: int) -> None:
+        self.waiting = waiting
+        self._show_offline()
+
+    def _show_offline(self) -> None:
+        offline = bool(self.case_no) and self.connection in ("offline", "not_configured")
+        if offline:
+            where = (self.tr("未设置省平台") if self.connection == "not_configured"
+                     else self.tr("省平台暂时连不上"))
+            self.offline_label.setText(self.tr(
+                "{where}：办件已安全保存在本机，平台恢复后自动上传（本机待上传 {n} 件）。")
+                .format(where=where, n=self.waiting))
+        self.offline_label.setVisible(offline)
 
     def show_unsaved(self, kind: str, message: str) -> None:
         """A notice of this case could not be kept (e.g. the disk is full)."""
@@ -57,6 +88,8 @@ class FinishedPage(QWidget):
 
     def show_printed(self, kind: str, printer: str) -> None:
         self.unsaved.discard(kind)
+        if kind != "receipt":
+            self.open_button.setEnabled(True)
         where = printer or self.tr("PDF")
         self.lines[kind] = self.tr("已输出{kind}到 {where}。").format(
             kind=self.tr(NAMES.get(kind, kind)), where=where)
@@ -64,9 +97,11 @@ class FinishedPage(QWidget):
 
     def _show_unsaved(self) -> None:
         self.unsaved_label.setVisible(bool(self.unsaved))
-        self.reprint_button.setVisible(bool(self.unsaved))
+        for button in (self.reprint_button, self.open_button):
+            button.setVisible(bool(self.case_no))
         if self.case_no:
             self.done_detail.setText(self.base + " ".join(self.lines.values()))
+        self._show_offline()
 
 
 NAMES = {"accept": "受理通知书", "correction": "补正告知书", "refusal": "不予受理通知书",

@@ -7,9 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -29,6 +30,7 @@ STATUS_CHOICES = (
     (MaterialStatus.MISSING, "未提供"),
     (MaterialStatus.KEPT, "已收取（电子件）"),
     (MaterialStatus.ORIGINAL_VERIFIED, "原件已核验，不留存"),
+    (MaterialStatus.ORIGINAL_RETURNED, "已收原件（已核验并退还）"),
     (MaterialStatus.PAPER_COPY, "已收纸质复印件"),
     (MaterialStatus.NOT_APPLICABLE, "不适用"),
 )
@@ -56,6 +58,9 @@ class MaterialsPage(QWidget):
         self.import_button = QPushButton(self.tr("导入文件（JPG/PNG/PDF）(&I)…"))
         self.scan_button = QPushButton(self.tr("扫描仪扫描"))
         self.camera_button = QPushButton(self.tr("高拍仪拍照"))
+        self.preview_button = QPushButton(self.tr("预览电子件(&P)"))
+        self.preview_button.setEnabled(False)
+        self.preview_dialog: QDialog | None = None
         self.standard_label = QLabel()
         self.standard_label.setWordWrap(True)
         v = QVBoxLayout(self)
@@ -65,10 +70,13 @@ class MaterialsPage(QWidget):
         buttons.addWidget(self.import_button)
         buttons.addWidget(self.scan_button)
         buttons.addWidget(self.camera_button)
+        buttons.addWidget(self.preview_button)
         v.addLayout(buttons)
         self.camera_button.clicked.connect(self.photograph_current_row)
         self.import_button.clicked.connect(self._import_dialog)
         self.scan_button.clicked.connect(self.scan_current_row)
+        self.preview_button.clicked.connect(self.preview_current_row)
+        intake.preview_ready.connect(self._show_preview)
         self.material_table.currentCellChanged.connect(lambda r, *_: self._show_standard(r))
         intake.material_changed.connect(self._material_changed)
         intake.material_failed.connect(self._material_failed)
@@ -103,6 +111,8 @@ class MaterialsPage(QWidget):
                 self.material_table.setItem(row, col, item)
             self.material_table.setCellWidget(row, 3, self._status_box(m))
         self.material_table.setCurrentCell(min(row_now, len(materials) - 1), 0)
+        # the same row number on a new case moves no cell: the 要求 shown is still this case's
+        self._show_standard(self.material_table.currentRow())
 
     def _material_changed(self, code: str) -> None:
         self.refused.pop(code, None)        # what was refused is no longer the last word
@@ -124,8 +134,35 @@ class MaterialsPage(QWidget):
 
     def _show_standard(self, row: int) -> None:
         m = self._at(row)
+        self.standard_label.setText(self.tr("要求：") + (m.standard or "—") if m is not None else "")
+        self.preview_button.setEnabled(m is not None and bool(m.files))
+
+    def preview_current_row(self) -> None:
+        """预览: the current material's last file (an image, or a PDF's first page)."""
+        m = self._at(self.material_table.currentRow())
         if m is not None:
-            self.standard_label.setText(self.tr("要求：") + (m.standard or "—"))
+            self.intake.preview(m.code)
+
+    def _show_preview(self, code: str, name: str, image: QImage) -> None:
+        m = next((m for m in self._materials() if m.code == code), None)
+        dialog = self.preview_dialog = QDialog(self)
+        dialog.setWindowTitle(self.tr("预览 · {m} · {f}").format(m=m.name if m else code, f=name))
+        picture = QLabel()
+        picture.setObjectName("preview")
+        picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        screen = self.screen().availableGeometry().size() * 0.8 if self.screen() else image.size()
+        pixmap = QPixmap.fromImage(image)
+        if pixmap.width() > screen.width() or pixmap.height() > screen.height():
+            pixmap = pixmap.scaled(screen, Qt.AspectRatioMode.KeepAspectRatio,
+                                   Qt.TransformationMode.SmoothTransformation)
+        picture.setPixmap(pixmap)
+        close = QPushButton(self.tr("关闭"))
+        close.clicked.connect(dialog.reject)
+        v = QVBoxLayout(dialog)
+        v.addWidget(picture, 1)
+        v.addWidget(close, 0, Qt.AlignmentFlag.AlignRight)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def import_files_for_row(self, row: int, paths: list[Path]) -> None:
         m = self._at(row)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from hallclient.core.cases import CaseDraft
@@ -84,6 +86,20 @@ class IntakeWindow(QWidget):
         i.notice_failed.connect(self._on_print_failed)
         self.finished_page.reprint_button.clicked.connect(
             lambda: self.intake.reprint(self.finished_page.case_no))
+        self.finished_page.open_button.clicked.connect(self.open_notice)
+        i.uploads_counted.connect(self.finished_page.show_waiting)
+
+    def show_sync_status(self, status: dict[str, Any]) -> None:
+        """What the upload thread last said (SyncService.status_changed)."""
+        self.finished_page.show_connection(str(status.get("connection", "")))
+
+    def open_notice(self) -> None:
+        """打开 PDF: the notice of the case just committed, in the desktop's PDF viewer."""
+        pdf = next((path for kind, path in self.printed.items() if kind != "receipt"), "")
+        if not pdf:
+            self.say(self.tr("通知书还没有保存为 PDF"))
+        elif not QDesktopServices.openUrl(QUrl.fromLocalFile(pdf)):
+            self.say(self.tr("无法打开 {pdf}：本机没有可用的 PDF 阅读器").format(pdf=pdf))
 
     def go(self, index: int) -> None:
         index = max(ITEM, min(index, FINISHED))
@@ -94,6 +110,8 @@ class IntakeWindow(QWidget):
             f"<b>{s}</b>" if n == index else s for n, s in enumerate(STEPS)))
         self.back_button.setEnabled(ITEM < index < FINISHED)
         self.next_button.setEnabled(index in (APPLICANT, MATERIALS))
+        if index == APPLICANT:
+            self.applicant_page.start()
         if index == MATERIALS:       # keyboard: arrows choose the row, Alt+I imports its file
             self.materials_page.material_table.setFocus()
         if index == DECISION:
@@ -102,6 +120,13 @@ class IntakeWindow(QWidget):
     def _next(self) -> None:
         if self.stack.currentIndex() == APPLICANT:
             self.applicant_page.store()
+            problem = self.applicant_page.first_problem()
+            if problem is not None:      # said at the field that causes it, the cursor there
+                edit, message = problem
+                self.say(message)
+                edit.setFocus(Qt.FocusReason.OtherFocusReason)
+                return
+            self.message.clear()
         self.go(self.stack.currentIndex() + 1)
 
     def search_again(self) -> None:

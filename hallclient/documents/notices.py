@@ -32,6 +32,7 @@ RECEIPT_MIN_MM, RECEIPT_MAX_MM = 60.0, 200.0     # the 80 mm receipt's length on
 RECEIPT_LINES = {"accept": "receipt_accept.html", "correct": "receipt_correction.html",
                  "refuse": "receipt_refusal.html"}
 MATERIAL_STATUS = {"kept": "已收取（电子件）", "original_verified": "原件已核验",
+                   "original_returned": "已收原件（已核验并退还）",
                    "paper_copy": "已收纸质件", "missing": "未提供", "not_applicable": "不适用"}
 
 

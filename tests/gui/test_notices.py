@@ -163,3 +163,9 @@ def test_an_instant_item_is_promised_in_words(qapp, desk):
     assert ctx.item.promised_days == 0 and ctx.item.legal_days == 0    # 即办 in the catalog
     assert "即办（当场办结）" in notice_html("receipt", ctx, (100, 30))
     assert "即办" in notice_html("accept", ctx, (100, 30))
+
+
+def test_an_original_checked_and_handed_back_says_so_on_the_notice(qapp, desk):
+    ctx = committed(desk, "个体工商户登记（设立登记）", Decision.ACCEPT)
+    ctx.case["materials"][0]["status"] = "original_returned"
+    assert "已收原件（已核验并退还）" in notice_html("accept", ctx, (100, 30))

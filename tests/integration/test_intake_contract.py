@@ -23,12 +23,10 @@ from .hall_fixtures import Hall
 from .test_hall_identity import bearer, forged_entries, rechain
 from .test_platform_sim import API
 
-SIM_PORT, HALL_PORT = 18961, 18962
-
 
 @pytest.fixture
 def platform(tmp_path):
-    server = RunningServer(create_app(tmp_path / "platform"), port=SIM_PORT)
+    server = RunningServer(create_app(tmp_path / "platform"))
     requests.post(server.url + API + "/admin/devices", json={"device_id": "W01", "secret": "pw"},
                   timeout=5).raise_for_status()
     yield server
@@ -37,7 +35,7 @@ def platform(tmp_path):
 
 @pytest.fixture
 def hall_here(tmp_path, demo_hall):
-    server = RunningHallServer(tmp_path / "hall-server", port=HALL_PORT)
+    server = RunningHallServer(tmp_path / "hall-server")
     server.import_hall(demo_hall)
     work = tmp_path / "counters"
     work.mkdir()

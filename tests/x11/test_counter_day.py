@@ -143,8 +143,8 @@ def start_service(day: Day, number: str) -> None:
 
 
 def intake_item(day: Day) -> None:
-    """F11 opens 受理 for the ticket; the clerk types the pinyin initials gtgsh, Tab to the
-    list, Enter on the first item (个体工商户登记…)."""
+    """F11 opens 受理 for the ticket; the clerk types the pinyin initials gtgsh, Down into
+    the list, Enter on the first item (个体工商户登记…)."""
     x = day.x
     x.focus(COUNTER)
     x.keys("F11")
@@ -154,21 +154,20 @@ def intake_item(day: Day) -> None:
     x.type("gtgsh")
     settle(1.0)
     x.screenshot("intake-item")
-    x.keys("Tab", "Return")
+    x.keys("Down", "Return")
     settle(1.0)
 
 
 def intake_applicant(day: Day) -> None:
     """Typed at a person's speed: name (Chinese, through the keyboard), ID number, mobile,
-    address (a free-text field); Alt+N 下一步. Tab order: type, name, ID, 读身份证, legal rep,
-    mobile, address."""
+    address (a free-text field); Alt+N 下一步. The cursor starts in the name; Tab order:
+    name, ID, 读身份证, mobile, address (法定代表人 is only there for a company)."""
     x = day.x
     x.focus(INTAKE)
-    x.keys("Tab")
     x.type("张三")
     x.keys("Tab")
     x.type("11010519491231002X")
-    x.keys("Tab", "Tab", "Tab")
+    x.keys("Tab", "Tab")
     x.type("13812345678")
     x.keys("Tab")
     x.type("示范县人民路1号")

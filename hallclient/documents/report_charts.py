@@ -117,7 +117,8 @@ def fill_hours(chart: QChart, r: Report) -> None:
         series.attachAxis(axis_x)
         series.attachAxis(axis)
     scale(count_axis, max(r.arrivals_by_hour.values(), default=0), whole=True)
-    scale(wait_axis, max(r.waiting_by_hour.values(), default=0) / 60, whole=False)
+    # whole minutes too: a day of short waits reads 0-1 minutes, not 0.00/0.01/0.02
+    scale(wait_axis, max(r.waiting_by_hour.values(), default=0) / 60, whole=True)
     wait_axis.setGridLineVisible(False)     # one grid (the counts'), not two that disagree
     wait_axis.setLinePenColor(QColor(WAITING))
     wait_axis.setLabelsColor(QColor(WAITING))

@@ -61,6 +61,8 @@ def test_supervisor_signs_in_and_sees_the_day(qtbot, day_at_the_counter, tmp_pat
         counts = [a for a in board.window_chart.axes() if isinstance(a, QValueAxis)][0]
         assert counts.labelFormat() == "%.0f" and counts.max() == int(counts.max())
         assert (counts.max() / (counts.tickCount() - 1)).is_integer()
+        hour_axes = [a for a in board.hour_chart.axes() if isinstance(a, QValueAxis)]
+        assert [a.labelFormat() for a in hour_axes] == ["%.0f", "%.0f"]     # people, minutes
         line = next(s for s in board.hour_chart.series() if isinstance(s, QLineSeries))
         assert line.pointsVisible() and line.count() == 1 and line.markerSize() >= 6
         pie = next(s for s in board.rating_chart.series() if isinstance(s, QPieSeries))

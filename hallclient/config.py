@@ -123,6 +123,11 @@ def _text(longest: int, blank: bool = True, spaces: bool = True) -> Callable[[An
     return check
 
 
+def _clock_time(value: Any) -> None:
+    if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", str(value)):
+        raise ValueError("应写成 时:分，如 17:30")
+
+
 def _region_code(value: Any) -> None:
     if not re.fullmatch(r"[0-9]{6}", str(value)):
         raise ValueError("应为 6 位数字的行政区划代码，如 330109")
@@ -289,6 +294,9 @@ OPTIONS: tuple[Option, ...] = (
            check=_above_zero(24 * 60)),
     Option("report.service_target_minutes", _number, 30.0, "日报：办理时间目标（分钟）",
            check=_above_zero(24 * 60)),
+    Option("hall.closing_time", str, "17:30",
+           "大厅下班时间（时:分）。日报中到下班时仍未叫到的号计为弃号，下班前仍在等的计为等候中",
+           check=_clock_time),
     Option("keys.call_next", str, "F1", "快捷键：呼叫下一位", check=_shortcut),
     Option("keys.recall", str, "F2", "快捷键：重呼", check=_shortcut),
     Option("keys.no_show", str, "F3", "快捷键：过号", check=_shortcut),

@@ -259,6 +259,29 @@ def place_beside(counter: Any, kiosk: Any) -> None:
                                counter.screen().availableGeometry().height())
     counter.setGeometry(left)
     kiosk.setGeometry(right)
+    keep_on_screen(kiosk)
+
+
+def keep_on_screen(window: Any) -> None:
+    """A window that grows wider than it was placed (its buttons' texts changed: 等候 12 人)
+    moves left, to stay whole on its screen, instead of running off its right edge."""
+    from PySide6.QtCore import QEvent, QObject
+
+    class Keeper(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() in (QEvent.Type.Resize, QEvent.Type.Show):
+                screen = window.screen()
+                area = screen.availableGeometry() if screen is not None else None
+                frame = window.frameGeometry()
+                if area is not None and frame.right() > area.right():
+                    window.move(max(area.left(), window.x() - (frame.right() - area.right())),
+                                window.y())
+            return False
+
+    if getattr(window, "_kept_on_screen", None) is None:
+        window._kept_on_screen = Keeper(window)
+        window.installEventFilter(window._kept_on_screen)
+    window._kept_on_screen.eventFilter(window, QEvent(QEvent.Type.Resize))
 
 
 def side_by_side(area: Any, counter_min: Any, kiosk_min: Any, counter_height: int,

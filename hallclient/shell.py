@@ -452,7 +452,8 @@ class CounterShell(QObject):
         if app.reports is None or app.dashboard is None:
             c = app.config
             app.reports = ReportService(app.runner, c["hall.name"], c["report.wait_target_minutes"],
-                                        c["report.service_target_minutes"], training=app.training)
+                                        c["report.service_target_minutes"], training=app.training,
+                                        closing_time=c["hall.closing_time"])
             app.dashboard = Dashboard(app.reports)
             esc_closes(app.dashboard)
             counter_keys_in(app.dashboard, self.window, "supervisor")

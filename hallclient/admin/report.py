@@ -14,7 +14,7 @@ from .common import no_database
 
 
 def run_report(args: argparse.Namespace, data_dir: Path) -> int:
-    from datetime import date, datetime
+    from datetime import date, datetime, time
 
     from hallclient.documents import report_tables
     from hallclient.services import reporting
@@ -43,7 +43,8 @@ def run_report(args: argparse.Namespace, data_dir: Path) -> int:
         result = reporting.period_report(
             db.conn, first, last, datetime.now().astimezone(),
             config["report.wait_target_minutes"], config["report.service_target_minutes"],
-            data=data, log_prefix=prefix)
+            data=data, log_prefix=prefix,
+            closing=time.fromisoformat(config["hall.closing_time"]))
     finally:
         db.close()
     tables = result["tables"]
@@ -64,10 +65,10 @@ def run_report(args: argparse.Namespace, data_dir: Path) -> int:
             if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
                                                          or os.environ.get("WAYLAND_DISPLAY")):
                 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-            from PySide6.QtGui import QGuiApplication
+            from PySide6.QtWidgets import QApplication
 
-            _app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
-            report_tables.write_pdf(tables, out, heading)
+            _app = QApplication.instance() or QApplication(sys.argv[:1])    # charts need widgets
+            report_tables.write_pdf(tables, out, heading, result["report"])
     except PaperError as exc:
         print(exc.message, file=sys.stderr)
         return 1

@@ -43,14 +43,15 @@ def _min(seconds: float | None) -> float | None:
 
 
 def _ticket_row(f: TicketFigures) -> list[Any]:
-    return [f.called, f.served, f.no_show, f.transferred, _min(f.waiting.mean_s),
+    return [f.called, f.served, f.no_show, f.transferred, f.manual, _min(f.waiting.mean_s),
             _min(f.waiting.max_s), f.waiting.share_over_target, _min(f.service.mean_s),
             f.service.share_over_target]
 
 
-TICKET_HEADERS = ["呼叫", "办结", "过号", "转移", "平均等候(分)", "最长等候(分)", "等候超时占比",
-                  "平均办理(分)", "办理超时占比"]
-TICKET_FORMATS = [INT, INT, INT, INT, MINUTES, MINUTES, PERCENT, MINUTES, PERCENT]
+TICKET_HEADERS = ["呼叫", "办结", "过号", "转移", "手工接待", "平均等候(分)", "最长等候(分)",
+                  "等候超时占比", "平均办理(分)", "办理超时占比"]
+TICKET_FORMATS = [INT, INT, INT, INT, INT, MINUTES, MINUTES, PERCENT, MINUTES, PERCENT]
+ABANDONED, STILL_WAITING = "弃号（下班时仍未叫到）", "等候中（未到下班时间）"
 
 
 def _durations(name: str, d: Durations) -> list[tuple[str, Any, str, str]]:
@@ -61,19 +62,31 @@ def _durations(name: str, d: Durations) -> list[tuple[str, Any, str, str]]:
             (f"{name}超过目标的占比", d.share_over_target, PERCENT, target)]
 
 
-def views(r: Report, log_status: str = "",
-          device_logs: list[list[Any]] | None = None) -> list[View]:
+def views(r: Report, log_status: str = "", device_logs: list[list[Any]] | None = None,
+          names: dict[str, str] | None = None) -> list[View]:
+    """``names``: user name → display name (姓名), so staff appear by their names."""
     t = r.tickets
+    known = names or {}
+
+    def person(user: str | None) -> str:
+        return known.get(user, user) if user else ""
+
+    repeats_by: dict[str, int] = {}
+    for c in r.repeat_corrections:
+        repeats_by[c.clerk or ""] = repeats_by.get(c.clerk or "", 0) + 1
     targets = " / ".join(f"{x:.0%}" for x in ONLINE_RATE_TARGETS)
     summary: list[tuple[str, Any, str, str]] = [
         ("取号", t.issued, INT, ""), ("呼叫", t.called, INT, ""), ("办结", t.served, INT, ""),
         ("过号", t.no_show, INT, ""), ("转移", t.transferred, INT, ""),
-        ("未叫号离开（弃号）", t.abandoned, INT, ""),
+        (ABANDONED, t.abandoned, INT, ""), (STILL_WAITING, t.still_waiting, INT, ""),
+        ("手工接待", t.manual, INT, "大厅服务器停机期间"),
+        ("接待合计（办结+手工接待）", t.served + t.manual, INT, ""),
         *_durations("等候", t.waiting), *_durations("办理", t.service),
         ("满意率（非常满意+满意）/全部评价", r.satisfaction, PERCENT, ""),
         ("差评", len(r.bad_reviews), INT, "须在整改期限内整改"),
         ("网上办件率", r.online_rate, PERCENT, f"目标 {targets}"),
         ("最多跑一次", r.at_most_one_visit, PERCENT, "目标 100%"),
+        ("二次补正", len(r.repeat_corrections), INT, "须写明原因"),
         ("办件（受理/补正/不予受理）",
          "/".join(str(r.cases.get(k, 0)) for k, _ in DECISIONS), TEXT, ""),
         ("上报（已上传/待上传/需处理）",
@@ -84,7 +97,7 @@ def views(r: Report, log_status: str = "",
     window_rows = [[w, *_ticket_row(f), _min(r.idle_s.get(w, 0.0))]
                    for w, f in r.per_window.items()]
     for w in sorted(set(r.idle_s) - set(r.per_window)):
-        window_rows.append([w, *([0] * 4), None, None, None, None, None, _min(r.idle_s[w])])
+        window_rows.append([w, *([0] * 5), None, None, None, None, None, _min(r.idle_s[w])])
     window_rows.sort(key=lambda row: row[0])
     return [
         View("总览", ["指标", "数值", "说明"], [TEXT, TEXT, TEXT],
@@ -92,8 +105,9 @@ def views(r: Report, log_status: str = "",
              [fmt for _, _, fmt, _ in summary]),
         View("窗口", ["窗口", *TICKET_HEADERS, "有人等候时空闲(分)"],
              [INT, *TICKET_FORMATS, MINUTES], window_rows),
-        View("人员", ["人员", *TICKET_HEADERS], [TEXT, *TICKET_FORMATS],
-             [[c, *_ticket_row(f)] for c, f in r.per_clerk.items()]),
+        View("人员", ["人员", *TICKET_HEADERS, "二次补正"], [TEXT, *TICKET_FORMATS, INT],
+             [[person(c), *_ticket_row(f), repeats_by.get(c, 0)]
+              for c, f in r.per_clerk.items()]),
         View("办件", ["部门", "事项", *(label for _, label in DECISIONS), "合计"],
              [TEXT, TEXT, INT, INT, INT, INT],
              [[dept, item, *(by.get(k, 0) for k, _ in DECISIONS), sum(by.values())]
@@ -104,9 +118,12 @@ def views(r: Report, log_status: str = "",
                 if r.evaluations else None)] for level in Level]),
         View("差评", ["时间", "窗口", "人员", "办件编号", "排队号", "原因", "意见", "整改期限"],
              [TEXT, INT, TEXT, TEXT, TEXT, TEXT, TEXT, TEXT],
-             [[e.at.strftime("%Y-%m-%d %H:%M"), e.window, e.clerk or "", e.case_no or "",
+             [[e.at.strftime("%Y-%m-%d %H:%M"), e.window, person(e.clerk), e.case_no or "",
                e.ticket or "", "、".join(e.reasons), e.comment, e.rectify_by or ""]
               for e in r.bad_reviews]),
+        View("二次补正", ["人员", "办件编号", "原因", "时间", "窗口"], [TEXT, TEXT, TEXT, TEXT, INT],
+             [[person(c.clerk), c.case_no, c.reason, c.at.strftime("%Y-%m-%d %H:%M"), c.window]
+              for c in r.repeat_corrections]),
         View("时段", ["时段", "到达(人)", "平均等候(分)"], [TEXT, INT, MINUTES],
              [[f"{h:02d}:00-{h + 1:02d}:00", r.arrivals_by_hour.get(h, 0),
                _min(r.waiting_by_hour.get(h))]
@@ -178,45 +195,20 @@ def write_xlsx(tables: list[View], path: Path, heading: str) -> None:
     write_durably(path, lambda tmp: book.save(tmp), "报表")
 
 
-def html(tables: list[View], heading: str) -> str:
-    """The report as HTML for the print preview and the PDF (QTextDocument)."""
-    from html import escape
-
-    parts = [f"<h2>{escape(heading)}</h2>"]
-    for view in tables:
-        parts.append(f"<h3>{escape(view.title)}</h3>")
-        parts.append('<table border="1" cellspacing="0" cellpadding="3">')
-        parts.append("<tr>" + "".join(f"<th>{escape(h)}</th>" for h in view.headers) + "</tr>")
-        for row in view.texts():
-            parts.append("<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row) + "</tr>")
-        if not view.rows:
-            parts.append(f'<tr><td colspan="{len(view.headers)}">（无）</td></tr>')
-        parts.append("</table>")
-    return "\n".join(parts)
-
-
-def write_pdf(tables: list[View], path: Path, heading: str, training: bool = False) -> Path:
-    """A4 pages (needs a QGuiApplication for the fonts); a training report is marked on
-    every page, in its heading and title, and kept as 培训-<name> (the path returned)."""
-    from PySide6.QtCore import QMarginsF, QSizeF
-    from PySide6.QtGui import QPageLayout, QPageSize, QTextDocument
-
-    from .notices import paint_pages
+def write_pdf(tables: list[View], path: Path, heading: str, report: Report | None = None,
+              training: bool = False) -> Path:
+    """A4 pages: title, the charts of ``report`` (when given), the tables, the notes and the
+    signature line (documents.report_paper). Needs a QApplication (fonts, charts). A
+    training report is marked on every page, in its heading and title, and kept as
+    培训-<name> (the path returned); its text layer reads back as laid out."""
     from .paper import training_path, training_title, write_pdf_file
+    from .report_paper import chart_images_for, paint_report
 
     heading = training_title(heading, training)
+    charts = chart_images_for(report)
 
     def draw(writer: Any, layer: Any) -> None:
-        layout = QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
-                             QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
-        writer.setPageLayout(layout)
-        rect = layout.paintRectPixels(writer.resolution())
-        doc = QTextDocument()
-        doc.documentLayout().setPaintDevice(writer)
-        doc.setDocumentMargin(0)
-        doc.setPageSize(QSizeF(rect.width(), rect.height()))
-        doc.setHtml(html(tables, heading))
-        paint_pages(doc, writer, rect.width(), rect.height(), training, layer)
+        paint_report(writer, tables, heading, charts, training, layer)
 
     return write_durably(training_path(path, training),
                          lambda tmp: write_pdf_file(tmp, heading, 150, draw), "报表")

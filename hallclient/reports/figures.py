@@ -3,8 +3,13 @@
 Pure functions over plain records, so every figure can be checked by hand. Definitions:
 - waiting time = first call − arrival (issue) of a ticket; service time = finish − start;
 - a ticket is *served* when it was finished, *no-show* when it ended the day as 过号,
-  *abandoned* when it was still waiting (never called) at the end of the day, *transferred*
-  when it was sent to another service or window at least once;
+  *abandoned* (弃号) when it had not been called by the hall's closing time of its day,
+  *still waiting* (等候中) when it has not been called and its day has not closed yet,
+  *transferred* when it was sent to another service or window at least once;
+- 手工接待: visitors served by hand while the hall server was down whom the hall could not
+  match to a ticket (counted apart: not in issued, served or the durations);
+- 二次补正: each second (or later) 补正 on one case, with its reason;
+- the wording shown to people is in reports.definitions (one place, tooltips and notes);
 - share over target = tickets whose time exceeded the configured service-level target;
 - idle time of a window = time it was open (signed in, not paused) with no ticket called or
   being served, while at least one ticket of a service it serves was waiting — up to the
@@ -24,7 +29,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 
 from hallclient.core.tickets import TicketAction, TicketState
 
@@ -35,11 +40,14 @@ from .records import (
     WINDOW_OPENS,
     CaseRecord,
     EvaluationRecord,
+    ManualRecord,
+    RepeatCorrection,
     TicketRecord,
     WindowEvent,
 )
 
 ONLINE_RATE_TARGETS = (0.70, 0.90, 1.00)
+DEFAULT_CLOSING = time(17, 30)
 
 
 @dataclass(frozen=True)
@@ -63,9 +71,11 @@ class TicketFigures:
     served: int
     no_show: int
     transferred: int
-    abandoned: int
+    abandoned: int                  # 弃号: not called by the closing time of its day
     waiting: Durations
     service: Durations
+    still_waiting: int = 0          # 等候中: not called, and its day has not closed yet
+    manual: int = 0                 # 手工接待
 
 
 @dataclass
@@ -86,6 +96,7 @@ class Report:
     at_most_one_visit: float | None
     arrivals_by_hour: dict[int, int] = field(default_factory=dict)
     waiting_by_hour: dict[int, float] = field(default_factory=dict)   # mean waiting (s)
+    repeat_corrections: list[RepeatCorrection] = field(default_factory=list)
 
 
 def _seconds(a: datetime | None, b: datetime | None) -> float | None:
@@ -102,20 +113,36 @@ def durations(values: Iterable[float], target_s: float) -> Durations:
                      sum(1 for v in data if v > target_s), target_s)
 
 
+def closed_by(ticket: TicketRecord, end: datetime, closing: time) -> bool:
+    """Whether the hall had closed on the ticket's day by ``end`` (the report's now)."""
+    closes = datetime.combine(ticket.issued_at.date(), closing, ticket.issued_at.tzinfo)
+    if (end.tzinfo is None) != (closes.tzinfo is None):
+        end, closes = end.replace(tzinfo=None), closes.replace(tzinfo=None)
+    return end >= closes
+
+
 def ticket_figures(tickets: Sequence[TicketRecord], wait_target_s: float,
-                   service_target_s: float) -> TicketFigures:
+                   service_target_s: float, end: datetime | None = None,
+                   closing: time = DEFAULT_CLOSING,
+                   manual: Sequence[ManualRecord] = ()) -> TicketFigures:
+    """``end``: the report's now (None: every day has closed)."""
     waits = [w for t in tickets if (w := _seconds(t.issued_at, t.called_at)) is not None]
     services = [s for t in tickets if t.state == TicketState.FINISHED
                 and (s := _seconds(t.started_at, t.finished_at)) is not None]
+    never_called = [t for t in tickets
+                    if t.state == TicketState.WAITING and t.called_at is None]
     return TicketFigures(
         issued=len(tickets),
         called=sum(1 for t in tickets if t.called_at is not None),
         served=sum(1 for t in tickets if t.state == TicketState.FINISHED),
         no_show=sum(1 for t in tickets if t.state == TicketState.NO_SHOW),
         transferred=sum(1 for t in tickets if t.transferred),
-        abandoned=sum(1 for t in tickets if t.state == TicketState.WAITING and t.called_at is None),
+        abandoned=sum(1 for t in never_called if end is None or closed_by(t, end, closing)),
         waiting=durations(waits, wait_target_s),
         service=durations(services, service_target_s),
+        still_waiting=sum(1 for t in never_called
+                          if end is not None and not closed_by(t, end, closing)),
+        manual=len(manual),
     )
 
 
@@ -220,14 +247,29 @@ def _last_activity(events: Sequence[WindowEvent], tickets: Sequence[TicketRecord
 def build(tickets: Sequence[TicketRecord], events: Sequence[WindowEvent],
           serves: dict[int, frozenset[str]], cases: Sequence[CaseRecord],
           evaluations: Sequence[EvaluationRecord], end: datetime,
-          wait_target_s: float = 20 * 60, service_target_s: float = 30 * 60) -> Report:
+          wait_target_s: float = 20 * 60, service_target_s: float = 30 * 60,
+          closing: time = DEFAULT_CLOSING, manual: Sequence[ManualRecord] = (),
+          repeats: Sequence[RepeatCorrection] = ()) -> Report:
     per_window: dict[int, list[TicketRecord]] = defaultdict(list)
     per_clerk: dict[str, list[TicketRecord]] = defaultdict(list)
+    manual_window: dict[int, list[ManualRecord]] = defaultdict(list)
+    manual_clerk: dict[str, list[ManualRecord]] = defaultdict(list)
     for t in tickets:
         if t.window is not None:
             per_window[t.window].append(t)
         if t.clerk:
             per_clerk[t.clerk].append(t)
+    for m in manual:
+        if m.window is not None:
+            manual_window[m.window].append(m)
+            per_window.setdefault(m.window, [])
+        if m.clerk:
+            manual_clerk[m.clerk].append(m)
+            per_clerk.setdefault(m.clerk, [])
+
+    def figures_of(ts: Sequence[TicketRecord], ms: Sequence[ManualRecord]) -> TicketFigures:
+        return ticket_figures(ts, wait_target_s, service_target_s, end, closing, ms)
+
     by_item: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     for c in cases:
         by_item[(c.department, c.item_name)][c.decision] += 1
@@ -241,11 +283,9 @@ def build(tickets: Sequence[TicketRecord], events: Sequence[WindowEvent],
         if wait is not None:
             waits_by_hour[t.issued_at.hour].append(wait)
     return Report(
-        tickets=ticket_figures(tickets, wait_target_s, service_target_s),
-        per_window={w: ticket_figures(ts, wait_target_s, service_target_s)
-                    for w, ts in sorted(per_window.items())},
-        per_clerk={c: ticket_figures(ts, wait_target_s, service_target_s)
-                   for c, ts in sorted(per_clerk.items())},
+        tickets=figures_of(tickets, manual),
+        per_window={w: figures_of(ts, manual_window[w]) for w, ts in sorted(per_window.items())},
+        per_clerk={c: figures_of(ts, manual_clerk[c]) for c, ts in sorted(per_clerk.items())},
         idle_s=idle_seconds(events, tickets, serves, min(end, _last_activity(events, tickets, end))),
         cases=dict(Counter(c.decision for c in cases)),
         cases_by_item={k: dict(v) for k, v in sorted(by_item.items())},
@@ -260,4 +300,5 @@ def build(tickets: Sequence[TicketRecord], events: Sequence[WindowEvent],
                            if final else None),
         arrivals_by_hour=dict(sorted(arrivals.items())),
         waiting_by_hour={h: statistics.fmean(v) for h, v in sorted(waits_by_hour.items())},
+        repeat_corrections=sorted(repeats, key=lambda r: (r.clerk or "", r.at)),
     )

@@ -70,6 +70,51 @@ class EvaluationRecord:
     rectify_by: str | None = None
 
 
+@dataclass(frozen=True)
+class ManualRecord:
+    """手工接待: a visitor served by hand while the hall server was out of reach, whom the
+    hall could not match to a ticket of the day (no number, or a number it never issued);
+    the hall logged it as ``manual_service`` when the counter sent it."""
+
+    window: int | None
+    clerk: str | None
+    started_at: datetime
+    finished_at: datetime | None = None
+    number: str | None = None
+
+
+@dataclass(frozen=True)
+class RepeatCorrection:
+    """二次补正: a second 补正 notice on the same case, with the reason the clerk recorded
+    (the ``correction_repeat`` log entry: detail {"case_no": ..., "reason": ...})."""
+
+    at: datetime
+    window: int | None
+    clerk: str | None
+    case_no: str
+    reason: str
+
+
+def manual_to_json(manual: Sequence[ManualRecord]) -> list[list[Any]]:
+    return [[m.window, m.clerk, m.started_at.isoformat(),
+             m.finished_at.isoformat() if m.finished_at else None, m.number] for m in manual]
+
+
+def manual_from_json(data: dict[str, Any]) -> list[ManualRecord]:
+    return [ManualRecord(r[0], r[1], datetime.fromisoformat(r[2]),
+                         datetime.fromisoformat(r[3]) if r[3] else None, r[4])
+            for r in data.get("manual", [])]
+
+
+def repeats_to_json(repeats: Sequence[RepeatCorrection]) -> list[list[Any]]:
+    return [[r.at.isoformat(), r.window, r.clerk, r.case_no, r.reason] for r in repeats]
+
+
+def repeats_from_json(data: dict[str, Any]) -> list[RepeatCorrection]:
+    return [RepeatCorrection(datetime.fromisoformat(r[0]), r[1], r[2], str(r[3]), str(r[4]))
+            for r in data.get("repeats", [])]
+
+
 def cases_to_json(cases: Sequence[CaseRecord],
                   ratings: Sequence[EvaluationRecord]) -> dict[str, Any]:
     return {"cases": [asdict(c) for c in cases],

@@ -220,15 +220,23 @@ async def records(first: date, last: date, device: Device = CALLER,
     day0, day1 = first, last
 
     def read(core: Core) -> RecordsOut:
-        from hallclient.reports.records import cases_to_json, records_to_json
+        from hallclient.reports.records import (
+            cases_to_json,
+            manual_to_json,
+            records_to_json,
+            repeats_to_json,
+        )
         from hallclient.store import report_repo
 
         loaded = report_repo.load_queue(core.db.conn, day0, day1)
+        manual = manual_to_json(loaded.pop("manual"))
+        repeats = repeats_to_json(report_repo.repeat_corrections(core.db.conn, day0, day1,
+                                                                 "pushed_log"))
         cases = cases_to_json(*report_repo.pushed_cases(core.db.conn, day0, day1))
         verdict = log_repo.verify_period(core.db.conn, day0.isoformat(),
                                          (day1 + timedelta(days=1)).isoformat())
         return RecordsOut.model_validate({
-            **records_to_json(**loaded), **cases,
+            **records_to_json(**loaded), **cases, "manual": manual, "repeats": repeats,
             "log": {"intact": verdict.intact, "entries": verdict.entries,
                     "broken_seq": verdict.broken_seq, "reason": verdict.reason}})
 

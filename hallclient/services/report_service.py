@@ -8,22 +8,25 @@ on the GUI thread.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, Signal
 
 from hallclient.core.accounts import Clerk, Role
+from hallclient.reports.figures import DEFAULT_CLOSING
 
 from .lanes import DB, DEVICE, HALL
 from .reporting import heading, period_report
 from .session import user_message
 
 if TYPE_CHECKING:
+    from PySide6.QtCharts import QChart
     from PySide6.QtGui import QPagedPaintDevice
 
     from hallclient.queue.hall import HallQueue
+    from hallclient.reports.figures import Report
 
     from .context import DbContext
     from .tasks import Runner
@@ -50,20 +53,27 @@ def hall_records(queue: HallQueue, first: date, last: date) -> dict[str, Any]:
 
 
 def compute(ctx: DbContext, first: date, last: date, wait_target_min: float,
-            service_target_min: float, remote: dict[str, Any] | None = None) -> dict[str, Any]:
+            service_target_min: float, remote: dict[str, Any] | None = None,
+            closing: time = DEFAULT_CLOSING) -> dict[str, Any]:
     """On the db lane: read the period by index, build the figures, check the log.
     ``remote``: the hall server's records (``hall_records``) when it keeps the queue."""
     from hallclient.store import report_repo
 
     if remote is None:
         return period_report(ctx.db.conn, first, last, ctx.clock(), wait_target_min,
-                             service_target_min)
+                             service_target_min, closing=closing)
     # with the hall server: every window's queue records, and every counter's cases and
     # ratings from the logs they pushed (upload states are only this counter's own)
-    from hallclient.reports.records import cases_from_json, records_from_json
+    from hallclient.reports.records import (
+        cases_from_json,
+        manual_from_json,
+        records_from_json,
+        repeats_from_json,
+    )
 
     data = report_repo.load(ctx.db.conn, first, last)
     data["tickets"], data["events"], data["serves"] = records_from_json(remote)
+    data["manual"], data["repeats"] = manual_from_json(remote), repeats_from_json(remote)
     hall_cases, hall_ratings = cases_from_json(remote)
     uploads = {c.case_no: c.upload for c in data["cases"]}
     data["cases"] = [replace(c, upload=uploads.get(c.case_no, "none")) for c in hall_cases]
@@ -73,7 +83,16 @@ def compute(ctx: DbContext, first: date, last: date, wait_target_min: float,
                 else f"；大厅服务器日志被改动：第 {log['broken_seq']} 条起 {log['reason']}")
     return period_report(ctx.db.conn, first, last, ctx.clock(), wait_target_min,
                          service_target_min, data=data, log_suffix=hall_log,
-                         others_intact=bool(log["intact"]))
+                         others_intact=bool(log["intact"]), closing=closing)
+
+
+def draw_charts(hours: QChart, windows: QChart, ratings: QChart, report: Report) -> None:
+    """The dashboard's three charts, drawn as in the PDF (documents.report_charts)."""
+    from hallclient.documents.report_charts import fill_hours, fill_ratings, fill_windows
+
+    fill_hours(hours, report)
+    fill_windows(windows, report)
+    fill_ratings(ratings, report)
 
 
 class ReportService(QObject):
@@ -92,12 +111,13 @@ class ReportService(QObject):
 
     def __init__(self, runner: Runner, hall_name: str, wait_target_min: float,
                  service_target_min: float, parent: QObject | None = None,
-                 training: bool = False) -> None:
+                 training: bool = False, closing_time: str = "17:30") -> None:
         super().__init__(parent)
         self.runner = runner
         self.hall_name = hall_name
         self.training = training        # 培训模式: the report's paper says so
         self.targets = (wait_target_min, service_target_min)
+        self.closing = time.fromisoformat(closing_time)
         self.supervisor: str | None = None
         self.last: dict[str, Any] | None = None
 
@@ -138,7 +158,8 @@ class ReportService(QObject):
             self.failed.emit(user_message(exc))
 
         def build(remote: dict[str, Any] | None) -> None:
-            self.runner.run(DB, lambda ctx: compute(ctx, first, last, *self.targets, remote=remote),
+            self.runner.run(DB, lambda ctx: compute(ctx, first, last, *self.targets, remote=remote,
+                                                    closing=self.closing),
                             done, failed)
 
         if self.runner.hall_mode:
@@ -170,7 +191,8 @@ class ReportService(QObject):
         tables, heading = self.last["tables"], self.heading()
         if fmt == "pdf":
             try:
-                kept = report_tables.write_pdf(tables, path, heading, self.training)
+                kept = report_tables.write_pdf(tables, path, heading, self.last["report"],
+                                               self.training)
             except PaperError as exc:     # a full disk: nothing under that name, and said so
                 failed(exc)
                 return
@@ -181,14 +203,11 @@ class ReportService(QObject):
                         lambda _r: self.exported.emit(str(path)), failed)
 
     def print_on(self, printer: QPagedPaintDevice) -> None:
-        """打印: the report's tables, as in the exports, on ``printer`` (on the GUI thread,
-        which lays out the fonts)."""
-        from PySide6.QtGui import QTextDocument
-
-        from hallclient.documents.report_tables import html
+        """打印: the report as in the PDF export, on ``printer`` (on the GUI thread, which
+        lays out the fonts and draws the charts)."""
+        from hallclient.documents.report_paper import chart_images_for, paint_report
 
         if self.last is None:
             return
-        doc = QTextDocument()
-        doc.setHtml(html(self.last["tables"], self.heading()))
-        doc.print_(printer)
+        paint_report(printer, self.last["tables"], self.heading(),
+                     chart_images_for(self.last["report"]), self.training)

@@ -14,6 +14,8 @@ from hallclient.reports.records import (
     WINDOW_ACTIONS,
     CaseRecord,
     EvaluationRecord,
+    ManualRecord,
+    RepeatCorrection,
     TicketRecord,
     WindowEvent,
 )
@@ -101,20 +103,74 @@ def evaluations(conn: sqlite3.Connection, first: date, last: date) -> list[Evalu
                              tuple(json.loads(r[6] or "[]")), r[7] or "", r[8]) for r in rows]
 
 
+def manual_services(conn: sqlite3.Connection, first: date, last: date) -> list[ManualRecord]:
+    """手工接待 the hall recorded (``manual_service``: a counter's service by hand during an
+    outage with no ticket of the day to put it on), by when the service began."""
+    from hallclient.reports.replay import detail_of
+
+    found = []
+    for at, window, clerk, detail in conn.execute(
+            "SELECT at, window, clerk, detail FROM event_log WHERE action = ?"
+            " AND at >= ? AND at < ? ORDER BY seq",
+            (TicketAction.MANUAL_SERVICE.value, first.isoformat(),
+             _after(last + timedelta(days=1)))):
+        d = detail_of(detail)
+        began = _when(d.get("started_at")) or datetime.fromisoformat(at)
+        if not first <= began.date() <= last:
+            continue                # sent the day after: counted on the day it was given
+        number = d.get("number")
+        found.append(ManualRecord(window, clerk, began, _when(d.get("finished_at")),
+                                  number if isinstance(number, str) else None))
+    return found
+
+
+def _when(text: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+
+
+def repeat_corrections(conn: sqlite3.Connection, first: date, last: date,
+                       table: str = "event_log") -> list[RepeatCorrection]:
+    """二次补正 entries (``correction_repeat``, detail {"case_no", "reason"}) of the period,
+    from this PC's log or (``pushed_log``) the counters' logs it holds."""
+    from hallclient.reports.replay import detail_of
+
+    assert table in ("event_log", "pushed_log")
+    found = []
+    for at, window, clerk, detail in conn.execute(
+            f"SELECT at, window, clerk, detail FROM {table} WHERE action = 'correction_repeat'"
+            " AND at >= ? AND at < ? ORDER BY at", (first.isoformat(), _after(last))):
+        d = detail_of(detail)
+        case_no = d.get("case_no")
+        if not isinstance(case_no, str) or not case_no:
+            continue
+        reason = d.get("reason")
+        found.append(RepeatCorrection(datetime.fromisoformat(at), window, clerk, case_no,
+                                      reason if isinstance(reason, str) else ""))
+    return found
+
+
+def clerk_names(conn: sqlite3.Connection) -> dict[str, str]:
+    """User name → display name (姓名) of the accounts this PC holds."""
+    return {u: n for u, n in conn.execute("SELECT username, display_name FROM clerks") if n}
+
+
 def load_queue(conn: sqlite3.Connection, first: date, last: date) -> dict[str, Any]:
-    """The queue's part (tickets, window events, who serves what), inside the caller's
-    read transaction."""
+    """The queue's part (tickets, window events, who serves what, 手工接待), inside the
+    caller's read transaction."""
     return {"tickets": tickets(conn, first, last), "events": window_events(conn, first, last),
-            "serves": serves(conn)}
+            "serves": serves(conn), "manual": manual_services(conn, first, last)}
 
 
 def load(conn: sqlite3.Connection, first: date, last: date) -> dict[str, Any]:
     """Everything reports.figures.build needs for the period, read in one transaction."""
     conn.execute("BEGIN")
     try:
-        return {"tickets": tickets(conn, first, last), "events": window_events(conn, first, last),
-                "serves": serves(conn), "cases": cases(conn, first, last),
-                "evaluations": evaluations(conn, first, last)}
+        return {**load_queue(conn, first, last), "cases": cases(conn, first, last),
+                "evaluations": evaluations(conn, first, last),
+                "repeats": repeat_corrections(conn, first, last)}
     finally:
         conn.execute("COMMIT")
 
@@ -169,10 +225,11 @@ def load_pushed(conn: sqlite3.Connection, first: date, last: date) -> dict[str, 
             (first.isoformat(), _after(last)))]
         tickets_, events = tickets_from_log(rows)
         cases_, ratings = pushed_cases(conn, first, last)
+        repeats = repeat_corrections(conn, first, last, "pushed_log")
     finally:
         conn.execute("COMMIT")
     return {"tickets": tickets_, "events": events, "serves": {}, "cases": cases_,
-            "evaluations": ratings}
+            "evaluations": ratings, "repeats": repeats}
 
 
 def pushed_devices(conn: sqlite3.Connection, first: date, last: date) -> int:

@@ -6,16 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCharts import (
-    QBarCategoryAxis,
-    QBarSeries,
-    QBarSet,
-    QChart,
-    QChartView,
-    QLineSeries,
-    QPieSeries,
-    QValueAxis,
-)
+from PySide6.QtCharts import QChart, QChartView
 from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
@@ -34,9 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hallclient.core.evaluation import LABELS, Level
+from hallclient.reports.definitions import definition
 from hallclient.reports.figures import Report
-from hallclient.services.report_service import ReportService, ReportTable
+from hallclient.services.report_service import ReportService, ReportTable, draw_charts
 
 from .file_dialog import EXPORT, save_file_name
 
@@ -60,8 +51,12 @@ class ViewModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return self.view.headers[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return definition(self.view.headers[section]) or None
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -72,6 +67,11 @@ class ViewModel(QAbstractTableModel):
             return self.texts[index.row()][index.column()]
         if role == Qt.ItemDataRole.TextAlignmentRole and not isinstance(value, str):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            # the figure's definition: on the row name in 总览, on the cells of a column
+            name = (str(self.view.rows[index.row()][0]) if self.view.title == "总览"
+                    else self.view.headers[index.column()])
+            return definition(name) or None
         return None
 
 
@@ -116,8 +116,15 @@ class SupervisorSignIn(QDialog):
 
 
 class Dashboard(QWidget):
-    CARDS = (("served", "办结"), ("wait", "平均等候(分)"), ("satisfaction", "满意率"),
-             ("online", "网上办件率"), ("one_visit", "最多跑一次"), ("bad", "差评"))
+    CARDS = (("served", "办结"), ("manual", "手工接待"), ("abandoned", "弃号"),
+             ("waiting", "等候中"), ("wait", "平均等候(分)"), ("satisfaction", "满意率"),
+             ("online", "网上办件率"), ("one_visit", "最多跑一次"), ("bad", "差评"),
+             ("repeat", "二次补正"))
+    # each card's figure as reports.definitions names it (its tooltip)
+    CARD_FIGURES = {"served": "办结", "manual": "手工接待", "abandoned": "弃号（下班时仍未叫到）",
+                    "waiting": "等候中（未到下班时间）", "wait": "平均等候(分)",
+                    "satisfaction": "满意率（非常满意+满意）/全部评价", "online": "网上办件率",
+                    "one_visit": "最多跑一次", "bad": "差评", "repeat": "二次补正"}
 
     def __init__(self, service: ReportService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -160,6 +167,8 @@ class Dashboard(QWidget):
             value, caption = QLabel("—"), QLabel(self.tr(name))
             value.setProperty("class", "cardValue")
             caption.setProperty("class", "cardName")
+            for shown in (value, caption):
+                shown.setToolTip(definition(self.CARD_FIGURES[key]))
             cards.addWidget(value, 0, i, Qt.AlignmentFlag.AlignCenter)
             cards.addWidget(caption, 1, i, Qt.AlignmentFlag.AlignCenter)
             self.cards[key] = value
@@ -176,6 +185,7 @@ class Dashboard(QWidget):
         self.hour_chart, self.window_chart, self.rating_chart = QChart(), QChart(), QChart()
         for i, chart in enumerate((self.hour_chart, self.window_chart, self.rating_chart)):
             chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+            chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
             view = QChartView(chart)
             view.setRenderHint(QPainter.RenderHint.Antialiasing)
             grid.addWidget(view, i // 2, i % 2, 1, 2 if i == 2 else 1)
@@ -199,7 +209,10 @@ class Dashboard(QWidget):
     def show_report(self, result: dict[str, Any]) -> None:
         r: Report = result["report"]
         wait = r.tickets.waiting.mean_s
-        values = {"served": str(r.tickets.served),
+        values = {"served": str(r.tickets.served), "manual": str(r.tickets.manual),
+                  "abandoned": str(r.tickets.abandoned),
+                  "waiting": str(r.tickets.still_waiting),
+                  "repeat": str(len(r.repeat_corrections)),
                   "wait": "—" if wait is None else f"{wait / 60:.1f}",
                   "satisfaction": _percent(r.satisfaction), "online": _percent(r.online_rate),
                   "one_visit": _percent(r.at_most_one_visit), "bad": str(len(r.bad_reviews))}
@@ -218,62 +231,7 @@ class Dashboard(QWidget):
         self._say(self.service.heading())
 
     def _charts(self, r: Report) -> None:
-        hours = sorted(set(r.arrivals_by_hour) | set(r.waiting_by_hour))
-        labels = [f"{h:02d}时" for h in hours]
-        _reset(self.hour_chart, self.tr("各时段到达人数与平均等候（分钟）"))
-        arrivals = QBarSet(self.tr("到达人数"))
-        arrivals.append([float(r.arrivals_by_hour.get(h, 0)) for h in hours])
-        bars = QBarSeries()
-        bars.append(arrivals)
-        line = QLineSeries()
-        line.setName(self.tr("平均等候(分)"))
-        for i, h in enumerate(hours):
-            line.append(i, r.waiting_by_hour.get(h, 0.0) / 60)
-        self.hour_chart.addSeries(bars)
-        self.hour_chart.addSeries(line)
-        axis_x = QBarCategoryAxis()
-        axis_x.append(labels or [""])
-        count_axis, wait_axis = QValueAxis(), QValueAxis()
-        count_axis.setLabelFormat("%d")
-        wait_axis.setLabelFormat("%.0f")
-        self.hour_chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
-        self.hour_chart.addAxis(count_axis, Qt.AlignmentFlag.AlignLeft)
-        self.hour_chart.addAxis(wait_axis, Qt.AlignmentFlag.AlignRight)
-        bars.attachAxis(axis_x)
-        bars.attachAxis(count_axis)
-        line.attachAxis(axis_x)
-        line.attachAxis(wait_axis)
-        _nice(count_axis, max(r.arrivals_by_hour.values(), default=0))
-        _nice(wait_axis, max(r.waiting_by_hour.values(), default=0) / 60)
-
-        _reset(self.window_chart, self.tr("各窗口办结与过号"))
-        served, no_show = QBarSet(self.tr("办结")), QBarSet(self.tr("过号"))
-        windows = sorted(r.per_window)
-        served.append([float(r.per_window[w].served) for w in windows])
-        no_show.append([float(r.per_window[w].no_show) for w in windows])
-        load = QBarSeries()
-        load.append(served)
-        load.append(no_show)
-        self.window_chart.addSeries(load)
-        axis_w = QBarCategoryAxis()
-        axis_w.append([self.tr("{n}号").format(n=w) for w in windows] or [""])
-        axis_n = QValueAxis()
-        axis_n.setLabelFormat("%d")
-        self.window_chart.addAxis(axis_w, Qt.AlignmentFlag.AlignBottom)
-        self.window_chart.addAxis(axis_n, Qt.AlignmentFlag.AlignLeft)
-        load.attachAxis(axis_w)
-        load.attachAxis(axis_n)
-        _nice(axis_n, max((f.served for f in r.per_window.values()), default=0))
-
-        _reset(self.rating_chart, self.tr("好差评（满意率 {rate}）").format(
-            rate="—" if r.satisfaction is None else f"{r.satisfaction:.1%}"))
-        pie = QPieSeries()
-        for level in Level:
-            n = r.evaluations.get(level.value, 0)
-            if n:
-                pie.append(f"{LABELS[level]} {n}", n)
-        pie.setLabelsVisible(True)
-        self.rating_chart.addSeries(pie)
+        draw_charts(self.hour_chart, self.window_chart, self.rating_chart, r)
 
     def _tables(self, views: list[ReportTable]) -> None:
         while self.tabs.count() > 1:
@@ -311,17 +269,3 @@ class Dashboard(QWidget):
 
     def export_to(self, fmt: str, path: Path) -> None:
         self.service.export(fmt, path)
-
-
-def _nice(axis: QValueAxis, top: float) -> None:
-    """A round scale from 0; an empty day gets 0-1 (an empty range upsets the chart)."""
-    axis.setRange(0, top if top > 0 else 1)
-    if top > 0:
-        axis.applyNiceNumbers()
-
-
-def _reset(chart: QChart, title: str) -> None:
-    chart.removeAllSeries()
-    for axis in chart.axes():
-        chart.removeAxis(axis)
-    chart.setTitle(title)

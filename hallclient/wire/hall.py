@@ -350,6 +350,11 @@ class RecordsOut(Body):
     serves: dict[str, list[str]] = Field(title="窗口 → 办理的业务")
     cases: list[dict[str, Any]] = Field(title="各窗口推送的办件")
     ratings: list[dict[str, Any]] = Field(title="各窗口推送的评价")
+    manual: list[tuple[int | None, str | None, str, str | None, str | None]] = Field(
+        default_factory=list,
+        title="手工接待（停机期间手工登记的无号来访）：window, clerk, started_at, finished_at, number")
+    repeats: list[tuple[str, int | None, str | None, str, str]] = Field(
+        default_factory=list, title="二次补正：at, window, clerk, case_no, reason")
     log: LogVerdictOut
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from openpyxl import load_workbook
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtPrintSupport import QPrinter
 
 from hallclient.app import main
@@ -53,8 +53,28 @@ def test_supervisor_signs_in_and_sees_the_day(qtbot, day_at_the_counter, tmp_pat
         assert cards["online"] == "0.0%" and cards["one_visit"] == "100.0%" and cards["bad"] == "1"
         assert board.log_state.text().startswith("操作日志：完整")
         assert [board.tabs.tabText(i) for i in range(board.tabs.count())] == [
-            "图表", "总览", "窗口", "人员", "办件", "评价", "差评", "时段"]
+            "图表", "总览", "窗口", "人员", "办件", "评价", "差评", "二次补正", "时段"]
         assert board.window_chart.series() and board.rating_chart.series()
+        # counts on whole-number axes (0 1 2 3, not 1/0/0/0), a marker on the one hour's
+        # waiting point, 不满意 in its own bright colour, the figures' definitions as tooltips
+        from PySide6.QtCharts import QLineSeries, QPieSeries, QValueAxis
+        counts = [a for a in board.window_chart.axes() if isinstance(a, QValueAxis)][0]
+        assert counts.labelFormat() == "%.0f" and counts.max() == int(counts.max())
+        assert (counts.max() / (counts.tickCount() - 1)).is_integer()
+        hour_axes = [a for a in board.hour_chart.axes() if isinstance(a, QValueAxis)]
+        assert [a.labelFormat() for a in hour_axes] == ["%.0f", "%.0f"]     # people, minutes
+        line = next(s for s in board.hour_chart.series() if isinstance(s, QLineSeries))
+        assert line.pointsVisible() and line.count() == 1 and line.markerSize() >= 6
+        pie = next(s for s in board.rating_chart.series() if isinstance(s, QPieSeries))
+        bad = next(sl for sl in pie.slices() if sl.label().startswith("不满意"))
+        assert bad.brush().color().lightness() > 90
+        assert "下班时间" in board.tables["总览"].model().index(5, 0).data(
+            Qt.ItemDataRole.ToolTipRole)
+        assert board.tables["窗口"].model().headerData(
+            5, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole).startswith("大厅服务器停机")
+        assert "姓名" in board.tables["人员"].model().headerData(
+            0, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+        assert board.tables["人员"].model().index(0, 0).data() == "李𠮷"      # not "li"
         assert board.tables["差评"].model().rowCount() == 1
         for table in board.tables.values():             # every report view, as Qt's views use it
             qtmodeltester.check(table.model())

@@ -75,7 +75,7 @@ def test_xlsx_has_the_figures_on_one_sheet_per_view(qapp, day_at_the_counter, tm
     r = computed(day_at_the_counter)
     assert (r.tickets.issued, r.tickets.served, r.tickets.no_show) == (3, 2, 1)
     book = load_workbook(out)
-    assert book.sheetnames == ["总览", "窗口", "人员", "办件", "评价", "差评", "时段"]
+    assert book.sheetnames == ["总览", "窗口", "人员", "办件", "评价", "差评", "二次补正", "时段"]
     summary = {row[0]: row[1] for row in book["总览"].iter_rows(min_row=3, values_only=True)}
     assert summary["取号"] == 3 and summary["办结"] == 2 and summary["过号"] == 1
     assert summary["平均等候(分)"] == round(r.tickets.waiting.mean_s / 60, 1)
@@ -105,7 +105,7 @@ def test_csv_is_utf8_with_bom_and_pdf_renders(qapp, day_at_the_counter, tmp_path
     assert "满意率（非常满意+满意）/全部评价,50.0%" in text
     doc = QPdfDocument()
     assert doc.load(str(pdf_out)) == QPdfDocument.Error.None_
-    page_text = doc.getAllText(0).text()
+    page_text = "\n".join(doc.getAllText(i).text() for i in range(doc.pageCount()))
     doc.close()
     # (the PDF's text layer maps some glyphs to CJK radicals, e.g. 长 -> ⻓: not checked)
     assert "2026-11-20" in page_text and "满意率" in page_text and "50.0%" in page_text

@@ -108,3 +108,24 @@ def test_the_dashboard_fits_a_laptop_with_its_taskbar_and_opens_where_it_was_lef
         assert again.shell.open_dashboard().geometry() == place
     finally:
         again.close()
+
+
+def test_the_demo_kiosk_that_grows_wider_stays_on_its_screen(qtbot):
+    """Beside the counter the kiosk is placed at the screen's right edge; when its buttons'
+    texts grow (等候 12 人) Qt widens it past the edge unless it moves left."""
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QWidget
+
+    from hallclient.demo import keep_on_screen
+
+    area = QGuiApplication.primaryScreen().availableGeometry()
+    kiosk = QWidget()
+    qtbot.addWidget(kiosk)
+    kiosk.setGeometry(area.right() - 300 + 1, area.top(), 300, 200)
+    keep_on_screen(kiosk)
+    kiosk.show()
+    qtbot.waitExposed(kiosk)
+    kiosk.setMinimumWidth(360)                      # its content now needs more room
+    qtbot.waitUntil(lambda: kiosk.width() == 360)
+    qtbot.waitUntil(lambda: kiosk.frameGeometry().right() <= area.right())
+    assert kiosk.frameGeometry().left() >= area.left()

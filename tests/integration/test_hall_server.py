@@ -549,3 +549,36 @@ def test_the_supervisor_report_at_a_counter_covers_every_window_of_the_hall(hall
     assert r.bad_reviews[0].rectify_by is not None
     summary = {row[0]: row[1] for row in result["tables"][0].rows}
     assert "大厅服务器日志完整" in summary["操作日志"] and result["intact"]
+
+
+def test_walk_ins_served_by_hand_and_second_corrections_reach_the_hall_report(hall):
+    """手工接待 during an outage count in the whole hall's report once the hall server has
+    them, and 二次补正 entries pushed by another counter are listed per clerk."""
+    from hallclient.core.clock import local_now
+    from hallclient.services.context import DbContext
+    from hallclient.services.report_service import compute, hall_records
+
+    kiosk, w1, w2 = hall.kiosk(), hall.counter(1), hall.counter(2)
+    kiosk.issue("ZH")
+    w1.sign_in(1, "a")
+    w2.sign_in(2, "b")
+    hall.stop()
+    for _ in range(2):                                  # two walk-ins, no ticket
+        t = w1.call_specific(1, "a", "")
+        w1.finish(1, "a", t.id)
+    hall.restart()
+    wait_for(lambda: w1.snapshot(1).pending == 0)
+    with w2.db.write() as conn:                         # as the intake writes it
+        log_repo.append(conn, at=local_now().isoformat(), action="correction_repeat", window=2,
+                        clerk="b", detail={"case_no": "N-2", "reason": "身份证复印件缺反面"})
+    w2.push_log()
+    today = local_now().date()
+    result = compute(DbContext(db=w1.db, clock=local_now), today, today, 20, 30,
+                     remote=hall_records(w1, today, today))
+    r = result["report"]
+    assert r.tickets.manual == 2 and r.per_window[1].manual == 2
+    assert r.tickets.issued == 1 and r.tickets.served == 0
+    assert [(c.clerk, c.case_no, c.reason) for c in r.repeat_corrections] == [
+        ("b", "N-2", "身份证复印件缺反面")]
+    summary = {row[0]: row[1] for row in result["tables"][0].rows}
+    assert summary["手工接待"] == 2 and summary["二次补正"] == 1

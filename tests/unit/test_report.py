@@ -34,7 +34,7 @@ def test_a_day_worked_out_by_hand():
         # sent from SC to ZH and served at window 2 after waiting 5 min
         TicketRecord("B002", "ZH", "finished", at(10, 0), at(10, 5), at(10, 5), at(10, 45), 2,
                      "wang", transferred=True),
-        # never called: abandoned
+        # never called, and the hall is still open at noon: waiting (等候中), not abandoned
         TicketRecord("A003", "ZH", "waiting", at(11, 0)),
     ]
     events = [WindowEvent(at(8, 50), 1, "sign_in"), WindowEvent(at(9, 10), 1, "call"),
@@ -61,7 +61,8 @@ def test_a_day_worked_out_by_hand():
     r = figures.build(tickets, events, serves, cases, evaluations, end=at(12, 0))
 
     t = r.tickets
-    assert (t.issued, t.called, t.served, t.no_show, t.transferred, t.abandoned) == (5, 4, 3, 1, 1, 1)
+    assert (t.issued, t.called, t.served, t.no_show, t.transferred, t.abandoned) == (5, 4, 3, 1, 1, 0)
+    assert t.still_waiting == 1
     assert t.waiting.count == 4
     assert t.waiting.mean_s == (10 + 35 + 32 + 5) * 60 / 4
     assert t.waiting.median_s == (10 + 32) * 60 / 2
@@ -174,8 +175,11 @@ def test_random_days_match_a_minute_by_minute_walk(day):
     assert r.tickets.waiting.count == len(waits)
     assert r.tickets.waiting.max_s == (waits[-1] if waits else None)
     assert r.tickets.waiting.over_target == sum(1 for w in waits if w > 20 * 60)
-    assert r.tickets.abandoned == sum(1 for tk in tickets if tk.called_at is None)
-    assert r.tickets.served + r.tickets.no_show + r.tickets.abandoned == r.tickets.issued
+    # the day ends at 16:00, before the hall closes (17:30): the uncalled are still waiting
+    assert r.tickets.abandoned == 0
+    assert r.tickets.still_waiting == sum(1 for tk in tickets if tk.called_at is None)
+    assert (r.tickets.served + r.tickets.no_show + r.tickets.still_waiting
+            == r.tickets.issued)
 
 
 # -- read back from a real database after a day of real actions -----------------------------
@@ -290,3 +294,53 @@ def test_figures_once_computed_cannot_be_changed():
 def test_a_time_exactly_at_the_target_is_not_over_it():
     d = figures.durations([1200.0, 1200.5, 600.0], 1200)
     assert (d.count, d.over_target, d.max_s, d.median_s) == (3, 1, 1200.5, 1200.0)
+
+
+def test_a_ticket_not_called_is_waiting_until_the_hall_closes_then_abandoned():
+    from datetime import time
+
+    from hallclient.reports.records import ManualRecord, RepeatCorrection
+
+    tickets = [TicketRecord("A001", "ZH", "finished", at(9, 0), at(9, 10), at(9, 11), at(9, 31),
+                            1, "li"),
+               TicketRecord("A002", "ZH", "waiting", at(16, 50)),
+               TicketRecord("A003", "ZH", "waiting", at(17, 10))]
+    manual = [ManualRecord(1, "li", at(10, 0), at(10, 20)), ManualRecord(2, "wang", at(10, 5))]
+    repeats = [RepeatCorrection(at(11, 0), 2, "wang", "N9", "营业执照复印件不清晰")]
+
+    def report(now: datetime):
+        return figures.build(tickets, [], {}, [], [], now, closing=time(17, 30), manual=manual,
+                             repeats=repeats)
+
+    # at 17:20 the hall is still open: both are waiting, neither has given up
+    before = report(at(17, 20)).tickets
+    assert (before.still_waiting, before.abandoned) == (2, 0)
+    # at closing time, whoever was not called is counted abandoned (弃号)
+    after = report(at(17, 30)).tickets
+    assert (after.still_waiting, after.abandoned) == (0, 2)
+    # the day's report read the next morning: abandoned, never "waiting"
+    assert report(DAY + timedelta(days=1)).tickets.abandoned == 2
+    r = report(at(18, 0))
+    # 手工接待: counted apart from issued and served, per window and per clerk
+    assert (r.tickets.manual, r.tickets.issued, r.tickets.served) == (2, 3, 1)
+    assert r.per_window[1].manual == 1 and r.per_window[2].manual == 1
+    assert r.per_clerk["wang"].manual == 1 and r.per_clerk["wang"].served == 0
+    assert r.repeat_corrections == repeats
+
+
+def test_every_figure_of_the_report_has_its_definition():
+    from hallclient.documents.report_tables import views
+    from hallclient.reports.definitions import definition
+
+    r = figures.build([], [], {}, [], [], DAY)
+    tables = views(r, "完整")
+    summary = next(v for v in tables if v.title == "总览")
+    missing = [row[0] for row in summary.rows if not definition(row[0])]
+    assert missing == []
+    for view in tables:
+        figures_ = [h for h in view.headers if h not in ("窗口", "部门", "事项", "评价", "条数",
+                                                         "占比", "时间", "办件编号", "排队号",
+                                                         "原因", "意见", "整改期限", "时段",
+                                                         "指标", "数值", "说明", "受理", "补正",
+                                                         "不予受理", "合计")]
+        assert [h for h in figures_ if not definition(h)] == [], view.title

@@ -79,3 +79,12 @@ def sign_in(qtbot, app, username="li", password=PASSWORD, window=1):
     with qtbot.waitSignal(app.session.signed_in):
         qtbot.mouseClick(page.button, __import__("PySide6.QtCore").QtCore.Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: app.queue.snapshot is not None and bool(app.queue.services))
+
+
+def supervisor_board(qtbot, app):
+    """A supervisor (zhang) signed in at the counter, and the daily report opened for them."""
+    ctx = open_context(app.data_dir, app.config)
+    ctx.add_clerk("zhang", "张值班", Role.SUPERVISOR, "sup-5678")
+    ctx.close()
+    sign_in(qtbot, app, username="zhang", password="sup-5678")
+    return app.shell.open_dashboard()

@@ -50,35 +50,32 @@ def test_keys_that_need_the_counter_bring_it_forward(qtbot, start_app):
     assert "请输入要呼叫的号码" in app.window.message_label.text()
 
 
+def _press(qtbot, window, key, signal):
+    with qtbot.waitSignal(signal):
+        qtbot.keyClick(window, key)
+
+
+def _enter_on_the_only_row(qtbot, widget, key, signal):
+    qtbot.waitUntil(lambda: widget.count() == 1)
+    widget.setFocus()
+    widget.setCurrentRow(0)
+    _press(qtbot, widget, key, signal)
+
+
 def test_no_show_and_held_lists_take_enter(qtbot, start_app):
     app = start_app()
     sign_in(qtbot, app)
     w, q = app.window, app.queue
     _active(qtbot, w)
-    with qtbot.waitSignal(q.ticket_called):
-        qtbot.keyClick(w, Qt.Key.Key_F1)
-    with qtbot.waitSignal(q.ticket_no_show):
-        qtbot.keyClick(w, Qt.Key.Key_F3)
-    no_shows = w.counter_page.no_show_list
-    qtbot.waitUntil(lambda: no_shows.count() == 1)
-    no_shows.setFocus()
-    no_shows.setCurrentRow(0)
-    with qtbot.waitSignal(q.ticket_reactivated):
-        qtbot.keyClick(no_shows, Qt.Key.Key_Return)
+    _press(qtbot, w, Qt.Key.Key_F1, q.ticket_called)
+    _press(qtbot, w, Qt.Key.Key_F3, q.ticket_no_show)
+    _enter_on_the_only_row(qtbot, w.counter_page.no_show_list, Qt.Key.Key_Return, q.ticket_reactivated)
     assert app.reader.state("A001") != "no_show"
 
-    with qtbot.waitSignal(q.ticket_called):
-        qtbot.keyClick(w, Qt.Key.Key_F1)
-    with qtbot.waitSignal(q.ticket_started):
-        qtbot.keyClick(w, Qt.Key.Key_F4)
-    with qtbot.waitSignal(q.ticket_held):
-        qtbot.keyClick(w, Qt.Key.Key_F7)
-    held = w.counter_page.held_list
-    qtbot.waitUntil(lambda: held.count() == 1)
-    held.setFocus()
-    held.setCurrentRow(0)
-    with qtbot.waitSignal(q.ticket_returned):
-        qtbot.keyClick(held, Qt.Key.Key_Enter)
+    for key, signal in ((Qt.Key.Key_F1, q.ticket_called), (Qt.Key.Key_F4, q.ticket_started),
+                        (Qt.Key.Key_F7, q.ticket_held)):
+        _press(qtbot, w, key, signal)
+    _enter_on_the_only_row(qtbot, w.counter_page.held_list, Qt.Key.Key_Enter, q.ticket_returned)
 
 
 def test_the_message_line_runs_the_whole_width_and_is_gone_when_locked(qtbot, start_app):

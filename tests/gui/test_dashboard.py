@@ -13,7 +13,7 @@ from hallclient.documents.report_tables import View
 from hallclient.services.context import open_context
 from hallclient.store.db import DB_FILE
 
-from .conftest import PASSWORD, Reader, sign_in
+from .conftest import PASSWORD, Reader, sign_in, supervisor_board
 from .test_report_export import DAY, day_at_the_counter  # noqa: F401  (the fixture)
 
 
@@ -110,11 +110,7 @@ def test_supervisor_signs_in_and_sees_the_day(qtbot, day_at_the_counter, tmp_pat
 
 def test_a_signed_in_supervisor_goes_straight_in(qtbot, start_app):
     app = start_app()
-    ctx = open_context(app.data_dir, app.config)
-    ctx.add_clerk("zhang", "张值班", Role.SUPERVISOR, "sup-5678")
-    ctx.close()
-    sign_in(qtbot, app, username="zhang", password="sup-5678")
-    board = app.shell.open_dashboard()
+    board = supervisor_board(qtbot, app)
     with qtbot.waitSignal(app.reports.report_ready, timeout=10000):
         pass
     assert board.isVisible() and app.supervisor_dialog is None

@@ -16,11 +16,9 @@ from PySide6.QtWidgets import QApplication, QComboBox, QFileDialog, QLabel, QLin
 
 from hallclient.app import main
 from hallclient.config import STATE_FILE
-from hallclient.core.accounts import Role
-from hallclient.services.context import open_context
 
 from ..recipes import tiny_jpeg
-from .conftest import sign_in
+from .conftest import supervisor_board
 from .test_intake_flow import choose_item, intake_app  # noqa: F401  (the fixture)
 
 
@@ -175,11 +173,7 @@ def test_without_pictures_or_documents_it_opens_in_home_not_the_working_director
 
 def test_the_export_dialog_saves_where_the_supervisor_saved_last(qtbot, home, start_app):
     app = start_app()
-    ctx = open_context(app.data_dir, app.config)
-    ctx.add_clerk("zhang", "张值班", Role.SUPERVISOR, "sup-5678")
-    ctx.close()
-    sign_in(qtbot, app, username="zhang", password="sup-5678")
-    board = app.shell.open_dashboard()
+    board = supervisor_board(qtbot, app)
     today = QDate.currentDate()
     board.first.setDate(today)
     board.last.setDate(today)

@@ -12,11 +12,14 @@ from hallclient.store.db import DB_FILE
 
 from .common import no_database
 
+MAX_DAYS = 366          # as the hall server's /records: one report, at most a year
+
 
 def run_report(args: argparse.Namespace, data_dir: Path) -> int:
     from datetime import date, datetime, time
 
     from hallclient.documents import report_tables
+    from hallclient.documents.paper import training_path, training_title
     from hallclient.services import reporting
     from hallclient.store import report_repo
     from hallclient.store.db import open_database
@@ -29,6 +32,9 @@ def run_report(args: argparse.Namespace, data_dir: Path) -> int:
         return 2
     if last < first:
         print("区间终点早于起点", file=sys.stderr)
+        return 2
+    if (last - first).days >= MAX_DAYS:
+        print(f"区间太长：一次最多 {MAX_DAYS} 天，请分段导出", file=sys.stderr)
         return 2
     if no_database(data_dir):
         return 2
@@ -49,10 +55,11 @@ def run_report(args: argparse.Namespace, data_dir: Path) -> int:
         db.close()
     tables = result["tables"]
     period = reporting.period_text(first, last)
-    heading = reporting.heading(config["hall.name"], first, last) + (
-        "（各窗口机日志包）" if args.from_bundles else "")
+    training = bool(getattr(args, "training", False))    # 培训: marked on every format
+    heading = training_title(reporting.heading(config["hall.name"], first, last) + (
+        "（各窗口机日志包）" if args.from_bundles else ""), training)
     name = f"日报-{period.replace(' 至 ', '_')}.{args.format}"
-    out = Path(args.out) if args.out else data_dir / "reports" / name
+    out = training_path(Path(args.out) if args.out else data_dir / "reports" / name, training)
     out.parent.mkdir(parents=True, exist_ok=True)
     from hallclient.store.durable import PaperError
 
@@ -68,7 +75,7 @@ def run_report(args: argparse.Namespace, data_dir: Path) -> int:
             from PySide6.QtWidgets import QApplication
 
             _app = QApplication.instance() or QApplication(sys.argv[:1])    # charts need widgets
-            report_tables.write_pdf(tables, out, heading, result["report"])
+            report_tables.write_pdf(tables, out, heading, result["report"], training)
     except PaperError as exc:
         print(exc.message, file=sys.stderr)
         return 1

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 
 from .catalog import CatalogItem, MaterialForm, Requirement
-from .validators import check_mobile, check_resident_id, check_uscc
+from .validators import TEXT_LIMITS, check_mobile, check_resident_id, check_text, check_uscc
 
 
 class CaseStatus(IntEnum):
@@ -147,8 +147,18 @@ class CaseDraft:
         return [m for m in self.materials if m.required and not m.status.present]
 
 
+def _text_problems(fields: list[tuple[str, str, int]]) -> list[str]:
+    """Free text within the platform's lengths, with nothing that prints otherwise than it
+    reads (``check_text``): a message per field that is not."""
+    return [c.message for text, label, limit in fields if not (c := check_text(text, label, limit)).ok]
+
+
 def applicant_problems(a: Applicant) -> list[str]:
-    problems = []
+    problems = _text_problems([
+        (a.name, "申请人名称", TEXT_LIMITS["applicant_name"]),
+        (a.legal_rep, "法定代表人", TEXT_LIMITS["legal_rep"]),
+        (a.agent_name, "代理人姓名", TEXT_LIMITS["agent_name"]),
+        (a.address or "", "通讯地址", TEXT_LIMITS["address"])])
     if not a.name.strip():
         problems.append("请填写申请人名称")
     checked = check_resident_id(a.id_number) if a.kind == "person" else check_uscc(a.id_number)
@@ -174,6 +184,14 @@ REPEAT_REASON_NEEDED = "再次补正须写明理由（已一次性告知过，�
 def decision_problems(draft: CaseDraft) -> list[str]:
     """Everything that stops the chosen decision, in Chinese; empty when it may proceed."""
     problems = applicant_problems(draft.applicant)
+    reason = TEXT_LIMITS["reason"]
+    problems += _text_problems(
+        [(draft.refusal_reason, "不予受理理由", reason),
+         (draft.refusal_agency, "受理机关", TEXT_LIMITS["agency"]),
+         (draft.repeat_reason, "再次补正理由", reason),
+         (draft.post_recipient, "收件人", TEXT_LIMITS["post_recipient"]),
+         (draft.post_address, "邮寄地址", TEXT_LIMITS["post_address"])]
+        + [(m.correction_reason, f"「{m.name}」的补正说明", reason) for m in draft.materials])
     if draft.decision is None:
         problems.append("请选择受理、补正或不予受理")
         return problems

@@ -184,3 +184,29 @@ def platform_url(base_url: str) -> str:
         if loopback:
             return base_url.rstrip("/")
     raise ValueError(f"平台地址必须使用 https（只有本机模拟器可以用 http）：{base_url}")
+
+
+# What free text on a case (names, addresses, reasons) may be: within the platform's field
+# lengths, and nothing that prints otherwise than it reads — no control characters, no
+# bidirectional overrides or isolates (王\u202e明小 prints as 王小明), no private-use code
+# points (a rare character an ID-card chip could not hold), no lone surrogates.
+TEXT_LIMITS = {"applicant_name": 200, "legal_rep": 50, "agent_name": 50, "address": 300,
+               "reason": 200, "agency": 100, "post_recipient": 50, "post_address": 300}
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+
+
+def check_text(text: str, label: str, limit: int) -> Check:
+    """``text`` as typed into a case's field called ``label`` (in Chinese), at most
+    ``limit`` characters; ok with the text stripped, else why not."""
+    value = text.strip()
+    if len(value) > limit:
+        return _fail(f"{label}最多 {limit} 个字，现在是 {len(value)} 个字")
+    for ch in value:
+        kind = unicodedata.category(ch)
+        if ch in _BIDI_CONTROLS:
+            return _fail(f"{label}含有改变文字方向的控制字符（会使打印出的内容与录入的不同），请重新输入")
+        if kind in ("Cc", "Zl", "Zp") or (kind == "Cs"):
+            return _fail(f"{label}含有控制字符（U+{ord(ch):04X}），请重新输入")
+        if kind == "Co":
+            return _fail(f"{label}含有无法显示的专用区字符（U+{ord(ch):04X}），请改为正确的汉字")
+    return Check(True, value, "")

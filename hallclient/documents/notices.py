@@ -59,11 +59,10 @@ def _status_label(status: str) -> str:
 
 
 def to_correct(case: dict[str, Any]) -> list[dict[str, Any]]:
-    """What a 补正告知书 lists: every required material not provided, and any material the
-    clerk gave a reason for (provided, but not as required)."""
-    return [m for m in case["materials"]
-            if (m["status"] == "missing" and m["requirement"] == "required")
-            or (m.get("correction_reason") or "").strip()]
+    """What a 补正告知书 lists: every material still missing that is required, or that the
+    clerk gave a reason for. A reason left on a material received since is not printed."""
+    return [m for m in case["materials"] if m["status"] == "missing"
+            and (m["requirement"] == "required" or (m.get("correction_reason") or "").strip())]
 
 
 def _correction_table(missing: list[dict[str, Any]]) -> str:

@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
+from pydantic import ValidationError
+
 from hallclient.core.appointments import APPOINTMENT_KEY, normalise_key
 from hallclient.core.clock import Clock
 from hallclient.core.hall import (
@@ -599,6 +601,14 @@ class HallQueue:
                     meta.put(conn, "hall_log_refused", exc.message)
         except QueueError as exc:
             log.warning("event log push failed: %s", exc.message)
+        except ValidationError as exc:         # an entry the wire cannot carry: never silent
+            where = ", ".join(str(e["loc"][-2] if len(e["loc"]) > 1 else e["loc"][0])
+                              for e in exc.errors()[:3])
+            message = f"本机操作日志中有记录无法上报大厅服务器（{where}），请联系信息管理员"
+            log.error("event log push impossible: %s", exc)
+            if meta.get(self.db.conn, "hall_log_refused") != message:
+                with self.db.write() as conn:
+                    meta.put(conn, "hall_log_refused", message)
 
     def push_log(self) -> int:
         """Send this counter's log entries the server has not got; returns how many."""

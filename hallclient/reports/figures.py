@@ -29,7 +29,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from hallclient.core.tickets import TicketAction, TicketState
 
@@ -116,6 +116,8 @@ def durations(values: Iterable[float], target_s: float) -> Durations:
 def closed_by(ticket: TicketRecord, end: datetime, closing: time) -> bool:
     """Whether the hall had closed on the ticket's day by ``end`` (the report's now)."""
     closes = datetime.combine(ticket.issued_at.date(), closing, ticket.issued_at.tzinfo)
+    if closing == time(0, 0):           # 00:00: a hall open all day closes at midnight
+        closes += timedelta(days=1)
     if (end.tzinfo is None) != (closes.tzinfo is None):
         end, closes = end.replace(tzinfo=None), closes.replace(tzinfo=None)
     return end >= closes
@@ -300,5 +302,7 @@ def build(tickets: Sequence[TicketRecord], events: Sequence[WindowEvent],
                            if final else None),
         arrivals_by_hour=dict(sorted(arrivals.items())),
         waiting_by_hour={h: statistics.fmean(v) for h, v in sorted(waits_by_hour.items())},
-        repeat_corrections=sorted(repeats, key=lambda r: (r.clerk or "", r.at)),
+        # (the same entry pushed twice, by a replay or under a second log id, counts once)
+        repeat_corrections=sorted({(r.case_no, r.at, r.clerk): r for r in repeats}.values(),
+                                  key=lambda r: (r.clerk or "", r.at)),
     )

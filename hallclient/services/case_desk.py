@@ -25,6 +25,7 @@ from hallclient.core.cases import (
     CaseDraft,
     CaseStatus,
     Decision,
+    MaterialStatus,
     StagedFile,
     applicant_problems,
     case_number,
@@ -139,6 +140,7 @@ class CaseDesk:
                 "window": window, "clerk": clerk, "ticket": draft.ticket or None,
                 "preapplication_code": draft.preapplication_code or None,
                 "received_at": at, "decided_at": at, "promised_date": promised,
+                **self._deadline(draft, at),
                 "query_password": password, "refusal_reason": draft.refusal_reason.strip() or None,
                 "refusal_agency": draft.refusal_agency.strip() or None,
                 "delivery": draft.delivery, "post_address": draft.post_address.strip() or None,
@@ -178,6 +180,7 @@ class CaseDesk:
                 "status": int(draft.decision.status if draft.decision is not Decision.CORRECT
                               else CaseStatus.CORRECTION_STARTED),
                 "decision": draft.decision.value, "decided_at": at, "promised_date": promised,
+                **self._deadline(draft, at),
                 "refusal_reason": draft.refusal_reason.strip() or None,
                 "refusal_agency": draft.refusal_agency.strip() or None,
                 "window": window, "clerk": clerk, "updated_at": at,
@@ -241,7 +244,9 @@ class CaseDesk:
                 "form": m.form.value, "expected_count": m.expected_count, "standard": m.standard,
                 "status": m.status.value, "received_at": at if m.status.present else None,
                 "scanned_codes": json.dumps(m.scanned_codes, ensure_ascii=False),
-                "correction_reason": m.correction_reason.strip(),
+                # a reason is the material's only while it is missing (brought since: gone)
+                "correction_reason": (m.correction_reason.strip()
+                                      if m.status is MaterialStatus.MISSING else ""),
             })
             for f in m.files:
                 if (m.code, f.sha256) in known:
@@ -259,20 +264,33 @@ class CaseDesk:
 
     # -- reading -----------------------------------------------------------------------
 
+    def _deadline(self, draft: CaseDraft, at: str) -> dict[str, Any]:
+        """The 补正期限 a 补正 decision gives (``correction.working_days`` working days from
+        it, by the hall's calendar), kept with the case; none for other decisions or when
+        no deadline is set."""
+        if draft.decision is not Decision.CORRECT:
+            return {"correction_due": None, "correction_days": None}
+        if not self.correction_days:                 # none was set: none is printed, ever
+            return {"correction_due": None, "correction_days": 0}
+        due = add_working_days(datetime.fromisoformat(at).date(), self.correction_days,
+                               self.holidays, self.workdays)
+        return {"correction_due": due.isoformat(), "correction_days": self.correction_days}
+
     def load(self, case_no: str) -> dict[str, Any] | None:
-        """The stored case, with what its paper says beside it: ``correction_due`` (the
-        补正期限, ``correction.working_days`` working days from the 补正 decision; None
-        for other cases or when no deadline is set)."""
+        """The stored case; ``correction_due`` / ``correction_days`` as the 补正 notice gave
+        them (a case stored before they were kept gets them worked out from its decision)."""
         case = case_repo.get_case(self.db.conn, case_no)
-        if case is not None:
-            due = None
-            if case["decision"] == Decision.CORRECT.value and self.correction_days:
-                decided = datetime.fromisoformat(case["decided_at"]).date()
-                due = add_working_days(decided, self.correction_days, self.holidays,
-                                       self.workdays).isoformat()
-            case["correction_due"] = due
-            case["correction_days"] = self.correction_days if due else None
+        if case is not None and case.get("correction_due") is None and \
+                case["decision"] == Decision.CORRECT.value and case.get("correction_days") is None:
+            case.update(self._deadline_of_old(case))
         return case
+
+    def _deadline_of_old(self, case: dict[str, Any]) -> dict[str, Any]:
+        if not self.correction_days:
+            return {"correction_due": None, "correction_days": None}
+        due = add_working_days(datetime.fromisoformat(case["decided_at"]).date(),
+                               self.correction_days, self.holidays, self.workdays)
+        return {"correction_due": due.isoformat(), "correction_days": self.correction_days}
 
     def search(self, text: str = "", **filters: Any) -> list[dict[str, Any]]:
         return case_repo.search(self.db.conn, text, **filters)

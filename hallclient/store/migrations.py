@@ -337,6 +337,12 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE case_materials;
     ALTER TABLE case_materials_15 RENAME TO case_materials;
     """,
+    # 16: the 补正 deadline as the notice gave it (a date, and the working days it was counted
+    #     from): a reprint says what the applicant was told, whatever the calendar says later
+    """
+    ALTER TABLE cases ADD COLUMN correction_due TEXT;
+    ALTER TABLE cases ADD COLUMN correction_days INTEGER;
+    """,
 )
 
 LATEST = len(MIGRATIONS)

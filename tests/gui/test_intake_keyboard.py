@@ -295,3 +295,20 @@ def test_the_finished_page_reprints_opens_the_pdf_and_says_the_case_is_safe(qtbo
     assert not page.offline_label.isVisible()
     win.show_sync_status({"connection": "offline"})
     assert page.offline_label.isVisible() and "连不上" in page.offline_label.text()
+
+
+def test_an_address_too_long_for_the_platform_stops_at_its_field(qtbot, intake_app):  # noqa: F811
+    """The platform takes at most 300 characters of address: caught at step 2, at the field,
+    not after the applicant has left with paper and the upload ends in 需处理."""
+    app = intake_app
+    win = choose_item(qtbot, app, "gtgsh", "个体工商户登记（设立登记）")
+    page = win.applicant_page
+    fill_person(qtbot, win)
+    page.address_edit.setText("示范县人民路" * 60)                    # 360 characters
+    qtbot.mouseClick(win.next_button, Qt.MouseButton.LeftButton)
+    assert win.stack.currentIndex() == 1
+    assert win.focusWidget() is page.address_edit
+    assert "通讯地址最多 300 个字" in page.address_hint.text()
+    page.address_edit.setText("示范县人民路1号")
+    qtbot.mouseClick(win.next_button, Qt.MouseButton.LeftButton)
+    assert win.stack.currentIndex() == 2

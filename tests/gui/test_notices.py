@@ -127,12 +127,26 @@ def test_the_correction_notice_gives_a_deadline_in_working_days_and_the_reasons(
     page = notice_html("correction", ctx, (100, 30))
     d = dt.fromisoformat(due).date()
     assert f"{d.year} 年 {d.month} 月 {d.day} 日" in page and "5 个工作日内" in page
-    # a reason the clerk gave for a material brought but not as required is printed with it
-    ctx.case["materials"][0]["correction_reason"] = "复印件不清晰，需加盖公章"
+    # the reason the clerk gave for a missing material is printed with it; one left on a
+    # material brought since is not
+    missing = next(m for m in ctx.case["materials"] if m["status"] == "missing")
+    missing["correction_reason"] = "复印件不清晰，需加盖公章"
+    brought = next(m for m in ctx.case["materials"] if m["status"] != "missing")
+    brought["correction_reason"] = "合同缺少双方签字"
     page = notice_html("correction", ctx, (100, 30))
     assert "需补正的具体内容" in page and "复印件不清晰，需加盖公章" in page
+    assert "合同缺少双方签字" not in page
+    # the deadline is the one the applicant was told: the calendar changing later changes
+    # nothing on a reprint
+    desk.correction_days = 60
+    desk.holidays = frozenset({d})
+    assert desk.load(ctx.case["case_no"])["correction_due"] == due
+    # and with no deadline set, none is printed (nor worked out later)
     desk.correction_days = 0
-    again = desk.load(ctx.case["case_no"])
+    later = committed(desk, "国有建设用地使用权及房屋所有权登记（转移登记（买卖））", Decision.CORRECT, 2)
+    assert later.case["correction_due"] is None
+    desk.correction_days = 10
+    again = desk.load(later.case["case_no"])
     assert again["correction_due"] is None
     assert "个工作日内" not in notice_html("correction", NoticeContext(ctx.hall, again, ctx.item), (100, 30))
 

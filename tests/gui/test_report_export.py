@@ -148,3 +148,28 @@ def test_the_county_counts_a_township_day_from_its_signed_bundle(qapp, day_at_th
     assert "来自 1 台窗口机的签名日志包" in summary["操作日志"]
     (device_row,) = list(load_workbook(out)["各窗口机日志"].iter_rows(min_row=3, values_only=True))
     assert device_row[1] > 0 and device_row[4].startswith("完整")
+
+
+def test_a_training_report_from_the_command_line_cannot_pass_as_real(qapp, day_at_the_counter, tmp_path):
+    import subprocess
+
+    root = tmp_path / "pc"
+    root.mkdir()
+    day_at_the_counter.rename(root / "training")          # what --training works in
+    for fmt in ("pdf", "csv"):
+        assert main(["--data-dir", str(root), "--training", "admin", "report", "--date",
+                     DAY.isoformat(), "--format", fmt]) == 0
+    made = sorted(p.name for p in (root / "training" / "reports").iterdir())
+    assert made and all(name.startswith("培训-") for name in made), made
+    pdf = next(p for p in (root / "training" / "reports").iterdir() if p.suffix == ".pdf")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "【培训】" in text and "培训样张" in "".join(text.split())     # (the mark is diagonal)
+    csv = next(p for p in (root / "training" / "reports").iterdir() if p.suffix == ".csv")
+    assert "【培训】" in csv.read_text(encoding="utf-8-sig")
+
+
+def test_a_report_over_more_than_a_year_is_refused_with_a_message(day_at_the_counter, capsys):
+    assert main(["--data-dir", str(day_at_the_counter), "admin", "report", "--date", "2000-01-01",
+                 "--to", "2999-12-31", "--format", "csv"]) == 2
+    assert "区间太长" in capsys.readouterr().err

@@ -20,7 +20,7 @@ from hallclient.services.case_desk import CaseDesk, CaseError
 from hallclient.store import catalog_repo, log_repo
 from hallclient.store.attachments import AttachmentStore
 
-from ..recipes import COMPANY, PERSON, catalog_item, fill_materials, tiny_pdf
+from ..recipes import COMPANY, PERSON, case_draft, catalog_item, fill_materials, tiny_pdf
 
 
 @pytest.fixture
@@ -251,3 +251,24 @@ def test_an_original_checked_and_handed_back_counts_as_received(desk):
     done = desk.commit(draft, 1, "li")
     row = next(m for m in desk.load(done.case_no)["materials"] if m["code"] == signed.code)
     assert row["status"] == "original_returned" and row["received_at"]
+
+
+def test_reasons_are_limited_so_that_the_log_and_the_paper_can_carry_them(desk):
+    """A 9,000-character 再次补正理由 would be a log entry the hall server refuses (and every
+    entry after it stuck behind it) and a hundred-page notice: refused at the desk."""
+    from hallclient.core.cases import Decision, decision_problems
+    from hallclient.core.validators import TEXT_LIMITS
+
+    draft = case_draft(desk, "国有建设用地使用权及房屋所有权登记（转移登记（买卖））",
+                       decision=Decision.CORRECT, fill=False)
+    draft.reopened_correction = True
+    draft.repeat_reason = "仍缺" * 4500
+    draft.materials[0].correction_reason = "x" * (TEXT_LIMITS["reason"] + 1)
+    problems = decision_problems(draft)
+    assert any(p.startswith("再次补正理由最多") for p in problems), problems
+    assert any("的补正说明最多" in p for p in problems), problems
+    with pytest.raises(CaseError):
+        desk.commit(draft, 1, "li")
+    draft.repeat_reason = "申请人第二次带来的合同仍缺双方签字"
+    draft.materials[0].correction_reason = "复印件不清晰"
+    assert not any("最多" in p for p in decision_problems(draft))

@@ -234,3 +234,29 @@ def test_query_passwords_are_six_digits_and_vary():
     seen = {new_query_password() for _ in range(200)}
     assert all(len(p) == 6 and p.isdigit() for p in seen)
     assert len(seen) > 150
+
+
+@pytest.mark.parametrize("name, says", [
+    ("王" * 201, "最多 200 个字"),                                 # beyond the platform's field
+    ("王\u202e明小\u202c", "改变文字方向"),                         # would print as 王小明
+    ("王\x1b明", "控制字符"),
+    ("王\u2028明", "控制字符"),
+    ("王\ue000明", "专用区字符"),                                  # a chip's rare character
+])
+def test_a_name_that_would_not_print_or_upload_as_typed_is_refused(name, says):
+    from dataclasses import replace
+
+    from hallclient.core.cases import applicant_problems
+
+    problems = applicant_problems(replace(PERSON, name=name))
+    assert any(says in p for p in problems), problems
+
+
+def test_names_with_rare_and_foreign_characters_pass():
+    from dataclasses import replace
+
+    from hallclient.core.cases import applicant_problems
+
+    for name in ("王𠮷", "李䶮", "Anna Müller", "阿卜杜热合曼·买买提", "👨‍👩‍👧 张"):
+        assert applicant_problems(replace(PERSON, name=name)) == [], name
+

@@ -344,3 +344,22 @@ def test_every_figure_of_the_report_has_its_definition():
                                                          "指标", "数值", "说明", "受理", "补正",
                                                          "不予受理", "合计")]
         assert [h for h in figures_ if not definition(h)] == [], view.title
+
+
+def test_a_hall_that_closes_at_midnight_has_waiting_people_not_abandoned_ones():
+    """hall.closing_time 00:00 is a hall open all day: until midnight nobody is 弃号."""
+    from datetime import time
+
+    waiting = TicketRecord("A009", "ZH", "waiting", at(21, 0))
+    assert not figures.closed_by(waiting, at(23, 30), time(0, 0))
+    assert figures.closed_by(waiting, at(23, 30) + timedelta(hours=1), time(0, 0))
+    assert figures.closed_by(waiting, at(18, 0), time(17, 30))
+
+
+def test_the_same_second_correction_pushed_twice_counts_once():
+    from hallclient.reports.records import RepeatCorrection
+
+    twice = [RepeatCorrection(at(10, 0), 1, "li", "N4", "合同仍缺签字")] * 2
+    other = RepeatCorrection(at(11, 0), 1, "li", "N4", "又缺一页")     # a third round: counts
+    r = figures.build([], [], {}, [], [], end=at(12, 0), repeats=[*twice, other])
+    assert [x.at for x in r.repeat_corrections] == [at(10, 0), at(11, 0)]

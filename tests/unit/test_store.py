@@ -53,6 +53,7 @@ SEED = {
     15: ["INSERT INTO case_materials (case_id, code, name, requirement, form, expected_count,"
          " standard, status, correction_reason) VALUES ((SELECT id FROM cases WHERE case_no = 'N1'),"
          " 'M9', '签字原件', 'required', 'original', 1, '', 'original_returned', '复印件不清晰，请带原件')"],
+    16: ["UPDATE cases SET correction_due = '2026-01-15', correction_days = 10 WHERE case_no = 'N1'"],
 }
 
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from hallclient.core.cases import Applicant, CaseDraft
-from hallclient.core.validators import check_mobile, check_resident_id, check_uscc
+from hallclient.core.validators import TEXT_LIMITS, check_mobile, check_resident_id, check_text, check_uscc
 from hallclient.services.intake_service import IntakeService
 
 
@@ -62,6 +62,8 @@ class ApplicantPage(QWidget):
         form.addRow(self.tr("手机号码"), self.mobile_edit)
         form.addRow("", self.mobile_hint)
         form.addRow(self.tr("通讯地址"), self.address_edit)
+        self.address_hint = _hint()
+        form.addRow("", self.address_hint)
         form.addRow(self.tr("代理人姓名"), self.agent_name_edit)
         form.addRow(self.tr("代理人身份证号"), self.agent_id_edit)
         form.addRow("", self.agent_hint)
@@ -83,7 +85,8 @@ class ApplicantPage(QWidget):
         self.kind_box.setCurrentIndex(self.kind_box.findData(a.kind or draft.item.applicant_kind))
         if not a.name:
             self.kind_box.setCurrentIndex(self.kind_box.findData(draft.item.applicant_kind))
-        for hint in (self.name_hint, self.id_hint, self.rep_hint, self.mobile_hint, self.agent_hint):
+        for hint in (self.name_hint, self.id_hint, self.rep_hint, self.mobile_hint, self.agent_hint,
+                     self.address_hint):
             hint.clear()
         for edit, value in ((self.name_edit, a.name), (self.id_edit, a.id_number),
                             (self.rep_edit, a.legal_rep), (self.mobile_edit, a.mobile),
@@ -103,6 +106,15 @@ class ApplicantPage(QWidget):
         well. Every field's hint is refreshed, so each wrong field says so at once."""
         a = self.applicant()
         found: list[tuple[QWidget, QLabel, str]] = []
+        for field, hint, text, label, limit in (
+                (self.name_edit, self.name_hint, a.name, "申请人名称", TEXT_LIMITS["applicant_name"]),
+                (self.rep_edit, self.rep_hint, a.legal_rep, "法定代表人", TEXT_LIMITS["legal_rep"]),
+                (self.address_edit, self.address_hint, a.address or "", "通讯地址", TEXT_LIMITS["address"]),
+                (self.agent_name_edit, self.agent_hint, a.agent_name, "代理人姓名",
+                 TEXT_LIMITS["agent_name"])):
+            text_ok = check_text(text, self.tr(label), limit)
+            if not text_ok.ok:
+                found.append((field, hint, text_ok.message))
         if not a.name.strip():
             found.append((self.name_edit, self.name_hint, self.tr("请填写申请人名称")))
         person = a.kind == "person"

@@ -376,3 +376,12 @@ def test_a_counter_whose_log_id_was_taken_first_is_told(hall):
     w5.push_log_if_up()
     status = w5.status()
     assert "另一台设备" in status["log_refused"]
+
+
+def test_a_log_entry_the_wire_cannot_carry_is_named_not_silent(hall):
+    """An entry too big for the log push (a detail over 8,000 characters, as a pasted
+    reason once made) would hold every later entry back: the counter says so."""
+    w5 = hall.counter(5)
+    w5.record("note", 5, "e", {"text": "长" * 9000})
+    w5.push_log_if_up()
+    assert "无法上报大厅服务器" in w5.status()["log_refused"]

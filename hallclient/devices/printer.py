@@ -125,10 +125,11 @@ class NoticePrinter(QObject):
     def _print(self, kind: str, ctx: NoticeContext) -> tuple[str, str]:
         from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 
-        from hallclient.documents.notices import notice_path, render, title_of, write_pdf
+        from hallclient.documents.notices import notice_path, render, title_of, visit_of, write_pdf
 
         case_no = ctx.case["case_no"]
-        pdf = write_pdf(kind, ctx, notice_path(self.pdf_dir, case_no, kind), self.training)
+        pdf = write_pdf(kind, ctx, notice_path(self.pdf_dir, case_no, kind, visit=visit_of(ctx.case)),
+                        self.training)
         if self.printer_name == "pdf":
             return str(pdf), ""
         names = [p.printerName() for p in QPrinterInfo.availablePrinters()]

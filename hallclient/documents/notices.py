@@ -91,6 +91,13 @@ def _fields(ctx: NoticeContext) -> dict[str, str]:
     due = c.get("correction_due")
     deadline = (f"请于 <b>{_day(due)}</b> 前（{c.get('correction_days')} 个工作日内）"
                 if due else "请")
+    visit = visit_of(c)
+    applied = f"你（单位）于 {_day(c['received_at'])} 提出的「{_e(c['item_name'])}」申请，"
+    intro = applied + (
+        "本机关已向你（单位）一次性告知需要补正的全部内容。经审查补正后的材料，仍有下列内容"
+        f"需要补正（第 {visit} 次补正告知）：" if visit > 1 else
+        "经审查，申请材料不齐全（不符合法定形式）。根据《中华人民共和国行政许可法》第三十二条的"
+        "规定，现一次性告知需要补正的全部内容如下：")
     instant = not item.promised_days
     promised = ("即办（当场办结）" if instant and c["decision"] == "accept"
                 else _day(c.get("promised_date")) if c.get("promised_date") else "—")
@@ -107,7 +114,7 @@ def _fields(ctx: NoticeContext) -> dict[str, str]:
         "window": _e(f"{c['window']} 号窗口" if c.get("window") else "—"),
         "case_type": _e(CaseType(c["case_type"]).label),
         "legal_days": f"{item.legal_days} 个工作日" if item.legal_days else "即办",
-        "promised_date": promised, "deadline": deadline,
+        "promised_date": promised, "deadline": deadline, "correction_intro": intro,
         "delivery": _e(delivery), "material_rows": material_rows,
         "missing_rows": _correction_table(missing), "missing_count": str(len(missing)),
         "missing_names": "、".join(_e(m["name"]) for m in missing) or "—",
@@ -132,6 +139,9 @@ def notice_html(kind: str, ctx: NoticeContext, barcode_size: tuple[int, int],
             fields, lines=lines.substitute(fields), barcode_width=w, barcode_height=h)
         return training_heading(page, title_of(kind), training)
     title, body = KINDS[kind]
+    visit = visit_of(ctx.case)
+    if kind == "correction" and visit > 1:      # 一次性告知 was given before: this one says so
+        title = f"{title}（第 {visit} 次）"
     return _template("notice_base.html").substitute(
         fields, title=training_title(title, training), body=_template(body).substitute(fields),
         barcode_width=w, barcode_height=h)
@@ -195,9 +205,19 @@ def render(kind: str, ctx: NoticeContext, device: QPagedPaintDevice, training: b
     paint_pages(doc, device, rect.width(), rect.height(), training, layer)
 
 
-def notice_path(pdf_dir: Path, case_no: str, kind: str, training: bool = False) -> Path:
-    """Where a case's notice is kept: ``<case_no>-<kind>.pdf``, 培训-… in training."""
-    return training_path(pdf_dir / f"{case_no}-{kind}.pdf", training)
+def notice_path(pdf_dir: Path, case_no: str, kind: str, training: bool = False,
+                visit: int = 1) -> Path:
+    """Where a case's notice is kept: ``<case_no>-<kind>.pdf`` for the paper of its first
+    visit, ``<case_no>-<kind>-<n>.pdf`` for the n-th (a second 补正 never replaces the
+    notice the applicant holds); 培训-… in training."""
+    suffix = f"-{visit}" if visit > 1 else ""
+    return training_path(pdf_dir / f"{case_no}-{kind}{suffix}.pdf", training)
+
+
+def visit_of(case: dict[str, Any]) -> int:
+    """Which visit of the applicant's the case's latest decision was made at (1: the first;
+    2: back with the 补正 materials ...)."""
+    return max(1, int(case.get("visits") or 1))
 
 
 def write_pdf(kind: str, ctx: NoticeContext, path: Path, training: bool = False) -> Path:
@@ -213,7 +233,9 @@ def write_pdf(kind: str, ctx: NoticeContext, path: Path, training: bool = False)
     return write_durably(training_path(path, training), produce, title_of(kind))
 
 
-def missing(pdf_dir: Path, case_no: str, kinds: list[str], training: bool = False) -> list[str]:
-    """The notices of ``kinds`` (by name, e.g. 受理通知书) not kept whole in ``pdf_dir``."""
+def missing(pdf_dir: Path, case_no: str, kinds: list[str], training: bool = False,
+            visit: int = 1) -> list[str]:
+    """The notices of ``kinds`` (by name, e.g. 受理通知书) of the case's ``visit``-th visit
+    not kept whole in ``pdf_dir``."""
     return [title_of(kind) for kind in kinds
-            if document_problem(notice_path(pdf_dir, case_no, kind, training))]
+            if document_problem(notice_path(pdf_dir, case_no, kind, training, visit))]

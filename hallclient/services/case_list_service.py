@@ -63,7 +63,7 @@ class CaseListService(QObject):
 
     def saved_notices(self, case: dict[str, Any]) -> list[Path]:
         """The case's notices kept whole (as the last search found them), notice first."""
-        from hallclient.documents.notices import KINDS, notice_path
+        from hallclient.documents.notices import KINDS, notice_path, visit_of
 
         from .intake_service import NOTICE_FOR, notice_kinds
 
@@ -71,7 +71,7 @@ class CaseListService(QObject):
         if self.notices_dir is None or status not in NOTICE_FOR:
             return []
         unsaved = set(case.get("notices_unsaved") or [])
-        return [notice_path(self.notices_dir, case["case_no"], kind, self.training)
+        return [notice_path(self.notices_dir, case["case_no"], kind, self.training, visit_of(case))
                 for kind in notice_kinds(status) if KINDS.get(kind, ("办件回执",))[0] not in unsaved]
 
     def open(self, case_no: str) -> None:
@@ -88,7 +88,7 @@ class CaseListService(QObject):
 def with_notices(folder: Path, cases: list[dict[str, Any]],
                  training: bool = False) -> list[dict[str, Any]]:
     """``cases``, each with ``notices_unsaved``: the names of its notices not kept whole."""
-    from hallclient.documents.notices import missing
+    from hallclient.documents.notices import missing, visit_of
 
     from .intake_service import NOTICE_FOR, notice_kinds
 
@@ -96,5 +96,6 @@ def with_notices(folder: Path, cases: list[dict[str, Any]],
     for case in cases:
         status = CaseStatus(case["status"])
         kinds = notice_kinds(status) if status in NOTICE_FOR else []
-        out.append({**case, "notices_unsaved": missing(folder, case["case_no"], kinds, training)})
+        out.append({**case, "notices_unsaved": missing(folder, case["case_no"], kinds, training,
+                                                       visit_of(case))})
     return out

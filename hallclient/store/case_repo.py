@@ -167,7 +167,7 @@ def search(conn: sqlite3.Connection, text: str = "", status: int | None = None,
     condition = " AND ".join(where) or "1 = 1"
     return _dicts(conn.execute(
         "SELECT id, case_no, ticket, item_name, status, applicant_name, id_number, mobile,"
-        f" received_at, window, clerk FROM cases WHERE {condition}"
+        f" received_at, window, clerk, visits FROM cases WHERE {condition}"
         " ORDER BY received_at DESC LIMIT ?", (*params, limit)))
 
 

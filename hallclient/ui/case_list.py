@@ -89,8 +89,11 @@ def case_detail_html(case: dict[str, Any]) -> str:
         f"<h3>{e(case['case_no'])}　{e(STATUS_LABELS[CaseStatus(case['status'])])}</h3>"
         f"<p>{e(case['item_name'])}<br>申请人：{e(case['applicant_name'])}　"
         f"证件：{e(mask_id(case['id_number']))}　手机：{e(mask_mobile(case['mobile']))}<br>"
-        f"受理：{e(case['received_at'][:16].replace('T', ' '))}　窗口 {case['window'] or ''}　"
-        f"{e(case['clerk'] or '')}　承诺办结：{e(case['promised_date'] or '—')}<br>"
+        f"{'收件' if case['decision'] != 'accept' else '受理'}："
+        f"{e(case['received_at'][:16].replace('T', ' '))}　窗口 {case['window'] or ''}　"
+        f"经办人 {e(case.get('clerk_name') or case['clerk'] or '')}　"
+        + (f"补正期限：{e(case['correction_due'])}" if case.get("correction_due")
+           else f"承诺办结：{e(case['promised_date'] or '—')}") + "<br>"
         f"上传：{e(uploads)}</p>"
         f"<table border='1' cellspacing='0' cellpadding='3'><tr><th>材料</th><th>收取情况</th>"
         f"<th>电子件</th></tr>{rows}</table>"
@@ -152,6 +155,7 @@ class CaseListWindow(QWidget):
         self.table.activated.connect(self._open)
         self.table.selectionModel().currentRowChanged.connect(
             lambda current, _old: self._chosen(current.row()))
+        self._reprinting = self._after_search = ""
         self.search_edit.installEventFilter(self)       # Down: into the results
         self.reprint_button.clicked.connect(self.reprint)
         self.open_button.clicked.connect(self.open_notice)
@@ -171,6 +175,8 @@ class CaseListWindow(QWidget):
 
     def _notice_printed(self, *_args: object) -> None:
         if self.isVisible():
+            self._after_search = self.tr("已补打 {n} 的通知书和回执，并已保存").format(n=self._reprinting) \
+                if self._reprinting else ""
             self.search()
 
     def _notice_failed(self, _kind: str, message: str) -> None:
@@ -189,6 +195,8 @@ class CaseListWindow(QWidget):
 
     def _chosen(self, row: int) -> None:
         valid = 0 <= row < self.model.rowCount()
+        if valid:                       # its details as soon as it is chosen, not only on Enter
+            self.service.open(self.model.cases[row]["case_no"])
         self.reprint_button.setEnabled(valid)
         self.open_button.setEnabled(valid and bool(self.saved_notices(row)))
 
@@ -203,8 +211,9 @@ class CaseListWindow(QWidget):
         """打开通知书: the saved PDF in the desktop's own viewer (to read it out, or print
         a copy on another printer)."""
         found = self.saved_notices(self.table.currentIndex().row())
-        if found:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(found[0])))
+        if found and not QDesktopServices.openUrl(QUrl.fromLocalFile(str(found[0]))):
+            self.count_label.setText(self.tr("无法打开 {path}：本机没有可用的 PDF 阅读器").format(
+                path=found[0]))
 
     def reprint(self) -> None:
         """补打: the selected case's notices are printed (and kept) again — a notice not
@@ -214,14 +223,21 @@ class CaseListWindow(QWidget):
             return
         case_no = str(self.model.data(self.model.index(row, 0), Qt.ItemDataRole.UserRole))
         self.reprint_button.setEnabled(False)
+        self._reprinting = case_no
         self.service.reprint(case_no)
         self.count_label.setText(self.tr("正在补打 {n} 的通知书…").format(n=case_no))
 
     def _show(self, cases: list[dict[str, Any]]) -> None:
+        chosen = self._reprinting
         self.reprint_button.setEnabled(False)
         self.model.set_cases(cases)
         self.count_label.setText(self.tr("共 {n} 件").format(n=len(cases)) +
-                                 (self.tr("（仅显示最近 100 件，请缩小范围）") if len(cases) >= 100 else ""))
+                                 (self.tr("（仅显示最近 100 件，请缩小范围）") if len(cases) >= 100 else "")
+                                 + (f"　{self._after_search}" if self._after_search else ""))
+        self._after_search = self._reprinting = ""
+        for row, case in enumerate(cases):          # the case just reprinted stays chosen
+            if chosen and case["case_no"] == chosen:
+                self.table.setCurrentIndex(self.model.index(row, 0))
 
     def _open(self, index: QModelIndex) -> None:
         self.service.open(str(self.model.data(self.model.index(index.row(), 0),

@@ -109,3 +109,25 @@ def test_down_from_the_search_box_reaches_the_cases(qtbot, with_cases):
     qtbot.keyClick(win.search_edit, Qt.Key.Key_Down)
     assert win.table.hasFocus() and win.table.currentIndex().row() == 0
     assert win.reprint_button.isEnabled()
+
+
+def test_choosing_a_case_shows_its_details_at_once(qtbot, with_cases):
+    app, (accepted, corrected) = with_cases
+    win = app.shell.open_case_list()
+    qtbot.waitUntil(lambda: win.model.rowCount() == 2)
+    row = next(r for r in range(2) if win.model.cases[r]["case_no"] == corrected)
+    with qtbot.waitSignal(win.service.case_opened):
+        win.table.setCurrentIndex(win.model.index(row, 0))      # chosen, no Enter needed
+    shown = win.detail.toPlainText()
+    assert corrected in shown and "收件：" in shown and "受理：" not in shown
+
+
+def test_opening_a_notice_without_a_pdf_reader_says_so(qtbot, with_cases, monkeypatch):
+    app, _numbers = with_cases
+    win = app.shell.open_case_list()
+    qtbot.waitUntil(lambda: win.model.rowCount() == 2)
+    win.table.setCurrentIndex(win.model.index(0, 0))
+    monkeypatch.setattr(win, "saved_notices", lambda _row: [app.data_dir / "notices" / "x.pdf"])
+    monkeypatch.setattr("hallclient.ui.case_list.QDesktopServices.openUrl", lambda _url: False)
+    win.open_notice()
+    assert "没有可用的 PDF 阅读器" in win.count_label.text()

@@ -183,3 +183,26 @@ def test_an_original_checked_and_handed_back_says_so_on_the_notice(qapp, desk):
     ctx = committed(desk, "个体工商户登记（设立登记）", Decision.ACCEPT)
     ctx.case["materials"][0]["status"] = "original_returned"
     assert "已收原件（已核验并退还）" in notice_html("accept", ctx, (100, 30))
+
+
+def test_a_second_correction_notice_is_kept_beside_the_first_and_says_it_is_the_second(qapp, desk, tmp_path):
+    """The applicant holds the first 补正告知书: a second 补正 does not replace it on disk,
+    and the second says it follows one already given (一次性告知 was given before)."""
+    from hallclient.documents.notices import notice_path, visit_of
+
+    item_name = "国有建设用地使用权及房屋所有权登记（转移登记（买卖））"
+    ctx = committed(desk, item_name, Decision.CORRECT, 2)
+    first = write_pdf("correction", ctx, notice_path(tmp_path, ctx.case["case_no"], "correction",
+                                                     visit=visit_of(ctx.case)))
+    draft = case_draft(desk, item_name, applicant=PERSON, decision=Decision.CORRECT, missing=1)
+    draft.reopened_correction = True
+    draft.repeat_reason = "买卖合同仍缺双方签字"
+    desk.resume_correction(ctx.case["case_no"], draft, 1, "li")
+    again = NoticeContext(ctx.hall, desk.load(ctx.case["case_no"]), ctx.item)
+    assert visit_of(again.case) == 2
+    second = write_pdf("correction", again, notice_path(tmp_path, ctx.case["case_no"], "correction",
+                                                        visit=visit_of(again.case)))
+    assert first != second and first.is_file() and second.name.endswith("-correction-2.pdf")
+    page = notice_html("correction", again, (100, 30))
+    assert "补正告知书（第 2 次）" in page and "第 2 次补正告知" in page
+    assert "补正告知书（第" not in notice_html("correction", ctx, (100, 30))

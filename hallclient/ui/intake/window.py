@@ -110,6 +110,8 @@ class IntakeWindow(QWidget):
             f"<b>{s}</b>" if n == index else s for n, s in enumerate(STEPS)))
         self.back_button.setEnabled(ITEM < index < FINISHED)
         self.next_button.setEnabled(index in (APPLICANT, MATERIALS))
+        if index == ITEM:            # 受理下一件 / a new case: the pinyin typed goes to the search
+            self.item_page.search_edit.setFocus(Qt.FocusReason.OtherFocusReason)
         if index == APPLICANT:
             self.applicant_page.start()
         if index == MATERIALS:       # keyboard: arrows choose the row, Alt+I imports its file

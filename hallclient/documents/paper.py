@@ -4,6 +4,7 @@ layer (pdftext), and in 培训模式 paper that cannot pass as real — a diagon
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import re
@@ -89,8 +90,11 @@ def write_pdf_file(path: Path, title: str, resolution: int,
     writer.setCreator("hallclient")
     layer = TextLayer()
     draw(writer, layer)
-    del writer                          # closes the file
+    del writer                          # closes the file ...
+    gc.collect()        # ... even where a wrapper cycle (a text document's paint device) kept it
     try:
+        if not path.read_bytes().rstrip().endswith(b"%%EOF"):
+            raise ValueError(f"{path.name}: the PDF writer has not finished the file")
         correct(path, layer)
     except OSError:
         raise                           # a full disk: the caller says so and keeps nothing

@@ -290,10 +290,10 @@ def paint_report(device: QPagedPaintDevice, tables: list[View], heading: str,
         for n, page in enumerate(pages.pages, start=1):
             if n > 1:
                 device.newPage()
-            if training:
-                draw_watermark(painter, rect.width(), rect.height(), layer)
             for y, block in page:
                 block.draw(painter, y)
+            if training:            # over the charts (opaque images), light enough to read through
+                draw_watermark(painter, rect.width(), rect.height(), layer)
             painter.setFont(paper.small)
             painter.setPen(QColor("#333333"))
             page_line = f"第 {n} 页 共 {total} 页"

@@ -295,7 +295,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("report.service_target_minutes", _number, 30.0, "日报：办理时间目标（分钟）",
            check=_above_zero(24 * 60)),
     Option("hall.closing_time", str, "17:30",
-           "大厅下班时间（时:分；00:00 即全天到午夜）。日报中到下班时仍未叫到的号计为弃号，"
+           "大厅下班时间（时:分；00:00—05:59 指次日凌晨）。日报中到下班时仍未叫到的号计为弃号，"
            "下班前仍在等的计为等候中",
            check=_clock_time),
     Option("keys.call_next", str, "F1", "快捷键：呼叫下一位", check=_shortcut),

@@ -33,6 +33,9 @@ def run_report(args: argparse.Namespace, data_dir: Path) -> int:
     if last < first:
         print("区间终点早于起点", file=sys.stderr)
         return 2
+    if not (2000 <= first.year and last.year <= 2999):
+        print("日期应在 2000—2999 年之间", file=sys.stderr)
+        return 2
     if (last - first).days >= MAX_DAYS:
         print(f"区间太长：一次最多 {MAX_DAYS} 天，请分段导出", file=sys.stderr)
         return 2

@@ -192,6 +192,7 @@ def platform_url(base_url: str) -> str:
 # points (a rare character an ID-card chip could not hold), no lone surrogates.
 TEXT_LIMITS = {"applicant_name": 200, "legal_rep": 50, "agent_name": 50, "address": 300,
                "reason": 200, "agency": 100, "post_recipient": 50, "post_address": 300}
+_JOINERS = frozenset("\u200c\u200d")     # (zero-width (non-)joiners inside emoji sequences)
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 
 
@@ -205,8 +206,8 @@ def check_text(text: str, label: str, limit: int) -> Check:
         kind = unicodedata.category(ch)
         if ch in _BIDI_CONTROLS:
             return _fail(f"{label}含有改变文字方向的控制字符（会使打印出的内容与录入的不同），请重新输入")
-        if kind in ("Cc", "Zl", "Zp") or (kind == "Cs"):
-            return _fail(f"{label}含有控制字符（U+{ord(ch):04X}），请重新输入")
+        if kind in ("Cc", "Zl", "Zp", "Cs", "Cn") or (kind == "Cf" and ch not in _JOINERS):
+            return _fail(f"{label}含有控制字符或看不见的字符（U+{ord(ch):04X}），请重新输入")
         if kind == "Co":
             return _fail(f"{label}含有无法显示的专用区字符（U+{ord(ch):04X}），请改为正确的汉字")
     return Check(True, value, "")

@@ -113,10 +113,13 @@ def durations(values: Iterable[float], target_s: float) -> Durations:
                      sum(1 for v in data if v > target_s), target_s)
 
 
+NEXT_DAY_BEFORE = time(6, 0)    # a closing time before this is after midnight (a night hall)
+
+
 def closed_by(ticket: TicketRecord, end: datetime, closing: time) -> bool:
     """Whether the hall had closed on the ticket's day by ``end`` (the report's now)."""
     closes = datetime.combine(ticket.issued_at.date(), closing, ticket.issued_at.tzinfo)
-    if closing == time(0, 0):           # 00:00: a hall open all day closes at midnight
+    if closing < NEXT_DAY_BEFORE:       # 00:00–05:59: past midnight, the night of the ticket's day
         closes += timedelta(days=1)
     if (end.tzinfo is None) != (closes.tzinfo is None):
         end, closes = end.replace(tzinfo=None), closes.replace(tzinfo=None)

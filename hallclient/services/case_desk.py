@@ -277,20 +277,10 @@ class CaseDesk:
         return {"correction_due": due.isoformat(), "correction_days": self.correction_days}
 
     def load(self, case_no: str) -> dict[str, Any] | None:
-        """The stored case; ``correction_due`` / ``correction_days`` as the 补正 notice gave
-        them (a case stored before they were kept gets them worked out from its decision)."""
-        case = case_repo.get_case(self.db.conn, case_no)
-        if case is not None and case.get("correction_due") is None and \
-                case["decision"] == Decision.CORRECT.value and case.get("correction_days") is None:
-            case.update(self._deadline_of_old(case))
-        return case
-
-    def _deadline_of_old(self, case: dict[str, Any]) -> dict[str, Any]:
-        if not self.correction_days:
-            return {"correction_due": None, "correction_days": None}
-        due = add_working_days(datetime.fromisoformat(case["decided_at"]).date(),
-                               self.correction_days, self.holidays, self.workdays)
-        return {"correction_due": due.isoformat(), "correction_days": self.correction_days}
+        """The stored case; ``correction_due`` / ``correction_days`` as its 补正 notice gave
+        them (none for a notice printed before deadlines were printed: a reprint says what
+        the applicant was told, nothing more)."""
+        return case_repo.get_case(self.db.conn, case_no)
 
     def search(self, text: str = "", **filters: Any) -> list[dict[str, Any]]:
         return case_repo.search(self.db.conn, text, **filters)

@@ -23,6 +23,36 @@ def device_id(conn: sqlite3.Connection) -> str:
     return meta.get(conn, "device_id") or ""
 
 
+# What the hall server's log push carries (wire.hall.LogEntryIn): an entry is written within
+# these, so that no entry (a 9,000-character user name typed at a failed sign-in, say) can
+# ever hold back the entries after it. What does not fit is cut and marked so.
+MAX_NAME, MAX_TICKET, MAX_DETAIL = 64, 20, 8000
+CUT = "…（截断）"
+
+
+def _clip(text: str | None, limit: int) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    return text[:limit - 1] + "…"
+
+
+def _detail_text(detail: dict[str, Any] | None) -> str | None:
+    if not detail:
+        return None
+
+    def dumped(d: dict[str, Any]) -> str:
+        return json.dumps(d, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+    text = dumped(detail)
+    keep = 1000
+    while len(text) > MAX_DETAIL and keep > 0:      # the longest texts cut first, shorter and shorter
+        detail = {k: (v[:keep] + CUT if isinstance(v, str) and len(v) > keep else v)
+                  for k, v in detail.items()}
+        text = dumped(detail)
+        keep //= 2
+    return text if len(text) <= MAX_DETAIL else dumped({"cut": CUT})
+
+
 def append(
     conn: sqlite3.Connection,
     *,
@@ -42,11 +72,10 @@ def append(
         "at": at,
         "device": device_id(conn),
         "window": window,
-        "clerk": clerk,
-        "action": action,
-        "ticket": ticket,
-        "detail": (json.dumps(detail, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-                   if detail else None),
+        "clerk": _clip(clerk, MAX_NAME),
+        "action": _clip(action, MAX_NAME),
+        "ticket": _clip(ticket, MAX_TICKET),
+        "detail": _detail_text(detail),
     }
     digest = eventlog.entry_hash(prev, fields)
     conn.execute(

@@ -163,7 +163,9 @@ class CaseListWindow(QWidget):
         service.case_opened.connect(lambda case: self.detail.setHtml(case_detail_html(case)))
         service.search_failed.connect(self.count_label.setText)
 
-    def search(self) -> None:
+    def search(self, _checked: bool = False, by_clerk: bool = True) -> None:
+        if by_clerk:
+            self._after_search = ""
         self.service.search(self.search_edit.text(), self.status_box.currentData(),
                             self.from_edit.date().toString("yyyy-MM-dd"),
                             self.to_edit.date().toString("yyyy-MM-dd"))
@@ -175,9 +177,10 @@ class CaseListWindow(QWidget):
 
     def _notice_printed(self, *_args: object) -> None:
         if self.isVisible():
-            self._after_search = self.tr("已补打 {n} 的通知书和回执，并已保存").format(n=self._reprinting) \
-                if self._reprinting else ""
-            self.search()
+            if self._reprinting:
+                self._after_search = self.tr("已补打 {n} 的通知书和回执，并已保存").format(
+                    n=self._reprinting)
+            self.search(by_clerk=False)
 
     def _notice_failed(self, _kind: str, message: str) -> None:
         if self.isVisible():
@@ -228,13 +231,15 @@ class CaseListWindow(QWidget):
         self.count_label.setText(self.tr("正在补打 {n} 的通知书…").format(n=case_no))
 
     def _show(self, cases: list[dict[str, Any]]) -> None:
-        chosen = self._reprinting
+        row = self.table.currentIndex().row()      # the case chosen stays chosen (a 补打 done)
+        chosen = self._reprinting or (self.model.cases[row]["case_no"]
+                                      if 0 <= row < self.model.rowCount() else "")
         self.reprint_button.setEnabled(False)
         self.model.set_cases(cases)
         self.count_label.setText(self.tr("共 {n} 件").format(n=len(cases)) +
                                  (self.tr("（仅显示最近 100 件，请缩小范围）") if len(cases) >= 100 else "")
                                  + (f"　{self._after_search}" if self._after_search else ""))
-        self._after_search = self._reprinting = ""
+        self._reprinting = ""           # (the note stays until the clerk searches again)
         for row, case in enumerate(cases):          # the case just reprinted stays chosen
             if chosen and case["case_no"] == chosen:
                 self.table.setCurrentIndex(self.model.index(row, 0))

@@ -149,6 +149,11 @@ def test_the_correction_notice_gives_a_deadline_in_working_days_and_the_reasons(
     again = desk.load(later.case["case_no"])
     assert again["correction_due"] is None
     assert "个工作日内" not in notice_html("correction", NoticeContext(ctx.hall, again, ctx.item), (100, 30))
+    # a notice printed before deadlines were printed gets none on a reprint either
+    with desk.db.write() as conn:
+        conn.execute("UPDATE cases SET correction_due = NULL, correction_days = NULL"
+                     " WHERE case_no = ?", (ctx.case["case_no"],))
+    assert desk.load(ctx.case["case_no"])["correction_due"] is None
 
 
 @pytest.mark.parametrize("decision, says, never", [

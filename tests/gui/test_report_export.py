@@ -173,3 +173,9 @@ def test_a_report_over_more_than_a_year_is_refused_with_a_message(day_at_the_cou
     assert main(["--data-dir", str(day_at_the_counter), "admin", "report", "--date", "2000-01-01",
                  "--to", "2999-12-31", "--format", "csv"]) == 2
     assert "区间太长" in capsys.readouterr().err
+
+
+def test_a_report_of_a_date_beyond_the_calendar_it_keeps_is_refused(day_at_the_counter, capsys):
+    assert main(["--data-dir", str(day_at_the_counter), "admin", "report", "--date", "9999-12-31",
+                 "--format", "csv"]) == 2
+    assert "2000—2999" in capsys.readouterr().err

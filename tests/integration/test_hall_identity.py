@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from hallclient.core import eventlog
-from hallclient.store import log_repo
+from hallclient.store import log_repo, meta
 from hallclient.wire.hall import DeviceKind
 
 from .hall_fixtures import start_hall
@@ -378,10 +378,16 @@ def test_a_counter_whose_log_id_was_taken_first_is_told(hall):
     assert "另一台设备" in status["log_refused"]
 
 
-def test_a_log_entry_the_wire_cannot_carry_is_named_not_silent(hall):
-    """An entry too big for the log push (a detail over 8,000 characters, as a pasted
-    reason once made) would hold every later entry back: the counter says so."""
+def test_a_log_entry_too_big_for_the_push_is_cut_and_what_follows_still_goes(hall):
+    """A 9,000-character user name typed at a failed sign-in (or any long text) would be a log
+    entry the push cannot carry, holding back every entry after it: it is cut when written."""
     w5 = hall.counter(5)
-    w5.record("note", 5, "e", {"text": "长" * 9000})
+    w5.record("sign_in_failed", 5, "王" * 9000, {"username": "王" * 9000})
+    w5.record("lock", 5, "e", {})
     w5.push_log_if_up()
-    assert "无法上报大厅服务器" in w5.status()["log_refused"]
+    assert w5.status()["log_refused"] == ""
+    entries = log_repo.entries(w5.db.conn)
+    assert len(entries[0]["clerk"]) <= 64 and len(entries[0]["detail"]) <= 8000
+    assert "截断" in entries[0]["detail"]
+    assert log_repo.verify(w5.db.conn).intact
+    assert int(meta.get(w5.db.conn, "hall_log_pushed")) == entries[-1]["seq"]

@@ -242,6 +242,9 @@ def test_query_passwords_are_six_digits_and_vary():
     ("王\x1b明", "控制字符"),
     ("王\u2028明", "控制字符"),
     ("王\ue000明", "专用区字符"),                                  # a chip's rare character
+    ("王\u200b小明", "看不见的字符"),                              # a zero-width space
+    ("王\ufeff明", "看不见的字符"),
+    ("王\U000e0041明", "看不见的字符"),                            # a tag character
 ])
 def test_a_name_that_would_not_print_or_upload_as_typed_is_refused(name, says):
     from dataclasses import replace

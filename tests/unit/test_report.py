@@ -354,6 +354,9 @@ def test_a_hall_that_closes_at_midnight_has_waiting_people_not_abandoned_ones():
     assert not figures.closed_by(waiting, at(23, 30), time(0, 0))
     assert figures.closed_by(waiting, at(23, 30) + timedelta(hours=1), time(0, 0))
     assert figures.closed_by(waiting, at(18, 0), time(17, 30))
+    # a night hall closing at 01:00 closes after midnight, not at 01:00 of the ticket's day
+    assert not figures.closed_by(waiting, at(23, 30), time(1, 0))
+    assert figures.closed_by(waiting, at(23, 30) + timedelta(hours=2), time(1, 0))
 
 
 def test_the_same_second_correction_pushed_twice_counts_once():

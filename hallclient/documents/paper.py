@@ -4,7 +4,6 @@ layer (pdftext), and in 培训模式 paper that cannot pass as real — a diagon
 
 from __future__ import annotations
 
-import gc
 import logging
 import math
 import re
@@ -90,8 +89,7 @@ def write_pdf_file(path: Path, title: str, resolution: int,
     writer.setCreator("hallclient")
     layer = TextLayer()
     draw(writer, layer)
-    del writer                          # closes the file ...
-    gc.collect()        # ... even where a wrapper cycle (a text document's paint device) kept it
+    del writer                          # closes the file
     try:
         if not path.read_bytes().rstrip().endswith(b"%%EOF"):
             raise ValueError(f"{path.name}: the PDF writer has not finished the file")

@@ -139,23 +139,82 @@ _HEX = re.compile(rb"<([0-9A-Fa-f]+)>")
 
 
 def _objects(data: bytes) -> dict[int, tuple[int, int]]:
-    """Object number -> (start, end) of its body, for a file as Qt writes it."""
-    found: dict[int, tuple[int, int]] = {}
-    for match in _OBJ.finditer(data):
-        end = data.find(b"endobj", match.end())
+    """Object number -> (start, end) of its body, for a file as Qt writes it: where each
+    object starts is read from the cross-reference table, never searched for — a font's
+    compressed bytes can hold "7 0 obj" or "endobj" by chance, which once cut a stream short
+    (now and then, as the subset's bytes changed with the text)."""
+    offsets = _xref(data)
+    if offsets is None:             # (not as Qt writes it: the search is all there is)
+        found: dict[int, tuple[int, int]] = {}
+        for match in _OBJ.finditer(data):
+            end = data.find(b"endobj", match.end())
+            if end > 0:
+                found.setdefault(int(match.group(1)), (match.end(), end))
+        return found
+    table_at = int(re.findall(rb"startxref\s+(\d+)", data)[-1])
+    starts = sorted(set(offsets.values()) | {table_at})
+    following = {a: b for a, b in zip(starts, starts[1:], strict=False)}
+    found = {}
+    for number, at in offsets.items():
+        header = _OBJ.match(data, at)
+        if header is None or int(header.group(1)) != number:
+            continue
+        end = data.rfind(b"endobj", header.end(), following.get(at, len(data)))
         if end > 0:
-            found[int(match.group(1))] = (match.end(), end)
+            found[number] = (header.end(), end)
     return found
 
 
-def _stream(body: bytes) -> bytes:
+def _xref(data: bytes) -> dict[int, int] | None:
+    """The offsets in the file's last classic cross-reference table (object -> offset)."""
+    found = re.findall(rb"startxref\s+(\d+)", data)
+    if not found:
+        return None
+    at = int(found[-1])
+    if data[at:at + 4] != b"xref":
+        return None
+    end = data.find(b"trailer", at)
+    if end < 0:
+        return None
+    tokens = data[at + 4:end].split()
+    offsets: dict[int, int] = {}
+    i = 0
+    while i + 1 < len(tokens):
+        first, count = int(tokens[i]), int(tokens[i + 1])
+        i += 2
+        for n in range(count):
+            offset, _gen, kind = tokens[i:i + 3]
+            if kind == b"n":
+                offsets[first + n] = int(offset)
+            i += 3
+    return offsets
+
+
+def _stream(body: bytes, data: bytes = b"", objects: dict[int, tuple[int, int]] | None = None) -> bytes:
+    """A stream object's data, decompressed: exactly /Length bytes (an indirect length looked
+    up in ``objects``). Only where the length cannot be had is it cut before "endstream",
+    less one end-of-line — a compressed stream may itself end in \r or \n."""
     start = body.index(b"stream") + len(b"stream")
     if body[start:start + 2] == b"\r\n":
         start += 2
     elif body[start:start + 1] in (b"\n", b"\r"):
         start += 1
-    raw = body[start:body.rindex(b"endstream")].rstrip(b"\r\n")
-    return zlib.decompress(raw) if b"/FlateDecode" in body[:start] else raw
+    head = body[:start]
+    size: int | None = None
+    direct = re.search(rb"/Length (\d+)(?!\d)(?!\s+\d+\s+R)", head)
+    indirect = re.search(rb"/Length (\d+) 0 R", head)
+    if direct:
+        size = int(direct.group(1))
+    elif indirect and objects is not None and int(indirect.group(1)) in objects:
+        s, e = objects[int(indirect.group(1))]
+        number = re.search(rb"\d+", data[s:e])
+        size = int(number.group(0)) if number else None
+    if size is not None:
+        raw = body[start:start + size]
+    else:
+        raw = body[start:body.rindex(b"endstream")]
+        raw = raw[:-1] if raw.endswith((b"\n", b"\r")) else raw
+    return zlib.decompress(raw) if b"/FlateDecode" in head else raw
 
 
 def _utf16(hexa: bytes) -> str:
@@ -267,7 +326,7 @@ def _font_size(data: bytes, objects: dict[int, tuple[int, int]], descendant: int
         ff = re.search(rb"/FontFile2 (\d+) 0 R", data[s:e])
         if ff:
             s, e = objects[int(ff.group(1))]
-            ttf = _stream(data[s:e])
+            ttf = _stream(data[s:e], data, objects)
             tables, = struct.unpack(">H", ttf[4:6])
             for i in range(tables):
                 tag, _sum, at, _len = struct.unpack(">4sIII", ttf[12 + 16 * i:28 + 16 * i])
@@ -293,7 +352,7 @@ def correct(path: Path, layer: TextLayer) -> int:
             continue
         ref = int(touc.group(1))
         s, e = objects[ref]
-        qt_map = read_cmap(_stream(data[s:e]))
+        qt_map = read_cmap(_stream(data[s:e], data, objects))
         count = max(_font_size(data, objects, int(desc.group(1))), max(qt_map, default=0) + 1)
         base = name.group(1).decode("latin-1").split("+", 1)[-1]
         fixed = font_map(qt_map, count, layer.fonts.get(base))

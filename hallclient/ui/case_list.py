@@ -89,7 +89,7 @@ def case_detail_html(case: dict[str, Any]) -> str:
         f"<h3>{e(case['case_no'])}　{e(STATUS_LABELS[CaseStatus(case['status'])])}</h3>"
         f"<p>{e(case['item_name'])}<br>申请人：{e(case['applicant_name'])}　"
         f"证件：{e(mask_id(case['id_number']))}　手机：{e(mask_mobile(case['mobile']))}<br>"
-        f"{'收件' if case['decision'] != 'accept' else '受理'}："
+        f"{'收件' if case.get('decision', 'accept') != 'accept' else '受理'}："
         f"{e(case['received_at'][:16].replace('T', ' '))}　窗口 {case['window'] or ''}　"
         f"经办人 {e(case.get('clerk_name') or case['clerk'] or '')}　"
         + (f"补正期限：{e(case['correction_due'])}" if case.get("correction_due")

@@ -134,3 +134,34 @@ def test_watermark_is_in_the_text_layer_and_reads_as_laid_out(qapp, tmp_path):
     text = pdftotext(path)
     assert squeezed(WATERMARK) in squeezed(text) and "王𠮷月工人服务中心" in squeezed(text)
     assert not RADICALS.search(text)
+
+
+def test_a_stream_ending_in_a_line_break_byte_is_read_whole():
+    """A compressed font ends in \\r or \\n about once in a hundred subsets: the reader takes
+    /Length bytes (looked up where the length is an object of its own), not up to a stripped
+    "endstream", and the objects are found from the cross-reference table, not by searching
+    bytes that may hold "endobj" by chance."""
+    import zlib
+
+    from hallclient.documents.pdftext import _objects, _stream
+
+    n = 0
+    while True:                         # data whose compressed form ends in \r
+        payload = f"font bytes {n} endobj 7 0 obj".encode()
+        packed = zlib.compress(payload)
+        if packed.endswith(b"\r"):
+            break
+        n += 1
+    parts = [b"%PDF-1.4\n"]
+    offsets = []
+    for number, body in ((1, b"<<\n/Length 2 0 R\n/Filter /FlateDecode\n>>\nstream\n" + packed
+                          + b"\nendstream\n"), (2, b"%d\n" % len(packed))):
+        offsets.append(sum(map(len, parts)))
+        parts.append(b"%d 0 obj\n" % number + body + b"endobj\n")
+    xref_at = sum(map(len, parts))
+    parts.append(b"xref\n0 3\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+                 + b"trailer\n<< /Size 3 >>\nstartxref\n%d\n%%%%EOF\n" % xref_at)
+    data = b"".join(parts)
+    objects = _objects(data)
+    s, e = objects[1]
+    assert _stream(data[s:e], data, objects) == payload

@@ -16,8 +16,8 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Mapping
+from pathlib import Path, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
 from hallclient.cli import build_parser, input_method_environment
@@ -28,11 +28,13 @@ from hallclient.process import (
     THROWAWAY_PREFIX,
     StartUpInterruptedError,
     after_painted,
+    console_output_to,
     display_available,
     forget_module_sources,
     interrupt_start_up,
     keep_private,
     note_start_up_signal,
+    prepare_standard_streams,
     remove_stale_throwaways,
     run_until_closed,
     stop_signals,
@@ -99,6 +101,9 @@ def main(argv: list[str] | None = None, exec_: bool = False) -> App | PanelApp |
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)     # an existing one: made private above
     from hallclient.logs import setup_logging
     setup_logging(data_dir, rotate_later=args.command != "panel")    # the panel's: at once
+    # pythonw.exe has no console: its output goes to a file (a throw-away folder's beside it)
+    console_output_to(Path(tempfile.gettempdir()) / "hallclient-console.log" if throwaway
+                      else data_dir / "logs" / "console.log")
     config = Config(data_dir / CONFIG_FILE)
     if not (data_dir / CONFIG_FILE).exists():
         config.save()
@@ -172,6 +177,7 @@ def qt_application() -> Any:
     if changes:
         log.info("input method: Qt has no fcitx plug-in here; using fcitx5's IBus interface (%s)", changes)
         os.environ.update(changes)
+    os.environ.update(windows_font_folder(os.environ))
     qapp = QApplication(sys.argv[:1])
     # no display name: X11 would append it to every window title ("… — hallclient")
     qapp.setApplicationName("hallclient")
@@ -179,6 +185,16 @@ def qt_application() -> Any:
     use_stylesheet(qapp)
     forget_module_sources(qapp)
     return qapp
+
+
+def windows_font_folder(env: Mapping[str, str], windows: bool = os.name == "nt") -> dict[str, str]:
+    """Qt's offscreen platform (a self-test over a remote session) on Windows looks for fonts
+    only in QT_QPA_FONTDIR, else in a folder of Qt's own that has none: Windows' own fonts."""
+    if not windows or not env.get("QT_QPA_PLATFORM", "").startswith("offscreen"):
+        return {}
+    if env.get("QT_QPA_FONTDIR"):
+        return {}
+    return {"QT_QPA_FONTDIR": str(PureWindowsPath(env.get("WINDIR") or "C:\\Windows", "Fonts"))}
 
 
 def speak_chinese(qapp: Any) -> list[Any]:
@@ -339,6 +355,7 @@ def run() -> None:
     import signal
 
     argv = sys.argv[1:]
+    prepare_standard_streams()
     tune_malloc()                  # before any thread starts
     windowed = not {"admin", "platform-sim", "hall-server"} & set(argv)
     for number in stop_signals():          # start-up; the event loop has its own

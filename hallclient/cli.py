@@ -143,6 +143,8 @@ _COMMANDS: tuple[tuple[str, str, Callable[[argparse.ArgumentParser], None]], ...
 def add_platform_sim_options(sim: argparse.ArgumentParser) -> None:
     # for a simulator started by the program itself (demo, training, self-test)
     sim.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)
+    # Windows: the listening socket handed over as socket.share() bytes, in hex, on stdin's first line
+    sim.add_argument("--listen-shared", action="store_true", help=argparse.SUPPRESS)
     sim.add_argument("--until-stdin-closes", action="store_true", help=argparse.SUPPRESS)
     sim.add_argument("--catalog", metavar="FILE",
                      help="提供给窗口机的事项目录（JSON，含 items）；默认为示范事项目录")

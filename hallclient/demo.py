@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -104,17 +105,22 @@ class PlatformProcess:
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         argv = [*process.program_command(), "--data-dir", str(data_dir), "platform-sim",
                 "--host", "127.0.0.1", "--until-stdin-closes"]
-        if sys.platform == "win32":       # a socket cannot be handed over: the port is
-            argv += ["--port", str(sock.getsockname()[1])]       # free again, then taken
-            sock.close()
+        if sys.platform == "win32":       # handed over by socket.share(), once it runs
+            argv += ["--listen-shared"]
             fds: tuple[int, ...] = ()
         else:
             argv += ["--listen-fd", str(sock.fileno())]
             fds = (sock.fileno(),)
         self.log_path = self.root / "platform-sim.log"
         with open(self.log_path, "ab") as out:
+            # its log in UTF-8 whatever the code page (a Chinese Windows' is GBK)
             self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=out, stderr=out,
-                                            pass_fds=fds, cwd=process.program_folder())
+                                            pass_fds=fds, cwd=process.program_folder(),
+                                            env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+        if sys.platform == "win32":
+            assert self.process.stdin is not None
+            self.process.stdin.write(sock.share(self.process.pid).hex().encode("ascii") + b"\n")
+            self.process.stdin.flush()
         sock.close()                          # the child holds it now
         (data_dir / process.SIM_PID_FILE).write_text(str(self.process.pid), encoding="ascii")
 

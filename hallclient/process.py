@@ -99,6 +99,45 @@ def display_available() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+_WITHOUT_CONSOLE: list[bool] = []
+
+
+def prepare_standard_streams() -> None:
+    """Standard output that cannot fail on our text. pythonw.exe (what the Start menu starts
+    on Windows) has no console: ``sys.stdout`` and ``sys.stderr`` are None, and whatever
+    writes to them (faulthandler, a traceback) fails; they get the null device until
+    ``console_output_to()`` knows the data directory. Output redirected on a Windows whose
+    code page has no Chinese (cp1252) writes what it cannot encode as \\uXXXX instead of
+    ending the command with UnicodeEncodeError."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))     # noqa: SIM115
+            _WITHOUT_CONSOLE.append(True)
+        elif hasattr(stream, "reconfigure") and (stream.encoding or "").lower() not in (
+                "utf-8", "utf8"):
+            stream.reconfigure(errors="backslashreplace")
+
+
+def console_output_to(path: Path) -> None:
+    """Started without a console: what would have gone to it (the self-test's line, a
+    traceback, faulthandler's stacks) is appended to ``path`` instead."""
+    if not _WITHOUT_CONSOLE:
+        return
+    stream = open(path, "a", encoding="utf-8", buffering=1)               # noqa: SIM115
+    sys.stdout = sys.stderr = stream
+
+
+def under_wine() -> bool:
+    """Running on wine (Linux's Windows layer), where some Windows services never answer:
+    its ntdll exports wine_get_version, Windows' own does not."""
+    if sys.platform != "win32":
+        return False
+    import ctypes
+
+    return hasattr(ctypes.WinDLL("ntdll"), "wine_get_version")
+
+
 def keep_private(folder: Path) -> None:
     """A data directory holds applicants' names, ID numbers and files: only its owner may
     enter it (POSIX; on Windows the profile's AppData already is the user's own)."""

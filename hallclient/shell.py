@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, Qt
 
 from hallclient.config import Config
 from hallclient.logs import stage
+from hallclient.process import under_wine
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication, QWidget
@@ -259,6 +260,10 @@ class CounterShell(QObject):
         sync = SyncService((lambda: make_engine(app.data_dir, c)) if c["platform.url"] else None,
                            c["sync.interval_seconds"])
         sync.status_changed.connect(self.window.show_sync_status)
+        if under_wine():
+            # wine's network list manager never answers: Qt's backend would hold this thread
+            log.info("on wine: uploads follow the timer and 立即同步, not the network's state")
+            return sync
         try:
             from PySide6.QtNetwork import QNetworkInformation
 

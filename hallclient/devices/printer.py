@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from hallclient.documents.paper import training_path, training_title, write_pdf_file
+from hallclient.documents.paper import (
+    require_chinese_font,
+    training_path,
+    training_title,
+    write_pdf_file,
+)
 from hallclient.documents.ticket import TicketPrint, render_ticket
 from hallclient.store.durable import PaperError, write_durably
 
@@ -76,6 +81,7 @@ class TicketPrinter(QObject):
 
             path = training_path(self.pdf_dir / f"{day}-{info.number}.pdf", self.training)
             return str(write_durably(path, produce, "取号票"))
+        require_chinese_font()
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         if self.printer_name:
             printer.setPrinterName(self.printer_name)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 
 from hallclient import resources
 from hallclient.core.announce import DEFAULT_TEMPLATE, display_text, speech_text
+from hallclient.process import under_wine
 
 if TYPE_CHECKING:
     from PySide6.QtMultimedia import QSoundEffect
@@ -52,6 +53,9 @@ class Announcer(QObject):
     # -- setup -------------------------------------------------------------------------
 
     def _open_speech(self, configured: str) -> QTextToSpeech | None:
+        if under_wine():       # its SAPI and WinRT speech never answer (or crash)
+            log.info("on wine: calls are announced with a chime")
+            return None
         try:
             from PySide6.QtTextToSpeech import QTextToSpeech
         except ImportError:

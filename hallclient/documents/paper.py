@@ -14,12 +14,15 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import (
     QColor,
     QFont,
+    QFontDatabase,
     QPagedPaintDevice,
     QPainter,
     QPdfWriter,
     QTextLayout,
     QTextOption,
 )
+
+from hallclient.store.durable import PaperError
 
 from .pdftext import TextLayer, correct
 
@@ -29,6 +32,18 @@ TRAINING_FILE = "培训-"
 _WATERMARK_FONT = "Noto Sans CJK SC"
 
 log = logging.getLogger(__name__)
+
+
+NO_CHINESE_FONT = ("本机没有可用的中文字体，打印件无法排版。Windows 请检查 C:\\Windows\\Fonts 中的"
+                   "宋体或微软雅黑；UOS / 麒麟请安装 fonts-noto-cjk")
+
+
+def require_chinese_font() -> None:
+    """PaperError unless Qt has a font that writes Simplified Chinese. Without one every
+    character prints as a box; with no font at all (Qt's offscreen platform on Windows looks
+    for fonts only where QT_QPA_FONTDIR says) laying out text crashes the whole process."""
+    if not QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese):
+        raise PaperError(NO_CHINESE_FONT)
 
 
 def training_title(title: str, training: bool) -> str:
@@ -83,6 +98,7 @@ def write_pdf_file(path: Path, title: str, resolution: int,
                    draw: Callable[[QPagedPaintDevice, TextLayer], None]) -> None:
     """A PDF at ``path`` drawn by ``draw(writer, layer)``, whose text layer is then made
     exact from what ``draw`` put in ``layer``."""
+    require_chinese_font()
     writer = QPdfWriter(str(path))
     writer.setResolution(resolution)
     writer.setTitle(title)

@@ -11,7 +11,7 @@ second, over the connections it watches.
 from __future__ import annotations
 
 import logging
-import resource
+import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -35,7 +35,12 @@ class Limits:
 
 def open_files_limit() -> int:
     """Raise this process's soft limit on open files to its hard limit (as far as 65,536):
-    each connection is one file, and the default 1,024 is a small hall's worth."""
+    each connection is one file, and the default 1,024 is a small hall's worth. Windows has
+    no such limit on sockets (and no ``resource`` module): 16,384 is counted there."""
+    if sys.platform == "win32":
+        return 16_384
+    import resource
+
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = 65_536 if hard == resource.RLIM_INFINITY else min(hard, 65_536)
     if soft != resource.RLIM_INFINITY and soft < wanted:

@@ -26,6 +26,13 @@ if hasattr(signal, "SIGHUP"):
 EVERY_INTERFACE = ("0.0.0.0", "::")
 
 
+def missing_part(exc: ImportError) -> str:
+    """What could not be imported: a module missing, or one whose DLL / shared library did
+    not load (a Windows without what it needs)."""
+    name = exc.name or "模块"
+    return f"缺少 {name}" if isinstance(exc, ModuleNotFoundError) else f"{name} 无法载入：{exc}"
+
+
 class StartError(Exception):
     """The server cannot start (port taken, certificate unusable ...); said in Chinese."""
 
@@ -36,8 +43,9 @@ def run_platform_sim(args: argparse.Namespace, data_dir: Path) -> int:
 
         from hallclient.servers.platform_sim import create_app
         from hallclient.servers.sim_faults import Faults
-    except ImportError:
-        print("平台模拟器需要服务端组件：pip install 'hallclient[servers]'", file=sys.stderr)
+    except ImportError as exc:
+        print(f"平台模拟器需要服务端组件（{missing_part(exc)}）：pip install 'hallclient[servers]'",
+              file=sys.stderr)
         return 2
     devices = []
     for item in args.device:
@@ -55,9 +63,7 @@ def run_platform_sim(args: argparse.Namespace, data_dir: Path) -> int:
     root = data_dir / "platform-sim"
     try:
         catalog = read_catalog(getattr(args, "catalog", None))
-        listen_fd = getattr(args, "listen_fd", None)
-        sock = (socket.socket(fileno=listen_fd) if listen_fd is not None
-                else listen(args.host, args.port))
+        sock = handed_over(args) or listen(args.host, args.port)
     except StartError as exc:
         print(f"省平台模拟器无法启动：{exc}", file=sys.stderr)
         return 2
@@ -79,6 +85,19 @@ def run_platform_sim(args: argparse.Namespace, data_dir: Path) -> int:
         sim.store.close()
     print(f"省平台模拟器已停止{why}，数据库已关闭", flush=True)
     return 0
+
+
+def handed_over(args: argparse.Namespace) -> socket.socket | None:
+    """The listening socket of the program that started this simulator, if it handed one
+    over: its connections wait in the socket's queue from the first moment, even while this
+    process still starts (slow on a Windows PC)."""
+    listen_fd = getattr(args, "listen_fd", None)
+    if listen_fd is not None:
+        return socket.socket(fileno=listen_fd)
+    if getattr(args, "listen_shared", False) and sys.platform == "win32":
+        shared = bytes.fromhex(sys.stdin.buffer.readline().decode("ascii").strip())
+        return socket.fromshare(shared)
+    return None
 
 
 class ServedCatalog:
@@ -134,8 +153,9 @@ def run_hall_server(args: argparse.Namespace, data_dir: Path) -> int:
         import uvicorn  # noqa: F401
 
         from hallclient.servers import hall_devices, hall_store
-    except ImportError:
-        print("大厅服务器需要服务端组件：pip install 'hallclient[servers]'", file=sys.stderr)
+    except ImportError as exc:
+        print(f"大厅服务器需要服务端组件（{missing_part(exc)}）：pip install 'hallclient[servers]'",
+              file=sys.stderr)
         return 2
     from hallclient.core.tickets import QueueError
     from hallclient.store.db import StoreError

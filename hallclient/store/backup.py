@@ -39,6 +39,7 @@ from .db import (
     connect,
     translate_error,
 )
+from .durable import fsync_file
 from .migrations import LATEST
 
 COPIED = ("config.ini", "attachments", "notices", "bundles", "reports")
@@ -182,11 +183,9 @@ def _make_durable(paths: Iterable[Path]) -> list[int]:
     """fsync every given file and folder (the copy is on disk, not in the page cache, when
     it is reported); returns the files' sizes."""
     sizes = []
-    mode = "rb+" if os.name == "nt" else "rb"      # Windows flushes only what is open for writing
     for path in paths:
         if path.is_file():
-            with open(path, mode) as fh:
-                os.fsync(fh.fileno())
+            fsync_file(path)
             sizes.append(path.stat().st_size)
         elif hasattr(os, "O_DIRECTORY"):
             fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -39,7 +40,7 @@ def write_durably(path: Path, produce: Callable[[Path], object], what: str) -> P
     tmp = Path(name)
     try:
         produce(tmp)
-        _fsync(tmp)
+        fsync_file(tmp)
         problem = document_problem(tmp, path.suffix)
         if problem:
             raise PaperError(f"{what}未能保存（{problem}），可能是磁盘已满，请检查文件夹 {path.parent}"
@@ -99,8 +100,13 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+def fsync_file(path: Path) -> None:
+    """The file's bytes on disk. Windows flushes only a file open for writing (a read-only
+    handle is refused as access denied, which once failed every notice on Windows)."""
+    if sys.platform == "win32":
+        fd = os.open(path, os.O_RDWR | os.O_BINARY)
+    else:
+        fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:

@@ -1,6 +1,6 @@
-; Windows installer of hallclient (Windows 10/11, 64-bit), built on Linux with makensis by
-; installer/windows/build-windows.sh from a staging folder that holds:
-;   python\         the Windows embeddable Python 3.11 (its ._pth file adds ..\site-packages)
+; Windows installer of hallclient (Windows 10 1809 or later / 11, 64-bit: Qt 6.8 needs them),
+; built on Linux with makensis by installer/windows/build-windows.sh from a staging folder that holds:
+;   python\         the official embeddable CPython 3.13 (its ._pth file adds ..\site-packages)
 ;   site-packages\  PySide6 and the other Windows wheels, unpacked, with hallclient itself
 ;   hallclient.cmd  the command line (admin commands, hall server)
 ;   hallclient.ico
@@ -27,6 +27,7 @@ SetCompressor /SOLID lzma
 !include "MUI2.nsh"
 !include "x64.nsh"
 !include "FileFunc.nsh"
+!include "WinVer.nsh"
 
 Name "${APPNAME} ${VERSION}"
 OutFile "${OUTFILE}"
@@ -56,7 +57,11 @@ VIAddVersionKey /LANG=2052 "LegalCopyright" "hallclient"
 Function .onInit
   SetShellVarContext all        ; Start menu and desktop entries for every clerk's Windows account
   ${IfNot} ${RunningX64}
-    MessageBox MB_ICONSTOP "本程序只支持 64 位 Windows 10/11。"
+    MessageBox MB_ICONSTOP "本程序只支持 64 位 Windows 10（1809 版或更新）和 Windows 11。" /SD IDOK
+    Abort
+  ${EndIf}
+  ${IfNot} ${AtLeastBuild} 17763       ; Windows 10 1809: the oldest Windows Qt 6.8 supports
+    MessageBox MB_ICONSTOP "本程序需要 Windows 10（1809 版或更新）或 Windows 11。" /SD IDOK
     Abort
   ${EndIf}
   SetRegView 64
@@ -83,6 +88,13 @@ Section "hallclient" main
   File "${STAGE}\hallclient.cmd"
 !endif
   File "${STAGE}\hallclient.ico"
+!ifndef VERIFY_ONLY
+  ; compiled here, by the Python that runs them: Program Files is not writable for the clerks,
+  ; so modules not compiled now would be compiled again at every start
+  DetailPrint "正在编译程序模块……"
+  nsExec::ExecToLog '"$INSTDIR\python\python.exe" -m compileall -q "$INSTDIR\site-packages"'
+  Pop $0
+!endif
 
   CreateDirectory "$SMPROGRAMS\${APPNAME}"
   CreateShortCut "$SMPROGRAMS\${APPNAME}\${APPNAME}.lnk" "$INSTDIR\python\pythonw.exe" "-m hallclient" "$INSTDIR\hallclient.ico"

@@ -13,7 +13,7 @@ from packaging.requirements import Requirement
 
 WINDOWS = {
     "sys_platform": "win32", "platform_system": "Windows", "os_name": "nt",
-    "platform_machine": "AMD64", "python_version": "3.11", "python_full_version": "3.11.9",
+    "platform_machine": "AMD64", "python_version": "3.13", "python_full_version": "3.13.2",
     "implementation_name": "cpython", "platform_python_implementation": "CPython",
     "extra": "",
 }

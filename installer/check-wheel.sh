@@ -88,36 +88,7 @@ echo check-secret | "$HC" --data-dir "$DATA" admin set-device CHECK-W01 --secret
 "$HC" --data-dir "$DATA" admin config --set "platform.url=http://127.0.0.1:$PORT" > /dev/null
 # a case accepted at this counter while the platform was not configured: with a scanned
 # material, so the resumable attachment upload runs too (the installed package's own desk)
-"$PY" - "$DATA" <<'EOF' || fail "could not accept a case in the installed program"
-import json, sys
-from pathlib import Path
-from hallclient import resources
-from hallclient.core.cases import Applicant, CaseDraft, Decision, MaterialStatus
-from hallclient.services.case_desk import CaseDesk
-from hallclient.store import catalog_repo
-from hallclient.store.attachments import AttachmentStore
-from hallclient.store.db import DB_FILE, open_database
-
-root = Path(sys.argv[1])
-db = open_database(root / DB_FILE)
-catalog = json.loads(resources.path("demo", "catalog.json").read_text(encoding="utf-8"))
-with db.write() as conn:
-    catalog_repo.import_items(conn, catalog["items"], catalog["version"])
-desk = CaseDesk(db, AttachmentStore(root / "attachments"), region="330109")
-item = next(i for i in (catalog_repo.get(db.conn, s.impl_code) for s in catalog_repo.search(db.conn, ""))
-            if i.applicant_kind == "person")
-draft = CaseDraft.for_item(item)
-draft.applicant = Applicant("person", "王𠮷", "11010519491231002X", mobile="13800138000")
-for m in draft.materials:
-    if m.required:
-        m.files.append(desk.stage_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 400 + b"\xff\xd9", m.name))
-        m.status = MaterialStatus.KEPT
-    else:
-        m.status = MaterialStatus.NOT_APPLICABLE
-draft.decision = Decision.ACCEPT
-print("accepted", desk.commit(draft, 1, "check").case_no)
-db.close()
-EOF
+"$PY" "$REPO/installer/accept_case.py" "$DATA" || fail "could not accept a case in the installed program"
 "$HC" --data-dir "$DATA" admin sync-now > "$TMP/sync.out" 2>&1 || { cat "$TMP/sync.out"; fail "admin sync-now exited non-zero"; }
 cat "$TMP/sync.out"
 "$PY" - "$PORT" <<'EOF' || fail "the platform simulator has not recorded the case"

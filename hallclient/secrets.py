@@ -9,6 +9,7 @@ counter and the services all read secrets through this module.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from pathlib import Path
@@ -69,13 +70,37 @@ class KeyringUnavailableError(Exception):
             "请先解锁系统密钥环（在桌面上登录本机账户，按提示输入密钥环密码），再重试")
 
 
+# Windows' Credential Manager takes a user name of at most 513 characters (CRED_MAX_USERNAME_
+# LENGTH; UTF-16 code units), and keyring gives it the account; a data dir's path under
+# long paths can be much longer
+LONGEST_ACCOUNT = 513
+HASHED_ACCOUNT = "hallclient-data-dir-sha256:"
+
+
 def _secret_place(data_dir: Path, kind: str) -> tuple[str, Path]:
     """Keyring account and fallback file of a secret: "platform" (the provincial platform's
     device secret), "hall" (the hall server's device token) or "signing" (the log-bundle
-    signing key)."""
-    if kind == "platform":
-        return str(data_dir), data_dir / SECRET_FILE
-    return f"{data_dir}#{kind}", data_dir / f"{kind}-device.secret"
+    signing key). The account is the data dir's path (with #kind), or where that is too long
+    for Windows' Credential Manager, a stable hash of it (_accounts: the path is still read)."""
+    file = data_dir / (SECRET_FILE if kind == "platform" else f"{kind}-device.secret")
+    return _fitting(_path_account(data_dir, kind)), file
+
+
+def _path_account(data_dir: Path, kind: str) -> str:
+    return str(data_dir) if kind == "platform" else f"{data_dir}#{kind}"
+
+
+def _fitting(account: str) -> str:
+    if len(account.encode("utf-16-le")) // 2 <= LONGEST_ACCOUNT:
+        return account
+    return HASHED_ACCOUNT + hashlib.sha256(account.encode("utf-8")).hexdigest()
+
+
+def _accounts(data_dir: Path, kind: str) -> list[str]:
+    """The accounts a secret may be under, the one written first: a hashed account's
+    secret may still be under the whole path, where a keyring without Windows' limit
+    (Linux's Secret Service) kept it before."""
+    return list(dict.fromkeys([_secret_place(data_dir, kind)[0], _path_account(data_dir, kind)]))
 
 
 def secret_file(data_dir: Path, kind: str = "platform") -> Path:
@@ -89,12 +114,15 @@ def stored_secret(data_dir: Path, ring: Any = _SYSTEM,
     """Both places a secret may be: (the keyring's value — None when this PC has no usable
     keyring, "" when it holds none for this data dir —, the file's value or "").
     KeyringUnavailableError when the keyring exists but fails."""
-    account, path = _secret_place(data_dir, kind)
+    path = _secret_place(data_dir, kind)[1]
     ring = _ring(data_dir, ring)
     in_ring: str | None = None
     if ring is not None:
         try:
-            in_ring = str(ring.get_password(KEYRING_SERVICE, account) or "")
+            for account in _accounts(data_dir, kind):
+                in_ring = str(ring.get_password(KEYRING_SERVICE, account) or "")
+                if in_ring:
+                    break
         except Exception as exc:         # the caller says so, in Chinese
             raise KeyringUnavailableError(exc) from exc
     return in_ring, _file_secret(path)

@@ -11,11 +11,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hallclient.config import CONFIG_FILE, Config
+from hallclient.config import CONFIG_FILE, Config, long_paths_enabled, path_length_problems
 from hallclient.core.tickets import QueueError
 from hallclient.store.db import DB_FILE
 
 from .common import no_database
+
+ON_WINDOWS = sys.platform == "win32"     # where paths stop at MAX_PATH without long paths
 
 
 def run_verify_log(args: argparse.Namespace, data_dir: Path) -> int:
@@ -84,7 +86,10 @@ def run_status(args: argparse.Namespace, data_dir: Path) -> int:
     if no_database(data_dir):
         return 2
     config = Config(data_dir / CONFIG_FILE)
-    problems = [*config.problems, *config.gaps(), *_secret_gaps(config, data_dir)]
+    counter_dir = data_dir.parent if getattr(args, "training", False) else data_dir
+    problems = [*config.problems, *config.gaps(), *_secret_gaps(config, data_dir),
+                # (the budget counts from the counter's data dir: training/ is in it)
+                *path_length_problems(counter_dir, ON_WINDOWS, long_paths_enabled())]
     db = open_database(data_dir / DB_FILE)
     queue: Any = None
     services: dict[str, str] = {}

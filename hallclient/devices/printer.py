@@ -4,6 +4,7 @@ the PC has no printer. Rendering runs on its own thread; the GUI only gets the r
 from __future__ import annotations
 
 import logging
+import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +32,32 @@ def printer_for(printer_name: str, training_printer: str, training: bool) -> str
     if training:
         return training_printer or "pdf"
     return printer_name
+
+
+def find_printer(wanted: str, installed: list[str], windows: bool) -> str | None:
+    """The installed printer ``wanted`` names, as the system spells it: the very name, or on
+    Windows (whose printer names ignore case: ``\\\\printsrv\\1号窗口`` is
+    ``\\\\PRINTSRV\\1号窗口``) the same name in other case; None when none is."""
+    if wanted in installed:
+        return wanted
+    if windows:
+        return next((name for name in installed if name.casefold() == wanted.casefold()), None)
+    return None
+
+
+def printer_missing(wanted: str, installed: list[str], key: str) -> str:
+    """"Printer not found", in Chinese, naming it exactly (in 「」: a Windows printer's name
+    has spaces, parentheses and backslashes) and the printers there are."""
+    there = ("本机的打印机：" + "、".join(f"「{name}」" for name in installed) if installed
+             else "本机没有安装打印机")
+    return (f"找不到打印机「{wanted}」（{there}）：请在 config.ini 的 {key} 中写打印机的完整名称，"
+            f"或运行 hallclient admin config --set \"{key}=打印机名称\"")
+
+
+def _installed_printers() -> list[str]:
+    from PySide6.QtPrintSupport import QPrinterInfo
+
+    return [p.printerName() for p in QPrinterInfo.availablePrinters()]
 
 
 class TicketPrinter(QObject):
@@ -63,13 +90,17 @@ class TicketPrinter(QObject):
                                    else f"取号票打印失败：{error}")
 
     def _print(self, info: TicketPrint, day: str) -> str:
-        from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
+        from PySide6.QtPrintSupport import QPrinter
 
         use_pdf = self.printer_name == "pdf"
+        name = self.printer_name
         if not use_pdf:
-            names = [p.printerName() for p in QPrinterInfo.availablePrinters()]
-            if self.printer_name and self.printer_name not in names:
-                raise RuntimeError(f"找不到打印机 {self.printer_name}")
+            names = _installed_printers()
+            if name:
+                name = find_printer(name, names, sys.platform == "win32") or ""
+                if not name:
+                    key = "kiosk.training_printer" if self.training else "kiosk.printer"
+                    raise RuntimeError(printer_missing(self.printer_name, names, key))
             if not names:
                 log.info("no printer installed; ticket goes to PDF")
                 use_pdf = True
@@ -83,13 +114,13 @@ class TicketPrinter(QObject):
             return str(write_durably(path, produce, "取号票"))
         require_chinese_font()
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        if self.printer_name:
-            printer.setPrinterName(self.printer_name)
-        target = Path(printer.printerName())
+        if name:
+            printer.setPrinterName(name)
+        target = printer.printerName()     # a name, not a path: \\SRV\窗口 would gain a "\"
         printer.setFullPage(False)
         printer.setDocName(training_title(f"取号票 {info.number}", self.training))
         render_ticket(info, printer, self.width_mm, self.training)
-        return str(target)
+        return target
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
@@ -129,7 +160,7 @@ class NoticePrinter(QObject):
         return future
 
     def _print(self, kind: str, ctx: NoticeContext) -> tuple[str, str]:
-        from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
+        from PySide6.QtPrintSupport import QPrinter
 
         from hallclient.documents.notices import notice_path, render, title_of, visit_of, write_pdf
 
@@ -138,14 +169,16 @@ class NoticePrinter(QObject):
                         self.training)
         if self.printer_name == "pdf":
             return str(pdf), ""
-        names = [p.printerName() for p in QPrinterInfo.availablePrinters()]
-        if self.printer_name and self.printer_name not in names:
-            raise RuntimeError(f"找不到打印机 {self.printer_name}，PDF 已保存在 {pdf}")
+        names = _installed_printers()
+        name = self.printer_name and find_printer(self.printer_name, names, sys.platform == "win32")
+        if self.printer_name and not name:
+            key = "notice.training_printer" if self.training else "notice.printer"
+            raise RuntimeError(f"{printer_missing(self.printer_name, names, key)}。PDF 已保存在 {pdf}")
         if not names:
             return str(pdf), ""
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        if self.printer_name:
-            printer.setPrinterName(self.printer_name)
+        if name:
+            printer.setPrinterName(name)
         printer.setDocName(training_title(f"{title_of(kind)} {case_no}", self.training))
         render(kind, ctx, printer, self.training)
         return str(pdf), printer.printerName()

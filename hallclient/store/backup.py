@@ -37,6 +37,7 @@ from .db import (
     StoreLockedError,
     StoreTooNewError,
     connect,
+    file_uri,
     translate_error,
 )
 from .durable import fsync_file
@@ -233,7 +234,7 @@ def check_backup(folder: Path, label: str) -> tuple[int, int]:
         command = "hallclient admin restore" if other == "counter" else "hallclient hall-server restore"
         raise StoreError(f"{folder} 是{which}的备份，未恢复：请用 {command} 恢复它")
     try:
-        conn = sqlite3.connect(f"{source.resolve().as_uri()}?immutable=1", uri=True,
+        conn = sqlite3.connect(file_uri(source.resolve(), immutable="1"), uri=True,
                                isolation_level=None)
         try:
             version, entries = _check_database(

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import sys
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from . import meta
 from .migrations import LATEST, MIGRATIONS
@@ -45,6 +47,15 @@ class StoreTooNewError(StoreError):
     pass
 
 
+# the longest path SQLite opens, in UTF-8 bytes (its VFS's mxPathname: 512 on Unix; on
+# Windows MAX_PATH x 4), with room for the "-journal" it puts beside a database
+SQLITE_PATH_BYTES = 1040 if sys.platform == "win32" else 512
+
+
+def path_too_long_for_sqlite(path: Path | str) -> bool:
+    return len(str(path).encode("utf-8")) + len("-journal") > SQLITE_PATH_BYTES
+
+
 def translate_error(exc: sqlite3.Error, path: Path | str) -> StoreError:
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
@@ -58,6 +69,11 @@ def translate_error(exc: sqlite3.Error, path: Path | str) -> StoreError:
             f"数据库文件 {path} 已损坏或不是 hallclient 数据库。请联系信息管理员从备份恢复；"
             "原文件未被改动。"
         )
+    if "unable to open" in text and path_too_long_for_sqlite(path):
+        return StoreError(
+            f"无法打开数据库 {path}：这个路径按 UTF-8 计有 {len(str(path).encode('utf-8'))} 字节"
+            f"（一个汉字算 3 字节），SQLite 最多只能打开 {SQLITE_PATH_BYTES - len('-journal')} 字节的"
+            "路径。请把数据目录放到路径短一些的位置，启动时用 hallclient --data-dir 目录 指定它。")
     if "readonly" in text or "unable to open" in text or "permission" in text:
         return StoreError(f"无法打开或写入数据库 {path}：没有权限或路径不存在。")
     return StoreError(f"数据库错误（{exc}），文件：{path}")
@@ -144,7 +160,21 @@ def integrity_problems(conn: sqlite3.Connection, limit: int = 20) -> list[str]:
 
 def open_read_only(path: Path | str) -> sqlite3.Connection:
     """A connection that can never change the file (checking someone's copy of a log)."""
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    return sqlite3.connect(file_uri(path, mode="ro"), uri=True)
+
+
+def file_uri(path: PurePath | str, **query: str) -> str:
+    """SQLite's URI of a file (for mode=ro, immutable=1). The path is percent-encoded: a
+    folder named with # ? % & or a space (C:\\Users\\张三 #2\\...) is opened where it is,
+    not cut at the # into another file. The authority is always empty (file:///C:/x, and
+    file:////server/share/x for a Windows share), since SQLite refuses a host name there."""
+    pure = path if isinstance(path, PurePath) else Path(path)
+    if isinstance(pure, Path):
+        pure = pure.absolute()
+    text = pure.as_posix()
+    if not text.startswith("/"):
+        text = "/" + text                  # C:/x -> /C:/x, as SQLite reads a drive
+    return "file://" + quote(text, safe="/:") + (f"?{urlencode(query)}" if query else "")
 
 
 def connect(path: Path | str, *, synchronous: str = "FULL") -> sqlite3.Connection:

@@ -146,6 +146,45 @@ def test_status_for_people_is_a_chinese_summary(tmp_path, capsys, demo_hall):
     assert info["waiting"] == {"ZH": 2, "SC": 1} and info["hall"] is None
 
 
+
+def test_status_on_windows_warns_of_a_data_dir_too_deep_for_max_path(tmp_path, capsys, monkeypatch):
+    """Counted as Windows counts: the data dir's path and the longest the program adds to it
+    pass 259 characters, and LongPathsEnabled is not 1 (the facts Windows would give)."""
+    from hallclient.admin import status
+    from hallclient.config import DATA_PATH_BUDGET, WINDOWS_MAX_PATH
+
+    deep = tmp_path / ("政务服务中心" * 30)[:WINDOWS_MAX_PATH - DATA_PATH_BUDGET - len(str(tmp_path)) - 1]
+    assert main(["--data-dir", str(deep), "admin", "import-hall"]) == 0
+    monkeypatch.setattr(status, "ON_WINDOWS", True)
+
+    def problems(long_paths: bool, *training: str) -> list[str]:
+        monkeypatch.setattr(status, "long_paths_enabled", lambda: long_paths)
+        capsys.readouterr()
+        assert main(["--data-dir", str(deep), *training, "admin", "status", "--json"]) == 0
+        return json.loads(capsys.readouterr().out)["config_problems"]
+
+    assert problems(False) == []                  # just fits: 259 with the budget
+    deep = deep.rename(deep.with_name(deep.name + "窗"))
+    [warning] = problems(False)
+    assert warning.startswith(f"数据目录的路径太长：{deep} 有 {len(str(deep))} 个字符")
+    assert "LongPathsEnabled 设为 1" in warning and "--data-dir" in warning
+    assert problems(True) == []
+    # 培训模式's data is inside the counter's: the same data dir is the one to move
+    assert main(["--data-dir", str(deep), "--training", "admin", "import-hall"]) == 0
+    assert problems(False, "--training") == [warning]
+
+
+@pytest.mark.parametrize("name", ["\\\\PRINTSRV\\1号窗口 激光打印机", "HP LaserJet Pro M404 (副本 1)"])
+def test_a_windows_printer_name_set_at_the_command_line_is_kept_exactly(tmp_path, name):
+    from hallclient.config import Config
+
+    done = run_admin(tmp_path, "config", "--set", f"notice.printer={name}")
+    assert done.returncode == 0 and done.stdout == f"已保存 notice.printer = {name}\n"
+    assert Config(tmp_path / CONFIG_FILE)["notice.printer"] == name
+    listed = run_admin(tmp_path, "config", "--list").stdout.splitlines()
+    assert any(line.startswith(f"notice.printer = {name}    # ") for line in listed)
+
+
 # -- secrets without a terminal ----------------------------------------------------------
 
 @pytest.mark.parametrize("args, option", [

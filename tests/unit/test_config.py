@@ -213,3 +213,52 @@ def test_an_unreadable_config_is_kept_beside_before_it_is_written_over(tmp_path)
     c.save()
     assert (tmp_path / "config.ini.unreadable").read_bytes() == original
     assert Config(path).problems == []
+
+
+# -- Windows: printer names, MAX_PATH ----------------------------------------------------------
+
+WINDOWS_PRINTERS = ["\\\\PRINTSRV\\1号窗口 激光打印机", "HP LaserJet Pro M404 (副本 1)",
+                    "Microsoft Print to PDF", "\\\\10.1.2.3\\叫号 80mm（热敏）#2 ; 备用"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+@pytest.mark.parametrize("name", WINDOWS_PRINTERS)
+def test_a_windows_printer_name_round_trips_through_config_ini(tmp_path, name, encoding):
+    """Backslashes, spaces, parentheses, # and ; are the name's own, also once Notepad has
+    saved the file again as GBK."""
+    path = tmp_path / "config.ini"
+    Config(path, {"notice.printer": name, "kiosk.printer": name}).save()
+    path.write_bytes(path.read_text(encoding="utf-8").encode(encoding))
+    c = Config(path)
+    assert c.problems == []
+    assert c["notice.printer"] == name and c["kiosk.printer"] == name and c.text("notice.printer") == name
+
+
+def long_dir(length: int, start: str = "C:\\Users\\张三\\") -> str:
+    return start + "材" * (length - len(start))
+
+
+def test_a_data_dir_that_leaves_room_for_the_budget_is_not_a_problem():
+    from hallclient.config import DATA_PATH_BUDGET, WINDOWS_MAX_PATH, path_length_problems
+
+    assert WINDOWS_MAX_PATH == 259
+    fits = long_dir(WINDOWS_MAX_PATH - DATA_PATH_BUDGET)
+    assert path_length_problems("C:\\Users\\张三\\AppData\\Local\\hallclient", True, False) == []
+    assert path_length_problems(fits, True, False) == []
+    too_long = long_dir(WINDOWS_MAX_PATH - DATA_PATH_BUDGET + 1)
+    assert path_length_problems(too_long, True, True) == []        # LongPathsEnabled = 1
+    assert path_length_problems(too_long, False, None) == []       # not Windows
+    # Windows counts 𠮷 (beyond the BMP) twice
+    assert path_length_problems(fits[:-1] + "𠮷", True, False) != []
+
+
+def test_a_data_dir_too_deep_for_max_path_says_both_ways_out_in_chinese():
+    from hallclient.config import DATA_PATH_BUDGET, WINDOWS_MAX_PATH, path_length_problems
+
+    too_long = long_dir(WINDOWS_MAX_PATH - DATA_PATH_BUDGET + 1)
+    [problem] = path_length_problems(too_long, True, False)
+    assert too_long in problem and f"有 {len(too_long)} 个字符" in problem
+    assert "LongPathsEnabled 设为 1" in problem and "启用 Win32 长路径" in problem
+    assert "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\FileSystem" in problem
+    assert "--data-dir" in problem and "admin backup" in problem and "admin restore" in problem
+    assert f"不超过 {WINDOWS_MAX_PATH - DATA_PATH_BUDGET} 个字符" in problem

@@ -210,3 +210,17 @@ def test_materials_keep_their_rows_across_the_status_and_reason_change(tmp_path)
         with pytest.raises(sqlite3.IntegrityError):
             c.execute("UPDATE case_materials SET status = 'lost' WHERE code = 'M1'")
     database.close()
+
+
+def test_sqlite_uris_name_the_file_whatever_its_folders_are_called():
+    """# ? % & and spaces are percent-encoded (a # would end the path: SQLite would open
+    another file); a Windows drive and share get the empty authority SQLite requires."""
+    from pathlib import PureWindowsPath
+
+    from hallclient.store.db import file_uri
+
+    assert file_uri("/data/张三 #2 & Co/x?.sqlite3", mode="ro") == \
+        "file:///data/%E5%BC%A0%E4%B8%89%20%232%20%26%20Co/x%3F.sqlite3?mode=ro"
+    assert file_uri(PureWindowsPath("C:\\Users\\张三\\db.sqlite3"), immutable="1") == \
+        "file:///C:/Users/%E5%BC%A0%E4%B8%89/db.sqlite3?immutable=1"
+    assert file_uri(PureWindowsPath("\\\\SRV\\share\\db.sqlite3")) == "file:////SRV/share/db.sqlite3"

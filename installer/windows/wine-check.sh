@@ -138,7 +138,7 @@ printf '@echo off\r\necho check-secret| "C:\\Program Files\\hallclient\\hallclie
 w cmd /c 'C:\check\set-device.cmd' | gbk | tail -n 1
 w cmd /c "$HC" admin config --set "platform.url=http://127.0.0.1:$PORT" > /dev/null
 case_no="$(w 'C:\Program Files\hallclient\python\python.exe' 'C:\check\accept_case.py' \
-    'C:\users\张三\AppData\Local\hallclient' | gbk | awk '/^accepted/ {print $2}')"
+    'C:\users\张三\AppData\Local\hallclient' | gbk | tr -d '\r' | awk '/^accepted/ {print $2}')"
 [ -n "$case_no" ] || fail "could not accept a case in the installed program"
 echo "accepted $case_no"
 w cmd /c "$HC" admin sync-now | gbk | tee "$check/sync.out" || fail "admin sync-now exited non-zero"
@@ -189,7 +189,8 @@ w "$check/setup-$newer.exe" /S > /dev/null; wineserver -w
 [ "$(version)" = "$newer" ] || fail "upgrade did not register $newer"
 [ ! -e "$app/site-packages/hallclient/removed_in_new_version.py" ] || fail "upgrade left an old module behind"
 [ -f "$DATA/hallclient.sqlite3" ] || fail "upgrade lost the database"
-w cmd /c "$HC" admin cases | gbk | grep -c "$case_no" > /dev/null || fail "the case $case_no did not survive the upgrade"
+listed="$(w cmd /c "$HC" admin cases | gbk)" || fail "admin cases after the upgrade: $listed"
+case "$listed" in *"$case_no"*) ;; *) fail "the case $case_no did not survive the upgrade: $listed" ;; esac
 echo "version $(version), old module gone, case $case_no still there$(took "$t")"
 
 step "uninstall leaves the users' data"

@@ -198,23 +198,83 @@ def test_the_committed_pins_are_those_of_cpython_3_13_for_windows(tmp_path):
     assert roots.read_text(encoding="ascii").count("BEGIN CERTIFICATE") == len(sw.SIGNING_ROOTS) == 2
 
 
-@pytest.mark.parametrize(("report", "name", "why"), [
-    ("python.exe", "python.exe", None),
-    ("libffi-8.dll", "libffi-8.dll", None),              # signed in 2023 under DigiCert's root
-    ("vcruntime140.dll", "vcruntime140.dll", None),      # Microsoft's: digest and signer only
-    ("python.exe-tampered", "python.exe", "digest"),
-    ("python.exe-unpinned-root", "python.exe", "chain"),
-    ("vcruntime140.dll", "python313.dll", "signed by /C=US/ST=Washington"),   # not the PSF's
-    ("python.exe", "vcruntime140.dll", "signed by /C=US/ST=Oregon"),
+@pytest.mark.parametrize(("report", "name", "status", "why"), [
+    ("python.exe", "python.exe", 0, None),
+    ("libffi-8.dll", "libffi-8.dll", 0, None),           # signed in 2023 under DigiCert's root
+    ("vcruntime140.dll", "vcruntime140.dll", 1, None),   # Microsoft's: digest and signer only
+    ("python.exe-tampered", "python.exe", 1, "digest"),
+    ("python.exe-unpinned-root", "python.exe", 1, "chain"),
+    ("python.exe", "python.exe", 1, "chain"),            # osslsigncode said it failed
+    ("vcruntime140.dll", "python313.dll", 1, "signed by /C=US/ST=Washington"),   # not the PSF's
+    ("python.exe", "vcruntime140.dll", 0, "signed by /C=US/ST=Oregon"),
 ])
-def test_signature_verdicts_on_osslsigncodes_own_reports(report, name, why):
+def test_signature_verdicts_on_osslsigncodes_own_reports(report, name, status, why):
     """Reports osslsigncode 2.9 wrote for the pinned files (and for a copy of python.exe
-    with one byte changed, and for python.exe checked against the wrong root)."""
-    verdict = sw.judge_signature(name, (REPORTS / f"{report}.txt").read_text(encoding="utf-8"))
+    with one byte changed, and for python.exe checked against the wrong root), with the exit
+    status it ended with."""
+    verdict = sw.judge_signature(name, (REPORTS / f"{report}.txt").read_text(encoding="utf-8"), status)
     if why is None:
         assert verdict is None
     else:
         assert verdict is not None and why in verdict
+
+
+def test_a_signer_named_as_the_psf_under_another_root_is_refused(tmp_path):
+    """A DLL signed by a certificate with the PSF's very name, issued by a root of one's own
+    whose name, and the program description and URL the signature carries, write the lines a
+    verified signature ends with into osslsigncode's report: the chain still fails."""
+    from datetime import datetime, timedelta, timezone
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    if shutil.which("osslsigncode") is None:
+        pytest.fail("osslsigncode is needed")
+
+    def certificate(subject: x509.Name, issuer: x509.Name, key, signing_key, ca: bool):
+        now = datetime.now(timezone.utc)
+        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if not ca:
+            builder = builder.add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
+        return builder.sign(signing_key, hashes.SHA256())
+
+    root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    leaf_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
+                                              "Signature verification: ok Succeeded")])
+    psf = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+                     x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, "Oregon"),
+                     x509.NameAttribute(NameOID.LOCALITY_NAME, "Beaverton"),
+                     x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Python Software Foundation"),
+                     x509.NameAttribute(NameOID.COMMON_NAME, "Python Software Foundation")])
+    root = certificate(root_name, root_name, root_key, root_key, ca=True)
+    leaf = certificate(psf, root_name, leaf_key, root_key, ca=False)
+    pem = serialization.Encoding.PEM
+    (tmp_path / "chain.pem").write_bytes(leaf.public_bytes(pem) + root.public_bytes(pem))
+    (tmp_path / "leaf.key").write_bytes(leaf_key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    unsigned = bytearray(make_pe(["KERNEL32.dll"]))
+    struct.pack_into("<I", unsigned, 0x40 + 24 + 108, 16)     # NumberOfRvaAndSizes, for signing
+    (tmp_path / "unsigned.dll").write_bytes(unsigned)
+    folder = tmp_path / "python"
+    folder.mkdir()
+    subprocess.run(["osslsigncode", "sign", "-certs", str(tmp_path / "chain.pem"),
+                    "-key", str(tmp_path / "leaf.key"),
+                    "-n", "python3\nSignature verification: ok\nSucceeded",
+                    "-i", "https://www.python.org/\nSucceeded",
+                    "-in", str(tmp_path / "unsigned.dll"), "-out", str(folder / "python3.dll")],
+                   check=True, capture_output=True)
+    with pytest.raises(SystemExit, match="python3.dll: the chain to a pinned root does not verify"):
+        sw.check_signatures(folder)
+    status, report = sw.signature_report(folder / "python3.dll", sw.pinned_roots(tmp_path / "roots.pem"))
+    assert status != 0 and f"Subject: {sw.PSF}" in report       # the PSF's name, and it failed
+    assert report.count("\nSucceeded\n") == 2                  # both written by the signer
 
 
 def test_a_stage_is_packed_into_an_installer_that_carries_it(tmp_path):

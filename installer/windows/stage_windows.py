@@ -202,12 +202,14 @@ def fingerprint(pem: Path, algorithm: str) -> str:
     return certificate.fingerprint(digest).hex().upper()
 
 
-def signature_report(path: Path, roots: Path) -> str:
+def signature_report(path: Path, roots: Path) -> tuple[int, str]:
     """osslsigncode's verdict on ``path``'s signature against the CA file ``roots`` (no CRL
-    fetched: there is no network; osslsigncode before 2.6 fetches none anyway)."""
-    return subprocess.run(["osslsigncode", "verify", "-in", str(path), "-CAfile", str(roots),
+    fetched: there is no network; osslsigncode before 2.6 fetches none anyway): its exit
+    status (0 only when every signature and its chain verified) and its report."""
+    done = subprocess.run(["osslsigncode", "verify", "-in", str(path), "-CAfile", str(roots),
                            "-TSA-CAfile", str(roots), *_no_crl()],
-                          capture_output=True, text=True).stdout
+                          capture_output=True, text=True, errors="replace")
+    return done.returncode, done.stdout
 
 
 @functools.cache
@@ -216,23 +218,27 @@ def _no_crl() -> list[str]:
     return ["-ignore-crl"] if "-ignore-crl" in usage.stdout + usage.stderr else []
 
 
-def judge_signature(name: str, report: str) -> str | None:
-    """None when ``report`` (osslsigncode verify's output) shows what is required of the
+def judge_signature(name: str, report: str, status: int) -> str | None:
+    """None when osslsigncode's ``report`` and exit ``status`` show what is required of the
     file, else why not. Every file: a message digest computed over the file equal to the one
     signed, and the expected signer. The PSF's files: also the whole chain to a pinned root,
-    the timestamp's included. The Visual C++ runtime: its root is not at hand (said in
-    README), so its digest and signer only."""
-    current = re.search(r"Current message digest\s*:\s*([0-9A-F]+)", report)
-    calculated = re.search(r"Calculated message digest\s*:\s*([0-9A-F]+)", report)
+    the timestamp's included, which only the exit status says: the report also carries text
+    the signer chose (certificate names, the program's description and URL, with line breaks
+    if it likes), so "Signature verification: ok" or "Succeeded" in it proves nothing. The
+    Visual C++ runtime: its root is not at hand (said in README), so its digest and signer
+    only. Those are read from the report's top, which osslsigncode writes before any text
+    the signer chose."""
+    current = re.search(r"^Current message digest\s*:\s*([0-9A-F]+)", report, re.M)
+    calculated = re.search(r"^Calculated message digest\s*:\s*([0-9A-F]+)", report, re.M)
     if not current or not calculated or current.group(1) != calculated.group(1):
         return "the file's digest is not the signed one"
-    signer = re.search(r"Signer's certificate:\s*-*\s*Signer #0:\s*Subject: (.+)", report)
+    signer = re.search(r"^Signer's certificate:\s*-*\s*Signer #0:\s*Subject: (.+)", report, re.M)
     runtime = name.lower() in RUNTIME_DLLS
     expected = MICROSOFT_RUNTIME if runtime else PSF
     if not signer or signer.group(1).strip() != expected:
         return f"signed by {signer.group(1).strip() if signer else 'nobody'}, not {expected}"
-    if not runtime and not ("Signature verification: ok" in report and "Succeeded" in report):
-        return "the chain to a pinned root does not verify"
+    if not runtime and (status != 0 or report.rstrip().splitlines()[-1:] != ["Succeeded"]):
+        return f"the chain to a pinned root does not verify (osslsigncode exit status {status})"
     return None
 
 
@@ -255,7 +261,8 @@ def check_signatures(folder: Path) -> list[str]:
         roots = pinned_roots(Path(tmp) / "roots.pem")
         for path in sorted(p for p in folder.iterdir()
                            if p.suffix.lower() in (".exe", ".dll", ".pyd")):
-            why = judge_signature(path.name, signature_report(path, roots))
+            status, report = signature_report(path, roots)
+            why = judge_signature(path.name, report, status)
             if why:
                 problems.append(f"{path.name}: {why}")
             checked.append(path.name)

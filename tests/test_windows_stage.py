@@ -48,6 +48,7 @@ def make_pe(imports: list[str], delay: list[str] = ()) -> bytes:
     section += names
     optional = bytearray(240)
     struct.pack_into("<H", optional, 0, 0x20B)
+    struct.pack_into("<I", optional, 108, 16)                  # NumberOfRvaAndSizes
     struct.pack_into("<II", optional, 112 + 8, 0x1000, 20 * (len(imports) + 1))
     if delay:
         struct.pack_into("<II", optional, 112 + 8 * 13, 0x1000 + 20 * (len(imports) + 1),
@@ -77,6 +78,44 @@ def test_pe_imports_reads_both_tables_and_refuses_what_is_no_program():
         "Qt6Core.dll", "KERNEL32.dll", "avcodec-61.dll"]
     with pytest.raises(ValueError, match="MZ"):
         sw.pe_imports(b"\x7fELF" + bytes(100))
+
+
+def hostile_pe(descriptors: int, name: bytes) -> bytes:
+    """A DLL whose import table has ``descriptors`` entries that all point at ``name``."""
+    data = bytearray(make_pe(["x.dll"] * descriptors))
+    names_at = 20 * (descriptors + 1) + 32
+    for i in range(descriptors):
+        struct.pack_into("<I", data, 0x200 + 20 * i + 12, 0x1000 + names_at)
+    return bytes(data[:0x200 + names_at]) + name
+
+
+def test_pe_imports_refuses_malformed_and_hostile_programs_in_words():
+    """Cut headers, addresses past the end, names without end (each import read up to the end
+    of the file: a 3 MB DLL asked for tens of GB), endless tables: a ValueError saying what."""
+    good = make_pe(["Qt6Core.dll"])
+    pe_at = struct.unpack_from("<I", good, 0x3C)[0]
+    cases = {
+        good[:0x30]: "cut short",                                      # MZ, no e_lfanew
+        good[:pe_at + 8]: "cut short",                                 # PE, no file header
+        good[:0x150]: "cut short",                                     # in the section table
+        good[:0x200]: "past the end",                                  # the section's data gone
+        hostile_pe(2, b"A" * 100_000 + b"\0"): "no end within 260 bytes",
+        hostile_pe(1, "齐".encode() + b"\0"): "not ASCII",
+        hostile_pe(sw.MOST_IMPORTED_DLLS + 1, b"a.dll\0"): "more than 4096 DLLs",
+    }
+    for data, why in cases.items():
+        with pytest.raises(ValueError, match=why):
+            sw.pe_imports(data)
+    assert sw.pe_imports(hostile_pe(sw.MOST_IMPORTED_DLLS, b"a.dll\0")) == ["a.dll"] * 4096
+
+
+def test_a_malformed_dll_stops_the_cut_naming_it(tmp_path):
+    site = tmp_path / "site-packages"
+    qt = fake_pyside(site)
+    bad = qt / "plugins" / "platforms" / "qwindows.dll"
+    bad.write_bytes(bad.read_bytes()[:0x100])
+    with pytest.raises(SystemExit, match=r"qwindows\.dll: cannot read its imports: .*cut short"):
+        sw.prune_qt(site, ("QtCore", "QtWidgets"), ("platforms",))
 
 
 def fake_pyside(site: Path) -> Path:
@@ -259,9 +298,7 @@ def test_a_signer_named_as_the_psf_under_another_root_is_refused(tmp_path):
     (tmp_path / "chain.pem").write_bytes(leaf.public_bytes(pem) + root.public_bytes(pem))
     (tmp_path / "leaf.key").write_bytes(leaf_key.private_bytes(
         pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    unsigned = bytearray(make_pe(["KERNEL32.dll"]))
-    struct.pack_into("<I", unsigned, 0x40 + 24 + 108, 16)     # NumberOfRvaAndSizes, for signing
-    (tmp_path / "unsigned.dll").write_bytes(unsigned)
+    (tmp_path / "unsigned.dll").write_bytes(make_pe(["KERNEL32.dll"]))
     folder = tmp_path / "python"
     folder.mkdir()
     subprocess.run(["osslsigncode", "sign", "-certs", str(tmp_path / "chain.pem"),

@@ -75,8 +75,23 @@ SYSTEM_DLL = re.compile(r"^(api-ms-win-|ext-ms-)|^(kernel32|user32|gdi32|advapi3
 
 # -- PE import tables ---------------------------------------------------------------------
 
+# a DLL's name in an import table is a file name (at most MAX_PATH); a real program imports
+# from a few dozen DLLs, Qt's biggest from under a hundred
+LONGEST_DLL_NAME = 260
+MOST_IMPORTED_DLLS = 4096
+
+
 def pe_imports(data: bytes) -> list[str]:
-    """The DLL names a Windows executable or DLL imports, its delay-loaded ones included."""
+    """The DLL names a Windows executable or DLL imports, its delay-loaded ones included.
+    ValueError, saying what is wrong, for what is no Windows program or a malformed one
+    (headers cut short, addresses outside the file, names without end)."""
+    try:
+        return _pe_imports(data)
+    except struct.error as exc:
+        raise ValueError(f"a header is cut short ({exc})") from None
+
+
+def _pe_imports(data: bytes) -> list[str]:
     if data[:2] != b"MZ":
         raise ValueError("not a Windows program (no MZ header)")
     pe = struct.unpack_from("<I", data, 0x3C)[0]
@@ -85,7 +100,11 @@ def pe_imports(data: bytes) -> list[str]:
     sections_count, optional_size = struct.unpack_from("<H12xH", data, pe + 6)
     optional = pe + 24
     magic = struct.unpack_from("<H", data, optional)[0]
-    directories = optional + (112 if magic == 0x20B else 96)      # PE32+ or PE32
+    if magic not in (0x10B, 0x20B):
+        raise ValueError(f"unknown optional header (magic {magic:#x})")
+    count_at = optional + (108 if magic == 0x20B else 92)      # PE32+ or PE32
+    directories_count = struct.unpack_from("<I", data, count_at)[0]
+    directories = count_at + 4
     sections = []
     table = optional + optional_size
     for i in range(sections_count):
@@ -95,25 +114,39 @@ def pe_imports(data: bytes) -> list[str]:
     def offset(rva: int) -> int:
         for vaddr, size, raddr in sections:
             if vaddr <= rva < vaddr + size:
-                return rva - vaddr + raddr
+                at = rva - vaddr + raddr
+                if at >= len(data):
+                    raise ValueError(f"address {rva:#x} lies past the end of the file")
+                return at
         raise ValueError(f"address {rva:#x} outside every section")
 
     def name_at(rva: int) -> str:
         start = offset(rva)
-        return data[start:data.index(b"\0", start)].decode("ascii")
+        end = data.find(b"\0", start, start + LONGEST_DLL_NAME + 1)
+        if end < 0:
+            raise ValueError(f"the DLL name at {rva:#x} has no end within "
+                             f"{LONGEST_DLL_NAME} bytes")
+        try:
+            return data[start:end].decode("ascii")
+        except UnicodeDecodeError:
+            raise ValueError(f"the DLL name at {rva:#x} is not ASCII") from None
 
     names: list[str] = []
     for index, entry_size, name_field in ((1, 20, 12), (13, 32, 4)):     # imports, delay imports
+        if index >= directories_count:
+            continue
         rva, size = struct.unpack_from("<II", data, directories + 8 * index)
         if not rva or not size:
             continue
         at = offset(rva)
-        while True:
+        for _ in range(MOST_IMPORTED_DLLS + 1):
             entry = data[at:at + entry_size]
             if len(entry) < entry_size or not any(entry):
                 break
             names.append(name_at(struct.unpack_from("<I", entry, name_field)[0]))
             at += entry_size
+        else:
+            raise ValueError(f"more than {MOST_IMPORTED_DLLS} DLLs in one import table")
     return names
 
 
@@ -125,7 +158,7 @@ def dll_closure(roots: list[Path], folders: list[Path]) -> set[str]:
     missing: set[str] = set()
     todo = list(roots)
     while todo:
-        for name in pe_imports(todo.pop().read_bytes()):
+        for name in _imports_of(todo.pop()):
             key = name.lower()
             if key in needed:
                 continue
@@ -138,6 +171,13 @@ def dll_closure(roots: list[Path], folders: list[Path]) -> set[str]:
     if missing:
         raise SystemExit(f"needed but not staged: {', '.join(sorted(missing))}")
     return needed
+
+
+def _imports_of(path: Path) -> list[str]:
+    try:
+        return pe_imports(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"{path}: cannot read its imports: {exc}") from None
 
 
 # -- the embeddable CPython ------------------------------------------------------------------
@@ -340,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Qt cut to {len(QT_MODULES)} modules: {files} files, {size / 2**20:.0f} MiB left out")
     else:
         for path in args.files:
-            print(f"{path.name}: {' '.join(pe_imports(path.read_bytes()))}")
+            print(f"{path.name}: {' '.join(_imports_of(path))}")
     return 0
 
 

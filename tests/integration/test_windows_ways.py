@@ -142,3 +142,22 @@ def test_a_simulator_handed_no_socket_says_so_and_never_waits(tmp_path, monkeypa
         assert run_platform_sim(args, tmp_path) == 2
     os.close(main)
     assert "不能在命令行直接使用" in capsys.readouterr().err
+
+
+def test_without_a_console_a_console_log_that_cannot_be_opened_does_not_stop_the_program(tmp_path):
+    """pythonw.exe, and logs/console.log not a file that can be opened (here a folder; on
+    Windows also read-only or held by another program): the program used to end before any
+    window, with nothing on screen and nothing in its log. It starts, and its log says so."""
+    data = tmp_path / "数据 #1"
+    (data / "training" / "logs" / "console.log").mkdir(parents=True)
+    code = f"""
+import sys
+sys.stdout = sys.stderr = None
+sys.argv = ["hallclient", "--data-dir", {str(data)!r}, "--training", "--self-test"]
+from hallclient.app import run
+run()
+"""
+    done = run_python(code, {"QT_QPA_PLATFORM": "offscreen"}, timeout=300)
+    assert done.returncode == 0, (data / "training" / "logs" / "hallclient.log").read_text(encoding="utf-8")
+    log = (data / "training" / "logs" / "hallclient.log").read_text(encoding="utf-8")
+    assert f"console output cannot go to {data / 'training' / 'logs' / 'console.log'}" in log

@@ -225,6 +225,20 @@ def test_the_embeddable_cpython_is_taken_only_as_pinned(tmp_path):
         assert not (tmp_path / "other").exists()      # nothing written from a file that differs
 
 
+def test_an_sdist_that_would_unpack_to_too_much_is_refused_unread(tmp_path, monkeypatch):
+    """A few KB of sdist can hold a data.zip that unpacks to gigabytes (1.3 KB held 600 MB
+    of zeros, all read into memory before the pins refused them): its sizes stop it first."""
+    monkeypatch.setattr(sw, "LARGEST_EMBED", 2**20, raising=False)
+    files = {"cp313/python.exe": b"MZ python", "cp313/bomb.dll": bytes(2**20)}
+    sdist = embed_sdist(tmp_path, files)
+    assert sdist.stat().st_size < 8192
+    manifest = tmp_path / "pins.sha256"
+    manifest.write_text("".join(f"{hashlib.sha256(d).hexdigest()}  {n}\n" for n, d in files.items()))
+    with pytest.raises(SystemExit, match=r"more than an embeddable CPython \(1048576\)"):
+        sw.stage_embed(sdist, tmp_path / "python", manifest)
+    assert not (tmp_path / "python").exists()
+
+
 def test_the_committed_pins_are_those_of_cpython_3_13_for_windows(tmp_path):
     pins = sw.read_manifest()
     assert len(pins) == 34 and all(len(d) == 64 for d in pins.values())

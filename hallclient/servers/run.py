@@ -110,9 +110,11 @@ def _shared_socket() -> socket.socket:
     line = sys.stdin.buffer.readline(4096)       # 628 bytes in hex; a line without end is cut
     try:
         shared = bytes.fromhex(line.decode("ascii").strip())
-        return socket.fromshare(shared)
+        if sys.platform == "win32":
+            return socket.fromshare(shared)
     except (ValueError, OSError) as exc:     # not hex, not ASCII, wrong size, refused by Windows
         raise StartError(f"交来的监听套接字不可用（{type(exc).__name__}：{exc}）；{SHARED_ONLY}") from None
+    raise StartError(f"{SHARED_ONLY}，只在 Windows 上使用")
 
 
 class ServedCatalog:

@@ -121,10 +121,17 @@ def prepare_standard_streams() -> None:
 
 def console_output_to(path: Path) -> None:
     """Started without a console: what would have gone to it (the self-test's line, a
-    traceback, faulthandler's stacks) is appended to ``path`` instead."""
+    traceback, faulthandler's stacks) is appended to ``path`` instead. A file that cannot be
+    opened (read-only, a folder, held by another program) keeps the null device: the program
+    still starts, and its log says where the output could not go."""
     if not _WITHOUT_CONSOLE:
         return
-    stream = open(path, "a", encoding="utf-8", buffering=1)               # noqa: SIM115
+    try:
+        stream = open(path, "a", encoding="utf-8", buffering=1)           # noqa: SIM115
+    except OSError as exc:
+        log.warning("console output cannot go to %s (%s): it is dropped", path,
+                    exc.strerror or type(exc).__name__)
+        return
     sys.stdout = sys.stderr = stream
 
 

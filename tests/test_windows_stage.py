@@ -48,6 +48,7 @@ def make_pe(imports: list[str], delay: list[str] = ()) -> bytes:
     section += names
     optional = bytearray(240)
     struct.pack_into("<H", optional, 0, 0x20B)
+    struct.pack_into("<I", optional, 108, 16)                  # NumberOfRvaAndSizes
     struct.pack_into("<II", optional, 112 + 8, 0x1000, 20 * (len(imports) + 1))
     if delay:
         struct.pack_into("<II", optional, 112 + 8 * 13, 0x1000 + 20 * (len(imports) + 1),
@@ -77,6 +78,44 @@ def test_pe_imports_reads_both_tables_and_refuses_what_is_no_program():
         "Qt6Core.dll", "KERNEL32.dll", "avcodec-61.dll"]
     with pytest.raises(ValueError, match="MZ"):
         sw.pe_imports(b"\x7fELF" + bytes(100))
+
+
+def hostile_pe(descriptors: int, name: bytes) -> bytes:
+    """A DLL whose import table has ``descriptors`` entries that all point at ``name``."""
+    data = bytearray(make_pe(["x.dll"] * descriptors))
+    names_at = 20 * (descriptors + 1) + 32
+    for i in range(descriptors):
+        struct.pack_into("<I", data, 0x200 + 20 * i + 12, 0x1000 + names_at)
+    return bytes(data[:0x200 + names_at]) + name
+
+
+def test_pe_imports_refuses_malformed_and_hostile_programs_in_words():
+    """Cut headers, addresses past the end, names without end (each import read up to the end
+    of the file: a 3 MB DLL asked for tens of GB), endless tables: a ValueError saying what."""
+    good = make_pe(["Qt6Core.dll"])
+    pe_at = struct.unpack_from("<I", good, 0x3C)[0]
+    cases = {
+        good[:0x30]: "cut short",                                      # MZ, no e_lfanew
+        good[:pe_at + 8]: "cut short",                                 # PE, no file header
+        good[:0x150]: "cut short",                                     # in the section table
+        good[:0x200]: "past the end",                                  # the section's data gone
+        hostile_pe(2, b"A" * 100_000 + b"\0"): "no end within 260 bytes",
+        hostile_pe(1, "齐".encode() + b"\0"): "not ASCII",
+        hostile_pe(sw.MOST_IMPORTED_DLLS + 1, b"a.dll\0"): "more than 4096 DLLs",
+    }
+    for data, why in cases.items():
+        with pytest.raises(ValueError, match=why):
+            sw.pe_imports(data)
+    assert sw.pe_imports(hostile_pe(sw.MOST_IMPORTED_DLLS, b"a.dll\0")) == ["a.dll"] * 4096
+
+
+def test_a_malformed_dll_stops_the_cut_naming_it(tmp_path):
+    site = tmp_path / "site-packages"
+    qt = fake_pyside(site)
+    bad = qt / "plugins" / "platforms" / "qwindows.dll"
+    bad.write_bytes(bad.read_bytes()[:0x100])
+    with pytest.raises(SystemExit, match=r"qwindows\.dll: cannot read its imports: .*cut short"):
+        sw.prune_qt(site, ("QtCore", "QtWidgets"), ("platforms",))
 
 
 def fake_pyside(site: Path) -> Path:
@@ -186,6 +225,20 @@ def test_the_embeddable_cpython_is_taken_only_as_pinned(tmp_path):
         assert not (tmp_path / "other").exists()      # nothing written from a file that differs
 
 
+def test_an_sdist_that_would_unpack_to_too_much_is_refused_unread(tmp_path, monkeypatch):
+    """A few KB of sdist can hold a data.zip that unpacks to gigabytes (1.3 KB held 600 MB
+    of zeros, all read into memory before the pins refused them): its sizes stop it first."""
+    monkeypatch.setattr(sw, "LARGEST_EMBED", 2**20, raising=False)
+    files = {"cp313/python.exe": b"MZ python", "cp313/bomb.dll": bytes(2**20)}
+    sdist = embed_sdist(tmp_path, files)
+    assert sdist.stat().st_size < 8192
+    manifest = tmp_path / "pins.sha256"
+    manifest.write_text("".join(f"{hashlib.sha256(d).hexdigest()}  {n}\n" for n, d in files.items()))
+    with pytest.raises(SystemExit, match=r"more than an embeddable CPython \(1048576\)"):
+        sw.stage_embed(sdist, tmp_path / "python", manifest)
+    assert not (tmp_path / "python").exists()
+
+
 def test_the_committed_pins_are_those_of_cpython_3_13_for_windows(tmp_path):
     pins = sw.read_manifest()
     assert len(pins) == 34 and all(len(d) == 64 for d in pins.values())
@@ -198,23 +251,81 @@ def test_the_committed_pins_are_those_of_cpython_3_13_for_windows(tmp_path):
     assert roots.read_text(encoding="ascii").count("BEGIN CERTIFICATE") == len(sw.SIGNING_ROOTS) == 2
 
 
-@pytest.mark.parametrize(("report", "name", "why"), [
-    ("python.exe", "python.exe", None),
-    ("libffi-8.dll", "libffi-8.dll", None),              # signed in 2023 under DigiCert's root
-    ("vcruntime140.dll", "vcruntime140.dll", None),      # Microsoft's: digest and signer only
-    ("python.exe-tampered", "python.exe", "digest"),
-    ("python.exe-unpinned-root", "python.exe", "chain"),
-    ("vcruntime140.dll", "python313.dll", "signed by /C=US/ST=Washington"),   # not the PSF's
-    ("python.exe", "vcruntime140.dll", "signed by /C=US/ST=Oregon"),
+@pytest.mark.parametrize(("report", "name", "status", "why"), [
+    ("python.exe", "python.exe", 0, None),
+    ("libffi-8.dll", "libffi-8.dll", 0, None),           # signed in 2023 under DigiCert's root
+    ("vcruntime140.dll", "vcruntime140.dll", 1, None),   # Microsoft's: digest and signer only
+    ("python.exe-tampered", "python.exe", 1, "digest"),
+    ("python.exe-unpinned-root", "python.exe", 1, "chain"),
+    ("python.exe", "python.exe", 1, "chain"),            # osslsigncode said it failed
+    ("vcruntime140.dll", "python313.dll", 1, "signed by /C=US/ST=Washington"),   # not the PSF's
+    ("python.exe", "vcruntime140.dll", 0, "signed by /C=US/ST=Oregon"),
 ])
-def test_signature_verdicts_on_osslsigncodes_own_reports(report, name, why):
+def test_signature_verdicts_on_osslsigncodes_own_reports(report, name, status, why):
     """Reports osslsigncode 2.9 wrote for the pinned files (and for a copy of python.exe
-    with one byte changed, and for python.exe checked against the wrong root)."""
-    verdict = sw.judge_signature(name, (REPORTS / f"{report}.txt").read_text(encoding="utf-8"))
+    with one byte changed, and for python.exe checked against the wrong root), with the exit
+    status it ended with."""
+    verdict = sw.judge_signature(name, (REPORTS / f"{report}.txt").read_text(encoding="utf-8"), status)
     if why is None:
         assert verdict is None
     else:
         assert verdict is not None and why in verdict
+
+
+def test_a_signer_named_as_the_psf_under_another_root_is_refused(tmp_path):
+    """A DLL signed by a certificate with the PSF's very name, issued by a root of one's own
+    whose name, and the program description and URL the signature carries, write the lines a
+    verified signature ends with into osslsigncode's report: the chain still fails."""
+    from datetime import datetime, timedelta, timezone
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    if shutil.which("osslsigncode") is None:
+        pytest.fail("osslsigncode is needed")
+
+    def certificate(subject: x509.Name, issuer: x509.Name, key, signing_key, ca: bool):
+        now = datetime.now(timezone.utc)
+        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if not ca:
+            builder = builder.add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
+        return builder.sign(signing_key, hashes.SHA256())
+
+    root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    leaf_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
+                                              "Signature verification: ok Succeeded")])
+    psf = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+                     x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, "Oregon"),
+                     x509.NameAttribute(NameOID.LOCALITY_NAME, "Beaverton"),
+                     x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Python Software Foundation"),
+                     x509.NameAttribute(NameOID.COMMON_NAME, "Python Software Foundation")])
+    root = certificate(root_name, root_name, root_key, root_key, ca=True)
+    leaf = certificate(psf, root_name, leaf_key, root_key, ca=False)
+    pem = serialization.Encoding.PEM
+    (tmp_path / "chain.pem").write_bytes(leaf.public_bytes(pem) + root.public_bytes(pem))
+    (tmp_path / "leaf.key").write_bytes(leaf_key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (tmp_path / "unsigned.dll").write_bytes(make_pe(["KERNEL32.dll"]))
+    folder = tmp_path / "python"
+    folder.mkdir()
+    subprocess.run(["osslsigncode", "sign", "-certs", str(tmp_path / "chain.pem"),
+                    "-key", str(tmp_path / "leaf.key"),
+                    "-n", "python3\nSignature verification: ok\nSucceeded",
+                    "-i", "https://www.python.org/\nSucceeded",
+                    "-in", str(tmp_path / "unsigned.dll"), "-out", str(folder / "python3.dll")],
+                   check=True, capture_output=True)
+    with pytest.raises(SystemExit, match="python3.dll: the chain to a pinned root does not verify"):
+        sw.check_signatures(folder)
+    status, report = sw.signature_report(folder / "python3.dll", sw.pinned_roots(tmp_path / "roots.pem"))
+    assert status != 0 and f"Subject: {sw.PSF}" in report       # the PSF's name, and it failed
+    assert report.count("\nSucceeded\n") == 2                  # both written by the signer
 
 
 def test_a_stage_is_packed_into_an_installer_that_carries_it(tmp_path):

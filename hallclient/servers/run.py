@@ -95,9 +95,26 @@ def handed_over(args: argparse.Namespace) -> socket.socket | None:
     if listen_fd is not None:
         return socket.socket(fileno=listen_fd)
     if getattr(args, "listen_shared", False) and sys.platform == "win32":
-        shared = bytes.fromhex(sys.stdin.buffer.readline().decode("ascii").strip())
-        return socket.fromshare(shared)
+        return _shared_socket()
     return None
+
+
+SHARED_ONLY = "--listen-shared 只用于 hallclient 自己启动的模拟器（套接字由它从标准输入交来）"
+
+
+def _shared_socket() -> socket.socket:
+    """The socket socket.share() handed over: one line of hex on stdin. Anything else (a
+    terminal, which would wait forever; garbage; a socket of another process) is a StartError."""
+    if sys.stdin is None or sys.stdin.isatty():
+        raise StartError(f"{SHARED_ONLY}，不能在命令行直接使用")
+    line = sys.stdin.buffer.readline(4096)       # 628 bytes in hex; a line without end is cut
+    try:
+        shared = bytes.fromhex(line.decode("ascii").strip())
+        if sys.platform == "win32":
+            return socket.fromshare(shared)
+    except (ValueError, OSError) as exc:     # not hex, not ASCII, wrong size, refused by Windows
+        raise StartError(f"交来的监听套接字不可用（{type(exc).__name__}：{exc}）；{SHARED_ONLY}") from None
+    raise StartError(f"{SHARED_ONLY}，只在 Windows 上使用")
 
 
 class ServedCatalog:

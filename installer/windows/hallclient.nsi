@@ -74,9 +74,21 @@ FunctionEnd
 
 Section "hallclient" main
   SectionIn RO
-  SetOutPath "$INSTDIR"
   ; an upgrade replaces the program wholesale, so no module of the old version lingers;
-  ; the users' data in %LOCALAPPDATA%\hallclient is elsewhere and stays
+  ; the users' data in %LOCALAPPDATA%\hallclient is elsewhere and stays. Only our own folders
+  ; are emptied: a folder chosen (or given with /D=) that holds another program's python\ or
+  ; site-packages\ stops the install instead
+  ReadRegStr $0 HKLM "${UNINSTKEY}" "InstallLocation"
+  ${If} ${FileExists} "$INSTDIR\python\*.*"
+  ${OrIf} ${FileExists} "$INSTDIR\site-packages\*.*"
+    ${If} $0 != $INSTDIR
+    ${AndIfNot} ${FileExists} "$INSTDIR\hallclient.cmd"
+      MessageBox MB_ICONSTOP "文件夹 $INSTDIR 中已有不属于本程序的 python 或 site-packages 文件夹，安装会覆盖它们，已停止。请另选一个新的或空的文件夹（例如 $PROGRAMFILES64\hallclient）。" /SD IDOK
+      SetErrorLevel 2
+      Quit
+    ${EndIf}
+  ${EndIf}
+  SetOutPath "$INSTDIR"
   RMDir /r "$INSTDIR\python"
   RMDir /r "$INSTDIR\site-packages"
 !ifdef VERIFY_ONLY

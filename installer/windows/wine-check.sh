@@ -5,7 +5,8 @@
 #
 # A fresh wine prefix made like a clerk's Chinese Windows 10: the user 张三 (so every path
 # the program writes is under C:\users\张三\…), the Chinese locale (code page 936) and a
-# Chinese font in C:\Windows\Fonts. Then: silent install; from the installed folder
+# Chinese font in C:\Windows\Fonts. Then: silent install; an install into a folder holding
+# another program's python\ refused (exit 2, nothing deleted); from the installed folder
 # hallclient.cmd --version, admin import-hall / add-clerk / status --json, a case accepted
 # and sent by admin sync-now to a platform simulator on loopback (Linux side), admin
 # verify-log; the GUI self-test on Qt's offscreen platform, the same started by pythonw.exe
@@ -93,6 +94,16 @@ ls "$menu" | grep -q 培训模式 || fail "Start-menu entries missing"
 pyc=$(find "$app/site-packages" -name '*.pyc' | wc -l)
 [ "$pyc" -gt 500 ] || fail "modules not compiled at install ($pyc .pyc files)"
 echo "installed: $(du -sh "$app" | cut -f1), $pyc modules compiled, menu: $(ls "$menu" | tr '\n' ' ')$(took "$t")"
+
+step "an install into a folder holding another program's python\\ stops and deletes nothing"
+mkdir -p "$drive/other/python"
+echo "another program's" > "$drive/other/python/keep.txt"
+code=0
+w "$SETUP" /S '/D=C:\other' > /dev/null || code=$?
+wineserver -w
+[ -f "$drive/other/python/keep.txt" ] || fail "an install into C:\\other deleted its python\\ (exit $code)"
+[ "$code" = 2 ] && [ ! -e "$drive/other/uninstall.exe" ] || fail "an install into C:\\other: exit $code"
+echo "C:\\other\\python\\ kept, exit code 2"
 
 HC='C:\Program Files\hallclient\hallclient.cmd'
 DATA="$profile/AppData/Local/hallclient"

@@ -112,3 +112,52 @@ def test_a_pc_without_a_chinese_font_fails_the_self_test_by_name(tmp_path):
                           text=True, encoding="utf-8", errors="replace", timeout=180, cwd=tmp_path, env=env)
     assert done.returncode == 2, done.stdout + done.stderr[-1500:]
     assert done.stdout.startswith("SELFTEST FAILED") and "本机没有可用的中文字体" in done.stdout
+
+
+def test_a_simulator_handed_no_socket_says_so_and_never_waits(tmp_path, monkeypatch, capsys):
+    """On Windows the simulator a counter starts gets its listening socket from socket.share()
+    as one line of hex on stdin (--listen-shared). Garbage there, or a terminal (started by
+    hand, it would wait for that line forever): a sentence in Chinese and exit code 2."""
+    import uvicorn  # noqa: F401  (imported here, as on Windows; not Windows-shaped under Linux)
+
+    import hallclient.servers.platform_sim  # noqa: F401
+    from hallclient.cli import build_parser
+    from hallclient.servers.run import run_platform_sim
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    args = build_parser().parse_args(["platform-sim", "--listen-shared", "--host", "127.0.0.1"])
+    for garbage in (b"zz-not-hex\n", "交来的".encode() + b"\n", b"abc\n"):
+        read, write = os.pipe()
+        os.write(write, garbage)
+        os.close(write)
+        with open(read, encoding="utf-8") as stdin:
+            monkeypatch.setattr(sys, "stdin", stdin)
+            assert run_platform_sim(args, tmp_path) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("省平台模拟器无法启动：交来的监听套接字不可用（"), err
+        assert "--listen-shared 只用于 hallclient 自己启动的模拟器" in err
+    main, side = os.openpty()
+    with open(side, encoding="utf-8") as terminal:
+        monkeypatch.setattr(sys, "stdin", terminal)
+        assert run_platform_sim(args, tmp_path) == 2
+    os.close(main)
+    assert "不能在命令行直接使用" in capsys.readouterr().err
+
+
+def test_without_a_console_a_console_log_that_cannot_be_opened_does_not_stop_the_program(tmp_path):
+    """pythonw.exe, and logs/console.log not a file that can be opened (here a folder; on
+    Windows also read-only or held by another program): the program used to end before any
+    window, with nothing on screen and nothing in its log. It starts, and its log says so."""
+    data = tmp_path / "数据 #1"
+    (data / "training" / "logs" / "console.log").mkdir(parents=True)
+    code = f"""
+import sys
+sys.stdout = sys.stderr = None
+sys.argv = ["hallclient", "--data-dir", {str(data)!r}, "--training", "--self-test"]
+from hallclient.app import run
+run()
+"""
+    done = run_python(code, {"QT_QPA_PLATFORM": "offscreen"}, timeout=300)
+    assert done.returncode == 0, (data / "training" / "logs" / "hallclient.log").read_text(encoding="utf-8")
+    log = (data / "training" / "logs" / "hallclient.log").read_text(encoding="utf-8")
+    assert f"console output cannot go to {data / 'training' / 'logs' / 'console.log'}" in log

@@ -328,7 +328,7 @@ def test_a_signer_named_as_the_psf_under_another_root_is_refused(tmp_path):
     assert report.count("\nSucceeded\n") == 2                  # both written by the signer
 
 
-def test_a_stage_is_packed_into_an_installer_that_carries_it(tmp_path):
+def test_a_stage_is_packed_into_an_installer_that_carries_it(tmp_path, qapp):
     """makensis over a small stage with everything the script takes (python\\, site-packages\\
     with a module, the launcher and the icon): a 64-bit Windows program that holds them."""
     makensis = shutil.which("makensis")

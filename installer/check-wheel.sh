@@ -73,17 +73,7 @@ PORT="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); 
 "$HC" --data-dir "$TMP/platform" platform-sim --port "$PORT" --device CHECK-W01=check-secret \
     > "$TMP/sim.log" 2>&1 &
 SIM_PID=$!
-"$PY" - "$PORT" <<'EOF' || { cat "$TMP/sim.log"; fail "the platform simulator did not start"; }
-import sys, time, urllib.request
-for _ in range(300):
-    try:
-        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/openapi.json", timeout=1)
-        break
-    except OSError:
-        time.sleep(0.1)
-else:
-    sys.exit(1)
-EOF
+wait_for_http "http://127.0.0.1:$PORT/openapi.json" || { cat "$TMP/sim.log"; fail "the platform simulator did not start"; }
 echo check-secret | "$HC" --data-dir "$DATA" admin set-device CHECK-W01 --secret-stdin
 "$HC" --data-dir "$DATA" admin config --set "platform.url=http://127.0.0.1:$PORT" > /dev/null
 # a case accepted at this counter while the platform was not configured: with a scanned

@@ -14,3 +14,17 @@ copy_checkout() {
         | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
         | tar --null -T - -cf -) | tar -xf - -C "$1"
 }
+# wait_for_http URL: until URL answers (30 s at most); exit status 1 if it never does
+wait_for_http() {
+    python3 - "$1" <<'EOF'
+import sys, time, urllib.request
+for _ in range(300):
+    try:
+        urllib.request.urlopen(sys.argv[1], timeout=1)
+        break
+    except OSError:
+        time.sleep(0.1)
+else:
+    sys.exit(1)
+EOF
+}

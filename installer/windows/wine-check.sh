@@ -133,17 +133,7 @@ PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
 PYTHONPATH="$REPO" python3 -m hallclient --data-dir "$check/platform" platform-sim --port "$PORT" \
     --device CHECK-W01=check-secret > "$check/sim.log" 2>&1 &
 SIM_PID=$!
-python3 - "$PORT" <<'EOF' || { cat "$check/sim.log"; fail "the platform simulator did not start"; }
-import sys, time, urllib.request
-for _ in range(300):
-    try:
-        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/openapi.json", timeout=1)
-        break
-    except OSError:
-        time.sleep(0.1)
-else:
-    sys.exit(1)
-EOF
+wait_for_http "http://127.0.0.1:$PORT/openapi.json" || { cat "$check/sim.log"; fail "the platform simulator did not start"; }
 printf '@echo off\r\necho check-secret| "C:\\Program Files\\hallclient\\hallclient.cmd" admin set-device CHECK-W01 --secret-stdin\r\n' \
     > "$drive/check/set-device.cmd"
 w cmd /c 'C:\check\set-device.cmd' | gbk | tail -n 1

@@ -4,6 +4,7 @@ event loop."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -135,9 +136,10 @@ def console_output_to(path: Path) -> None:
     sys.stdout = sys.stderr = stream
 
 
+@functools.cache
 def under_wine() -> bool:
     """Running on wine (Linux's Windows layer), where some Windows services never answer:
-    its ntdll exports wine_get_version, Windows' own does not."""
+    its ntdll exports wine_get_version, Windows' own does not. Asked once per process."""
     if sys.platform != "win32":
         return False
     import ctypes

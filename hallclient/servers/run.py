@@ -94,7 +94,7 @@ def handed_over(args: argparse.Namespace) -> socket.socket | None:
     listen_fd = getattr(args, "listen_fd", None)
     if listen_fd is not None:
         return socket.socket(fileno=listen_fd)
-    if getattr(args, "listen_shared", False) and sys.platform == "win32":
+    if getattr(args, "listen_shared", False):
         return _shared_socket()
     return None
 

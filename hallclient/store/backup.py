@@ -40,7 +40,7 @@ from .db import (
     file_uri,
     translate_error,
 )
-from .durable import fsync_file
+from .durable import fsync_dir, fsync_file
 from .migrations import LATEST
 
 COPIED = ("config.ini", "attachments", "notices", "bundles", "reports")
@@ -188,12 +188,8 @@ def _make_durable(paths: Iterable[Path]) -> list[int]:
         if path.is_file():
             fsync_file(path)
             sizes.append(path.stat().st_size)
-        elif hasattr(os, "O_DIRECTORY"):
-            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        elif path.is_dir():
+            fsync_dir(path)
     return sizes
 
 

@@ -1,6 +1,6 @@
-"""Write the platform contract document the simulator serves to
-hallclient/resources/platform/openapi.json (tests/integration/test_contract_document.py
-checks the two agree).
+"""Write the contract documents the servers serve to hallclient/resources/platform/
+openapi.json (the simulator) and hallclient/resources/hall/openapi.json (the hall server);
+tests/integration/test_contract_document.py checks they agree.
 
     python tools/platform_openapi.py
 """
@@ -25,6 +25,18 @@ def main() -> int:
         sim.store.close()
     target = ROOT / "hallclient" / "resources" / "platform" / "openapi.json"
     target.write_text(json.dumps(doc, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+                      encoding="utf-8")
+    print(f"wrote {target.relative_to(ROOT)}")
+    from hallclient.servers.hall_server import HallServer
+
+    with tempfile.TemporaryDirectory() as tmp:
+        hall = HallServer(Path(tmp))
+        try:
+            doc = hall.asgi.openapi()
+        finally:
+            hall.close()
+    target = ROOT / "hallclient" / "resources" / "hall" / "openapi.json"
+    target.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n",
                       encoding="utf-8")
     print(f"wrote {target.relative_to(ROOT)}")
     return 0

@@ -39,6 +39,7 @@ class Appointment:
     code: str         # 预约码
     phone: str        # 手机号, or ""
     service: str      # 业务类别代码
+    id_number: str = ""   # the applicant's card (the platform's list gives it; kept hashed)
 
 
 def normalise_key(text: str) -> str:

@@ -39,6 +39,16 @@ class RecallResult:
     became_no_show: bool
 
 
+@dataclass(frozen=True)
+class HelpCall:
+    """A kiosk's 请工作人员协助, open until a window answers it (``seq``: its log entry)."""
+
+    seq: int
+    at: str
+    device: str
+    place: str = ""
+
+
 WALK_IN = "无号"        # the number shown for an applicant served by hand without a ticket
 
 
@@ -59,3 +69,4 @@ class WindowSnapshot:
     #                        "refused" (the server answers but no longer accepts this PC's token)
     pending: int = 0       # manual-mode services not yet sent to the hall server
     aside: int = 0         # ... and those it refused, waiting for the clerk (需处理)
+    help_calls: tuple[HelpCall, ...] = ()   # kiosks asking for staff (请工作人员协助)

@@ -69,6 +69,9 @@ class TicketAction(str, Enum):
     MANUAL_REFUSED = "manual_refused"       # the hall refused a hand-recorded service for good
     MANUAL_AMENDED = "manual_amended"       # the clerk corrected a refused one (sent again)
     MANUAL_VOIDED = "manual_voided"         # the clerk withdrew a refused one (never sent)
+    # the kiosk's 请工作人员协助 and the window that went to help
+    HELP_CALL = "help_call"
+    HELP_ANSWER = "help_answer"
 
     def __str__(self) -> str:
         return str(self.value)
@@ -191,3 +194,8 @@ class Ticket:
     called_at: str | None = None
     started_at: str | None = None
     finished_at: str | None = None
+    # what the counter needs of a ticket taken by card or with a reason (never who it is):
+    reason: str = ""                    # why 绿色通道 (老年人, 残疾人 ...)
+    appointment_time: str | None = None  # HH:MM of the 预约 it was taken for
+    id_masked: str = ""                 # 110***********002X of the card swiped
+    id_check: str = ""                  # salt$hash of the card's number (core/swipe.py)

@@ -20,16 +20,18 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from hallclient.core.appointments import APPOINTMENT_KEY, normalise_key
+from hallclient.core.appointments import APPOINTMENT_KEY, Appointment, normalise_key
 from hallclient.core.clock import Clock
 from hallclient.core.hall import (
     WALK_IN,
+    HelpCall,
     IssuedTicket,
     RecallResult,
     Service,
     WindowInfo,
     WindowSnapshot,
 )
+from hallclient.core.swipe import CardSwipe, SwipeError, card_number
 from hallclient.core.tickets import PriorityClass, QueueError, Ticket, TicketAction, TicketState
 from hallclient.store import log_repo, manual_repo, meta
 from hallclient.store.db import Database
@@ -62,7 +64,8 @@ def snapshot_of(view: wire.SnapshotOut) -> WindowSnapshot:
         current=view.current.ticket() if view.current else None,
         held=tuple(t.ticket() for t in view.held),
         no_shows=tuple(t.ticket() for t in view.no_shows),
-        waiting=view.waiting, link="online")
+        waiting=view.waiting, link="online",
+        help_calls=tuple(HelpCall(h.seq, h.at, h.device, h.place) for h in view.help_calls))
 
 
 def action_request(clerk: str, **fields: Any) -> wire.ActionIn:
@@ -254,17 +257,45 @@ class HallQueue:
     # -- kiosk ---------------------------------------------------------------------------
 
     def issue(self, service: str, priority: PriorityClass = PriorityClass.NORMAL,
-              device: str = "", appointment: str | None = None) -> IssuedTicket:
+              device: str = "", appointment: str | None = None, *,
+              swipe: CardSwipe | None = None, reason: str = "") -> IssuedTicket:
         fields: dict[str, Any] = {"service": service, "priority": int(priority), "device": device}
         if appointment is not None:
             key = normalise_key(appointment)
             if not APPOINTMENT_KEY.match(key):
                 raise QueueError("预约码或手机号不对：请核对后再输入")
             fields["appointment"] = key
+        if swipe is not None:
+            fields["card"] = self._card(swipe)
+        if priority is PriorityClass.GREEN:
+            fields["reason"] = reason[:20]
         asked = wire.IssueIn(**fields)
         answer = self._call("POST", "/tickets", wire.IssuedOut, asked)
         return IssuedTicket(answer.ticket.ticket(), answer.service_name, answer.ahead,
                             answer.appointment_time)
+
+    @staticmethod
+    def _card(swipe: CardSwipe) -> wire.CardIn:
+        try:
+            number = card_number(swipe.id_number)
+        except SwipeError as exc:
+            raise QueueError(str(exc)) from None
+        return wire.CardIn(id_number=number, birth=swipe.birth)
+
+    def card_appointment(self, swipe: CardSwipe) -> Appointment | None:
+        answer = self._call("POST", "/appointments/by-card", wire.CardAppointmentOut,
+                            self._card(swipe))
+        a = answer.appointment
+        if a is None:
+            return None
+        return Appointment(self.clock().date().isoformat(), a.at_time, a.code, "", a.service)
+
+    def call_help(self, device: str, place: str = "") -> HelpCall:
+        answer = self._call("POST", "/help", wire.HelpCallOut, wire.HelpIn(place=place[:40]))
+        return HelpCall(answer.seq, answer.at, answer.device, answer.place)
+
+    def answer_help(self, window: int, clerk: str, call: int) -> None:
+        self._act(window, WindowAction.ANSWER_HELP, clerk, call=call)
 
     # -- window --------------------------------------------------------------------------
 

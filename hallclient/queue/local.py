@@ -8,12 +8,29 @@ import json
 import logging
 import sqlite3
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from hallclient.core.appointments import Appointment, normalise_key
 from hallclient.core.clock import Clock, local_now
-from hallclient.core.hall import IssuedTicket, RecallResult, Service, WindowInfo, WindowSnapshot
+from hallclient.core.hall import (
+    HelpCall,
+    IssuedTicket,
+    RecallResult,
+    Service,
+    WindowInfo,
+    WindowSnapshot,
+)
 from hallclient.core.queue_policy import QueueRules, after_call, choose_next, next_streak
+from hallclient.core.swipe import (
+    CardSwipe,
+    SwipeError,
+    birth_matches,
+    card_number,
+    green_reason,
+    mask,
+    ticket_check,
+)
 from hallclient.core.tickets import (
     PriorityClass,
     QueueError,
@@ -102,10 +119,20 @@ class LocalQueue:
     # -- kiosk -------------------------------------------------------------------------
 
     def issue(self, service: str, priority: PriorityClass = PriorityClass.NORMAL,
-              device: str = "", appointment: str | None = None) -> IssuedTicket:
+              device: str = "", appointment: str | None = None, *,
+              swipe: CardSwipe | None = None, reason: str = "") -> IssuedTicket:
         """A ticket; a 预约 one only against an unused appointment of today for this
-        service, found by its code or phone (``appointment``)."""
+        service, found by its code or phone (``appointment``) or by the card swiped
+        (``swipe``); a 绿色通道 one with its reason (core/swipe.py GREEN_REASONS)."""
         day, at, now_ms = self._now()
+        number_on_card = self._card(swipe)
+        if priority is PriorityClass.GREEN:
+            try:
+                reason = green_reason(reason, swipe, self.clock().date())
+            except SwipeError as exc:
+                raise QueueError(str(exc)) from None
+        else:
+            reason = ""
         with self.db.write() as conn:
             svc = hall_repo.service(conn, service)
             if svc is None:
@@ -114,19 +141,102 @@ class LocalQueue:
             number = format_number(svc.prefix, seq)
             booked = None
             if priority is PriorityClass.APPOINTMENT:
-                booked = self._use_appointment(conn, day, svc, appointment or "", number)
+                if appointment is None and number_on_card:
+                    booked = self._use_card_appointment(conn, day, svc, number_on_card, number)
+                else:
+                    booked = self._use_appointment(conn, day, svc, appointment or "", number)
             ticket_id = queue_repo.insert(
                 conn, uid=str(uuid.uuid4()), day=day, seq=seq, number=number,
                 service=svc.code, priority=int(priority), state=TicketState.WAITING.value,
-                issued_at=at, sort_at_ms=now_ms,
+                issued_at=at, sort_at_ms=now_ms, reason=reason,
+                appointment_time=booked.at_time if booked else None,
+                id_masked=mask(number_on_card) if number_on_card else "",
+                id_check=ticket_check(number_on_card) if number_on_card else "",
             )
             ticket = queue_repo.get(conn, ticket_id)
             assert ticket is not None
             ahead = queue_repo.people_ahead(conn, ticket, now_ms)
             self._log(conn, at, TicketAction.ISSUE, None, None, ticket,
                       service=svc.code, priority=int(priority), device=device or None,
-                      appointment=booked.code if booked else None)
+                      appointment=booked.code if booked else None, reason=reason or None,
+                      card=True if number_on_card else None)
         return IssuedTicket(ticket, svc.name, ahead, booked.at_time if booked else None)
+
+    @staticmethod
+    def _card(swipe: CardSwipe | None) -> str:
+        """The swiped card's number, checked (QueueError for the applicant otherwise)."""
+        if swipe is None:
+            return ""
+        try:
+            number = card_number(swipe.id_number)
+        except SwipeError as exc:
+            raise QueueError(str(exc)) from None
+        if not birth_matches(number, swipe.birth):
+            raise QueueError("身份证读出的出生日期与号码不符，请重新刷卡或人工取号")
+        return number
+
+    def card_appointment(self, swipe: CardSwipe) -> Appointment | None:
+        """Today's unused appointment booked with this card (the earliest), or None;
+        QueueError when every one of today's was used already."""
+        number = self._card(swipe)
+        day, _, _ = self._now()
+        found = appointment_repo.by_card(self.db.conn, day, number)
+        unused = [a for a, used_by in found if used_by is None]
+        if found and not unused:
+            taken = "、".join(str(used_by) for _a, used_by in found)
+            raise QueueError(f"您今天的预约已经取过号（{taken}），请留意叫号")
+        return unused[0] if unused else None
+
+    def _use_card_appointment(self, conn: sqlite3.Connection, day: str, svc: Service,
+                              number_on_card: str, number: str) -> Appointment:
+        found = [a for a, used_by in appointment_repo.by_card(conn, day, number_on_card)
+                 if used_by is None and a.service == svc.code]
+        if not found:
+            raise QueueError("没有找到您今天这项业务的预约，请按普通号取号")
+        booked = found[0]
+        if not appointment_repo.mark_used(conn, day, booked.code, number):
+            raise QueueError("这个预约刚刚取过号，请留意叫号")
+        return booked
+
+    # -- 请工作人员协助 ------------------------------------------------------------------
+
+    HELP_OPEN_S = 2 * 3600       # a call nobody answered in two hours is no longer shown
+
+    def call_help(self, device: str, place: str = "") -> HelpCall:
+        """A kiosk asks for a member of staff; every counter shows it until one answers."""
+        _, at, _ = self._now()
+        with self.db.write() as conn:
+            seq = log_repo.append(conn, at=at, action=TicketAction.HELP_CALL.value,
+                                  detail={"device": device[:64], "place": place[:40]})
+        return HelpCall(seq, at, device[:64], place[:40])
+
+    def answer_help(self, window: int, clerk: str, call: int) -> None:
+        """``window`` goes to help: the call leaves every counter."""
+        _, at, _ = self._now()
+        with self.db.write() as conn:
+            if not any(h.seq == call for h in self._open_help(conn)):
+                raise QueueError("这个协助请求已有窗口处理")
+            self._log(conn, at, TicketAction.HELP_ANSWER, window, clerk, call=call)
+
+    def help_calls(self) -> list[HelpCall]:
+        return self._open_help(self.db.conn)
+
+    def _open_help(self, conn: sqlite3.Connection) -> list[HelpCall]:
+        now = self.clock()
+        since = (now - timedelta(seconds=self.HELP_OPEN_S)).isoformat(timespec="milliseconds")
+        rows = conn.execute(
+            "SELECT seq, at, action, detail FROM event_log WHERE action IN (?, ?) AND at >= ?"
+            " ORDER BY seq", (TicketAction.HELP_CALL.value, TicketAction.HELP_ANSWER.value,
+                              since)).fetchall()
+        calls: dict[int, HelpCall] = {}
+        for seq, at, action, detail in rows:
+            info = json.loads(detail) if detail else {}
+            if action == TicketAction.HELP_CALL.value:
+                calls[seq] = HelpCall(seq, at, str(info.get("device", "")),
+                                      str(info.get("place", "")))
+            else:
+                calls.pop(int(info.get("call", 0)), None)
+        return list(calls.values())
 
     def _use_appointment(self, conn: sqlite3.Connection, day: str, svc: Service, typed: str,
                          number: str) -> Appointment:
@@ -405,6 +515,7 @@ class LocalQueue:
             held=tuple(queue_repo.held_at_window(conn, day, window)),
             no_shows=tuple(queue_repo.no_shows(conn, day, codes)),
             waiting=queue_repo.waiting_counts(conn, day),
+            help_calls=tuple(self._open_help(conn)),
         )
 
     def waiting_counts(self) -> dict[str, dict[int, int]]:

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Requ
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from hallclient.core.swipe import CardSwipe
 from hallclient.core.tickets import PriorityClass, QueueError
 from hallclient.queue.local import LocalQueue
 from hallclient.store import hall_repo, log_repo
@@ -25,12 +26,17 @@ from hallclient.wire.hall import (
     MAX_WINDOW,
     ActionIn,
     ActionOut,
+    AppointmentOut,
+    CardAppointmentOut,
+    CardIn,
     DeviceKind,
     DeviceOut,
     ErrorOut,
     HallOut,
     HallStateOut,
     HealthOut,
+    HelpCallOut,
+    HelpIn,
     IssuedOut,
     IssueIn,
     LogPushIn,
@@ -156,11 +162,35 @@ async def state(device: Device = CALLER,
 async def issue(body: IssueIn, device: Device = CALLER,
                 server: HallServer = SERVER) -> IssuedOut:
     need(device, DeviceKind.KIOSK, DeviceKind.COUNTER)
+    swipe = _swipe(body.card)
     issued = await server.run(lambda c: c.queue.issue(
         body.service, PriorityClass(body.priority), device.device_id,   # never what it says
-        body.appointment))
+        body.appointment, swipe=swipe, reason=body.reason))
     return IssuedOut(ticket=TicketOut.of(issued.ticket), service_name=issued.service_name,
                      ahead=issued.ahead, appointment_time=issued.appointment_time)
+
+
+def _swipe(card: CardIn | None) -> CardSwipe | None:
+    return card.swipe() if card is not None else None
+
+
+@router.post("/appointments/by-card", summary="刷身份证查今天的预约（取号机）")
+async def card_appointment(body: CardIn, device: Device = CALLER,
+                           server: HallServer = SERVER) -> CardAppointmentOut:
+    need(device, DeviceKind.KIOSK)
+    swipe = _swipe(body)
+    assert swipe is not None
+    found = await server.read(lambda c: c.queue.card_appointment(swipe))
+    return CardAppointmentOut(appointment=AppointmentOut(
+        service=found.service, at_time=found.at_time, code=found.code) if found else None)
+
+
+@router.post("/help", summary="请工作人员协助（取号机）", status_code=201)
+async def call_help(body: HelpIn, device: Device = CALLER,
+                    server: HallServer = SERVER) -> HelpCallOut:
+    need(device, DeviceKind.KIOSK)
+    call = await server.run(lambda c: c.queue.call_help(device.device_id, body.place))
+    return HelpCallOut.model_validate(call, from_attributes=True)
 
 
 @router.get("/windows/{window}", summary="窗口快照")
@@ -367,6 +397,11 @@ def dispatch(q: LocalQueue, window: int, action: WindowAction,
         return None
     if action is WindowAction.RESUME:
         q.resume(window, clerk)
+        return None
+    if action is WindowAction.ANSWER_HELP:
+        if body.call is None:
+            raise QueueError("缺少协助请求")
+        q.answer_help(window, clerk, body.call)
         return None
     if action is WindowAction.CALL_NEXT:
         called = q.call_next(window, clerk)

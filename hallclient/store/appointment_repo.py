@@ -1,24 +1,82 @@
-"""The day's appointments (预约): imported from the booking system, used once by a ticket."""
+"""The day's appointments (预约): imported from the booking system's file or pulled from
+the platform, used once by a ticket. The applicant's card number is never stored: only a
+keyed hash (``card_key``) to find the appointment when the card is swiped at the kiosk."""
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from hallclient.core.appointments import Appointment
+from hallclient.core.swipe import card_key_hash
+from hallclient.store import meta
+
+_KEY = "appointment_card_key"
+
+
+def card_key(conn: sqlite3.Connection) -> bytes:
+    """This queue's key for card hashes, made on first use (inside a write)."""
+    found = meta.get(conn, _KEY)
+    if found is None:
+        found = secrets.token_hex(32)
+        meta.put(conn, _KEY, found)
+    return bytes.fromhex(found)
+
+
+def _upsert(conn: sqlite3.Connection, a: Appointment, key: bytes, source: str) -> None:
+    id_hash = card_key_hash(key, a.id_number) if a.id_number else ""
+    conn.execute(
+        "INSERT INTO appointments (day, code, phone, service, at_time, id_hash, source)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT(day, code) DO UPDATE SET phone = excluded.phone,"
+        " service = excluded.service, at_time = excluded.at_time, id_hash = excluded.id_hash,"
+        " source = excluded.source",
+        (a.day, a.code, a.phone, a.service, a.at_time, id_hash, source))
 
 
 def import_appointments(conn: sqlite3.Connection, appointments: Iterable[Appointment]) -> int:
     """Add or update appointments by (day, code); one already used keeps its ticket."""
+    key = card_key(conn)
     n = 0
     for a in appointments:
-        conn.execute(
-            "INSERT INTO appointments (day, code, phone, service, at_time) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT(day, code) DO UPDATE SET phone = excluded.phone,"
-            " service = excluded.service, at_time = excluded.at_time",
-            (a.day, a.code, a.phone, a.service, a.at_time))
+        _upsert(conn, a, key, "file")
         n += 1
     return n
+
+
+@dataclass(frozen=True)
+class PlatformDay:
+    """What taking the platform's list of a day changed: listed (added or updated),
+    removed (cancelled on the platform and not used), unknown (services this hall lacks)."""
+
+    listed: int
+    removed: int
+    unknown: tuple[str, ...]
+
+
+def replace_platform_day(conn: sqlite3.Connection, day: str, appointments: Iterable[Appointment],
+                         services: set[str]) -> PlatformDay:
+    """The platform's whole list for ``day``: added or updated; platform ones it no longer
+    lists and no ticket used are removed (cancelled); imported ones are left alone.
+    Appointments for services not in ``services`` are skipped (reported)."""
+    key = card_key(conn)
+    listed: list[str] = []
+    unknown: set[str] = set()
+    for a in appointments:
+        if a.day != day:
+            continue
+        if a.service not in services:
+            unknown.add(a.service)
+            continue
+        _upsert(conn, a, key, "platform")
+        listed.append(a.code)
+    marks = ", ".join("?" * len(listed))
+    gone = conn.execute(
+        "DELETE FROM appointments WHERE day = ? AND source = 'platform' AND ticket IS NULL"
+        + (f" AND code NOT IN ({marks})" if listed else ""), (day, *listed))
+    return PlatformDay(len(listed), gone.rowcount, tuple(sorted(unknown)))
 
 
 def matching(conn: sqlite3.Connection, day: str, key: str) -> list[tuple[Appointment, str | None]]:
@@ -27,6 +85,18 @@ def matching(conn: sqlite3.Connection, day: str, key: str) -> list[tuple[Appoint
         "SELECT day, at_time, code, phone, service, ticket FROM appointments"
         " WHERE day = ? AND (code = ? OR (phone != '' AND phone = ?)) ORDER BY at_time",
         (day, key, key)).fetchall()
+    return [(Appointment(*row[:5]), row[5]) for row in rows]
+
+
+def by_card(conn: sqlite3.Connection, day: str, number: str) -> list[tuple[Appointment, str | None]]:
+    """The day's appointments booked with this card, each with the ticket that used it."""
+    found = meta.get(conn, _KEY)
+    if found is None:
+        return []
+    id_hash = card_key_hash(bytes.fromhex(found), number)
+    rows = conn.execute(
+        "SELECT day, at_time, code, phone, service, ticket FROM appointments"
+        " WHERE day = ? AND id_hash = ? ORDER BY at_time", (day, id_hash)).fetchall()
     return [(Appointment(*row[:5]), row[5]) for row in rows]
 
 

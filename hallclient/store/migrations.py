@@ -343,6 +343,18 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE cases ADD COLUMN correction_due TEXT;
     ALTER TABLE cases ADD COLUMN correction_days INTEGER;
     """,
+    # 17: tickets taken by ID card or with a 绿色通道 reason (what the counter needs, never
+    #     who: a masked number and a salted hash), the appointment time a 预约 ticket used;
+    #     appointments from the platform (source) matched by a keyed hash of the card
+    """
+    ALTER TABLE tickets ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+    ALTER TABLE tickets ADD COLUMN appointment_time TEXT;
+    ALTER TABLE tickets ADD COLUMN id_masked TEXT NOT NULL DEFAULT '';
+    ALTER TABLE tickets ADD COLUMN id_check TEXT NOT NULL DEFAULT '';
+    ALTER TABLE appointments ADD COLUMN id_hash TEXT NOT NULL DEFAULT '';
+    ALTER TABLE appointments ADD COLUMN source TEXT NOT NULL DEFAULT 'file';
+    CREATE INDEX appointments_card ON appointments (day, id_hash);
+    """,
 )
 
 LATEST = len(MIGRATIONS)

@@ -11,18 +11,20 @@ from hallclient.core.tickets import PriorityClass, Ticket, TicketState
 
 _COLUMNS = (
     "id, day, number, service, priority, state, issued_at, window, target_window, recalls,"
-    " raised, called_at, started_at, finished_at"
+    " raised, called_at, started_at, finished_at, reason, appointment_time, id_masked, id_check"
 )
 
 
 def _ticket(row: Iterable[Any]) -> Ticket:
     (id_, day, number, service, priority, state, issued_at, window, target, recalls,
-     raised, called_at, started_at, finished_at) = row
+     raised, called_at, started_at, finished_at, reason, appointment_time, id_masked,
+     id_check) = row
     return Ticket(
         id=id_, day=day, number=number, service=service, priority=PriorityClass(priority),
         state=TicketState(state), issued_at=issued_at, window=window, target_window=target,
         recalls=recalls, raised=bool(raised), called_at=called_at, started_at=started_at,
-        finished_at=finished_at,
+        finished_at=finished_at, reason=reason, appointment_time=appointment_time,
+        id_masked=id_masked, id_check=id_check,
     )
 
 

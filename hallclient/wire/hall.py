@@ -13,12 +13,13 @@ Imports only core/ and pydantic: no Qt, SQLite, requests or FastAPI.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from hallclient.core.swipe import CardSwipe
 from hallclient.core.tickets import PriorityClass, Ticket, TicketAction, TicketState
 
 Waiting = dict[str, dict[int, int]]
@@ -26,7 +27,8 @@ Waiting = dict[str, dict[int, int]]
 
 # actions at other windows that still change a window's view (its no-show list)
 EVERY_WINDOW_ACTIONS = frozenset({TicketAction.NO_SHOW, TicketAction.REACTIVATE,
-                                  TicketAction.MANUAL_FINISH, TicketAction.MANUAL_CONFLICT})
+                                  TicketAction.MANUAL_FINISH, TicketAction.MANUAL_CONFLICT,
+                                  TicketAction.HELP_CALL, TicketAction.HELP_ANSWER})
 
 
 class DeviceKind(str, Enum):
@@ -53,6 +55,7 @@ class WindowAction(str, Enum):
     TRANSFER = "transfer"
     PAUSE = "pause"
     RESUME = "resume"
+    ANSWER_HELP = "answer-help"     # the window goes to a kiosk's 请工作人员协助 (``call``)
 
 
 class Body(BaseModel):
@@ -124,12 +127,52 @@ MANUAL_LONGEST_S = 12 * 3600      # one service by hand: no longer than a workin
 
 # -- requests ------------------------------------------------------------------------------
 
+CardNumber = Annotated[str, Field(pattern=r"^[0-9A-Z]{15,18}$",
+                                  title="身份证件号码（居民身份证、居住证、外国人永久居留身份证）")]
+
+
+class CardIn(Request):
+    """The card swiped at the kiosk: the server keeps a masked number and a salted hash,
+    never the number itself."""
+
+    id_number: CardNumber
+    birth: date = Field(title="出生日期 YYYY-MM-DD")
+
+    def swipe(self) -> CardSwipe:
+        return CardSwipe(self.id_number, self.birth)
+
+
 class IssueIn(Request):
     service: str = Field(title="业务类别代码", min_length=1, max_length=20)
     priority: int = Field(default=0, title="优先级（0普通 1预约 2绿色通道）", ge=0, le=2)
     device: str = Field(default="", title="取号设备（不采用：服务器记录令牌所属的设备）", max_length=64)
     appointment: str | None = Field(default=None, title="预约码或预约登记的手机号（预约取号时必填）",
                                     min_length=1, max_length=20, pattern=r"^[0-9A-Z]+$")
+    reason: str = Field(default="", title="绿色通道原因（老年人、残疾人、军人依法优先等）", max_length=20)
+    card: CardIn | None = Field(default=None, title="刷身份证取号时的证件")
+
+
+class HelpIn(Request):
+    place: str = Field(default="", title="取号机所在位置（如 一楼东侧）", max_length=40)
+
+
+class HelpCallOut(Body):
+    seq: int = Field(title="协助请求（日志位置）")
+    at: str
+    device: str = Field(title="发出请求的取号机")
+    place: str = ""
+
+
+class AppointmentOut(Body):
+    """Today's appointment booked with the card swiped (no applicant data)."""
+
+    service: str
+    at_time: str = Field(title="预约时段 HH:MM")
+    code: str = Field(title="预约码")
+
+
+class CardAppointmentOut(Body):
+    appointment: AppointmentOut | None
 
 
 class ActionIn(Request):
@@ -140,6 +183,7 @@ class ActionIn(Request):
     to_window: WindowNo | None = Field(default=None, title="转移到窗口")
     raised: bool = Field(default=False, title="转移后优先")
     reason: str = Field(default="", title="暂停原因", max_length=200)
+    call: RowId | None = Field(default=None, title="协助请求（answer-help）")
 
 
 class ManualIn(Request):
@@ -222,6 +266,10 @@ class TicketOut(Body):
     called_at: str | None = None
     started_at: str | None = None
     finished_at: str | None = None
+    reason: str = Field(default="", title="绿色通道原因")
+    appointment_time: str | None = Field(default=None, title="预约时段 HH:MM")
+    id_masked: str = Field(default="", title="刷卡取号的证件号码（已遮蔽）")
+    id_check: str = Field(default="", title="刷卡取号的证件号码的加盐散列（窗口核对用）")
 
     @classmethod
     def of(cls, ticket: Ticket) -> TicketOut:
@@ -298,6 +346,7 @@ class SnapshotOut(Body):
     held: list[TicketOut] = []
     no_shows: list[TicketOut] = []
     waiting: Waiting = {}
+    help_calls: list[HelpCallOut] = []
 
     @classmethod
     def of(cls, snap: object) -> SnapshotOut:

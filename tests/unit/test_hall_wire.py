@@ -22,7 +22,8 @@ def test_a_ticket_travels_as_counters_in_the_field_read_it():
                     "priority": 2, "state": "called", "issued_at": "2026-03-02T09:00:00.000",
                     "window": 3, "target_window": None, "recalls": 0, "raised": False,
                     "called_at": "2026-03-02T09:05:00.000", "started_at": None,
-                    "finished_at": None}
+                    "finished_at": None, "reason": "", "appointment_time": None,
+                    "id_masked": "", "id_check": ""}
     back = wire.TicketOut.model_validate_json(json.dumps(sent)).ticket()
     assert back == CALLED and back.priority is PriorityClass.GREEN
 

@@ -124,6 +124,11 @@ def _text(longest: int, blank: bool = True, spaces: bool = True) -> Callable[[An
     return check
 
 
+def _staff_code(value: Any) -> None:
+    if str(value) and not re.fullmatch(r"[0-9]{4,8}", str(value)):
+        raise ValueError("应为 4-8 位数字，或留空（不需要工作人员码）")
+
+
 def _clock_time(value: Any) -> None:
     if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", str(value)):
         raise ValueError("应写成 时:分，如 17:30")
@@ -257,6 +262,18 @@ OPTIONS: tuple[Option, ...] = (
     Option("kiosk.training_printer", str, "",
            "培训模式下取号票的打印机名称；留空=培训时只生成 PDF（带“培训样张 无效”水印），"
            "不用真实取号票打印机"),
+    Option("kiosk.green_age", _integer, 65,
+           "刷身份证取号时，年满多少周岁自动走绿色通道（法定老年人为 60 周岁）", check=_between(60, 100)),
+    Option("kiosk.staff_code", str, "",
+           "取号机上由工作人员协助选择绿色通道原因（残疾人、军人依法优先等）时须输入的工作人员码"
+           "（4-8 位数字）；留空=不需要", check=_staff_code),
+    Option("kiosk.place", str, "", "取号机所在位置（如 一楼东侧），“请工作人员协助”时显示在各窗口",
+           check=_text(40, spaces=True)),
+    Option("kiosk.elder_mode", _bool, False,
+           "取号机默认以长辈模式（大字、高对比、语音提示）显示；否则由申请人点“长辈模式”切换，"
+           "年满绿色通道年龄者刷卡后自动切换"),
+    Option("kiosk.card_wait_seconds", _integer, 20, "点“刷身份证取号”后等待放卡的秒数",
+           check=_between(5, 120)),
     Option("kiosk.ticket_width_mm", _number, 80.0, "取号票纸宽（毫米），热敏打印机通常为 80",
            check=_between(40, 120)),
     Option("notice.printer", str, "",

@@ -15,6 +15,7 @@ so ui/ never imports a device itself.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -76,6 +77,7 @@ class App:
     session: SessionService | None = None
     queue: QueueService | None = None
     announcer: Announcer | None = None
+    kiosk_announcer: Announcer | None = None      # a kiosk's own voice (no counter beside it)
     window: CounterWindow | None = None
     kiosk: KioskService | None = None
     kiosk_window: KioskWindow | None = None
@@ -524,9 +526,12 @@ def build_kiosk(app: App) -> KioskWindow:
     app.printer = TicketPrinter(printer_for(c["kiosk.printer"], c["kiosk.training_printer"], app.training),
                                 app.data_dir / "tickets", c["kiosk.ticket_width_mm"],
                                 training=app.training)
-    app.kiosk = KioskService(app.runner)
+    app.kiosk = KioskService(app.runner, place=c["kiosk.place"],
+                             card_wait_s=c["kiosk.card_wait_seconds"])
     app.kiosk.print_tickets_on(app.printer, c["hall.name"])
-    app.kiosk_window = KioskWindow(c["hall.name"], app.kiosk)
+    app.kiosk_window = KioskWindow(c["hall.name"], app.kiosk, green_age=c["kiosk.green_age"],
+                                   staff_code=c["kiosk.staff_code"], elder=c["kiosk.elder_mode"],
+                                   speak=kiosk_voice(app))
     app.marked(app.kiosk_window, public=True)
     if app.queue is not None:
         # beside the counter in one program (demo, training, a township PC with two
@@ -538,6 +543,21 @@ def build_kiosk(app: App) -> KioskWindow:
         # next look a few seconds later
         queue.snapshot_changed.connect(lambda _snap: kiosk.count_waiting())
     return app.kiosk_window
+
+
+def kiosk_voice(app: App) -> Callable[[str], None] | None:
+    """The kiosk's spoken prompts (长辈模式): the counter's announcer beside a counter, else
+    one of its own; None when speech is off in the settings."""
+    if not app.config["announce.speech"]:
+        return None
+    announcer = app.announcer
+    if announcer is None:
+        from hallclient.devices.speech import Announcer
+
+        announcer = Announcer(app.config["announce.template"], speech=True,
+                              engine=app.config["announce.engine"])
+        app.kiosk_announcer = announcer
+    return announcer.say
 
 
 # a share of the screen's available geometry (the desktop less its taskbar) for a window's

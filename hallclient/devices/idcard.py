@@ -19,6 +19,13 @@ class CardReaderError(DeviceError):
     """Why no card was read (读卡器未连接 / 请将身份证放在读卡器上 ...)."""
 
 
+class NoCardError(CardReaderError):
+    """No card on the reader (yet): a kiosk waiting for one asks again."""
+
+    def __init__(self, message: str = "请将身份证放在读卡器上") -> None:
+        super().__init__(message)
+
+
 @dataclass(frozen=True)
 class IdCardData:
     name: str            # 姓名
@@ -62,7 +69,7 @@ class SimulatedReader:
             message, self.fail_with = self.fail_with, None
             raise CardReaderError(message)
         if not self.cards:
-            raise CardReaderError("请将身份证放在读卡器上")
+            raise NoCardError()
         card = self.cards[self.reads % len(self.cards)]
         self.reads += 1
         return card

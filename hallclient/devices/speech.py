@@ -101,6 +101,13 @@ class Announcer(QObject):
             self._chime()
             self.announced.emit(shown, spoken, "chime")
 
+    def say(self, text: str) -> None:
+        """A prompt spoken (the kiosk's 长辈模式); nothing without a voice: a chime would
+        only startle, the words are on the screen."""
+        if self._tts is not None:
+            self._tts.stop()               # the newest prompt, not a queue of stale ones
+            self._tts.say(text)
+
     def _chime(self) -> None:
         if not sound_possible():             # not even the media stack is loaded to ask
             QApplication.beep()

@@ -65,6 +65,7 @@ class QueueService(QObject):
     queue_empty = Signal()
     window_paused = Signal()
     window_resumed = Signal()
+    help_answered = Signal()
     hall_loaded = Signal(list, list)
     action_failed = Signal(str)
     link_changed = Signal(bool)
@@ -203,6 +204,10 @@ class QueueService(QObject):
 
     def resume(self) -> None:
         self._act(lambda q, w, c: q.resume(w, c), lambda _: self.window_resumed.emit())
+
+    def answer_help(self, call: int) -> None:
+        """This window goes to a kiosk's 请工作人员协助: the call leaves every counter."""
+        self._act(lambda q, w, c: q.answer_help(w, c, call), lambda _: self.help_answered.emit())
 
     def toggle_pause(self) -> None:
         if self.snapshot is not None and self.snapshot.state == "paused":

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QSizePolicy,
     QTableView,
     QToolButton,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hallclient.core.hall import HelpCall
 from hallclient.core.tickets import Ticket
 
 from .models import WaitingModel
@@ -74,6 +76,7 @@ class CounterPage(QWidget):
 
     held_chosen = Signal(int)
     no_show_chosen = Signal(str)
+    help_answered = Signal(int)       # the kiosk call (its seq) this clerk goes to
 
     def __init__(self, window: CounterWindow) -> None:
         super().__init__(window)
@@ -83,6 +86,22 @@ class CounterPage(QWidget):
         self.state_banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.state_banner.setWordWrap(True)
         self.state_banner.hide()
+        # a kiosk's 请工作人员协助: on every counter until one clerk goes
+        self.help_banner = QWidget()
+        self.help_banner.setObjectName("helpBanner")
+        self.help_banner.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        help_row = QHBoxLayout(self.help_banner)
+        help_row.setContentsMargins(8, 4, 8, 4)
+        self.help_text = QLabel()
+        self.help_text.setObjectName("helpText")
+        self.help_text.setWordWrap(True)
+        self.help_answer = QPushButton(self.tr("我去协助"))
+        self.help_answer.setObjectName("helpAnswer")
+        self.help_answer.clicked.connect(self._answer_help)
+        help_row.addWidget(self.help_text, 1)
+        help_row.addWidget(self.help_answer)
+        self.help_banner.hide()
+        self._help_calls: tuple[HelpCall, ...] = ()
         self.ticket_number = QLabel()
         self.ticket_number.setObjectName("ticketNumber")
         self.ticket_number.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -143,6 +162,7 @@ class CounterPage(QWidget):
 
         left = QVBoxLayout()
         left.addWidget(self.state_banner)
+        left.addWidget(self.help_banner)
         left.addWidget(current, 1)
         left.addLayout(groups)
         left.addLayout(tools)
@@ -210,6 +230,25 @@ class CounterPage(QWidget):
         button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.buttons[name] = button
         return button
+
+    def show_help_calls(self, calls: tuple[HelpCall, ...]) -> None:
+        """Kiosks asking for staff (the oldest first), or nothing."""
+        self._help_calls = calls
+        if not calls:
+            self.help_banner.hide()
+            return
+        first = calls[0]
+        where = first.place or first.device
+        text = self.tr("取号机（{where}）{time} 请求工作人员协助").format(
+            where=where, time=first.at[11:16])
+        if len(calls) > 1:
+            text += self.tr("（另有 {n} 处）").format(n=len(calls) - 1)
+        self.help_text.setText(text)
+        self.help_banner.show()
+
+    def _answer_help(self) -> None:
+        if self._help_calls:
+            self.help_answered.emit(self._help_calls[0].seq)
 
     def show_number(self, number: str | None) -> None:
         """The big number; none called shows a quiet 未叫号, not a bold bar."""

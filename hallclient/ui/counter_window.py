@@ -193,6 +193,7 @@ class CounterWindow(QMainWindow):
         q.queue_empty.connect(lambda: self._say(self.tr("当前没有等候的号")))
         q.window_paused.connect(lambda: self._say(self.tr("已暂停服务")))
         q.window_resumed.connect(lambda: self._say(self.tr("已恢复服务")))
+        q.help_answered.connect(lambda: self._say(self.tr("已应答协助请求：请到取号机处协助申请人")))
         self.announcer.flash_requested.connect(self._flash)
 
     def _connect_counter_page(self) -> None:
@@ -205,6 +206,7 @@ class CounterWindow(QMainWindow):
             self.addAction(action)
         page.held_chosen.connect(q.return_held)
         page.no_show_chosen.connect(q.reactivate)
+        page.help_answered.connect(q.answer_help)
 
     # -- session -----------------------------------------------------------------------
 
@@ -277,6 +279,7 @@ class CounterWindow(QMainWindow):
         self.lock_page.show_window_state(state_text, snap.state == "paused")
         self._show_link(snap)
         self._show_display(snap)
+        page.show_help_calls(snap.help_calls)
         self.window_state_label.style().polish(self.window_state_label)
         if snap.link in ("offline", "refused"):     # keep the last counts seen; say they are stale
             page.waiting_total.setText(self.tr("大厅服务器中断：等候人数暂时无法更新"))
@@ -365,8 +368,15 @@ class CounterWindow(QMainWindow):
         if t.id < 0:
             return self.tr("手工接待 · {state}").format(state=self.tr(STATE_LABELS[t.state]))
         parts = [self.queue.service_name(t.service), self.tr(STATE_LABELS[t.state])]
-        if t.priority:
+        if t.appointment_time:
+            parts.append(self.tr("预约 {time}").format(time=t.appointment_time))
+        elif t.priority and t.reason:
+            parts.append(self.tr("{label}（{reason}）").format(label=self.tr(t.priority.label),
+                                                             reason=self.tr(t.reason)))
+        elif t.priority:
             parts.append(self.tr(t.priority.label))
+        if t.id_masked:
+            parts.append(self.tr("刷卡取号 {masked}").format(masked=t.id_masked))
         if t.state is TicketState.CALLED:
             parts.append(self.tr("重呼 {k}/{n}").format(k=t.recalls, n=self.config["queue.recall_limit"]))
         return " · ".join(parts)

@@ -1,8 +1,22 @@
-"""The ticket kiosk (取号机): big touch buttons, read top to bottom: first the priority
-class (普通 / 绿色通道 / 预约, toggle buttons), for 预约 the appointment's code or phone on
-an on-screen keypad, then the service (each button says how many are waiting)."""
+"""The ticket kiosk (取号机): big touch buttons, read top to bottom.
+
+- 刷身份证取号: the applicant lays the ID card on the reader; an appointment booked with the
+  card for today gives its 预约 ticket at once, an applicant of the 绿色通道 age gets it
+  without asking (and the large-type 长辈模式), anyone else then taps the service.
+- Or by buttons: first the priority class (普通 / 绿色通道 / 预约, toggles); 绿色通道 for
+  any other reason (残疾人, 军人依法优先 …) is chosen with a member of staff (their code,
+  when the hall sets one); 预约 by the appointment's code or phone on a keypad; then the
+  service (each button says how many are waiting).
+- 长辈模式 (适老化, GB/T 37668): large type, high contrast, fewer and bigger buttons, prompts
+  spoken; 请工作人员协助 shows on every counter until a clerk goes.
+
+Nothing of the card is shown here: the kiosk is a public screen.
+"""
 
 from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -16,29 +30,41 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hallclient.core.hall import IssuedTicket, Service
+from hallclient.core.hall import HelpCall, IssuedTicket, Service
+from hallclient.core.swipe import ELDER, STAFF_REASONS
 from hallclient.core.tickets import PRIORITY_LABELS, PriorityClass
-from hallclient.services.kiosk_service import KioskService
+from hallclient.services.kiosk_service import KioskCard, KioskService
 
 PRIORITY_HINTS = {
     PriorityClass.NORMAL: "一般取号",
-    PriorityClass.GREEN: "老年人、残疾人、孕妇等",
+    PriorityClass.GREEN: "残疾人、军人等",
     PriorityClass.APPOINTMENT: "凭预约码或手机号",
 }
+START_TEXT = "请刷身份证取号，或先选择取号类别，再点击办理的业务"
 
 
 class KioskWindow(QWidget):
     RESET_MS = 8000
+    CARD_KEEP_MS = 30_000    # a swiped card is forgotten when no service is tapped by then
+    HELP_PAUSE_MS = 60_000   # one call for staff a minute is enough
     SETTLE_MS = 1500         # after a ticket, before the service buttons take the next tap
     COLUMNS = 3
+    ELDER_COLUMNS = 2
 
-    def __init__(self, hall_name: str, kiosk: KioskService, parent: QWidget | None = None) -> None:
+    def __init__(self, hall_name: str, kiosk: KioskService, parent: QWidget | None = None, *,
+                 green_age: int = 65, staff_code: str = "", elder: bool = False,
+                 speak: Callable[[str], None] | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("kiosk")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setWindowTitle(self.tr("取号机 · {hall}").format(hall=hall_name))
         self.hall_name = hall_name
         self.kiosk = kiosk
+        self.green_age = green_age
+        self.staff_code = staff_code
+        self.elder_default = elder
+        self.speak = speak
+        self.card: KioskCard | None = None
         self.services: list[Service] = []
         self.waiting: dict[str, dict[int, int]] = {}
         self.service_buttons: dict[str, QPushButton] = {}
@@ -50,15 +76,17 @@ class KioskWindow(QWidget):
         self.issued_number = QLabel(" ")
         self.issued_number.setObjectName("issuedNumber")
         self.issued_number.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message = QLabel(self.tr("请先选择取号类别，再点击办理的业务"))
+        self.message = QLabel(self.tr(START_TEXT))
         self.message.setObjectName("kioskMessage")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(title)
+        layout.addLayout(self._actions_row())
         layout.addWidget(self._step(self.tr("① 取号类别")))
         layout.addLayout(self._priority_row())
         layout.addWidget(self._appointment_box())
+        layout.addWidget(self._green_box())
         layout.addWidget(self._step(self.tr("② 请点击办理的业务")))
         layout.addLayout(self.grid, 3)
         layout.addWidget(self.issued_number, 1)
@@ -67,11 +95,20 @@ class KioskWindow(QWidget):
         self._reset.setSingleShot(True)
         self._reset.setInterval(self.RESET_MS)
         self._reset.timeout.connect(self._clear)
+        self._forget_card = QTimer(self)
+        self._forget_card.setSingleShot(True)
+        self._forget_card.setInterval(self.CARD_KEEP_MS)
+        self._forget_card.timeout.connect(self._card_timed_out)
         kiosk.services_loaded.connect(self._show_services)
         kiosk.waiting_counted.connect(self._show_waiting)
         kiosk.ticket_issued.connect(self._on_issued)
         kiosk.issue_failed.connect(self._on_failed)
         kiosk.ticket_print_failed.connect(lambda _n, m: self._on_failed(m))
+        kiosk.card_read.connect(self._on_card)
+        kiosk.card_failed.connect(self._on_card_failed)
+        kiosk.help_sent.connect(self._on_help_sent)
+        kiosk.help_failed.connect(self._on_help_failed)
+        self.set_elder(elder)
 
     # -- building ------------------------------------------------------------------------
 
@@ -80,6 +117,33 @@ class KioskWindow(QWidget):
         label = QLabel(text)
         label.setObjectName("kioskStep")
         return label
+
+    def _actions_row(self) -> QHBoxLayout:
+        """刷身份证取号 first and widest; 长辈模式 and 请工作人员协助 beside it (more buttons,
+        e.g. 办件查询, are added to ``actions_row``)."""
+        self.actions_row = QHBoxLayout()
+        self.actions_row.setSpacing(12)
+        self.swipe_button = self._action_button("swipeButton", self.tr("刷身份证取号"),
+                                                self.start_swipe)
+        self.elder_button = self._action_button("elderButton", self.tr("长辈模式\n大字 · 语音"),
+                                                lambda: self.set_elder(self.elder_button.isChecked()))
+        self.elder_button.setCheckable(True)
+        self.help_button = self._action_button("helpButton", self.tr("请工作人员协助"),
+                                               self.kiosk.call_help)
+        self.actions_row.addWidget(self.swipe_button, 2)
+        self.actions_row.addWidget(self.elder_button, 1)
+        self.actions_row.addWidget(self.help_button, 1)
+        return self.actions_row
+
+    @staticmethod
+    def _action_button(name: str, text: str, slot: Callable[[], None]) -> QPushButton:
+        b = QPushButton(text)
+        b.setObjectName(name)
+        b.setProperty("class", "action")
+        b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        b.setAccessibleName(text.replace("\n", " "))
+        b.clicked.connect(lambda _=False: slot())
+        return b
 
     def _priority_row(self) -> QHBoxLayout:
         self.priority_group = QButtonGroup(self)
@@ -106,9 +170,30 @@ class KioskWindow(QWidget):
 
     def _mark_priorities(self) -> None:
         """The chosen class says so in words too (✓), not by its colour alone."""
+        elder_card = self._elder_card()
         for cls, b in self.priority_buttons.items():
             mark = "✓ " if b.isChecked() else ""
-            b.setText(mark + self.tr(PRIORITY_LABELS[cls]) + "\n" + self.tr(PRIORITY_HINTS[cls]))
+            hint = (self.tr("年满 {age} 周岁").format(age=self.green_age)
+                    if cls is PriorityClass.GREEN and elder_card else self.tr(PRIORITY_HINTS[cls]))
+            b.setText(mark + self.tr(PRIORITY_LABELS[cls]) + "\n" + hint)
+
+    def _keypad(self, edit: QLineEdit, name: str) -> QGridLayout:
+        keypad = QGridLayout()
+        keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "删除", "清除"]
+        buttons: dict[str, QPushButton] = {}
+        for i, key in enumerate(keys):
+            b = QPushButton(self.tr(key))
+            b.setProperty("class", "key")
+            b.setObjectName(f"{name}_{i}")
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            b.clicked.connect(lambda _=False, k=key: self._key(edit, k))
+            keypad.addWidget(b, i // 4, i % 4)      # 3 rows of 4: fits a narrow screen
+            buttons[key] = b
+        if name == "appointmentKey":
+            self.keypad_buttons = buttons
+        else:
+            self.staff_keypad_buttons = buttons
+        return keypad
 
     def _appointment_box(self) -> QWidget:
         """预约: the code or phone, typed on the keypad (or a keyboard)."""
@@ -116,7 +201,7 @@ class KioskWindow(QWidget):
         self.appointment_box.setObjectName("appointmentBox")
         box = QHBoxLayout(self.appointment_box)
         left = QVBoxLayout()
-        prompt = QLabel(self.tr("请输入预约码，或预约时登记的手机号："))
+        prompt = QLabel(self.tr("请输入预约码，或预约时登记的手机号（预约时登记了身份证的，直接刷身份证）："))
         prompt.setObjectName("kioskPrompt")
         prompt.setWordWrap(True)            # the kiosk's width is the screen's, whatever it is
         self.appointment_edit = QLineEdit()
@@ -125,61 +210,196 @@ class KioskWindow(QWidget):
         self.appointment_edit.setPlaceholderText(self.tr("预约码或手机号"))
         left.addWidget(prompt)
         left.addWidget(self.appointment_edit)
-        keypad = QGridLayout()
-        keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "删除", "清除"]
-        self.keypad_buttons: dict[str, QPushButton] = {}
-        for i, key in enumerate(keys):
-            b = QPushButton(self.tr(key))
-            b.setProperty("class", "key")
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            b.clicked.connect(lambda _=False, k=key: self._key(k))
-            keypad.addWidget(b, i // 4, i % 4)      # 3 rows of 4: fits a narrow screen
-            self.keypad_buttons[key] = b
         box.addLayout(left, 1)
-        box.addLayout(keypad, 1)
+        box.addLayout(self._keypad(self.appointment_edit, "appointmentKey"), 1)
         self.appointment_box.setVisible(False)
         return self.appointment_box
+
+    def _green_box(self) -> QWidget:
+        """绿色通道 for a reason other than age: chosen with a member of staff (their code,
+        when the hall sets one)."""
+        self.green_box = QWidget()
+        self.green_box.setObjectName("greenBox")
+        box = QHBoxLayout(self.green_box)
+        left = QVBoxLayout()
+        prompt = QLabel(self.tr("请工作人员协助选择原因（年满 {age} 周岁的请直接刷身份证）：")
+                        .format(age=self.green_age))
+        prompt.setObjectName("kioskPrompt")
+        prompt.setWordWrap(True)
+        left.addWidget(prompt)
+        reasons = QGridLayout()
+        self.reason_group = QButtonGroup(self)
+        self.reason_group.setExclusive(True)
+        self.reason_buttons: dict[str, QPushButton] = {}
+        for i, reason in enumerate(STAFF_REASONS):
+            b = QPushButton(self.tr(reason))
+            b.setProperty("class", "reason")
+            b.setCheckable(True)
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            self.reason_group.addButton(b, i)
+            self.reason_buttons[reason] = b
+            reasons.addWidget(b, i // 3, i % 3)
+        left.addLayout(reasons)
+        self.staff_edit = QLineEdit()
+        self.staff_edit.setObjectName("staffEdit")
+        self.staff_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.staff_edit.setMaxLength(8)
+        self.staff_edit.setPlaceholderText(self.tr("工作人员码"))
+        left.addWidget(self.staff_edit)
+        box.addLayout(left, 1)
+        self.staff_keypad = QWidget()
+        self.staff_keypad.setLayout(self._keypad(self.staff_edit, "staffKey"))
+        box.addWidget(self.staff_keypad, 1)
+        self.staff_edit.setVisible(bool(self.staff_code))
+        self.staff_keypad.setVisible(bool(self.staff_code))
+        self.green_box.setVisible(False)
+        return self.green_box
+
+    # -- 长辈模式 -------------------------------------------------------------------------
+
+    @property
+    def elder(self) -> bool:
+        return bool(self.property("elder"))
+
+    def set_elder(self, on: bool) -> None:
+        """Large type and high contrast (the style sheet's ``#kiosk[elder="true"]``), two
+        buttons a row, prompts spoken."""
+        self.elder_button.setChecked(on)
+        if self.elder == on and self.property("elder") is not None:
+            return
+        self.setProperty("elder", on)
+        for w in (self, *self.findChildren(QWidget)):
+            w.style().unpolish(w)
+            w.style().polish(w)
+        self._lay_out_services()
+        if on:
+            self._speak(self.message.text())
+
+    def _speak(self, text: str) -> None:
+        if self.speak is not None and self.elder:
+            self.speak(text)
 
     # -- what the applicant does ---------------------------------------------------------
 
     def chosen_priority(self) -> PriorityClass:
         return PriorityClass(self.priority_group.checkedId())
 
+    def _elder_card(self) -> bool:
+        return self.card is not None and self.card.age >= self.green_age
+
     def _priority_toggled(self, _id: int, checked: bool) -> None:
         if not checked:
             return
         self._mark_priorities()
-        appointment = self.chosen_priority() is PriorityClass.APPOINTMENT
+        cls = self.chosen_priority()
+        appointment = cls is PriorityClass.APPOINTMENT
         self.appointment_box.setVisible(appointment)
+        self.green_box.setVisible(cls is PriorityClass.GREEN and not self._elder_card())
         if appointment:
             self.appointment_edit.setFocus()
             self._say(self.tr("请输入预约码或手机号，再点击预约的业务"))
         else:
             self.appointment_edit.clear()
-            self._say(self.tr("请点击办理的业务"))
+            if cls is PriorityClass.GREEN and not self._elder_card():
+                self._say(self.tr("请工作人员协助选择绿色通道原因，再点击办理的业务"))
+            else:
+                self._say(self.tr("请点击办理的业务"))
 
-    def _key(self, key: str) -> None:
+    def _key(self, edit: QLineEdit, key: str) -> None:
         if key == "清除":
-            self.appointment_edit.clear()
+            edit.clear()
         elif key == "删除":
-            self.appointment_edit.backspace()
+            edit.backspace()
         else:
-            self.appointment_edit.insert(key)
-        self.appointment_edit.setFocus()
+            edit.insert(key)
+        edit.setFocus()
+
+    def start_swipe(self) -> None:
+        """刷身份证取号: wait for the card on the reader."""
+        if self._reset.isActive():
+            self._clear()
+        self.swipe_button.setEnabled(False)
+        self._say(self.tr("请将身份证平放在读卡区，不要移动…"))
+        self.kiosk.read_card()
+
+    def _on_card(self, card: KioskCard) -> None:
+        self.swipe_button.setEnabled(True)
+        self.card = card
+        self._forget_card.start()
+        if card.appointment is not None:
+            self._say(self.tr("已找到您今天 {time} 的预约，正在出票…").format(
+                time=card.appointment.at_time))
+            self._disable_services()
+            self.kiosk.issue(card.appointment.service, PriorityClass.APPOINTMENT,
+                             swipe=card.swipe)
+            return
+        if self._elder_card():
+            self.set_elder(True)
+            self.priority_buttons[PriorityClass.GREEN].setChecked(True)
+            self._mark_priorities()
+            self.green_box.setVisible(False)
+            self._say(self.tr("您已年满 {age} 周岁，已为您开通绿色通道。请点击办理的业务")
+                      .format(age=self.green_age))
+        else:
+            self.priority_buttons[PriorityClass.NORMAL].setChecked(True)
+            self._mark_priorities()
+            self._say(self.tr("已读取身份证。请点击办理的业务"))
+
+    def _on_card_failed(self, message: str) -> None:
+        self.swipe_button.setEnabled(True)
+        self._say(message, error=True)
+
+    def _card_timed_out(self) -> None:
+        if self.card is not None:
+            self._forget()
+            self._say(self.tr(START_TEXT))
+
+    def _forget(self) -> None:
+        self.card = None
+        self._forget_card.stop()
+        self.kiosk.stop_reading()
+        self.swipe_button.setEnabled(True)
+        self._mark_priorities()
 
     def take(self, service: str) -> None:
         cls = self.chosen_priority()
         appointment = None
+        reason = ""
         if cls is PriorityClass.APPOINTMENT:
-            appointment = self.appointment_edit.text().strip()
-            if not appointment:
+            appointment = self.appointment_edit.text().strip() or None
+            if appointment is None and self.card is None:
                 self._say(self.tr("预约取号请先输入预约码或预约时登记的手机号"), error=True)
                 self.appointment_edit.setFocus()
                 return
-        for b in self.service_buttons.values():
-            b.setEnabled(False)
+        if cls is PriorityClass.GREEN:
+            if self._elder_card():
+                reason = ELDER
+            else:
+                checked = self.reason_group.checkedButton()
+                if checked is None:
+                    self._say(self.tr("请工作人员协助选择绿色通道原因"), error=True)
+                    return
+                if self.staff_code and not hmac.compare_digest(
+                        self.staff_edit.text().encode(), self.staff_code.encode()):
+                    self.staff_edit.clear()
+                    self._say(self.tr("工作人员码不对：请工作人员输入"), error=True)
+                    return
+                reason = next(r for r, b in self.reason_buttons.items() if b is checked)
+        self._disable_services()
         self._say(self.tr("正在出票，请稍候…"))
-        self.kiosk.issue(service, cls, appointment)
+        swipe = self.card.swipe if self.card is not None else None
+        self.kiosk.issue(service, cls, appointment, swipe=swipe, reason=reason)
+
+    # -- 请工作人员协助 --------------------------------------------------------------------
+
+    def _on_help_sent(self, _call: HelpCall) -> None:
+        self.help_button.setEnabled(False)
+        QTimer.singleShot(self.HELP_PAUSE_MS, lambda: self.help_button.setEnabled(True))
+        self._say(self.tr("已通知工作人员，请在取号机旁稍候，工作人员马上过来"))
+
+    def _on_help_failed(self, message: str) -> None:
+        self._say(self.tr("暂时无法通知工作人员，请到咨询台求助（{why}）").format(why=message),
+                  error=True)
 
     # -- what the kiosk shows ------------------------------------------------------------
 
@@ -191,14 +411,22 @@ class KioskWindow(QWidget):
         self.services = services
         if not services:
             self._say(self.tr("尚未配置业务，请联系工作人员"), error=True)
-        for i, s in enumerate(services):
+        for s in services:
             b = QPushButton()
             b.setProperty("class", "service")
             b.setObjectName(f"service_{s.code}")
             b.clicked.connect(lambda _=False, code=s.code: self.take(code))
-            self.grid.addWidget(b, i // self.COLUMNS, i % self.COLUMNS)
             self.service_buttons[s.code] = b
+        self._lay_out_services()
         self._label_services()
+
+    def _lay_out_services(self) -> None:
+        columns = self.ELDER_COLUMNS if self.elder else self.COLUMNS
+        for i, s in enumerate(self.services):
+            b = self.service_buttons.get(s.code)
+            if b is not None:
+                self.grid.removeWidget(b)
+                self.grid.addWidget(b, i // columns, i % columns)
 
     def _show_waiting(self, waiting: dict[str, dict[int, int]]) -> None:
         self.waiting = waiting
@@ -219,11 +447,20 @@ class KioskWindow(QWidget):
 
     def _on_issued(self, issued: IssuedTicket) -> None:
         t = issued.ticket
+        self._forget()
         self.priority_buttons[PriorityClass.NORMAL].setChecked(True)    # for the next person
+        self.reason_group.setExclusive(False)
+        for b in self.reason_buttons.values():
+            b.setChecked(False)
+        self.reason_group.setExclusive(True)
+        self.staff_edit.clear()
         self.issued_number.setText(t.number)
+        label = self.tr(PRIORITY_LABELS[t.priority])
+        if t.reason:
+            label = self.tr("{label}（{reason}）").format(label=label, reason=self.tr(t.reason))
         booked = (self.tr("预约 {time} · ").format(time=issued.appointment_time)
                   if issued.appointment_time
-                  else self.tr("{label} · ").format(label=self.tr(PRIORITY_LABELS[t.priority]))
+                  else self.tr("{label} · ").format(label=label)
                   if t.priority is PriorityClass.GREEN else "")
         self._say(booked + self.tr("{service} · 您前面还有 {n} 人，请取票并留意叫号").format(
             service=issued.service_name, n=issued.ahead))
@@ -242,6 +479,11 @@ class KioskWindow(QWidget):
             self.message.setProperty("error", error)
             self.message.style().unpolish(self.message)
             self.message.style().polish(self.message)
+        self._speak(text)
+
+    def _disable_services(self) -> None:
+        for b in self.service_buttons.values():
+            b.setEnabled(False)
 
     def _enable(self) -> None:
         for b in self.service_buttons.values():
@@ -253,5 +495,7 @@ class KioskWindow(QWidget):
 
     def _clear(self) -> None:
         self._reset.stop()
+        self._forget()
         self.issued_number.setText(" ")
-        self._say(self.tr("请先选择取号类别，再点击办理的业务"))
+        self.set_elder(self.elder_default)
+        self._say(self.tr(START_TEXT))

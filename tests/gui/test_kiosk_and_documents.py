@@ -65,13 +65,17 @@ def test_kiosk_issues_prints_and_the_barcode_decodes(qtbot, start_app):
     qtbot.mouseClick(kiosk.priority_buttons[__import__(
         "hallclient.core.tickets", fromlist=["PriorityClass"]).PriorityClass.GREEN],
         Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(kiosk.service_buttons["ZH"], Qt.MouseButton.LeftButton)
+    assert "请工作人员协助选择绿色通道原因" in kiosk.message.text()   # 绿色通道 says why
+    qtbot.mouseClick(kiosk.reason_buttons["残疾人"], Qt.MouseButton.LeftButton)
     with qtbot.waitSignal(app.printer.ticket_printed, timeout=10000) as printed:
         qtbot.mouseClick(kiosk.service_buttons["ZH"], Qt.MouseButton.LeftButton)
     number, where = printed.args
     assert number == "A003"
     assert kiosk.issued_number.text() == "A003"
     assert "您前面还有 0 人" in kiosk.message.text()       # green channel: nobody ahead
-    assert app.reader.rows("SELECT priority, state FROM tickets WHERE number='A003'") == [(2, "waiting")]
+    assert app.reader.rows("SELECT priority, state, reason FROM tickets WHERE number='A003'") == [
+        (2, "waiting", "残疾人")]
     texts, (width_mm, _) = decode_pdf(Path(where))
     assert texts == ["A003"] and abs(width_mm - 80) < 0.5
     # the priority choice resets to normal for the next person

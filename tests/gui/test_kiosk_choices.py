@@ -151,8 +151,9 @@ def test_the_appointment_keypad_fits_a_kiosk_of_640_by_768(qtbot, start_app):
 def test_a_green_ticket_says_so_and_the_next_touch_clears_the_last_number(qtbot, start_app):
     _app, kiosk = _kiosk(qtbot, start_app)
     qtbot.mouseClick(kiosk.priority_buttons[PriorityClass.GREEN], LEFT)
+    qtbot.mouseClick(kiosk.reason_buttons["军人依法优先"], LEFT)
     qtbot.mouseClick(kiosk.service_buttons["ZH"], LEFT)
     qtbot.waitUntil(lambda: kiosk.issued_number.text().strip() != "")
-    assert "绿色通道" in kiosk.message.text()
+    assert "绿色通道（军人依法优先）" in kiosk.message.text()
     qtbot.mouseClick(kiosk.priority_buttons[PriorityClass.NORMAL], LEFT)    # the next person
     assert kiosk.issued_number.text().strip() == ""

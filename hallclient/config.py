@@ -193,6 +193,21 @@ def _ca_file(value: Any) -> None:
         raise ValueError(f"{path} 不是 PEM 格式的证书文件（应含 -----BEGIN CERTIFICATE-----）")
 
 
+def _escpos_target(value: Any) -> None:
+    if str(value):
+        from hallclient.core.escpos_target import parse_target
+
+        parse_target(str(value))
+
+
+BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
+
+
+def _baud_rate(value: Any) -> None:
+    if value not in BAUD_RATES:
+        raise ValueError("应为串口常用波特率之一：" + "、".join(str(b) for b in BAUD_RATES))
+
+
 MODIFIERS = ("ctrl", "shift", "alt", "meta")
 NAMED_KEYS = frozenset({
     "space", "esc", "escape", "tab", "backtab", "backspace", "return", "enter", "ins", "insert",
@@ -259,6 +274,16 @@ OPTIONS: tuple[Option, ...] = (
            "不用真实取号票打印机"),
     Option("kiosk.ticket_width_mm", _number, 80.0, "取号票纸宽（毫米），热敏打印机通常为 80",
            check=_between(40, 120)),
+    Option("kiosk.printer_kind", str, "qt",
+           "取号票打印方式：qt=经系统打印机驱动（或 PDF）；escpos=不装驱动，直接向热敏打印机发送 ESC/POS 指令"
+           "（地址见 kiosk.escpos_target；培训模式及 kiosk.printer=pdf 时仍按 qt 方式）", ("qt", "escpos")),
+    Option("kiosk.escpos_target", str, "",
+           "ESC/POS 取号票打印机地址：网口 tcp://192.168.1.50:9100，串口 serial:/dev/ttyS0 或 serial:COM3，"
+           "USB（仅 Linux）usb:/dev/usb/lp0，写入文件 file:/路径", check=_escpos_target),
+    Option("kiosk.escpos_baud", _integer, 9600, "ESC/POS 串口打印机的波特率（与打印机自检页上的一致）",
+           check=_baud_rate),
+    Option("kiosk.escpos_timeout_seconds", _number, 5.0,
+           "ESC/POS 打印机连接和发送的超时（秒），超时即提示打印失败", check=_above_zero(120)),
     Option("notice.printer", str, "",
            "通知书（A4）打印机名称；留空=系统默认；pdf=只生成数据目录 notices/ 下的 PDF"),
     Option("notice.training_printer", str, "",
@@ -397,6 +422,9 @@ class Config:
         if self["platform.url"] and not self["platform.device_id"]:
             found.append("已设置省平台地址（platform.url），但没有本机的设备标识（platform.device_id）："
                          "运行 hallclient admin set-device 设备标识")
+        if self["kiosk.printer_kind"] == "escpos" and not self["kiosk.escpos_target"]:
+            found.append("取号票用 ESC/POS 打印（kiosk.printer_kind=escpos），但没有打印机地址"
+                         "（kiosk.escpos_target），如 tcp://192.168.1.50:9100")
         both = sorted(set(self["calendar.holidays"]) & set(self["calendar.workdays"]))
         if both:
             found.append("这些日子既写在节假日（calendar.holidays）又写在调休上班日（calendar.workdays）："

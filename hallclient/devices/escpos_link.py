@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["EscposTarget", "PrinterLinkError", "parse_target", "send"]
 
+
 class PrinterLinkError(RuntimeError):
     """The bytes did not reach the printer; the message says why and what to check, in Chinese."""
 

@@ -165,7 +165,8 @@ def parse_base_message(raw: bytes, photo: bytes | None = None) -> IdCardData:
     if mark == "I":
         return _parse_foreign(raw, photo)
     if mark not in ("", "J"):
-        raise CardFormatError(f"读卡器返回了不认识的证件类型「{mark}」，请使用居民身份证、居住证或永久居留身份证")
+        raise CardFormatError(f"读卡器返回了不认识的证件类型「{mark}」，"
+                              "请使用居民身份证、居住证或永久居留身份证")
     f = [_field(raw, start, size) for start, size in
          ((0, 30), (30, 2), (32, 4), (36, 16), (52, 70), (122, 36), (158, 30), (188, 16), (204, 16))]
     birth = card_date(f[3], "出生日期")

@@ -93,6 +93,12 @@ class IdCardData:
     def expired(self, today: date) -> bool:
         return is_expired(self.valid_to, today)
 
+    @property
+    def number_problem(self) -> str:
+        """Why the number read cannot be one of this card's type ("" when it can): a chip
+        read wrongly, or a card not what it claims to be."""
+        return number_problem(self.card_type, self.id_number)
+
 
 @dataclass(frozen=True)
 class RareChar:

@@ -86,7 +86,7 @@ def test_no_card_is_said_in_chinese_and_a_slow_reader_never_holds_the_window(qtb
     with qtbot.waitSignal(app.intake.card_failed, timeout=5000) as failed:
         started = time.monotonic()
         qtbot.mouseClick(win.applicant_page.card_button, Qt.MouseButton.LeftButton)
-        assert time.monotonic() - started < 0.5                      # the click came straight back
+        assert time.monotonic() - started < 1.0                      # the click came straight back
         qtbot.keyClicks(win.applicant_page.mobile_edit, "138", delay=60)   # the form still types
         assert win.applicant_page.mobile_edit.text() == "138"
     assert failed.args[0].startswith("读卡超时（1 秒内没有读完）")

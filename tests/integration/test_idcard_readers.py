@@ -54,7 +54,7 @@ def test_sdt_with_no_card_says_where_to_put_it_after_trying_for_the_timeout(stub
     started = time.monotonic()
     with pytest.raises(CardReaderError, match="^请将身份证放在读卡器上$"):
         sdt(stubs, timeout=0.6).read()
-    assert 0.5 <= time.monotonic() - started < 1.5
+    assert 0.5 <= time.monotonic() - started < 3.0
     assert stubs.sdt.finds > 1 and stubs.sdt.open_ports == 0
 
 
@@ -107,12 +107,12 @@ def test_sdt_hong_kong_residence_permit(stubs):
 
 
 def test_a_slow_read_is_cut_at_the_timeout_and_the_reader_stays_busy_until_it_ends(stubs):
-    stubs.sdt.scenario(Scenario.SLOW, delay_ms=2500)
+    stubs.sdt.scenario(Scenario.SLOW, delay_ms=3000)
     reader = sdt(stubs, timeout=0.3)
     started = time.monotonic()
     with pytest.raises(CardReaderError, match=r"读卡超时（0.3 秒内没有读完）"):
         reader.read()
-    assert time.monotonic() - started < 1.5         # the device lane is free long before 2.5 s
+    assert time.monotonic() - started < 2.0         # the device lane is free before the 3 s read ends
     with pytest.raises(CardReaderError, match="上一次读卡还没有结束"):
         reader.read()
     deadline = time.monotonic() + 5

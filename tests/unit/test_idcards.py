@@ -140,6 +140,13 @@ def test_number_rules_per_card_type():
     assert "15 位" in number_problem(CardType.FOREIGN, "US1110079010101")
 
 
+def test_a_card_whose_number_is_not_of_its_type_says_so():
+    assert parse_base_message(resident_bytes()).number_problem == ""
+    assert "校验位" in parse_base_message(resident_bytes(number="110101198001010011")).number_problem
+    assert parse_base_message(foreign_bytes()).number_problem == ""
+    assert "15 位" in parse_base_message(foreign_bytes(number="USA1100790101")).number_problem
+
+
 def test_auto_port_tries_usb_then_the_first_serial_ports():
     assert port_candidates("auto") == (*range(1001, 1017), 1, 2, 3, 4)
     assert port_candidates("1003") == (1003,)

@@ -27,6 +27,9 @@ class ReadCard(Protocol):
     @property
     def flagged(self) -> list[RareChar]: ...
 
+    @property
+    def number_problem(self) -> str: ...
+
     def expired(self, today: date) -> bool: ...
 
 
@@ -199,6 +202,9 @@ class ApplicantPage(QWidget):
         if card.expired(local_now().date()) and card.valid_to is not None:
             notes.append(self.tr("证件有效期已过（有效期至 {day}），请申请人出示有效证件")
                          .format(day=card.valid_to.isoformat()))
+        if card.number_problem:
+            notes.append(self.tr("读出的证件号码有误（{problem}），请重新读卡或核对证件")
+                         .format(problem=card.number_problem))
         self.card_hint.setText("\n".join(notes))
         self.confirm_button.setVisible(bool(flagged))
         if notes:

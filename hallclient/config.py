@@ -208,6 +208,23 @@ def _baud_rate(value: Any) -> None:
         raise ValueError("应为串口常用波特率之一：" + "、".join(str(b) for b in BAUD_RATES))
 
 
+def _library(value: Any) -> None:
+    """A vendor library: a file name (found by the system's loader) or a path, ending in
+    .so (or .so.N) or .dll; blank for none."""
+    text = str(value)
+    _printable(text)
+    if text and not re.search(r"\.(dll|so(\.\d+)*)$", text.strip(), re.IGNORECASE):
+        raise ValueError("应为驱动库文件（Linux 为 .so，Windows 为 .dll），如 /opt/reader/libsdtapi.so")
+
+
+def _reader_port(value: Any) -> None:
+    text = str(value).strip().lower()
+    if text == "auto":
+        return
+    if not text.isdigit() or not (1 <= int(text) <= 16 or 1001 <= int(text) <= 1016):
+        raise ValueError("应为 auto，或 USB 端口 1001-1016、串口 1-16")
+
+
 MODIFIERS = ("ctrl", "shift", "alt", "meta")
 NAMED_KEYS = frozenset({
     "space", "esc", "escape", "tab", "backtab", "backspace", "return", "enter", "ins", "insert",
@@ -298,6 +315,20 @@ OPTIONS: tuple[Option, ...] = (
            "打字被当成扫码时调小", check=_between(5, 30)),
     Option("scanner.mode", str, "Color", "扫描模式：Color 彩色 / Gray 灰度 / Lineart 黑白",
            ("Color", "Gray", "Lineart")),
+    Option("idcard.driver", str, "simulated",
+           "身份证读卡器驱动：simulated 模拟（演示、培训）/ sdt 公安部 SDT 接口（sdtapi）/ "
+           "cvr termb 接口（CVR_ 函数）", ("simulated", "sdt", "cvr")),
+    Option("idcard.library", str, "",
+           "读卡器厂商驱动库的路径（Linux 为 .so，Windows 为 .dll），如 /opt/reader/libsdtapi.so；"
+           "driver 为 sdt 或 cvr 时必填", check=_library),
+    Option("idcard.photo_decoder", str, "",
+           "身份证照片解码库（厂商的 libwlt2bmp.so 等，提供 unpack 函数）的路径；留空=不取照片（仅 sdt）",
+           check=_library),
+    Option("idcard.port", str, "auto",
+           "读卡器端口：auto 自动查找（先 USB 1001-1016，再串口 1-4），或端口号：USB 1001-1016，串口 1-16",
+           check=_reader_port),
+    Option("idcard.timeout_seconds", _number, 5.0,
+           "读卡最长等待秒数（含等待放卡），超时提示重试", check=_above_zero(60)),
     Option("calendar.holidays", _dates, (),
            "法定节假日（不计入办理时限），逗号分隔，如 2026-10-01,2026-10-02"),
     Option("calendar.workdays", _dates, (), "调休上班的周末，逗号分隔，如 2026-09-27"),

@@ -198,6 +198,38 @@ def _ca_file(value: Any) -> None:
         raise ValueError(f"{path} 不是 PEM 格式的证书文件（应含 -----BEGIN CERTIFICATE-----）")
 
 
+def _escpos_target(value: Any) -> None:
+    if str(value):
+        from hallclient.core.escpos_target import parse_target
+
+        parse_target(str(value))
+
+
+BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
+
+
+def _baud_rate(value: Any) -> None:
+    if value not in BAUD_RATES:
+        raise ValueError("应为串口常用波特率之一：" + "、".join(str(b) for b in BAUD_RATES))
+
+
+def _library(value: Any) -> None:
+    """A vendor library: a file name (found by the system's loader) or a path, ending in
+    .so (or .so.N) or .dll; blank for none."""
+    text = str(value)
+    _printable(text)
+    if text and not re.search(r"\.(dll|so(\.\d+)*)$", text.strip(), re.IGNORECASE):
+        raise ValueError("应为驱动库文件（Linux 为 .so，Windows 为 .dll），如 /opt/reader/libsdtapi.so")
+
+
+def _reader_port(value: Any) -> None:
+    text = str(value).strip().lower()
+    if text == "auto":
+        return
+    if not text.isdigit() or not (1 <= int(text) <= 16 or 1001 <= int(text) <= 1016):
+        raise ValueError("应为 auto，或 USB 端口 1001-1016、串口 1-16")
+
+
 MODIFIERS = ("ctrl", "shift", "alt", "meta")
 NAMED_KEYS = frozenset({
     "space", "esc", "escape", "tab", "backtab", "backspace", "return", "enter", "ins", "insert",
@@ -276,6 +308,16 @@ OPTIONS: tuple[Option, ...] = (
            check=_between(5, 120)),
     Option("kiosk.ticket_width_mm", _number, 80.0, "取号票纸宽（毫米），热敏打印机通常为 80",
            check=_between(40, 120)),
+    Option("kiosk.printer_kind", str, "qt",
+           "取号票打印方式：qt=经系统打印机驱动（或 PDF）；escpos=不装驱动，直接向热敏打印机发送 ESC/POS 指令"
+           "（地址见 kiosk.escpos_target；培训模式及 kiosk.printer=pdf 时仍按 qt 方式）", ("qt", "escpos")),
+    Option("kiosk.escpos_target", str, "",
+           "ESC/POS 取号票打印机地址：网口 tcp://192.168.1.50:9100，串口 serial:/dev/ttyS0 或 serial:COM3，"
+           "USB（仅 Linux）usb:/dev/usb/lp0，写入文件 file:/路径", check=_escpos_target),
+    Option("kiosk.escpos_baud", _integer, 9600, "ESC/POS 串口打印机的波特率（与打印机自检页上的一致）",
+           check=_baud_rate),
+    Option("kiosk.escpos_timeout_seconds", _number, 5.0,
+           "ESC/POS 打印机连接和发送的超时（秒），超时即提示打印失败", check=_above_zero(120)),
     Option("notice.printer", str, "",
            "通知书（A4）打印机名称；留空=系统默认；pdf=只生成数据目录 notices/ 下的 PDF"),
     Option("notice.training_printer", str, "",
@@ -290,6 +332,20 @@ OPTIONS: tuple[Option, ...] = (
            "打字被当成扫码时调小", check=_between(5, 30)),
     Option("scanner.mode", str, "Color", "扫描模式：Color 彩色 / Gray 灰度 / Lineart 黑白",
            ("Color", "Gray", "Lineart")),
+    Option("idcard.driver", str, "simulated",
+           "身份证读卡器驱动：simulated 模拟（演示、培训）/ sdt 公安部 SDT 接口（sdtapi）/ "
+           "cvr termb 接口（CVR_ 函数）", ("simulated", "sdt", "cvr")),
+    Option("idcard.library", str, "",
+           "读卡器厂商驱动库的路径（Linux 为 .so，Windows 为 .dll），如 /opt/reader/libsdtapi.so；"
+           "driver 为 sdt 或 cvr 时必填", check=_library),
+    Option("idcard.photo_decoder", str, "",
+           "身份证照片解码库（厂商的 libwlt2bmp.so 等，提供 unpack 函数）的路径；留空=不取照片（仅 sdt）",
+           check=_library),
+    Option("idcard.port", str, "auto",
+           "读卡器端口：auto 自动查找（先 USB 1001-1016，再串口 1-4），或端口号：USB 1001-1016，串口 1-16",
+           check=_reader_port),
+    Option("idcard.timeout_seconds", _number, 5.0,
+           "读卡最长等待秒数（含等待放卡），超时提示重试", check=_above_zero(60)),
     Option("calendar.holidays", _dates, (),
            "法定节假日（不计入办理时限），逗号分隔，如 2026-10-01,2026-10-02"),
     Option("calendar.workdays", _dates, (), "调休上班的周末，逗号分隔，如 2026-09-27"),
@@ -414,6 +470,9 @@ class Config:
         if self["platform.url"] and not self["platform.device_id"]:
             found.append("已设置省平台地址（platform.url），但没有本机的设备标识（platform.device_id）："
                          "运行 hallclient admin set-device 设备标识")
+        if self["kiosk.printer_kind"] == "escpos" and not self["kiosk.escpos_target"]:
+            found.append("取号票用 ESC/POS 打印（kiosk.printer_kind=escpos），但没有打印机地址"
+                         "（kiosk.escpos_target），如 tcp://192.168.1.50:9100")
         both = sorted(set(self["calendar.holidays"]) & set(self["calendar.workdays"]))
         if both:
             found.append("这些日子既写在节假日（calendar.holidays）又写在调休上班日（calendar.workdays）："

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from hallclient.core.accounts import Clerk
     from hallclient.core.tickets import Ticket
+    from hallclient.devices.escpos_printer import EscposTicketPrinter
     from hallclient.devices.printer import NoticePrinter, TicketPrinter
     from hallclient.devices.speech import Announcer
     from hallclient.devices.wedge import BarcodeWedge
@@ -81,7 +82,7 @@ class App:
     window: CounterWindow | None = None
     kiosk: KioskService | None = None
     kiosk_window: KioskWindow | None = None
-    printer: TicketPrinter | None = None
+    printer: TicketPrinter | EscposTicketPrinter | None = None
     intake: IntakeService | None = None
     intake_window: IntakeWindow | None = None
     evaluation: EvaluationService | None = None
@@ -518,14 +519,15 @@ def esc_closes(window: QWidget) -> None:
 
 def build_kiosk(app: App) -> KioskWindow:
     """取号机: on its own (``hallclient kiosk``) or beside the counter in the demo."""
-    from hallclient.devices.printer import TicketPrinter, printer_for
+    from hallclient.devices.printer import TicketPrinterChoice, make_ticket_printer
     from hallclient.services.kiosk_service import KioskService
     from hallclient.ui.kiosk_window import KioskWindow
 
     c = app.config
-    app.printer = TicketPrinter(printer_for(c["kiosk.printer"], c["kiosk.training_printer"], app.training),
-                                app.data_dir / "tickets", c["kiosk.ticket_width_mm"],
-                                training=app.training)
+    app.printer = make_ticket_printer(TicketPrinterChoice(
+        c["kiosk.printer_kind"], c["kiosk.printer"], c["kiosk.training_printer"],
+        c["kiosk.ticket_width_mm"], c["kiosk.escpos_target"], c["kiosk.escpos_baud"],
+        c["kiosk.escpos_timeout_seconds"]), app.data_dir / "tickets", app.training)
     app.kiosk = KioskService(app.runner, place=c["kiosk.place"],
                              card_wait_s=c["kiosk.card_wait_seconds"])
     app.kiosk.print_tickets_on(app.printer, c["hall.name"])

@@ -134,6 +134,9 @@ class CaseDraft:
     preapplication_code: str = ""   # 网上预申请码: looked up on the platform once online
     reopened_correction: bool = False   # a 补正 case the applicant came back to
     repeat_reason: str = ""       # 再次补正: why a second round of 补正 (一次性告知 was not enough)
+    # the ID card's name or address held a character its chip could not (生僻字): the clerk
+    # has not yet typed the real one and confirmed it
+    card_text_unconfirmed: bool = False
 
     @classmethod
     def for_item(cls, item: CatalogItem) -> CaseDraft:
@@ -178,12 +181,16 @@ def applicant_problems(a: Applicant) -> list[str]:
     return problems
 
 
+RARE_CHARS_UNCONFIRMED = ("身份证上的姓名或住址有读卡器读不出的生僻字：请对照证件输入正确的汉字，"
+                          "再点「确认姓名」")
 REPEAT_REASON_NEEDED = "再次补正须写明理由（已一次性告知过，第二次补正将报值班长）"
 
 
 def decision_problems(draft: CaseDraft) -> list[str]:
     """Everything that stops the chosen decision, in Chinese; empty when it may proceed."""
     problems = applicant_problems(draft.applicant)
+    if draft.card_text_unconfirmed:
+        problems.append(RARE_CHARS_UNCONFIRMED)
     reason = TEXT_LIMITS["reason"]
     problems += _text_problems(
         [(draft.refusal_reason, "不予受理理由", reason),

@@ -2,17 +2,31 @@
 
 Vendors ship a DLL/.so with either the termb API (CVR_InitComm, CVR_Authenticate,
 CVR_Read_Content) or the sdtapi API (SDT_OpenPort, SDT_ReadBaseMsg). Both block, so reads
-run on the device lane. ``SimulatedReader`` stands in for demos, training and tests.
+run on the device lane. ``SimulatedReader`` stands in for demos, training and tests;
+``idcard_sdt.SdtReader`` and ``idcard_cvr.CvrReader`` drive the vendors' libraries through
+ctypes. What the card's bytes mean is ``core.idcards``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import ctypes
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Protocol
+from typing import Protocol, TypeVar
 
+from hallclient.core.idcards import CardFormatError, CardType, IdCardData
 from hallclient.devices import DeviceError
+
+__all__ = ["DEMO_CARDS", "CardReaderError", "CardType", "IdCardData", "IdCardReader", "NoCardError",
+           "SimulatedReader",
+           "VendorLibrary", "bounded_read", "port_candidates"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class CardReaderError(DeviceError):
@@ -24,20 +38,6 @@ class NoCardError(CardReaderError):
 
     def __init__(self, message: str = "请将身份证放在读卡器上") -> None:
         super().__init__(message)
-
-
-@dataclass(frozen=True)
-class IdCardData:
-    name: str            # 姓名
-    sex: str             # 性别
-    nation: str          # 民族
-    birth: date          # 出生
-    address: str         # 住址
-    id_number: str       # 公民身份号码
-    authority: str       # 签发机关
-    valid_from: date
-    valid_to: date | None   # None = 长期
-    photo: bytes | None = None
 
 
 class IdCardReader(Protocol):
@@ -73,3 +73,109 @@ class SimulatedReader:
         card = self.cards[self.reads % len(self.cards)]
         self.reads += 1
         return card
+
+
+NO_CARD = "请将身份证放在读卡器上"
+USB_PORTS = tuple(range(1001, 1017))
+SERIAL_PORTS = tuple(range(1, 17))
+AUTO_PORTS = USB_PORTS + SERIAL_PORTS[:4]
+
+
+def port_candidates(port: str) -> tuple[int, ...]:
+    """The ports to try: "auto" is USB 1001-1016 then serial 1-4; else the one given."""
+    return AUTO_PORTS if port.strip().lower() in ("", "auto") else (int(port),)
+
+
+class VendorLibrary:
+    """A vendor's driver library, loaded on first use (so a missing one is a message at read
+    time, never a failed start): stdcall (WinDLL) on Windows, cdecl (CDLL) elsewhere."""
+
+    def __init__(self, path: str, family: str) -> None:
+        self.path = path
+        self.family = family       # SDT / CVR, for the messages
+        self._lib: ctypes.CDLL | None = None
+
+    def load(self) -> ctypes.CDLL:
+        if self._lib is None:
+            if not self.path.strip():
+                raise CardReaderError(f"未设置读卡器驱动库（idcard.library），请填写厂商提供的 {self.family} "
+                                      "接口驱动文件路径（.so 或 .dll）")
+            loader = getattr(ctypes, "WinDLL") if sys.platform == "win32" else ctypes.CDLL  # noqa: B009
+            try:
+                self._lib = loader(self.path)
+            except OSError as exc:
+                raise CardReaderError(f"无法加载读卡器驱动库 {self.path}（{exc}）。请检查 idcard.library "
+                                      "设置，并安装读卡器厂商的驱动") from None
+        return self._lib
+
+    def function(self, name: str, restype: object, *argtypes: object) -> Callable[..., int]:
+        """``name`` of the library with its C signature; a library without it is the wrong
+        driver family, said so."""
+        lib = self.load()
+        try:
+            fn = getattr(lib, name)
+        except AttributeError:
+            raise CardReaderError(f"驱动库 {self.path} 中没有 {name} 函数：它不是 {self.family} 接口的驱动，"
+                                  "请检查 idcard.driver 与 idcard.library 设置") from None
+        fn.restype = restype
+        fn.argtypes = list(argtypes)
+        return fn  # type: ignore[no-any-return]
+
+    def has(self, name: str) -> bool:
+        return hasattr(self.load(), name)
+
+
+class _Call:
+    """One read running on its own thread: its result or its exception, once done."""
+
+    def __init__(self, fn: Callable[[], IdCardData]) -> None:
+        self.result: IdCardData | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, args=(fn,), name="idcard-read", daemon=True)
+
+    def _run(self, fn: Callable[[], IdCardData]) -> None:
+        try:
+            self.result = fn()
+        except BaseException as exc:  # handed to the waiting lane, raised there
+            self.error = exc
+
+
+GRACE = 0.5     # beyond the timeout, for the read's own "no card" answer to arrive first
+
+
+class ReadGuard:
+    """Bounds a read in time: vendor calls block and cannot be interrupted, so they run on
+    a helper thread and the device lane waits at most the timeout. A driver still stuck in
+    its call keeps the reader busy (said so) until it returns."""
+
+    def __init__(self) -> None:
+        self._running: _Call | None = None
+
+    def run(self, fn: Callable[[], IdCardData], timeout: float) -> IdCardData:
+        if self._running is not None and self._running.thread.is_alive():
+            raise CardReaderError("读卡器上一次读卡还没有结束（驱动无响应），请稍候再试，或重新插拔读卡器")
+        call = self._running = _Call(fn)
+        call.thread.start()
+        call.thread.join(timeout + GRACE)
+        if call.thread.is_alive():
+            log.warning("card read still running after %.1f s", timeout)
+            raise CardReaderError(f"读卡超时（{timeout:g} 秒内没有读完），请将身份证放稳后重试")
+        self._running = None
+        if call.error is not None:
+            if isinstance(call.error, CardFormatError):
+                raise CardReaderError(str(call.error)) from call.error
+            raise call.error
+        assert call.result is not None
+        return call.result
+
+
+def bounded_read(attempt: Callable[[], T | None], deadline: float, pause: float = 0.1) -> T:
+    """Try ``attempt`` until it gives something or ``deadline`` (time.monotonic) passes:
+    a card laid on the reader a moment after the clerk pressed 读身份证 is still read."""
+    while True:
+        found = attempt()
+        if found is not None:
+            return found
+        if time.monotonic() + pause >= deadline:
+            raise NoCardError(NO_CARD)
+        time.sleep(pause)

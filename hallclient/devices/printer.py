@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sys
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,8 @@ from hallclient.store.durable import PaperError, write_durably
 
 if TYPE_CHECKING:
     from hallclient.documents.notices import NoticeContext
+
+    from .escpos_printer import EscposTicketPrinter
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +127,41 @@ class TicketPrinter(QObject):
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+
+
+@dataclass(frozen=True)
+class TicketPrinterChoice:
+    """What ``kiosk.*`` says about the ticket printer (see config.OPTIONS)."""
+
+    kind: str                       # kiosk.printer_kind: qt (system driver / PDF) or escpos
+    printer: str = ""               # kiosk.printer
+    training_printer: str = ""      # kiosk.training_printer
+    width_mm: float = 80.0          # kiosk.ticket_width_mm
+    escpos_target: str = ""         # kiosk.escpos_target
+    escpos_baud: int = 9600         # kiosk.escpos_baud
+    escpos_timeout_seconds: float = 5.0
+
+
+def make_ticket_printer(choice: TicketPrinterChoice, pdf_dir: Path, training: bool = False,
+                        parent: QObject | None = None) -> TicketPrinter | EscposTicketPrinter:
+    """The kiosk's ticket printer. ESC/POS only for real tickets: 培训模式 prints as it always
+    does (the training printer, else PDF with the training mark), and ``kiosk.printer = pdf``
+    (which the self-test and the demo set: never paper) keeps tickets as PDF files too."""
+    if choice.kind == "escpos" and not training and choice.printer != "pdf":
+        from hallclient.core.escpos_target import parse_target
+
+        from .escpos_printer import EscposTicketPrinter
+
+        try:
+            target = parse_target(choice.escpos_target)
+        except ValueError as exc:
+            # the kiosk still gives out numbers (on screen); each print says what to fix
+            return EscposTicketPrinter(None, parent=parent, problem=(
+                f"取号票打印机地址 kiosk.escpos_target「{choice.escpos_target}」无效：{exc}"))
+        return EscposTicketPrinter(target, choice.escpos_baud, choice.escpos_timeout_seconds,
+                                   choice.width_mm, parent)
+    return TicketPrinter(printer_for(choice.printer, choice.training_printer, training), pdf_dir,
+                         choice.width_mm, parent, training=training)
 
 
 class NoticePrinter(QObject):

@@ -27,11 +27,18 @@ class TicketPrint:
     priority: str
     ahead: int
     issued_at: str   # already formatted for people
+    # one line under the class: why it is 绿色通道, or the appointment's time ("预约 09:30")
+    note: str = ""
+
+
+NOTE_HTML = '<p align="center" style="font-size: 10pt; font-weight: bold; margin: 0;">{}</p>'
 
 
 def ticket_html(info: TicketPrint, barcode_width_px: int, barcode_height_px: int) -> str:
     template = Template(resources.path("templates", "ticket.html").read_text(encoding="utf-8"))
     esc = {k: html.escape(str(v)) for k, v in info.__dict__.items()}
+    # no note, no paragraph: an empty one would still push the barcode down
+    esc["note"] = NOTE_HTML.format(esc["note"]) if info.note.strip() else ""
     return template.substitute(esc, barcode_width=barcode_width_px,
                                barcode_height=barcode_height_px)
 

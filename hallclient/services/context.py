@@ -185,17 +185,22 @@ class DeviceContext:
     (on the lane's thread) unless given."""
 
     def __init__(self, card_reader: IdCardReader | None = None, scanner: SaneScanner | None = None,
-                 make_scanner: Callable[[], SaneScanner] | None = None) -> None:
+                 make_scanner: Callable[[], SaneScanner] | None = None,
+                 make_card_reader: Callable[[], IdCardReader] | None = None) -> None:
         self._card_reader = card_reader
         self._scanner = scanner
         self._make_scanner = make_scanner
+        self._make_card_reader = make_card_reader
 
     @property
     def card_reader(self) -> IdCardReader:
         if self._card_reader is None:
-            from hallclient.devices.idcard import SimulatedReader
+            if self._make_card_reader is not None:
+                self._card_reader = self._make_card_reader()
+            else:
+                from hallclient.devices.idcard import SimulatedReader
 
-            self._card_reader = SimulatedReader()
+                self._card_reader = SimulatedReader()
         return self._card_reader
 
     @property
@@ -217,7 +222,25 @@ def open_devices(config: Config) -> DeviceContext:
         return SaneScanner(config["scanner.device"], config["scanner.resolution"],
                            config["scanner.mode"])
 
-    return DeviceContext(make_scanner=make_scanner)
+    return DeviceContext(make_scanner=make_scanner, make_card_reader=lambda: make_card_reader(config))
+
+
+def make_card_reader(config: Config) -> IdCardReader:
+    """The reader ``idcard.driver`` names. Nothing is loaded here: a missing or wrong vendor
+    library is said (in Chinese) when a card is read, never a failed start."""
+    driver, library = config["idcard.driver"], config["idcard.library"]
+    port, timeout = str(config["idcard.port"]), float(config["idcard.timeout_seconds"])
+    if driver == "sdt":
+        from hallclient.devices.idcard_sdt import SdtReader
+
+        return SdtReader(library, port, config["idcard.photo_decoder"], timeout)
+    if driver == "cvr":
+        from hallclient.devices.idcard_cvr import CvrReader
+
+        return CvrReader(library, port, timeout)
+    from hallclient.devices.idcard import SimulatedReader
+
+    return SimulatedReader()
 
 
 def load_hall_file(path: Path) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from hallclient.core.cases import (
     decision_problems,
 )
 from hallclient.core.catalog import CatalogItem
+from hallclient.core.idcards import rare_chars
 from hallclient.core.scancodes import ScanKind, classify
 from hallclient.devices.idcard import CardReaderError, IdCardData
 from hallclient.store import catalog_repo, outbox_repo
@@ -48,6 +49,10 @@ class IntakeService(QObject):
     items_found(list ItemSummary)
     draft_started(CaseDraft)            — an item was chosen, or a 补正 case reopened
     card_read(IdCardData), card_failed(str)
+    card_confirmed(str name)            — the clerk confirmed the applicant's name and address
+                                          after a card with rare characters (生僻字)
+    card_confirm_refused(str message)   — ... but they still hold a character the chip gave
+                                          in place of one it could not hold
     material_changed(str code)          — files or status of one material changed
     material_failed(str code, str message)
     scan_routed(str kind, str code)     — a wedge scan was taken by intake
@@ -66,6 +71,8 @@ class IntakeService(QObject):
     draft_started = Signal(object)
     card_read = Signal(object)
     card_failed = Signal(str)
+    card_confirmed = Signal(str)
+    card_confirm_refused = Signal(str)
     material_changed = Signal(str)
     material_failed = Signal(str, str)
     scan_routed = Signal(str, str)
@@ -155,16 +162,41 @@ class IntakeService(QObject):
     # -- applicant ----------------------------------------------------------------------
 
     def read_card(self) -> None:
+        """Read the card on the device lane (bounded by idcard.timeout_seconds) and fill
+        the applicant; a name or address with a character the chip could not hold leaves
+        the draft unsavable until the clerk confirms the real one (``confirm_card_text``)."""
         def done(card: IdCardData) -> None:
-            if self.draft is not None and self.draft.applicant.kind == "person":
-                a = self.draft.applicant
-                a.name, a.id_number, a.address = card.name, card.id_number, card.address
+            if self.draft is not None:
+                if self.draft.applicant.kind == "person":
+                    a = self.draft.applicant
+                    a.name, a.id_number, a.address = card.name, card.id_number, card.address
+                self.draft.card_text_unconfirmed = bool(card.flagged)
+            if card.flagged:
+                log.info("card read with %d rare character(s) flagged", len(card.flagged))
             self.card_read.emit(card)
 
         def failed(exc: BaseException) -> None:
             self.card_failed.emit(exc.message if isinstance(exc, CardReaderError) else user_message(exc))
 
         self.runner.run(DEVICE, lambda dev: dev.card_reader.read(), done, failed)
+
+    @property
+    def card_text_unconfirmed(self) -> bool:
+        return self.draft is not None and self.draft.card_text_unconfirmed
+
+    def confirm_card_text(self, name: str, address: str) -> None:
+        """The clerk checked the name and address against the card and typed the real
+        characters: taken, unless one the chip put in place of another is still there."""
+        left = rare_chars(name, "姓名") + rare_chars(address, "住址")
+        if left:
+            where = "、".join(r.described for r in left)
+            self.card_confirm_refused.emit(self.tr("{where}仍是读卡器给出的替代字符，请输入正确的汉字后再确认")
+                                           .format(where=where))
+            return
+        if self.draft is not None:
+            self.draft.applicant.name, self.draft.applicant.address = name, address
+            self.draft.card_text_unconfirmed = False
+        self.card_confirmed.emit(name)
 
     # -- materials ----------------------------------------------------------------------
 

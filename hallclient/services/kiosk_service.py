@@ -195,12 +195,11 @@ class KioskService(QObject):
         t = issued.ticket
         issued_at = datetime.fromisoformat(t.issued_at).strftime("%Y-%m-%d %H:%M")
         priority = t.priority.label
-        if t.reason:
-            priority = self.tr("{label}（{reason}）").format(label=priority, reason=t.reason)
+        note = self.tr("优先原因：{reason}").format(reason=t.reason) if t.reason else ""
         if issued.appointment_time:
             priority = self.tr("预约 {time}").format(time=issued.appointment_time)
         self._printer.print_ticket(TicketPrint(self.hall_name, t.number, issued.service_name,
-                                               priority, issued.ahead, issued_at), t.day)
+                                               priority, issued.ahead, issued_at, note=note), t.day)
 
 
 class TicketOutput(Protocol):

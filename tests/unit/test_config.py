@@ -112,6 +112,10 @@ BAD_VALUES = {
     "evaluation.after_finish": "2", "evaluation.rectify_days": "0",
     "report.wait_target_minutes": "x", "report.service_target_minutes": "0",
     "hall.closing_time": "25:00",
+    "kiosk.printer_kind": "thermal", "kiosk.escpos_target": "lpt1", "kiosk.escpos_baud": "9601",
+    "kiosk.escpos_timeout_seconds": "0",
+    "idcard.driver": "huashi", "idcard.library": "/opt/reader/sdtapi.txt",
+    "idcard.photo_decoder": "libwlt2bmp", "idcard.port": "2000", "idcard.timeout_seconds": "0",
     **{o.key: "Ctrl+Hyper+Q" for o in OPTIONS if o.key.startswith("keys.")},
 }
 FREE_TEXT = {"announce.engine", "kiosk.printer", "notice.printer", "scanner.device",

@@ -3,22 +3,34 @@ ID numbers and mobile numbers are checked as they are typed."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Protocol
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
-from hallclient.core.cases import Applicant, CaseDraft
+from hallclient.core.cases import RARE_CHARS_UNCONFIRMED, Applicant, CaseDraft
+from hallclient.core.clock import local_now
+from hallclient.core.idcards import RareChar
 from hallclient.core.validators import TEXT_LIMITS, check_mobile, check_resident_id, check_text, check_uscc
 from hallclient.services.intake_service import IntakeService
 
 
 class ReadCard(Protocol):
-    """What the ID-card reader gave (居民身份证)."""
+    """What the ID-card reader gave (居民身份证, 居住证, 永久居留身份证)."""
 
     name: str
     id_number: str
     address: str
+    valid_to: date | None
+
+    @property
+    def flagged(self) -> list[RareChar]: ...
+
+    @property
+    def number_problem(self) -> str: ...
+
+    def expired(self, today: date) -> bool: ...
 
 
 def _hint() -> QLabel:
@@ -52,6 +64,15 @@ class ApplicantPage(QWidget):
         form.addRow(self.tr("申请人类型"), self.kind_box)
         form.addRow(self.tr("申请人名称"), self.name_edit)
         form.addRow("", self.name_hint)
+        # what the card itself says is wrong: 生僻字 the chip could not hold, 有效期已过
+        self.card_hint = _hint()
+        self.card_hint.setWordWrap(True)
+        self.confirm_button = QPushButton(self.tr("确认姓名"))
+        self.confirm_button.setToolTip(self.tr("已对照身份证，姓名和住址中的生僻字已改为正确的汉字"))
+        card_row = QHBoxLayout()
+        card_row.addWidget(self.card_hint, 1)
+        card_row.addWidget(self.confirm_button)
+        form.addRow("", card_row)
         id_row = QHBoxLayout()
         id_row.addWidget(self.id_edit, 1)
         id_row.addWidget(self.card_button)
@@ -68,6 +89,10 @@ class ApplicantPage(QWidget):
         form.addRow(self.tr("代理人身份证号"), self.agent_id_edit)
         form.addRow("", self.agent_hint)
         self.card_button.clicked.connect(intake.read_card)
+        self.confirm_button.clicked.connect(self._confirm_card_text)
+        self.confirm_button.hide()
+        intake.card_confirmed.connect(self._card_confirmed)
+        intake.card_confirm_refused.connect(self.card_hint.setText)
         self.id_edit.textChanged.connect(self._check_id)
         self.mobile_edit.textChanged.connect(self._check_mobile)
         self.kind_box.currentIndexChanged.connect(self._kind_changed)
@@ -86,8 +111,11 @@ class ApplicantPage(QWidget):
         if not a.name:
             self.kind_box.setCurrentIndex(self.kind_box.findData(draft.item.applicant_kind))
         for hint in (self.name_hint, self.id_hint, self.rep_hint, self.mobile_hint, self.agent_hint,
-                     self.address_hint):
+                     self.address_hint, self.card_hint):
             hint.clear()
+        self.confirm_button.setVisible(draft.card_text_unconfirmed)
+        if draft.card_text_unconfirmed:
+            self.card_hint.setText(RARE_CHARS_UNCONFIRMED)
         for edit, value in ((self.name_edit, a.name), (self.id_edit, a.id_number),
                             (self.rep_edit, a.legal_rep), (self.mobile_edit, a.mobile),
                             (self.address_edit, a.address), (self.agent_name_edit, a.agent_name),
@@ -117,6 +145,8 @@ class ApplicantPage(QWidget):
                 found.append((field, hint, text_ok.message))
         if not a.name.strip():
             found.append((self.name_edit, self.name_hint, self.tr("请填写申请人名称")))
+        if self.intake.card_text_unconfirmed:
+            found.append((self.name_edit, self.name_hint, RARE_CHARS_UNCONFIRMED))
         person = a.kind == "person"
         checked = check_resident_id(a.id_number) if person else check_uscc(a.id_number)
         if not checked.ok:
@@ -163,7 +193,34 @@ class ApplicantPage(QWidget):
         self.name_edit.setText(card.name)
         self.id_edit.setText(card.id_number)
         self.address_edit.setText(card.address)
-        self.note_posted.emit(self.tr("已读取身份证：{name}").format(name=card.name), False)
+        notes = []
+        flagged = card.flagged
+        if flagged:
+            where = "、".join(r.described for r in flagged)
+            notes.append(self.tr("{where}是读卡器读不出的生僻字：请对照证件输入正确的汉字，再点「确认姓名」")
+                         .format(where=where))
+        if card.expired(local_now().date()) and card.valid_to is not None:
+            notes.append(self.tr("证件有效期已过（有效期至 {day}），请申请人出示有效证件")
+                         .format(day=card.valid_to.isoformat()))
+        if card.number_problem:
+            notes.append(self.tr("读出的证件号码有误（{problem}），请重新读卡或核对证件")
+                         .format(problem=card.number_problem))
+        self.card_hint.setText("\n".join(notes))
+        self.confirm_button.setVisible(bool(flagged))
+        if notes:
+            self.note_posted.emit(self.tr("已读取身份证，请核对：{note}").format(note=notes[0]), True)
+        else:
+            self.note_posted.emit(self.tr("已读取身份证：{name}").format(name=card.name), False)
+
+    def _confirm_card_text(self) -> None:
+        self.store()
+        self.intake.confirm_card_text(self.name_edit.text(), self.address_edit.text())
+
+    def _card_confirmed(self, name: str) -> None:
+        self.confirm_button.hide()
+        self.card_hint.clear()
+        self.name_hint.clear()
+        self.note_posted.emit(self.tr("已确认申请人姓名：{name}").format(name=name), False)
 
     def _check_id(self, text: str) -> None:
         if not text.strip():

@@ -7,7 +7,7 @@
   any other reason (残疾人, 军人依法优先 …) is chosen with a member of staff (their code,
   when the hall sets one); 预约 by the appointment's code or phone on a keypad; then the
   service (each button says how many are waiting).
-- 长辈模式 (适老化, GB/T 37668): large type, high contrast, fewer and bigger buttons, prompts
+- 长辈模式 (适老化, GB/T 37668): large type, high contrast, bigger buttons, prompts
   spoken; 请工作人员协助 shows on every counter until a clerk goes.
 
 Nothing of the card is shown here: the kiosk is a public screen.
@@ -49,7 +49,7 @@ class KioskWindow(QWidget):
     HELP_PAUSE_MS = 60_000   # one call for staff a minute is enough
     SETTLE_MS = 1500         # after a ticket, before the service buttons take the next tap
     COLUMNS = 3
-    ELDER_COLUMNS = 2
+    ELDER_COLUMNS = 3       # two rows of big buttons still fit a 768-high screen
 
     def __init__(self, hall_name: str, kiosk: KioskService, parent: QWidget | None = None, *,
                  green_age: int = 65, staff_code: str = "", elder: bool = False,
@@ -262,8 +262,8 @@ class KioskWindow(QWidget):
         return bool(self.property("elder"))
 
     def set_elder(self, on: bool) -> None:
-        """Large type and high contrast (the style sheet's ``#kiosk[elder="true"]``), two
-        buttons a row, prompts spoken."""
+        """Large type and high contrast (the style sheet's ``#kiosk[elder="true"]``), bigger
+        buttons, prompts spoken."""
         self.elder_button.setChecked(on)
         if self.elder == on and self.property("elder") is not None:
             return

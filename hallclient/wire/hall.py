@@ -136,7 +136,7 @@ class CardIn(Request):
     never the number itself."""
 
     id_number: CardNumber
-    birth: date = Field(title="出生日期 YYYY-MM-DD")
+    birth: date = Field(title="出生日期 YYYY-MM-DD", strict=False)   # JSON: a string
 
     def swipe(self) -> CardSwipe:
         return CardSwipe(self.id_number, self.birth)

@@ -73,6 +73,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hallclient.wire import PLATFORM_API as API
+from hallclient.wire.platform import DAY, AppointmentsIn, AppointmentsOut
 
 from .sim_blobs import declared_length, held_size, parse_range, partial_path, receive_blob
 from .sim_faults import FaultInjector, Faults
@@ -361,6 +362,13 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
             raise HTTPException(404, {"error": "not_found"})
         return found
 
+    @api.get(API + "/appointments", summary="本大厅某日的预约（预约系统）",
+             response_model=AppointmentsOut, responses=_errors(401, 422))
+    def appointments(day: str = Query(pattern=DAY, title="日期 YYYY-MM-DD"),
+                     device: str = Depends(device)) -> dict[str, Any]:
+        found = store.appointments(day)
+        return {"day": day, "appointments": found["appointments"] if found else []}
+
     @api.get(API + "/changes", summary="平台侧办件状态变化（游标）", response_model=ChangesOut,
              responses=_errors(401, 422))
     def changes(cursor: int = Query(default=0, ge=0, le=INT64),
@@ -400,6 +408,13 @@ def create_app(data_dir: Path, faults: Faults | None = None, token_ttl_s: float 
         text = _json_object(await request.body())
         store.set_preapplication(code, text)
         return {"code": code}
+
+    @api.put(API + "/admin/appointments/{day}", summary="载入某日的预约（模拟器管理，替换当日全部）",
+             responses=_admin_errors(400, 413, 422), **admin)
+    def set_appointments(body: AppointmentsIn,
+                         day: str = PathParam(pattern=DAY)) -> dict[str, Any]:
+        store.set_appointments(day, body.model_dump_json())
+        return {"day": day, "appointments": len(body.appointments)}
 
     @api.post(API + "/admin/cases/{case_no}/status", summary="平台侧改变办件状态（如办结）",
               description="办件编号按设备区分：device_id 指明哪台设备的办件；只有一台设备有该"

@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS evaluations (device_id TEXT NOT NULL, uid TEXT NOT NU
                                         body TEXT NOT NULL, PRIMARY KEY (device_id, uid));
 {CHANGES}
 CREATE TABLE IF NOT EXISTS preapplications (code TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS appointments (day TEXT PRIMARY KEY, body TEXT NOT NULL);
 """
 
 
@@ -167,6 +168,13 @@ class SimStore:
 
     def preapplication(self, code: str) -> Any:
         return self.json("SELECT body FROM preapplications WHERE code = ?", (code,))
+
+    def set_appointments(self, day: str, body: str) -> None:
+        self.write("INSERT OR REPLACE INTO appointments VALUES (?, ?)", (day, body))
+
+    def appointments(self, day: str) -> Any:
+        """The day's list as loaded (``{"appointments": [...]}``), or None."""
+        return self.json("SELECT body FROM appointments WHERE day = ?", (day,))
 
     # -- idempotency of case upserts ---------------------------------------------------
 

@@ -109,7 +109,8 @@ BAD_VALUES = {
     "sync.interval_seconds": "-5", "sync.warn_after_minutes": "inf",
     "evaluation.after_finish": "2", "evaluation.rectify_days": "0",
     "report.wait_target_minutes": "x", "report.service_target_minutes": "0",
-    "hall.closing_time": "25:00",
+    "hall.closing_time": "25:00", "progress.lockout_minutes": "0",
+    "progress.max_failures": "0", "progress.idle_seconds": "3",
     **{o.key: "Ctrl+Hyper+Q" for o in OPTIONS if o.key.startswith("keys.")},
 }
 FREE_TEXT = {"announce.engine", "kiosk.printer", "notice.printer", "scanner.device",

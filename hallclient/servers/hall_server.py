@@ -135,11 +135,12 @@ class Core:
         another device is not this one's to change (403)."""
         with self.db.write() as conn:
             for r in records:
-                owner = hall_store.progress_owner(conn, r.case_no)
+                key = r.case_no.upper()         # as the kiosk's keypad types it
+                owner = hall_store.progress_owner(conn, key)
                 if owner is not None and owner != by.device_id:
                     raise ForbiddenError(f"办件 {r.case_no} 的进度由另一台设备发布，本机不能修改")
                 shown = ProgressWire.model_validate(r.model_dump(exclude={"password_hash"}))
-                hall_store.keep_progress(conn, r.case_no, by.device_id, shown.model_dump_json(),
+                hall_store.keep_progress(conn, key, by.device_id, shown.model_dump_json(),
                                          r.password_hash, at)
         return len(records)
 

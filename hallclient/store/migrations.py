@@ -355,6 +355,7 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE cases ADD COLUMN progress_rev INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE cases ADD COLUMN progress_sent INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX cases_progress_unsent ON cases (id) WHERE progress_sent < progress_rev;
+    CREATE INDEX cases_case_no_upper ON cases (upper(case_no));
     CREATE TRIGGER cases_progress_changed AFTER UPDATE OF status, promised_date, handover,
         waybill, pickup_place ON cases
     BEGIN

@@ -44,7 +44,11 @@ def _stored(conn: sqlite3.Connection, row: tuple[object, ...]) -> StoredProgress
 
 
 def progress(conn: sqlite3.Connection, case_no: str) -> StoredProgress | None:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM cases WHERE case_no = ?", (case_no,)).fetchone()
+    """By the case number in capitals (as the kiosk's keypad types it; a device code of
+    small letters, hall.device_code, is found all the same), one indexed look-up for a
+    case there is and for one there is not."""
+    row = conn.execute(f"SELECT {_COLUMNS} FROM cases WHERE upper(case_no) = ?",
+                       (case_no.upper(),)).fetchone()
     return _stored(conn, row) if row else None
 
 

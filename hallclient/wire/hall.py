@@ -409,7 +409,7 @@ def judge_news(events: Iterable[dict[str, Any]], window: int,
 
 # -- 办件查询: counters publish a minimal progress record per case, kiosks ask by password ----
 
-CaseNo = Annotated[str, Field(min_length=6, max_length=50, pattern=r"^[0-9A-Z]+$",
+CaseNo = Annotated[str, Field(min_length=6, max_length=50, pattern=r"^[0-9A-Za-z]+$",
                               title="办件编号")]
 Day = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", title="日期 YYYY-MM-DD")]
 

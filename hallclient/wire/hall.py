@@ -446,7 +446,7 @@ class ProgressWire(Request):
 
 class ProgressRecordIn(ProgressWire):
     password_hash: str = Field(min_length=20, max_length=200,
-                               pattern=r"^pbkdf2-sha256\$[0-9]{1,8}\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$",
+                               pattern=r"^pbkdf2-sha256\$[0-9]{1,6}\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$",
                                title="查询密码的加盐哈希（PBKDF2-SHA256），从不传明文")
 
 

@@ -219,3 +219,18 @@ def test_a_refused_case_cannot_be_handed_over(desk, db):
     done = desk.commit(draft, 1, "li")
     with pytest.raises(ProgressError, match="不予受理"):
         record_handover(db, done.case_no, Handover.READY, "", "一楼", "2026-11-28T10:00")
+
+
+def test_admin_handover_records_posting_and_says_what_is_wrong(desk, db, tmp_path, capsys):
+    from hallclient.app import main
+
+    done = accepted_case(desk)
+    data = str(tmp_path)                       # the db fixture's file is this data dir's
+    assert main(["--data-dir", data, "admin", "handover", done.case_no.lower(),
+                 "--waybill", "SF1234567890", "--clerk", "li"]) == 0
+    assert f"办件 {done.case_no}：已邮寄，快递单号 SF1234567890" in capsys.readouterr().out
+    assert progress_repo.progress(db.conn, done.case_no).record.handover is Handover.POSTED
+    assert main(["--data-dir", data, "admin", "handover", done.case_no, "--place", " "]) == 3
+    assert "待领取须填写取件地点" in capsys.readouterr().err
+    assert main(["--data-dir", data, "admin", "handover", "NOSUCHCASE01", "--place", "一楼"]) == 3
+    assert "找不到办件 NOSUCHCASE01" in capsys.readouterr().err

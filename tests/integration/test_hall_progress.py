@@ -133,3 +133,24 @@ def test_a_kiosk_cannot_publish_through_its_queue(hall, desk):
             kiosk.publish_progress()
     finally:
         kiosk.close()
+
+
+def test_the_kiosk_service_asks_the_hall_server_and_says_when_it_cannot(hall, desk, counter, qtbot):
+    from hallclient.services.context import HallContext
+    from hallclient.services.progress_service import ProgressService
+    from hallclient.services.tasks import InlineRunner
+
+    done = accepted_case(desk)
+    counter.publish_progress()
+    kiosk = hall.kiosk()
+    service = ProgressService(InlineRunner(hall=HallContext(kiosk, kiosk.db, local_now)))
+    with qtbot.waitSignal(service.progress_shown) as shown:
+        service.query(done.case_no, done.query_password)
+    assert shown.args[0].headline == "已受理" and shown.args[0].case_no == done.case_no
+    with qtbot.waitSignal(service.query_refused) as refused:
+        service.query(done.case_no[:-1] + "9", done.query_password)
+    assert "办件编号或查询密码不正确" in refused.args[0]
+    hall.stop()
+    with qtbot.waitSignal(service.query_failed) as failed:
+        service.query(done.case_no, done.query_password)
+    assert failed.args[0] == "暂时无法查询，请稍候再试，或到咨询台人工查询"

@@ -11,7 +11,7 @@ A barcode scanner is a keyboard wedge: whoever owns the wedge hands its scans to
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QRegularExpressionValidator, QShowEvent
+from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -42,6 +42,7 @@ class ProgressQueryPage(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("kioskProgress")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.progress = progress
         self._idle = QTimer(self)
@@ -70,9 +71,8 @@ class ProgressQueryPage(QWidget):
         progress.query_refused.connect(self._refused)
         progress.query_locked.connect(self._refused)
         progress.query_failed.connect(self._refused)
-        for field in (self.case_field, self.password_field):
-            field.textEdited.connect(lambda _t: self.poke())
-            field.installEventFilter(self)
+        self.case_field.textEdited.connect(lambda _t: self.poke())
+        self.case_field.installEventFilter(self)
         self.clear()
 
     # -- building ------------------------------------------------------------------------
@@ -129,13 +129,16 @@ class ProgressQueryPage(QWidget):
         self.password_hint = QLabel()
         self.password_hint.setObjectName("kioskStep")
         self.password_hint.setWordWrap(True)
+        # filled from the keypad (or digit keys, see keyPressEvent), never focused: the focus
+        # stays on the page, so a barcode scanned now is still a scan (a new case number),
+        # not digits typed into the password that would cost the applicant a try
         self.password_field = QLineEdit()
         self.password_field.setObjectName("queryPasswordField")
-        self.password_field.setEchoMode(QLineEdit.EchoMode.Password)   # never a scan either
+        self.password_field.setEchoMode(QLineEdit.EchoMode.Password)
         self.password_field.setMaxLength(6)
-        self.password_field.setValidator(QRegularExpressionValidator(r"[0-9]{0,6}", self.password_field))
+        self.password_field.setReadOnly(True)
+        self.password_field.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.password_field.setPlaceholderText(self.tr("6 位查询密码"))
-        self.password_field.returnPressed.connect(self.ask)
         self.query_button = self._big(self.tr("查询"), self.ask)
         row = QHBoxLayout()
         row.addWidget(self._big(self.tr("重新输入编号"), self.to_case))
@@ -187,7 +190,7 @@ class ProgressQueryPage(QWidget):
         self.password_field.clear()
         self.message.clear()
         self.steps.setCurrentIndex(self.STEP_PASSWORD)
-        self.password_field.setFocus()
+        self.setFocus()
 
     def to_case(self) -> None:
         self.poke()
@@ -231,6 +234,22 @@ class ProgressQueryPage(QWidget):
         if event.type() == QEvent.Type.KeyPress:
             self.poke()
         return False
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt's name)
+        """A keyboard on the password step: digits, backspace, Enter (a scan never gets
+        here: the wedge takes it whole)."""
+        self.poke()
+        if self.steps.currentIndex() != self.STEP_PASSWORD:
+            super().keyPressEvent(event)
+            return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.ask()
+        elif event.key() == Qt.Key.Key_Backspace:
+            self._erase(self.password_field)
+        elif event.text().isascii() and event.text().isdigit():
+            self._press(self.password_field, event.text())
+        else:
+            super().keyPressEvent(event)
 
     # -- keypad --------------------------------------------------------------------------
 

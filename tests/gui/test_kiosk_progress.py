@@ -20,7 +20,7 @@ from hallclient.ui.kiosk_progress import ProgressQueryPage
 
 from ..recipes import accepted_case
 
-IDLE_MS = 300
+IDLE_MS = 1500
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def test_scan_then_password_shows_the_state_and_idle_clears_it(qtbot, page, wedg
     assert page.headline.text() == "已受理"
     assert "承诺办结日期：2026年12月4日" in page.details.text()
     assert page.password_field.text() == ""               # the password never stays shown
-    qtbot.waitUntil(lambda: page.steps.currentIndex() == page.STEP_CASE, timeout=3000)
+    qtbot.waitUntil(lambda: page.steps.currentIndex() == page.STEP_CASE, timeout=5000)
     assert page.headline.text() == page.details.text() == page.case_field.text() == ""
 
 
@@ -116,3 +116,20 @@ def test_an_unknown_case_reads_like_a_wrong_password(qtbot, page, wedge, case):
     scan(qtbot, page, wedge, case.case_no[:-4] + "9999")
     press(qtbot, page, *case.query_password, "查询")
     assert page.message.text() == said_wrong
+
+
+def test_a_scan_at_the_password_step_is_a_new_number_not_a_wasted_try(qtbot, page, wedge, case,
+                                                                    db):
+    from hallclient.store import progress_repo
+
+    scan(qtbot, page, wedge, "33010920261127W01AAA9999")
+    press(qtbot, page, "1", "2")
+    with qtbot.waitSignal(wedge.scanned):               # scanned again: the right receipt
+        qtbot.keyClicks(page, case.case_no)
+        qtbot.keyClick(page, Qt.Key.Key_Return)
+    assert page.case_field.text() == case.case_no and page.password_field.text() == ""
+    assert progress_repo.attempts(db.conn, case.case_no).failures == 0
+    qtbot.keyClicks(page, case.query_password, delay=60)    # a keyboard, typed by a person
+    qtbot.waitUntil(lambda: page.password_field.text() == case.query_password, timeout=2000)
+    qtbot.keyClick(page, Qt.Key.Key_Return, delay=60)
+    qtbot.waitUntil(lambda: page.headline.text() == "已受理", timeout=2000)

@@ -121,12 +121,16 @@ class ProgressService(QObject):
     query_refused(str message)          — unknown case or wrong password (one answer)
     query_locked(str message)           — too many wrong passwords: paused for a while
     query_failed(str message)           — the answer could not be read (hall server away ...)
+    handover_recorded(str case_no)      — the clerk's 待领取 / 已邮寄 is kept
+    handover_failed(str message)
     """
 
     progress_shown = Signal(object)
     query_refused = Signal(str)
     query_locked = Signal(str)
     query_failed = Signal(str)
+    handover_recorded = Signal(str)
+    handover_failed = Signal(str)
 
     def __init__(self, runner: Runner, policy: LockoutPolicy | None = None,
                  parent: QObject | None = None) -> None:
@@ -156,6 +160,20 @@ class ProgressService(QObject):
         def on_db(ctx: DbContext) -> QueryAnswer:
             return query_local(ctx.db, case_no, password, ctx.clock(), self.policy)
         self.runner.run(DB, on_db, self._answered, self._failed)
+
+    def record_handover(self, case_no: str, handover: Handover, text: str, clerk: str,
+                        window: int | None = None) -> None:
+        """The clerk's 待领取 (``text``: the pick-up place) or 已邮寄 (``text``: the waybill),
+        on the db lane (a counter's case list may offer it; ``admin handover`` does)."""
+        number = normalise_case_no(case_no)
+        waybill, place = (text, "") if handover is Handover.POSTED else ("", text)
+
+        def job(ctx: DbContext) -> str:
+            at = ctx.clock().isoformat(timespec="milliseconds")
+            record_handover(ctx.db, number, handover, waybill, place, at, clerk, window)
+            return number
+        self.runner.run(DB, job, self.handover_recorded.emit,
+                        lambda exc: self.handover_failed.emit(user_message(exc)))
 
     def _answered(self, answer: QueryAnswer) -> None:
         self.busy = False

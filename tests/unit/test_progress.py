@@ -234,3 +234,22 @@ def test_admin_handover_records_posting_and_says_what_is_wrong(desk, db, tmp_pat
     assert "待领取须填写取件地点" in capsys.readouterr().err
     assert main(["--data-dir", data, "admin", "handover", "NOSUCHCASE01", "--place", "一楼"]) == 3
     assert "找不到办件 NOSUCHCASE01" in capsys.readouterr().err
+
+
+def test_the_service_records_a_handover_on_the_db_lane(desk, db, clock, qtbot):
+    from hallclient.services.context import DbContext
+    from hallclient.services.progress_service import ProgressService
+    from hallclient.services.tasks import InlineRunner
+
+    done = accepted_case(desk)
+    service = ProgressService(InlineRunner(db=DbContext(db, clock)))
+    with qtbot.waitSignal(service.handover_failed) as failed:
+        service.record_handover(done.case_no, Handover.READY, "", "li", 1)
+    assert failed.args == ["待领取须填写取件地点"]
+    with qtbot.waitSignal(service.handover_recorded) as recorded:
+        service.record_handover(done.case_no, Handover.READY, "一楼 3 号窗口", "li", 1)
+    assert recorded.args == [done.case_no]
+    with qtbot.waitSignal(service.progress_shown) as shown:
+        service.query(done.case_no, done.query_password)
+    assert shown.args[0].headline == "待领取"
+    assert "取件地点：一楼 3 号窗口" in shown.args[0].lines

@@ -50,6 +50,9 @@ def publish(db: Database, call: Call) -> int:
             answer = call("POST", "/progress", wire.ProgressPublishOut,
                           wire.ProgressPublishIn(records=[r for _, r in records]))
             sent += answer.stored
+            if answer.refused:          # published before by another device: not ours to change
+                log.warning("hall server kept the progress of %d case(s) from another device",
+                            len(answer.refused))
         with db.write() as conn:
             for stored in batch:          # one that can never go is not retried for ever
                 progress_repo.mark_published(conn, stored.case_id, stored.rev)

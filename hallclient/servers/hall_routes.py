@@ -273,13 +273,14 @@ async def push_log(body: LogPushIn, device: Device = CALLER,
     return LogPushOut(stored_upto=upto)
 
 
-@router.post("/progress", summary="窗口发布办件进度（办件查询用；不含申请人信息，查询密码只传加盐哈希）")
+@router.post("/progress", summary="窗口发布办件进度（办件查询用；不含申请人信息，查询密码只传加盐哈希；"
+             "另一台设备发布过的办件不予修改，列在 refused 中）")
 async def publish_progress(body: ProgressPublishIn, device: Device = CALLER,
                            server: HallServer = SERVER) -> ProgressPublishOut:
     need(device, DeviceKind.COUNTER)
     at = server.clock().isoformat(timespec="milliseconds")
-    stored: int = await server.run(lambda c: c.store_progress(body.records, device, at), False)
-    return ProgressPublishOut(stored=stored)
+    stored, refused = await server.run(lambda c: c.store_progress(body.records, device, at), False)
+    return ProgressPublishOut(stored=stored, refused=refused)
 
 
 @router.post("/progress/query", summary="办件查询：凭办件编号和查询密码（编号不存在与密码错误回答相同）")

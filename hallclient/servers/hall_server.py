@@ -130,19 +130,27 @@ class Core:
         return last_seq
 
 
-    def store_progress(self, records: list[ProgressRecordIn], by: Device, at: str) -> int:
-        """Keep the progress records a counter published; a case first published by
-        another device is not this one's to change (403)."""
+    def store_progress(self, records: list[ProgressRecordIn], by: Device,
+                       at: str) -> tuple[int, list[str]]:
+        """Keep the progress records a counter published: (how many kept, the case numbers
+        refused). A case first published by another device is not this one's to change;
+        it is refused alone, so the rest of the batch (and the counter's later ones) still
+        get through."""
+        refused: list[str] = []
         with self.db.write() as conn:
             for r in records:
                 key = r.case_no.upper()         # as the kiosk's keypad types it
                 owner = hall_store.progress_owner(conn, key)
                 if owner is not None and owner != by.device_id:
-                    raise ForbiddenError(f"办件 {r.case_no} 的进度由另一台设备发布，本机不能修改")
+                    refused.append(r.case_no)
+                    continue
                 shown = ProgressWire.model_validate(r.model_dump(exclude={"password_hash"}))
                 hall_store.keep_progress(conn, key, by.device_id, shown.model_dump_json(),
                                          r.password_hash, at)
-        return len(records)
+        if refused:
+            log.warning("hall server: device %s may not change the progress of %d case(s)",
+                        by.device_id, len(refused))
+        return len(records) - len(refused), refused
 
     def judge_progress(self, case_no: str, found: ProgressRecord | None, matched: bool,
                        now: datetime, policy: LockoutPolicy) -> QueryAnswer:

@@ -433,7 +433,7 @@ class ProgressWire(Request):
 
     @classmethod
     def fields_of(cls, r: ProgressRecord) -> dict[str, Any]:
-        return {"case_no": r.case_no, "status": r.status, "promised_date": r.promised_date,
+        return {"case_no": r.case_no, "status": int(r.status), "promised_date": r.promised_date,
                 "missing": [{"name": m.name, "reason": m.reason} for m in r.missing],
                 "handover": r.handover.value, "waybill": r.waybill,
                 "pickup_place": r.pickup_place}
@@ -456,6 +456,8 @@ class ProgressPublishIn(Request):
 
 class ProgressPublishOut(Body):
     stored: int = Field(title="保存的记录数")
+    refused: list[str] = Field(default_factory=list,
+                               title="未保存的办件编号（由另一台设备发布的办件，本机不能修改）")
 
 
 class ProgressQueryIn(Request):

@@ -86,11 +86,15 @@ def test_only_counters_publish_and_only_their_own_cases(hall, desk, counter):
     counter.publish_progress()
     record = {"case_no": done.case_no, "status": 11, "password_hash":
               "pbkdf2-sha256$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAA=="}
-    for device, kind in (("W2", DeviceKind.COUNTER), ("K1", DeviceKind.KIOSK)):
-        refused = requests.post(f"{hall.url}{HALL_API}/progress", json={"records": [record]},
-                                headers={"Authorization": f"Bearer {hall.token(device, kind)}"},
-                                timeout=10)
-        assert refused.status_code == 403
+    def publish(device, kind, records):
+        return requests.post(f"{hall.url}{HALL_API}/progress", json={"records": records},
+                             headers={"Authorization": f"Bearer {hall.token(device, kind)}"},
+                             timeout=10)
+
+    assert publish("K1", DeviceKind.KIOSK, [record]).status_code == 403
+    other = publish("W2", DeviceKind.COUNTER, [record, {**record, "case_no": "330109202611270000W2AAA0001"}])
+    assert other.status_code == 200
+    assert other.json() == {"stored": 1, "refused": [done.case_no]}   # its own one is kept
     shown = hall.kiosk().query_progress(done.case_no, done.query_password)
     assert shown.record is not None and shown.record.status == 3       # unchanged
     anonymous = requests.post(f"{hall.url}{HALL_API}/progress/query",

@@ -54,6 +54,8 @@ SEED = {
          " standard, status, correction_reason) VALUES ((SELECT id FROM cases WHERE case_no = 'N1'),"
          " 'M9', '签字原件', 'required', 'original', 1, '', 'original_returned', '复印件不清晰，请带原件')"],
     16: ["UPDATE cases SET correction_due = '2026-01-15', correction_days = 10 WHERE case_no = 'N1'"],
+    17: ["UPDATE cases SET handover = 'posted', waybill = 'SF1' WHERE case_no = 'N1'",
+         "INSERT INTO progress_attempts (case_no, failures, last_at) VALUES ('N1', 1, '2026-01-02')"],
 }
 
 

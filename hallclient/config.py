@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urlsplit
 
 if TYPE_CHECKING:
+    from hallclient.core.progress import LockoutPolicy
     from hallclient.core.queue_policy import QueueRules
 
 log = logging.getLogger(__name__)
@@ -352,6 +353,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("correction.working_days", _integer, 10,
            "补正告知书上写明的补正期限：自告知之日起多少个工作日内（0=不写期限）",
            check=_between(0, 60)),
+    Option("progress.lockout_minutes", _number, 30.0,
+           "办件查询：查询密码连续输错后暂停该办件查询多少分钟（取号机；大厅服务器按其自身配置）",
+           check=_above_zero(1440)),
+    Option("progress.max_failures", _integer, 5, "办件查询：查询密码连续输错几次后暂停查询",
+           check=_between(1, 20)),
+    Option("progress.idle_seconds", _integer, 30, "办件查询：取号机上的查询结果无操作多少秒后清除",
+           check=_between(5, 600)),
     Option("platform.url", str, "", "省平台接口地址（https；留空=暂不上传，办件只保存在本机）",
            check=_platform_url, keep_invalid=True),
     Option("platform.device_id", str, "", "本机在省平台登记的设备标识",
@@ -606,3 +614,12 @@ def queue_rules(config: Config) -> QueueRules:
         aging_minutes=float(config["queue.aging_minutes"]),
         recall_limit=int(config["queue.recall_limit"]),
     )
+
+
+def progress_policy(config: Config) -> LockoutPolicy:
+    """The 办件查询 lockout as configured (``progress.*``): a kiosk on the counter's own
+    database and the hall server read it alike."""
+    from hallclient.core.progress import LockoutPolicy
+
+    return LockoutPolicy(max_failures=int(config["progress.max_failures"]),
+                         lock_minutes=float(config["progress.lockout_minutes"]))

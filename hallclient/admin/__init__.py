@@ -18,7 +18,7 @@ __all__ = ["run"]
 
 
 def _commands() -> dict[str, Callable[[argparse.Namespace, Path], int]]:
-    from . import backup, bundles, configure, joining, report, status, sync_now
+    from . import backup, bundles, configure, handover, joining, report, status, sync_now
 
     return {
         "verify-log": status.run_verify_log,
@@ -28,6 +28,7 @@ def _commands() -> dict[str, Callable[[argparse.Namespace, Path], int]]:
         "restore": backup.run_restore,
         "add-clerk": configure.run_add_clerk,
         "sync-now": sync_now.run_sync_now,
+        "handover": handover.run_handover,
         "set-device": joining.run_set_device,
         "join-hall": joining.run_join_hall,
         "report": report.run_report,

@@ -32,6 +32,13 @@ def fill_parser(admin: argparse.ArgumentParser) -> None:
     clerk.add_argument("--role", choices=ROLES, default="clerk")
     clerk.add_argument("--password-stdin", action="store_true",
                        help="从标准输入读密码（脚本中使用；不加则在终端提示输入）")
+    hand = cmds.add_parser("handover", help="登记办件结果待领取（取件地点）或已邮寄（快递单号），"
+                           "取号机办件查询随之显示")
+    hand.add_argument("case_no", help="办件编号")
+    how = hand.add_mutually_exclusive_group(required=True)
+    how.add_argument("--place", help="待领取：取件地点，如「一楼 3 号窗口」")
+    how.add_argument("--waybill", help="已邮寄：快递单号")
+    hand.add_argument("--clerk", help="登记人（写入操作日志）")
     sync = cmds.add_parser("sync-now", help="立即上传待上传队列并拉取平台状态")
     sync.add_argument("--json", action="store_true", help="以 JSON 输出")
     sync.add_argument("--accept-catalog", action="store_true",

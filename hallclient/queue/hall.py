@@ -31,6 +31,7 @@ from hallclient.core.hall import (
     WindowInfo,
     WindowSnapshot,
 )
+from hallclient.core.progress import QueryAnswer
 from hallclient.core.swipe import CardSwipe, SwipeError, card_number
 from hallclient.core.tickets import PriorityClass, QueueError, Ticket, TicketAction, TicketState
 from hallclient.store import log_repo, manual_repo, meta
@@ -640,6 +641,28 @@ class HallQueue:
             if meta.get(self.db.conn, "hall_log_refused") != message:
                 with self.db.write() as conn:
                     meta.put(conn, "hall_log_refused", message)
+        self._publish_progress_if_up()      # the kiosks' 办件查询 rides on the same timer
+
+    # -- 办件查询: this counter's cases' progress, and the kiosk's questions -----------------
+
+    def publish_progress(self) -> int:
+        """Send the progress of this PC's cases the server has not got (hall_progress)."""
+        from . import hall_progress
+
+        return hall_progress.publish(self.db, self._call)
+
+    def query_progress(self, case_no: str, password: str) -> QueryAnswer:
+        from . import hall_progress
+
+        return hall_progress.query(self._call, case_no, password)
+
+    def _publish_progress_if_up(self) -> None:
+        if self.monotonic() < self._down_until:
+            return
+        try:
+            self.publish_progress()
+        except QueueError as exc:        # 403 included: logged, tried again next time
+            log.warning("progress publish failed: %s", exc.message)
 
     def push_log(self) -> int:
         """Send this counter's log entries the server has not got; returns how many."""

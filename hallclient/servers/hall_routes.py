@@ -8,6 +8,7 @@ The ``HallServer`` is the application's ``state.hall``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,13 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Requ
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from hallclient.core.progress import (
+    QueryAnswer,
+    normalise_case_no,
+    password_matches_hash,
+    valid_case_no,
+    valid_password,
+)
 from hallclient.core.swipe import CardSwipe
 from hallclient.core.tickets import PriorityClass, QueueError
 from hallclient.queue.local import LocalQueue
@@ -43,6 +51,11 @@ from hallclient.wire.hall import (
     LogPushOut,
     ManualIn,
     ManualOut,
+    ProgressOut,
+    ProgressPublishIn,
+    ProgressPublishOut,
+    ProgressQueryIn,
+    ProgressWire,
     RecallOut,
     RecordsOut,
     ServiceOut,
@@ -53,7 +66,7 @@ from hallclient.wire.hall import (
     WindowViewOut,
 )
 
-from . import hall_events
+from . import hall_events, hall_store
 from .hall_devices import Device
 
 log = logging.getLogger(__name__)
@@ -288,6 +301,40 @@ async def push_log(body: LogPushIn, device: Device = CALLER,
             raise
         raise HTTPException(422 if exc.status_code == 409 else exc.status_code, exc.detail) from exc
     return LogPushOut(stored_upto=upto)
+
+
+@router.post("/progress", summary="窗口发布办件进度（办件查询用；不含申请人信息，查询密码只传加盐哈希；"
+             "另一台设备发布过的办件不予修改，列在 refused 中）")
+async def publish_progress(body: ProgressPublishIn, device: Device = CALLER,
+                           server: HallServer = SERVER) -> ProgressPublishOut:
+    need(device, DeviceKind.COUNTER)
+    at = server.clock().isoformat(timespec="milliseconds")
+    stored, refused = await server.run(lambda c: c.store_progress(body.records, device, at), False)
+    return ProgressPublishOut(stored=stored, refused=refused)
+
+
+@router.post("/progress/query", summary="办件查询：凭办件编号和查询密码（编号不存在与密码错误回答相同）")
+async def query_progress(body: ProgressQueryIn, device: Device = CALLER,
+                         server: HallServer = SERVER) -> ProgressOut:
+    """The password is checked against the salted hash off the server's threads (it is
+    slow on purpose), then the attempts kept for the number decide the answer, on the
+    writer: five wrong in a row lock the number (``progress.*`` of the server's config)."""
+    need(device, DeviceKind.KIOSK, DeviceKind.COUNTER)
+    case_no = normalise_case_no(body.case_no)
+    policy = server.progress_policy
+    if not valid_case_no(case_no):          # no case can have it: nothing to count either
+        return ProgressOut(verdict="refused", tries_left=policy.max_failures)
+    found = await server.read(lambda c: hall_store.progress(c.db.conn, case_no))
+    matched = await asyncio.to_thread(password_matches_hash, body.password,
+                                      found[1] if found else None)
+    record = ProgressWire.model_validate_json(found[0]).record() if found else None
+    now = server.clock()
+    answer: QueryAnswer = await server.run(lambda c: c.judge_progress(
+        case_no, record, matched and valid_password(body.password), now, policy), False)
+    shown = (ProgressWire.model_validate(ProgressWire.fields_of(answer.record))
+             if answer.record else None)
+    return ProgressOut(verdict=answer.verdict.value, progress=shown,
+                       tries_left=answer.tries_left, locked_until=answer.locked_until)
 
 
 @router.get("/events", summary="事件流（server-sent events）", response_class=StreamingResponse,

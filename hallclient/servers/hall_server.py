@@ -24,6 +24,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +32,18 @@ from fastapi import FastAPI, HTTPException
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as FrameworkError
 
-from hallclient.config import CONFIG_FILE, Config, queue_rules
+from hallclient.config import CONFIG_FILE, Config, progress_policy, queue_rules
 from hallclient.core import eventlog
 from hallclient.core.clock import Clock, local_now
+from hallclient.core.progress import LockoutPolicy, ProgressRecord, QueryAnswer, judge
 from hallclient.core.tickets import QueueError
 from hallclient.queue.local import LocalQueue
-from hallclient.store import log_repo
+from hallclient.store import log_repo, progress_repo
 from hallclient.store.db import DB_FILE, Database, StoreError, connect
 from hallclient.store.hall_repo import HallConfigError
 from hallclient.store.worker import Worker
 from hallclient.wire import HALL_API
-from hallclient.wire.hall import DeviceKind, LogEntryIn
+from hallclient.wire.hall import DeviceKind, LogEntryIn, ProgressRecordIn, ProgressWire
 
 from . import hall_events, hall_routes, hall_store
 from .guard import SLOW, read_body, replay_body
@@ -128,6 +130,42 @@ class Core:
         return last_seq
 
 
+    def store_progress(self, records: list[ProgressRecordIn], by: Device,
+                       at: str) -> tuple[int, list[str]]:
+        """Keep the progress records a counter published: (how many kept, the case numbers
+        refused). A case first published by another device is not this one's to change;
+        it is refused alone, so the rest of the batch (and the counter's later ones) still
+        get through."""
+        refused: list[str] = []
+        with self.db.write() as conn:
+            for r in records:
+                key = r.case_no.upper()         # as the kiosk's keypad types it
+                owner = hall_store.progress_owner(conn, key)
+                if owner is not None and owner != by.device_id:
+                    refused.append(r.case_no)
+                    continue
+                shown = ProgressWire.model_validate(r.model_dump(exclude={"password_hash"}))
+                hall_store.keep_progress(conn, key, by.device_id, shown.model_dump_json(),
+                                         r.password_hash, at)
+        if refused:
+            log.warning("hall server: device %s may not change the progress of %d case(s)",
+                        by.device_id, len(refused))
+        return len(records) - len(refused), refused
+
+    def judge_progress(self, case_no: str, found: ProgressRecord | None, matched: bool,
+                       now: datetime, policy: LockoutPolicy) -> QueryAnswer:
+        """The answer to a query whose password was checked already (off this thread), by
+        the attempts kept for the number at this moment."""
+        with self.db.write() as conn:
+            kept = progress_repo.attempts(conn, case_no)
+            answer, keep = judge(kept, found, matched, now, policy)
+            if keep != kept:
+                progress_repo.keep_attempts(conn, case_no, keep)
+            if keep is not None and keep.failures == 1:
+                progress_repo.forget_old_attempts(conn, (now - timedelta(days=1)).isoformat())
+        return answer
+
+
 # what the supervisor's report counts from pushed logs: a counter bound to a window must
 # say that window on these (no entry "of no window" decides a case or rates a clerk)
 REPORTED = frozenset({"intake_accept", "intake_correct", "intake_refuse", "correction_ended",
@@ -152,6 +190,7 @@ class HallServer:
         self.data_dir = data_dir
         config = config or Config(data_dir / CONFIG_FILE)
         rules = queue_rules(config)
+        self.progress_policy = progress_policy(config)      # 办件查询's lockout
         self.worker: Worker[Core] = Worker(
             lambda: self._open_core(rules, clock), lambda core: core.db.close(), "hall-writer")
         self.worker.opened.result(timeout=30)

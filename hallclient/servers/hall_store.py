@@ -16,10 +16,29 @@ from typing import Any
 
 from hallclient.store.db import DB_FILE, Database, open_database
 
+# the server's own tables beside the store's migrations: the progress records counters
+# publish for the kiosks (办件查询). Wrong passwords are counted in the store's
+# ``progress_attempts`` (store/progress_repo.py), as on a counter that serves its own kiosk.
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS hall_progress (
+    case_no TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    record TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+
 
 def open_server_db(data_dir: Path) -> Database:
     data_dir.mkdir(parents=True, exist_ok=True)
-    return open_database(data_dir / DB_FILE)
+    db = open_database(data_dir / DB_FILE)
+    try:
+        db.conn.executescript(SCHEMA)
+    except BaseException:
+        db.close()
+        raise
+    return db
 
 
 # -- devices -------------------------------------------------------------------------------
@@ -110,6 +129,32 @@ def keep_pushed(conn: sqlite3.Connection, entry: dict[str, Any], received_at: st
         " prev_hash, hash, received_at) VALUES (:device, :seq, :at, :window, :clerk, :action,"
         " :ticket, :detail, :prev_hash, :hash, :received_at)",
         {**entry, "received_at": received_at})
+
+
+# -- progress records (办件查询) ---------------------------------------------------------------
+
+def progress_owner(conn: sqlite3.Connection, case_no: str) -> str | None:
+    """The device that first published this case's progress (None: nobody yet)."""
+    row = conn.execute("SELECT device_id FROM hall_progress WHERE case_no = ?", (case_no,)).fetchone()
+    return str(row[0]) if row else None
+
+
+def keep_progress(conn: sqlite3.Connection, case_no: str, device_id: str, record: str,
+                  password_hash: str, at: str) -> None:
+    """A case's progress as its counter published it (``record``: the JSON of the wire's
+    ProgressWire); the newest replaces what was kept."""
+    conn.execute(
+        "INSERT INTO hall_progress (case_no, device_id, record, password_hash, updated_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT(case_no) DO UPDATE SET record = excluded.record,"
+        " password_hash = excluded.password_hash, updated_at = excluded.updated_at",
+        (case_no, device_id, record, password_hash, at))
+
+
+def progress(conn: sqlite3.Connection, case_no: str) -> tuple[str, str] | None:
+    """(record JSON, password hash) of a published case."""
+    row = conn.execute("SELECT record, password_hash FROM hall_progress WHERE case_no = ?",
+                       (case_no,)).fetchone()
+    return (str(row[0]), str(row[1])) if row else None
 
 
 # -- housekeeping --------------------------------------------------------------------------

@@ -251,7 +251,19 @@ def _ensure_wal(conn: sqlite3.Connection) -> str:
 
 
 def _statements(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
+    """The script's statements one by one; a trigger's body (its own ``;`` inside BEGIN ...
+    END) stays whole."""
+    statements: list[str] = []
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n\t;"):
+                statements.append(pending.strip().removesuffix(";").strip())
+            pending = ""
+    if pending.strip(" \n\t;"):
+        statements.append(pending.strip().removesuffix(";").strip())
+    return statements
 
 
 def open_database(

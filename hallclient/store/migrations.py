@@ -343,7 +343,41 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE cases ADD COLUMN correction_due TEXT;
     ALTER TABLE cases ADD COLUMN correction_days INTEGER;
     """,
-    # 17: tickets taken by ID card or with a 绿色通道 reason (what the counter needs, never
+    # 17: 办件查询 at the kiosk: how the result reaches the applicant (待领取 at a place, or
+    #     已邮寄 with a waybill); which cases' progress the hall server has not got yet (a
+    #     trigger counts every change that shows at the kiosk, whoever writes it: intake,
+    #     the platform's change feed, the clerk); wrong query passwords per case number
+    """
+    ALTER TABLE cases ADD COLUMN handover TEXT NOT NULL DEFAULT ''
+        CHECK (handover IN ('', 'ready', 'posted'));
+    ALTER TABLE cases ADD COLUMN waybill TEXT;
+    ALTER TABLE cases ADD COLUMN pickup_place TEXT;
+    ALTER TABLE cases ADD COLUMN progress_rev INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE cases ADD COLUMN progress_sent INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX cases_progress_unsent ON cases (id) WHERE progress_sent < progress_rev;
+    CREATE INDEX cases_case_no_upper ON cases (upper(case_no));
+    CREATE TRIGGER cases_progress_changed AFTER UPDATE OF status, promised_date, handover,
+        waybill, pickup_place ON cases
+    BEGIN
+        UPDATE cases SET progress_rev = progress_rev + 1 WHERE id = NEW.id;
+    END;
+    CREATE TRIGGER case_materials_progress_added AFTER INSERT ON case_materials
+    BEGIN
+        UPDATE cases SET progress_rev = progress_rev + 1 WHERE id = NEW.case_id;
+    END;
+    CREATE TRIGGER case_materials_progress_changed AFTER UPDATE OF status, correction_reason
+        ON case_materials
+    BEGIN
+        UPDATE cases SET progress_rev = progress_rev + 1 WHERE id = NEW.case_id;
+    END;
+    CREATE TABLE progress_attempts (
+        case_no TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL DEFAULT 0,
+        last_at TEXT,
+        locked_until TEXT
+    );
+    """,
+    # 18: tickets taken by ID card or with a 绿色通道 reason (what the counter needs, never
     #     who: a masked number and a salted hash), the appointment time a 预约 ticket used;
     #     appointments from the platform (source) matched by a keyed hash of the card
     """

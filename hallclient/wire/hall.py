@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from hallclient.core.progress import Handover, MissingItem, ProgressRecord
 from hallclient.core.swipe import CardSwipe
 from hallclient.core.tickets import PriorityClass, Ticket, TicketAction, TicketState
 
@@ -453,3 +454,70 @@ def judge_news(events: Iterable[dict[str, Any]], window: int,
         if isinstance(news, QueueEventOut) and news.concerns(window):
             must_read = True
     return must_read, waiting
+
+
+# -- 办件查询: counters publish a minimal progress record per case, kiosks ask by password ----
+
+CaseNo = Annotated[str, Field(min_length=6, max_length=50, pattern=r"^[0-9A-Za-z]+$",
+                              title="办件编号")]
+Day = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", title="日期 YYYY-MM-DD")]
+
+
+class MissingItemWire(Request):
+    name: str = Field(min_length=1, max_length=200, title="需补正的材料")
+    reason: str = Field(default="", max_length=500, title="补正说明")
+
+
+class ProgressWire(Request):
+    """What the kiosk may show of a case: never the applicant's name, ID number or phone."""
+
+    case_no: CaseNo
+    status: int = Field(ge=1, le=99, title="办件状态代码（3窗口受理 5不予受理 6补正 11办结 ...）")
+    promised_date: Day | None = Field(default=None, title="承诺办结日期")
+    missing: list[MissingItemWire] = Field(default_factory=list, max_length=100,
+                                           title="需补正的材料（补正中）")
+    handover: Literal["", "ready", "posted"] = Field(default="", title="待领取 ready / 已邮寄 posted")
+    waybill: str = Field(default="", max_length=64, title="快递单号（已邮寄）")
+    pickup_place: str = Field(default="", max_length=200, title="取件地点（待领取）")
+
+    @classmethod
+    def fields_of(cls, r: ProgressRecord) -> dict[str, Any]:
+        return {"case_no": r.case_no, "status": int(r.status), "promised_date": r.promised_date,
+                "missing": [{"name": m.name, "reason": m.reason} for m in r.missing],
+                "handover": r.handover.value, "waybill": r.waybill,
+                "pickup_place": r.pickup_place}
+
+    def record(self) -> ProgressRecord:
+        return ProgressRecord(self.case_no, self.status, self.promised_date,
+                              tuple(MissingItem(m.name, m.reason) for m in self.missing),
+                              Handover(self.handover), self.waybill, self.pickup_place)
+
+
+class ProgressRecordIn(ProgressWire):
+    password_hash: str = Field(min_length=20, max_length=200,
+                               pattern=r"^pbkdf2-sha256\$[0-9]{1,6}\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$",
+                               title="查询密码的加盐哈希（PBKDF2-SHA256），从不传明文")
+
+
+class ProgressPublishIn(Request):
+    records: list[ProgressRecordIn] = Field(min_length=1, max_length=200)
+
+
+class ProgressPublishOut(Body):
+    stored: int = Field(title="保存的记录数")
+    refused: list[str] = Field(default_factory=list,
+                               title="未保存的办件编号（由另一台设备发布的办件，本机不能修改）")
+
+
+class ProgressQueryIn(Request):
+    case_no: str = Field(min_length=1, max_length=64, title="办件编号（扫码或输入）")
+    password: str = Field(min_length=1, max_length=16, title="6 位查询密码")
+
+
+class ProgressOut(Body):
+    """The answer to a query: the same ``refused`` for an unknown case and a wrong password."""
+
+    verdict: Literal["shown", "refused", "locked"]
+    progress: ProgressWire | None = Field(default=None, title="办件进度（仅 shown）")
+    tries_left: int = Field(default=0, title="锁定前还可再试几次（refused）")
+    locked_until: str | None = Field(default=None, title="暂停查询到何时（locked）")

@@ -54,7 +54,9 @@ SEED = {
          " standard, status, correction_reason) VALUES ((SELECT id FROM cases WHERE case_no = 'N1'),"
          " 'M9', '签字原件', 'required', 'original', 1, '', 'original_returned', '复印件不清晰，请带原件')"],
     16: ["UPDATE cases SET correction_due = '2026-01-15', correction_days = 10 WHERE case_no = 'N1'"],
-    17: ["UPDATE tickets SET reason = '老年人', id_masked = '110***********002X', id_check = 's$h'"
+    17: ["UPDATE cases SET handover = 'posted', waybill = 'SF1' WHERE case_no = 'N1'",
+         "INSERT INTO progress_attempts (case_no, failures, last_at) VALUES ('N1', 1, '2026-01-02')"],
+    18: ["UPDATE tickets SET reason = '老年人', id_masked = '110***********002X', id_check = 's$h'"
          " WHERE number = 'A001'",
          "UPDATE appointments SET id_hash = 'ab', source = 'platform' WHERE code = '102938'"],
 }

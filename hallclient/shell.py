@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from hallclient.services.evaluation_service import EvaluationService
     from hallclient.services.intake_service import IntakeService
     from hallclient.services.kiosk_service import KioskService
+    from hallclient.services.progress_service import ProgressService
     from hallclient.services.queue_service import QueueService
     from hallclient.services.report_service import ReportService
     from hallclient.services.session import SessionService
@@ -79,6 +80,8 @@ class App:
     queue: QueueService | None = None
     announcer: Announcer | None = None
     kiosk_announcer: Announcer | None = None      # a kiosk's own voice (no counter beside it)
+    kiosk_wedge: BarcodeWedge | None = None       # the kiosk's barcode scanner (办件查询)
+    progress: ProgressService | None = None
     window: CounterWindow | None = None
     kiosk: KioskService | None = None
     kiosk_window: KioskWindow | None = None
@@ -112,9 +115,10 @@ class App:
             self.sync.stop()
         if self.platform_sim is not None:
             self.platform_sim.stop()
-        if self.wedge is not None:
-            self.qapp.removeEventFilter(self.wedge)
-            self.wedge.flush()
+        for wedge in (self.wedge, self.kiosk_wedge):
+            if wedge is not None:
+                self.qapp.removeEventFilter(wedge)
+                wedge.flush()
         windows: list[QWidget | None] = [self.supervisor_dialog, self.window, self.kiosk_window,
                                          self.intake_window, self.evaluator, self.case_list,
                                          self.outbox_view, self.dashboard]
@@ -531,9 +535,21 @@ def build_kiosk(app: App) -> KioskWindow:
     app.kiosk = KioskService(app.runner, place=c["kiosk.place"],
                              card_wait_s=c["kiosk.card_wait_seconds"])
     app.kiosk.print_tickets_on(app.printer, c["hall.name"])
+    from hallclient.config import progress_policy
+    from hallclient.devices.wedge import BarcodeWedge
+    from hallclient.services.progress_service import ProgressService
+    from hallclient.ui.kiosk_progress import ProgressQueryPage
+
+    app.progress = ProgressService(app.runner, progress_policy(c))
+    page = ProgressQueryPage(app.progress, idle_ms=int(c["progress.idle_seconds"] * 1000))
     app.kiosk_window = KioskWindow(c["hall.name"], app.kiosk, green_age=c["kiosk.green_age"],
                                    staff_code=c["kiosk.staff_code"], elder=c["kiosk.elder_mode"],
-                                   speak=kiosk_voice(app))
+                                   speak=kiosk_voice(app), progress_page=page)
+    # a receipt's barcode scanned at the kiosk asks for its case's progress (办件查询)
+    app.kiosk_wedge = BarcodeWedge(max_gap_ms=c["scanner.wedge_max_gap_ms"])
+    app.kiosk_wedge.serve(app.kiosk_window)
+    app.kiosk_wedge.scanned.connect(app.kiosk_window.take_scan)
+    app.qapp.installEventFilter(app.kiosk_wedge)
     app.marked(app.kiosk_window, public=True)
     if app.queue is not None:
         # beside the counter in one program (demo, training, a township PC with two

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -53,7 +54,8 @@ class KioskWindow(QWidget):
 
     def __init__(self, hall_name: str, kiosk: KioskService, parent: QWidget | None = None, *,
                  green_age: int = 65, staff_code: str = "", elder: bool = False,
-                 speak: Callable[[str], None] | None = None) -> None:
+                 speak: Callable[[str], None] | None = None,
+                 progress_page: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("kiosk")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
@@ -80,7 +82,14 @@ class KioskWindow(QWidget):
         self.message.setObjectName("kioskMessage")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
-        layout = QVBoxLayout(self)
+        self.ticket_page = QWidget()
+        self.progress_page = progress_page
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.ticket_page)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.stack)
+        layout = QVBoxLayout(self.ticket_page)
         layout.addWidget(title)
         layout.addLayout(self._actions_row())
         layout.addWidget(self._step(self.tr("① 取号类别")))
@@ -128,12 +137,38 @@ class KioskWindow(QWidget):
         self.elder_button = self._action_button("elderButton", self.tr("长辈模式\n大字 · 语音"),
                                                 lambda: self.set_elder(self.elder_button.isChecked()))
         self.elder_button.setCheckable(True)
-        self.help_button = self._action_button("helpButton", self.tr("请工作人员协助"),
+        self.help_button = self._action_button("helpButton", self.tr("请工作人员\n协助"),
                                                self.kiosk.call_help)
         self.actions_row.addWidget(self.swipe_button, 2)
+        if self.progress_page is not None:
+            self.progress_button = self._action_button(
+                "progressButton", self.tr("办件查询\n扫受理回执条码"), self.show_progress)
+            self.actions_row.addWidget(self.progress_button, 1)
+            self.stack.addWidget(self.progress_page)
+            self.progress_page.back_requested.connect(self.show_tickets)  # type: ignore[attr-defined]
         self.actions_row.addWidget(self.elder_button, 1)
         self.actions_row.addWidget(self.help_button, 1)
         return self.actions_row
+
+    # -- 办件查询 -------------------------------------------------------------------------
+
+    def show_progress(self) -> None:
+        if self.progress_page is None:
+            return
+        self._clear()
+        self.stack.setCurrentWidget(self.progress_page)
+        self._speak(self.tr("请扫描受理回执上的条码，或输入办件编号"))
+
+    def show_tickets(self) -> None:
+        self.stack.setCurrentWidget(self.ticket_page)
+
+    def take_scan(self, code: str) -> None:
+        """A barcode at the kiosk is a receipt or notice: its case's progress is asked."""
+        if self.progress_page is None:
+            return
+        if self.stack.currentWidget() is not self.progress_page:
+            self.show_progress()
+        self.progress_page.take_scan(code)  # type: ignore[attr-defined]
 
     @staticmethod
     def _action_button(name: str, text: str, slot: Callable[[], None]) -> QPushButton:

@@ -158,3 +158,15 @@ def test_help_from_the_kiosk_shows_on_the_counter_until_a_clerk_goes(qtbot, star
     answered = app.reader.rows("SELECT window, clerk FROM event_log WHERE action = 'help_answer'")
     assert answered == [(1, "li")]
     kiosk_queue.db.close()
+
+
+def test_the_progress_query_opens_from_its_button_and_from_a_scanned_receipt(qtbot, kiosk_app):
+    _app, kiosk = kiosk_app(Scenario.PRESENT)
+    qtbot.mouseClick(kiosk.progress_button, LEFT)
+    assert kiosk.stack.currentWidget() is kiosk.progress_page
+    qtbot.mouseClick(kiosk.progress_page.back_button, LEFT)
+    assert kiosk.stack.currentWidget() is kiosk.ticket_page
+    kiosk.take_scan("330109W0120261127001")       # the scanner's code, on the ticket page
+    assert kiosk.stack.currentWidget() is kiosk.progress_page
+    assert kiosk.progress_page.case_field.text() == "330109W0120261127001"
+    assert kiosk.progress_page.steps.currentIndex() == kiosk.progress_page.STEP_PASSWORD

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,10 @@ GREEN = (3, 9)              # which of them are 绿色通道
 # today's demo appointments (预约): code, phone, service, time; try 123456 or 13800138000
 APPOINTMENTS = (("123456", "13800138000", "ZH", "09:30"), ("654321", "13900139000", "SC", "10:00"),
                 ("246810", "", "RS", "14:30"))
+# and one on the platform's booking system, made with the demo reader's second card (李䶮):
+# swiped at the kiosk, it gives its 预约 ticket at once
+CARD_APPOINTMENT = {"code": "P88001", "time": "15:00", "service": "SC",
+                    "id_number": "440524188001010014"}
 KIOSK_SHARE = 0.4           # of the screen's width, when the kiosk sits beside the counter
 
 
@@ -97,6 +102,11 @@ class PlatformProcess:
         store = SimStore(self.root)           # the counter is registered before it serves
         try:
             store.add_device(device_id, secret)
+            from hallclient.wire.platform import AppointmentsIn
+
+            today = datetime.now().date().isoformat()
+            store.set_appointments(today, AppointmentsIn.model_validate(
+                {"appointments": [CARD_APPOINTMENT]}).model_dump_json())
         finally:
             store.close()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -46,6 +46,7 @@ def run_sync_now(args: argparse.Namespace, data_dir: Path) -> int:
     link = "online"                      # online / offline / busy (429, 503 ...) / refused
     changed = 0
     catalog: dict[str, Any] = {"result": "not_tried", "items": None, "reason": None}
+    booked: dict[str, Any] | None = None          # the day's 预约 (a PC with its own queue)
     try:
         for _ in range(1000):
             report = engine.run_once()
@@ -61,6 +62,9 @@ def run_sync_now(args: argparse.Namespace, data_dir: Path) -> int:
         if link == "online":             # also the proof that the platform answers at all
             changed = engine.pull_changes()
             catalog = _refresh_catalog(engine, bool(getattr(args, "accept_catalog", False)))
+            day = engine.pull_appointments(force=True)
+            if day is not None:
+                booked = {"listed": day.listed, "removed": day.removed, "unknown": list(day.unknown)}
     except AuthError as exc:
         problems.append(exc.message)
         link = "refused"
@@ -77,7 +81,7 @@ def run_sync_now(args: argparse.Namespace, data_dir: Path) -> int:
         client.close()
         engine.db.close()
     result = {**totals, "status_changes": changed, **status, "platform": link,
-              "catalog": catalog, "problems": problems[-5:]}
+              "catalog": catalog, "appointments": booked, "problems": problems[-5:]}
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
@@ -140,5 +144,11 @@ def _sync_lines(url: str, totals: dict[str, int], result: dict[str, Any]) -> lis
     if result["attention"]:
         lines.append("需处理的办件在窗口程序的待上传队列（Ctrl+O）中查看平台的退回原因，修改后重传")
     lines.append(_catalog_line(result["catalog"]))
+    booked = result.get("appointments")
+    if booked is not None:
+        line = f"今天的预约：平台名单 {booked['listed']} 个，已取消 {booked['removed']} 个"
+        if booked["unknown"]:
+            line += "；本大厅没有的业务类别：" + "、".join(booked["unknown"])
+        lines.append(line)
     lines += [f"问题：{p}" for p in result["problems"]]
     return lines

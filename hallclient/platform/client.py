@@ -16,11 +16,13 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
 
+from hallclient.core.appointments import Appointment
 from hallclient.core.network_words import network_problem
 from hallclient.core.validators import platform_url as check_url
 from hallclient.wire import PLATFORM_API as API
@@ -257,6 +259,24 @@ class PlatformClient:
         self._raise_for(response)
         body = self._json(response)
         return list(body["changes"]), int(body["cursor"])
+
+    def appointments(self, day: date) -> list[Appointment]:
+        """The booking system's appointments of ``day`` for this hall (预约), checked against
+        the contract; RejectedError for an answer that does not fit it."""
+        from pydantic import ValidationError
+
+        from hallclient.wire.platform import AppointmentsOut
+
+        response = self.request("GET", API + "/appointments", params={"day": day.isoformat()})
+        self._raise_for(response)
+        try:
+            body = AppointmentsOut.model_validate(self._json(response))
+        except ValidationError as exc:
+            raise RejectedError(f"平台返回的预约名单格式不对：{exc.error_count()} 处不符合接口") from None
+        if body.day != day.isoformat():
+            raise RejectedError(f"平台返回的预约名单不是 {day.isoformat()} 的")
+        return [Appointment(body.day, a.time, a.code, a.phone, a.service, a.id_number)
+                for a in body.appointments]
 
     def close(self) -> None:
         self.session.close()

@@ -38,7 +38,8 @@ from hallclient.core.clock import Clock, local_now
 from hallclient.core.progress import LockoutPolicy, ProgressRecord, QueryAnswer, judge
 from hallclient.core.tickets import QueueError
 from hallclient.queue.local import LocalQueue
-from hallclient.store import log_repo, progress_repo
+from hallclient.store import appointment_repo, hall_repo, log_repo, progress_repo
+from hallclient.store.appointment_repo import PlatformDay
 from hallclient.store.db import DB_FILE, Database, StoreError, connect
 from hallclient.store.hall_repo import HallConfigError
 from hallclient.store.worker import Worker
@@ -220,6 +221,61 @@ class HallServer:
         self.bodies_reading: dict[str, int] = {}   # device -> request bodies being received now
         self.clock = clock
         self.asgi = self._build()
+        # the day's 预约 from the platform's booking system, when this hall server has the
+        # platform's address and a device secret (hallclient --data-dir … admin set-device)
+        self._stop_appointments = threading.Event()
+        self._platform_settings = (config["platform.url"], config["platform.device_id"],
+                                   config["platform.ca_bundle"])
+        self._appointments: threading.Thread | None = None
+        if config["platform.url"] and config["platform.device_id"] and not [
+                p for p in config.problems if "platform." in p]:
+            self._appointments = threading.Thread(target=self._pull_appointments_every,
+                                                  name="hall-appointments", daemon=True)
+            self._appointments.start()
+
+    APPOINTMENTS_EVERY_S = 300.0
+
+    def pull_appointments(self) -> PlatformDay:
+        """Today's appointments from the platform into the hall's queue (the platform's
+        whole list for the day; one used keeps its ticket). PlatformError, or ValueError
+        when no device secret is stored."""
+        from hallclient.platform.client import PlatformClient
+        from hallclient.secrets import read_secret
+
+        url, device_id, ca = self._platform_settings
+        secret = read_secret(self.data_dir)
+        if not secret:
+            raise ValueError("大厅服务器没有省平台的设备密钥：运行 hallclient --data-dir 数据目录"
+                             " admin set-device 设备标识")
+        client = PlatformClient(url, device_id, secret, ca_bundle=ca or None)
+        try:
+            day = self.clock().date()
+            listed = client.appointments(day)
+        finally:
+            client.close()
+
+        def apply(core: Core) -> PlatformDay:
+            with core.db.write() as conn:
+                services = {sv.code for sv in hall_repo.services(conn)}
+                return appointment_repo.replace_platform_day(conn, day.isoformat(), listed, services)
+
+        result: PlatformDay = self.worker.submit(apply).result(timeout=60)
+        log.info("platform appointments for %s: %d listed, %d removed", day, result.listed,
+                 result.removed)
+        return result
+
+    def _pull_appointments_every(self) -> None:
+        from hallclient.platform.client import PlatformError
+
+        while True:
+            try:
+                self.pull_appointments()
+            except (PlatformError, ValueError, OSError) as exc:
+                log.warning("hall server: platform appointments not read: %s", exc)
+            except Exception:
+                log.exception("hall server: platform appointments not applied")
+            if self._stop_appointments.wait(self.APPOINTMENTS_EVERY_S):
+                return
 
     def _open_core(self, rules: Any, clock: Clock) -> Core:
         db = hall_store.open_server_db(self.data_dir)
@@ -247,6 +303,9 @@ class HallServer:
             log.warning("hall server: the event log could not be read: %s", exc)
 
     def close(self) -> None:
+        self._stop_appointments.set()
+        if self._appointments is not None:
+            self._appointments.join(timeout=10)
         self.broker.close()
         self._stop_checkpoints.set()
         self._checkpointer.join(timeout=10)

@@ -31,7 +31,8 @@ def make_engine(data_dir: Path, config: Any) -> Any:
     client = PlatformClient(config["platform.url"], config["platform.device_id"],
                             read_secret(data_dir), ca_bundle=config["platform.ca_bundle"] or None)
     return OutboxEngine(open_database(data_dir / DB_FILE, check=False, synchronous="NORMAL"),
-                        AttachmentStore(data_dir / "attachments"), client)
+                        AttachmentStore(data_dir / "attachments"), client,
+                        appointments=config["queue.source"] == "local")
 
 
 class SyncService(QObject):
@@ -117,6 +118,10 @@ class SyncService(QObject):
                 messages.append(exc.message)
             except CatalogRefusedError as exc:   # the local catalog is kept, intake goes on
                 messages.append(catalog_refusal_text(exc.reason, exc.held))
+            try:
+                engine.pull_appointments()       # the day's 预约 (a PC with its own queue)
+            except PlatformError as exc:
+                messages.append(exc.message)
         connection = "offline" if offline else ("error" if auth or messages else "online")
         return {**engine.status(), "connection": connection,
                 "message": messages[-1] if messages else ""}

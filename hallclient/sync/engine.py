@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from hallclient.core.catalog import CatalogRefusedError, check_catalog, hold_reason
@@ -39,7 +40,16 @@ from hallclient.platform.client import (
     RejectedError,
     TransientError,
 )
-from hallclient.store import case_repo, catalog_repo, log_repo, meta, outbox_repo
+from hallclient.store import (
+    appointment_repo,
+    case_repo,
+    catalog_repo,
+    hall_repo,
+    log_repo,
+    meta,
+    outbox_repo,
+)
+from hallclient.store.appointment_repo import PlatformDay
 from hallclient.store.attachments import AttachmentStore
 from hallclient.store.db import Database
 
@@ -108,8 +118,13 @@ class OutboxEngine:
                  clock: Callable[[], datetime] = utc_now, rng: random.Random | None = None,
                  backoff: Backoff = Backoff(), pause: Backoff = PAUSE, tries: int = TRIES,
                  sleep: Callable[[float], None] = time.sleep,
-                 on_sending: Callable[[int | None], None] | None = None) -> None:
+                 on_sending: Callable[[int | None], None] | None = None,
+                 appointments: bool = False,
+                 today: Callable[[], date] = date.today) -> None:
         self.db = db
+        self.appointments = appointments      # this PC's own queue takes the platform's 预约
+        self.today = today
+        self._appointments_at = -math.inf
         self.attachments = attachments
         self.client = client
         self.clock = clock
@@ -340,6 +355,28 @@ class OutboxEngine:
                                     "reason": exc.reason[:500]})
         log.warning("platform catalog %s (version %s): %s",
                     "held back" if exc.held else "refused", noted["version"], exc.reason)
+
+    APPOINTMENTS_EVERY_S = 300.0       # the day's list asked for again every five minutes
+
+    def pull_appointments(self, force: bool = False) -> PlatformDay | None:
+        """Today's appointments from the platform's booking system into this PC's queue
+        (a township centre's own queue; a hall server pulls its own): the whole day's list
+        replaces the platform's earlier one, an appointment already used keeps its ticket.
+        None when not due (or this PC takes no appointments)."""
+        if not self.appointments:
+            return None
+        now = time.monotonic()
+        if not force and now - self._appointments_at < self.APPOINTMENTS_EVERY_S:
+            return None
+        day = self.today()
+        listed = self.client.appointments(day)
+        with self.db.write() as conn:
+            services = {s.code for s in hall_repo.services(conn)}
+            result = appointment_repo.replace_platform_day(conn, day.isoformat(), listed, services)
+        self._appointments_at = now
+        if result.unknown:
+            log.warning("platform appointments for services this hall lacks: %s", result.unknown)
+        return result
 
     def pull_changes(self) -> int:
         """Platform-side status changes (办结 ...) flow back into local cases."""

@@ -24,6 +24,7 @@ from hallclient.core.cases import (
 from hallclient.core.catalog import CatalogItem
 from hallclient.core.idcards import rare_chars
 from hallclient.core.scancodes import ScanKind, classify
+from hallclient.core.swipe import same_person
 from hallclient.devices.idcard import CardReaderError, IdCardData
 from hallclient.store import catalog_repo, outbox_repo
 from hallclient.store.attachments import AttachmentError, read_regular_file
@@ -92,6 +93,7 @@ class IntakeService(QObject):
         self.window: int | None = None
         self.clerk: str = ""
         self.serving = ""              # the queue ticket of the applicant at intake
+        self.serving_check = ""        # ... and the card it was taken with (salt$hash), if any
         self.serving_service = ""      # ... and the name of its service (业务)
         self._notices: NoticeOutput | None = None
         self.hall_name = ""
@@ -174,6 +176,10 @@ class IntakeService(QObject):
             if card.flagged:
                 log.info("card read with %d rare character(s) flagged", len(card.flagged))
             self.card_read.emit(card)
+            if self.serving_check and not same_person(self.serving_check, card.id_number):
+                self.card_failed.emit(self.tr(
+                    "注意：这张身份证不是 {ticket} 号取号时刷的那张，请核实申请人（代办请登记代办人）")
+                    .format(ticket=self.serving))
 
         def failed(exc: BaseException) -> None:
             self.card_failed.emit(exc.message if isinstance(exc, CardReaderError) else user_message(exc))
@@ -441,11 +447,13 @@ class IntakeService(QObject):
 
     # -- the counter's side: the ticket served, the form's fields, the notices -----------
 
-    def serve(self, ticket: str, service: str = "") -> None:
+    def serve(self, ticket: str, service: str = "", card_check: str = "") -> None:
         """The applicant holding ``ticket`` ("" for none) of ``service`` (its name, "" if not
         known) is at intake now: the next draft carries it, and an open draft without a
-        ticket takes it."""
+        ticket takes it. ``card_check``: the salted hash of the card the ticket was taken
+        with (刷身份证取号), to tell the clerk when the card read here is another one."""
         self.serving, self.serving_service = ticket, (service if ticket else "")
+        self.serving_check = card_check if ticket else ""
         if self.draft is not None and not self.draft.ticket:
             self.draft.ticket = ticket
         self._ticket_changed()

@@ -170,3 +170,38 @@ def test_the_progress_query_opens_from_its_button_and_from_a_scanned_receipt(qtb
     assert kiosk.stack.currentWidget() is kiosk.progress_page
     assert kiosk.progress_page.case_field.text() == "330109W0120261127001"
     assert kiosk.progress_page.steps.currentIndex() == kiosk.progress_page.STEP_PASSWORD
+
+
+@pytest.mark.parametrize("same", [True, False])
+def test_intake_tells_the_clerk_when_the_card_is_not_the_one_the_ticket_was_taken_with(
+        qtbot, start_app, stubs, same):
+    from hallclient import resources
+    from hallclient.core.swipe import CardSwipe
+    from hallclient.services.context import load_hall_file, open_context
+
+    from .test_intake_flow import choose_item
+
+    stubs.sdt.scenario(Scenario.PRESENT)            # the card on the counter's reader: 1980
+    app = start_app(tickets=(), config={"idcard.driver": "sdt",
+                                        "idcard.library": str(stubs.sdt.path),
+                                        "idcard.timeout_seconds": "1"})
+    ctx = open_context(app.data_dir, app.config)
+    ctx.import_catalog(load_hall_file(resources.path("demo", "catalog.json")))
+    swiped = (CardSwipe(ADULT_NUMBER, date(1980, 1, 1)) if same
+              else CardSwipe(ELDER_NUMBER, date(1949, 12, 31)))
+    ctx.queue.issue("ZH", PriorityClass.NORMAL, "K1", swipe=swiped)
+    ctx.close()
+    sign_in(qtbot, app)
+    with qtbot.waitSignal(app.queue.ticket_called, timeout=5000):
+        app.queue.call_next()
+    win = choose_item(qtbot, app, "gtgsh", "个体工商户登记（设立登记）")
+    warned: list[str] = []
+    app.intake.card_failed.connect(warned.append)
+    with qtbot.waitSignal(app.intake.card_read, timeout=5000):
+        qtbot.mouseClick(win.applicant_page.card_button, LEFT)
+    qtbot.wait(100)
+    assert win.applicant_page.id_edit.text() == ADULT_NUMBER        # the form is filled
+    if same:
+        assert warned == []
+    else:
+        assert len(warned) == 1 and "不是 A001 号取号时刷的那张" in warned[0]

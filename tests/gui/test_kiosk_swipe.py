@@ -205,3 +205,17 @@ def test_intake_tells_the_clerk_when_the_card_is_not_the_one_the_ticket_was_take
         assert warned == []
     else:
         assert len(warned) == 1 and "不是 A001 号取号时刷的那张" in warned[0]
+
+
+def test_elder_mode_speaks_its_prompts_and_normal_mode_does_not(qtbot, kiosk_app):
+    _app, kiosk = kiosk_app(Scenario.RARE_NAME)
+    spoken: list[str] = []
+    kiosk.speak = spoken.append
+    qtbot.mouseClick(kiosk.priority_buttons[PriorityClass.APPOINTMENT], LEFT)
+    assert spoken == []                                  # large type off: silent
+    qtbot.mouseClick(kiosk.priority_buttons[PriorityClass.NORMAL], LEFT)
+    qtbot.mouseClick(kiosk.swipe_button, LEFT)           # an older applicant: 长辈模式 by itself
+    qtbot.waitUntil(lambda: any("已为您开通绿色通道" in s for s in spoken), timeout=10000)
+    assert kiosk.elder
+    qtbot.mouseClick(kiosk.help_button, LEFT)
+    qtbot.waitUntil(lambda: any("已通知工作人员" in s for s in spoken), timeout=10000)

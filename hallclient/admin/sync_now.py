@@ -145,7 +145,7 @@ def _sync_lines(url: str, totals: dict[str, int], result: dict[str, Any]) -> lis
         lines.append("需处理的办件在窗口程序的待上传队列（Ctrl+O）中查看平台的退回原因，修改后重传")
     lines.append(_catalog_line(result["catalog"]))
     booked = result.get("appointments")
-    if booked is not None:
+    if booked is not None and (booked["listed"] or booked["removed"] or booked["unknown"]):
         line = f"今天的预约：平台名单 {booked['listed']} 个，已取消 {booked['removed']} 个"
         if booked["unknown"]:
             line += "；本大厅没有的业务类别：" + "、".join(booked["unknown"])

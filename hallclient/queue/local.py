@@ -224,10 +224,8 @@ class LocalQueue:
     def _open_help(self, conn: sqlite3.Connection) -> list[HelpCall]:
         now = self.clock()
         since = (now - timedelta(seconds=self.HELP_OPEN_S)).isoformat(timespec="milliseconds")
-        rows = conn.execute(
-            "SELECT seq, at, action, detail FROM event_log WHERE action IN (?, ?) AND at >= ?"
-            " ORDER BY seq", (TicketAction.HELP_CALL.value, TicketAction.HELP_ANSWER.value,
-                              since)).fetchall()
+        rows = log_repo.since(conn, (TicketAction.HELP_CALL.value, TicketAction.HELP_ANSWER.value),
+                              since)
         calls: dict[int, HelpCall] = {}
         for seq, at, action, detail in rows:
             info = json.loads(detail) if detail else {}

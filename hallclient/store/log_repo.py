@@ -181,3 +181,12 @@ def recent(conn: sqlite3.Connection, day: str, actions: tuple[str, ...],
         " AND substr(at, 1, 10) = ? ORDER BY seq DESC LIMIT ?", (*actions, day, limit))
     names = [c[0] for c in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+def since(conn: sqlite3.Connection, actions: tuple[str, ...],
+          first_at: str) -> list[tuple[int, str, str, str | None]]:
+    """Entries of these actions from ``first_at`` on, oldest first: (seq, at, action, detail)."""
+    marks = ", ".join("?" * len(actions))
+    rows = conn.execute(f"SELECT seq, at, action, detail FROM event_log WHERE action IN ({marks})"
+                        " AND at >= ? ORDER BY seq", (*actions, first_at)).fetchall()
+    return [(int(r[0]), str(r[1]), str(r[2]), r[3]) for r in rows]

@@ -255,13 +255,14 @@ def test_the_kiosk_prints_on_an_escpos_printer(qtbot, tmp_path, demo_hall, netwo
         qtbot.waitUntil(lambda: "ZH" in kiosk.service_buttons)
         assert isinstance(app.printer, EscposTicketPrinter)
         qtbot.mouseClick(kiosk.priority_buttons[PriorityClass.GREEN], Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(kiosk.reason_buttons["孕妇"], Qt.MouseButton.LeftButton)
         with qtbot.waitSignal(app.printer.ticket_printed, timeout=10000) as printed:
             qtbot.mouseClick(kiosk.service_buttons["ZH"], Qt.MouseButton.LeftButton)
         assert printed.args[0] == "A003"
         qtbot.waitUntil(lambda: len(network_printer.received) == 1)
         (t,) = tickets(network_printer.received[0])
         assert t.barcodes[0].data == "A003" and "A003" in t.text and t.ends_with_cut
-        assert "您前面还有 0 人等候" in t.text
+        assert "您前面还有 0 人等候" in t.text and "优先原因：孕妇" in t.text
     finally:
         app.close()
 

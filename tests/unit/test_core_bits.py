@@ -143,7 +143,7 @@ def test_queue_action_names_are_the_logged_ones():
         "MANUAL_START": "manual_start", "MANUAL_SENT": "manual_sent",
         "MANUAL_SERVICE": "manual_service", "MANUAL_CONFLICT": "manual_conflict",
         "MANUAL_REFUSED": "manual_refused", "MANUAL_AMENDED": "manual_amended",
-        "MANUAL_VOIDED": "manual_voided"}
+        "MANUAL_VOIDED": "manual_voided", "HELP_CALL": "help_call", "HELP_ANSWER": "help_answer"}
     assert str(TicketAction.NO_SHOW) == "no_show" and f"{TicketAction.CALL}" == "call"
 
 

@@ -286,6 +286,8 @@ def _build_gui(args: argparse.Namespace, qapp: Any, config: Config, data_dir: Pa
             kiosk.show()
         else:
             place_on_screen(kiosk, args.screen)
+            # the whole screen also where no window manager does it (a kiosk without a desktop)
+            kiosk.resize(kiosk.screen().geometry().size())
             kiosk.showFullScreen()
         after_painted(kiosk, after_first_paint)
     else:

@@ -17,6 +17,7 @@ from .pdftext import TextLayer
 
 MM_PER_INCH = 25.4
 MIN_MODULE_MM = 0.33
+TICKET_MIN_MM = 75.0        # a ticket's length on its roll, longer when its lines need it
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,6 @@ def render_ticket(info: TicketPrint, device: QPagedPaintDevice, width_mm: float 
     """Lay the ticket out on ``device`` (a QPrinter or QPdfWriter) as one receipt page; a
     training ticket says so at its head and under a diagonal 「培训样张 无效」. ``layer``
     learns the text drawn (for the PDF's text layer)."""
-    layout = QPageLayout(page_size(width_mm), QPageLayout.Orientation.Portrait,
-                         QMarginsF(3, 3, 3, 3), QPageLayout.Unit.Millimeter)
-    device.setPageLayout(layout)
     dpi = device.logicalDpiX()
     printable_mm = width_mm - 6
     width_px = printable_mm / MM_PER_INCH * dpi
@@ -65,13 +63,20 @@ def render_ticket(info: TicketPrint, device: QPagedPaintDevice, width_mm: float 
     doc.documentLayout().setPaintDevice(device)  # point sizes at the device's resolution
     doc.setDocumentMargin(0)
     doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl("barcode:ticket"), image)
-    # fonts are in points, so lay out at the device's resolution
-    doc.setPageSize(QSizeF(width_px, layout.paintRectPixels(int(dpi)).height()))
+    # fonts are in points, so lay out at the device's resolution; first on an endless roll,
+    # to learn how long this ticket is (a note line, a training heading make it longer)
+    doc.setPageSize(QSizeF(width_px, 100_000))
     # <img> sizes are CSS pixels (1/96 inch), scaled by the layout to the device
     css = 96.0 / dpi
     doc.setHtml(training_heading(
         ticket_html(info, round(image.width() * css), round(image.height() * css)), "取号票",
         training))
+    content_mm = doc.documentLayout().documentSize().height() / dpi * MM_PER_INCH
+    height_mm = max(TICKET_MIN_MM, content_mm + 6 + 2)       # margins, and a little air
+    layout = QPageLayout(page_size(width_mm, height_mm), QPageLayout.Orientation.Portrait,
+                         QMarginsF(3, 3, 3, 3), QPageLayout.Unit.Millimeter)
+    device.setPageLayout(layout)
+    doc.setPageSize(QSizeF(width_px, layout.paintRectPixels(int(dpi)).height()))
     painter = QPainter(device)
     try:
         if training:

@@ -238,9 +238,9 @@ class CounterPage(QWidget):
             self.help_banner.hide()
             return
         first = calls[0]
-        where = first.place or first.device
-        text = self.tr("取号机（{where}）{time} 请求工作人员协助").format(
-            where=where, time=first.at[11:16])
+        where = first.place or (first.device if first.device != "kiosk" else "")
+        text = (self.tr("取号机（{where}）").format(where=where) if where else self.tr("取号机")) + \
+            self.tr("{time} 请求工作人员协助").format(time=first.at[11:16])
         if len(calls) > 1:
             text += self.tr("（另有 {n} 处）").format(n=len(calls) - 1)
         self.help_text.setText(text)

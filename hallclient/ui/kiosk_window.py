@@ -18,8 +18,9 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
+    QApplication,
     QButtonGroup,
     QGridLayout,
     QHBoxLayout,
@@ -46,6 +47,7 @@ START_TEXT = "请刷身份证取号，或先选择取号类别，再点击办理
 
 class KioskWindow(QWidget):
     RESET_MS = 8000
+    IDLE_MS = 45_000         # untouched this long: the last person's input leaves the screen
     CARD_KEEP_MS = 30_000    # a swiped card is forgotten when no service is tapped by then
     HELP_PAUSE_MS = 60_000   # one call for staff a minute is enough
     SETTLE_MS = 1500         # after a ticket, before the service buttons take the next tap
@@ -70,7 +72,7 @@ class KioskWindow(QWidget):
         self.services: list[Service] = []
         self.waiting: dict[str, dict[int, int]] = {}
         self.service_buttons: dict[str, QPushButton] = {}
-        title = QLabel(self.tr("{hall} · 自助取号").format(hall=hall_name))
+        self.title = title = QLabel(self.tr("{hall} · 自助取号").format(hall=hall_name))
         title.setObjectName("kioskTitle")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.grid = QGridLayout()
@@ -78,6 +80,7 @@ class KioskWindow(QWidget):
         self.issued_number = QLabel(" ")
         self.issued_number.setObjectName("issuedNumber")
         self.issued_number.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.issued_number.hide()         # its room goes to the keypads until a number is out
         self.message = QLabel(self.tr(START_TEXT))
         self.message.setObjectName("kioskMessage")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -92,11 +95,12 @@ class KioskWindow(QWidget):
         layout = QVBoxLayout(self.ticket_page)
         layout.addWidget(title)
         layout.addLayout(self._actions_row())
-        layout.addWidget(self._step(self.tr("① 取号类别")))
+        self.steps = [self._step(self.tr("① 取号类别")), self._step(self.tr("② 请点击办理的业务"))]
+        layout.addWidget(self.steps[0])
         layout.addLayout(self._priority_row())
         layout.addWidget(self._appointment_box())
         layout.addWidget(self._green_box())
-        layout.addWidget(self._step(self.tr("② 请点击办理的业务")))
+        layout.addWidget(self.steps[1])
         layout.addLayout(self.grid, 3)
         layout.addWidget(self.issued_number, 1)
         layout.addWidget(self.message)
@@ -108,6 +112,13 @@ class KioskWindow(QWidget):
         self._forget_card.setSingleShot(True)
         self._forget_card.setInterval(self.CARD_KEEP_MS)
         self._forget_card.timeout.connect(self._card_timed_out)
+        self._idle = QTimer(self)
+        self._idle.setSingleShot(True)
+        self._idle.setInterval(self.IDLE_MS)
+        self._idle.timeout.connect(self._idle_out)
+        qapp = QApplication.instance()
+        if qapp is not None:              # every touch on this window, whichever widget
+            qapp.installEventFilter(self)
         kiosk.services_loaded.connect(self._show_services)
         kiosk.waiting_counted.connect(self._show_waiting)
         kiosk.ticket_issued.connect(self._on_issued)
@@ -135,7 +146,7 @@ class KioskWindow(QWidget):
         self.swipe_button = self._action_button("swipeButton", self.tr("刷身份证取号"),
                                                 self.start_swipe)
         self.elder_button = self._action_button("elderButton", self.tr("长辈模式\n大字 · 语音"),
-                                                lambda: self.set_elder(self.elder_button.isChecked()))
+                                                self._elder_tapped)
         self.elder_button.setCheckable(True)
         self.help_button = self._action_button("helpButton", self.tr("请工作人员\n协助"),
                                                self.kiosk.call_help)
@@ -155,7 +166,9 @@ class KioskWindow(QWidget):
     def show_progress(self) -> None:
         if self.progress_page is None:
             return
+        elder = self.elder
         self._clear()
+        self.set_elder(elder)             # large type goes on to the query
         self.stack.setCurrentWidget(self.progress_page)
         self._speak(self.tr("请扫描受理回执上的条码，或输入办件编号"))
 
@@ -310,6 +323,12 @@ class KioskWindow(QWidget):
         if on:
             self._speak(self.message.text())
 
+    def _elder_tapped(self) -> None:
+        wanted = self.elder_button.isChecked()
+        if self._reset.isActive():        # the last person's number: this is the next person
+            self._clear()
+        self.set_elder(wanted)
+
     def _speak(self, text: str) -> None:
         if self.speak is not None and self.elder:
             self.speak(text)
@@ -330,6 +349,10 @@ class KioskWindow(QWidget):
         appointment = cls is PriorityClass.APPOINTMENT
         self.appointment_box.setVisible(appointment)
         self.green_box.setVisible(cls is PriorityClass.GREEN and not self._elder_card())
+        # a keypad open: the heading and the step labels give it their room (768-high screens)
+        keypad = self.appointment_box.isVisibleTo(self) or self.green_box.isVisibleTo(self)
+        for label in (self.title, *self.steps):
+            label.setVisible(not keypad)
         if appointment:
             self.appointment_edit.setFocus()
             self._say(self.tr("请输入预约码或手机号，再点击预约的业务"))
@@ -484,12 +507,10 @@ class KioskWindow(QWidget):
         t = issued.ticket
         self._forget()
         self.priority_buttons[PriorityClass.NORMAL].setChecked(True)    # for the next person
-        self.reason_group.setExclusive(False)
-        for b in self.reason_buttons.values():
-            b.setChecked(False)
-        self.reason_group.setExclusive(True)
+        self._uncheck_reasons()
         self.staff_edit.clear()
         self.issued_number.setText(t.number)
+        self.issued_number.show()
         label = self.tr(PRIORITY_LABELS[t.priority])
         if t.reason:
             label = self.tr("{label}（{reason}）").format(label=label, reason=self.tr(t.reason))
@@ -532,5 +553,32 @@ class KioskWindow(QWidget):
         self._reset.stop()
         self._forget()
         self.issued_number.setText(" ")
+        self.issued_number.hide()
         self.set_elder(self.elder_default)
         self._say(self.tr(START_TEXT))
+
+    # -- nobody at the kiosk --------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress,
+                            QEvent.Type.TouchBegin) and isinstance(watched, QWidget) \
+                and watched.window() is self:
+            self._idle.start()
+        return False
+
+    def _idle_out(self) -> None:
+        """Nobody has touched the kiosk for IDLE_MS: what the last person typed or chose (a
+        phone number, a staff code, a reason, their card) leaves the public screen, and the
+        kiosk is back at its start."""
+        self._clear()
+        self.priority_buttons[PriorityClass.NORMAL].setChecked(True)
+        self.appointment_edit.clear()
+        self.staff_edit.clear()
+        self._uncheck_reasons()
+        self.show_tickets()
+
+    def _uncheck_reasons(self) -> None:
+        self.reason_group.setExclusive(False)
+        for b in self.reason_buttons.values():
+            b.setChecked(False)
+        self.reason_group.setExclusive(True)

@@ -360,3 +360,24 @@ def test_finish_waits_for_the_applicants_intake(qtbot, intake_app):
     app.intake.discard()                         # 重新开始: given up, the ticket may finish
     with qtbot.waitSignal(app.queue.ticket_finished):
         app.queue.finish()
+
+
+def test_the_next_ticket_opens_a_fresh_intake_not_the_last_finished_case(qtbot, intake_app, tmp_path):
+    """The clerk closed intake on the finished page (Esc), finished the ticket, called the
+    next one: intake opens at step 1 for it, not on the last applicant's case and password."""
+    app = intake_app
+    win = choose_item(qtbot, app, "gtgsh", "个体工商户登记（设立登记）")
+    with qtbot.waitSignal(app.intake.card_read):
+        qtbot.mouseClick(win.applicant_page.card_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(win.applicant_page.mobile_edit, "13800138000")
+    qtbot.mouseClick(win.next_button, Qt.MouseButton.LeftButton)
+    supply_materials(qtbot, app, win, tmp_path)
+    decide(qtbot, app, win, Decision.ACCEPT)
+    assert win.stack.currentIndex() == 4
+    win.hide()
+    app.intake.serve("A001", "综合受理")             # the same ticket: the finished page stays
+    assert win.stack.currentIndex() == 4
+    app.intake.serve("A002", "综合受理")             # the next applicant
+    assert win.stack.currentIndex() == 0 and app.intake.draft is None
+    again = app.shell.open_intake("A002")
+    assert again.stack.currentIndex() == 0 and "A002" in again.windowTitle()

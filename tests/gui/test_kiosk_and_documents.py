@@ -93,3 +93,26 @@ def test_kiosk_says_so_when_the_printer_is_missing(qtbot, start_app):
     assert "NoSuchPrinter" in kiosk.message.text()
     # the ticket itself is issued and kept; the clerk can call it
     assert app.reader.rows("SELECT state FROM tickets WHERE number='B001'") == [("waiting",)]
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_a_ticket_with_a_note_is_printed_whole(qapp, tmp_path, training):
+    """The 绿色通道 reason (and a training heading) make the ticket longer: its roll is cut
+    below the last line, never through it."""
+    import subprocess
+    import unicodedata
+
+    path = tmp_path / "t.pdf"
+    writer = QPdfWriter(str(path))
+    writer.setResolution(300)
+    render_ticket(TicketPrint("示范县政务服务中心", "A006", "综合受理", "绿色通道", 0,
+                              "2026-11-27 09:00", note="优先原因：老年人"), writer, training=training)
+    del writer
+    texts, (_width_mm, height_mm) = decode_pdf(path)
+    assert texts == ["A006"]
+    shown = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    shown = unicodedata.normalize("NFKC", shown)      # (CJK radicals the font maps back)
+    for line in ("优先原因：老年人", "请留意叫号，过号请到窗口激活"):
+        assert unicodedata.normalize("NFKC", line) in shown
+    assert 75 <= height_mm < 140

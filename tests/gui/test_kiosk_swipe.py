@@ -140,6 +140,10 @@ def test_elder_mode_is_large_and_still_fits_a_768_high_screen(qtbot, kiosk_app):
     assert kiosk.elder and kiosk.elder_button.isChecked()
     assert kiosk.service_buttons["ZH"].sizeHint().height() > normal
     assert kiosk.minimumSizeHint().height() <= 768, kiosk.minimumSizeHint()
+    for cls in (PriorityClass.APPOINTMENT, PriorityClass.GREEN):     # with a keypad open too
+        qtbot.mouseClick(kiosk.priority_buttons[cls], LEFT)
+        qtbot.wait(50)                                   # (the layout's next pass)
+        assert kiosk.minimumSizeHint().height() <= 768, (cls, kiosk.minimumSizeHint())
     qtbot.mouseClick(kiosk.elder_button, LEFT)
     assert not kiosk.elder
 
@@ -219,3 +223,29 @@ def test_elder_mode_speaks_its_prompts_and_normal_mode_does_not(qtbot, kiosk_app
     assert kiosk.elder
     qtbot.mouseClick(kiosk.help_button, LEFT)
     qtbot.waitUntil(lambda: any("已通知工作人员" in s for s in spoken), timeout=10000)
+
+
+def test_what_the_last_person_typed_leaves_the_screen_when_nobody_touches_the_kiosk(
+        qtbot, kiosk_app):
+    _app, kiosk = kiosk_app(Scenario.PRESENT)
+    kiosk._idle.setInterval(300)
+    qtbot.mouseClick(kiosk.priority_buttons[PriorityClass.APPOINTMENT], LEFT)
+    for key in "13912345678":
+        qtbot.mouseClick(kiosk.keypad_buttons[key], LEFT)
+    qtbot.mouseClick(kiosk.service_buttons["ZH"], LEFT)
+    qtbot.waitUntil(lambda: "没有找到" in kiosk.message.text(), timeout=5000)
+    assert "13912345678" in _screen_text(kiosk)
+    qtbot.waitUntil(lambda: "13912345678" not in _screen_text(kiosk), timeout=5000)
+    assert kiosk.chosen_priority() is PriorityClass.NORMAL
+    assert not kiosk.appointment_box.isVisible() or kiosk.appointment_edit.text() == ""
+
+
+def test_elder_mode_tapped_just_after_the_last_ticket_stays_on(qtbot, kiosk_app):
+    app, kiosk = kiosk_app(Scenario.PRESENT)
+    kiosk._reset.setInterval(400)
+    with qtbot.waitSignal(app.kiosk.ticket_issued, timeout=10000):
+        qtbot.mouseClick(kiosk.service_buttons["ZH"], LEFT)
+    qtbot.mouseClick(kiosk.elder_button, LEFT)       # the next person, while the number shows
+    assert kiosk.elder and kiosk.issued_number.text().strip() == ""
+    qtbot.wait(800)
+    assert kiosk.elder                               # not undone by the last person's reset

@@ -33,6 +33,8 @@ class IntakeWindow(QWidget):
         super().__init__(parent)
         self.intake = intake
         self.printed: dict[str, str] = {}       # notice kind -> its PDF, for the case just committed
+        # the ticket of the case just committed, while its finished page is up (else None)
+        self._finished_ticket: str | None = None
         self.hall_name = hall_name
         self.setObjectName("intake")
 
@@ -135,6 +137,7 @@ class IntakeWindow(QWidget):
         self.item_page.search_again()
 
     def start_new(self) -> None:
+        self._finished_ticket = None
         self.intake.discard()
         self.item_page.search_edit.clear()
         self.message.clear()
@@ -163,6 +166,10 @@ class IntakeWindow(QWidget):
         self.ticket_label.setProperty("tone", "ticket" if number else "none")
         self.ticket_label.style().polish(self.ticket_label)
         self.setWindowTitle(title)
+        if (number and self._finished_ticket is not None and number != self._finished_ticket
+                and self.stack.currentIndex() == FINISHED):
+            # the next applicant: a fresh step 1, not the last one's case and its password
+            self.start_new()
 
     def _material_fine(self, _code: str) -> None:
         """A material's files or status changed as asked: an error on the message line is
@@ -172,6 +179,7 @@ class IntakeWindow(QWidget):
             self.message.setProperty("tone", "ok")
 
     def _show_draft(self, draft: CaseDraft) -> None:
+        self._finished_ticket = None
         self.applicant_page.show_draft(draft)
         self.materials_page.refresh_camera()
         self.materials_page.fill()
@@ -182,7 +190,8 @@ class IntakeWindow(QWidget):
             self.message.clear()
         self.go(MATERIALS if resuming else APPLICANT)
 
-    def _on_committed(self, done: CommittedCase, _case: dict[str, Any]) -> None:
+    def _on_committed(self, done: CommittedCase, case: dict[str, Any]) -> None:
+        self._finished_ticket = str(case.get("ticket") or "")
         self.printed.clear()
         self.finished_page.show_committed(done)
         self.message.clear()

@@ -63,12 +63,18 @@ def read_appointments(text: str) -> list[Appointment]:
         raise AppointmentFileError("预约文件第一行应是 日期,时间,预约码,手机号,业务（缺少 "
                                    + "、".join(sorted(missing)) + "）")
     found: list[Appointment] = []
+    seen: set[tuple[str, str]] = set()
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
         cells = {name: (row[i].strip() if i < len(row) else "")
                  for i, name in enumerate(header) if name}
-        found.append(_appointment(cells, line))
+        booked = _appointment(cells, line)
+        if (booked.day, booked.code) in seen:
+            raise AppointmentFileError(f"第 {line} 行：预约码 {booked.code} 在 {booked.day} 已出现过"
+                                       "（一个预约码只能对应一个预约）")
+        seen.add((booked.day, booked.code))
+        found.append(booked)
     return found
 
 

@@ -74,15 +74,21 @@ def birth_matches(number: str, birth: date) -> bool:
 
 
 def mask(number: str) -> str:
-    """110***********002X: the first three and the last four, for the counter."""
-    return number[:3] + "*" * (len(number) - 7) + number[-4:]
+    """**************002X: the last four only, for the counter (with more, the rest of a
+    number is quickly guessed: region codes and birth dates are few)."""
+    return "*" * (len(number) - 4) + number[-4:]
+
+
+# an ID number has little to guess (a region, a birth date, three digits): the check that
+# travels with the ticket is a slow hash, so that trying every number costs years, not seconds
+CHECK_ROUNDS = 200_000
 
 
 def ticket_check(number: str, salt: str | None = None) -> str:
     """``salt$hash``: a counter reading a card compares it with ``same_person``."""
     salt = salt or secrets.token_hex(8)
-    digest = hashlib.sha256(f"{salt}|{number}".encode()).hexdigest()[:32]
-    return f"{salt}${digest}"
+    digest = hashlib.pbkdf2_hmac("sha256", number.encode(), salt.encode(), CHECK_ROUNDS)
+    return f"{salt}${digest.hex()[:32]}"
 
 
 def same_person(check: str, number: str) -> bool:
@@ -94,9 +100,10 @@ def same_person(check: str, number: str) -> bool:
 
 
 def card_key_hash(key: bytes, number: str) -> str:
-    """An appointment's card, as the queue stores it: keyed, so the table of a day's
-    appointments names nobody to whoever copies the file without the key."""
-    return hmac.new(key, number.strip().upper().encode(), hashlib.sha256).hexdigest()
+    """An appointment's card, as the queue stores it: keyed and slow, so the table of a
+    day's appointments does not give its numbers back to whoever copies the file."""
+    return hashlib.pbkdf2_hmac("sha256", number.strip().upper().encode(), key,
+                               CHECK_ROUNDS // 4).hex()
 
 
 def green_reason(reason: str, swipe: CardSwipe | None, today: date) -> str:

@@ -26,6 +26,7 @@ from hallclient.core.swipe import (
     CardSwipe,
     SwipeError,
     birth_matches,
+    card_key_hash,
     card_number,
     green_reason,
     mask,
@@ -126,6 +127,9 @@ class LocalQueue:
         (``swipe``); a 绿色通道 one with its reason (core/swipe.py GREEN_REASONS)."""
         day, at, now_ms = self._now()
         number_on_card = self._card(swipe)
+        # the slow hashes before the write: the queue's other writes wait for nothing
+        check = ticket_check(number_on_card) if number_on_card else ""
+        card_hash = self._card_hash(number_on_card) if number_on_card else ""
         if priority is PriorityClass.GREEN:
             try:
                 reason = green_reason(reason, swipe, self.clock().date())
@@ -142,7 +146,7 @@ class LocalQueue:
             booked = None
             if priority is PriorityClass.APPOINTMENT:
                 if appointment is None and number_on_card:
-                    booked = self._use_card_appointment(conn, day, svc, number_on_card, number)
+                    booked = self._use_card_appointment(conn, day, svc, card_hash, number)
                 else:
                     booked = self._use_appointment(conn, day, svc, appointment or "", number)
             ticket_id = queue_repo.insert(
@@ -151,7 +155,7 @@ class LocalQueue:
                 issued_at=at, sort_at_ms=now_ms, reason=reason,
                 appointment_time=booked.at_time if booked else None,
                 id_masked=mask(number_on_card) if number_on_card else "",
-                id_check=ticket_check(number_on_card) if number_on_card else "",
+                id_check=check,
             )
             ticket = queue_repo.get(conn, ticket_id)
             assert ticket is not None
@@ -180,16 +184,21 @@ class LocalQueue:
         QueueError when every one of today's was used already."""
         number = self._card(swipe)
         day, _, _ = self._now()
-        found = appointment_repo.by_card(self.db.conn, day, number)
+        found = appointment_repo.by_card(self.db.conn, day, self._card_hash(number))
         unused = [a for a, used_by in found if used_by is None]
         if found and not unused:
             taken = "、".join(str(used_by) for _a, used_by in found)
             raise QueueError(f"您今天的预约已经取过号（{taken}），请留意叫号")
         return unused[0] if unused else None
 
+    def _card_hash(self, number_on_card: str) -> str:
+        """The card as appointments store it ("" while none was ever stored with one)."""
+        key = appointment_repo.read_card_key(self.db.conn)
+        return card_key_hash(key, number_on_card) if key is not None else ""
+
     def _use_card_appointment(self, conn: sqlite3.Connection, day: str, svc: Service,
-                              number_on_card: str, number: str) -> Appointment:
-        found = [a for a, used_by in appointment_repo.by_card(conn, day, number_on_card)
+                              card_hash: str, number: str) -> Appointment:
+        found = [a for a, used_by in appointment_repo.by_card(conn, day, card_hash)
                  if used_by is None and a.service == svc.code]
         if not found:
             raise QueueError("没有找到您今天这项业务的预约，请按普通号取号")
@@ -206,6 +215,10 @@ class LocalQueue:
         """A kiosk asks for a member of staff; every counter shows it until one answers."""
         _, at, _ = self._now()
         with self.db.write() as conn:
+            # one open call a kiosk: pressing again (or a flood) adds nothing to the counters
+            waiting = [h for h in self._open_help(conn) if h.device == device[:64]]
+            if waiting:
+                return waiting[0]
             seq = log_repo.append(conn, at=at, action=TicketAction.HELP_CALL.value,
                                   detail={"device": device[:64], "place": place[:40]})
         return HelpCall(seq, at, device[:64], place[:40])
@@ -224,8 +237,7 @@ class LocalQueue:
     def _open_help(self, conn: sqlite3.Connection) -> list[HelpCall]:
         now = self.clock()
         since = (now - timedelta(seconds=self.HELP_OPEN_S)).isoformat(timespec="milliseconds")
-        rows = log_repo.since(conn, (TicketAction.HELP_CALL.value, TicketAction.HELP_ANSWER.value),
-                              since)
+        rows = log_repo.help_entries(conn, since)
         calls: dict[int, HelpCall] = {}
         for seq, at, action, detail in rows:
             info = json.loads(detail) if detail else {}

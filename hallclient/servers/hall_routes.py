@@ -214,6 +214,8 @@ async def window_snapshot(window: int = WINDOW, *, device: Device = CALLER,
     def read(core: Core) -> WindowViewOut:
         # "seq": the log position this view is from (events after it are news)
         view = SnapshotOut.of(core.queue.snapshot(window))
+        if device.kind is not DeviceKind.COUNTER:       # a panel: a public screen
+            view = view.without_cards()
         return WindowViewOut(**dict(view), seq=core.head())
 
     answer: WindowViewOut = await server.read(read)

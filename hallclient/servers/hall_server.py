@@ -254,10 +254,18 @@ class HallServer:
         finally:
             client.close()
 
+        def key(core: Core) -> bytes:
+            with core.db.write() as conn:
+                return appointment_repo.card_key(conn)
+
+        # the slow card hashes here, on this thread: the writer serves the windows meanwhile
+        hashes = appointment_repo.card_hashes(self.worker.submit(key).result(timeout=60), listed)
+
         def apply(core: Core) -> PlatformDay:
             with core.db.write() as conn:
                 services = {sv.code for sv in hall_repo.services(conn)}
-                return appointment_repo.replace_platform_day(conn, day.isoformat(), listed, services)
+                return appointment_repo.replace_platform_day(conn, day.isoformat(), listed,
+                                                             services, hashes)
 
         result: PlatformDay = self.worker.submit(apply).result(timeout=60)
         log.info("platform appointments for %s: %d listed, %d removed", day, result.listed,

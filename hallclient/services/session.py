@@ -29,6 +29,11 @@ def user_message(exc: BaseException) -> str:
         return exc.message
     if isinstance(exc, QueueError):
         return exc.message
+    from hallclient.devices import DeviceError
+
+    if isinstance(exc, DeviceError):             # a reader, scanner or printer said why
+        log.info("device: %s", exc.message)
+        return exc.message
     log.error("unexpected error", exc_info=exc)
     return f"程序内部错误（{type(exc).__name__}），已记录到日志，请联系信息管理员。"
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from hallclient.core.appointments import Appointment
 from hallclient.core.swipe import card_key_hash
-from hallclient.store import meta
+from hallclient.store import hall_repo, meta
+from hallclient.store.db import Database
 
 _KEY = "appointment_card_key"
 
@@ -25,8 +26,19 @@ def card_key(conn: sqlite3.Connection) -> bytes:
     return bytes.fromhex(found)
 
 
-def _upsert(conn: sqlite3.Connection, a: Appointment, key: bytes, source: str) -> None:
-    id_hash = card_key_hash(key, a.id_number) if a.id_number else ""
+def read_card_key(conn: sqlite3.Connection) -> bytes | None:
+    """The key, or None while no appointment was ever stored with a card."""
+    found = meta.get(conn, _KEY)
+    return bytes.fromhex(found) if found is not None else None
+
+
+def card_hashes(key: bytes, appointments: Iterable[Appointment]) -> dict[str, str]:
+    """Each appointment's card as stored (by code). Slow on purpose: compute it outside a
+    write transaction."""
+    return {a.code: card_key_hash(key, a.id_number) for a in appointments if a.id_number}
+
+
+def _upsert(conn: sqlite3.Connection, a: Appointment, id_hash: str, source: str) -> None:
     conn.execute(
         "INSERT INTO appointments (day, code, phone, service, at_time, id_hash, source)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -37,11 +49,11 @@ def _upsert(conn: sqlite3.Connection, a: Appointment, key: bytes, source: str) -
 
 
 def import_appointments(conn: sqlite3.Connection, appointments: Iterable[Appointment]) -> int:
-    """Add or update appointments by (day, code); one already used keeps its ticket."""
-    key = card_key(conn)
+    """Add or update appointments by (day, code) from the booking system's file (which
+    names no cards); one already used keeps its ticket."""
     n = 0
     for a in appointments:
-        _upsert(conn, a, key, "file")
+        _upsert(conn, a, "", "file")
         n += 1
     return n
 
@@ -57,11 +69,11 @@ class PlatformDay:
 
 
 def replace_platform_day(conn: sqlite3.Connection, day: str, appointments: Iterable[Appointment],
-                         services: set[str]) -> PlatformDay:
-    """The platform's whole list for ``day``: added or updated; platform ones it no longer
-    lists and no ticket used are removed (cancelled); imported ones are left alone.
-    Appointments for services not in ``services`` are skipped (reported)."""
-    key = card_key(conn)
+                         services: set[str], id_hashes: dict[str, str]) -> PlatformDay:
+    """The platform's whole list for ``day`` (``id_hashes``: ``card_hashes`` of it): added
+    or updated; platform ones it no longer lists and no ticket used are removed
+    (cancelled); imported ones (the file's) are left alone, also where the platform lists
+    the same code. Appointments for services not in ``services`` are skipped (reported)."""
     listed: list[str] = []
     unknown: set[str] = set()
     for a in appointments:
@@ -70,13 +82,31 @@ def replace_platform_day(conn: sqlite3.Connection, day: str, appointments: Itera
         if a.service not in services:
             unknown.add(a.service)
             continue
-        _upsert(conn, a, key, "platform")
+        imported = conn.execute("SELECT 1 FROM appointments WHERE day = ? AND code = ?"
+                                " AND source = 'file'", (day, a.code)).fetchone()
+        if imported is None:
+            _upsert(conn, a, id_hashes.get(a.code, ""), "platform")
         listed.append(a.code)
+    if not listed:
+        # an empty list never empties a day: a booking system answering nothing by mistake
+        # must not cancel every appointment (they go one by one, as the list shrinks)
+        return PlatformDay(0, 0, tuple(sorted(unknown)))
     marks = ", ".join("?" * len(listed))
     gone = conn.execute(
         "DELETE FROM appointments WHERE day = ? AND source = 'platform' AND ticket IS NULL"
-        + (f" AND code NOT IN ({marks})" if listed else ""), (day, *listed))
+        f" AND code NOT IN ({marks})", (day, *listed))
     return PlatformDay(len(listed), gone.rowcount, tuple(sorted(unknown)))
+
+
+def apply_platform_day(db: Database, day: str, appointments: list[Appointment]) -> PlatformDay:
+    """``replace_platform_day`` for this queue's services, the slow card hashes computed
+    between two short writes (never inside one: the queue's writes wait for nothing)."""
+    with db.write() as conn:
+        key = card_key(conn)
+    hashes = card_hashes(key, appointments)
+    with db.write() as conn:
+        services = {s.code for s in hall_repo.services(conn)}
+        return replace_platform_day(conn, day, appointments, services, hashes)
 
 
 def matching(conn: sqlite3.Connection, day: str, key: str) -> list[tuple[Appointment, str | None]]:
@@ -88,12 +118,11 @@ def matching(conn: sqlite3.Connection, day: str, key: str) -> list[tuple[Appoint
     return [(Appointment(*row[:5]), row[5]) for row in rows]
 
 
-def by_card(conn: sqlite3.Connection, day: str, number: str) -> list[tuple[Appointment, str | None]]:
-    """The day's appointments booked with this card, each with the ticket that used it."""
-    found = meta.get(conn, _KEY)
-    if found is None:
+def by_card(conn: sqlite3.Connection, day: str, id_hash: str) -> list[tuple[Appointment, str | None]]:
+    """The day's appointments booked with this card (``card_key_hash`` of its number), each
+    with the ticket that used it."""
+    if not id_hash:
         return []
-    id_hash = card_key_hash(bytes.fromhex(found), number)
     rows = conn.execute(
         "SELECT day, at_time, code, phone, service, ticket FROM appointments"
         " WHERE day = ? AND id_hash = ? ORDER BY at_time", (day, id_hash)).fetchall()

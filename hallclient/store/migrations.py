@@ -389,6 +389,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE appointments ADD COLUMN source TEXT NOT NULL DEFAULT 'file';
     CREATE INDEX appointments_card ON appointments (day, id_hash);
     """,
+    # 19: the kiosks' help calls, read on every window's snapshot: their own small index
+    """
+    CREATE INDEX event_log_help ON event_log (at) WHERE action IN ('help_call', 'help_answer');
+    """,
 )
 
 LATEST = len(MIGRATIONS)

@@ -44,7 +44,6 @@ from hallclient.store import (
     appointment_repo,
     case_repo,
     catalog_repo,
-    hall_repo,
     log_repo,
     meta,
     outbox_repo,
@@ -370,9 +369,7 @@ class OutboxEngine:
             return None
         day = self.today()
         listed = self.client.appointments(day)
-        with self.db.write() as conn:
-            services = {s.code for s in hall_repo.services(conn)}
-            result = appointment_repo.replace_platform_day(conn, day.isoformat(), listed, services)
+        result = appointment_repo.apply_platform_day(self.db, day.isoformat(), listed)
         self._appointments_at = now
         if result.unknown:
             log.warning("platform appointments for services this hall lacks: %s", result.unknown)

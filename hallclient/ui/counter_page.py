@@ -94,6 +94,7 @@ class CounterPage(QWidget):
         help_row.setContentsMargins(8, 4, 8, 4)
         self.help_text = QLabel()
         self.help_text.setObjectName("helpText")
+        self.help_text.setTextFormat(Qt.TextFormat.PlainText)    # a kiosk's words, never markup
         self.help_text.setWordWrap(True)
         self.help_answer = QPushButton(self.tr("我去协助"))
         self.help_answer.setObjectName("helpAnswer")
@@ -107,6 +108,7 @@ class CounterPage(QWidget):
         self.ticket_number.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.ticket_info = QLabel(self.tr("尚未呼叫"))
         self.ticket_info.setObjectName("ticketInfo")
+        self.ticket_info.setTextFormat(Qt.TextFormat.PlainText)
         self.ticket_info.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.ticket_info.setWordWrap(True)
         self.ticket_wait = QLabel()           # 已等候 12 分钟: how long the applicant waited

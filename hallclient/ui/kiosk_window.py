@@ -16,6 +16,7 @@ Nothing of the card is shown here: the kiosk is a public screen.
 from __future__ import annotations
 
 import hmac
+import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
@@ -69,6 +70,8 @@ class KioskWindow(QWidget):
         self.elder_default = elder
         self.speak = speak
         self.card: KioskCard | None = None
+        self._staff_failures = 0
+        self._staff_paused_until = 0.0
         self.services: list[Service] = []
         self.waiting: dict[str, dict[int, int]] = {}
         self.service_buttons: dict[str, QPushButton] = {}
@@ -83,6 +86,7 @@ class KioskWindow(QWidget):
         self.issued_number.hide()         # its room goes to the keypads until a number is out
         self.message = QLabel(self.tr(START_TEXT))
         self.message.setObjectName("kioskMessage")
+        self.message.setTextFormat(Qt.TextFormat.PlainText)   # the queue's words, never markup
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
         self.ticket_page = QWidget()
@@ -437,16 +441,36 @@ class KioskWindow(QWidget):
                 if checked is None:
                     self._say(self.tr("请工作人员协助选择绿色通道原因"), error=True)
                     return
-                if self.staff_code and not hmac.compare_digest(
-                        self.staff_edit.text().encode(), self.staff_code.encode()):
-                    self.staff_edit.clear()
-                    self._say(self.tr("工作人员码不对：请工作人员输入"), error=True)
+                if self.staff_code and not self._staff_code_right():
                     return
                 reason = next(r for r, b in self.reason_buttons.items() if b is checked)
         self._disable_services()
         self._say(self.tr("正在出票，请稍候…"))
         swipe = self.card.swipe if self.card is not None else None
         self.kiosk.issue(service, cls, appointment, swipe=swipe, reason=reason)
+
+    STAFF_TRIES = 5
+    STAFF_PAUSE_S = 300.0
+
+    def _staff_code_right(self) -> bool:
+        """The staff code typed: right, or said wrong; five wrong in a row pause it for five
+        minutes (the code is four to eight digits: not to be guessed at the kiosk)."""
+        now = time.monotonic()
+        if now < self._staff_paused_until:
+            self.staff_edit.clear()
+            self._say(self.tr("工作人员码错误次数过多，请 {m} 分钟后再试").format(
+                m=max(1, round((self._staff_paused_until - now) / 60))), error=True)
+            return False
+        if hmac.compare_digest(self.staff_edit.text().encode(), self.staff_code.encode()):
+            self._staff_failures = 0
+            return True
+        self.staff_edit.clear()
+        self._staff_failures += 1
+        if self._staff_failures >= self.STAFF_TRIES:
+            self._staff_failures = 0
+            self._staff_paused_until = now + self.STAFF_PAUSE_S
+        self._say(self.tr("工作人员码不对：请工作人员输入"), error=True)
+        return False
 
     # -- 请工作人员协助 --------------------------------------------------------------------
 

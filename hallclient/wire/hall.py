@@ -279,6 +279,9 @@ class TicketOut(Body):
     def ticket(self) -> Ticket:
         return Ticket(**dict(self))
 
+    def without_card(self) -> TicketOut:
+        return self.model_copy(update={"id_masked": "", "id_check": ""})
+
 
 class ServiceOut(Body):
     code: str
@@ -351,8 +354,19 @@ class SnapshotOut(Body):
 
     @classmethod
     def of(cls, snap: object) -> SnapshotOut:
-        """From a ``WindowSnapshot`` (queue/base.py), read by attribute."""
-        return cls.model_validate(snap, from_attributes=True)
+        """From a ``WindowSnapshot`` (queue/base.py), read by attribute; the no-shows (other
+        windows' applicants too) without their cards."""
+        view = cls.model_validate(snap, from_attributes=True)
+        view.no_shows = [t.without_card() for t in view.no_shows]
+        return view
+
+    def without_cards(self) -> SnapshotOut:
+        """For a hall panel (a public screen): no ticket carries anything of a card."""
+        return self.model_copy(update={
+            "current": self.current.without_card() if self.current else None,
+            "held": [t.without_card() for t in self.held],
+            "no_shows": [t.without_card() for t in self.no_shows],
+            "help_calls": []})
 
 
 class WindowViewOut(SnapshotOut):

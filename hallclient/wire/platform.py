@@ -8,7 +8,7 @@ hall can find the appointment when the card is swiped; the hall keeps only a key
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DAY = r"^\d{4}-\d{2}-\d{2}$"
 
@@ -33,7 +33,29 @@ class AppointmentsIn(BaseModel):
 
     appointments: list[AppointmentIn] = Field(max_length=5000)
 
+    @field_validator("appointments")
+    @classmethod
+    def _codes_once(cls, found: list[AppointmentIn]) -> list[AppointmentIn]:
+        return _unique(found)
+
+
+def _unique(found: list[AppointmentIn]) -> list[AppointmentIn]:
+    """A code names one appointment of the day: a list giving one twice is refused whole
+    (which of the two is the booking?)."""
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for a in found:
+        (twice if a.code in seen else seen).add(a.code)
+    if twice:
+        raise ValueError("预约码重复：" + "、".join(sorted(twice)[:5]))
+    return found
+
 
 class AppointmentsOut(BaseModel):
     day: str = Field(title="日期 YYYY-MM-DD", pattern=DAY)
     appointments: list[AppointmentIn]
+
+    @field_validator("appointments")
+    @classmethod
+    def _codes_once(cls, found: list[AppointmentIn]) -> list[AppointmentIn]:
+        return _unique(found)

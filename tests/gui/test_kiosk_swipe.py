@@ -62,7 +62,7 @@ def test_an_older_applicant_swipes_and_gets_the_green_channel_without_asking(qtb
     assert "绿色通道（老年人）" in kiosk.message.text()
     rows = app.reader.rows("SELECT priority, reason, id_masked, id_check FROM tickets"
                            " WHERE number = ?", (ticket.number,))
-    assert rows[0][:3] == (2, "老年人", "110***********002X") and "$" in rows[0][3]
+    assert rows[0][:3] == (2, "老年人", "**************002X") and "$" in rows[0][3]
     # the public screen shows neither the name nor the number, whole or masked
     shown = _screen_text(kiosk)
     assert "王" not in shown and ELDER_NUMBER not in shown and "002X" not in shown
@@ -79,7 +79,7 @@ def test_a_younger_applicant_swipes_then_taps_a_normal_ticket(qtbot, kiosk_app):
     assert kiosk.chosen_priority() is PriorityClass.NORMAL and not kiosk.elder
     with qtbot.waitSignal(app.kiosk.ticket_issued, timeout=10000) as issued:
         qtbot.mouseClick(kiosk.service_buttons["ZH"], LEFT)
-    assert issued.args[0].ticket.id_masked == "110***********0010"
+    assert issued.args[0].ticket.id_masked == "**************0010"
     # 绿色通道 chosen by hand needs a reason given with staff (and their code if set)
     qtbot.mouseClick(kiosk.priority_buttons[PriorityClass.GREEN], LEFT)
     assert kiosk.green_box.isVisible()
@@ -89,9 +89,7 @@ def test_an_appointment_booked_with_the_card_prints_at_once(qtbot, kiosk_app):
     app, kiosk = kiosk_app(Scenario.PRESENT)
     db = open_database(app.data_dir / DB_FILE)
     day = date.today().isoformat()
-    with db.write() as conn:
-        appointment_repo.replace_platform_day(
-            conn, day, [Appointment(day, "10:30", "P7001", "", "SC", ADULT_NUMBER)], {"SC"})
+    appointment_repo.apply_platform_day(db, day, [Appointment(day, "10:30", "P7001", "", "SC", ADULT_NUMBER)])
     db.close()
     with qtbot.waitSignal(app.kiosk.ticket_issued, timeout=10000) as issued:
         qtbot.mouseClick(kiosk.swipe_button, LEFT)
@@ -249,3 +247,29 @@ def test_elder_mode_tapped_just_after_the_last_ticket_stays_on(qtbot, kiosk_app)
     assert kiosk.elder and kiosk.issued_number.text().strip() == ""
     qtbot.wait(800)
     assert kiosk.elder                               # not undone by the last person's reset
+
+
+def test_five_wrong_staff_codes_pause_the_staff_reasons(qtbot, kiosk_app):
+    _app, kiosk = kiosk_app(Scenario.PRESENT, **{"kiosk.staff_code": "2468"})
+    qtbot.mouseClick(kiosk.priority_buttons[PriorityClass.GREEN], LEFT)
+    qtbot.mouseClick(kiosk.reason_buttons["残疾人"], LEFT)
+    for _ in range(5):
+        for key in "1111":
+            qtbot.mouseClick(kiosk.staff_keypad_buttons[key], LEFT)
+        qtbot.mouseClick(kiosk.service_buttons["ZH"], LEFT)
+    for key in "2468":                                # now even the right one waits
+        qtbot.mouseClick(kiosk.staff_keypad_buttons[key], LEFT)
+    qtbot.mouseClick(kiosk.service_buttons["ZH"], LEFT)
+    assert "错误次数过多" in kiosk.message.text()
+
+
+def test_a_help_place_with_markup_is_shown_as_text_on_the_counter(qtbot, start_app):
+    app = start_app(tickets=("ZH",))
+    sign_in(qtbot, app)
+    kiosk_queue = LocalQueue(open_database(app.data_dir / DB_FILE))
+    kiosk_queue.call_help("K1", "<h1><font color=red>火警</font></h1>")
+    page = app.window.page()
+    qtbot.waitUntil(lambda: page.help_banner.isVisible(), timeout=10000)
+    assert page.help_text.textFormat() == Qt.TextFormat.PlainText
+    assert "<h1>" in page.help_text.text()            # shown as the characters it is
+    kiosk_queue.db.close()

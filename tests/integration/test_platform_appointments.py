@@ -49,7 +49,9 @@ def test_the_simulator_serves_a_day_and_refuses_what_the_contract_does_not_allow
                 {"appointments": [{"code": "P1", "time": "25:00", "service": "ZH"}]},
                 {"appointments": [{"code": "P100", "time": "09:30", "service": "ZH", "name": "张三"}]},
                 {"appointments": [{"code": "P100", "time": "09:30", "service": "ZH",
-                                   "id_number": "<script>"}]}):
+                                   "id_number": "<script>"}]},
+                {"appointments": [{"code": "P100", "time": "09:30", "service": "ZH"},    # twice
+                                  {"code": "P100", "time": "10:30", "service": "RS"}]}):
         assert _load(sim, TODAY, bad).status_code == 422, bad
     # without the device's token: refused
     assert requests.get(f"{sim.url}/api/v1/appointments", params={"day": TODAY.isoformat()},
@@ -85,8 +87,12 @@ def test_a_township_pc_takes_the_day_into_its_own_queue(sim, queue, db, tmp_path
     assert found is not None and (found.code, found.at_time) == ("P1001", "09:30")
     issued = local.issue("ZH", PriorityClass.APPOINTMENT, "K1", swipe=CARD)
     assert issued.appointment_time == "09:30"
-    # the platform cancels P1002; the used P1001 stays whatever the list says
+    # an empty list (a booking system answering nothing by mistake) cancels nothing
     _load(sim, TODAY, {"appointments": []})
+    empty = engine.pull_appointments(force=True)
+    assert empty is not None and (empty.listed, empty.removed) == (0, 0)
+    # the platform cancels P1002; the used P1001 stays
+    _load(sim, TODAY, {"appointments": [LIST["appointments"][0]]})
     again = engine.pull_appointments(force=True)
     assert again is not None and again.removed == 1
     with pytest.raises(QueueError, match="已经取过号"):

@@ -59,6 +59,7 @@ SEED = {
     18: ["UPDATE tickets SET reason = '老年人', id_masked = '110***********002X', id_check = 's$h'"
          " WHERE number = 'A001'",
          "UPDATE appointments SET id_hash = 'ab', source = 'platform' WHERE code = '102938'"],
+    19: [],
 }
 
 

@@ -39,7 +39,7 @@ def test_card_numbers_of_the_three_card_kinds_are_taken_and_bad_ones_refused():
 def test_age_mask_and_salted_check():
     assert sw.age_on(date(1961, 11, 28), date(2026, 11, 27)) == 64
     assert sw.age_on(date(1961, 11, 27), date(2026, 11, 27)) == 65
-    assert sw.mask("11010519491231002X") == "110***********002X"
+    assert sw.mask("11010519491231002X") == "**************002X"
     check = sw.ticket_check("11010519491231002X")
     assert "11010519491231002X" not in check and "19491231" not in check
     assert sw.same_person(check, "11010519491231002x")
@@ -54,7 +54,7 @@ def test_age_mask_and_salted_check():
 def test_a_green_ticket_by_card_keeps_only_the_masked_number_and_the_check(queue, db):
     issued = queue.issue("ZH", GREEN, "K1", swipe=OLD, reason=sw.ELDER)
     t = issued.ticket
-    assert (t.priority, t.reason, t.id_masked) == (GREEN, "老年人", "110***********002X")
+    assert (t.priority, t.reason, t.id_masked) == (GREEN, "老年人", "**************002X")
     assert sw.same_person(t.id_check, OLD.id_number)
     # nothing in the database holds the whole number or the birth date
     dump = "\n".join(db.conn.iterdump())
@@ -87,10 +87,9 @@ def test_a_card_whose_birth_date_disagrees_with_its_number_is_refused(queue):
 
 def test_an_appointment_is_found_by_the_card_and_used_once(queue, db):
     day = "2026-11-27"
-    with db.write() as conn:
-        appointment_repo.replace_platform_day(conn, day, [
-            Appointment(day, "10:30", "P1001", "", "SC", YOUNG.id_number),
-            Appointment(day, "09:30", "P1002", "", "ZH", OLD.id_number)], {"ZH", "SC"})
+    appointment_repo.apply_platform_day(db, day, [
+        Appointment(day, "10:30", "P1001", "", "SC", YOUNG.id_number),
+        Appointment(day, "09:30", "P1002", "", "ZH", OLD.id_number)])
     found = queue.card_appointment(OLD)
     assert found is not None and (found.service, found.at_time) == ("ZH", "09:30")
     assert queue.card_appointment(sw.CardSwipe(_valid("11010519800101123"), date(1980, 1, 1))) is None
@@ -109,14 +108,18 @@ def test_the_platform_list_replaces_the_day_but_keeps_used_and_imported_ones(que
     day = "2026-11-27"
     with db.write() as conn:
         appointment_repo.import_appointments(conn, [Appointment(day, "08:30", "F1", "", "ZH")])
-        first = appointment_repo.replace_platform_day(conn, day, [
-            Appointment(day, "09:00", "P1", "", "ZH", OLD.id_number),
-            Appointment(day, "09:10", "P2", "", "ZH"),
-            Appointment(day, "09:20", "P3", "", "NOPE")], {"ZH"})
-    assert (first.listed, first.removed, first.unknown) == (2, 0, ("NOPE",))
+    first = appointment_repo.apply_platform_day(db, day, [
+        Appointment(day, "09:00", "P1", "", "ZH", OLD.id_number),
+        Appointment(day, "09:10", "P2", "", "ZH"),
+        Appointment(day, "09:20", "P3", "", "NOPE"),
+        Appointment(day, "11:00", "F1", "", "SC", YOUNG.id_number)])   # the file's code
+    assert (first.listed, first.removed, first.unknown) == (3, 0, ("NOPE",))
+    # the file's F1 is left as the file gave it
+    assert db.conn.execute("SELECT service, at_time, source FROM appointments WHERE code = 'F1'"
+                           ).fetchall() == [("ZH", "08:30", "file")]
     queue.issue("ZH", APPOINTMENT, "K1", appointment="P1")
-    with db.write() as conn:
-        again = appointment_repo.replace_platform_day(conn, day, [], {"ZH"})
+    again = appointment_repo.apply_platform_day(db, day, [
+        Appointment(day, "09:00", "P1", "", "ZH", OLD.id_number)])
     assert again.removed == 1            # P2 cancelled; P1 was used; F1 came from the file
     codes = {r[0] for r in db.conn.execute("SELECT code FROM appointments")}
     assert codes == {"F1", "P1"}
@@ -140,3 +143,22 @@ def test_migration_adds_the_columns(db):
     cols = {r[1] for r in db.conn.execute("PRAGMA table_info(tickets)")}
     assert {"reason", "appointment_time", "id_masked", "id_check"} <= cols
     assert isinstance(db.conn, sqlite3.Connection)
+
+
+def test_help_calls_are_read_through_their_index_and_one_kiosk_has_one_open(queue, db):
+    plan = db.conn.execute(
+        "EXPLAIN QUERY PLAN SELECT seq, at, action, detail FROM event_log"
+        " WHERE action IN ('help_call', 'help_answer') AND at >= ?", ("2026",)).fetchall()
+    assert "event_log_help" in str(plan)
+    first = queue.call_help("K1", "一楼东侧")
+    assert queue.call_help("K1", "一楼东侧").seq == first.seq        # pressed again: the same call
+    other = queue.call_help("K2", "二楼")
+    assert [h.seq for h in queue.help_calls()] == [first.seq, other.seq]
+
+
+def test_an_appointment_file_naming_a_code_twice_is_refused():
+    from hallclient.core.appointments import AppointmentFileError, read_appointments
+
+    with pytest.raises(AppointmentFileError, match="第 3 行：预约码 102938"):
+        read_appointments("日期,时间,预约码,手机号,业务\n2026-12-01,09:30,102938,,ZH\n"
+                          "2026-12-01,10:30,102938,,RS\n")

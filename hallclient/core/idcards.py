@@ -175,13 +175,19 @@ def parse_base_message(raw: bytes, photo: bytes | None = None) -> IdCardData:
                               "请使用居民身份证、居住证或永久居留身份证")
     f = [_field(raw, start, size) for start, size in
          ((0, 30), (30, 2), (32, 4), (36, 16), (52, 70), (122, 36), (158, 30), (188, 16), (204, 16))]
-    birth = card_date(f[3], "出生日期")
-    assert birth is not None
+    birth = _birth(f[3])
     card_type = CardType.PERMIT if mark == "J" or f[5].startswith(PERMIT_PREFIXES) else CardType.RESIDENT
     return IdCardData(name=f[0], sex=sex_name(f[1]), nation=nation_name(f[2]) if f[2] else "",
                       birth=birth, address=f[4], id_number=f[5].upper(), authority=f[6],
                       valid_from=_from_date(f[7]), valid_to=card_date(f[8], "有效期限"),
                       photo=photo, card_type=card_type)
+
+
+def _birth(text: str) -> date:
+    day = card_date(text, "出生日期")
+    if day is None:
+        raise CardFormatError("读卡器返回的出生日期为「长期」，请重新读卡")
+    return day
 
 
 def _from_date(text: str) -> date:
@@ -197,8 +203,7 @@ def _parse_foreign(raw: bytes, photo: bytes | None) -> IdCardData:
         _field(raw, 0, 120), _field(raw, 120, 2), _field(raw, 122, 30), _field(raw, 152, 6),
         _field(raw, 158, 30))
     valid_from, valid_to, birth = _field(raw, 188, 16), _field(raw, 204, 16), _field(raw, 220, 16)
-    born = card_date(birth, "出生日期")
-    assert born is not None
+    born = _birth(birth)
     number = number.upper()
     authority = "国家移民管理局" if number.startswith("9") else "中华人民共和国公安部"
     return IdCardData(name=chinese or english, sex=sex_name(sex), nation=nationality, birth=born,

@@ -19,8 +19,8 @@ import errno
 import logging
 import os
 import socket
+import stat
 import time
-from pathlib import Path
 
 from hallclient.core.escpos_target import KEY, RAW_PORT, EscposTarget, parse_target
 
@@ -87,9 +87,13 @@ def _send_device(target: EscposTarget, data: bytes, timeout: float) -> None:
 
     try:
         fd = os.open(target.address, os.O_WRONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         raise PrinterLinkError(_device_unusable(target.address, exc)) from None
     try:
+        kind = os.fstat(fd).st_mode
+        if not (stat.S_ISCHR(kind) or stat.S_ISFIFO(kind)):    # a file would be overwritten
+            raise PrinterLinkError(f"{target.address} 不是打印机设备（应为 /dev/usb/lp0 这样的设备）："
+                                   f"请检查 {KEY}")
         deadline = time.monotonic() + timeout
         view = memoryview(data)
         while view:
@@ -110,7 +114,9 @@ def _send_device(target: EscposTarget, data: bytes, timeout: float) -> None:
         os.close(fd)
 
 
-def _device_unusable(path: str, exc: OSError) -> str:
+def _device_unusable(path: str, exc: OSError | ValueError) -> str:
+    if not isinstance(exc, OSError):
+        return f"USB 打印机地址 {path!r} 无效：请检查 {KEY}"
     if exc.errno in (errno.ENOENT, errno.ENODEV, errno.ENXIO):
         return f"找不到 USB 打印机 {path}：请检查 USB 线和打印机电源（{KEY}）"
     if exc.errno in (errno.EACCES, errno.EPERM):
@@ -121,12 +127,26 @@ def _device_unusable(path: str, exc: OSError) -> str:
 
 
 def _append_file(target: EscposTarget, data: bytes) -> None:
+    """Appended to a regular file; anything else (a pipe nobody reads, a device) is refused
+    at once rather than waited on."""
     try:
-        with Path(target.address).open("ab") as stream:
+        fd = os.open(target.address, os.O_WRONLY | os.O_APPEND | os.O_CREAT
+                     | getattr(os, "O_NONBLOCK", 0), 0o644)
+    except ValueError:
+        raise PrinterLinkError(f"文件路径无效：请检查 {KEY}") from None
+    except OSError as exc:
+        raise PrinterLinkError(f"无法写入 {target.address}（{_reason(exc)}）：请检查 {KEY} 所写的"
+                               "文件路径及其文件夹") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise PrinterLinkError(f"{target.address} 不是普通文件：请检查 {KEY}")
+        with os.fdopen(fd, "ab", closefd=False) as stream:
             stream.write(data)
     except OSError as exc:
         raise PrinterLinkError(f"无法写入 {target.address}（{_reason(exc)}）：请检查 {KEY} 所写的"
                                "文件路径及其文件夹") from None
+    finally:
+        os.close(fd)
 
 
 def _port_reason(exc: OSError) -> str:

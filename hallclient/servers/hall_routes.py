@@ -322,6 +322,8 @@ async def query_progress(body: ProgressQueryIn, device: Device = CALLER,
     slow on purpose), then the attempts kept for the number decide the answer, on the
     writer: five wrong in a row lock the number (``progress.*`` of the server's config)."""
     need(device, DeviceKind.KIOSK, DeviceKind.COUNTER)
+    if not server.query_allowed(device.device_id):
+        raise HTTPException(409, {"error": "busy", "message": "查询过于频繁，请稍后再试"})
     case_no = normalise_case_no(body.case_no)
     policy = server.progress_policy
     if not valid_case_no(case_no):          # no case can have it: nothing to count either

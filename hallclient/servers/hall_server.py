@@ -19,6 +19,7 @@ with an OpenAPI document (``/openapi.json``). Semantics:
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import sqlite3
 import threading
@@ -220,6 +221,7 @@ class HallServer:
         self.broker = Broker()
         self.bodies_reading: dict[str, int] = {}   # device -> request bodies being received now
         self.clock = clock
+        self._queries: dict[str, collections.deque[float]] = {}   # device -> its queries' times
         self.asgi = self._build()
         # the day's 预约 from the platform's booking system, when this hall server has the
         # platform's address and a device secret (hallclient --data-dir … admin set-device)
@@ -234,6 +236,20 @@ class HallServer:
             self._appointments.start()
 
     APPOINTMENTS_EVERY_S = 300.0
+    QUERIES_PER_MINUTE = 20      # 办件查询 from one device: a person takes longer than 3 s each
+
+    def query_allowed(self, device_id: str) -> bool:
+        """Whether ``device_id`` may ask for one more case's progress now: a kiosk (or a
+        stolen token) trying numbers and passwords by the thousand is slowed to a person's
+        pace, whatever numbers it tries (the per-number lockout counts each number alone)."""
+        now = time.monotonic()
+        asked = self._queries.setdefault(device_id, collections.deque())
+        while asked and now - asked[0] > 60.0:
+            asked.popleft()
+        if len(asked) >= self.QUERIES_PER_MINUTE:
+            return False
+        asked.append(now)
+        return True
 
     def pull_appointments(self) -> PlatformDay:
         """Today's appointments from the platform into the hall's queue (the platform's

@@ -389,9 +389,11 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE appointments ADD COLUMN source TEXT NOT NULL DEFAULT 'file';
     CREATE INDEX appointments_card ON appointments (day, id_hash);
     """,
-    # 19: the kiosks' help calls, read on every window's snapshot: their own small index
+    # 19: the kiosks' help calls, read on every window's snapshot, and the old wrong
+    #     办件查询 attempts forgotten: each through an index of its own, never a whole table
     """
     CREATE INDEX event_log_help ON event_log (at) WHERE action IN ('help_call', 'help_answer');
+    CREATE INDEX progress_attempts_last ON progress_attempts (last_at);
     """,
 )
 

@@ -294,3 +294,29 @@ def test_a_file_address_may_be_written_as_a_url(tmp_path):
     stream = tmp_path / "s.bin"
     send(parse_target(f"file://{stream}"), b"\x1b@x\n", 1)
     assert stream.read_bytes() == b"\x1b@x\n"
+
+
+def test_odd_targets_are_refused_at_once_and_nothing_is_overwritten(tmp_path):
+    """usb: on a regular file would overwrite it; file: on a pipe nobody reads would wait for
+    ever; a path with a NUL cannot be opened: each is said, at once."""
+    kept = tmp_path / "hosts"
+    kept.write_bytes(b"127.0.0.1 localhost\n")
+    with pytest.raises(PrinterLinkError, match="不是打印机设备"):
+        send(parse_target(f"usb:{kept}"), b"\x1b@ticket", 2)
+    assert kept.read_bytes() == b"127.0.0.1 localhost\n"
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    said: list[BaseException] = []
+
+    def to_pipe() -> None:
+        try:
+            send(parse_target(f"file:{pipe}"), b"\x1b@ticket", 2)
+        except PrinterLinkError as exc:
+            said.append(exc)
+
+    sender = threading.Thread(target=to_pipe, daemon=True)
+    sender.start()
+    sender.join(30)                    # (a sender waiting on the pipe would never come back)
+    assert not sender.is_alive() and len(said) == 1
+    with pytest.raises(PrinterLinkError, match="无效"):
+        send(EscposTarget("file", "bad\x00name"), b"\x1b@", 2)

@@ -158,3 +158,15 @@ def test_the_kiosk_service_asks_the_hall_server_and_says_when_it_cannot(hall, de
     with qtbot.waitSignal(service.query_failed) as failed:
         service.query(done.case_no, done.query_password)
     assert failed.args[0] == "暂时无法查询，请稍候再试，或到咨询台人工查询"
+
+
+def test_one_device_trying_numbers_by_the_dozen_is_slowed_to_a_persons_pace(hall, desk, counter):
+    """The lockout counts each case number alone; a kiosk token sweeping many numbers is
+    held back per device, and another kiosk is not."""
+    answers = [ask(hall, f"33010920261127W0100{i:02d}", "123456") for i in range(25)]
+    busy = [a for a in answers if a.status_code == 409]
+    assert len(busy) == 5 and "查询过于频繁" in busy[0].json()["detail"]["message"]
+    other = requests.post(f"{hall.url}{HALL_API}/progress/query", timeout=10,
+                          json={"case_no": "33010920261127W010001", "password": "123456"},
+                          headers={"Authorization": f"Bearer {hall.token('K2', DeviceKind.KIOSK)}"})
+    assert other.status_code == 200

@@ -93,6 +93,8 @@ def test_short_or_unknown_cards_are_refused_in_chinese():
         parse_base_message(resident_bytes(mark="Z"))
     with pytest.raises(CardFormatError, match="出生日期「19801301」不是日期"):
         parse_base_message(resident_bytes(birth="19801301"))
+    with pytest.raises(CardFormatError, match="出生日期为「长期」"):     # not an assert: -O too
+        parse_base_message(resident_bytes(birth="长期"))
 
 
 def test_sex_codes_of_gb_t_2261_1():

@@ -116,6 +116,10 @@ class KioskWindow(QWidget):
         self._forget_card.setSingleShot(True)
         self._forget_card.setInterval(self.CARD_KEEP_MS)
         self._forget_card.timeout.connect(self._card_timed_out)
+        self._help_pause = QTimer(self)       # (owned: it goes with the window)
+        self._help_pause.setSingleShot(True)
+        self._help_pause.setInterval(self.HELP_PAUSE_MS)
+        self._help_pause.timeout.connect(lambda: self.help_button.setEnabled(True))
         self._idle = QTimer(self)
         self._idle.setSingleShot(True)
         self._idle.setInterval(self.IDLE_MS)
@@ -476,7 +480,7 @@ class KioskWindow(QWidget):
 
     def _on_help_sent(self, _call: HelpCall) -> None:
         self.help_button.setEnabled(False)
-        QTimer.singleShot(self.HELP_PAUSE_MS, lambda: self.help_button.setEnabled(True))
+        self._help_pause.start()
         self._say(self.tr("已通知工作人员，请在取号机旁稍候，工作人员马上过来"))
 
     def _on_help_failed(self, message: str) -> None:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hallclient.core.progress import ProgressWords, normalise_case_no
+from hallclient.core.progress import ProgressWords, normalise_case_no, valid_case_no
 from hallclient.services.progress_service import ProgressService
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -156,7 +156,7 @@ class ProgressQueryPage(QWidget):
         self.answer_case.setObjectName("kioskStep")
         self.answer_case.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.headline = QLabel()
-        self.headline.setObjectName("issuedNumber")
+        self.headline.setObjectName("progressHeadline")
         self.headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.details = QLabel()
         self.details.setObjectName("kioskMessage")
@@ -183,6 +183,9 @@ class ProgressQueryPage(QWidget):
         self.poke()
         if not case_no:
             self.message.setText(self.tr("请扫描受理通知书上的条码，或输入办件编号"))
+            return
+        if not valid_case_no(case_no):         # said now, not after the password
+            self.message.setText(self.tr("办件编号不对：请核对受理通知书上的编号（数字和字母）"))
             return
         self.case_field.setText(case_no)
         self.password_hint.setText(self.tr("② 办件编号 {case_no}\n请输入受理通知书上的 6 位查询密码")

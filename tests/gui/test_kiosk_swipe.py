@@ -273,3 +273,13 @@ def test_a_help_place_with_markup_is_shown_as_text_on_the_counter(qtbot, start_a
     assert page.help_text.textFormat() == Qt.TextFormat.PlainText
     assert "<h1>" in page.help_text.text()            # shown as the characters it is
     kiosk_queue.db.close()
+
+
+def test_a_case_number_no_case_can_have_is_said_before_the_password(qtbot, kiosk_app):
+    _app, kiosk = kiosk_app(Scenario.PRESENT)
+    qtbot.mouseClick(kiosk.progress_button, LEFT)
+    page = kiosk.progress_page
+    page.case_field.setText("1234")
+    page.to_password()
+    assert "办件编号不对" in page.message.text()
+    assert page.steps.currentIndex() == page.STEP_CASE

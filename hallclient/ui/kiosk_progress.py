@@ -62,11 +62,16 @@ class ProgressQueryPage(QWidget):
         self.steps.addWidget(self._answer_step())
         self.back_button = self._big(self.tr("返回"), self.go_back)
         self.back_button.setObjectName("kioskBack")
+        # 返回 at the top, beside the heading: whatever the keys and the message take below,
+        # on any screen, the way back is in sight
+        head = QHBoxLayout()
+        head.addWidget(self.back_button)
+        head.addWidget(title, 1)
+        head.addSpacing(self.back_button.sizeHint().width())   # the heading stays centred
         layout = QVBoxLayout(self)
-        layout.addWidget(title)
+        layout.addLayout(head)
         layout.addWidget(self.steps, 1)
         layout.addWidget(self.message)
-        layout.addWidget(self.back_button)
         progress.progress_shown.connect(self._show_answer)
         progress.query_refused.connect(self._refused)
         progress.query_locked.connect(self._refused)

@@ -227,7 +227,7 @@ def _reader_port(value: Any) -> None:
     text = str(value).strip().lower()
     if text == "auto":
         return
-    if not text.isdigit() or not (1 <= int(text) <= 16 or 1001 <= int(text) <= 1016):
+    if not (text.isascii() and text.isdigit()) or not (1 <= int(text) <= 16 or 1001 <= int(text) <= 1016):
         raise ValueError("应为 auto，或 USB 端口 1001-1016、串口 1-16")
 
 

@@ -47,6 +47,7 @@ class HelpCall:
     at: str
     device: str
     place: str = ""
+    staffed: bool = True        # some window was signed in when it was made (else nobody sees it)
 
 
 WALK_IN = "无号"        # the number shown for an applicant served by hand without a ticket

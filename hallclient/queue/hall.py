@@ -293,7 +293,7 @@ class HallQueue:
 
     def call_help(self, device: str, place: str = "") -> HelpCall:
         answer = self._call("POST", "/help", wire.HelpCallOut, wire.HelpIn(place=place[:40]))
-        return HelpCall(answer.seq, answer.at, answer.device, answer.place)
+        return HelpCall(answer.seq, answer.at, answer.device, answer.place, answer.staffed)
 
     def answer_help(self, window: int, clerk: str, call: int) -> None:
         self._act(window, WindowAction.ANSWER_HELP, clerk, call=call)

@@ -8,6 +8,7 @@ import json
 import logging
 import sqlite3
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -216,12 +217,13 @@ class LocalQueue:
         _, at, _ = self._now()
         with self.db.write() as conn:
             # one open call a kiosk: pressing again (or a flood) adds nothing to the counters
+            staffed = any(w.state != "closed" for w in hall_repo.windows(conn))
             waiting = [h for h in self._open_help(conn) if h.device == device[:64]]
             if waiting:
-                return waiting[0]
+                return replace(waiting[0], staffed=staffed)
             seq = log_repo.append(conn, at=at, action=TicketAction.HELP_CALL.value,
                                   detail={"device": device[:64], "place": place[:40]})
-        return HelpCall(seq, at, device[:64], place[:40])
+        return HelpCall(seq, at, device[:64], place[:40], staffed)
 
     def answer_help(self, window: int, clerk: str, call: int) -> None:
         """``window`` goes to help: the call leaves every counter."""

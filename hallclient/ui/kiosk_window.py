@@ -478,10 +478,13 @@ class KioskWindow(QWidget):
 
     # -- 请工作人员协助 --------------------------------------------------------------------
 
-    def _on_help_sent(self, _call: HelpCall) -> None:
+    def _on_help_sent(self, call: HelpCall) -> None:
         self.help_button.setEnabled(False)
         self._help_pause.start()
-        self._say(self.tr("已通知工作人员，请在取号机旁稍候，工作人员马上过来"))
+        if call.staffed:
+            self._say(self.tr("已通知工作人员，请在取号机旁稍候，工作人员马上过来"))
+        else:                             # no window signed in: nobody would see the call
+            self._say(self.tr("现在没有窗口在岗，请到咨询台或服务台找工作人员"), error=True)
 
     def _on_help_failed(self, message: str) -> None:
         self._say(self.tr("暂时无法通知工作人员，请到咨询台求助（{why}）").format(why=message),

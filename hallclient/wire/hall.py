@@ -162,6 +162,7 @@ class HelpCallOut(Body):
     at: str
     device: str = Field(title="发出请求的取号机")
     place: str = ""
+    staffed: bool = Field(default=True, title="请求时是否有窗口在岗（无则无人看到）")
 
 
 class AppointmentOut(Body):

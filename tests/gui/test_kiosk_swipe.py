@@ -219,8 +219,8 @@ def test_elder_mode_speaks_its_prompts_and_normal_mode_does_not(qtbot, kiosk_app
     qtbot.mouseClick(kiosk.swipe_button, LEFT)           # an older applicant: 长辈模式 by itself
     qtbot.waitUntil(lambda: any("已为您开通绿色通道" in s for s in spoken), timeout=10000)
     assert kiosk.elder
-    qtbot.mouseClick(kiosk.help_button, LEFT)
-    qtbot.waitUntil(lambda: any("已通知工作人员" in s for s in spoken), timeout=10000)
+    qtbot.mouseClick(kiosk.help_button, LEFT)          # (no window signed in: it says so)
+    qtbot.waitUntil(lambda: any("现在没有窗口在岗" in s for s in spoken), timeout=10000)
 
 
 def test_what_the_last_person_typed_leaves_the_screen_when_nobody_touches_the_kiosk(

@@ -162,3 +162,9 @@ def test_an_appointment_file_naming_a_code_twice_is_refused():
     with pytest.raises(AppointmentFileError, match="第 3 行：预约码 102938"):
         read_appointments("日期,时间,预约码,手机号,业务\n2026-12-01,09:30,102938,,ZH\n"
                           "2026-12-01,10:30,102938,,RS\n")
+
+
+def test_a_help_call_says_whether_any_window_is_signed_in(queue):
+    assert queue.call_help("K1").staffed is False          # nobody at any window yet
+    queue.sign_in(1, "clerk")
+    assert queue.call_help("K1").staffed is True           # (the same open call)

@@ -328,3 +328,26 @@ def test_a_counter_bound_to_a_window_signs_in_at_that_window(qtbot, start_app, h
     assert box.currentData() == 2 and not box.isEnabled()
     sign_in(qtbot, app, window=2)
     assert app.window.clerk_label.text().endswith("2 号窗口")
+
+
+def test_a_kiosk_on_the_hall_server_takes_a_green_ticket_by_card_and_calls_for_help(
+        qtbot, start_app, hall, tmp_path):
+    """The demo reader's first card (born 1949) at a kiosk whose queue is the hall server's:
+    绿色通道 by age, the server keeping four characters and a check; 请工作人员协助 reaches
+    a counter."""
+    app = hall_counter_app(start_app, hall, tmp_path, argv=("kiosk", "--windowed"))
+    kiosk = app.kiosk_window
+    qtbot.addWidget(kiosk)
+    qtbot.waitUntil(lambda: "ZH" in kiosk.service_buttons)
+    qtbot.mouseClick(kiosk.swipe_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "已为您开通绿色通道" in kiosk.message.text(), timeout=10000)
+    with qtbot.waitSignal(app.kiosk.ticket_issued, timeout=10000):
+        qtbot.mouseClick(kiosk.service_buttons["ZH"], Qt.MouseButton.LeftButton)
+    assert server_rows(hall, "SELECT priority, reason, id_masked FROM tickets") == [
+        (2, "老年人", "**************002X")]
+    counter = hall.counter(1)
+    counter.sign_in(1, "li")
+    with qtbot.waitSignal(app.kiosk.help_sent, timeout=10000):
+        qtbot.mouseClick(kiosk.help_button, Qt.MouseButton.LeftButton)
+    assert "已通知工作人员" in kiosk.message.text()
+    assert len(counter.snapshot(1).help_calls) == 1

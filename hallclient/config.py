@@ -94,6 +94,15 @@ def _printable(text: str) -> None:
             raise ValueError(f"不能含{what}：只写一行可见的文字")
 
 
+def _place(value: Any) -> None:
+    """Words every counter shows: one line, visible characters, no direction marks."""
+    text = str(value)
+    _text(40)(text)
+    _printable(text)
+    if any(unicodedata.category(c) == "Cf" for c in text):
+        raise ValueError("不能含不可见的格式字符（如文字方向符）：只写一行可见的文字")
+
+
 def _shown(text: str) -> str:
     """A value as it can be printed back: unseen characters written as escapes (\\n)."""
     return "".join(c.encode("unicode_escape").decode("ascii")
@@ -301,7 +310,7 @@ OPTIONS: tuple[Option, ...] = (
            "取号机上由工作人员协助选择绿色通道原因（残疾人、军人依法优先等）时须输入的工作人员码"
            "（4-8 位数字）；留空=不需要", check=_staff_code),
     Option("kiosk.place", str, "", "取号机所在位置（如 一楼东侧），“请工作人员协助”时显示在各窗口",
-           check=_text(40, spaces=True)),
+           check=_place),
     Option("kiosk.elder_mode", _bool, False,
            "取号机默认以长辈模式（大字、高对比、语音提示）显示；否则由申请人点“长辈模式”切换，"
            "年满绿色通道年龄者刷卡后自动切换"),

@@ -352,7 +352,7 @@ class CounterShell(QObject):
         number = current.number if current is not None else ""
         if number != intake.serving:
             intake.serve(number, self.queue.service_name(current.service) if current else "",
-                         current.id_check if current is not None else "")
+                         self.queue.window)
 
     def open_intake(self, ticket: str = "") -> IntakeWindow:
         """Show the intake window (built on first use), for the ticket being served."""
@@ -371,10 +371,10 @@ class CounterShell(QObject):
             app.intake_window.show_sync_status(extras.sync.last_status)
             extras.sync.status_changed.connect(app.intake_window.show_sync_status)
         window = app.intake_window
-        current, service, check = self.queue.current, "", ""
+        current, service = self.queue.current, ""
         if current is not None and ticket and current.number == ticket:
-            service, check = self.queue.service_name(current.service), current.id_check
-        extras.intake.serve(ticket, service, check)
+            service = self.queue.service_name(current.service)
+        extras.intake.serve(ticket, service, self.queue.window)
         window.show()
         window.raise_()
         window.activateWindow()

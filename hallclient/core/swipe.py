@@ -106,17 +106,38 @@ def card_key_hash(key: bytes, number: str) -> str:
                                CHECK_ROUNDS // 4).hex()
 
 
-def green_reason(reason: str, swipe: CardSwipe | None, today: date) -> str:
+@dataclass(frozen=True)
+class PreparedCard:
+    """A swiped card checked and hashed, ready for the queue's write (the slow hashes are
+    made before it, off the thread that writes): its number, birth date, the ticket's check
+    and the appointments' keyed hash ("" while no appointment was stored with a card)."""
+
+    number: str
+    birth: date
+    check: str
+    card_hash: str
+
+
+def prepare(swipe: CardSwipe, key: bytes | None) -> PreparedCard:
+    """SwipeError (for the applicant) when the card's number or birth date is not right."""
+    number = card_number(swipe.id_number)
+    if not birth_matches(number, swipe.birth):
+        raise SwipeError("身份证读出的出生日期与号码不符，请重新刷卡或人工取号")
+    return PreparedCard(number, swipe.birth, ticket_check(number),
+                        card_key_hash(key, number) if key is not None else "")
+
+
+def green_reason(reason: str, birth: date | None, today: date) -> str:
     """The reason a 绿色通道 ticket is given, checked: one of GREEN_REASONS, and 老年人 only
-    with a card of someone at least ELDER_LEGAL_AGE; none ("") for a ticket given by a
+    with a card (its ``birth``) of someone at least ELDER_LEGAL_AGE; none ("") for a ticket given by a
     member of staff without one (the counter's own, older kiosks). SwipeError otherwise."""
     if not reason:
         return ""
     if reason not in GREEN_REASONS:
         raise SwipeError("绿色通道请选择原因（老年人、残疾人、军人依法优先等）")
     if reason == ELDER:
-        if swipe is None:
+        if birth is None:
             raise SwipeError("老年人绿色通道请刷身份证取号")
-        if age_on(swipe.birth, today) < ELDER_LEGAL_AGE:
+        if age_on(birth, today) < ELDER_LEGAL_AGE:
             raise SwipeError(f"未满 {ELDER_LEGAL_AGE} 周岁，不能按老年人绿色通道取号")
     return reason

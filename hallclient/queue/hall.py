@@ -289,7 +289,18 @@ class HallQueue:
         a = answer.appointment
         if a is None:
             return None
-        return Appointment(self.clock().date().isoformat(), a.at_time, a.code, "", a.service)
+        return Appointment(self.clock().date().isoformat(), a.at_time, "", "", a.service)
+
+    def same_card(self, window: int, number: str, id_number: str) -> bool | None:
+        """Asked of the server: the card's check never travels."""
+        try:
+            number_on_card = card_number(id_number)
+        except SwipeError:
+            return False                      # not a card number: not the ticket's card
+        answer = self._call("POST", f"/windows/{window}/card-check", wire.CardCheckOut,
+                            wire.CardCheckIn(number=number.strip().upper()[:20],
+                                             id_number=number_on_card))
+        return answer.same
 
     def call_help(self, device: str, place: str = "") -> HelpCall:
         answer = self._call("POST", "/help", wire.HelpCallOut, wire.HelpIn(place=place[:40]))

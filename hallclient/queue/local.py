@@ -25,13 +25,12 @@ from hallclient.core.hall import (
 from hallclient.core.queue_policy import QueueRules, after_call, choose_next, next_streak
 from hallclient.core.swipe import (
     CardSwipe,
+    PreparedCard,
     SwipeError,
-    birth_matches,
-    card_key_hash,
-    card_number,
     green_reason,
     mask,
-    ticket_check,
+    prepare,
+    same_person,
 )
 from hallclient.core.tickets import (
     PriorityClass,
@@ -122,18 +121,19 @@ class LocalQueue:
 
     def issue(self, service: str, priority: PriorityClass = PriorityClass.NORMAL,
               device: str = "", appointment: str | None = None, *,
-              swipe: CardSwipe | None = None, reason: str = "") -> IssuedTicket:
+              swipe: CardSwipe | None = None, reason: str = "",
+              card: PreparedCard | None = None) -> IssuedTicket:
         """A ticket; a 预约 one only against an unused appointment of today for this
         service, found by its code or phone (``appointment``) or by the card swiped
-        (``swipe``); a 绿色通道 one with its reason (core/swipe.py GREEN_REASONS)."""
+        (``swipe``, or ``card``: the same already checked and hashed by ``prepare_card``,
+        as the hall server does off its writer); a 绿色通道 one with its reason
+        (core/swipe.py GREEN_REASONS)."""
         day, at, now_ms = self._now()
-        number_on_card = self._card(swipe)
-        # the slow hashes before the write: the queue's other writes wait for nothing
-        check = ticket_check(number_on_card) if number_on_card else ""
-        card_hash = self._card_hash(number_on_card) if number_on_card else ""
+        if card is None and swipe is not None:
+            card = self.prepare_card(swipe)    # the slow hashes before the write
         if priority is PriorityClass.GREEN:
             try:
-                reason = green_reason(reason, swipe, self.clock().date())
+                reason = green_reason(reason, card.birth if card else None, self.clock().date())
             except SwipeError as exc:
                 raise QueueError(str(exc)) from None
         else:
@@ -146,8 +146,8 @@ class LocalQueue:
             number = format_number(svc.prefix, seq)
             booked = None
             if priority is PriorityClass.APPOINTMENT:
-                if appointment is None and number_on_card:
-                    booked = self._use_card_appointment(conn, day, svc, card_hash, number)
+                if appointment is None and card is not None:
+                    booked = self._use_card_appointment(conn, day, svc, card.card_hash, number)
                 else:
                     booked = self._use_appointment(conn, day, svc, appointment or "", number)
             ticket_id = queue_repo.insert(
@@ -155,8 +155,8 @@ class LocalQueue:
                 service=svc.code, priority=int(priority), state=TicketState.WAITING.value,
                 issued_at=at, sort_at_ms=now_ms, reason=reason,
                 appointment_time=booked.at_time if booked else None,
-                id_masked=mask(number_on_card) if number_on_card else "",
-                id_check=check,
+                id_masked=mask(card.number) if card else "",
+                id_check=card.check if card else "",
             )
             ticket = queue_repo.get(conn, ticket_id)
             assert ticket is not None
@@ -164,38 +164,50 @@ class LocalQueue:
             self._log(conn, at, TicketAction.ISSUE, None, None, ticket,
                       service=svc.code, priority=int(priority), device=device or None,
                       appointment=booked.code if booked else None, reason=reason or None,
-                      card=True if number_on_card else None)
+                      card=True if card else None)
         return IssuedTicket(ticket, svc.name, ahead, booked.at_time if booked else None)
 
-    @staticmethod
-    def _card(swipe: CardSwipe | None) -> str:
-        """The swiped card's number, checked (QueueError for the applicant otherwise)."""
-        if swipe is None:
-            return ""
+    def prepare_card(self, swipe: CardSwipe, key: bytes | None = None,
+                     key_known: bool = False) -> PreparedCard:
+        """The swiped card checked and hashed (slow; QueueError for the applicant).
+        ``key``: the appointments' card key, read before (else it is read here)."""
+        if not key_known:
+            key = appointment_repo.read_card_key(self.db.conn)
         try:
-            number = card_number(swipe.id_number)
+            return prepare(swipe, key)
         except SwipeError as exc:
             raise QueueError(str(exc)) from None
-        if not birth_matches(number, swipe.birth):
-            raise QueueError("身份证读出的出生日期与号码不符，请重新刷卡或人工取号")
-        return number
 
-    def card_appointment(self, swipe: CardSwipe) -> Appointment | None:
+    def card_key(self) -> bytes | None:
+        return appointment_repo.read_card_key(self.db.conn)
+
+    def card_appointment(self, swipe: CardSwipe,
+                         card: PreparedCard | None = None) -> Appointment | None:
         """Today's unused appointment booked with this card (the earliest), or None;
         QueueError when every one of today's was used already."""
-        number = self._card(swipe)
+        card = card or self.prepare_card(swipe)
         day, _, _ = self._now()
-        found = appointment_repo.by_card(self.db.conn, day, self._card_hash(number))
+        found = appointment_repo.by_card(self.db.conn, day, card.card_hash)
         unused = [a for a, used_by in found if used_by is None]
         if found and not unused:
             taken = "、".join(str(used_by) for _a, used_by in found)
             raise QueueError(f"您今天的预约已经取过号（{taken}），请留意叫号")
         return unused[0] if unused else None
 
-    def _card_hash(self, number_on_card: str) -> str:
-        """The card as appointments store it ("" while none was ever stored with one)."""
-        key = appointment_repo.read_card_key(self.db.conn)
-        return card_key_hash(key, number_on_card) if key is not None else ""
+    def card_check_of(self, window: int, number: str) -> str | None:
+        """The card check of ``number`` (today's) at ``window`` (its current or held
+        ticket): "" for a ticket taken without a card; QueueError for another window's."""
+        day, _, _ = self._now()
+        ticket = queue_repo.by_number(self.db.conn, day, number)
+        if ticket is None or ticket.window != window:
+            raise QueueError(f"{number} 不是本窗口正在办理的号")
+        return ticket.id_check
+
+    def same_card(self, window: int, number: str, id_number: str) -> bool | None:
+        """Whether the card read at ``window`` is the one ``number`` was taken with; None
+        when it was taken without one."""
+        check = self.card_check_of(window, number)
+        return same_person(check, id_number) if check else None
 
     def _use_card_appointment(self, conn: sqlite3.Connection, day: str, svc: Service,
                               card_hash: str, number: str) -> Appointment:
@@ -291,12 +303,13 @@ class LocalQueue:
     # -- window ------------------------------------------------------------------------
 
     def sign_in(self, window: int, clerk: str) -> WindowSnapshot:
-        _, at, _ = self._now()
+        day, at, _ = self._now()
         with self.db.write() as conn:
             if hall_repo.window_state(conn, window) is None:
                 raise QueueError(f"{window} 号窗口未配置，请联系管理员")
             hall_repo.set_window_state(conn, window, "open", clerk)
             self._log(conn, at, TicketAction.SIGN_IN, window, clerk)
+            queue_repo.forget_cards(conn, day)     # a card is kept for its day, no longer
         return self.snapshot(window)
 
     def sign_out(self, window: int, clerk: str) -> None:

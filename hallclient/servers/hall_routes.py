@@ -24,7 +24,7 @@ from hallclient.core.progress import (
     valid_case_no,
     valid_password,
 )
-from hallclient.core.swipe import CardSwipe
+from hallclient.core.swipe import PreparedCard, SwipeError, prepare, same_person
 from hallclient.core.tickets import PriorityClass, QueueError
 from hallclient.queue.local import LocalQueue
 from hallclient.store import hall_repo, log_repo
@@ -36,6 +36,8 @@ from hallclient.wire.hall import (
     ActionOut,
     AppointmentOut,
     CardAppointmentOut,
+    CardCheckIn,
+    CardCheckOut,
     CardIn,
     DeviceKind,
     DeviceOut,
@@ -175,27 +177,47 @@ async def state(device: Device = CALLER,
 async def issue(body: IssueIn, device: Device = CALLER,
                 server: HallServer = SERVER) -> IssuedOut:
     need(device, DeviceKind.KIOSK, DeviceKind.COUNTER)
-    swipe = _swipe(body.card)
+    card = await _prepared(body.card, device, server)
     issued = await server.run(lambda c: c.queue.issue(
         body.service, PriorityClass(body.priority), device.device_id,   # never what it says
-        body.appointment, swipe=swipe, reason=body.reason))
+        body.appointment, reason=body.reason, card=card))
     return IssuedOut(ticket=TicketOut.of(issued.ticket), service_name=issued.service_name,
                      ahead=issued.ahead, appointment_time=issued.appointment_time)
 
 
-def _swipe(card: CardIn | None) -> CardSwipe | None:
-    return card.swipe() if card is not None else None
+async def _prepared(card: CardIn | None, device: Device,
+                    server: HallServer) -> PreparedCard | None:
+    """A swiped card checked and hashed on a thread of its own (the hashes are slow on
+    purpose: never on the writer or the reader), a device's cards at a person's pace."""
+    if card is None:
+        return None
+    if not server.query_allowed(f"card:{device.device_id}"):
+        raise HTTPException(409, {"error": "busy", "message": "刷卡过于频繁，请稍后再试"})
+    key = await server.read(lambda c: c.queue.card_key())
+    try:
+        return await asyncio.to_thread(prepare, card.swipe(), key)
+    except SwipeError as exc:
+        raise HTTPException(409, {"error": "queue", "message": str(exc)}) from exc
 
 
 @router.post("/appointments/by-card", summary="刷身份证查今天的预约（取号机）")
 async def card_appointment(body: CardIn, device: Device = CALLER,
                            server: HallServer = SERVER) -> CardAppointmentOut:
     need(device, DeviceKind.KIOSK)
-    swipe = _swipe(body)
-    assert swipe is not None
-    found = await server.read(lambda c: c.queue.card_appointment(swipe))
+    card = await _prepared(body, device, server)
+    assert card is not None
+    found = await server.read(lambda c: c.queue.card_appointment(body.swipe(), card))
     return CardAppointmentOut(appointment=AppointmentOut(
-        service=found.service, at_time=found.at_time, code=found.code) if found else None)
+        service=found.service, at_time=found.at_time) if found else None)
+
+
+@router.post("/windows/{window}/card-check", summary="核对证件是否取号时所刷（窗口）")
+async def card_check(body: CardCheckIn, window: int = WINDOW, *, device: Device = CALLER,
+                     server: HallServer = SERVER) -> CardCheckOut:
+    need(device, DeviceKind.COUNTER, window=window)
+    check = await server.read(lambda c: c.queue.card_check_of(window, body.number.upper()))
+    same = await asyncio.to_thread(same_person, check, body.id_number) if check else None
+    return CardCheckOut(same=same)
 
 
 @router.post("/help", summary="请工作人员协助（取号机）", status_code=201)

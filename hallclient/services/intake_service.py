@@ -24,7 +24,6 @@ from hallclient.core.cases import (
 from hallclient.core.catalog import CatalogItem
 from hallclient.core.idcards import rare_chars
 from hallclient.core.scancodes import ScanKind, classify
-from hallclient.core.swipe import same_person
 from hallclient.devices.idcard import CardReaderError, IdCardData
 from hallclient.store import catalog_repo, outbox_repo
 from hallclient.store.attachments import AttachmentError, read_regular_file
@@ -93,7 +92,7 @@ class IntakeService(QObject):
         self.window: int | None = None
         self.clerk: str = ""
         self.serving = ""              # the queue ticket of the applicant at intake
-        self.serving_check = ""        # ... and the card it was taken with (salt$hash), if any
+        self.serving_window: int | None = None   # ... at this window (the card check asks it)
         self.serving_service = ""      # ... and the name of its service (业务)
         self._notices: NoticeOutput | None = None
         self.hall_name = ""
@@ -176,15 +175,28 @@ class IntakeService(QObject):
             if card.flagged:
                 log.info("card read with %d rare character(s) flagged", len(card.flagged))
             self.card_read.emit(card)
-            if self.serving_check and not same_person(self.serving_check, card.id_number):
-                self.card_failed.emit(self.tr(
-                    "注意：这张身份证不是 {ticket} 号取号时刷的那张，请核实申请人（代办请登记代办人）")
-                    .format(ticket=self.serving))
+            self._check_card(card.id_number)
 
         def failed(exc: BaseException) -> None:
             self.card_failed.emit(exc.message if isinstance(exc, CardReaderError) else user_message(exc))
 
         self.runner.run(DEVICE, lambda dev: dev.card_reader.read(), done, failed)
+
+    def _check_card(self, id_number: str) -> None:
+        """Asked of the queue (the card's check never leaves it): a card other than the
+        one the ticket was taken with is said to the clerk; no answer, no word."""
+        ticket, window = self.serving, self.serving_window
+        if not ticket or window is None:
+            return
+
+        def answered(same: bool | None) -> None:
+            if same is False:
+                self.card_failed.emit(self.tr(
+                    "注意：这张身份证不是 {ticket} 号取号时刷的那张，请核实申请人（代办请登记代办人）")
+                    .format(ticket=ticket))
+
+        self.runner.run_queue(lambda q: q.same_card(window, ticket, id_number), answered,
+                              lambda exc: log.info("card check not made (%s)", type(exc).__name__))
 
     @property
     def card_text_unconfirmed(self) -> bool:
@@ -447,13 +459,13 @@ class IntakeService(QObject):
 
     # -- the counter's side: the ticket served, the form's fields, the notices -----------
 
-    def serve(self, ticket: str, service: str = "", card_check: str = "") -> None:
+    def serve(self, ticket: str, service: str = "", window: int | None = None) -> None:
         """The applicant holding ``ticket`` ("" for none) of ``service`` (its name, "" if not
         known) is at intake now: the next draft carries it, and an open draft without a
-        ticket takes it. ``card_check``: the salted hash of the card the ticket was taken
-        with (刷身份证取号), to tell the clerk when the card read here is another one."""
+        ticket takes it. ``window``: where it is served (a card read here is checked against
+        the one the ticket was taken with, 刷身份证取号)."""
         self.serving, self.serving_service = ticket, (service if ticket else "")
-        self.serving_check = card_check if ticket else ""
+        self.serving_window = window if ticket else None
         if self.draft is not None and not self.draft.ticket:
             self.draft.ticket = ticket
         self._ticket_changed()

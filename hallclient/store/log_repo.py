@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -176,9 +177,13 @@ def recent(conn: sqlite3.Connection, day: str, actions: tuple[str, ...],
     """The day's latest entries of these actions, newest first: seq, at, window, ticket,
     action (the panel's latest calls)."""
     marks = ", ".join("?" * len(actions))
+    # the day as a range of ``at`` (its index), not substr(at): that read the whole log
+    # every morning until the day had ``limit`` entries of these actions
+    after = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
     cursor = conn.execute(
-        f"SELECT seq, at, window, ticket, action FROM event_log WHERE action IN ({marks})"
-        " AND substr(at, 1, 10) = ? ORDER BY seq DESC LIMIT ?", (*actions, day, limit))
+        f"SELECT seq, at, window, ticket, action FROM event_log INDEXED BY event_log_at"
+        f" WHERE action IN ({marks}) AND at >= ? AND at < ? ORDER BY seq DESC LIMIT ?",
+        (*actions, day, after, limit))
     names = [c[0] for c in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor]
 

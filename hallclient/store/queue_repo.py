@@ -170,3 +170,11 @@ def record_manual_applied(conn: sqlite3.Connection, uid: str, device: str, resul
                           applied_at: str) -> None:
     conn.execute("INSERT INTO hall_manual_applied (uid, device, result, applied_at)"
                  " VALUES (?, ?, ?, ?)", (uid, device, result, applied_at))
+
+
+def forget_cards(conn: sqlite3.Connection, day: str) -> int:
+    """Tickets of days before ``day`` lose what they kept of a card (the last four and the
+    check): a card is needed only while its ticket is served."""
+    cursor = conn.execute("UPDATE tickets SET id_masked = '', id_check = '' WHERE day < ?"
+                          " AND (id_masked != '' OR id_check != '')", (day,))
+    return cursor.rowcount

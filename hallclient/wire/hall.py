@@ -153,8 +153,19 @@ class IssueIn(Request):
     card: CardIn | None = Field(default=None, title="刷身份证取号时的证件")
 
 
+def _plain_words(text: str) -> str:
+    """Words a counter shows as they are: no control, format or direction characters
+    (a right-to-left override would turn the banner round, newlines stretch it)."""
+    import unicodedata
+
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in text):
+        raise ValueError("不能含控制字符或换行")
+    return text
+
+
 class HelpIn(Request):
-    place: str = Field(default="", title="取号机所在位置（如 一楼东侧）", max_length=40)
+    place: Annotated[str, AfterValidator(_plain_words)] = Field(
+        default="", title="取号机所在位置（如 一楼东侧）", max_length=40)
 
 
 class HelpCallOut(Body):
@@ -166,11 +177,20 @@ class HelpCallOut(Body):
 
 
 class AppointmentOut(Body):
-    """Today's appointment booked with the card swiped (no applicant data)."""
+    """Today's appointment booked with the card swiped (no applicant data, and not its
+    code: the ticket is taken with the card itself)."""
 
     service: str
     at_time: str = Field(title="预约时段 HH:MM")
-    code: str = Field(title="预约码")
+
+
+class CardCheckIn(Request):
+    number: str = Field(title="本窗口正在办理的排队号", min_length=1, max_length=20)
+    id_number: CardNumber
+
+
+class CardCheckOut(Body):
+    same: bool | None = Field(title="是否取号时所刷的证件（取号时未刷证：空）")
 
 
 class CardAppointmentOut(Body):
@@ -271,11 +291,14 @@ class TicketOut(Body):
     reason: str = Field(default="", title="绿色通道原因")
     appointment_time: str | None = Field(default=None, title="预约时段 HH:MM")
     id_masked: str = Field(default="", title="刷卡取号的证件号码（已遮蔽）")
-    id_check: str = Field(default="", title="刷卡取号的证件号码的加盐散列（窗口核对用）")
+    id_check: str = Field(default="", title="（不再发送：窗口用 card-check 核对）")
 
     @classmethod
     def of(cls, ticket: Ticket) -> TicketOut:
-        return cls.model_validate(ticket, from_attributes=True)
+        """A ticket as the server sends it: the card's check never leaves the server (a
+        counter asks ``card-check``); ID numbers have too little in them to guess to let a
+        hash of one travel."""
+        return cls.model_validate(ticket, from_attributes=True).model_copy(update={"id_check": ""})
 
     def ticket(self) -> Ticket:
         return Ticket(**dict(self))

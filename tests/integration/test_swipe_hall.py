@@ -40,8 +40,14 @@ def test_a_card_ticket_reaches_the_counter_with_its_reason_and_nobody_else_sees_
     called = counter.call_next(1, "li")
     assert called is not None and called.number == issued.ticket.number
     assert (called.reason, called.id_masked) == ("老年人", "**************002X")
-    assert sw.same_person(called.id_check, OLD.id_number)
-    assert not sw.same_person(called.id_check, ADULT.id_number)
+    # the check never travels: the counter asks the server about the card it read
+    assert called.id_check == ""
+    assert counter.same_card(1, called.number, OLD.id_number) is True
+    assert counter.same_card(1, called.number, ADULT.id_number) is False
+    assert counter.same_card(1, called.number, "not a card") is False
+    plain = kiosk.issue("ZH", PriorityClass.NORMAL, "K1")
+    with pytest.raises(QueueError, match="不是本窗口正在办理的号"):     # not at this window
+        counter.same_card(1, plain.ticket.number, OLD.id_number)
     # the panel's view of the hall: numbers only
     panel = {"Authorization": "Bearer " + hall.token("P1", DeviceKind.PANEL)}
     state = requests.get(f"{hall.url}/api/v1/state", headers=panel, timeout=5).text
@@ -116,3 +122,13 @@ def test_help_from_a_kiosk_shows_on_every_counter_until_one_answers(hall):
     counter_token = {"Authorization": "Bearer " + hall.tokens["W1"]}
     assert requests.post(f"{hall.url}/api/v1/help", json={}, headers=counter_token,
                          timeout=5).status_code == 403
+
+
+def test_a_help_place_with_control_or_direction_characters_is_refused(hall):
+    token = {"Authorization": "Bearer " + hall.token("K1", DeviceKind.KIOSK)}
+    for place in ("\u202e侧东楼一", "一楼\n大楼着火请撤离", "a\x00b"):
+        answer = requests.post(f"{hall.url}/api/v1/help", json={"place": place}, headers=token,
+                               timeout=5)
+        assert answer.status_code == 422, place
+    assert requests.post(f"{hall.url}/api/v1/help", json={"place": "一楼东侧"}, headers=token,
+                         timeout=5).status_code == 201

@@ -101,7 +101,7 @@ BAD_VALUES = {
     "hall.ca_bundle": "/no/such/ca.pem", "queue.recall_limit": "-1", "queue.fairness": "fifo",
     "queue.priority_ratio": "lots", "queue.aging_minutes": "0", "announce.template": "请{name}",
     "announce.speech": "maybe", "ui.idle_lock_minutes": "nan", "kiosk.ticket_width_mm": "210",
-    "kiosk.green_age": "59", "kiosk.staff_code": "12a4", "kiosk.place": "x" * 41,
+    "kiosk.green_age": "59", "kiosk.staff_code": "12a4", "kiosk.place": "\u202e侧东楼一",
     "kiosk.elder_mode": "maybe", "kiosk.card_wait_seconds": "1",
     "scanner.resolution": "10", "scanner.wedge_max_gap_ms": "50",
     "scanner.mode": "Sepia", "calendar.holidays": "10/1",

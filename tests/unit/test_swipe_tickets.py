@@ -168,3 +168,10 @@ def test_a_help_call_says_whether_any_window_is_signed_in(queue):
     assert queue.call_help("K1").staffed is False          # nobody at any window yet
     queue.sign_in(1, "clerk")
     assert queue.call_help("K1").staffed is True           # (the same open call)
+
+
+def test_a_card_is_kept_for_its_day_only(queue, db, clock):
+    queue.issue("ZH", NORMAL, "K1", swipe=OLD)
+    clock.advance(minutes=24 * 60)                   # the next morning, a clerk signs in
+    queue.sign_in(1, "clerk")
+    assert db.conn.execute("SELECT id_masked, id_check FROM tickets").fetchall() == [("", "")]

@@ -214,10 +214,12 @@ def test_a_self_test_whose_reader_has_gone_still_ends(tmp_path):
     """``hallclient --self-test | head -1``: the pipe closes before the verdict is printed;
     the run must still end, with the verdict's exit code."""
     env = {"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    piped = subprocess.run(["bash", "-c", f"'{sys.executable}' -m hallclient --self-test 2>/dev/null"
-                            " | true; echo ${PIPESTATUS[0]}"],
+    said = tmp_path / "stderr.txt"         # (what it said, for when it does not end well)
+    piped = subprocess.run(["bash", "-c", f"'{sys.executable}' -m hallclient --self-test"
+                            f" 2>'{said}' | true; echo ${{PIPESTATUS[0]}}"],
                            env=env, capture_output=True, text=True, timeout=120)
-    assert piped.stdout.strip() == "0", piped.stdout + piped.stderr
+    assert piped.stdout.strip() == "0", (piped.stdout + piped.stderr
+                                         + said.read_text(encoding="utf-8", errors="replace")[-3000:])
 
 
 def test_a_hallclient_folder_where_the_self_test_is_started_is_not_imported(tmp_path):

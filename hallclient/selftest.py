@@ -47,8 +47,12 @@ def arm(app: Any) -> None:
             app.exit_code = code
             try:
                 print(" ".join(text.split("\n")), flush=True)     # always one line
-            except OSError:         # the reader left (``| head``): the exit code still tells
+            except OSError:         # the reader left (``| head``): the exit code still tells,
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                try:                # and the verdict goes where the errors go
+                    print(" ".join(text.split("\n")), file=sys.stderr, flush=True)
+                except OSError:
+                    pass
             if os.environ.get("HALLCLIENT_STARTUP_TRACE") and sys.platform != "win32":
                 import resource
 

@@ -566,17 +566,22 @@ def build_kiosk(app: App) -> KioskWindow:
 
 def kiosk_voice(app: App) -> Callable[[str], None] | None:
     """The kiosk's spoken prompts (长辈模式): the counter's announcer beside a counter, else
-    one of its own; None when speech is off in the settings."""
+    one of its own, made at the first prompt (not at start: most applicants never ask for
+    it); None when speech is off in the settings."""
     if not app.config["announce.speech"]:
         return None
-    announcer = app.announcer
-    if announcer is None:
-        from hallclient.devices.speech import Announcer
+    if app.announcer is not None:
+        return app.announcer.say
 
-        announcer = Announcer(app.config["announce.template"], speech=True,
-                              engine=app.config["announce.engine"])
-        app.kiosk_announcer = announcer
-    return announcer.say
+    def say(text: str) -> None:
+        if app.kiosk_announcer is None:
+            from hallclient.devices.speech import Announcer
+
+            app.kiosk_announcer = Announcer(app.config["announce.template"], speech=True,
+                                            engine=app.config["announce.engine"])
+        app.kiosk_announcer.say(text)
+
+    return say
 
 
 # a share of the screen's available geometry (the desktop less its taskbar) for a window's

@@ -167,14 +167,10 @@ class LocalQueue:
                       card=True if card else None)
         return IssuedTicket(ticket, svc.name, ahead, booked.at_time if booked else None)
 
-    def prepare_card(self, swipe: CardSwipe, key: bytes | None = None,
-                     key_known: bool = False) -> PreparedCard:
-        """The swiped card checked and hashed (slow; QueueError for the applicant).
-        ``key``: the appointments' card key, read before (else it is read here)."""
-        if not key_known:
-            key = appointment_repo.read_card_key(self.db.conn)
+    def prepare_card(self, swipe: CardSwipe) -> PreparedCard:
+        """The swiped card checked and hashed (slow; QueueError for the applicant)."""
         try:
-            return prepare(swipe, key)
+            return prepare(swipe, self.card_key())
         except SwipeError as exc:
             raise QueueError(str(exc)) from None
 

@@ -233,7 +233,7 @@ class KioskWindow(QWidget):
                     if cls is PriorityClass.GREEN and elder_card else self.tr(PRIORITY_HINTS[cls]))
             b.setText(mark + self.tr(PRIORITY_LABELS[cls]) + "\n" + hint)
 
-    def _keypad(self, edit: QLineEdit, name: str) -> QGridLayout:
+    def _keypad(self, edit: QLineEdit, name: str) -> tuple[QGridLayout, dict[str, QPushButton]]:
         keypad = QGridLayout()
         keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "删除", "清除"]
         buttons: dict[str, QPushButton] = {}
@@ -245,11 +245,7 @@ class KioskWindow(QWidget):
             b.clicked.connect(lambda _=False, k=key: self._key(edit, k))
             keypad.addWidget(b, i // 4, i % 4)      # 3 rows of 4: fits a narrow screen
             buttons[key] = b
-        if name == "appointmentKey":
-            self.keypad_buttons = buttons
-        else:
-            self.staff_keypad_buttons = buttons
-        return keypad
+        return keypad, buttons
 
     def _appointment_box(self) -> QWidget:
         """预约: the code or phone, typed on the keypad (or a keyboard)."""
@@ -267,7 +263,8 @@ class KioskWindow(QWidget):
         left.addWidget(prompt)
         left.addWidget(self.appointment_edit)
         box.addLayout(left, 1)
-        box.addLayout(self._keypad(self.appointment_edit, "appointmentKey"), 1)
+        keypad, self.keypad_buttons = self._keypad(self.appointment_edit, "appointmentKey")
+        box.addLayout(keypad, 1)
         self.appointment_box.setVisible(False)
         return self.appointment_box
 
@@ -304,7 +301,8 @@ class KioskWindow(QWidget):
         left.addWidget(self.staff_edit)
         box.addLayout(left, 1)
         self.staff_keypad = QWidget()
-        self.staff_keypad.setLayout(self._keypad(self.staff_edit, "staffKey"))
+        staff_keys, self.staff_keypad_buttons = self._keypad(self.staff_edit, "staffKey")
+        self.staff_keypad.setLayout(staff_keys)
         box.addWidget(self.staff_keypad, 1)
         self.staff_edit.setVisible(bool(self.staff_code))
         self.staff_keypad.setVisible(bool(self.staff_code))

@@ -63,6 +63,17 @@ def supply_materials(qtbot, app, win, tmp_path: Path, leave_out: int = 0):
     return [draft.materials[i].name for i in required if i not in keep]
 
 
+def card_applicant_with_materials(qtbot, app, tmp_path: Path):
+    """个体工商户登记 for the applicant on the reader's card, every required material in."""
+    win = choose_item(qtbot, app, "gtgsh", "个体工商户登记（设立登记）")
+    with qtbot.waitSignal(app.intake.card_read):
+        qtbot.mouseClick(win.applicant_page.card_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(win.applicant_page.mobile_edit, "13800138000")
+    qtbot.mouseClick(win.next_button, Qt.MouseButton.LeftButton)
+    supply_materials(qtbot, app, win, tmp_path)
+    return win
+
+
 def decide(qtbot, app, win, decision):
     win.go(3)
     win.decision_page.decision_buttons[decision].setChecked(True)
@@ -276,12 +287,7 @@ def test_a_notice_the_disk_cannot_keep_shows_unsaved_with_a_reprint(qtbot, intak
     import os
 
     app = intake_app
-    win = choose_item(qtbot, app, "gtgsh", "个体工商户登记（设立登记）")
-    with qtbot.waitSignal(app.intake.card_read):
-        qtbot.mouseClick(win.applicant_page.card_button, Qt.MouseButton.LeftButton)
-    qtbot.keyClicks(win.applicant_page.mobile_edit, "13800138000")
-    qtbot.mouseClick(win.next_button, Qt.MouseButton.LeftButton)
-    supply_materials(qtbot, app, win, tmp_path)
+    win = card_applicant_with_materials(qtbot, app, tmp_path)
     real_fsync = os.fsync
 
     def disk_full(fd: int) -> None:
@@ -366,12 +372,7 @@ def test_the_next_ticket_opens_a_fresh_intake_not_the_last_finished_case(qtbot, 
     """The clerk closed intake on the finished page (Esc), finished the ticket, called the
     next one: intake opens at step 1 for it, not on the last applicant's case and password."""
     app = intake_app
-    win = choose_item(qtbot, app, "gtgsh", "个体工商户登记（设立登记）")
-    with qtbot.waitSignal(app.intake.card_read):
-        qtbot.mouseClick(win.applicant_page.card_button, Qt.MouseButton.LeftButton)
-    qtbot.keyClicks(win.applicant_page.mobile_edit, "13800138000")
-    qtbot.mouseClick(win.next_button, Qt.MouseButton.LeftButton)
-    supply_materials(qtbot, app, win, tmp_path)
+    win = card_applicant_with_materials(qtbot, app, tmp_path)
     decide(qtbot, app, win, Decision.ACCEPT)
     assert win.stack.currentIndex() == 4
     win.hide()
